@@ -1,0 +1,221 @@
+/**
+ * The page side of the local engine: owns one model worker, speaks the typed protocol with it,
+ * and implements ChatEngine. One AbortController per generate call; stop reaches the worker
+ * through shared memory at once (cross-origin isolated pages) and through a message otherwise.
+ */
+import { computeRunMetrics, type EngineClock } from '../../metrics/timing';
+import type { ChatEngine, GenerateRequest, RunResult, StreamChunk } from '../types';
+import {
+  isFromWorker,
+  isTerminal,
+  type EngineError,
+  type FromWorker,
+  type LoadRequest,
+  type LoadedInfo,
+  type RequestId,
+  type ToWorker,
+  type WorkerEnvironment,
+} from './protocol';
+
+export class LocalEngineError extends Error {
+  constructor(readonly error: EngineError) {
+    super(error.message);
+    this.name = 'LocalEngineError';
+  }
+}
+
+type Listener = (msg: FromWorker) => void;
+interface Pending {
+  listener: Listener;
+  reject: (e: LocalEngineError) => void;
+}
+
+/** Load progress events, as the UI needs them. */
+export type LoadEvent = Extract<FromWorker, { kind: 'plan' | 'progress' | 'file-done' | 'phase' }>;
+
+export interface WorkerLike {
+  postMessage(msg: ToWorker): void;
+  terminate(): void;
+  onmessage: ((ev: MessageEvent) => void) | null;
+  onerror: ((ev: ErrorEvent) => void) | null;
+}
+
+export function spawnModelWorker(): WorkerLike {
+  return new Worker(new URL('./worker/model.worker.ts', import.meta.url), { type: 'module', name: 'slm-model' });
+}
+
+/** How often (ms) the worker may post streamed text: one display frame. */
+export const FLUSH_INTERVAL_MS = 16;
+
+export class LocalEngine implements ChatEngine {
+  readonly kind = 'local' as const;
+  private nextId: RequestId = 1;
+  private readonly pending = new Map<RequestId, Pending>();
+  private dead: EngineError | null = null;
+  private loadedInfo: LoadedInfo | null = null;
+
+  constructor(private readonly worker: WorkerLike = spawnModelWorker()) {
+    worker.onmessage = (ev) => this.receive(ev.data);
+    worker.onerror = (ev) => {
+      ev.preventDefault?.();
+      this.die({ code: 'internal', message: `The model worker crashed: ${ev.message || 'unknown error'}. Load the model again.` });
+    };
+  }
+
+  get label(): string {
+    return this.loadedInfo?.modelId ?? 'local model';
+  }
+
+  get info(): LoadedInfo | null {
+    return this.loadedInfo;
+  }
+
+  private receive(data: unknown): void {
+    if (!isFromWorker(data)) return;
+    const p = this.pending.get(data.id);
+    if (!p) return;
+    if (isTerminal(data)) this.pending.delete(data.id);
+    p.listener(data);
+  }
+
+  private die(error: EngineError): void {
+    this.dead = error;
+    for (const p of this.pending.values()) p.reject(new LocalEngineError(error));
+    this.pending.clear();
+  }
+
+  /** Sends a request and feeds every reply to `listener` until a terminal one arrives. */
+  private request<T>(build: (id: RequestId) => ToWorker, onMessage: (msg: FromWorker, resolve: (v: T) => void) => void): { id: RequestId; done: Promise<T> } {
+    const id = this.nextId++;
+    const done = new Promise<T>((resolve, reject) => {
+      if (this.dead) {
+        reject(new LocalEngineError(this.dead));
+        return;
+      }
+      this.pending.set(id, {
+        reject,
+        listener: (msg) => {
+          if (msg.kind === 'error') reject(new LocalEngineError(msg.error));
+          else onMessage(msg, resolve);
+        },
+      });
+      this.worker.postMessage(build(id));
+    });
+    return { id, done };
+  }
+
+  probe(): Promise<WorkerEnvironment> {
+    return this.request<WorkerEnvironment>(
+      (id) => ({ kind: 'probe', id }),
+      (msg, resolve) => {
+        if (msg.kind === 'probed') resolve(msg.env);
+      },
+    ).done;
+  }
+
+  load(request: LoadRequest, onEvent?: (e: LoadEvent) => void): Promise<LoadedInfo> {
+    this.loadedInfo = null;
+    return this.request<LoadedInfo>(
+      (id) => ({ kind: 'load', id, request }),
+      (msg, resolve) => {
+        switch (msg.kind) {
+          case 'loaded':
+            this.loadedInfo = msg.info;
+            resolve(msg.info);
+            return;
+          case 'plan':
+          case 'progress':
+          case 'file-done':
+          case 'phase':
+            onEvent?.(msg);
+            return;
+          default:
+            return;
+        }
+      },
+    ).done;
+  }
+
+  async generate(req: GenerateRequest): Promise<RunResult> {
+    const info = this.loadedInfo;
+    if (!info) throw new LocalEngineError({ code: 'not-loaded', message: 'No model is loaded. Load one first.' });
+    const requestStart = performance.now();
+    const flag = typeof SharedArrayBuffer !== 'undefined' && globalThis.crossOriginIsolated ? new SharedArrayBuffer(4) : null;
+    let firstChunkAt: number | null = null;
+    let lastChunkAt: number | null = null;
+    let streamed = '';
+    let aborted = false;
+    const { id, done } = this.request<Extract<FromWorker, { kind: 'done' }>['result']>(
+      (rid) => ({
+        kind: 'generate',
+        id: rid,
+        options: { messages: req.messages, params: req.params, interruptFlag: flag, flushIntervalMs: FLUSH_INTERVAL_MS },
+      }),
+      (msg, resolve) => {
+        if (msg.kind === 'tokens') {
+          const at = performance.now();
+          if (msg.text.length > 0) {
+            firstChunkAt ??= at;
+            lastChunkAt = at;
+          }
+          streamed += msg.text;
+          const chunk: StreamChunk = { text: msg.text, tokens: msg.count, at };
+          req.onChunk?.(chunk);
+        } else if (msg.kind === 'done') {
+          resolve(msg.result);
+        }
+      },
+    );
+    const onAbort = () => {
+      aborted = true;
+      if (flag) Atomics.store(new Int32Array(flag), 0, 1);
+      this.worker.postMessage({ kind: 'interrupt', id: this.nextId++, target: id });
+    };
+    if (req.signal?.aborted) onAbort();
+    req.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const r = await done;
+      const end = performance.now();
+      const engineClock: EngineClock = { generateStart: r.generateStart, firstTokenAt: r.firstTokenAt, lastTokenAt: r.lastTokenAt };
+      return {
+        text: r.text || streamed,
+        finishReason: aborted ? 'abort' : r.finishReason,
+        metrics: computeRunMetrics({
+          context: {
+            engine: 'local',
+            model: info.modelId,
+            device: info.device,
+            dtype: info.dtype,
+            threads: info.threads,
+            crossOriginIsolated: info.crossOriginIsolated,
+          },
+          clock: { requestStart, firstChunkAt, lastChunkAt, end },
+          engineClock,
+          inputTokens: r.inputTokens,
+          outputTokens: r.outputTokens,
+          tokenCountSource: 'tokenizer',
+        }),
+        outputTokenIds: r.outputTokenIds,
+      };
+    } finally {
+      req.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  async unload(): Promise<void> {
+    this.loadedInfo = null;
+    await this.request<void>(
+      (id) => ({ kind: 'unload', id }),
+      (msg, resolve) => {
+        if (msg.kind === 'ack') resolve();
+      },
+    ).done;
+  }
+
+  /** Ends the worker and everything in it (the model's memory is freed with it). */
+  dispose(): void {
+    this.loadedInfo = null;
+    this.worker.terminate();
+    this.die({ code: 'not-loaded', message: 'The engine was closed.' });
+  }
+}

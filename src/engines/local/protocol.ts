@@ -1,0 +1,201 @@
+/**
+ * The typed message protocol between the page and the model worker.
+ * One discriminated union per direction, every message carries `kind` and a request `id`,
+ * so a `switch (msg.kind)` narrows without casts on both sides.
+ */
+import type { ChatMessage, FinishReason, GenerationParams } from '../types';
+import type { Dtype, ModelSource } from '../../models/sources';
+
+export type RequestId = number;
+export type DeviceKind = 'webgpu' | 'wasm';
+
+export interface LoadRequest {
+  source: ModelSource;
+  dtype: Dtype;
+  device: DeviceKind;
+  /** ONNX Runtime WASM threads (1 when the page is not cross-origin isolated). */
+  threads: number;
+  /** Absolute base URL of the app (models/ and ort/ are resolved against it). */
+  appBase: string;
+  /** Absolute URL of the folder holding ONNX Runtime's .wasm/.mjs files, served by the app. */
+  ortBase: string;
+  /** Warm-up before "ready": generate until decode speed is steady, within these bounds. */
+  warmup: { maxTokens: number; maxMs: number } | null;
+  /** Whether transformers.js may keep downloaded files in the browser's Cache Storage. */
+  useBrowserCache: boolean;
+}
+
+export interface GenerateOptions {
+  messages: ChatMessage[];
+  params: GenerationParams;
+  /**
+   * Shared memory the page writes 1 into to stop generation at the next token (only when the page
+   * is cross-origin isolated). The `interrupt` message is the fallback.
+   */
+  interruptFlag: SharedArrayBuffer | null;
+  /** Batch streamed text so the page gets at most one message per interval (ms). 0 = per token. */
+  flushIntervalMs: number;
+}
+
+export type ToWorker =
+  | { kind: 'probe'; id: RequestId }
+  | { kind: 'load'; id: RequestId; request: LoadRequest }
+  | { kind: 'generate'; id: RequestId; options: GenerateOptions }
+  | { kind: 'interrupt'; id: RequestId; target: RequestId }
+  | { kind: 'reset'; id: RequestId }
+  | { kind: 'unload'; id: RequestId };
+
+export interface PlannedFile {
+  file: string;
+  url: string;
+  /** Size in bytes from the host's Content-Length, when it tells. */
+  bytes: number | null;
+}
+
+export interface WorkerEnvironment {
+  crossOriginIsolated: boolean;
+  hardwareConcurrency: number;
+  webgpu: WebGpuInfo | null;
+  /** Why WebGPU is unavailable, when it is. */
+  webgpuUnavailableReason: string | null;
+  userAgent: string;
+}
+
+export interface WebGpuInfo {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  isFallbackAdapter: boolean;
+  features: string[];
+  maxBufferSize: number;
+  maxStorageBufferBindingSize: number;
+}
+
+export interface LoadedInfo {
+  modelId: string;
+  device: DeviceKind;
+  dtype: Dtype;
+  threads: number;
+  crossOriginIsolated: boolean;
+  /** Which ONNX Runtime build runs the session ('plain' WASM or the 'asyncify' build for WebGPU). */
+  ortBuild: 'plain' | 'asyncify';
+  /** Engine-clock durations, ms. */
+  downloadMs: number;
+  downloadBytes: number;
+  fromCache: boolean;
+  sessionCreateMs: number;
+  warmupMs: number;
+  warmupTokens: number;
+  /** Decode speed at the end of warm-up (tokens/s), null when skipped. */
+  warmupDecodeTps: number | null;
+  maxContext: number | null;
+  eosTokenIds: number[];
+}
+
+export interface GenerationDone {
+  finishReason: FinishReason;
+  text: string;
+  inputTokens: number;
+  outputTokens: number;
+  outputTokenIds: number[];
+  /** Engine clock (worker `performance.now()`), ms. */
+  generateStart: number;
+  firstTokenAt: number | null;
+  lastTokenAt: number | null;
+}
+
+export type EngineErrorCode =
+  | 'invalid-request'
+  | 'model-not-found'
+  | 'file-missing'
+  | 'tokenizer-missing'
+  | 'corrupt-model'
+  | 'unsupported-model'
+  | 'unsupported-device'
+  | 'network'
+  | 'out-of-memory'
+  | 'not-loaded'
+  | 'busy'
+  | 'internal';
+
+export interface EngineError {
+  code: EngineErrorCode;
+  /** One sentence a user can act on. */
+  message: string;
+  /** The underlying error text, for the details disclosure. */
+  detail?: string;
+  file?: string;
+  url?: string;
+}
+
+export type FromWorker =
+  | { kind: 'probed'; id: RequestId; env: WorkerEnvironment }
+  | { kind: 'plan'; id: RequestId; files: PlannedFile[]; totalBytes: number | null }
+  | { kind: 'progress'; id: RequestId; file: string; loaded: number; total: number }
+  | { kind: 'file-done'; id: RequestId; file: string }
+  | { kind: 'phase'; id: RequestId; phase: 'download' | 'session' | 'warmup' }
+  | { kind: 'loaded'; id: RequestId; info: LoadedInfo }
+  | { kind: 'tokens'; id: RequestId; text: string; count: number }
+  | { kind: 'done'; id: RequestId; result: GenerationDone }
+  | { kind: 'ack'; id: RequestId }
+  | { kind: 'error'; id: RequestId; error: EngineError };
+
+const TO_WORKER_KINDS: ReadonlySet<string> = new Set<ToWorker['kind']>([
+  'probe',
+  'load',
+  'generate',
+  'interrupt',
+  'reset',
+  'unload',
+]);
+const FROM_WORKER_KINDS: ReadonlySet<string> = new Set<FromWorker['kind']>([
+  'probed',
+  'plan',
+  'progress',
+  'file-done',
+  'phase',
+  'loaded',
+  'tokens',
+  'done',
+  'ack',
+  'error',
+]);
+
+function hasKindAndId(data: unknown): data is { kind: string; id: number } {
+  return (
+    typeof data === 'object' &&
+    data !== null &&
+    'kind' in data &&
+    typeof data.kind === 'string' &&
+    'id' in data &&
+    typeof data.id === 'number'
+  );
+}
+
+/** Structural check at the boundary: anything else posted to the worker is ignored. */
+export function isToWorker(data: unknown): data is ToWorker {
+  return hasKindAndId(data) && TO_WORKER_KINDS.has(data.kind);
+}
+
+export function isFromWorker(data: unknown): data is FromWorker {
+  return hasKindAndId(data) && FROM_WORKER_KINDS.has(data.kind);
+}
+
+/** Messages that end a request (the page resolves or rejects the pending promise on them). */
+export function isTerminal(msg: FromWorker): boolean {
+  switch (msg.kind) {
+    case 'probed':
+    case 'loaded':
+    case 'done':
+    case 'ack':
+    case 'error':
+      return true;
+    case 'plan':
+    case 'progress':
+    case 'file-done':
+    case 'phase':
+    case 'tokens':
+      return false;
+  }
+}

@@ -1,0 +1,52 @@
+/// <reference lib="webworker" />
+/**
+ * Worker entry: receives typed ToWorker messages, runs them on the ModelRuntime and answers with
+ * typed FromWorker messages. Anything that is not a ToWorker message is ignored.
+ */
+import { isToWorker, type FromWorker, type ToWorker } from '../protocol';
+import { EngineFailure } from './errors';
+import { probeEnvironment } from './environment';
+import { ModelRuntime } from './runtime';
+
+declare const self: DedicatedWorkerGlobalScope;
+
+const post = (msg: FromWorker) => self.postMessage(msg);
+const runtime = new ModelRuntime(post);
+
+async function handle(msg: ToWorker): Promise<void> {
+  switch (msg.kind) {
+    case 'probe':
+      post({ kind: 'probed', id: msg.id, env: await probeEnvironment() });
+      return;
+    case 'load':
+      await runtime.load(msg.id, msg.request);
+      return;
+    case 'generate':
+      await runtime.generate(msg.id, msg.options);
+      return;
+    case 'interrupt':
+      runtime.interrupt(msg.target);
+      post({ kind: 'ack', id: msg.id });
+      return;
+    case 'reset':
+      runtime.reset();
+      post({ kind: 'ack', id: msg.id });
+      return;
+    case 'unload':
+      await runtime.unload();
+      post({ kind: 'ack', id: msg.id });
+      return;
+  }
+}
+
+self.onmessage = (event: MessageEvent<unknown>) => {
+  const msg = event.data;
+  if (!isToWorker(msg)) return;
+  handle(msg).catch((e: unknown) => {
+    const error =
+      e instanceof EngineFailure
+        ? e.error
+        : { code: 'internal' as const, message: e instanceof Error ? e.message : String(e), detail: e instanceof Error ? e.stack : undefined };
+    post({ kind: 'error', id: msg.id, error });
+  });
+};

@@ -1,0 +1,371 @@
+/**
+ * The model runtime inside the worker: load (preflight → download → session → warm-up),
+ * generate with streaming, interrupt, reset, unload. It owns at most one model at a time and
+ * refuses overlapping work with a typed `busy` error instead of queueing it silently.
+ */
+import { DTYPE_SUFFIX, locate, sourceError } from '../../../models/sources';
+import { validateGenerationParams, type ChatMessage, type GenerationParams } from '../../types';
+import type { FromWorker, GenerateOptions, GenerationDone, LoadRequest, LoadedInfo } from '../protocol';
+import { classifyGenerateError, classifyLoadError, EngineFailure, fail } from './errors';
+import { setupTransformers, type Transformers } from './ort-setup';
+import { preflight } from './preflight';
+import { BatchingStream, IncrementalDecoder } from './streamer';
+
+type Post = (msg: FromWorker) => void;
+type Tokenizer = Awaited<ReturnType<Transformers['AutoTokenizer']['from_pretrained']>>;
+type Model = Awaited<ReturnType<Transformers['AutoModelForCausalLM']['from_pretrained']>>;
+type Inputs = { input_ids: { dims: number[] }; attention_mask: unknown };
+
+interface Loaded {
+  t: Transformers;
+  tokenizer: Tokenizer;
+  model: Model;
+  info: LoadedInfo;
+}
+
+/** A stop request: set by the `interrupt` message or, without a message round trip, by shared memory. */
+class StopSignal {
+  requested = false;
+  private readonly flag: Int32Array | null;
+  constructor(buffer: SharedArrayBuffer | null) {
+    this.flag = buffer ? new Int32Array(buffer) : null;
+  }
+  check(): boolean {
+    if (!this.requested && this.flag && Atomics.load(this.flag, 0) !== 0) this.requested = true;
+    return this.requested;
+  }
+}
+
+interface GenerationTrace {
+  ids: number[];
+  generateStart: number;
+  firstTokenAt: number | null;
+  lastTokenAt: number | null;
+  /** Time of every generated token, engine clock. */
+  times: number[];
+}
+
+const now = () => performance.now();
+
+function toNumbers(v: unknown): number[] {
+  if (typeof v === 'number') return [v];
+  if (Array.isArray(v)) return v.filter((x): x is number => typeof x === 'number');
+  return [];
+}
+
+export class ModelRuntime {
+  private current: Loaded | null = null;
+  private active: { id: number; stop: StopSignal } | null = null;
+  private loading = false;
+
+  constructor(private readonly post: Post) {}
+
+  async load(id: number, req: LoadRequest): Promise<void> {
+    if (this.loading || this.active) fail('busy', 'The engine is busy; stop the current generation or wait for the load to finish.');
+    const problem = sourceError(req.source);
+    if (problem) fail('invalid-request', problem);
+    this.loading = true;
+    try {
+      await this.disposeCurrent();
+      this.current = await this.loadModel(id, req);
+      this.post({ kind: 'loaded', id, info: this.current.info });
+    } finally {
+      this.loading = false;
+    }
+  }
+
+  private async loadModel(id: number, req: LoadRequest): Promise<Loaded> {
+    const t0 = now();
+    const loc = locate(req.source, req.appBase);
+    const weightsFile = `onnx/model${DTYPE_SUFFIX[req.dtype]}.onnx`;
+    const ctx = { modelId: loc.modelId, weightsFile, device: req.device, dtype: req.dtype };
+    if (req.device === 'webgpu' && !('gpu' in navigator)) {
+      fail('unsupported-device', 'WebGPU is not available in this browser; choose WASM.');
+    }
+
+    this.post({ kind: 'phase', id, phase: 'download' });
+    const plan = await preflight(loc, req.dtype);
+    this.post({ kind: 'plan', id, files: plan.files, totalBytes: plan.totalBytes });
+    const weightsUrl = plan.files.find((f) => f.file === weightsFile)?.url ?? '';
+    const cachedBefore = req.useBrowserCache && req.source.type !== 'bundled' ? await inCacheStorage(weightsUrl) : false;
+
+    let t: Transformers;
+    let build: LoadedInfo['ortBuild'];
+    try {
+      ({ t, build } = await setupTransformers(req.device, req.threads, req.ortBase));
+    } catch (e) {
+      return fail('internal', e instanceof Error ? e.message : String(e));
+    }
+    t.env.allowLocalModels = loc.allowLocalModels;
+    t.env.allowRemoteModels = loc.allowRemoteModels;
+    t.env.localModelPath = loc.localModelPath;
+    t.env.remoteHost = loc.remoteHost;
+    t.env.remotePathTemplate = loc.remotePathTemplate;
+    // Bundled files are same-origin and already in the HTTP cache; don't copy them into Cache Storage.
+    t.env.useBrowserCache = req.useBrowserCache && req.source.type !== 'bundled';
+
+    const fileBytes = new Map<string, number>();
+    const lastPost = new Map<string, number>();
+    let lastFileDone = t0;
+    const progress_callback = (p: { status: string; file?: string; loaded?: number; total?: number }) => {
+      if (!p.file) return;
+      if (p.status === 'progress' && typeof p.loaded === 'number') {
+        fileBytes.set(p.file, Math.max(p.total ?? 0, p.loaded));
+        const tp = now();
+        // At most ~20 progress messages a second per file, and always the last one.
+        if (p.loaded === p.total || tp - (lastPost.get(p.file) ?? 0) > 50) {
+          lastPost.set(p.file, tp);
+          this.post({ kind: 'progress', id, file: p.file, loaded: p.loaded, total: p.total ?? 0 });
+        }
+      } else if (p.status === 'done') {
+        lastFileDone = now();
+        this.post({ kind: 'file-done', id, file: p.file });
+      }
+    };
+
+    let tokenizer: Tokenizer;
+    let model: Model;
+    try {
+      tokenizer = await t.AutoTokenizer.from_pretrained(loc.modelId, { revision: loc.revision, progress_callback });
+    } catch (e) {
+      return fail('tokenizer-missing', `The tokenizer of ${loc.modelId} could not be loaded.`, { detail: e instanceof Error ? e.message : String(e) });
+    }
+    this.post({ kind: 'phase', id, phase: 'session' });
+    try {
+      model = await t.AutoModelForCausalLM.from_pretrained(loc.modelId, {
+        revision: loc.revision,
+        dtype: req.dtype,
+        device: req.device,
+        progress_callback,
+      });
+    } catch (e) {
+      throw new EngineFailure(classifyLoadError(e, ctx));
+    }
+    const tReady = now();
+    const downloadBytes = sum(fileBytes) || plan.totalBytes || 0;
+    const config = plan.config;
+    const maxContext = firstNumber(config, ['max_position_embeddings', 'n_positions', 'max_sequence_length', 'seq_length']);
+    const genCfg = (model as unknown as { generation_config?: { eos_token_id?: unknown } }).generation_config;
+    const eosTokenIds = toNumbers(genCfg?.eos_token_id ?? config['eos_token_id']);
+    const loaded: Loaded = {
+      t,
+      tokenizer,
+      model,
+      info: {
+        modelId: loc.modelId,
+        device: req.device,
+        dtype: req.dtype,
+        threads: t.env.backends.onnx.wasm?.numThreads ?? 1,
+        crossOriginIsolated: self.crossOriginIsolated,
+        ortBuild: build,
+        downloadMs: lastFileDone - t0,
+        downloadBytes,
+        fromCache: cachedBefore || (req.source.type === 'bundled' && servedFromHttpCache(plan.files.map((f) => f.url))),
+        sessionCreateMs: tReady - lastFileDone,
+        warmupMs: 0,
+        warmupTokens: 0,
+        warmupDecodeTps: null,
+        maxContext,
+        eosTokenIds,
+      },
+    };
+    if (req.warmup) {
+      this.post({ kind: 'phase', id, phase: 'warmup' });
+      const w = await this.warmUp(loaded, req.warmup);
+      Object.assign(loaded.info, w);
+    }
+    return loaded;
+  }
+
+  /**
+   * Warm-up: V8 first runs fresh WASM code in its baseline tier and optimises hot functions only
+   * after they have run a while; WebGPU compiles its shaders on first use. Generating a few hundred
+   * tokens before "ready" moves that cost out of the user's first answer. It stops early once the
+   * decode step time is steady (two consecutive 16-token windows within 5%).
+   */
+  private async warmUp(m: Loaded, budget: { maxTokens: number; maxMs: number }) {
+    const inputs = this.template(m, [{ role: 'user', content: 'Hello! What is 12 + 7?' }]);
+    const promptLen = inputs.input_ids.dims[1] ?? 0;
+    const room = m.info.maxContext ? m.info.maxContext - promptLen - 1 : budget.maxTokens;
+    const tokens = Math.max(1, Math.min(budget.maxTokens, room));
+    const start = now();
+    const stop = new StopSignal(null);
+    const steady = (times: number[]) => {
+      if (now() - start > budget.maxMs) return true;
+      const n = times.length;
+      if (n < 48) return false;
+      const w = (a: number, b: number) => ((times[b] ?? 0) - (times[a] ?? 0)) / (b - a);
+      const last = w(n - 17, n - 1);
+      const prev = w(n - 33, n - 17);
+      return Math.abs(last - prev) / prev < 0.05;
+    };
+    const trace = await this.run(m, inputs, { max_new_tokens: tokens, min_new_tokens: tokens, do_sample: false }, stop, null, steady);
+    const decode = trace.firstTokenAt !== null && trace.lastTokenAt !== null && trace.ids.length > 1
+      ? ((trace.ids.length - 1) * 1000) / (trace.lastTokenAt - trace.firstTokenAt)
+      : null;
+    return { warmupMs: now() - start, warmupTokens: trace.ids.length, warmupDecodeTps: decode };
+  }
+
+  private template(m: Loaded, messages: ChatMessage[]): Inputs {
+    if (!m.tokenizer.chat_template) {
+      fail('unsupported-model', `${m.info.modelId} has no chat template in tokenizer_config.json, so it cannot hold a conversation.`);
+    }
+    try {
+      const out = m.tokenizer.apply_chat_template(messages, { add_generation_prompt: true, return_dict: true });
+      return out as unknown as Inputs;
+    } catch (e) {
+      return fail('invalid-request', `The model's chat template rejected this conversation: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  private async run(
+    m: Loaded,
+    inputs: Inputs,
+    config: Record<string, number | boolean | undefined>,
+    stop: StopSignal,
+    onToken: ((id: number) => void) | null,
+    extraStop: ((times: number[]) => boolean) | null,
+  ): Promise<GenerationTrace> {
+    const trace: GenerationTrace = { ids: [], generateStart: now(), firstTokenAt: null, lastTokenAt: null, times: [] };
+    const eos = new Set(m.info.eosTokenIds);
+    class Streamer extends m.t.BaseStreamer {
+      private prompt = true;
+      override put(value: bigint[][]): void {
+        if (this.prompt) {
+          this.prompt = false;
+          return;
+        }
+        const id = Number(value[0]?.[0] ?? -1);
+        const at = now();
+        trace.ids.push(id);
+        trace.times.push(at);
+        if (!eos.has(id)) {
+          trace.firstTokenAt ??= at;
+          trace.lastTokenAt = at;
+          onToken?.(id);
+        }
+      }
+      override end(): void {}
+    }
+    class Stop extends m.t.StoppingCriteria {
+      override _call(input_ids: number[][]): boolean[] {
+        const s = stop.check() || (extraStop?.(trace.times) ?? false);
+        return input_ids.map(() => s);
+      }
+    }
+    await m.model.generate({ ...inputs, ...config, streamer: new Streamer(), stopping_criteria: [new Stop()] } as never);
+    return trace;
+  }
+
+  async generate(id: number, options: GenerateOptions): Promise<void> {
+    const m = this.current;
+    if (!m) fail('not-loaded', 'No model is loaded. Load one first.');
+    if (this.loading || this.active) fail('busy', 'The engine is already generating; stop it first.');
+    const problems = validateGenerationParams(options.params);
+    if (problems.length) fail('invalid-request', problems.join(' '));
+    if (options.messages.length === 0) fail('invalid-request', 'The conversation is empty.');
+    const inputs = this.template(m, options.messages);
+    const inputTokens = inputs.input_ids.dims[1] ?? 0;
+    const ctx = m.info.maxContext;
+    if (ctx !== null && inputTokens >= ctx) {
+      fail('invalid-request', `The conversation is ${inputTokens} tokens long but ${m.info.modelId} reads at most ${ctx}. Start a new chat or shorten the messages.`);
+    }
+    const stop = new StopSignal(options.interruptFlag);
+    this.active = { id, stop };
+    try {
+      const decoder = new IncrementalDecoder((ids) => m.tokenizer.decode(ids, { skip_special_tokens: true }));
+      const batch = new BatchingStream((text, count) => this.post({ kind: 'tokens', id, text, count }), options.flushIntervalMs, now);
+      const trace = await this.run(m, inputs, generationConfig(options.params, ctx === null ? null : ctx - inputTokens), stop, (tok) => batch.add(decoder.push(tok)), null);
+      batch.flush();
+      const eos = new Set(m.info.eosTokenIds);
+      const last = trace.ids.at(-1);
+      const outputIds = trace.ids.filter((x, i) => !(i === trace.ids.length - 1 && eos.has(x)));
+      const finishReason: GenerationDone['finishReason'] = stop.requested ? 'abort' : last !== undefined && eos.has(last) ? 'stop' : 'length';
+      this.post({
+        kind: 'done',
+        id,
+        result: {
+          finishReason,
+          text: m.tokenizer.decode(outputIds, { skip_special_tokens: true }),
+          inputTokens,
+          outputTokens: outputIds.length,
+          outputTokenIds: outputIds,
+          generateStart: trace.generateStart,
+          firstTokenAt: trace.firstTokenAt,
+          lastTokenAt: trace.lastTokenAt,
+        },
+      });
+    } catch (e) {
+      throw new EngineFailure(classifyGenerateError(e));
+    } finally {
+      this.active = null;
+    }
+  }
+
+  /** Stops generation `target` at its next token. Returns whether it was running. */
+  interrupt(target: number): boolean {
+    if (this.active && this.active.id === target) {
+      this.active.stop.requested = true;
+      return true;
+    }
+    return false;
+  }
+
+  /** Stops whatever is running; the next generate starts from a clean state. */
+  reset(): void {
+    if (this.active) this.active.stop.requested = true;
+  }
+
+  async unload(): Promise<void> {
+    this.reset();
+    await this.disposeCurrent();
+  }
+
+  private async disposeCurrent(): Promise<void> {
+    const m = this.current;
+    this.current = null;
+    if (m) await m.model.dispose();
+  }
+}
+
+export function generationConfig(p: GenerationParams, room: number | null): Record<string, number | boolean | undefined> {
+  const max = room === null ? p.maxNewTokens : Math.max(1, Math.min(p.maxNewTokens, room));
+  const base = {
+    max_new_tokens: max,
+    min_new_tokens: p.minNewTokens ? Math.min(p.minNewTokens, max) : undefined,
+    repetition_penalty: p.repetitionPenalty,
+  };
+  if (p.greedy) return { ...base, do_sample: false };
+  return { ...base, do_sample: true, temperature: p.temperature, top_p: p.topP, top_k: p.topK > 0 ? p.topK : undefined };
+}
+
+function sum(m: Map<string, number>): number {
+  let s = 0;
+  for (const v of m.values()) s += v;
+  return s;
+}
+
+function firstNumber(obj: Record<string, unknown>, keys: string[]): number | null {
+  for (const k of keys) {
+    const v = obj[k];
+    if (typeof v === 'number' && v > 0) return v;
+  }
+  return null;
+}
+
+async function inCacheStorage(url: string): Promise<boolean> {
+  if (!url || typeof caches === 'undefined') return false;
+  try {
+    const cache = await caches.open('transformers-cache');
+    return (await cache.match(url)) !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+/** Same-origin files report transferSize 0 when the HTTP cache served them. */
+function servedFromHttpCache(urls: string[]): boolean {
+  const entries = urls.flatMap((u) => performance.getEntriesByName(u, 'resource')).filter((e): e is PerformanceResourceTiming => 'transferSize' in e);
+  const gets = entries.filter((e) => e.decodedBodySize > 0);
+  return gets.length > 0 && gets.every((e) => e.transferSize === 0);
+}

@@ -1,0 +1,187 @@
+/**
+ * Where a model's files come from, and how that maps onto transformers.js's settings.
+ * Three kinds: models bundled with the app (served under `models/`), any Hugging Face model id,
+ * and a self-hosted mirror laid out like the hub (`{host}/{model}/resolve/{revision}/{file}`).
+ * Pure functions: used by the UI, the worker and the tests alike.
+ */
+
+export const DTYPES = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16', 'bnb4'] as const;
+export type Dtype = (typeof DTYPES)[number];
+
+/** transformers.js's file name suffix per dtype: `onnx/model{suffix}.onnx`. */
+export const DTYPE_SUFFIX: Record<Dtype, string> = {
+  fp32: '',
+  fp16: '_fp16',
+  q8: '_quantized',
+  int8: '_int8',
+  uint8: '_uint8',
+  q4: '_q4',
+  q4f16: '_q4f16',
+  bnb4: '_bnb4',
+};
+
+/** Dtypes whose weights or activations are half precision: WebGPU needs `shader-f16` for them. */
+export const F16_DTYPES: readonly Dtype[] = ['fp16', 'q4f16'];
+
+export function isDtype(value: string): value is Dtype {
+  return (DTYPES as readonly string[]).includes(value);
+}
+
+export type ModelSource =
+  | { type: 'bundled'; modelId: string }
+  | { type: 'hub'; modelId: string; revision: string }
+  | { type: 'mirror'; modelId: string; revision: string; host: string };
+
+export const HUB_HOST = 'https://huggingface.co/';
+export const PATH_TEMPLATE = '{model}/resolve/{revision}/';
+
+// Same rule as the hub (and transformers.js): optional "org/" then a name of word chars, '-', '.'.
+const MODEL_ID = /^(?:[\w\-.]+\/)?[\w\-.]{1,96}$/;
+
+/** Returns a specific error for an invalid model id, or null when it is valid. */
+export function modelIdError(id: string): string | null {
+  const s = id.trim();
+  if (!s) return 'Enter a model id such as onnx-community/Qwen2.5-0.5B-Instruct.';
+  if (/^https?:\/\//i.test(s)) return 'That is a URL; use the "Custom host" source for a mirror, or enter only the id (org/name).';
+  if (!MODEL_ID.test(s)) return `"${s}" is not a valid model id: use org/name with letters, digits, '-', '_' or '.'.`;
+  if (s.includes('..') || s.includes('--')) return `"${s}" is not a valid model id: '..' and '--' are not allowed.`;
+  if (/^[.-]|[.-]$/.test(s.split('/').pop() ?? '')) return `"${s}" is not a valid model id: a name cannot start or end with '.' or '-'.`;
+  return null;
+}
+
+/** Normalizes a mirror host URL (adds the trailing slash) or explains what is wrong with it. */
+export function normalizeHost(input: string): { ok: true; host: string } | { ok: false; error: string } {
+  const s = input.trim();
+  let url: URL;
+  try {
+    url = new URL(s);
+  } catch {
+    return { ok: false, error: `"${s}" is not a URL. Enter the mirror's base, e.g. https://models.example.com/hf/` };
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    return { ok: false, error: `A model host must use http or https, not ${url.protocol}` };
+  }
+  if (url.search || url.hash) return { ok: false, error: 'A model host URL cannot carry a query or a #fragment.' };
+  if (url.username || url.password) return { ok: false, error: 'Put no credentials in a model host URL.' };
+  const path = url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`;
+  return { ok: true, host: `${url.origin}${path}` };
+}
+
+/** The settings transformers.js needs to load `modelId` from this source. */
+export interface TransformersLocation {
+  modelId: string;
+  revision: string;
+  allowLocalModels: boolean;
+  allowRemoteModels: boolean;
+  localModelPath: string;
+  remoteHost: string;
+  remotePathTemplate: string;
+}
+
+/** `appBase` is the app's absolute base URL (e.g. `https://example.com/playground/`). */
+export function locate(source: ModelSource, appBase: string): TransformersLocation {
+  const localModelPath = new URL('models/', appBase).href;
+  switch (source.type) {
+    case 'bundled':
+      return {
+        modelId: source.modelId,
+        revision: 'main',
+        allowLocalModels: true,
+        allowRemoteModels: false,
+        localModelPath,
+        remoteHost: HUB_HOST,
+        remotePathTemplate: PATH_TEMPLATE,
+      };
+    case 'hub':
+      return {
+        modelId: source.modelId,
+        revision: source.revision || 'main',
+        allowLocalModels: false,
+        allowRemoteModels: true,
+        localModelPath,
+        remoteHost: HUB_HOST,
+        remotePathTemplate: PATH_TEMPLATE,
+      };
+    case 'mirror':
+      return {
+        modelId: source.modelId,
+        revision: source.revision || 'main',
+        allowLocalModels: false,
+        allowRemoteModels: true,
+        localModelPath,
+        remoteHost: source.host,
+        remotePathTemplate: PATH_TEMPLATE,
+      };
+  }
+}
+
+/** The absolute URL transformers.js will request for one file of the model. */
+export function fileUrl(loc: TransformersLocation, file: string): string {
+  if (loc.allowLocalModels) return new URL(`${loc.modelId}/${file}`, loc.localModelPath).href;
+  const dir = loc.remotePathTemplate
+    .replaceAll('{model}', loc.modelId)
+    .replaceAll('{revision}', encodeURIComponent(loc.revision));
+  return new URL(dir + file, loc.remoteHost).href;
+}
+
+/** `transformers.js_config` fields that change which files are loaded. */
+export interface TransformersJsConfig {
+  use_external_data_format?: boolean | number | Partial<Record<string, boolean | number>>;
+}
+
+function externalChunks(cfg: TransformersJsConfig | undefined, dtype: Dtype): number {
+  const v = cfg?.use_external_data_format;
+  const pick = typeof v === 'object' && v !== null ? (v[`model${DTYPE_SUFFIX[dtype]}.onnx`] ?? v[dtype]) : v;
+  if (pick === true) return 1;
+  if (typeof pick === 'number' && pick > 0) return Math.floor(pick);
+  return 0;
+}
+
+export interface ModelFile {
+  file: string;
+  required: boolean;
+  role: 'config' | 'tokenizer' | 'weights';
+}
+
+/** The files a causal LM load reads, in the order transformers.js reads them. */
+export function modelFiles(dtype: Dtype, cfg?: TransformersJsConfig): ModelFile[] {
+  const onnx = `onnx/model${DTYPE_SUFFIX[dtype]}.onnx`;
+  const files: ModelFile[] = [
+    { file: 'config.json', required: true, role: 'config' },
+    { file: 'tokenizer.json', required: true, role: 'tokenizer' },
+    { file: 'tokenizer_config.json', required: true, role: 'tokenizer' },
+    { file: 'generation_config.json', required: false, role: 'config' },
+    { file: onnx, required: true, role: 'weights' },
+  ];
+  const chunks = externalChunks(cfg, dtype);
+  for (let i = 0; i < chunks; i++) {
+    files.push({ file: i === 0 ? `${onnx}_data` : `${onnx}_data_${i}`, required: true, role: 'weights' });
+  }
+  return files;
+}
+
+/** A stable, human-readable key for a source (used for cache grouping and saved settings). */
+export function sourceLabel(source: ModelSource): string {
+  switch (source.type) {
+    case 'bundled':
+      return `bundled:${source.modelId}`;
+    case 'hub':
+      return `hf:${source.modelId}@${source.revision || 'main'}`;
+    case 'mirror':
+      return `${source.host}${source.modelId}@${source.revision || 'main'}`;
+  }
+}
+
+/** Validates a source as a whole; returns the first problem in words, or null. */
+export function sourceError(source: ModelSource): string | null {
+  const idErr = modelIdError(source.modelId);
+  if (idErr) return idErr;
+  if (source.type === 'mirror') {
+    const h = normalizeHost(source.host);
+    if (!h.ok) return h.error;
+  }
+  if (source.type !== 'bundled' && source.revision && !/^[\w\-./]{1,128}$/.test(source.revision)) {
+    return `"${source.revision}" is not a valid revision (a branch, tag or commit).`;
+  }
+  return null;
+}

@@ -1,0 +1,51 @@
+/**
+ * The WASM thread count. ONNX Runtime Web fixes its thread pool when a worker starts, so "auto"
+ * is decided per model by measurement: the page loads the model with each candidate count, keeps
+ * the fastest steady decode speed, and remembers it per (model, dtype, cores). On a spike here a
+ * second thread gave anywhere from 0.71x to 1.10x on tiny models, so core count alone is a guess.
+ */
+export type ThreadSetting = 'auto' | number;
+
+/** Candidate counts: 1, 2, 4, … up to the cores the browser reports (at most 8). */
+export function threadCandidates(hardwareConcurrency: number, crossOriginIsolated: boolean): number[] {
+  if (!crossOriginIsolated) return [1];
+  const max = Math.max(1, Math.min(8, hardwareConcurrency));
+  const out = [1];
+  for (let n = 2; n <= max; n *= 2) out.push(n);
+  if (!out.includes(max)) out.push(max);
+  return out;
+}
+
+/** The default before any measurement: ONNX Runtime's own rule, min(4, ceil(cores / 2)). */
+export function defaultThreads(hardwareConcurrency: number, crossOriginIsolated: boolean): number {
+  if (!crossOriginIsolated) return 1;
+  return Math.max(1, Math.min(4, Math.ceil(hardwareConcurrency / 2)));
+}
+
+export interface ThreadMeasurement {
+  threads: number;
+  decodeTps: number;
+}
+
+/** The fastest count; a larger count must beat a smaller one by 3% to be worth its cores. */
+export function pickThreads(results: ThreadMeasurement[]): number {
+  const sorted = [...results].sort((a, b) => a.threads - b.threads);
+  let best = sorted[0];
+  if (!best) return 1;
+  for (const r of sorted.slice(1)) if (r.decodeTps > best.decodeTps * 1.03) best = r;
+  return best.threads;
+}
+
+export function calibrationKey(modelKey: string, dtype: string, hardwareConcurrency: number): string {
+  return `slm.threads.v1:${modelKey}:${dtype}:${hardwareConcurrency}`;
+}
+
+export interface KeyValueStore {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+}
+
+export function readCalibration(store: KeyValueStore, key: string): number | null {
+  const v = Number(store.getItem(key));
+  return Number.isInteger(v) && v > 0 ? v : null;
+}

@@ -1,0 +1,27 @@
+import { defineConfig } from 'vite';
+import react from '@vitejs/plugin-react';
+import { ortAssets } from './scripts/vite-ort-assets';
+
+/**
+ * Cross-origin isolation (COOP + COEP) is what lets ONNX Runtime Web use SharedArrayBuffer,
+ * and so more than one WASM thread, and lets the worker be interrupted through shared memory.
+ * The same headers are set for `vite` (dev) and `vite preview`; a static host must set them too
+ * (see README "Deploying").
+ */
+export const isolationHeaders = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+};
+
+export default defineConfig({
+  base: './',
+  // 'mpa': no SPA fallback, so a missing /models/... file is a real 404, not index.html with 200.
+  appType: 'mpa',
+  plugins: [react(), ortAssets(process.cwd())],
+  server: { headers: isolationHeaders, port: 5173 },
+  preview: { headers: isolationHeaders, port: 5173 },
+  worker: { format: 'es' },
+  build: { target: 'es2022', sourcemap: true, chunkSizeWarningLimit: 2500 },
+  optimizeDeps: { exclude: ['@huggingface/transformers', 'onnxruntime-web'] },
+});
