@@ -105,6 +105,7 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--tokenizer", default="tools/slm/work/tokenizer.json")
     ap.add_argument("--heldout", default="tools/slm/data/heldout.jsonl")
+    ap.add_argument("--corpus", default="tools/slm/work/train.jsonl")
     ap.add_argument("--max-new-tokens", type=int, default=24)
     ap.add_argument("--skip-eval", action="store_true")
     a = ap.parse_args()
@@ -159,19 +160,36 @@ def main():
     cases = []
     for msgs in PARITY_CASES:
         ids = tok.encode(render_chat(msgs, add_generation_prompt=True))
-        out = greedy_generate(model, [ids], eos, pad, a.max_new_tokens)[0]
+        out = greedy_generate(model, [ids], [eos, bos], pad, a.max_new_tokens)[0]
         cases.append({"messages": msgs, "input_ids": ids, "output_ids": out,
                       "text": tok.decode(out, skip_special=True)})
     # tokenizer check corpus for the Node side: rendered strings and their python ids
     parity = {"model": a.name, "dtype": "fp32", "framework": f"torch {torch.__version__}",
-              "max_new_tokens": a.max_new_tokens, "stop": IM_END, "eos_token_id": eos, "cases": cases}
+              "max_new_tokens": a.max_new_tokens, "stop": [IM_END, ENDOFTEXT], "eos_token_id": [eos, bos], "cases": cases}
     with open(os.path.join(a.out, "parity.json"), "w") as f:
         json.dump(parity, f, indent=1)
     for cse in cases:
         print(repr(cse["messages"][-1]["content"]), "->", repr(cse["text"]))
 
+    # tokenizer check set for the Node side: python ids of chat-template renderings
+    held = [json.loads(l) for l in open(a.heldout)]
+    checks = [{"messages": h["messages"], "add_generation_prompt": True,
+               "ids": tok.encode(render_chat(h["messages"], True))} for h in held]
+    with open(a.corpus) as f:
+        for i, line in enumerate(f):
+            if i >= 300:
+                break
+            msgs = json.loads(line)["messages"]
+            checks.append({"messages": msgs, "add_generation_prompt": False, "ids": tok.encode(render_chat(msgs))})
+    extra = ["Hello, world! ÄÖÜ ß 😀 tabs\tand\nnew lines  two  spaces", "<|im_start|>x<|im_end|> <|endoftext|>",
+             "12345 + 67890 = ?", "It's a don't we'll: {\"a\": [1, 2]}"]
+    for t in extra:
+        checks.append({"messages": [{"role": "user", "content": t}], "add_generation_prompt": True,
+                       "ids": tok.encode(render_chat([{"role": "user", "content": t}], True))})
+    with open(os.path.join(os.path.dirname(a.ckpt), "tokcheck.json"), "w") as f:
+        json.dump(checks, f)
+
     if not a.skip_eval:
-        held = [json.loads(l) for l in open(a.heldout)]
         t = time.time()
         res, by = {}, {}
         for h in held:
@@ -181,7 +199,7 @@ def main():
             prompts = [tok.encode_chat(h["messages"], add_generation_prompt=True) for h in items]
             ok = 0
             for s in range(0, len(items), 25):
-                outs = greedy_generate(model, prompts[s:s + 25], eos, pad, a.max_new_tokens)
+                outs = greedy_generate(model, prompts[s:s + 25], [eos, bos], pad, a.max_new_tokens)
                 for h, o in zip(items[s:s + 25], outs):
                     txt = tok.decode(o, skip_special=True)
                     outputs[h["id"]] = txt

@@ -40,9 +40,9 @@ PRESETS = {
     # ~0.8M params, fp32 ONNX ~3.3 MB
     "pocket": Config(hidden_size=128, intermediate_size=352, num_hidden_layers=4, num_attention_heads=4,
                      num_key_value_heads=2),
-    # ~3.1M params
-    "reference": Config(hidden_size=224, intermediate_size=608, num_hidden_layers=6, num_attention_heads=7,
-                        num_key_value_heads=1),
+    # ~4.1M params
+    "reference": Config(hidden_size=256, intermediate_size=640, num_hidden_layers=6, num_attention_heads=8,
+                        num_key_value_heads=2),
 }
 
 
@@ -179,6 +179,7 @@ def greedy_generate(model, prompts, eos_id, pad_id, max_new_tokens=24):
     """Batched greedy decoding with left padding (no cache; recomputes the prefix each step).
     prompts: list of id lists. Returns list of generated id lists (eos included if produced)."""
     model.eval()
+    stop = set([eos_id] if isinstance(eos_id, int) else eos_id)
     B = len(prompts)
     L = max(len(p) for p in prompts)
     ids = torch.full((B, L), pad_id, dtype=torch.long)
@@ -195,7 +196,7 @@ def greedy_generate(model, prompts, eos_id, pad_id, max_new_tokens=24):
         for i in range(B):
             if not done[i]:
                 out[i].append(int(nxt[i]))
-                if int(nxt[i]) == eos_id:
+                if int(nxt[i]) in stop:
                     done[i] = True
         if all(done):
             break

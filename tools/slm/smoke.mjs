@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { AutoTokenizer, AutoModelForCausalLM, env } from '@huggingface/transformers';
 env.allowRemoteModels = false;
-env.localModelPath = path.resolve('public/models') + '/';
+env.localModelPath = path.resolve(process.env.SLM_MODELS_DIR ?? 'public/models') + '/';
 const [name = 'slm-pocket', dtype = 'fp32', prompt = 'What is 23 + 45?'] = process.argv.slice(2);
 const tokenizer = await AutoTokenizer.from_pretrained(name);
 const model = await AutoModelForCausalLM.from_pretrained(name, { dtype, device: 'cpu' });

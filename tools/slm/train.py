@@ -118,6 +118,7 @@ def main():
     last_eval = t_start
     ema = None
     epochs = 0
+    pending = []
 
     def progress():
         fr = (time.time() - t_start) / a.seconds if a.seconds > 0 else 0.0
@@ -132,12 +133,17 @@ def main():
         lr = a.lr * min(1.0, (step + 1) / a.warmup) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * fr)))
         for g in opt.param_groups:
             g["lr"] = lr
-        if pos + a.batch > len(order):
-            rng.shuffle(order)
-            pos = 0
-            epochs += 1
-        batch = [data[j] for j in order[pos:pos + a.batch]]
-        pos += a.batch
+        if not pending:
+            # length bucketing: take 32 batches worth of examples, sort by length, cut into batches, shuffle them
+            if pos + a.batch * 32 > len(order):
+                rng.shuffle(order)
+                pos = 0
+                epochs += 1
+            chunk = sorted(order[pos:pos + a.batch * 32], key=lambda j: len(data[j][0]))
+            pos += a.batch * 32
+            pending = [chunk[k:k + a.batch] for k in range(0, len(chunk), a.batch)]
+            rng.shuffle(pending)
+        batch = [data[j] for j in pending.pop()]
         L = max(len(b[0]) for b in batch)
         x = torch.full((len(batch), L), pad, dtype=torch.long)
         w = torch.zeros((len(batch), L))
