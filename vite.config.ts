@@ -1,4 +1,4 @@
-import { defineConfig } from 'vite';
+import { defaultClientConditions, defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
 import { ortAssets } from './scripts/vite-ort-assets';
 
@@ -21,6 +21,9 @@ export default defineConfig({
   plugins: [react(), ortAssets(process.cwd())],
   server: { headers: isolationHeaders, port: 5173 },
   preview: { headers: isolationHeaders, port: 5173 },
+  // The "extern wasm" builds of ONNX Runtime Web don't embed `new URL('*.wasm', import.meta.url)`,
+  // so the bundler doesn't copy 41 MB of .wasm a second time; the app serves them from ort/ instead.
+  resolve: { conditions: ['onnxruntime-web-use-extern-wasm', ...defaultClientConditions] },
   worker: { format: 'es' },
   build: { target: 'es2022', sourcemap: true, chunkSizeWarningLimit: 2500 },
   optimizeDeps: { exclude: ['@huggingface/transformers', 'onnxruntime-web'] },

@@ -76,6 +76,7 @@ export function validateGenerationParams(p: GenerationParams): string[] {
   check(Number.isFinite(p.temperature) && p.temperature > 0 && p.temperature <= 5, 'Temperature must be above 0 and at most 5 (use greedy for 0).');
   check(Number.isFinite(p.topP) && p.topP > 0 && p.topP <= 1, 'Top-p must be above 0 and at most 1.');
   check(Number.isInteger(p.topK) && p.topK >= 0, 'Top-k must be a whole number ≥ 0 (0 turns it off).');
+  check(p.minNewTokens === undefined || (Number.isInteger(p.minNewTokens) && p.minNewTokens >= 0 && p.minNewTokens <= p.maxNewTokens), 'Min new tokens must be a whole number from 0 to max new tokens.');
   check(Number.isFinite(p.repetitionPenalty) && p.repetitionPenalty >= 1 && p.repetitionPenalty <= 3, 'Repetition penalty must be from 1 (off) to 3.');
   return errors;
 }

@@ -79,7 +79,11 @@ export function recommend(entry: CatalogEntry, env: WorkerEnvironment): Recommen
   }
   const cpuOrder: Dtype[] = entry.params > 1e9 ? ['q4', 'q8', 'q4f16', 'fp16'] : ['q8', 'q4', 'fp32', 'fp16', 'q4f16'];
   const dtype = cpuOrder.find(has) ?? entry.dtypes[0] ?? 'fp32';
-  const why = env.webgpu ? 'the only WebGPU adapter is a software fallback' : 'no usable WebGPU adapter';
+  const why = !env.webgpu
+    ? 'no usable WebGPU adapter'
+    : isSoftwareAdapter(env)
+      ? 'the only WebGPU adapter is a software fallback'
+      : `the GPU cannot run any of this model's dtypes (${entry.dtypes.join(', ')})${env.webgpu.features.includes('shader-f16') ? '' : ': it lacks shader-f16'}`;
   return {
     device: 'wasm',
     dtype,

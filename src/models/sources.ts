@@ -73,14 +73,22 @@ export interface TransformersLocation {
   revision: string;
   allowLocalModels: boolean;
   allowRemoteModels: boolean;
+  /**
+   * Root-relative path of the bundled models folder (e.g. `/sub/models/`). Not an absolute URL:
+   * transformers.js 4.3's file-existence check skips local paths that parse as URLs, and would
+   * then report a bundled tokenizer as missing.
+   */
   localModelPath: string;
+  /** The same folder as an absolute URL (for our own requests). */
+  localModelUrl: string;
   remoteHost: string;
   remotePathTemplate: string;
 }
 
 /** `appBase` is the app's absolute base URL (e.g. `https://example.com/playground/`). */
 export function locate(source: ModelSource, appBase: string): TransformersLocation {
-  const localModelPath = new URL('models/', appBase).href;
+  const localModelUrl = new URL('models/', appBase).href;
+  const localModelPath = new URL(localModelUrl).pathname;
   switch (source.type) {
     case 'bundled':
       return {
@@ -89,6 +97,7 @@ export function locate(source: ModelSource, appBase: string): TransformersLocati
         allowLocalModels: true,
         allowRemoteModels: false,
         localModelPath,
+        localModelUrl,
         remoteHost: HUB_HOST,
         remotePathTemplate: PATH_TEMPLATE,
       };
@@ -99,6 +108,7 @@ export function locate(source: ModelSource, appBase: string): TransformersLocati
         allowLocalModels: false,
         allowRemoteModels: true,
         localModelPath,
+        localModelUrl,
         remoteHost: HUB_HOST,
         remotePathTemplate: PATH_TEMPLATE,
       };
@@ -109,32 +119,47 @@ export function locate(source: ModelSource, appBase: string): TransformersLocati
         allowLocalModels: false,
         allowRemoteModels: true,
         localModelPath,
-        remoteHost: source.host,
+        localModelUrl,
+        remoteHost: hostOrRaw(source.host),
         remotePathTemplate: PATH_TEMPLATE,
       };
   }
 }
 
-/** The absolute URL transformers.js will request for one file of the model. */
+function hostOrRaw(host: string): string {
+  const h = normalizeHost(host);
+  return h.ok ? h.host : host;
+}
+
+/** The absolute URL transformers.js will request for one file (joined as its pathJoin does). */
 export function fileUrl(loc: TransformersLocation, file: string): string {
-  if (loc.allowLocalModels) return new URL(`${loc.modelId}/${file}`, loc.localModelPath).href;
+  if (loc.allowLocalModels) return new URL(`${loc.modelId}/${file}`, loc.localModelUrl).href;
   const dir = loc.remotePathTemplate
     .replaceAll('{model}', loc.modelId)
     .replaceAll('{revision}', encodeURIComponent(loc.revision));
-  return new URL(dir + file, loc.remoteHost).href;
+  return [loc.remoteHost.replace(/\/$/, ''), dir.replace(/^\//, '').replace(/\/$/, ''), file.replace(/^\//, '')].join('/');
 }
 
 /** `transformers.js_config` fields that change which files are loaded. */
 export interface TransformersJsConfig {
   use_external_data_format?: boolean | number | Partial<Record<string, boolean | number>>;
+  /** Per-device overrides, merged over the top level as transformers.js does. */
+  device_config?: Partial<Record<string, { use_external_data_format?: TransformersJsConfig['use_external_data_format'] }>>;
 }
 
-function externalChunks(cfg: TransformersJsConfig | undefined, dtype: Dtype): number {
-  const v = cfg?.use_external_data_format;
-  const pick = typeof v === 'object' && v !== null ? (v[`model${DTYPE_SUFFIX[dtype]}.onnx`] ?? v[dtype]) : v;
-  if (pick === true) return 1;
-  if (typeof pick === 'number' && pick > 0) return Math.floor(pick);
-  return 0;
+/** Number of external-data chunks, by transformers.js's own rule (full file name, then base name). */
+function externalChunks(cfg: TransformersJsConfig | undefined, dtype: Dtype, device: string | null): number {
+  const perDevice = device ? cfg?.device_config?.[device] : undefined;
+  const v = perDevice && 'use_external_data_format' in perDevice ? perDevice.use_external_data_format : cfg?.use_external_data_format;
+  if (!v) return 0;
+  let n: number;
+  if (typeof v === 'object') {
+    const full = `model${DTYPE_SUFFIX[dtype]}.onnx`;
+    const own = (k: string) => Object.prototype.hasOwnProperty.call(v, k);
+    n = own(full) ? Number(v[full]) : own('model') ? Number(v['model']) : 0;
+  } else n = Number(v);
+  // transformers.js loops `for (i = 0; i < n; ++i)`, so 1.5 means two chunks.
+  return Number.isFinite(n) && n > 0 ? Math.ceil(n) : 0;
 }
 
 export interface ModelFile {
@@ -144,7 +169,7 @@ export interface ModelFile {
 }
 
 /** The files a causal LM load reads, in the order transformers.js reads them. */
-export function modelFiles(dtype: Dtype, cfg?: TransformersJsConfig): ModelFile[] {
+export function modelFiles(dtype: Dtype, cfg?: TransformersJsConfig, device: string | null = null): ModelFile[] {
   const onnx = `onnx/model${DTYPE_SUFFIX[dtype]}.onnx`;
   const files: ModelFile[] = [
     { file: 'config.json', required: true, role: 'config' },
@@ -153,7 +178,7 @@ export function modelFiles(dtype: Dtype, cfg?: TransformersJsConfig): ModelFile[
     { file: 'generation_config.json', required: false, role: 'config' },
     { file: onnx, required: true, role: 'weights' },
   ];
-  const chunks = externalChunks(cfg, dtype);
+  const chunks = externalChunks(cfg, dtype, device);
   for (let i = 0; i < chunks; i++) {
     files.push({ file: i === 0 ? `${onnx}_data` : `${onnx}_data_${i}`, required: true, role: 'weights' });
   }
@@ -180,7 +205,7 @@ export function sourceError(source: ModelSource): string | null {
     const h = normalizeHost(source.host);
     if (!h.ok) return h.error;
   }
-  if (source.type !== 'bundled' && source.revision && !/^[\w\-./]{1,128}$/.test(source.revision)) {
+  if (source.type !== 'bundled' && source.revision && (!/^[\w\-./]{1,128}$/.test(source.revision) || source.revision.includes('..'))) {
     return `"${source.revision}" is not a valid revision (a branch, tag or commit).`;
   }
   return null;

@@ -218,7 +218,7 @@ describe('recommend', () => {
   // BUG (src/models/device.ts recommend, the `why` line): when a hardware GPU exists but none of
   // the model's dtypes fits it (e.g. q4f16-only model, adapter without shader-f16), the reason
   // claims "the only WebGPU adapter is a software fallback", which is false.
-  it.fails('does not call a hardware GPU a software fallback', () => {
+  it('does not call a hardware GPU a software fallback', () => {
     const r = recommend(entry(3.8e9, ['q4f16']), HW_NO_F16);
     expect(r.reason).not.toMatch(/software/);
   });

@@ -244,7 +244,7 @@ describe('fileUrl', () => {
   // sourceError (normalizeHost accepts it), but fileUrl resolves with `new URL(rel, host)`, which
   // drops the last path segment of the host ("/mirror"), while transformers.js joins the strings
   // and keeps it. Preflight then probes a different URL than the one the model is loaded from.
-  it.fails('matches transformers.js for a valid mirror host given without a trailing slash', () => {
+  it('matches transformers.js for a valid mirror host given without a trailing slash', () => {
     const source: ModelSource = { type: 'mirror', modelId: 'org/name', revision: 'main', host: 'http://127.0.0.1:9000/mirror' };
     expect(sourceError(source)).toBeNull();
     const loc = locate(source, APP_BASE);
@@ -348,7 +348,7 @@ describe('modelFiles', () => {
   // BUG (src/models/sources.ts externalChunks): transformers.js (utils/model-loader.js
   // resolveExternalDataFormat) looks a map up by the full file name, then by the base file name
   // ("model"), never by dtype. `{ model: 2 }` means two chunks for every dtype of model.onnx.
-  it.fails('a per-file map falls back to the base name "model", as transformers.js does', () => {
+  it('a per-file map falls back to the base name "model", as transformers.js does', () => {
     expect(weights('q4', { use_external_data_format: { model: 2 } })).toEqual([
       'onnx/model_q4.onnx',
       'onnx/model_q4.onnx_data',
@@ -358,7 +358,7 @@ describe('modelFiles', () => {
 
   // Same bug, other side: a dtype key ("q4") is not something transformers.js reads, so it loads
   // no _data file, yet modelFiles plans a required one (preflight would then fail on its 404).
-  it.fails('a dtype-named key is ignored, as transformers.js ignores it', () => {
+  it('a dtype-named key is ignored, as transformers.js ignores it', () => {
     expect(weights('q4', { use_external_data_format: { q4: 1 } })).toEqual(['onnx/model_q4.onnx']);
   });
 });

@@ -101,7 +101,7 @@ describe('IncrementalDecoder', () => {
     const ids = bytesOf('a'.repeat(1000) + '😀'.repeat(50));
     const deltas = streamAll(ids, spy);
     expect(deltas.join('')).toBe('a'.repeat(1000) + '😀'.repeat(50));
-    expect(calls).toBe(2 * ids.length);
+    expect(calls).toBeLessThanOrEqual(2 * ids.length);
     // A 4-byte character plus the previous one fit in 8 ids.
     expect(longest).toBeLessThanOrEqual(8);
   });

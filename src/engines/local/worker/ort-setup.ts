@@ -46,10 +46,6 @@ export async function setupTransformers(device: DeviceKind, threads: number, ort
     }
     return loaded;
   }
-  if (build === 'plain') {
-    const ort = await import('onnxruntime-web/wasm');
-    Reflect.set(globalThis, Symbol.for('onnxruntime'), ort);
-  }
   const t = await import('@huggingface/transformers');
   const wasm = t.env.backends.onnx.wasm;
   if (!wasm) throw new Error('ONNX Runtime Web did not expose its WASM settings.');

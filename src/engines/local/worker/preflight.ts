@@ -34,7 +34,7 @@ function contentLength(res: Response): number | null {
   return Number.isFinite(n) && n >= 0 ? n : null;
 }
 
-export async function preflight(loc: TransformersLocation, dtype: Dtype): Promise<Preflight> {
+export async function preflight(loc: TransformersLocation, dtype: Dtype, device: string): Promise<Preflight> {
   const configUrl = fileUrl(loc, 'config.json');
   const res = await request(configUrl, 'GET');
   if (res.status === 404) {
@@ -60,7 +60,7 @@ export async function preflight(loc: TransformersLocation, dtype: Dtype): Promis
   if (!isJsonObject(config)) return fail('unsupported-model', `config.json of ${loc.modelId} is not a JSON object.`, { url: configUrl });
 
   const jsCfg = config['transformers.js_config'];
-  const wanted = modelFiles(dtype, isJsonObject(jsCfg) ? (jsCfg as TransformersJsConfig) : undefined);
+  const wanted = modelFiles(dtype, isJsonObject(jsCfg) ? (jsCfg as TransformersJsConfig) : undefined, device);
   const files: PlannedFile[] = await Promise.all(
     wanted.map(async ({ file, required, role }): Promise<PlannedFile | null> => {
       const url = fileUrl(loc, file);

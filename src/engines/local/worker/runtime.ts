@@ -84,7 +84,7 @@ export class ModelRuntime {
     }
 
     this.post({ kind: 'phase', id, phase: 'download' });
-    const plan = await preflight(loc, req.dtype);
+    const plan = await preflight(loc, req.dtype, req.device);
     this.post({ kind: 'plan', id, files: plan.files, totalBytes: plan.totalBytes });
     const weightsUrl = plan.files.find((f) => f.file === weightsFile)?.url ?? '';
     const cachedBefore = req.useBrowserCache && req.source.type !== 'bundled' ? await inCacheStorage(weightsUrl) : false;
@@ -286,7 +286,7 @@ export class ModelRuntime {
         id,
         result: {
           finishReason,
-          text: m.tokenizer.decode(outputIds, { skip_special_tokens: true }),
+          text: outputIds.length ? m.tokenizer.decode(outputIds, { skip_special_tokens: true }) : '',
           inputTokens,
           outputTokens: outputIds.length,
           outputTokenIds: outputIds,

@@ -22,7 +22,7 @@ export class IncrementalDecoder {
   /** Adds one token; returns the text it completes (possibly empty). */
   push(id: number): string {
     this.ids.push(id);
-    const prefix = this.decode(this.ids.slice(this.prefixOffset, this.readOffset));
+    const prefix = this.readOffset > this.prefixOffset ? this.decode(this.ids.slice(this.prefixOffset, this.readOffset)) : '';
     const full = this.decode(this.ids.slice(this.prefixOffset));
     if (full.length > prefix.length && !full.endsWith('\uFFFD')) {
       const delta = full.slice(prefix.length);

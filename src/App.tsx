@@ -1,0 +1,110 @@
+/** Composes the hooks and panels; holds no logic of its own beyond wiring. */
+import { useMemo, useState } from 'react';
+import { useChat } from './hooks/useChat';
+import { useLocalModel } from './hooks/useLocalModel';
+import { useSettings } from './hooks/useSettings';
+import { useStorageInfo } from './hooks/useStorageInfo';
+import { appBase } from './hooks/urls';
+import { catalogFor } from './models/catalog';
+import { recommend } from './models/device';
+import { embeddedCatalog } from './models/embedded';
+import { CachePanel } from './ui/CachePanel';
+import { ChatView } from './ui/ChatView';
+import { DevicePanel } from './ui/DevicePanel';
+import { GenerationSettings } from './ui/GenerationSettings';
+import { LoadStatus } from './ui/LoadStatus';
+import { ModelCardView } from './ui/ModelCardView';
+import { ModelPanel } from './ui/ModelPanel';
+
+type Tab = 'model' | 'settings' | 'device' | 'cache';
+const TABS: [Tab, string][] = [
+  ['model', 'Model'],
+  ['settings', 'Generation'],
+  ['device', 'Device'],
+  ['cache', 'Cache'],
+];
+
+export function App() {
+  const { settings, update } = useSettings();
+  const local = useLocalModel();
+  const chat = useChat(local.engine);
+  const storage = useStorageInfo();
+  const [tab, setTab] = useState<Tab>('model');
+  const [draft, setDraft] = useState('');
+  const catalog = useMemo(() => catalogFor(embeddedCatalog()), []);
+  const sel = settings.selection;
+  const entry = catalog.find((c) => c.source.type === sel.source.type && c.source.modelId === sel.source.modelId) ?? null;
+  const ready = local.state.status === 'ready';
+
+  return (
+    <div className="app">
+      <header>
+        <h1>SLM Playground</h1>
+        <span className="muted">a small language model in your browser, measured honestly</span>
+        <span className={`badge ${local.env?.crossOriginIsolated ? 'ok' : 'warn'}`} data-testid="isolation-badge">
+          {local.env ? (local.env.crossOriginIsolated ? 'cross-origin isolated' : 'not isolated (1 thread)') : 'probing…'}
+        </span>
+      </header>
+      <main>
+        <aside>
+          <nav className="tabs" role="tablist">
+            {TABS.map(([t, label]) => (
+              <button key={t} role="tab" aria-selected={tab === t} className={tab === t ? 'tab active' : 'tab'} onClick={() => setTab(t)} data-testid={`tab-${t}`}>
+                {label}
+              </button>
+            ))}
+          </nav>
+          {tab === 'model' && (
+            <>
+              <ModelPanel
+                catalog={catalog}
+                selection={sel}
+                env={local.env}
+                busy={local.state.status === 'loading'}
+                loaded={ready}
+                onLoad={(s, bytes) => {
+                  update({ selection: s });
+                  void local.load(s, bytes);
+                }}
+                onUnload={local.unload}
+              />
+              <LoadStatus state={local.state} />
+              {sel.source.type === 'bundled' && <ModelCardView modelId={sel.source.modelId} appBase={appBase()} onExample={setDraft} />}
+            </>
+          )}
+          {tab === 'settings' && (
+            <GenerationSettings
+              params={settings.generation}
+              systemPrompt={settings.systemPrompt}
+              onParams={(generation) => update({ generation })}
+              onSystemPrompt={(systemPrompt) => update({ systemPrompt })}
+            />
+          )}
+          {tab === 'device' && (
+            <DevicePanel env={local.env} storage={storage.storage} recommendation={entry && local.env ? recommend(entry, local.env) : null} modelLabel={entry?.label ?? null} />
+          )}
+          {tab === 'cache' && (
+            <CachePanel
+              models={storage.models}
+              storage={storage.storage}
+              error={storage.error}
+              onRefresh={() => void storage.refresh()}
+              onDelete={storage.remove}
+              onDeleteAll={storage.removeAll}
+            />
+          )}
+        </aside>
+        <ChatView
+          turns={chat.turns}
+          busy={chat.busy}
+          ready={ready}
+          draft={draft}
+          onDraft={setDraft}
+          onSend={(text) => chat.send(text, settings.generation, settings.systemPrompt)}
+          onStop={chat.stop}
+          onClear={chat.clear}
+        />
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,172 @@
+/**
+ * Lifecycle of the local model: probes the worker environment once, then loads models on demand.
+ * Every load gets a fresh worker (ONNX Runtime fixes its build and thread pool per worker, and
+ * terminating a worker frees all of a model's memory). "auto" threads are measured, not guessed.
+ */
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { LocalEngine, LocalEngineError } from '../engines/local/LocalEngine';
+import type { EngineError, LoadedInfo, LoadRequest, WorkerEnvironment } from '../engines/local/protocol';
+import type { LoadMetrics } from '../metrics/timing';
+import { chooseDevice } from '../models/device';
+import { applyLoadEvent, initialProgress, type LoadProgress } from '../models/load-progress';
+import { sourceLabel } from '../models/sources';
+import { calibrationKey, defaultThreads, pickThreads, readCalibration, threadCandidates, type ThreadMeasurement } from '../models/threads';
+import type { ModelSelection } from '../state/settings';
+import { appBase, ortBase } from './urls';
+
+export type LocalModelState =
+  | { status: 'idle' }
+  | { status: 'loading'; progress: LoadProgress; label: string; note: string | null }
+  | { status: 'ready'; info: LoadedInfo; load: LoadMetrics; deviceReason: string; threadsReason: string; calibration: ThreadMeasurement[] }
+  | { status: 'error'; error: EngineError };
+
+/** Above this download size "auto" threads are not measured automatically (a second load costs too much). */
+const CALIBRATE_MAX_BYTES = 64 * 1024 * 1024;
+
+function toEngineError(e: unknown): EngineError {
+  if (e instanceof LocalEngineError) return e.error;
+  return { code: 'internal', message: e instanceof Error ? e.message : String(e) };
+}
+
+export function useLocalModel() {
+  const [env, setEnv] = useState<WorkerEnvironment | null>(null);
+  const [state, setState] = useState<LocalModelState>({ status: 'idle' });
+  const [engine, setEngine] = useState<LocalEngine | null>(null);
+  const spare = useRef<LocalEngine | null>(null);
+  const generation = useRef(0);
+
+  useEffect(() => {
+    const probe = new LocalEngine();
+    spare.current = probe;
+    probe.probe().then(setEnv, (e: unknown) => setState({ status: 'error', error: toEngineError(e) }));
+    return () => {
+      probe.dispose();
+      spare.current = null;
+    };
+  }, []);
+
+  /** A worker that has not loaded anything yet (the probe worker is reused once). */
+  const freshEngine = () => {
+    const e = spare.current ?? new LocalEngine();
+    spare.current = null;
+    return e;
+  };
+
+  const load = useCallback(
+    async (sel: ModelSelection, knownBytes: number | null) => {
+      if (!env) return;
+      const myGen = ++generation.current;
+      engine?.dispose();
+      setEngine(null);
+      const started = performance.now();
+      const choice = chooseDevice(sel.device, sel.dtype, env);
+      const label = sourceLabel(sel.source);
+      let progress = initialProgress;
+      setState({ status: 'loading', progress, label, note: choice.reason });
+      const request = (threads: number): LoadRequest => ({
+        source: sel.source,
+        dtype: sel.dtype,
+        device: choice.device,
+        threads,
+        appBase: appBase(),
+        ortBase: ortBase(),
+        warmup: sel.warmup ? { maxTokens: 256, maxMs: 4000 } : null,
+        useBrowserCache: true,
+      });
+      const loadOne = async (threads: number, note: string | null) => {
+        const e = freshEngine();
+        progress = initialProgress;
+        const info = await e
+          .load(request(threads), (ev) => {
+            progress = applyLoadEvent(progress, ev);
+            if (generation.current === myGen) setState({ status: 'loading', progress, label, note });
+          })
+          .catch((err: unknown) => {
+            e.dispose();
+            throw err;
+          });
+        return { e, info };
+      };
+
+      try {
+        const key = calibrationKey(label, sel.dtype, env.hardwareConcurrency);
+        const candidates = choice.device === 'wasm' ? threadCandidates(env.hardwareConcurrency, env.crossOriginIsolated) : [1];
+        const stored = readCalibration(localStorage, key);
+        let threadsReason: string;
+        let calibration: ThreadMeasurement[] = [];
+        let result: { e: LocalEngine; info: LoadedInfo };
+        if (choice.device === 'webgpu') {
+          result = await loadOne(1, choice.reason);
+          threadsReason = 'WebGPU: the GPU does the math; one WASM thread drives it.';
+        } else if (sel.threads !== 'auto') {
+          const n = env.crossOriginIsolated ? sel.threads : 1;
+          result = await loadOne(n, choice.reason);
+          threadsReason = env.crossOriginIsolated ? `${n} thread(s), set by you.` : 'One thread: the page is not cross-origin isolated.';
+        } else if (stored !== null) {
+          result = await loadOne(stored, choice.reason);
+          threadsReason = `${stored} thread(s): the fastest when last measured for this model on this device.`;
+        } else if (candidates.length > 1 && sel.warmup && (knownBytes ?? Infinity) <= CALIBRATE_MAX_BYTES) {
+          // Measure each candidate's steady decode speed (the warm-up's last window) and keep the fastest.
+          let best: { e: LocalEngine; info: LoadedInfo } | null = null;
+          for (const [i, n] of candidates.entries()) {
+            const r = await loadOne(n, `Measuring the best thread count: ${n} thread(s) (${i + 1}/${candidates.length})`);
+            calibration.push({ threads: n, decodeTps: r.info.warmupDecodeTps ?? 0 });
+            if (!best || pickThreads(calibration) === n) {
+              best?.e.dispose();
+              best = r;
+            } else r.e.dispose();
+          }
+          if (!best) throw new Error('No thread count could be measured.');
+          result = best;
+          localStorage.setItem(key, String(result.info.threads));
+          threadsReason = `${result.info.threads} thread(s): measured fastest of ${candidates.join(', ')}.`;
+        } else {
+          const n = defaultThreads(env.hardwareConcurrency, env.crossOriginIsolated);
+          result = await loadOne(n, choice.reason);
+          threadsReason = env.crossOriginIsolated
+            ? `${n} thread(s): ONNX Runtime's default for ${env.hardwareConcurrency} cores (not measured for this model yet).`
+            : 'One thread: the page is not cross-origin isolated.';
+          calibration = [];
+        }
+        if (generation.current !== myGen) {
+          result.e.dispose();
+          return;
+        }
+        const { info } = result;
+        setEngine(result.e);
+        setState({
+          status: 'ready',
+          info,
+          deviceReason: choice.reason,
+          threadsReason,
+          calibration,
+          load: {
+            downloadMs: info.downloadMs,
+            downloadBytes: info.downloadBytes,
+            fromCache: info.fromCache,
+            sessionCreateMs: info.sessionCreateMs,
+            warmupMs: info.warmupMs,
+            warmupTokens: info.warmupTokens,
+            totalMs: performance.now() - started,
+          },
+        });
+      } catch (e) {
+        if (generation.current === myGen) setState({ status: 'error', error: toEngineError(e) });
+      }
+    },
+    [env, engine],
+  );
+
+  const unload = useCallback(() => {
+    generation.current++;
+    engine?.dispose();
+    setEngine(null);
+    setState({ status: 'idle' });
+  }, [engine]);
+
+  const forgetCalibration = useCallback((sel: ModelSelection) => {
+    if (env) localStorage.removeItem(calibrationKey(sourceLabel(sel.source), sel.dtype, env.hardwareConcurrency));
+  }, [env]);
+
+  return { env, state, engine, load, unload, forgetCalibration };
+}

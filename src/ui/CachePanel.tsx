@@ -1,0 +1,69 @@
+/** Models kept in the browser cache, with sizes; delete one or all. */
+import { useState } from 'react';
+import type { CachedModel, StorageInfo } from '../models/cache';
+import { fmtBytes } from '../metrics/format';
+
+interface Props {
+  models: CachedModel[] | null;
+  storage: StorageInfo | null;
+  error: string | null;
+  onRefresh: () => void;
+  onDelete: (m: CachedModel) => Promise<void>;
+  onDeleteAll: () => Promise<void>;
+}
+
+export function CachePanel({ models, storage, error, onRefresh, onDelete, onDeleteAll }: Props) {
+  const [busy, setBusy] = useState(false);
+  const run = async (f: () => Promise<void>) => {
+    setBusy(true);
+    try {
+      await f();
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <section className="panel" aria-label="Cache" data-testid="cache-panel">
+      <p className="small muted">
+        Downloaded models stay in this browser (Cache Storage) so the next load needs no network. Embedded models are served by the app and are not listed.
+        {storage?.usage != null && ` This site uses ${fmtBytes(storage.usage)} of ${fmtBytes(storage.quota)}.`}
+      </p>
+      {error && <p className="error">{error}</p>}
+      {models === null ? (
+        <p className="muted">Reading the cache…</p>
+      ) : models.length === 0 ? (
+        <p className="muted" data-testid="cache-empty">No downloaded models in the cache.</p>
+      ) : (
+        <table className="metrics" data-testid="cache-list">
+          <tbody>
+            {models.map((m) => (
+              <tr key={m.key}>
+                <td>
+                  <div className="mono small">{m.modelId}</div>
+                  <div className="muted small">
+                    {m.host}
+                    {m.revision && ` @ ${m.revision}`} · {m.files.length} files
+                  </div>
+                </td>
+                <td>{fmtBytes(m.bytes)}</td>
+                <td>
+                  <button disabled={busy} onClick={() => void run(() => onDelete(m))}>
+                    Delete
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <div className="row">
+        <button onClick={onRefresh} disabled={busy}>
+          Refresh
+        </button>
+        <button className="danger" disabled={busy || !models?.length} onClick={() => void run(onDeleteAll)}>
+          Delete all
+        </button>
+      </div>
+    </section>
+  );
+}

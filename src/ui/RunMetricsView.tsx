@@ -1,0 +1,26 @@
+/** The numbers for one answer, as defined once in metrics/timing.ts (see docs/metrics.md). */
+import { fmtMs, fmtTps } from '../metrics/format';
+import type { RunMetrics } from '../metrics/timing';
+
+export function RunMetricsView({ m }: { m: RunMetrics }) {
+  const cells: [string, string, string][] = [
+    ['TTFT', fmtMs(m.ttftMs), 'Time to first token: send → first text on screen'],
+    ['Prefill', fmtTps(m.prefillTps), 'Input tokens ÷ time to the first token, inside the engine'],
+    ['Decode', fmtTps(m.decodeTps), '(output tokens − 1) ÷ (last − first token), as received by the page'],
+    ['Decode (engine)', fmtTps(m.engineDecodeTps), 'Same, on the engine clock (no message passing)'],
+    ['End to end', fmtMs(m.e2eMs), 'Send → final chunk'],
+    ['Tokens in/out', `${m.inputTokens} / ${m.outputTokens}${m.tokenCountSource === 'estimated' ? ' (est.)' : ''}`, `Counted by ${m.tokenCountSource}`],
+    ['Device', `${m.device}${m.dtype ? ` · ${m.dtype}` : ''}${m.threads ? ` · ${m.threads}T` : ''}`, 'Where it ran'],
+    ['Isolated', m.crossOriginIsolated === null ? '—' : m.crossOriginIsolated ? 'yes' : 'no', 'Cross-origin isolated page (needed for threads)'],
+  ];
+  return (
+    <dl className="run-metrics" data-testid="run-metrics">
+      {cells.map(([k, v, title]) => (
+        <div key={k} title={title}>
+          <dt>{k}</dt>
+          <dd data-metric={k}>{v}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
