@@ -25,6 +25,12 @@ export default defineConfig({
   // so the bundler doesn't copy 41 MB of .wasm a second time; the app serves them from ort/ instead.
   resolve: { conditions: ['onnxruntime-web-use-extern-wasm', ...defaultClientConditions] },
   worker: { format: 'es' },
-  build: { target: 'es2022', sourcemap: true, chunkSizeWarningLimit: 2500 },
+  build: {
+    target: 'es2022',
+    sourcemap: true,
+    chunkSizeWarningLimit: 2500,
+    // harness.html: the worker with no UI, for browser parity tests and the benchmark baseline.
+    rollupOptions: { input: { index: 'index.html', harness: 'harness.html' } },
+  },
   optimizeDeps: { exclude: ['@huggingface/transformers', 'onnxruntime-web'] },
 });
