@@ -3,7 +3,7 @@
  * benchmark's "bare worker" baseline call `window.slmHarness` through Playwright.
  */
 import { LocalEngine, LocalEngineError } from '../engines/local/LocalEngine';
-import type { LoadRequest, LoadedInfo, WorkerEnvironment } from '../engines/local/protocol';
+import type { LoadRequest, LoadedInfo, WarmupPlan, WorkerEnvironment } from '../engines/local/protocol';
 import type { ChatMessage, GenerationParams, RunResult } from '../engines/types';
 import { DEFAULT_GENERATION } from '../engines/types';
 import { appBase, ortBase } from '../hooks/urls';
@@ -14,7 +14,7 @@ export interface HarnessLoad {
   dtype: Dtype;
   device: 'wasm' | 'webgpu';
   threads: number;
-  warmup: { maxTokens: number; maxMs: number } | null;
+  warmup: WarmupPlan | null;
 }
 
 export interface HarnessRun extends RunResult {

@@ -13,6 +13,7 @@ import { sourceLabel } from '../models/sources';
 import { calibrationKey, defaultThreads, pickThreads, readCalibration, threadCandidates, type ThreadMeasurement } from '../models/threads';
 import type { ModelSelection } from '../state/settings';
 import { appBase, ortBase } from './urls';
+import { DEFAULT_WARMUP } from '../engines/local/LocalEngine';
 
 export type LocalModelState =
   | { status: 'idle' }
@@ -70,7 +71,7 @@ export function useLocalModel() {
         threads,
         appBase: appBase(),
         ortBase: ortBase(),
-        warmup: sel.warmup ? { maxTokens: 256, maxMs: 4000 } : null,
+        warmup: sel.warmup ? DEFAULT_WARMUP : null,
         useBrowserCache: true,
       });
       const loadOne = async (threads: number, note: string | null) => {

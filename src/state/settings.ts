@@ -49,6 +49,7 @@ const generationSchema = z.object({
   topK: z.number().int().min(0),
   repetitionPenalty: z.number().min(1).max(3),
   greedy: z.boolean(),
+  minNewTokens: z.number().int().min(0).optional(),
 });
 
 export const SETTINGS_KEY = 'slm.settings.v1';

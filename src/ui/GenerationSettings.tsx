@@ -21,7 +21,13 @@ export function GenerationSettings({ params, systemPrompt, onParams, onSystemPro
         max={max}
         value={Number(params[key])}
         disabled={params.greedy && key !== 'maxNewTokens' && key !== 'repetitionPenalty'}
-        onChange={(e) => onParams({ ...params, [key]: e.target.value === '' ? NaN : Number(e.target.value) })}
+        onChange={(e) => {
+          const v = e.target.value === '' ? NaN : Number(e.target.value);
+          const next = { ...params, [key]: v };
+          // Fixed length follows max new tokens.
+          if (key === 'maxNewTokens' && (params.minNewTokens ?? 0) > 0) next.minNewTokens = v;
+          onParams(next);
+        }}
         data-testid={`gen-${key}`}
       />
     </div>
@@ -34,6 +40,15 @@ export function GenerationSettings({ params, systemPrompt, onParams, onSystemPro
       </div>
       <label className="check">
         <input type="checkbox" checked={params.greedy} onChange={(e) => onParams({ ...params, greedy: e.target.checked })} data-testid="gen-greedy" /> Greedy (deterministic; ignores temperature, top-p, top-k)
+      </label>
+      <label className="check">
+        <input
+          type="checkbox"
+          checked={(params.minNewTokens ?? 0) > 0}
+          onChange={(e) => onParams({ ...params, minNewTokens: e.target.checked ? params.maxNewTokens : undefined })}
+          data-testid="gen-fixed-length"
+        />{' '}
+        Fixed length: ignore end-of-sequence until max new tokens (for speed comparisons)
       </label>
       <div className="grid">
         {num('maxNewTokens', 'Max new tokens', 1, 1, 32768)}

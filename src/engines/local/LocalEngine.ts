@@ -14,6 +14,7 @@ import {
   type LoadedInfo,
   type RequestId,
   type ToWorker,
+  type WarmupPlan,
   type WorkerEnvironment,
 } from './protocol';
 
@@ -43,6 +44,9 @@ export interface WorkerLike {
 export function spawnModelWorker(): WorkerLike {
   return new Worker(new URL('./worker/model.worker.ts', import.meta.url), { type: 'module', name: 'slm-model' });
 }
+
+/** The app's warm-up (tuned by `npm run bench`; see docs/performance.md). */
+export const DEFAULT_WARMUP: WarmupPlan = { prefillPasses: 4, maxTokens: 512, maxMs: 6000 };
 
 /** How often (ms) the worker may post streamed text: one display frame. */
 export const FLUSH_INTERVAL_MS = 16;

@@ -19,10 +19,18 @@ export interface LoadRequest {
   appBase: string;
   /** Absolute URL of the folder holding ONNX Runtime's .wasm/.mjs files, served by the app. */
   ortBase: string;
-  /** Warm-up before "ready": generate until decode speed is steady, within these bounds. */
-  warmup: { maxTokens: number; maxMs: number } | null;
+  /** Warm-up before "ready" (see ModelRuntime.warmUp); null skips it. */
+  warmup: WarmupPlan | null;
   /** Whether transformers.js may keep downloaded files in the browser's Cache Storage. */
   useBrowserCache: boolean;
+}
+
+export interface WarmupPlan {
+  /** Forward passes over a long prompt first: they run the matmul kernels many times each. */
+  prefillPasses: number;
+  /** Then decode until the speed plateaus, within these bounds. */
+  maxTokens: number;
+  maxMs: number;
 }
 
 export interface GenerateOptions {

@@ -1,0 +1,148 @@
+/** Headless Debian Chromium for the benchmark, and the app / harness drivers. */
+import { chromium } from 'playwright-core';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+  '--no-first-run',
+];
+
+export function launch() {
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+}
+
+export const PROMPT = [{ role: 'user', content: 'What is the capital of France?' }];
+
+/** A fresh context (empty HTTP cache) with the harness page open. */
+export async function openHarness(browser, base) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(new URL('harness.html', base).href);
+  await page.waitForSelector('body[data-harness=ready]');
+  return { context, page };
+}
+
+export async function harnessLoad(page, opts) {
+  return page.evaluate(async (o) => {
+    const t0 = performance.now();
+    const info = await window.slmHarness.load(o);
+    return { info, ms: performance.now() - t0 };
+  }, opts);
+}
+
+export async function harnessDecode(page, tokens) {
+  const r = await page.evaluate(
+    ([msgs, n]) => window.slmHarness.generate(msgs, { maxNewTokens: n, minNewTokens: n, greedy: true }),
+    [PROMPT, tokens],
+  );
+  return r.metrics;
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+};
+
+/**
+ * Bare worker: cold load (fresh cache) with the app's warm-up, the first 64 tokens after ready
+ * ("cold"), then repeated 128-token runs until steady (median of the last 3 of `steadyRuns`),
+ * then a second load in the same context (warm HTTP cache).
+ */
+export async function measureHarness(browser, base, { model, dtype, threads, warmup, steadyRuns = 6 }) {
+  const { context, page } = await openHarness(browser, base);
+  try {
+    const source = { type: 'bundled', modelId: model };
+    const cold = await harnessLoad(page, { source, dtype, device: 'wasm', threads, warmup });
+    const first = await harnessDecode(page, 64);
+    const steady = [];
+    for (let i = 0; i < steadyRuns; i++) steady.push((await harnessDecode(page, 128)).decodeTps);
+    const warm = await harnessLoad(page, { source, dtype, device: 'wasm', threads, warmup });
+    return {
+      threads: cold.info.threads,
+      cold_load_ms: cold.ms,
+      warm_load_ms: warm.ms,
+      warmup_ms: cold.info.warmupMs,
+      warmup_tokens: cold.info.warmupTokens,
+      session_ms: cold.info.sessionCreateMs,
+      decode_cold: first.decodeTps,
+      decode_steady: median(steady.slice(-3)),
+      ttft_ms: first.ttftMs,
+      prefill_tps: first.prefillTps,
+    };
+  } finally {
+    await context.close();
+  }
+}
+
+function parseMetric(text) {
+  const m = /([\d.]+)\s*(ms|s|tok\/s)/.exec(text ?? '');
+  if (!m) return null;
+  const v = Number(m[1]);
+  return m[2] === 's' ? v * 1000 : v;
+}
+
+/**
+ * The real app: settings preset through localStorage (threads "auto", warm-up on, fixed-length
+ * greedy runs), Load clicked, a prompt sent `runs` times. Long tasks (> 50 ms) on the main thread
+ * are counted while answers stream.
+ */
+export async function measureApp(browser, base, { model, dtype, tokens = 128, runs = 4 }) {
+  const context = await browser.newContext();
+  const settings = {
+    selection: { source: { type: 'bundled', modelId: model }, dtype, device: 'wasm', threads: 'auto', warmup: true },
+    generation: { maxNewTokens: tokens, minNewTokens: tokens, temperature: 0.7, topP: 0.9, topK: 40, repetitionPenalty: 1, greedy: true },
+    systemPrompt: '',
+  };
+  await context.addInitScript((s) => {
+    if (!localStorage.getItem('slm.settings.v1')) localStorage.setItem('slm.settings.v1', s);
+    window.__longTasks = [];
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) window.__longTasks.push({ start: e.startTime, duration: e.duration });
+    }).observe({ type: 'longtask', buffered: true });
+  }, JSON.stringify(settings));
+  const page = await context.newPage();
+  const loadOnce = async () => {
+    await page.goto(base);
+    await page.waitForFunction(() => !document.querySelector('[data-testid=isolation-badge]')?.textContent?.includes('probing'));
+    const t0 = Date.now();
+    await page.click('[data-testid=load]');
+    await page.waitForSelector('[data-testid=load-status][data-ready=true], [data-testid=load-error]', { timeout: 600_000 });
+    const ms = Date.now() - t0;
+    const err = await page.$('[data-testid=load-error]');
+    if (err) throw new Error(`app load failed: ${await err.textContent()}`);
+    const status = await page.textContent('[data-testid=load-status]');
+    return { ms, threads: Number(/(\d+) threads?/.exec(status ?? '')?.[1] ?? NaN) };
+  };
+  try {
+    const cold = await loadOnce();
+    const results = [];
+    let longTasks = 0;
+    for (let i = 0; i < runs; i++) {
+      const t0 = await page.evaluate(() => performance.now());
+      await page.fill('[data-testid=prompt]', PROMPT[0].content);
+      await page.click('[data-testid=send]');
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid=turn-assistant][data-streaming=false]').length >= n, i + 1, { timeout: 300_000 });
+      const t1 = await page.evaluate(() => performance.now());
+      longTasks += await page.evaluate(([a, b]) => window.__longTasks.filter((e) => e.start >= a && e.start <= b && e.duration > 50).length, [t0, t1]);
+      const last = page.locator('[data-testid=turn-assistant]').nth(i);
+      const get = async (k) => parseMetric(await last.locator(`dd[data-metric="${k}"]`).textContent());
+      results.push({ ttft_ms: await get('TTFT'), prefill_tps: await get('Prefill'), decode_tps: await get('Decode') });
+    }
+    const warm = await loadOnce();
+    return {
+      threads: cold.threads,
+      cold_load_ms: cold.ms,
+      warm_load_ms: warm.ms,
+      first: results[0],
+      decode_steady: median(results.slice(1).map((r) => r.decode_tps)),
+      long_tasks: longTasks,
+    };
+  } finally {
+    await context.close();
+  }
+}

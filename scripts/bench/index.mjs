@@ -1,0 +1,95 @@
+/**
+ * npm run bench — local engine benchmark on this machine (a benchmark: it prints figures and
+ * asserts nothing). For every embedded model × dtype it measures:
+ *   native      transformers.js on onnxruntime-node, best of 1 and 2 threads (same model, same run)
+ *   harness     the model worker with no UI (harness.html), per fixed thread count: cold load,
+ *               first 64 tokens after ready, steady decode, warm load
+ *   app         the real UI with threads "auto": load, answers, long tasks while streaming
+ * and prints a table, then one JSON object as the last line (see docs/performance.md).
+ *
+ * Options: --models slm-pocket,slm-reference  --dtypes fp32,q8  --no-build
+ */
+import { existsSync } from 'node:fs';
+import { build, preview } from 'vite';
+import { launch, measureApp, measureHarness } from './browser.mjs';
+import { nativeDecode } from './native.mjs';
+
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? dflt : process.argv[i + 1];
+};
+const models = arg('models', 'slm-pocket,slm-reference').split(',').filter((m) => existsSync(`public/models/${m}/config.json`));
+const dtypes = arg('dtypes', 'fp32,q8').split(',');
+const DEFAULT = { model: 'slm-pocket', dtype: 'fp32' };
+// Must match DEFAULT_WARMUP in src/engines/local/LocalEngine.ts (the app's warm-up).
+const WARMUP = { prefillPasses: 4, maxTokens: 512, maxMs: 6000 };
+
+const log = (...a) => console.error('[bench]', ...a);
+const r2 = (x) => (x === null || x === undefined || !Number.isFinite(x) ? null : Math.round(x * 100) / 100);
+
+if (!process.argv.includes('--no-build') || !existsSync('dist/index.html')) {
+  log('building the app…');
+  await build({ logLevel: 'warn' });
+}
+const server = await preview({ preview: { port: 0, strictPort: false }, logLevel: 'warn' });
+const base = server.resolvedUrls?.local?.[0] ?? `http://localhost:${server.httpServer.address().port}/`;
+log('serving', base);
+const browser = await launch();
+
+const runs = [];
+try {
+  for (const model of models) {
+    for (const dtype of dtypes) {
+      const file = `public/models/${model}/onnx/model${dtype === 'q8' ? '_quantized' : dtype === 'q4' ? '_q4' : ''}.onnx`;
+      if (!existsSync(file)) {
+        log(`skip ${model} ${dtype}: no ${file}`);
+        continue;
+      }
+      log(`${model} ${dtype}: native…`);
+      const native = [];
+      for (const threads of [1, 2]) native.push(await nativeDecode({ model, dtype, threads, tokens: 128 }));
+      const nativeBest = native.reduce((a, b) => (b.decode_tps > a.decode_tps ? b : a));
+      log(`${model} ${dtype}: browser, bare worker…`);
+      const fixed = [];
+      for (const threads of [1, 2]) fixed.push(await measureHarness(browser, base, { model, dtype, threads, warmup: WARMUP }));
+      const best = fixed.reduce((a, b) => (b.decode_steady > a.decode_steady ? b : a));
+      const one = fixed.find((f) => f.threads === 1) ?? fixed[0];
+      log(`${model} ${dtype}: browser, app…`);
+      const app = await measureApp(browser, base, { model, dtype });
+      const auto = fixed.find((f) => f.threads === app.threads) ?? best;
+      runs.push({
+        model,
+        dtype,
+        threads: app.threads,
+        cross_origin_isolated: true,
+        native_threads: nativeBest.threads,
+        native_decode_tps: r2(nativeBest.decode_tps),
+        browser_decode_tps_cold: r2(auto.decode_cold),
+        browser_decode_tps_steady: r2(auto.decode_steady),
+        ratio_cold: r2(auto.decode_cold / nativeBest.decode_tps),
+        ratio_steady: r2(auto.decode_steady / nativeBest.decode_tps),
+        thread_gain: r2(best.decode_steady / one.decode_steady),
+        threads_auto_vs_best: r2(auto.decode_steady / best.decode_steady),
+        ui_overhead: r2(auto.decode_steady / app.decode_steady - 1),
+        app_decode_tps_steady: r2(app.decode_steady),
+        long_tasks: app.long_tasks,
+        cold_load_ms: Math.round(app.cold_load_ms),
+        warm_load_ms: Math.round(app.warm_load_ms),
+        ttft_ms: r2(app.first?.ttft_ms),
+        prefill_tps: r2(app.first?.prefill_tps),
+        harness: fixed.map((f) => ({ ...f, decode_cold: r2(f.decode_cold), decode_steady: r2(f.decode_steady), cold_load_ms: Math.round(f.cold_load_ms), warm_load_ms: Math.round(f.warm_load_ms) })),
+        native: native.map((n) => ({ threads: n.threads, decode_tps: r2(n.decode_tps) })),
+      });
+    }
+  }
+} finally {
+  await browser.close();
+  await new Promise((r) => server.httpServer.close(r));
+}
+
+const cols = ['model', 'dtype', 'threads', 'native_decode_tps', 'browser_decode_tps_cold', 'browser_decode_tps_steady', 'ratio_cold', 'ratio_steady', 'thread_gain', 'threads_auto_vs_best', 'ui_overhead', 'long_tasks', 'cold_load_ms', 'warm_load_ms', 'ttft_ms', 'prefill_tps'];
+console.log(cols.join('\t'));
+for (const r of runs) console.log(cols.map((c) => r[c]).join('\t'));
+const top = runs.find((r) => r.model === DEFAULT.model && r.dtype === DEFAULT.dtype) ?? runs[0] ?? {};
+const { harness: _h, native: _n, ...topFields } = top;
+console.log(JSON.stringify({ ...topFields, runs }));
