@@ -1,6 +1,7 @@
 /** Composes the hooks and panels; holds no logic of its own beyond wiring. */
 import { useMemo, useState } from 'react';
 import { useChat } from './hooks/useChat';
+import { useEmbeddedCards } from './hooks/useEmbeddedCards';
 import { useLocalModel } from './hooks/useLocalModel';
 import { useSettings } from './hooks/useSettings';
 import { useStorageInfo } from './hooks/useStorageInfo';
@@ -31,7 +32,8 @@ export function App() {
   const storage = useStorageInfo();
   const [tab, setTab] = useState<Tab>('model');
   const [draft, setDraft] = useState('');
-  const catalog = useMemo(() => catalogFor(embeddedCatalog()), []);
+  const cards = useEmbeddedCards();
+  const catalog = useMemo(() => catalogFor(embeddedCatalog(cards)), [cards]);
   const sel = settings.selection;
   const entry = catalog.find((c) => c.source.type === sel.source.type && c.source.modelId === sel.source.modelId) ?? null;
   const ready = local.state.status === 'ready';

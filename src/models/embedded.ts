@@ -8,12 +8,13 @@ import type { CatalogEntry } from './catalog';
 import type { Dtype } from './sources';
 
 export const EMBEDDED_MODELS = [
-  { id: 'slm-pocket', label: 'Pocket (embedded, ~0.8M params)', params: 0.8e6 },
-  { id: 'slm-reference', label: 'Reference (embedded, larger)', params: 4e6 },
+  { id: 'slm-pocket', label: 'slm-pocket — tiny in-browser default', params: 0.8e6 },
+  { id: 'slm-reference', label: 'slm-reference — larger, stronger', params: 4e6 },
 ] as const;
 
-export function embeddedCatalog(): CatalogEntry[] {
-  return EMBEDDED_MODELS.map((m) => ({
+/** Catalog entries for the embedded models; exact sizes and parameter counts come from their cards. */
+export function embeddedCatalog(cards: Partial<Record<string, ModelCard | null>> = {}): CatalogEntry[] {
+  return EMBEDDED_MODELS.map((m) => withCard({
     key: m.id,
     label: m.label,
     source: { type: 'bundled', modelId: m.id },
@@ -24,7 +25,20 @@ export function embeddedCatalog(): CatalogEntry[] {
     license: 'MIT (trained by this project on synthetic data)',
     notes: 'A tiny chat model trained by this project on synthetic tasks; it knows only those tasks.',
     embedded: true,
-  }));
+  }, cards[m.id] ?? null));
+}
+
+const FILE_DTYPE: Record<string, Dtype> = { 'onnx/model.onnx': 'fp32', 'onnx/model_quantized.onnx': 'q8', 'onnx/model_q4.onnx': 'q4' };
+
+function withCard(entry: CatalogEntry, card: ModelCard | null): CatalogEntry {
+  if (!card) return entry;
+  const exactBytes: Partial<Record<Dtype, number>> = {};
+  for (const [file, bytes] of Object.entries(card.files ?? {})) {
+    const d = FILE_DTYPE[file];
+    if (d) exactBytes[d] = bytes;
+  }
+  const dtypes = Object.keys(exactBytes).length ? entry.dtypes.filter((d) => d in exactBytes) : entry.dtypes;
+  return { ...entry, params: card.architecture?.params ?? entry.params, exactBytes, dtypes };
 }
 
 const exampleSchema = z.object({
@@ -41,9 +55,43 @@ export interface ModelExample {
   family: string | null;
 }
 
+/** The parts of card.json (written by tools/slm/eval.mjs) that the app shows. */
+const cardSchema = z.object({
+  name: z.string(),
+  description: z.string().optional(),
+  architecture: z.object({ params: z.number() }).partial().optional(),
+  files: z.record(z.string(), z.number()).optional(),
+  training: z.object({ seconds: z.number(), steps: z.number(), examples_seen: z.number() }).partial().optional(),
+  corpus: z.object({ train_examples: z.number() }).partial().optional(),
+  evaluation: z
+    .object({
+      node: z.record(z.string(), z.object({ per_family: z.record(z.string(), z.number()), overall: z.number() })),
+    })
+    .partial()
+    .optional(),
+  limitations: z.array(z.string()).optional(),
+});
+export type ModelCard = z.infer<typeof cardSchema>;
+
+export function parseCard(data: unknown): ModelCard | null {
+  const r = cardSchema.safeParse(data);
+  return r.success ? r.data : null;
+}
+
+/** Held-out accuracy as a table: one row per task family, one column per dtype. */
+export function accuracyTable(card: ModelCard): { dtypes: string[]; rows: { family: string; acc: (number | null)[] }[]; overall: (number | null)[] } {
+  const node = card.evaluation?.node ?? {};
+  const dtypes = Object.keys(node);
+  const families = [...new Set(dtypes.flatMap((d) => Object.keys(node[d]?.per_family ?? {})))];
+  return {
+    dtypes,
+    rows: families.map((family) => ({ family, acc: dtypes.map((d) => node[d]?.per_family[family] ?? null) })),
+    overall: dtypes.map((d) => node[d]?.overall ?? null),
+  };
+}
+
 export interface ModelCardData {
-  /** The whole card as the model tool wrote it (shown as key facts + raw JSON). */
-  card: Record<string, unknown>;
+  card: ModelCard | null;
   readme: string | null;
   examples: ModelExample[];
 }
@@ -67,9 +115,8 @@ export async function fetchModelCard(modelId: string, appBase: string): Promise<
     return r.ok ? r : null;
   };
   const [card, readme, examples] = await Promise.all([get('card.json'), get('README.md'), get('examples.json')]);
-  const cardJson = card ? z.record(z.string(), z.unknown()).safeParse(await card.json()) : null;
   return {
-    card: cardJson?.success ? cardJson.data : {},
+    card: card ? parseCard(await card.json()) : null,
     readme: readme ? await readme.text() : null,
     examples: examples ? toExamples(await examples.json()) : [],
   };

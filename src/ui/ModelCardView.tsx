@@ -1,6 +1,8 @@
 /** An embedded model's card: what it was trained on, how accurate it is per task, example prompts. */
 import { useEffect, useState } from 'react';
-import { fetchModelCard, type ModelCardData } from '../models/embedded';
+import { accuracyTable, fetchModelCard, type ModelCardData } from '../models/embedded';
+import { fmtBytes } from '../metrics/format';
+import { fmtParams } from '../models/device';
 
 interface Props {
   modelId: string;
@@ -29,6 +31,7 @@ export function ModelCardView({ modelId, appBase, onExample }: Props) {
       <p className="small">
         This model was trained by this project on synthetic tasks only. It knows those tasks and little else: its mistakes outside them are its limits, not a bug.
       </p>
+      {data.card && <CardFacts card={data.card} />}
       {data.examples.length > 0 && (
         <>
           <h3>Try these</h3>
@@ -51,5 +54,59 @@ export function ModelCardView({ modelId, appBase, onExample }: Props) {
         </details>
       )}
     </section>
+  );
+}
+
+function pct(x: number | null): string {
+  return x === null ? '—' : `${Math.round(x * 100)}%`;
+}
+
+function CardFacts({ card }: { card: NonNullable<ModelCardData['card']> }) {
+  const table = accuracyTable(card);
+  const files = Object.entries(card.files ?? {});
+  return (
+    <>
+      {card.description && <p className="small">{card.description}</p>}
+      <p className="small muted">
+        {card.architecture?.params ? fmtParams(card.architecture.params) : ''}
+        {card.training?.seconds ? ` · trained ${Math.round(card.training.seconds / 60)} min on one CPU thread` : ''}
+        {card.training?.examples_seen ? ` · ${card.training.examples_seen.toLocaleString()} examples seen` : ''}
+        {files.length ? ` · ${files.map(([f, b]) => `${f.replace('onnx/', '')} ${fmtBytes(b)}`).join(', ')}` : ''}
+      </p>
+      {table.rows.length > 0 && (
+        <table className="metrics accuracy" data-testid="card-accuracy">
+          <thead>
+            <tr>
+              <th>Held-out accuracy</th>
+              {table.dtypes.map((d) => (
+                <th key={d}>{d}</th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {table.rows.map((r) => (
+              <tr key={r.family}>
+                <td>{r.family}</td>
+                {r.acc.map((a, i) => (
+                  <td key={table.dtypes[i]} className={a !== null && a >= 0.8 ? 'good' : a !== null && a < 0.3 ? 'bad' : ''}>
+                    {pct(a)}
+                  </td>
+                ))}
+              </tr>
+            ))}
+            <tr>
+              <td>
+                <strong>overall</strong>
+              </td>
+              {table.overall.map((a, i) => (
+                <td key={table.dtypes[i]}>
+                  <strong>{pct(a)}</strong>
+                </td>
+              ))}
+            </tr>
+          </tbody>
+        </table>
+      )}
+    </>
   );
 }
