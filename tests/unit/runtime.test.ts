@@ -26,10 +26,18 @@ describe('generationConfig', () => {
     });
   });
 
-  it('top_k 0 turns top-k off (undefined)', () => {
+  it('top_k 0 is passed as 0, which transformers.js treats as "off"', () => {
     const cfg = generationConfig(p({ greedy: false, topK: 0 }), null);
-    expect(cfg.top_k).toBeUndefined();
+    expect(cfg.top_k).toBe(0);
     expect(cfg.do_sample).toBe(true);
+  });
+
+  it('never carries an explicit undefined (it would override the model defaults)', () => {
+    for (const greedy of [true, false]) {
+      const cfg = generationConfig(p({ greedy, minNewTokens: undefined }), null);
+      expect(Object.values(cfg).every((v) => v !== undefined)).toBe(true);
+      expect('min_new_tokens' in cfg).toBe(false);
+    }
   });
 
   it('max_new_tokens is clamped to the room left in the context', () => {

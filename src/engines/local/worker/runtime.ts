@@ -242,7 +242,7 @@ export class ModelRuntime {
   private async run(
     m: Loaded,
     inputs: Inputs,
-    config: Record<string, number | boolean | undefined>,
+    config: Record<string, number | boolean>,
     stop: StopSignal,
     onToken: ((id: number) => void) | null,
     extraStop: ((times: number[]) => boolean) | null,
@@ -349,15 +349,16 @@ export class ModelRuntime {
   }
 }
 
-export function generationConfig(p: GenerationParams, room: number | null): Record<string, number | boolean | undefined> {
+/**
+ * transformers.js generation settings. Keys are only present when set: an explicit `undefined`
+ * would override the model's generation_config defaults. top_k 0 means "off" there too.
+ */
+export function generationConfig(p: GenerationParams, room: number | null): Record<string, number | boolean> {
   const max = room === null ? p.maxNewTokens : Math.max(1, Math.min(p.maxNewTokens, room));
-  const base = {
-    max_new_tokens: max,
-    min_new_tokens: p.minNewTokens ? Math.min(p.minNewTokens, max) : undefined,
-    repetition_penalty: p.repetitionPenalty,
-  };
-  if (p.greedy) return { ...base, do_sample: false };
-  return { ...base, do_sample: true, temperature: p.temperature, top_p: p.topP, top_k: p.topK > 0 ? p.topK : undefined };
+  const out: Record<string, number | boolean> = { max_new_tokens: max, repetition_penalty: p.repetitionPenalty };
+  if (p.minNewTokens) out['min_new_tokens'] = Math.min(p.minNewTokens, max);
+  if (p.greedy) return { ...out, do_sample: false };
+  return { ...out, do_sample: true, temperature: p.temperature, top_p: p.topP, top_k: p.topK };
 }
 
 function sum(m: Map<string, number>): number {
