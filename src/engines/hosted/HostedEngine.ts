@@ -1,0 +1,185 @@
+/**
+ * A hosted LLM behind an OpenAI-compatible API, as a ChatEngine. Streams with the official
+ * `openai` client (which parses the SSE), produces the same chunk shape and the same timing record
+ * as the local engine (main-thread clock; no engine clock, so no prefill rate), and turns every
+ * failure into a HostedError with a sentence the user can act on.
+ */
+import type OpenAI from 'openai';
+import type { CompletionUsage } from 'openai/resources/completions';
+import { computeRunMetrics, type TokenCountSource } from '../../metrics/timing';
+import type { ChatEngine, FinishReason, GenerateRequest, RunResult } from '../types';
+import { createClient } from './client';
+import { HostedError, timeoutError, toHostedError, truncatedError, type Phase } from './errors';
+import type { BoundKey } from './keys';
+import { buildClientConfig, PRESETS, type ClientConfig, type EndpointPreset, type EndpointSettings } from './presets';
+import { buildChatRequest, estimatePromptTokens, estimateTokens } from './request';
+import { IdleWatchdog } from './watchdog';
+
+export interface HostedEngineOptions {
+  endpoint: EndpointSettings;
+  /** The key, bound to the origin it was entered for (see keys.ts); null for endpoints without one. */
+  key?: BoundKey | null;
+  /** Longest silence (ms) between stream chunks before the request is stopped with a 'timeout' error. */
+  idleTimeoutMs?: number;
+  /** Longest wait (ms) from the request to the first chunk (queueing, prompt processing). */
+  firstChunkTimeoutMs?: number;
+  /** SDK retries on connection errors, 408/409/429/5xx (default 0: a retry would hide inside TTFT). */
+  maxRetries?: number;
+}
+
+export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+export const DEFAULT_FIRST_CHUNK_TIMEOUT_MS = 120_000;
+
+/** OpenAI finish reasons → ours ('tool_calls' / 'function_call' end the answer like 'stop'). */
+export function mapFinishReason(reason: string): FinishReason {
+  if (reason === 'length') return 'length';
+  if (reason === 'content_filter') return 'content_filter';
+  return 'stop';
+}
+
+/** Visible output tokens from usage: reasoning tokens (hidden, before the first chunk) are left out. */
+function visibleTokens(u: CompletionUsage): number {
+  return Math.max(0, u.completion_tokens - (u.completion_tokens_details?.reasoning_tokens ?? 0));
+}
+
+export class HostedEngine implements ChatEngine {
+  readonly kind = 'hosted' as const;
+  readonly preset: EndpointPreset;
+  /** The `id` of the last completion streamed (matches the reference server's GET /v1/slm/stats/{id}). */
+  lastCompletionId: string | null = null;
+  private readonly config: ClientConfig;
+  private readonly client: OpenAI;
+  private readonly secrets: readonly string[];
+  private readonly host: string;
+  private model: string;
+
+  /** Throws HostedError ('invalid_config', 'key_origin_mismatch') for settings it cannot use. */
+  constructor(private readonly options: HostedEngineOptions) {
+    this.preset = PRESETS[options.endpoint.presetId];
+    this.config = buildClientConfig(options.endpoint, options.key ?? null);
+    this.client = createClient(this.config, options.maxRetries === undefined ? {} : { maxRetries: options.maxRetries });
+    this.secrets = options.key?.secret ? [options.key.secret] : [];
+    this.host = new URL(this.config.origin).host;
+    this.model = options.endpoint.model.trim();
+  }
+
+  get label(): string {
+    return this.model ? `${this.model} (${this.host})` : `${this.preset.label} (${this.host})`;
+  }
+
+  /** Model names from GET /models; [] where the endpoint has no usable list (Azure deployments). */
+  async listModels(signal?: AbortSignal): Promise<string[]> {
+    if (!this.preset.listModels) return [];
+    const ids: string[] = [];
+    try {
+      for await (const m of this.client.models.list(signal ? { signal } : undefined)) {
+        ids.push(m.id);
+        if (ids.length >= 1000) break;
+      }
+    } catch (e) {
+      throw this.error(e, 'request', '');
+    }
+    return ids;
+  }
+
+  private error(e: unknown, phase: Phase, partialText: string): HostedError {
+    return toHostedError(e, { origin: this.config.origin, model: this.model, phase, secrets: this.secrets, corsHint: this.config.corsHint, partialText });
+  }
+
+  /** The model to ask for: the configured one, else the first the endpoint lists. */
+  private async resolveModel(signal: AbortSignal | undefined): Promise<string> {
+    if (this.model) return this.model;
+    const first = (await this.listModels(signal))[0];
+    if (!first) throw new HostedError({ code: 'invalid_config', message: `${this.host} lists no models. Enter the model name.` });
+    this.model = first;
+    return first;
+  }
+
+  async generate(req: GenerateRequest): Promise<RunResult> {
+    const model = await this.resolveModel(req.signal);
+    const body = buildChatRequest(model, req.messages, req.params, this.preset);
+    const idleMs = this.options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+    const firstMs = this.options.firstChunkTimeoutMs ?? DEFAULT_FIRST_CHUNK_TIMEOUT_MS;
+
+    const requestStart = performance.now();
+    const controller = new AbortController();
+    const onUserAbort = () => controller.abort();
+    if (req.signal?.aborted) controller.abort();
+    req.signal?.addEventListener('abort', onUserAbort, { once: true });
+    const watchdog = new IdleWatchdog(() => controller.abort());
+    watchdog.arm(firstMs);
+
+    let phase: Phase = 'request';
+    let text = '';
+    let firstChunkAt: number | null = null;
+    let lastChunkAt: number | null = null;
+    let finish: FinishReason | null = null;
+    let usage: CompletionUsage | null = null;
+    let callbackError: { error: unknown } | null = null;
+    const userAborted = () => req.signal?.aborted === true && !watchdog.hasFired;
+
+    try {
+      const stream = await this.client.chat.completions.create(body, { signal: controller.signal });
+      phase = 'stream';
+      for await (const chunk of stream) {
+        watchdog.arm(idleMs);
+        if (chunk.id) this.lastCompletionId = chunk.id;
+        if (chunk.usage) usage = chunk.usage;
+        const choice = chunk.choices[0];
+        if (!choice) continue;
+        const delta = choice.delta?.content;
+        if (delta) {
+          const at = performance.now();
+          firstChunkAt ??= at;
+          lastChunkAt = at;
+          text += delta;
+          try {
+            req.onChunk?.({ text: delta, tokens: 1, at });
+          } catch (error) {
+            callbackError = { error };
+            controller.abort();
+          }
+        }
+        if (choice.finish_reason) finish = mapFinishReason(choice.finish_reason);
+      }
+    } catch (e) {
+      if (callbackError) throw callbackError.error;
+      if (userAborted()) return this.result(model, text, 'abort', req, { requestStart, firstChunkAt, lastChunkAt }, null);
+      if (watchdog.hasFired) throw timeoutError(this.config.origin, watchdog.firedAfterMs, text);
+      throw this.error(e, phase, text);
+    } finally {
+      watchdog.stop();
+      req.signal?.removeEventListener('abort', onUserAbort);
+    }
+    if (callbackError) throw callbackError.error;
+    // The SDK ends the iteration quietly when its signal fires: tell the three reasons apart here.
+    if (userAborted()) return this.result(model, text, 'abort', req, { requestStart, firstChunkAt, lastChunkAt }, null);
+    if (watchdog.hasFired) throw timeoutError(this.config.origin, watchdog.firedAfterMs, text);
+    if (finish === null) throw truncatedError(this.config.origin, text);
+    return this.result(model, text, finish, req, { requestStart, firstChunkAt, lastChunkAt }, usage);
+  }
+
+  private result(
+    model: string,
+    text: string,
+    finishReason: FinishReason,
+    req: GenerateRequest,
+    clock: { requestStart: number; firstChunkAt: number | null; lastChunkAt: number | null },
+    usage: CompletionUsage | null,
+  ): RunResult {
+    const end = performance.now();
+    const source: TokenCountSource = usage ? 'usage' : 'estimated';
+    return {
+      text,
+      finishReason,
+      metrics: computeRunMetrics({
+        context: { engine: 'hosted', model, device: this.host, dtype: null, threads: null, crossOriginIsolated: null },
+        clock: { ...clock, end },
+        engineClock: null,
+        inputTokens: usage ? usage.prompt_tokens : estimatePromptTokens(req.messages),
+        outputTokens: usage ? visibleTokens(usage) : estimateTokens(text),
+        tokenCountSource: source,
+      }),
+    };
+  }
+}
