@@ -83,6 +83,7 @@ export const PRESETS: Readonly<Record<PresetId, EndpointPreset>> = {
     apiVersion: '2024-10-21',
     corsHint: 'Check the resource endpoint, and that the resource has no network restriction (firewall, private endpoint) that excludes you.',
   },
+  // Also right for Azure's OpenAI v1 endpoint (https://{resource}.openai.azure.com/openai/v1) with apiVersion null.
   'azure-foundry': {
     id: 'azure-foundry',
     label: 'Azure AI Foundry models (OpenAI-compatible inference endpoint)',
