@@ -1,9 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Three projects: fast unit tests (pure modules), model tests (real ONNX models in onnxruntime-node
- * through transformers.js) and end-to-end tests (the built app in headless Chromium).
- * `npm test` runs all three; e2e builds the app once in its global setup.
+ * Four projects: fast unit tests (pure modules), model tests (real ONNX models in onnxruntime-node
+ * through transformers.js), hosted tests (the reference server and the hosted engine over real
+ * HTTP) and end-to-end tests (the built app in headless Chromium).
+ * `npm test` runs all of them; e2e builds the app once in its global setup.
  */
 export default defineConfig({
   test: {
@@ -22,6 +23,15 @@ export default defineConfig({
           environment: 'node',
           testTimeout: 120_000,
           hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: 'hosted',
+          include: ['tests/server/**/*.test.ts', 'tests/hosted/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
         },
       },
       {

@@ -39,8 +39,14 @@ export function useLocalModel() {
   useEffect(() => {
     const probe = new LocalEngine();
     spare.current = probe;
-    probe.probe().then(setEnv, (e: unknown) => setState({ status: 'error', error: toEngineError(e) }));
+    // A cleanup (unmount, or StrictMode's dev double-run) disposes the probe: ignore its result then.
+    let live = true;
+    probe.probe().then(
+      (env) => live && setEnv(env),
+      (e: unknown) => live && setState({ status: 'error', error: toEngineError(e) }),
+    );
     return () => {
+      live = false;
       probe.dispose();
       spare.current = null;
     };

@@ -54,10 +54,6 @@ export async function setupTransformers(device: DeviceKind, threads: number, ort
   // Threads only work when the page is cross-origin isolated (SharedArrayBuffer); say so explicitly.
   wasm.numThreads = self.crossOriginIsolated ? Math.max(1, threads) : 1;
   wasm.proxy = false;
-  // Let ONNX Runtime stream-compile its .wasm from the URL (instead of transformers.js handing it
-  // the bytes from Cache Storage): Chrome then keeps the optimised machine code in its code cache,
-  // so the next worker starts with fast code instead of the baseline tier (see docs/performance.md).
-  t.env.useWasmCache = false;
   loaded = { t, build, threads };
   return loaded;
 }
