@@ -1,6 +1,9 @@
 /** Composes the hooks and panels; holds no logic of its own beyond wiring. */
 import { useMemo, useState } from 'react';
-import { useChat } from './hooks/useChat';
+import { useComparison } from './hooks/useComparison';
+import { useHostedEndpoint } from './hooks/useHostedEndpoint';
+import { usePanes } from './hooks/usePanes';
+import { usePrices } from './hooks/usePrices';
 import { useEmbeddedCards } from './hooks/useEmbeddedCards';
 import { useLocalModel } from './hooks/useLocalModel';
 import { useSettings } from './hooks/useSettings';
@@ -10,16 +13,19 @@ import { catalogFor } from './models/catalog';
 import { recommend } from './models/device';
 import { embeddedCatalog } from './models/embedded';
 import { CachePanel } from './ui/CachePanel';
-import { ChatView } from './ui/ChatView';
+import { ComparisonView } from './ui/ComparisonView';
 import { DevicePanel } from './ui/DevicePanel';
 import { GenerationSettings } from './ui/GenerationSettings';
+import { HostedPanel } from './ui/HostedPanel';
+import { PriceTable } from './ui/PriceTable';
 import { LoadStatus } from './ui/LoadStatus';
 import { ModelCardView } from './ui/ModelCardView';
 import { ModelPanel } from './ui/ModelPanel';
 
-type Tab = 'model' | 'settings' | 'device' | 'cache';
+type Tab = 'model' | 'hosted' | 'settings' | 'device' | 'cache';
 const TABS: [Tab, string][] = [
   ['model', 'Model'],
+  ['hosted', 'Hosted'],
   ['settings', 'Generation'],
   ['device', 'Device'],
   ['cache', 'Cache'],
@@ -28,7 +34,10 @@ const TABS: [Tab, string][] = [
 export function App() {
   const { settings, update } = useSettings();
   const local = useLocalModel();
-  const chat = useChat(local.engine);
+  const hosted = useHostedEndpoint();
+  const { prices, setPrices } = usePrices();
+  const panes = usePanes(local.engine, hosted.engine, hosted.settings.enabled === true);
+  const chat = useComparison(panes);
   const storage = useStorageInfo();
   const [tab, setTab] = useState<Tab>('model');
   const [draft, setDraft] = useState('');
@@ -74,6 +83,22 @@ export function App() {
               {sel.source.type === 'bundled' && <ModelCardView modelId={sel.source.modelId} appBase={appBase()} onExample={setDraft} />}
             </>
           )}
+          {tab === 'hosted' && (
+            <>
+              <HostedPanel
+                settings={hosted.settings}
+                error={hosted.error}
+                models={hosted.models}
+                keyOrigin={hosted.keyOrigin}
+                hasKey={hosted.hasKey}
+                remembered={hosted.remembered}
+                onUpdate={hosted.update}
+                onKey={hosted.setKey}
+                onListModels={() => void hosted.listModels()}
+              />
+              <PriceTable prices={prices} onChange={setPrices} />
+            </>
+          )}
           {tab === 'settings' && (
             <GenerationSettings
               params={settings.generation}
@@ -96,15 +121,18 @@ export function App() {
             />
           )}
         </aside>
-        <ChatView
+        <ComparisonView
+          panes={panes}
           turns={chat.turns}
+          lastResults={chat.lastResults}
+          prices={prices}
           busy={chat.busy}
-          ready={ready}
           draft={draft}
           onDraft={setDraft}
           onSend={(text) => chat.send(text, settings.generation, settings.systemPrompt)}
           onStop={chat.stop}
           onClear={chat.clear}
+          localReady={ready}
         />
       </main>
     </div>

@@ -63,6 +63,11 @@ export class HostedEngine implements ChatEngine {
     this.model = options.endpoint.model.trim();
   }
 
+  /** The model (or deployment) name requests carry; '' until the endpoint's list was read. */
+  get modelName(): string {
+    return this.model;
+  }
+
   get label(): string {
     return this.model ? `${this.model} (${this.host})` : `${this.preset.label} (${this.host})`;
   }

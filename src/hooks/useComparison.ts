@@ -1,0 +1,131 @@
+/**
+ * Sends one prompt to every pane's engine at the same moment and streams each answer into its own
+ * conversation. One AbortController per pane per send. Streamed text from all panes is applied
+ * once per animation frame, so several fast streams cost one React render per frame, not one per
+ * token.
+ */
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { conversationFor, type ChatTurn } from '../compare/conversation';
+import type { PaneResult } from '../compare/strip';
+import { validateGenerationParams, type ChatEngine, type ChatMessage, type GenerationParams } from '../engines/types';
+
+export interface PaneSpec {
+  id: string;
+  label: string;
+  engine: ChatEngine | null;
+  /** Bytes of the request that leaves the device for these messages (0 for in-browser engines). */
+  bytesFor: (messages: ChatMessage[], params: GenerationParams) => number;
+  /** Turns an engine error into one sentence. */
+  describeError: (e: unknown) => string;
+}
+
+type Turns = Record<string, ChatTurn[]>;
+
+export function useComparison(panes: PaneSpec[]) {
+  const [turns, setTurns] = useState<Turns>({});
+  const [busy, setBusy] = useState(false);
+  const [lastResults, setLastResults] = useState<PaneResult[] | null>(null);
+  const controllers = useRef(new Map<string, AbortController>());
+  const pending = useRef(new Map<number, string>());
+  const frame = useRef<number | null>(null);
+  const nextId = useRef(1);
+  const turnsRef = useRef(turns);
+  turnsRef.current = turns;
+
+  const flush = useCallback(() => {
+    frame.current = null;
+    if (pending.current.size === 0) return;
+    const texts = new Map(pending.current);
+    pending.current.clear();
+    setTurns((all) => {
+      const out: Turns = {};
+      for (const [pane, list] of Object.entries(all)) out[pane] = list.map((t) => (texts.has(t.id) ? { ...t, content: t.content + (texts.get(t.id) ?? '') } : t));
+      return out;
+    });
+  }, []);
+
+  useEffect(() => () => {
+    if (frame.current !== null) cancelAnimationFrame(frame.current);
+  }, []);
+
+  const patch = useCallback((paneId: string, turnId: number, f: (t: ChatTurn) => ChatTurn) => {
+    setTurns((all) => ({ ...all, [paneId]: (all[paneId] ?? []).map((t) => (t.id === turnId ? f(t) : t)) }));
+  }, []);
+
+  const send = useCallback(
+    async (text: string, params: GenerationParams, systemPrompt: string): Promise<string | null> => {
+      const prompt = text.trim();
+      if (!prompt) return 'Type a message first.';
+      if (controllers.current.size > 0) return 'Wait for the current answers, or stop them.';
+      const active = panes.filter((p) => p.engine !== null);
+      if (active.length === 0) return 'Load a model first.';
+      const problems = validateGenerationParams(params);
+      if (problems.length) return problems.join(' ');
+
+      // Everything is prepared first, then every engine is called in the same tick.
+      const jobs = active.map((p) => {
+        const messages = conversationFor(systemPrompt, turnsRef.current[p.id] ?? [], prompt);
+        const ac = new AbortController();
+        controllers.current.set(p.id, ac);
+        return { pane: p, messages, ac, userId: nextId.current++, answerId: nextId.current++ };
+      });
+      setTurns((all) => {
+        const out = { ...all };
+        for (const j of jobs) {
+          out[j.pane.id] = [
+            ...(all[j.pane.id] ?? []),
+            { id: j.userId, role: 'user', content: prompt },
+            { id: j.answerId, role: 'assistant', content: '', streaming: true },
+          ];
+        }
+        return out;
+      });
+      setBusy(true);
+      const results = await Promise.all(
+        jobs.map(async (j): Promise<PaneResult> => {
+          const bytesSent = j.pane.bytesFor(j.messages, params);
+          try {
+            const engine = j.pane.engine;
+            if (!engine) throw new Error('No engine.');
+            const r = await engine.generate({
+              messages: j.messages,
+              params,
+              signal: j.ac.signal,
+              onChunk: (c) => {
+                if (!c.text) return;
+                pending.current.set(j.answerId, (pending.current.get(j.answerId) ?? '') + c.text);
+                frame.current ??= requestAnimationFrame(flush);
+              },
+            });
+            pending.current.delete(j.answerId);
+            patch(j.pane.id, j.answerId, (t) => ({ ...t, content: r.text, streaming: false, finishReason: r.finishReason, metrics: r.metrics }));
+            return { paneId: j.pane.id, label: j.pane.label, metrics: r.metrics, bytesSent, error: null };
+          } catch (e) {
+            pending.current.delete(j.answerId);
+            const message = j.pane.describeError(e);
+            patch(j.pane.id, j.answerId, (t) => ({ ...t, streaming: false, finishReason: 'error', error: message }));
+            return { paneId: j.pane.id, label: j.pane.label, metrics: null, bytesSent, error: message };
+          } finally {
+            controllers.current.delete(j.pane.id);
+          }
+        }),
+      );
+      setLastResults(results);
+      setBusy(false);
+      return null;
+    },
+    [panes, flush, patch],
+  );
+
+  const stop = useCallback(() => {
+    for (const ac of controllers.current.values()) ac.abort();
+  }, []);
+
+  const clear = useCallback(() => {
+    stop();
+    setTurns({});
+    setLastResults(null);
+  }, [stop]);
+
+  return { turns, busy, lastResults, send, stop, clear };
+}

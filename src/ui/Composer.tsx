@@ -1,0 +1,62 @@
+/** The one prompt box: Enter sends to every pane, Stop stops them all, New chat clears them. */
+import { useState, type FormEvent, type KeyboardEvent } from 'react';
+
+interface Props {
+  busy: boolean;
+  ready: boolean;
+  draft: string;
+  onDraft: (s: string) => void;
+  onSend: (text: string) => Promise<string | null>;
+  onStop: () => void;
+  onClear: () => void;
+  canClear: boolean;
+}
+
+export function Composer({ busy, ready, draft, onDraft, onSend, onStop, onClear, canClear }: Props) {
+  const [error, setError] = useState<string | null>(null);
+  const submit = async (e?: FormEvent) => {
+    e?.preventDefault();
+    const sent = draft;
+    const problem = await onSend(sent);
+    setError(problem);
+    if (!problem) onDraft('');
+  };
+  const onKey = (e: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (e.key === 'Enter' && !e.shiftKey) {
+      e.preventDefault();
+      if (!busy) void submit();
+    }
+  };
+  return (
+    <form className="composer" onSubmit={submit}>
+      <textarea
+        value={draft}
+        onChange={(e) => onDraft(e.target.value)}
+        onKeyDown={onKey}
+        placeholder={ready ? 'Message (Enter to send, Shift+Enter for a new line)' : 'Load a model first'}
+        rows={3}
+        aria-label="Prompt"
+        data-testid="prompt"
+      />
+      <div className="row">
+        {busy ? (
+          <button type="button" className="danger" onClick={onStop} data-testid="stop">
+            Stop
+          </button>
+        ) : (
+          <button type="submit" className="primary" disabled={!ready} data-testid="send">
+            Send
+          </button>
+        )}
+        <button type="button" onClick={onClear} disabled={!canClear} data-testid="new-chat">
+          New chat
+        </button>
+      </div>
+      {error && (
+        <p className="error" role="alert" data-testid="send-error">
+          {error}
+        </p>
+      )}
+    </form>
+  );
+}

@@ -1,0 +1,49 @@
+/** One engine's side of the conversation: turns, streaming answer, metrics per answer. */
+import type { ChatTurn } from '../compare/conversation';
+import { RunMetricsView } from './RunMetricsView';
+
+const FINISH: Record<string, string> = {
+  stop: '',
+  length: 'stopped at the max-new-tokens limit',
+  abort: 'stopped by you',
+  content_filter: 'stopped by the endpoint’s content filter',
+  error: '',
+};
+
+interface Props {
+  id: string;
+  title: string;
+  subtitle: string;
+  turns: ChatTurn[];
+  emptyText: string;
+}
+
+export function PaneView({ id, title, subtitle, turns, emptyText }: Props) {
+  return (
+    <section className="pane" aria-label={title} data-testid={`pane-${id}`}>
+      <header className="pane-head">
+        <strong>{title}</strong> <span className="muted small">{subtitle}</span>
+      </header>
+      <ol className="turns">
+        {turns.length === 0 && <li className="muted empty">{emptyText}</li>}
+        {turns.map((t) => (
+          <li key={t.id} className={`turn ${t.role}`} data-testid={`turn-${t.role}`} data-streaming={t.streaming ? 'true' : 'false'} data-finish={t.finishReason ?? ''}>
+            <div className="who">{t.role === 'user' ? 'You' : title}</div>
+            {/* Model output is plain text: React escapes it, nothing is rendered as HTML. */}
+            <div className="content" data-testid="turn-content">
+              {t.content}
+              {t.streaming && <span className="caret" aria-hidden="true" />}
+            </div>
+            {t.error && (
+              <p className="error" role="alert" data-testid="turn-error">
+                {t.error}
+              </p>
+            )}
+            {t.finishReason && FINISH[t.finishReason] && <p className="muted small">({FINISH[t.finishReason]})</p>}
+            {t.metrics && <RunMetricsView m={t.metrics} />}
+          </li>
+        ))}
+      </ol>
+    </section>
+  );
+}
