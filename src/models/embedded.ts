@@ -55,6 +55,10 @@ export interface ModelExample {
   family: string | null;
 }
 
+/** An accuracy as a fraction, or as the model tool writes it: {correct, total, accuracy}. */
+const accuracySchema = z.union([z.number(), z.object({ accuracy: z.number(), correct: z.number().optional(), total: z.number().optional() })]);
+const fraction = (a: z.infer<typeof accuracySchema> | undefined): number | null => (a === undefined ? null : typeof a === 'number' ? a : a.accuracy);
+
 /** The parts of card.json (written by tools/slm/eval.mjs) that the app shows. */
 const cardSchema = z.object({
   name: z.string(),
@@ -65,7 +69,7 @@ const cardSchema = z.object({
   corpus: z.object({ train_examples: z.number() }).partial().optional(),
   evaluation: z
     .object({
-      node: z.record(z.string(), z.object({ per_family: z.record(z.string(), z.number()), overall: z.number() })),
+      node: z.record(z.string(), z.object({ per_family: z.record(z.string(), accuracySchema), overall: accuracySchema })),
     })
     .partial()
     .optional(),
@@ -85,8 +89,8 @@ export function accuracyTable(card: ModelCard): { dtypes: string[]; rows: { fami
   const families = [...new Set(dtypes.flatMap((d) => Object.keys(node[d]?.per_family ?? {})))];
   return {
     dtypes,
-    rows: families.map((family) => ({ family, acc: dtypes.map((d) => node[d]?.per_family[family] ?? null) })),
-    overall: dtypes.map((d) => node[d]?.overall ?? null),
+    rows: families.map((family) => ({ family, acc: dtypes.map((d) => fraction(node[d]?.per_family[family])) })),
+    overall: dtypes.map((d) => fraction(node[d]?.overall)),
   };
 }
 
