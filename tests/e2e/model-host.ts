@@ -1,0 +1,127 @@
+/**
+ * A local static model host laid out like the Hugging Face hub: `/{org}/{name}/resolve/{revision}/{file}`.
+ * It serves a copy of an embedded model under `test-org/pocket-mirror` and broken variants:
+ *   - `test-org/pocket-corrupt`: onnx/model.onnx replaced by garbage bytes of the same size;
+ *   - `test-org/pocket-notokenizer`: no tokenizer.json / tokenizer_config.json.
+ * Anything else is a real 404. GET and HEAD, with Content-Length, CORS and CORP headers so a
+ * cross-origin-isolated page may read it. Every request is logged; `GET /__log` returns the log.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+
+export const MIRROR_ORG = 'test-org';
+export const MIRROR_MODELS = {
+  good: `${MIRROR_ORG}/pocket-mirror`,
+  corrupt: `${MIRROR_ORG}/pocket-corrupt`,
+  noTokenizer: `${MIRROR_ORG}/pocket-notokenizer`,
+} as const;
+
+export interface HostRequest {
+  method: string;
+  path: string;
+  status: number;
+}
+
+/** The host's request log (from a test process). */
+export async function hostLog(hostUrl: string): Promise<HostRequest[]> {
+  const r = await fetch(new URL('__log', hostUrl));
+  return (await r.json()) as HostRequest[];
+}
+
+export interface ModelHost {
+  url: string;
+  requests: HostRequest[];
+  close(): Promise<void>;
+}
+
+const TYPES: Record<string, string> = { '.json': 'application/json', '.onnx': 'application/octet-stream', '.md': 'text/markdown' };
+
+function copyModel(src: string, dest: string, skip: (rel: string) => boolean): void {
+  for (const entry of fs.readdirSync(src, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    const abs = path.join(entry.parentPath, entry.name);
+    const rel = path.relative(src, abs);
+    if (skip(rel)) continue;
+    fs.mkdirSync(path.join(dest, path.dirname(rel)), { recursive: true });
+    fs.copyFileSync(abs, path.join(dest, rel));
+  }
+}
+
+/** Lays out `root/{org}/{name}/…` from `modelDir` (the served revision is always "main"). */
+export function layOutModels(modelDir: string, root: string): void {
+  const onlyFp32 = (rel: string) => rel.startsWith('onnx') && rel !== path.join('onnx', 'model.onnx');
+  copyModel(modelDir, path.join(root, MIRROR_MODELS.good), () => false);
+  const corrupt = path.join(root, MIRROR_MODELS.corrupt);
+  copyModel(modelDir, corrupt, onlyFp32);
+  const size = fs.statSync(path.join(modelDir, 'onnx/model.onnx')).size;
+  // Deterministic garbage (not a protobuf): a corrupted or truncated download.
+  const garbage = Buffer.alloc(size);
+  let seed = crypto.createHash('sha256').update('corrupt').digest();
+  for (let i = 0; i < size; i += seed.length) {
+    seed.copy(garbage, i);
+    seed = crypto.createHash('sha256').update(seed).digest();
+  }
+  fs.writeFileSync(path.join(corrupt, 'onnx/model.onnx'), garbage);
+  copyModel(modelDir, path.join(root, MIRROR_MODELS.noTokenizer), (rel) => onlyFp32(rel) || rel === 'tokenizer.json' || rel === 'tokenizer_config.json');
+}
+
+export async function startModelHost(modelDir: string, root: string): Promise<ModelHost> {
+  layOutModels(modelDir, root);
+  const requests: ModelHost['requests'] = [];
+  const server = http.createServer((req, res) => {
+    const send = (status: number, headers: Record<string, string | number>, body?: fs.ReadStream | string) => {
+      requests.push({ method: req.method ?? '', path: req.url ?? '', status });
+      res.writeHead(status, {
+        'Access-Control-Allow-Origin': '*',
+        'Access-Control-Allow-Methods': 'GET, HEAD, OPTIONS',
+        'Access-Control-Allow-Headers': '*',
+        'Access-Control-Expose-Headers': 'Content-Length, Content-Type, ETag',
+        'Cross-Origin-Resource-Policy': 'cross-origin',
+        'Cache-Control': 'no-store',
+        ...headers,
+      });
+      if (req.method === 'HEAD' || body === undefined) res.end();
+      else if (typeof body === 'string') res.end(body);
+      else body.pipe(res);
+    };
+    if (req.method === 'OPTIONS') return send(204, {});
+    // The request log, for tests (they run in another process than this server).
+    if (req.url === '/__log') {
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+      return void res.end(JSON.stringify(requests));
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, { 'Content-Type': 'text/plain' }, 'method not allowed');
+    let pathname: string;
+    try {
+      pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    } catch {
+      return send(400, { 'Content-Type': 'text/plain' }, 'bad url');
+    }
+    // /{org}/{name}/resolve/{revision}/{file...}
+    const m = /^\/([\w.-]+)\/([\w.-]+)\/resolve\/main\/(.+)$/.exec(pathname);
+    const file = m ? path.resolve(root, m[1]!, m[2]!, m[3]!) : null;
+    if (!file || !file.startsWith(root + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
+      const body = `Entry not found: ${pathname}`;
+      return send(404, { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(body) }, body);
+    }
+    const size = fs.statSync(file).size;
+    send(200, { 'Content-Type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'Content-Length': size }, fs.createReadStream(file));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
