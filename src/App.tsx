@@ -1,6 +1,5 @@
 /** Composes the hooks and panels; holds no logic of its own beyond wiring. */
 import { useMemo, useState } from 'react';
-import { useComparison } from './hooks/useComparison';
 import { useHostedEndpoint } from './hooks/useHostedEndpoint';
 import { usePanes } from './hooks/usePanes';
 import { usePrices } from './hooks/usePrices';
@@ -13,7 +12,7 @@ import { catalogFor } from './models/catalog';
 import { recommend } from './models/device';
 import { embeddedCatalog } from './models/embedded';
 import { CachePanel } from './ui/CachePanel';
-import { ComparisonView } from './ui/ComparisonView';
+import { Conversation } from './ui/Conversation';
 import { DevicePanel } from './ui/DevicePanel';
 import { GenerationSettings } from './ui/GenerationSettings';
 import { HostedPanel } from './ui/HostedPanel';
@@ -37,7 +36,6 @@ export function App() {
   const hosted = useHostedEndpoint();
   const { prices, setPrices } = usePrices();
   const panes = usePanes(local.engine, hosted.engine, hosted.settings.enabled === true);
-  const chat = useComparison(panes);
   const storage = useStorageInfo();
   const [tab, setTab] = useState<Tab>('model');
   const [draft, setDraft] = useState('');
@@ -121,17 +119,13 @@ export function App() {
             />
           )}
         </aside>
-        <ComparisonView
+        <Conversation
           panes={panes}
-          turns={chat.turns}
-          lastResults={chat.lastResults}
+          generation={settings.generation}
+          systemPrompt={settings.systemPrompt}
           prices={prices}
-          busy={chat.busy}
           draft={draft}
           onDraft={setDraft}
-          onSend={(text) => chat.send(text, settings.generation, settings.systemPrompt)}
-          onStop={chat.stop}
-          onClear={chat.clear}
           localReady={ready}
         />
       </main>

@@ -1,4 +1,5 @@
 /** One engine's side of the conversation: turns, streaming answer, metrics per answer. */
+import { memo } from 'react';
 import type { ChatTurn } from '../compare/conversation';
 import { RunMetricsView } from './RunMetricsView';
 
@@ -27,23 +28,30 @@ export function PaneView({ id, title, subtitle, turns, emptyText }: Props) {
       <ol className="turns">
         {turns.length === 0 && <li className="muted empty">{emptyText}</li>}
         {turns.map((t) => (
-          <li key={t.id} className={`turn ${t.role}`} data-testid={`turn-${t.role}`} data-streaming={t.streaming ? 'true' : 'false'} data-finish={t.finishReason ?? ''}>
-            <div className="who">{t.role === 'user' ? 'You' : title}</div>
-            {/* Model output is plain text: React escapes it, nothing is rendered as HTML. */}
-            <div className="content" data-testid="turn-content">
-              {t.content}
-              {t.streaming && <span className="caret" aria-hidden="true" />}
-            </div>
-            {t.error && (
-              <p className="error" role="alert" data-testid="turn-error">
-                {t.error}
-              </p>
-            )}
-            {t.finishReason && FINISH[t.finishReason] && <p className="muted small">({FINISH[t.finishReason]})</p>}
-            {t.metrics && <RunMetricsView m={t.metrics} />}
-          </li>
+          <TurnView key={t.id} turn={t} title={title} />
         ))}
       </ol>
     </section>
   );
 }
+
+/** One turn; memoized so a streaming answer re-renders only itself, not the whole history. */
+const TurnView = memo(function TurnView({ turn: t, title }: { turn: ChatTurn; title: string }) {
+  return (
+    <li className={`turn ${t.role}`} data-testid={`turn-${t.role}`} data-streaming={t.streaming ? 'true' : 'false'} data-finish={t.finishReason ?? ''}>
+      <div className="who">{t.role === 'user' ? 'You' : title}</div>
+      {/* Model output is plain text: React escapes it, nothing is rendered as HTML. */}
+      <div className="content" data-testid="turn-content">
+        {t.content}
+        {t.streaming && <span className="caret" aria-hidden="true" />}
+      </div>
+      {t.error && (
+        <p className="error" role="alert" data-testid="turn-error">
+          {t.error}
+        </p>
+      )}
+      {t.finishReason && FINISH[t.finishReason] && <p className="muted small">({FINISH[t.finishReason]})</p>}
+      {t.metrics && <RunMetricsView m={t.metrics} />}
+    </li>
+  );
+});

@@ -1,0 +1,39 @@
+/**
+ * The conversation area. It owns the comparison state (useComparison), so streamed text
+ * re-renders only this subtree, never the model, settings or device panels beside it.
+ */
+import { memo, useCallback } from 'react';
+import type { Price } from '../compare/pricing';
+import type { GenerationParams } from '../engines/types';
+import { useComparison, type PaneSpec } from '../hooks/useComparison';
+import { ComparisonView } from './ComparisonView';
+
+interface Props {
+  panes: PaneSpec[];
+  generation: GenerationParams;
+  systemPrompt: string;
+  prices: Record<string, Price>;
+  draft: string;
+  onDraft: (s: string) => void;
+  localReady: boolean;
+}
+
+export const Conversation = memo(function Conversation({ panes, generation, systemPrompt, prices, draft, onDraft, localReady }: Props) {
+  const chat = useComparison(panes);
+  const onSend = useCallback((text: string) => chat.send(text, generation, systemPrompt), [chat.send, generation, systemPrompt]);
+  return (
+    <ComparisonView
+      panes={panes}
+      turns={chat.turns}
+      lastResults={chat.lastResults}
+      prices={prices}
+      busy={chat.busy}
+      draft={draft}
+      onDraft={onDraft}
+      onSend={onSend}
+      onStop={chat.stop}
+      onClear={chat.clear}
+      localReady={localReady}
+    />
+  );
+});
