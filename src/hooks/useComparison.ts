@@ -83,7 +83,8 @@ export function useComparison(panes: PaneSpec[]) {
       setBusy(true);
       const results = await Promise.all(
         jobs.map(async (j): Promise<PaneResult> => {
-          const bytesSent = j.pane.bytesFor(j.messages, params);
+          // Measured after the call: a hosted engine may learn its model name during the request.
+          const bytes = () => j.pane.bytesFor(j.messages, params);
           try {
             const engine = j.pane.engine;
             if (!engine) throw new Error('No engine.');
@@ -99,12 +100,12 @@ export function useComparison(panes: PaneSpec[]) {
             });
             pending.current.delete(j.answerId);
             patch(j.pane.id, j.answerId, (t) => ({ ...t, content: r.text, streaming: false, finishReason: r.finishReason, metrics: r.metrics }));
-            return { paneId: j.pane.id, label: j.pane.label, metrics: r.metrics, bytesSent, error: null };
+            return { paneId: j.pane.id, label: j.pane.label, metrics: r.metrics, bytesSent: bytes(), error: null };
           } catch (e) {
             pending.current.delete(j.answerId);
             const message = j.pane.describeError(e);
             patch(j.pane.id, j.answerId, (t) => ({ ...t, streaming: false, finishReason: 'error', error: message }));
-            return { paneId: j.pane.id, label: j.pane.label, metrics: null, bytesSent, error: message };
+            return { paneId: j.pane.id, label: j.pane.label, metrics: null, bytesSent: bytes(), error: message };
           } finally {
             controllers.current.delete(j.pane.id);
           }

@@ -1,5 +1,5 @@
 /** The hosted endpoint: preset, URL, model, key (and where it goes), on/off for comparisons. */
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { defaultSettings, PRESET_IDS, PRESETS, isPresetId, type EndpointSettings } from '../engines/hosted/presets';
 
 interface Props {
@@ -17,7 +17,9 @@ interface Props {
 export function HostedPanel({ settings, error, models, keyOrigin, hasKey, remembered, onUpdate, onKey, onListModels }: Props) {
   const [draft, setDraft] = useState<EndpointSettings>(settings.endpoint);
   const [enabled, setEnabled] = useState(settings.enabled ?? false);
-  const [secret, setSecret] = useState('');
+  // The key field is uncontrolled: a controlled input would mirror the key into the page's HTML.
+  const keyInput = useRef<HTMLInputElement>(null);
+  const [keyTyped, setKeyTyped] = useState(false);
   const [remember, setRemember] = useState(remembered);
   const [keyMsg, setKeyMsg] = useState<string | null>(null);
   useEffect(() => setDraft(settings.endpoint), [settings.endpoint]);
@@ -25,9 +27,13 @@ export function HostedPanel({ settings, error, models, keyOrigin, hasKey, rememb
   const preset = PRESETS[draft.presetId];
 
   const applyKey = () => {
+    const secret = keyInput.current?.value ?? '';
     const problem = onKey(secret, remember);
     setKeyMsg(problem ?? (secret.trim() ? (remember ? 'Key saved in this browser for this endpoint.' : 'Key kept in memory for this visit.') : 'Key removed.'));
-    if (!problem) setSecret('');
+    if (!problem && keyInput.current) {
+      keyInput.current.value = '';
+      setKeyTyped(false);
+    }
   };
 
   return (
@@ -95,14 +101,23 @@ export function HostedPanel({ settings, error, models, keyOrigin, hasKey, rememb
         <div className="key-box">
           <div className="field">
             <label htmlFor="api-key">API key {preset.key === 'optional' ? '(optional)' : ''}</label>
-            <input id="api-key" type="password" autoComplete="off" value={secret} onChange={(e) => setSecret(e.target.value)} placeholder={hasKey ? '•••••••• (set)' : ''} data-testid="hosted-key" />
+            <input
+              id="api-key"
+              ref={keyInput}
+              type="password"
+              autoComplete="off"
+              defaultValue=""
+              onChange={(e) => setKeyTyped(e.target.value.trim() !== '')}
+              placeholder={hasKey ? '•••••••• (set)' : ''}
+              data-testid="hosted-key"
+            />
           </div>
           <label className="check">
             <input type="checkbox" checked={remember} onChange={(e) => setRemember(e.target.checked)} data-testid="hosted-remember" /> Remember in this browser (localStorage)
           </label>
           <div className="row">
             <button onClick={applyKey} data-testid="hosted-set-key">
-              {secret.trim() ? 'Use this key' : 'Forget key'}
+              {keyTyped ? 'Use this key' : 'Forget key'}
             </button>
           </div>
           <p className="small muted" data-testid="key-destination">
