@@ -5,13 +5,16 @@
  *   harness     the model worker with no UI (harness.html), per fixed thread count: cold load,
  *               first 64 tokens after ready, steady decode, warm load
  *   app         the real UI with threads "auto": load, answers, long tasks while streaming
+ *   hosted      the reference server through the app's hosted pane (TTFT vs the server's first
+ *               byte) and 16 concurrent streams from the official openai client
  * and prints a table, then one JSON object as the last line (see docs/performance.md).
  *
- * Options: --models slm-pocket,slm-reference  --dtypes fp32,q8  --no-build
+ * Options: --models slm-pocket,slm-reference  --dtypes fp32,q8  --no-build  --no-hosted
  */
 import { existsSync } from 'node:fs';
 import { build, preview } from 'vite';
 import { launch, measureApp, measureHarness } from './browser.mjs';
+import { measureHosted } from './hosted.mjs';
 import { nativeDecode } from './native.mjs';
 
 const arg = (name, dflt) => {
@@ -37,6 +40,7 @@ log('serving', base);
 const browser = await launch();
 
 const runs = [];
+let hosted = {};
 try {
   for (const model of models) {
     for (const dtype of dtypes) {
@@ -82,6 +86,10 @@ try {
       });
     }
   }
+  if (!process.argv.includes('--no-hosted')) {
+    log('hosted: reference server…');
+    hosted = await measureHosted({ browser, appUrl: base, log });
+  }
 } finally {
   await browser.close();
   await new Promise((r) => server.httpServer.close(r));
@@ -92,4 +100,8 @@ console.log(cols.join('\t'));
 for (const r of runs) console.log(cols.map((c) => r[c]).join('\t'));
 const top = runs.find((r) => r.model === DEFAULT.model && r.dtype === DEFAULT.dtype) ?? runs[0] ?? {};
 const { harness: _h, native: _n, ...topFields } = top;
-console.log(JSON.stringify({ ...topFields, runs }));
+const { hosted_runs: _hr, concurrent: _c, ...hostedFields } = hosted;
+if (hosted.hosted_model) {
+  console.log(`hosted ${hosted.hosted_model}: ttft ${hosted.hosted_ttft_ms} ms, server first byte ${hosted.server_first_byte_ms} ms, client overhead ${hosted.client_overhead_ms} ms, 16 concurrent streams ${hosted.server_streams_ok} ok / ${hosted.server_streams_failed} failed`);
+}
+console.log(JSON.stringify({ ...topFields, ...hostedFields, runs }));
