@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build the embedded chat models end to end:
-#   corpus -> BPE tokenizer -> train pocket + reference (in parallel, 1 thread each) -> ONNX export
+#   corpus -> BPE tokenizer -> train pocket, then grow + train reference -> ONNX export
 #   -> q8 / q4 quantization -> ONNX checks (onnxruntime-node) -> transformers.js eval -> card / parity / examples
 # Usage: bash tools/slm/build.sh [--pocket-seconds 1170] [--reference-seconds 2640] [--pocket-steps N]
 #        [--reference-steps N] [--only pocket|reference] [--skip-train] [--train-examples 300000]
@@ -32,22 +32,29 @@ if [ "$SKIP_TRAIN" = 0 ]; then
   echo "== corpus + tokenizer"
   "$PY" tools/slm/corpus.py --out-dir "$WORK" --train "$N_TRAIN"
   "$PY" tools/slm/tok.py --corpus "$WORK/train.jsonl" --out "$WORK/tokenizer.json"
-  echo "== training ($MODELS) in parallel; follow with: tail -f $WORK/<model>/train.log"
-  pids=()
+  echo "== training ($MODELS); follow with: tail -f $WORK/<model>/train.log"
+  # 1) pocket: from scratch, 1 thread, little data from the hardest families (it cannot learn them in its budget)
+  # 2) reference: grown from the trained pocket model (function-preserving: 4 -> 12 layers, MLP 352 -> 512), then
+  #    trained on all families with 2 data-parallel processes (1 thread each) -- it needs the pocket checkpoint first.
   for m in $MODELS; do
-    if [ "$m" = pocket ]; then S=$POCKET_S; N=$POCKET_STEPS; LR=3e-3; WU=100; EV=300; else S=$REF_S; N=$REF_STEPS; LR=2e-3; WU=200; EV=450; fi
     rm -f "$WORK/$m/train.log"
-    "$PY" tools/slm/train.py --preset "$m" --seconds "$S" --max-steps "$N" --lr "$LR" --warmup "$WU" \
-      --eval-every "$EV" --out "$WORK/$m" > "$WORK/$m.stdout.log" 2>&1 &
-    pids+=($!)
+    if [ "$m" = pocket ]; then
+      "$PY" tools/slm/train.py --preset pocket --batch 32 --seconds "$POCKET_S" --max-steps "$POCKET_STEPS" \
+        --lr 3e-3 --warmup 100 --eval-every 300 --family-weights add3=0.1,mul=0.1,reverse=0.1,sort3=0.2 \
+        --out "$WORK/pocket" > "$WORK/pocket.stdout.log" 2>&1
+    else
+      [ -f "$WORK/pocket/ckpt.pt" ] || { echo "the reference model is grown from $WORK/pocket/ckpt.pt: build pocket first" >&2; exit 1; }
+      "$PY" tools/slm/train.py --preset reference --grow-from "$WORK/pocket/ckpt.pt" --ddp 2 --batch 32 \
+        --seconds "$REF_S" --max-steps "$REF_STEPS" --lr 1.5e-3 --warmup 200 --eval-every 450 \
+        --out "$WORK/reference" > "$WORK/reference.stdout.log" 2>&1
+    fi
   done
-  for p in "${pids[@]}"; do wait "$p"; done
 fi
 
 for m in $MODELS; do
   NAME=slm-$m; OUT=public/models/$NAME
   echo "== export $NAME"
-  "$PY" tools/slm/export.py --ckpt "$WORK/$m/ckpt.pt" --name "$NAME" --out "$OUT" 2>&1 | grep -v -i warning
+  "$PY" tools/slm/export.py --ckpt "$WORK/$m/ckpt.pt" --name "$NAME" --out "$OUT" 2>&1 | { grep -v -i warning || true; }
   echo "== quantize $NAME"
   "$PY" tools/slm/quantize.py "$OUT/onnx" --debug
   echo "== onnx checks $NAME"

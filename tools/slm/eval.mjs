@@ -62,9 +62,9 @@ for (const c of tokcheck) {
 }
 console.log(`tokenizer check: ${tokcheck.length - tokMismatch}/${tokcheck.length} identical`);
 
-async function generate(model, messages) {
+async function generate(model, messages, maxNewTokens = maxNew) {
   const inputs = tokenizer.apply_chat_template(messages, { add_generation_prompt: true, return_dict: true });
-  const out = await model.generate({ ...inputs, max_new_tokens: maxNew, do_sample: false });
+  const out = await model.generate({ ...inputs, max_new_tokens: maxNewTokens, do_sample: false });
   const ids = out.tolist()[0].map(Number);
   const n = inputs.input_ids.dims[1];
   return { input_ids: ids.slice(0, n), output_ids: ids.slice(n) };
@@ -145,12 +145,12 @@ if (results.fp32) {
     .sort((a, b) => (b.acc >= 0.8) - (a.acc >= 0.8) || (a.acc >= 0.8 ? a.i - b.i : b.acc - a.acc || a.i - b.i));
   for (const { c: [family, messages, expected], acc } of ranked) {
     if (examples.length >= 10 || (acc < 0.8 && examples.length >= 8)) break;
-    const r = await generate(model, messages);
+    const r = await generate(model, messages, 64);
     const out = tokenizer.decode(r.output_ids, { skip_special_tokens: true }).trim();
     examples.push({ family, messages, expected, fp32_output: out, fp32_correct: out === expected,
       family_heldout_accuracy_fp32: acc });
   }
-  fs.writeFileSync(path.join(dir, 'examples.json'), JSON.stringify({ model: name, note: 'Prompts from the task families this model handles best (held-out fp32 accuracy per family given); fp32_output is what this model actually answered (greedy).', examples }, null, 1));
+  fs.writeFileSync(path.join(dir, 'examples.json'), JSON.stringify({ model: name, note: 'Prompts from the task families this model handles best (held-out fp32 accuracy per family given); fp32_output is what this model actually answered (greedy, max_new_tokens 64).', examples }, null, 1));
 }
 
 // card
@@ -161,7 +161,7 @@ const card = {
   name,
   description: name === 'slm-pocket'
     ? 'Tiny in-browser default chat model trained from scratch on a synthetic, checkable chat corpus.'
-    : 'Larger reference chat model trained from scratch on the same synthetic corpus; stands in for a hosted LLM.',
+    : 'Larger reference chat model: grown from the trained slm-pocket (4 -> 12 layers, MLP 352 -> 512, function-preserving) and trained further on all task families of the same synthetic corpus; stands in for a hosted LLM.',
   architecture: {
     type: 'LlamaForCausalLM (RMSNorm, RoPE from position_ids, grouped-query attention, SwiGLU, tied embeddings)',
     params, hidden_size: config.hidden_size, intermediate_size: config.intermediate_size, num_hidden_layers: config.num_hidden_layers,
@@ -170,12 +170,14 @@ const card = {
   },
   files: sizes,
   tokenizer: { type: 'byte-level BPE (own trainer)', vocab_size: config.vocab_size, template: 'ChatML (<|im_start|>role\\n...<|im_end|>)' },
-  corpus: { ...corpusStats, train_tokens: trainStats.corpus_tokens },
+  corpus: { ...corpusStats, examples_used: trainStats.corpus_examples, tokens_used: trainStats.corpus_tokens },
   training: {
     steps: trainStats.steps, batch_size: trainStats.batch_size, examples_seen: trainStats.examples_seen, tokens_seen: trainStats.tokens_seen,
     loss_tokens: trainStats.loss_tokens, loss_on: trainStats.loss_on, seconds: trainStats.train_seconds, budget_seconds: trainStats.budget_seconds,
-    threads: trainStats.threads, lr: trainStats.lr, final_loss_ema: trainStats.final_loss_ema, framework: `torch ${trainStats.torch_version} CPU`,
-    epochs_completed: trainStats.epochs_completed,
+    threads: trainStats.threads, ddp_processes: trainStats.ddp_processes ?? 1, lr: trainStats.lr, final_loss_ema: trainStats.final_loss_ema, framework: `torch ${trainStats.torch_version} CPU`,
+    epochs_completed: trainStats.epochs_completed, threads_after: trainStats.threads_after || null,
+    family_weights: trainStats.family_weights || null, corpus_examples_used: trainStats.corpus_examples,
+    grown_from: trainStats.grown_from || null, schedule: 'AdamW, linear warmup then cosine decay (to 10%) over the budget',
   },
   evaluation: {
     heldout: { path: 'tools/slm/data/heldout.jsonl', items: heldout.length, decoding: `greedy, max_new_tokens ${maxNew}, chat template with generation prompt` },
@@ -204,9 +206,13 @@ let md = `# ${name}\n\n${card.description}\n\n`;
 md += `Everything here was produced by \`npm run models:build\` (tools/slm/); numbers are measured, not estimated.\n\n`;
 md += `## Model\n\n- LLaMA-style decoder: ${config.num_hidden_layers} layers, hidden ${config.hidden_size}, MLP ${config.intermediate_size}, ${config.num_attention_heads} query heads / ${config.num_key_value_heads} KV heads (head_dim ${config.head_dim}), tied embeddings\n- Parameters: ${params?.toLocaleString('en-US')}\n- Tokenizer: byte-level BPE, ${config.vocab_size} tokens, ChatML template\n\n`;
 md += `## Files\n\n| file | size |\n|---|---|\n` + Object.entries(sizes).map(([f, s]) => `| ${f} | ${kb(s)} |`).join('\n') + '\n\n';
-md += `## Training\n\n- Corpus: ${corpusStats.train_examples?.toLocaleString('en-US')} synthetic chat examples (${trainStats.corpus_tokens?.toLocaleString('en-US')} tokens), seed ${corpusStats.seed}; held-out split of ${heldout.length} items never seen in training\n`;
+md += `## Training\n\n- Corpus: ${corpusStats.train_examples?.toLocaleString('en-US')} synthetic chat examples, seed ${corpusStats.seed}; ${trainStats.corpus_examples?.toLocaleString('en-US')} used for this model (${trainStats.corpus_tokens?.toLocaleString('en-US')} tokens); held-out split of ${heldout.length} items never seen in training\n`;
 md += `- ${trainStats.steps} steps × batch ${trainStats.batch_size} = ${trainStats.examples_seen?.toLocaleString('en-US')} examples (${trainStats.tokens_seen?.toLocaleString('en-US')} tokens incl. padding), loss on ${trainStats.loss_on} tokens\n`;
-md += `- ${Math.round(trainStats.train_seconds ?? 0)} s wall clock on ${trainStats.threads} CPU thread (torch ${trainStats.torch_version}), final train loss ${trainStats.final_loss_ema}\n\n`;
+const hw = (trainStats.ddp_processes ?? 1) > 1 ? `${trainStats.ddp_processes} data-parallel processes × ${trainStats.threads} thread` : `${trainStats.threads} CPU thread`;
+md += `- ${Math.round(trainStats.train_seconds ?? 0)} s wall clock on ${hw} (torch ${trainStats.torch_version}), final train loss ${trainStats.final_loss_ema}\n`;
+if (trainStats.family_weights) md += `- Family keep-probabilities (the rest 1.0): ${trainStats.family_weights}; ${trainStats.corpus_examples?.toLocaleString('en-US')} corpus examples used\n`;
+if (trainStats.grown_from) md += `- Initialised by growing the trained slm-pocket checkpoint (${trainStats.grown_from}); the pocket's own training time is not included above\n`;
+md += '\n';
 md += `## Held-out accuracy (greedy)\n\n| family | torch fp32 | ${dtypes.map((d) => `node ${d}`).join(' | ')} |\n|---|---|${dtypes.map(() => '---').join('|')}|\n`;
 for (const f of fams) md += `| ${f} | ${pct(pyEval?.per_family?.[f]?.accuracy)} | ${dtypes.map((d) => pct(results[d]?.per_family?.[f]?.accuracy)).join(' | ')} |\n`;
 md += `| **overall** | ${pct(pyEval?.overall?.accuracy)} | ${dtypes.map((d) => pct(results[d]?.overall?.accuracy)).join(' | ')} |\n\n`;

@@ -40,8 +40,8 @@ PRESETS = {
     # ~0.8M params, fp32 ONNX ~3.3 MB
     "pocket": Config(hidden_size=128, intermediate_size=352, num_hidden_layers=4, num_attention_heads=4,
                      num_key_value_heads=2),
-    # ~4.1M params
-    "reference": Config(hidden_size=256, intermediate_size=640, num_hidden_layers=6, num_attention_heads=8,
+    # ~3.0M params: grown from the trained pocket model (see grow_from), 12 layers, wider MLP
+    "reference": Config(hidden_size=128, intermediate_size=512, num_hidden_layers=12, num_attention_heads=4,
                         num_key_value_heads=2),
 }
 
@@ -203,3 +203,33 @@ def greedy_generate(model, prompts, eos_id, pad_id, max_new_tokens=24):
         ids = torch.cat([ids, nxt[:, None]], 1)
         mask = torch.cat([mask, torch.ones((B, 1), dtype=torch.long)], 1)
     return out
+
+
+@torch.no_grad()
+def grow_from(big: "LlamaLM", small_state: dict, small_cfg: Config):
+    """Function-preserving growth of a trained small model into `big` (same hidden size / heads):
+    small layer i goes to big layer i * (L_big // L_small); the layers in between are new and start as identity
+    (o_proj = down_proj = 0, so their residual contribution is zero); the MLPs are widened with new hidden units whose
+    down_proj columns are zero. The grown model computes exactly what the small one did, then keeps training."""
+    bc = big.config
+    assert bc.hidden_size == small_cfg.hidden_size and bc.num_attention_heads == small_cfg.num_attention_heads
+    assert bc.num_key_value_heads == small_cfg.num_key_value_heads and bc.vocab_size == small_cfg.vocab_size
+    assert bc.num_hidden_layers % small_cfg.num_hidden_layers == 0 and bc.intermediate_size >= small_cfg.intermediate_size
+    stride = bc.num_hidden_layers // small_cfg.num_hidden_layers
+    big.embed_tokens.weight.copy_(small_state["embed_tokens.weight"])
+    big.norm.weight.copy_(small_state["norm.weight"])
+    I = small_cfg.intermediate_size
+    for j, layer in enumerate(big.layers):
+        if j % stride == 0:
+            p = f"layers.{j // stride}."
+            for n in ("input_layernorm", "post_attention_layernorm"):
+                getattr(layer, n).weight.copy_(small_state[p + n + ".weight"])
+            for n in ("q_proj", "k_proj", "v_proj", "o_proj"):
+                getattr(layer.self_attn, n).weight.copy_(small_state[p + "self_attn." + n + ".weight"])
+            layer.mlp.gate_proj.weight[:I].copy_(small_state[p + "mlp.gate_proj.weight"])
+            layer.mlp.up_proj.weight[:I].copy_(small_state[p + "mlp.up_proj.weight"])
+            layer.mlp.down_proj.weight.zero_()
+            layer.mlp.down_proj.weight[:, :I].copy_(small_state[p + "mlp.down_proj.weight"])
+        else:
+            layer.self_attn.o_proj.weight.zero_()
+            layer.mlp.down_proj.weight.zero_()
