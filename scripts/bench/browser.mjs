@@ -123,13 +123,17 @@ export async function measureApp(browser, base, { model, dtype, tokens = 128, ru
     const results = [];
     let longTasks = 0;
     for (let i = 0; i < runs; i++) {
+      // A new conversation per run: the bare worker decodes after the same single prompt, so the
+      // app must too (a growing conversation makes every step attend over more tokens).
+      if (await page.isEnabled('[data-testid=new-chat]')) await page.click('[data-testid=new-chat]');
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid=turn-assistant]').length === 0);
       const t0 = await page.evaluate(() => performance.now());
       await page.fill('[data-testid=prompt]', PROMPT[0].content);
       await page.click('[data-testid=send]');
-      await page.waitForFunction((n) => document.querySelectorAll('[data-testid=turn-assistant][data-streaming=false]').length >= n, i + 1, { timeout: 300_000 });
+      await page.waitForFunction(() => document.querySelector('[data-testid=turn-assistant][data-streaming=false]') !== null, undefined, { timeout: 300_000 });
       const t1 = await page.evaluate(() => performance.now());
       longTasks += await page.evaluate(([a, b]) => window.__longTasks.filter((e) => e.start >= a && e.start <= b && e.duration > 50).length, [t0, t1]);
-      const last = page.locator('[data-testid=turn-assistant]').nth(i);
+      const last = page.locator('[data-testid=turn-assistant]').first();
       const get = async (k) => parseMetric(await last.locator(`dd[data-metric="${k}"]`).textContent());
       results.push({ ttft_ms: await get('TTFT'), prefill_tps: await get('Prefill'), decode_tps: await get('Decode') });
     }
