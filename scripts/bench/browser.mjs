@@ -91,7 +91,7 @@ function parseMetric(text) {
  * greedy runs), Load clicked, a prompt sent `runs` times. Long tasks (> 50 ms) on the main thread
  * are counted while answers stream.
  */
-export async function measureApp(browser, base, { model, dtype, tokens = 128, runs = 4 }) {
+export async function measureApp(browser, base, { model, dtype, tokens = 128, runs = 8, warmup }) {
   const context = await browser.newContext();
   const settings = {
     selection: { source: { type: 'bundled', modelId: model }, dtype, device: 'wasm', threads: 'auto', warmup: true },
@@ -118,8 +118,15 @@ export async function measureApp(browser, base, { model, dtype, tokens = 128, ru
     const status = await page.textContent('[data-testid=load-status]');
     return { ms, threads: Number(/(\d+) threads?/.exec(status ?? '')?.[1] ?? NaN) };
   };
+  let bare = null;
   try {
     const cold = await loadOnce();
+    // The bare-worker baseline for ui_overhead runs interleaved with the app's answers (same
+    // browser, same thread count, same generation), one pair at a time, so that drift in this
+    // machine's speed between runs cancels out of the ratio.
+    bare = await openHarness(browser, base);
+    await harnessLoad(bare.page, { source: { type: 'bundled', modelId: model }, dtype, device: 'wasm', threads: cold.threads, warmup });
+    const bareTps = [];
     const results = [];
     let longTasks = 0;
     for (let i = 0; i < runs; i++) {
@@ -136,6 +143,8 @@ export async function measureApp(browser, base, { model, dtype, tokens = 128, ru
       const last = page.locator('[data-testid=turn-assistant]').first();
       const get = async (k) => parseMetric(await last.locator(`dd[data-metric="${k}"]`).textContent());
       results.push({ ttft_ms: await get('TTFT'), prefill_tps: await get('Prefill'), decode_tps: await get('Decode') });
+      bareTps.push((await harnessDecode(bare.page, tokens)).decodeTps);
+      if (process.env.BENCH_VERBOSE) console.error("[pair]", Math.round(results.at(-1).decode_tps), Math.round(bareTps.at(-1)));
     }
     const warm = await loadOnce();
     return {
@@ -144,9 +153,13 @@ export async function measureApp(browser, base, { model, dtype, tokens = 128, ru
       warm_load_ms: warm.ms,
       first: results[0],
       decode_steady: median(results.slice(1).map((r) => r.decode_tps)),
+      bare_decode_steady: median(bareTps.slice(1)),
+      // Paired: bare ÷ app for the same pair, median over the pairs after the first.
+      ui_overhead: median(results.slice(1).map((r, i) => bareTps[i + 1] / r.decode_tps)) - 1,
       long_tasks: longTasks,
     };
   } finally {
+    await bare?.context.close();
     await context.close();
   }
 }

@@ -59,7 +59,7 @@ try {
       const best = fixed.reduce((a, b) => (b.decode_steady > a.decode_steady ? b : a));
       const one = fixed.find((f) => f.threads === 1) ?? fixed[0];
       log(`${model} ${dtype}: browser, app…`);
-      const app = await measureApp(browser, base, { model, dtype });
+      const app = await measureApp(browser, base, { model, dtype, warmup: WARMUP });
       const auto = fixed.find((f) => f.threads === app.threads) ?? best;
       runs.push({
         model,
@@ -74,8 +74,9 @@ try {
         ratio_steady: r2(auto.decode_steady / nativeBest.decode_tps),
         thread_gain: r2(best.decode_steady / one.decode_steady),
         threads_auto_vs_best: r2(auto.decode_steady / best.decode_steady),
-        ui_overhead: r2(auto.decode_steady / app.decode_steady - 1),
+        ui_overhead: r2(app.ui_overhead),
         app_decode_tps_steady: r2(app.decode_steady),
+        bare_decode_tps_paired: r2(app.bare_decode_steady),
         long_tasks: app.long_tasks,
         cold_load_ms: Math.round(app.cold_load_ms),
         warm_load_ms: Math.round(app.warm_load_ms),

@@ -200,24 +200,41 @@ async function readStrip(page: Page): Promise<StripRowView[]> {
 }
 
 /** Records, in the page, every distinct text the newest assistant turn of each pane shows while streaming. */
-async function recordPanes(page: Page): Promise<void> {
-  await page.evaluate(() => {
-    const w = window as unknown as { __panes?: { seen: Record<string, string[]>; obs: MutationObserver } };
+/**
+ * Records every distinct partial text of the last assistant turn of each pane while it streams.
+ * With `stopWhenBothStream`, the observer itself clicks Stop, in the same task as it sees both
+ * panes streaming with at least two partials each, so no round trip to the test can race it.
+ */
+async function recordPanes(page: Page, stopWhenBothStream = false): Promise<void> {
+  await page.evaluate((armed) => {
+    type Rec = { seen: Record<string, string[]>; obs: MutationObserver; armed: boolean; clicked: boolean };
+    const w = window as unknown as { __panes?: Rec };
     w.__panes?.obs.disconnect();
     const seen: Record<string, string[]> = { local: [], hosted: [] };
+    const lastTurn = (pane: string) => {
+      const turns = document.querySelectorAll(`[data-testid="pane-${pane}"] [data-testid="turn-assistant"]`);
+      return turns[turns.length - 1];
+    };
     const capture = () => {
       for (const pane of Object.keys(seen)) {
-        const turns = document.querySelectorAll(`[data-testid="pane-${pane}"] [data-testid="turn-assistant"]`);
-        const last = turns[turns.length - 1];
+        const last = lastTurn(pane);
         if (!last || last.getAttribute('data-streaming') !== 'true') continue;
         const text = last.querySelector('[data-testid="turn-content"]')?.textContent ?? '';
         if (text && seen[pane]!.at(-1) !== text) seen[pane]!.push(text);
       }
+      const rec = w.__panes!;
+      if (!rec.armed) return;
+      const streaming = Object.keys(seen).every((p) => lastTurn(p)?.getAttribute('data-streaming') === 'true');
+      if (streaming && Object.values(seen).every((s) => s.length >= 2)) {
+        rec.armed = false;
+        rec.clicked = true;
+        document.querySelector<HTMLButtonElement>('[data-testid="stop"]')?.click();
+      }
     };
     const obs = new MutationObserver(capture);
+    w.__panes = { seen, obs, armed, clicked: false };
     obs.observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
-    w.__panes = { seen, obs };
-  });
+  }, stopWhenBothStream);
 }
 
 async function recordedPanes(page: Page): Promise<Record<Pane, string[]>> {
@@ -366,35 +383,17 @@ describe('comparison with a hosted model (the reference server)', () => {
     const attempts: string[] = [];
     let stopped: { index: number; turns: Record<Pane, FinishedTurn>; partials: Record<Pane, string[]> } | null = null;
     for (let attempt = 0; attempt < 3 && !stopped; attempt++) {
-      await recordPanes(page);
+      await recordPanes(page, true);
       const index = await send(page, prompt);
-      await page.waitForFunction(
-        () => {
-          const seen = (window as unknown as { __panes: { seen: Record<string, string[]> } }).__panes.seen;
-          const ended = ['local', 'hosted'].some((p) => {
-            const turns = document.querySelectorAll(`[data-testid="pane-${p}"] [data-testid="turn-assistant"]`);
-            return turns[turns.length - 1]?.getAttribute('data-streaming') === 'false';
-          });
-          return ended || (seen['local']!.length >= 2 && seen['hosted']!.length >= 2);
-        },
-        undefined,
-        { timeout: 120_000, polling: 5 },
-      );
-      // "Both still streaming" and the click in one step in the page, so they cannot race.
-      const clicked = await page.evaluate(() => {
-        const streaming = ['local', 'hosted'].every((p) => {
-          const turns = document.querySelectorAll(`[data-testid="pane-${p}"] [data-testid="turn-assistant"]`);
-          return turns[turns.length - 1]?.getAttribute('data-streaming') === 'true';
-        });
-        const stop = document.querySelector<HTMLButtonElement>('[data-testid="stop"]');
-        if (!streaming || !stop) return false;
-        stop.click();
-        return true;
-      });
       const turns = await answers(page, index);
+      const clicked = await page.evaluate(() => (window as unknown as { __panes: { clicked: boolean } }).__panes.clicked);
       const partials = await recordedPanes(page);
       if (clicked) stopped = { index, turns, partials };
-      else attempts.push(`attempt ${attempt + 1}: ended before Stop (local ${turns.local.finish}, hosted ${turns.hosted.finish})`);
+      else {
+        attempts.push(`attempt ${attempt + 1}: ended before Stop (local ${turns.local.finish}, hosted ${turns.hosted.finish})`);
+        // A fresh conversation, so that long unstopped answers do not fill the context.
+        await page.locator(tid('new-chat')).click();
+      }
     }
     expect(stopped, attempts.join('\n')).not.toBeNull();
     const { index, turns, partials } = stopped!;
