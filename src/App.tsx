@@ -1,5 +1,7 @@
 /** Composes the hooks and panels; holds no logic of its own beyond wiring. */
 import { useMemo, useState } from 'react';
+import { useShare } from './hooks/useShare';
+import { useShareFlow } from './hooks/useShareFlow';
 import { useHostedEndpoint } from './hooks/useHostedEndpoint';
 import { usePanes } from './hooks/usePanes';
 import { usePrices } from './hooks/usePrices';
@@ -17,17 +19,20 @@ import { DevicePanel } from './ui/DevicePanel';
 import { GenerationSettings } from './ui/GenerationSettings';
 import { HostedPanel } from './ui/HostedPanel';
 import { PriceTable } from './ui/PriceTable';
+import { ShareBanner } from './ui/ShareBanner';
+import { SharePanel } from './ui/SharePanel';
 import { LoadStatus } from './ui/LoadStatus';
 import { ModelCardView } from './ui/ModelCardView';
 import { ModelPanel } from './ui/ModelPanel';
 
-type Tab = 'model' | 'hosted' | 'settings' | 'device' | 'cache';
+type Tab = 'model' | 'hosted' | 'settings' | 'device' | 'cache' | 'share';
 const TABS: [Tab, string][] = [
   ['model', 'Model'],
   ['hosted', 'Hosted'],
   ['settings', 'Generation'],
   ['device', 'Device'],
   ['cache', 'Cache'],
+  ['share', 'Share'],
 ];
 
 export function App() {
@@ -44,6 +49,18 @@ export function App() {
   const sel = settings.selection;
   const entry = catalog.find((c) => c.source.type === sel.source.type && c.source.modelId === sel.source.modelId) ?? null;
   const ready = local.state.status === 'ready';
+  const share = useShare();
+  const flow = useShareFlow({
+    settings,
+    update,
+    hosted,
+    draft,
+    setDraft,
+    env: local.env,
+    loaded: local.state.status === 'ready' ? local.state : null,
+    loadModel: (s) => void local.load(s, null),
+    makeLink: share.makeLink,
+  });
 
   return (
     <div className="app">
@@ -54,6 +71,19 @@ export function App() {
           {local.env ? (local.env.crossOriginIsolated ? 'cross-origin isolated' : 'not isolated (1 thread)') : 'probing…'}
         </span>
       </header>
+      <ShareBanner
+        incoming={share.incoming}
+        mine={flow.exchange}
+        applied={flow.applied}
+        canRestore={flow.canRestore}
+        onApply={flow.apply}
+        onRun={(s) => {
+          flow.run(s);
+          setTab('model');
+        }}
+        onRestore={flow.restore}
+        onDismiss={share.dismiss}
+      />
       <main>
         <aside>
           <nav className="tabs" role="tablist">
@@ -118,6 +148,7 @@ export function App() {
               onDeleteAll={storage.removeAll}
             />
           )}
+          {tab === 'share' && <SharePanel hasResults={flow.exchange !== null} onMake={flow.make} onOpenFile={(f) => void share.openFile(f)} />}
         </aside>
         <Conversation
           panes={panes}
@@ -127,6 +158,7 @@ export function App() {
           draft={draft}
           onDraft={setDraft}
           localReady={ready}
+          onExchange={flow.onExchange}
         />
       </main>
     </div>

@@ -7,7 +7,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { conversationFor, type ChatTurn } from '../compare/conversation';
 import type { PaneResult } from '../compare/strip';
-import { validateGenerationParams, type ChatEngine, type ChatMessage, type GenerationParams } from '../engines/types';
+import { validateGenerationParams, type ChatEngine, type ChatMessage, type FinishReason, type GenerationParams } from '../engines/types';
 
 export interface PaneSpec {
   id: string;
@@ -21,7 +21,13 @@ export interface PaneSpec {
 
 type Turns = Record<string, ChatTurn[]>;
 
-export function useComparison(panes: PaneSpec[]) {
+/** One finished send: the prompt and every pane's answer with its numbers (what a share snapshot holds). */
+export interface Exchange {
+  prompt: string;
+  answers: (PaneResult & { output: string; finishReason: FinishReason })[];
+}
+
+export function useComparison(panes: PaneSpec[], onExchange?: (e: Exchange) => void) {
   const [turns, setTurns] = useState<Turns>({});
   const [busy, setBusy] = useState(false);
   const [lastResults, setLastResults] = useState<PaneResult[] | null>(null);
@@ -82,7 +88,7 @@ export function useComparison(panes: PaneSpec[]) {
       });
       setBusy(true);
       const results = await Promise.all(
-        jobs.map(async (j): Promise<PaneResult> => {
+        jobs.map(async (j): Promise<Exchange['answers'][number]> => {
           // Measured after the call: a hosted engine may learn its model name during the request.
           const bytes = () => j.pane.bytesFor(j.messages, params);
           try {
@@ -100,12 +106,12 @@ export function useComparison(panes: PaneSpec[]) {
             });
             pending.current.delete(j.answerId);
             patch(j.pane.id, j.answerId, (t) => ({ ...t, content: r.text, streaming: false, finishReason: r.finishReason, metrics: r.metrics }));
-            return { paneId: j.pane.id, label: j.pane.label, metrics: r.metrics, bytesSent: bytes(), error: null };
+            return { paneId: j.pane.id, label: j.pane.label, metrics: r.metrics, bytesSent: bytes(), error: null, output: r.text, finishReason: r.finishReason };
           } catch (e) {
             pending.current.delete(j.answerId);
             const message = j.pane.describeError(e);
             patch(j.pane.id, j.answerId, (t) => ({ ...t, streaming: false, finishReason: 'error', error: message }));
-            return { paneId: j.pane.id, label: j.pane.label, metrics: null, bytesSent: bytes(), error: message };
+            return { paneId: j.pane.id, label: j.pane.label, metrics: null, bytesSent: bytes(), error: message, output: '', finishReason: 'error' };
           } finally {
             controllers.current.delete(j.pane.id);
           }
@@ -113,9 +119,10 @@ export function useComparison(panes: PaneSpec[]) {
       );
       setLastResults(results);
       setBusy(false);
+      onExchange?.({ prompt, answers: results });
       return null;
     },
-    [panes, flush, patch],
+    [panes, flush, patch, onExchange],
   );
 
   const stop = useCallback(() => {

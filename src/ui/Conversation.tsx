@@ -5,7 +5,7 @@
 import { memo, useCallback } from 'react';
 import type { Price } from '../compare/pricing';
 import type { GenerationParams } from '../engines/types';
-import { useComparison, type PaneSpec } from '../hooks/useComparison';
+import { useComparison, type Exchange, type PaneSpec } from '../hooks/useComparison';
 import { ComparisonView } from './ComparisonView';
 
 interface Props {
@@ -16,10 +16,12 @@ interface Props {
   draft: string;
   onDraft: (s: string) => void;
   localReady: boolean;
+  /** Called once per finished send (not per token). */
+  onExchange?: (e: Exchange) => void;
 }
 
-export const Conversation = memo(function Conversation({ panes, generation, systemPrompt, prices, draft, onDraft, localReady }: Props) {
-  const chat = useComparison(panes);
+export const Conversation = memo(function Conversation({ panes, generation, systemPrompt, prices, draft, onDraft, localReady, onExchange }: Props) {
+  const chat = useComparison(panes, onExchange);
   const onSend = useCallback((text: string) => chat.send(text, generation, systemPrompt), [chat.send, generation, systemPrompt]);
   return (
     <ComparisonView

@@ -10,8 +10,9 @@
  *   - the DOM (document.documentElement.outerHTML: attributes included, so the password input's
  *     `value` attribute too) and the visible text, including the 401 error the app shows;
  *   - console messages of the page and its workers, and the server's own log.
- * The app has no export or share feature yet; when one comes, its output belongs in this list.
+ *   - the Share tab's link (decompressed) and its share file.
  */
+import { readFile } from 'node:fs/promises';
 import type { Browser, BrowserContext, ConsoleMessage, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DEFAULT_ORIGIN_POLICY } from '../../server/cors';
@@ -233,6 +234,22 @@ async function expectNoLeak(rec: Recorder, stage: string, opts: { endpoint: stri
     const values = await page.evaluate(() => Array.from(document.querySelectorAll('input, textarea')).map((e) => (e as HTMLInputElement).value));
     expect(leakAt(values.join('\n')), where(`input values (tab ${tab})`)).toBeNull();
   }
+  // Share: the link (its fragment decompressed: a compressed key would not show as text) and the file.
+  await page.click(tid('tab-share'));
+  await page.click(tid('share-make'));
+  await page.waitForSelector(tid('share-made'));
+  const link = await page.inputValue(tid('share-url'));
+  const shared = await page.evaluate(async (u) => {
+    const b64 = new URL(u).hash.replace(/^#share=z/, '').replace(/-/g, '+').replace(/_/g, '/');
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    return new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream('deflate-raw'))).text();
+  }, link);
+  expect(String(JSON.parse(shared).hosted.baseUrl).startsWith(opts.endpoint), where('share link names the endpoint')).toBe(true);
+  expect(leakAt(link + shared), where('share link')).toBeNull();
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click(tid('share-download'))]);
+  const file = await readFile(await download.path());
+  expect(leakAt(file.toString('utf8')), where('share file')).toBeNull();
+  expect(leakAt(await page.evaluate(() => document.documentElement.outerHTML)), where('HTML (tab share)')).toBeNull();
   await page.click(tid('tab-hosted'));
   expect(leakAt(await page.title())).toBeNull();
 

@@ -1,0 +1,89 @@
+/**
+ * What the Share tab and an opened link do to the app: build a share from the current setup
+ * (and the last exchange), apply a shared setup (keeping the viewer's own), run it (apply, then
+ * load the shared model), and restore the viewer's setup. Event handlers only, no effects.
+ */
+import { useCallback, useState } from 'react';
+import type { LoadedInfo, WorkerEnvironment } from '../engines/local/protocol';
+import type { EndpointSettings } from '../engines/hosted/presets';
+import type { LoadMetrics } from '../metrics/timing';
+import type { ShareState } from '../share/schema';
+import { setupState, snapshotOf } from '../share/state';
+import type { HostedSettings } from '../state/hosted-settings';
+import { clearBackup, readBackup, saveBackup } from '../state/share-backup';
+import type { ModelSelection, Settings } from '../state/settings';
+import type { Exchange } from './useComparison';
+import type { MadeLink } from './useShare';
+
+function store(): Storage | null {
+  try {
+    return typeof localStorage === 'undefined' ? null : localStorage;
+  } catch {
+    return null;
+  }
+}
+
+interface Deps {
+  settings: Settings;
+  update: (patch: Partial<Settings>) => void;
+  hosted: { settings: HostedSettings; update: (endpoint: EndpointSettings, enabled: boolean) => void };
+  draft: string;
+  setDraft: (s: string) => void;
+  env: WorkerEnvironment | null;
+  loaded: { info: LoadedInfo; load: LoadMetrics } | null;
+  loadModel: (sel: ModelSelection) => void;
+  makeLink: (s: ShareState) => Promise<MadeLink>;
+}
+
+export function useShareFlow(d: Deps) {
+  const [exchange, setExchange] = useState<Exchange | null>(null);
+  const [applied, setApplied] = useState(false);
+  const [canRestore, setCanRestore] = useState(() => readBackup(store()) !== null);
+
+  const current = (prompt: string): ShareState =>
+    setupState({
+      local: d.settings.selection,
+      hosted: d.hosted.settings.enabled ? d.hosted.settings.endpoint : null,
+      generation: d.settings.generation,
+      systemPrompt: d.settings.systemPrompt,
+      prompt,
+    });
+
+  const make = async (withResults: boolean): Promise<MadeLink> => {
+    if (withResults && exchange && d.env) {
+      const snapshot = snapshotOf({ exchange, env: d.env, loaded: d.loaded?.info ?? null, load: d.loaded?.load ?? null, now: new Date() });
+      return d.makeLink({ ...current(exchange.prompt), snapshot });
+    }
+    return d.makeLink(current(d.draft));
+  };
+
+  const apply = (s: ShareState) => {
+    saveBackup({ settings: d.settings, hosted: d.hosted.settings }, store());
+    setCanRestore(readBackup(store()) !== null);
+    d.update({ selection: s.local, generation: s.generation, systemPrompt: s.systemPrompt });
+    if (s.hosted) d.hosted.update(s.hosted, true);
+    else d.hosted.update(d.hosted.settings.endpoint, false);
+    d.setDraft(s.prompt);
+    setApplied(true);
+  };
+
+  const run = (s: ShareState) => {
+    apply(s);
+    d.loadModel(s.local);
+  };
+
+  const restore = () => {
+    const b = readBackup(store());
+    if (b) {
+      d.update(b.settings);
+      d.hosted.update(b.hosted.endpoint, b.hosted.enabled ?? false);
+    }
+    clearBackup(store());
+    setCanRestore(false);
+    setApplied(false);
+  };
+
+  const onExchange = useCallback((e: Exchange) => setExchange(e), []);
+
+  return { exchange, onExchange, make, apply, run, restore, applied, canRestore };
+}

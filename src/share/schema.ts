@@ -1,0 +1,175 @@
+/**
+ * What a share link holds, defined once and validated with zod on the way in. A link is data
+ * from a stranger: every string has a length limit, every URL must be http(s), model ids follow
+ * the hub's rule, numbers must be finite, and unknown fields are refused (strict objects), so
+ * nothing that does not match this file is ever applied or rendered.
+ *
+ * Versioning: `v` is the schema version. A change to this file that old links would fail goes
+ * into a new version with a migration in `migrate()`; tests/fixtures/share-links.json keeps a
+ * real link from every version, and the tests open each one.
+ */
+import { z } from 'zod';
+import { PRESET_IDS, type EndpointSettings, type PresetId } from '../engines/hosted/presets';
+import { DTYPES, sourceError, type ModelSource } from '../models/sources';
+import type { ModelSelection } from '../state/settings';
+import type { GenerationParams } from '../engines/types';
+import type { RunMetrics } from '../metrics/timing';
+
+export const SHARE_VERSION = 1;
+
+const MAX_TEXT = 20_000;
+const text = (max = MAX_TEXT) => z.string().max(max);
+const num = z.number().finite();
+
+const httpUrl = z
+  .string()
+  .max(2000)
+  .refine((s) => {
+    try {
+      const u = new URL(s);
+      return (u.protocol === 'http:' || u.protocol === 'https:') && !u.username && !u.password;
+    } catch {
+      return false;
+    }
+  }, 'must be an http(s) URL without a user name or password');
+
+const sourceSchema = z
+  .discriminatedUnion('type', [
+    z.strictObject({ type: z.literal('bundled'), modelId: text(200) }),
+    z.strictObject({ type: z.literal('hub'), modelId: text(200), revision: text(100) }),
+    z.strictObject({ type: z.literal('mirror'), modelId: text(200), revision: text(100), host: httpUrl }),
+  ])
+  .superRefine((s, ctx) => {
+    const problem = sourceError(s as ModelSource);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+const selectionSchema = z.strictObject({
+  source: sourceSchema,
+  dtype: z.enum(DTYPES),
+  device: z.enum(['auto', 'webgpu', 'wasm']),
+  threads: z.union([z.literal('auto'), z.number().int().min(1).max(64)]),
+  warmup: z.boolean(),
+});
+
+const generationSchema = z.strictObject({
+  maxNewTokens: z.number().int().min(1).max(32768),
+  temperature: z.number().gt(0).max(5),
+  topP: z.number().gt(0).max(1),
+  topK: z.number().int().min(0).max(100_000),
+  repetitionPenalty: z.number().min(1).max(3),
+  greedy: z.boolean(),
+  minNewTokens: z.number().int().min(0).max(32768).optional(),
+});
+
+const endpointSchema = z.strictObject({
+  presetId: z.enum(PRESET_IDS as [PresetId, ...PresetId[]]),
+  baseUrl: httpUrl,
+  model: text(500),
+  apiVersion: text(100).nullable().optional(),
+  auth: z.enum(['bearer', 'api-key']).optional(),
+  sdkHeaders: z.boolean().optional(),
+});
+
+const metricsSchema = z.strictObject({
+  engine: z.enum(['local', 'hosted']),
+  model: text(500),
+  device: text(100),
+  dtype: text(20).nullable(),
+  threads: z.number().int().min(0).max(1024).nullable(),
+  crossOriginIsolated: z.boolean().nullable(),
+  ttftMs: num.min(0).nullable(),
+  e2eMs: num.min(0),
+  prefillTps: num.min(0).nullable(),
+  decodeTps: num.min(0).nullable(),
+  engineDecodeTps: num.min(0).nullable(),
+  inputTokens: z.number().int().min(0),
+  outputTokens: z.number().int().min(0),
+  tokenCountSource: z.enum(['tokenizer', 'usage', 'estimated']),
+});
+
+const answerSchema = z.strictObject({
+  pane: z.enum(['local', 'hosted']),
+  label: text(300),
+  output: text(),
+  finishReason: z.enum(['stop', 'length', 'abort', 'error', 'content_filter']),
+  error: text(2000).nullable(),
+  metrics: metricsSchema.nullable(),
+  bytesSent: z.number().int().min(0),
+});
+
+const loadSchema = z.strictObject({
+  downloadMs: num.min(0),
+  downloadBytes: z.number().int().min(0),
+  sessionCreateMs: num.min(0),
+  warmupMs: num.min(0),
+  totalMs: num.min(0),
+});
+
+/** Where the sharer ran it: enough to tell whether the viewer's numbers are comparable. */
+const deviceSchema = z.strictObject({
+  userAgent: text(500),
+  hardwareConcurrency: z.number().int().min(0).max(4096),
+  crossOriginIsolated: z.boolean(),
+  /** The WebGPU adapter, "vendor architecture (description)", or null without one. */
+  adapter: text(300).nullable(),
+  backend: z.enum(['wasm', 'webgpu']).nullable(),
+  threads: z.number().int().min(0).max(1024).nullable(),
+});
+
+const snapshotSchema = z.strictObject({
+  takenAt: z.iso.datetime(),
+  device: deviceSchema,
+  prompt: text(),
+  load: loadSchema.nullable(),
+  answers: z.array(answerSchema).min(1).max(8),
+});
+
+export const shareSchemaV1 = z.strictObject({
+  v: z.literal(1),
+  local: selectionSchema,
+  /** The hosted pane: null when the sharer had none. Never a key. */
+  hosted: endpointSchema.nullable(),
+  generation: generationSchema,
+  systemPrompt: text(),
+  prompt: text(),
+  snapshot: snapshotSchema.nullable(),
+});
+
+export type ShareState = z.infer<typeof shareSchemaV1>;
+export type ShareSnapshot = z.infer<typeof snapshotSchema>;
+export type ShareAnswer = z.infer<typeof answerSchema>;
+export type ShareDevice = z.infer<typeof deviceSchema>;
+
+// The schema's types must stay assignable to the app's own: a compile error here means the app
+// gained a field the link format does not carry yet (add it, in a new version if needed).
+type Assignable<A extends B, B> = A;
+export type _Checks = [
+  Assignable<ShareState['local'], ModelSelection>,
+  Assignable<ShareState['generation'], GenerationParams>,
+  Assignable<NonNullable<ShareState['hosted']>, EndpointSettings>,
+  Assignable<NonNullable<ShareAnswer['metrics']>, RunMetrics>,
+];
+
+/** One line per problem, naming the field: "snapshot.answers.0.metrics.ttftMs: expected number, received string". */
+export function describeIssues(error: z.ZodError): string {
+  const lines = error.issues.slice(0, 5).map((i) => `${i.path.length ? i.path.join('.') : '(top level)'}: ${i.message}`);
+  if (error.issues.length > 5) lines.push(`…and ${error.issues.length - 5} more`);
+  return lines.join('; ');
+}
+
+export class ShareError extends Error {
+  override name = 'ShareError';
+}
+
+/** Validates decoded JSON as a share of any known version and returns it in the current one. */
+export function migrate(data: unknown): ShareState {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new ShareError('This is not an SLM Playground share: it holds no settings object.');
+  const v = (data as { v?: unknown }).v;
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw new ShareError('This is not an SLM Playground share: it has no schema version.');
+  if (v > SHARE_VERSION) throw new ShareError(`This link was made by a newer SLM Playground (share format ${v}; this app reads up to ${SHARE_VERSION}). Reload the page to get the latest version.`);
+  if (v < 1) throw new ShareError(`Unknown share format version ${v}.`);
+  const r = shareSchemaV1.safeParse(data);
+  if (!r.success) throw new ShareError(`This share does not match the share format, so nothing from it was applied. ${describeIssues(r.error)}`);
+  return r.data;
+}

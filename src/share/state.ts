@@ -1,0 +1,87 @@
+/**
+ * From the app's state to a share, and back: pure functions, so every field's round trip is
+ * tested without a browser.
+ */
+import type { Exchange } from '../hooks/useComparison';
+import type { WorkerEnvironment, LoadedInfo } from '../engines/local/protocol';
+import type { EndpointSettings } from '../engines/hosted/presets';
+import type { GenerationParams } from '../engines/types';
+import type { LoadMetrics } from '../metrics/timing';
+import type { ModelSelection } from '../state/settings';
+import { SHARE_VERSION, type ShareAnswer, type ShareDevice, type ShareSnapshot, type ShareState } from './schema';
+
+export interface SetupInput {
+  local: ModelSelection;
+  /** The hosted pane's endpoint when it takes part, else null. */
+  hosted: EndpointSettings | null;
+  generation: GenerationParams;
+  systemPrompt: string;
+  prompt: string;
+}
+
+export function setupState(s: SetupInput, snapshot: ShareSnapshot | null = null): ShareState {
+  const hosted = s.hosted
+    ? {
+        presetId: s.hosted.presetId,
+        baseUrl: s.hosted.baseUrl,
+        model: s.hosted.model,
+        // Optional fields only when set: the link stays short and the schema strict.
+        ...(s.hosted.apiVersion !== undefined ? { apiVersion: s.hosted.apiVersion } : {}),
+        ...(s.hosted.auth !== undefined ? { auth: s.hosted.auth } : {}),
+        ...(s.hosted.sdkHeaders !== undefined ? { sdkHeaders: s.hosted.sdkHeaders } : {}),
+      }
+    : null;
+  return {
+    v: SHARE_VERSION,
+    local: { source: { ...s.local.source }, dtype: s.local.dtype, device: s.local.device, threads: s.local.threads, warmup: s.local.warmup },
+    hosted,
+    generation: { ...s.generation },
+    systemPrompt: s.systemPrompt,
+    prompt: s.prompt,
+    snapshot,
+  };
+}
+
+export function deviceOf(env: WorkerEnvironment, loaded: LoadedInfo | null): ShareDevice {
+  const gpu = env.webgpu;
+  return {
+    userAgent: env.userAgent.slice(0, 500),
+    hardwareConcurrency: env.hardwareConcurrency,
+    crossOriginIsolated: env.crossOriginIsolated,
+    adapter: gpu ? [gpu.vendor, gpu.architecture, gpu.description && `(${gpu.description})`].filter(Boolean).join(' ').slice(0, 300) || 'unknown adapter' : null,
+    backend: loaded ? loaded.device : null,
+    threads: loaded ? loaded.threads : null,
+  };
+}
+
+export interface SnapshotInput {
+  exchange: Exchange;
+  env: WorkerEnvironment;
+  loaded: LoadedInfo | null;
+  load: LoadMetrics | null;
+  now: Date;
+}
+
+/** A finished exchange as a snapshot: the prompt, every pane's answer and numbers, the device. */
+export function snapshotOf(input: SnapshotInput): ShareSnapshot {
+  const answers: ShareAnswer[] = input.exchange.answers
+    .filter((a): a is typeof a & { paneId: 'local' | 'hosted' } => a.paneId === 'local' || a.paneId === 'hosted')
+    .slice(0, 8)
+    .map((a) => ({
+      pane: a.paneId,
+      label: a.label.slice(0, 300),
+      output: a.output.slice(0, 20_000),
+      finishReason: a.finishReason,
+      error: a.error === null ? null : a.error.slice(0, 2000),
+      metrics: a.metrics ? { ...a.metrics } : null,
+      bytesSent: a.bytesSent,
+    }));
+  const load = input.load;
+  return {
+    takenAt: input.now.toISOString(),
+    device: deviceOf(input.env, input.loaded),
+    prompt: input.exchange.prompt.slice(0, 20_000),
+    load: load ? { downloadMs: load.downloadMs, downloadBytes: load.downloadBytes, sessionCreateMs: load.sessionCreateMs, warmupMs: load.warmupMs, totalMs: load.totalMs } : null,
+    answers,
+  };
+}

@@ -1,0 +1,186 @@
+/**
+ * An opened share link: what it would set up (saying plainly if it names a hosted endpoint), the
+ * sharer's numbers when it carries a snapshot, and — once the viewer has run the same prompt —
+ * their numbers beside the sharer's. Everything from the link is rendered as text, never HTML.
+ */
+import type { Exchange } from '../hooks/useComparison';
+import type { Incoming } from '../hooks/useShare';
+import { fmtBytes, fmtMs, fmtTps } from '../metrics/format';
+import { sourceLabel } from '../models/sources';
+import type { ShareAnswer, ShareState } from '../share/schema';
+import { PRESETS } from '../engines/hosted/presets';
+
+interface Props {
+  incoming: Incoming;
+  /** The viewer's last finished exchange, for "yours vs the sharer's". */
+  mine: Exchange | null;
+  applied: boolean;
+  canRestore: boolean;
+  onApply: (s: ShareState) => void;
+  onRun: (s: ShareState) => void;
+  onRestore: () => void;
+  onDismiss: () => void;
+}
+
+type Row = [label: string, value: (a: ShareAnswer['metrics']) => string];
+const ROWS: Row[] = [
+  ['TTFT', (m) => fmtMs(m?.ttftMs)],
+  ['Prefill', (m) => fmtTps(m?.prefillTps)],
+  ['Decode', (m) => fmtTps(m?.decodeTps)],
+  ['End to end', (m) => (m ? fmtMs(m.e2eMs) : '—')],
+  ['Tokens in/out', (m) => (m ? `${m.inputTokens} / ${m.outputTokens}` : '—')],
+  ['Device', (m) => (m ? `${m.device}${m.dtype ? ` · ${m.dtype}` : ''}${m.threads ? ` · ${m.threads}T` : ''}` : '—')],
+];
+
+function Setup({ s }: { s: ShareState }) {
+  const g = s.generation;
+  return (
+    <dl className="share-setup" data-testid="share-setup">
+      <dt>In-browser model</dt>
+      <dd data-testid="share-local">
+        {sourceLabel(s.local.source)} · {s.local.dtype} · device {s.local.device} · threads {String(s.local.threads)}
+        {s.local.warmup ? '' : ' · no warm-up'}
+      </dd>
+      <dt>Hosted model</dt>
+      <dd data-testid="share-hosted">
+        {s.hosted ? (
+          <>
+            <strong>This link names a hosted endpoint: </strong>
+            <span className="mono">{s.hosted.baseUrl}</span> ({PRESETS[s.hosted.presetId].label}
+            {s.hosted.model ? `, model ${s.hosted.model}` : ''}). Nothing has been sent there. If you use this setup and press Send, your prompt
+            goes to that server (with a key only if you enter one for it).
+          </>
+        ) : (
+          'none'
+        )}
+      </dd>
+      <dt>Generation</dt>
+      <dd>
+        {g.greedy ? 'greedy' : `temperature ${g.temperature}, top-p ${g.topP}, top-k ${g.topK}`} · max {g.maxNewTokens} tokens
+        {g.repetitionPenalty !== 1 ? ` · repetition penalty ${g.repetitionPenalty}` : ''}
+      </dd>
+      {s.systemPrompt && (
+        <>
+          <dt>System prompt</dt>
+          <dd className="pre">{s.systemPrompt}</dd>
+        </>
+      )}
+      <dt>Prompt</dt>
+      <dd className="pre" data-testid="share-prompt">
+        {s.prompt || '—'}
+      </dd>
+    </dl>
+  );
+}
+
+function Snapshot({ s, mine }: { s: ShareState; mine: Exchange | null }) {
+  const snap = s.snapshot;
+  if (!snap) return null;
+  const d = snap.device;
+  const comparable = mine && mine.prompt === snap.prompt ? mine : null;
+  return (
+    <div data-testid="share-snapshot">
+      <h3>The sharer's run</h3>
+      <p className="small muted" data-testid="share-device">
+        {new Date(snap.takenAt).toLocaleString()} · {d.backend ?? 'no local model'}
+        {d.threads ? ` · ${d.threads} thread${d.threads === 1 ? '' : 's'}` : ''} · {d.crossOriginIsolated ? 'cross-origin isolated' : 'not isolated'} ·{' '}
+        {d.hardwareConcurrency} cores · {d.adapter ?? 'no WebGPU adapter'} · {d.userAgent}
+      </p>
+      {snap.load && (
+        <p className="small" data-testid="share-load">
+          Model load: {fmtMs(snap.load.totalMs)} ({fmtBytes(snap.load.downloadBytes)}, warm-up {fmtMs(snap.load.warmupMs)})
+        </p>
+      )}
+      <table className="metrics" data-testid="share-metrics">
+        <thead>
+          <tr>
+            <th />
+            {snap.answers.map((a) => (
+              <th key={a.pane} colSpan={comparable ? 2 : 1}>
+                {a.pane === 'local' ? 'In browser' : 'Hosted'}: {a.label}
+              </th>
+            ))}
+          </tr>
+          {comparable && (
+            <tr>
+              <th />
+              {snap.answers.map((a) => [<th key={`${a.pane}-s`}>sharer</th>, <th key={`${a.pane}-y`}>yours</th>])}
+            </tr>
+          )}
+        </thead>
+        <tbody>
+          {ROWS.map(([label, value]) => (
+            <tr key={label}>
+              <th>{label}</th>
+              {snap.answers.map((a) => {
+                const yours = comparable?.answers.find((x) => x.paneId === a.pane);
+                return [
+                  <td key={`${a.pane}-s`} data-testid={`share-${a.pane}-${label}`}>
+                    {a.error ? 'error' : value(a.metrics)}
+                  </td>,
+                  comparable && (
+                    <td key={`${a.pane}-y`} data-testid={`mine-${a.pane}-${label}`}>
+                      {yours ? (yours.error ? 'error' : value(yours.metrics)) : '—'}
+                    </td>
+                  ),
+                ];
+              })}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {snap.answers.map((a) => (
+        <details key={a.pane}>
+          <summary>
+            {a.pane === 'local' ? 'In-browser' : 'Hosted'} answer ({a.finishReason})
+          </summary>
+          <p className="pre" data-testid={`share-${a.pane}-output`}>
+            {a.error ?? a.output}
+          </p>
+        </details>
+      ))}
+    </div>
+  );
+}
+
+export function ShareBanner({ incoming, mine, applied, canRestore, onApply, onRun, onRestore, onDismiss }: Props) {
+  if (incoming.status === 'none') return null;
+  if (incoming.status === 'reading') return <section className="panel share" data-testid="share-banner">Reading the shared link…</section>;
+  if (incoming.status === 'error')
+    return (
+      <section className="panel share" data-testid="share-banner">
+        <p className="error" role="alert" data-testid="share-error">
+          {incoming.message}
+        </p>
+        <p className="small muted">Nothing from it was applied; your own setup is unchanged.</p>
+        <button type="button" onClick={onDismiss} data-testid="share-dismiss">
+          Close
+        </button>
+      </section>
+    );
+  const s = incoming.share;
+  return (
+    <section className="panel share" data-testid="share-banner" aria-label="Shared setup">
+      <h2>Shared {incoming.from === 'file' ? 'file' : 'link'}</h2>
+      <Setup s={s} />
+      <Snapshot s={s} mine={mine} />
+      <div className="row">
+        <button type="button" className="primary" onClick={() => onRun(s)} data-testid="share-run">
+          Run it on my device
+        </button>
+        <button type="button" onClick={() => onApply(s)} data-testid="share-apply">
+          Use this setup
+        </button>
+        {canRestore && (
+          <button type="button" onClick={onRestore} data-testid="share-restore">
+            Back to my own setup
+          </button>
+        )}
+        <button type="button" className="link" onClick={onDismiss} data-testid="share-dismiss">
+          Close
+        </button>
+      </div>
+      {applied && <p className="small muted" data-testid="share-applied">Setup applied (your own was kept: "Back to my own setup" restores it). The model loads with "Run it on my device"; then press Send.</p>}
+    </section>
+  );
+}
