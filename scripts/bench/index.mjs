@@ -14,6 +14,7 @@
 import { existsSync } from 'node:fs';
 import { build, preview } from 'vite';
 import { launch, measureApp, measureHarness } from './browser.mjs';
+import { initialJsGzipKb } from './bundle.mjs';
 import { measureHosted } from './hosted.mjs';
 import { nativeDecode } from './native.mjs';
 
@@ -105,4 +106,6 @@ const { hosted_runs: _hr, concurrent: _c, ...hostedFields } = hosted;
 if (hosted.hosted_model) {
   console.log(`hosted ${hosted.hosted_model}: ttft ${hosted.hosted_ttft_ms} ms, server first byte ${hosted.server_first_byte_ms} ms, client overhead ${hosted.client_overhead_ms} ms, 16 concurrent streams ${hosted.server_streams_ok} ok / ${hosted.server_streams_failed} failed`);
 }
-console.log(JSON.stringify({ ...topFields, ...hostedFields, runs }));
+const bundle = initialJsGzipKb();
+console.log(`initial JavaScript (main thread, gzip): ${bundle.initial_js_gzip_kb} kB`);
+console.log(JSON.stringify({ ...topFields, ...hostedFields, initial_js_gzip_kb: bundle.initial_js_gzip_kb, runs }));
