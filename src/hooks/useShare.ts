@@ -60,6 +60,7 @@ export function useShare() {
   }, []);
 
   const openFile = useCallback(async (file: File) => {
+    seq.current++; // a link still being decoded must not replace the file
     try {
       const share = parseShareFile(await file.text());
       setIncoming({ status: 'open', share, from: 'file' });
