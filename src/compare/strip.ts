@@ -3,6 +3,7 @@
  * decode-speed ratios against the fastest, tokens, estimated cost, and how many bytes of the
  * prompt left the device.
  */
+import type { FinishReason } from '../engines/types';
 import type { RunMetrics } from '../metrics/timing';
 import { runCost, type Price } from './pricing';
 
@@ -13,6 +14,12 @@ export interface PaneResult {
   /** Bytes of the request body sent over the network (0 for an in-browser engine). */
   bytesSent: number;
   error: string | null;
+}
+
+/** One finished send: the prompt and every pane's answer with its numbers (what a share snapshot holds). */
+export interface Exchange {
+  prompt: string;
+  answers: (PaneResult & { output: string; finishReason: FinishReason })[];
 }
 
 export interface StripRow {

@@ -6,8 +6,8 @@
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { conversationFor, type ChatTurn } from '../compare/conversation';
-import type { PaneResult } from '../compare/strip';
-import { validateGenerationParams, type ChatEngine, type ChatMessage, type FinishReason, type GenerationParams } from '../engines/types';
+import type { Exchange, PaneResult } from '../compare/strip';
+import { validateGenerationParams, type ChatEngine, type ChatMessage, type GenerationParams } from '../engines/types';
 
 export interface PaneSpec {
   id: string;
@@ -20,12 +20,6 @@ export interface PaneSpec {
 }
 
 type Turns = Record<string, ChatTurn[]>;
-
-/** One finished send: the prompt and every pane's answer with its numbers (what a share snapshot holds). */
-export interface Exchange {
-  prompt: string;
-  answers: (PaneResult & { output: string; finishReason: FinishReason })[];
-}
 
 export function useComparison(panes: PaneSpec[], onExchange?: (e: Exchange) => void) {
   const [turns, setTurns] = useState<Turns>({});

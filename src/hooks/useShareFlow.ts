@@ -12,7 +12,7 @@ import { setupState, snapshotOf } from '../share/state';
 import type { HostedSettings } from '../state/hosted-settings';
 import { clearBackup, readBackup, saveBackup } from '../state/share-backup';
 import type { ModelSelection, Settings } from '../state/settings';
-import type { Exchange } from './useComparison';
+import type { Exchange } from '../compare/strip';
 import type { MadeLink } from './useShare';
 
 function store(): Storage | null {

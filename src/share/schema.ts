@@ -10,8 +10,9 @@
  */
 import { z } from 'zod';
 import { PRESET_IDS, type EndpointSettings, type PresetId } from '../engines/hosted/presets';
-import { DTYPES, sourceError, type ModelSource } from '../models/sources';
-import type { ModelSelection } from '../state/settings';
+import { sourceError, type ModelSource } from '../models/sources';
+import { endpointSchema as settingsEndpoint } from '../state/hosted-settings';
+import { generationSchema as settingsGeneration, selectionSchema as settingsSelection, type ModelSelection } from '../state/settings';
 import type { GenerationParams } from '../engines/types';
 import type { RunMetrics } from '../metrics/timing';
 
@@ -44,32 +45,15 @@ const sourceSchema = z
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   });
 
-const selectionSchema = z.strictObject({
-  source: sourceSchema,
-  dtype: z.enum(DTYPES),
-  device: z.enum(['auto', 'webgpu', 'wasm']),
-  threads: z.union([z.literal('auto'), z.number().int().min(1).max(64)]),
-  warmup: z.boolean(),
-});
+// The app's own settings schemas (state/), made strict (unknown fields refused) and tightened
+// where a stranger's link needs it: sources checked as a whole, URLs http(s) only.
+const selectionSchema = settingsSelection.extend({ source: sourceSchema }).strict();
 
-const generationSchema = z.strictObject({
-  maxNewTokens: z.number().int().min(1).max(32768),
-  temperature: z.number().gt(0).max(5),
-  topP: z.number().gt(0).max(1),
-  topK: z.number().int().min(0).max(100_000),
-  repetitionPenalty: z.number().min(1).max(3),
-  greedy: z.boolean(),
-  minNewTokens: z.number().int().min(0).max(32768).optional(),
-});
+const generationSchema = settingsGeneration.strict();
 
-const endpointSchema = z.strictObject({
-  presetId: z.enum(PRESET_IDS as [PresetId, ...PresetId[]]),
-  baseUrl: httpUrl,
-  model: text(500),
-  apiVersion: text(100).nullable().optional(),
-  auth: z.enum(['bearer', 'api-key']).optional(),
-  sdkHeaders: z.boolean().optional(),
-});
+const endpointSchema = settingsEndpoint
+  .extend({ presetId: z.enum(PRESET_IDS as [PresetId, ...PresetId[]]), baseUrl: httpUrl })
+  .strict();
 
 const metricsSchema = z.strictObject({
   engine: z.enum(['local', 'hosted']),

@@ -2,7 +2,7 @@
  * From the app's state to a share, and back: pure functions, so every field's round trip is
  * tested without a browser.
  */
-import type { Exchange } from '../hooks/useComparison';
+import type { Exchange } from '../compare/strip';
 import type { WorkerEnvironment, LoadedInfo } from '../engines/local/protocol';
 import type { EndpointSettings } from '../engines/hosted/presets';
 import type { GenerationParams } from '../engines/types';

@@ -17,7 +17,7 @@ export const PRICES_KEY = 'slm.prices.v1';
 
 export const DEFAULT_HOSTED: HostedSettings = { enabled: null, endpoint: defaultSettings('reference') };
 
-const endpointSchema = z.object({
+export const endpointSchema = z.object({
   presetId: z.string().refine(isPresetId),
   baseUrl: z.string().max(2000),
   model: z.string().max(500),

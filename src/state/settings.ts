@@ -34,7 +34,7 @@ const sourceSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('mirror'), modelId: z.string(), revision: z.string(), host: z.string() }),
 ]);
 
-const selectionSchema = z.object({
+export const selectionSchema = z.object({
   source: sourceSchema,
   dtype: z.enum(DTYPES),
   device: z.enum(['auto', 'webgpu', 'wasm']),
@@ -42,14 +42,14 @@ const selectionSchema = z.object({
   warmup: z.boolean(),
 });
 
-const generationSchema = z.object({
+export const generationSchema = z.object({
   maxNewTokens: z.number().int().min(1).max(32768),
   temperature: z.number().gt(0).max(5),
   topP: z.number().gt(0).max(1),
-  topK: z.number().int().min(0),
+  topK: z.number().int().min(0).max(100_000),
   repetitionPenalty: z.number().min(1).max(3),
   greedy: z.boolean(),
-  minNewTokens: z.number().int().min(0).optional(),
+  minNewTokens: z.number().int().min(0).max(32768).optional(),
 });
 
 export const SETTINGS_KEY = 'slm.settings.v1';

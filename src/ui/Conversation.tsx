@@ -5,7 +5,8 @@
 import { memo, useCallback } from 'react';
 import type { Price } from '../compare/pricing';
 import type { GenerationParams } from '../engines/types';
-import { useComparison, type Exchange, type PaneSpec } from '../hooks/useComparison';
+import type { Exchange } from '../compare/strip';
+import { useComparison, type PaneSpec } from '../hooks/useComparison';
 import { ComparisonView } from './ComparisonView';
 
 interface Props {

@@ -2,8 +2,9 @@
 import { fmtMs, fmtTps } from '../metrics/format';
 import type { RunMetrics } from '../metrics/timing';
 
-export function RunMetricsView({ m }: { m: RunMetrics }) {
-  const cells: [string, string, string][] = [
+/** Label, formatted value and explanation of each number of a run: one place for every view of it. */
+export function metricCells(m: RunMetrics): [label: string, value: string, title: string][] {
+  return [
     ['TTFT', fmtMs(m.ttftMs), 'Time to first token: send → first text on screen'],
     ['Prefill', fmtTps(m.prefillTps), 'Input tokens ÷ time to the first token, inside the engine'],
     ['Decode', fmtTps(m.decodeTps), '(output tokens − 1) ÷ (last − first token), as received by the page'],
@@ -13,6 +14,10 @@ export function RunMetricsView({ m }: { m: RunMetrics }) {
     ['Device', `${m.device}${m.dtype ? ` · ${m.dtype}` : ''}${m.threads ? ` · ${m.threads}T` : ''}`, 'Where it ran'],
     ['Isolated', m.crossOriginIsolated === null ? '—' : m.crossOriginIsolated ? 'yes' : 'no', 'Cross-origin isolated page (needed for threads)'],
   ];
+}
+
+export function RunMetricsView({ m }: { m: RunMetrics }) {
+  const cells = metricCells(m);
   return (
     <dl className="run-metrics" data-testid="run-metrics">
       {cells.map(([k, v, title]) => (

@@ -3,11 +3,13 @@
  * sharer's numbers when it carries a snapshot, and — once the viewer has run the same prompt —
  * their numbers beside the sharer's. Everything from the link is rendered as text, never HTML.
  */
-import type { Exchange } from '../hooks/useComparison';
+import type { Exchange } from '../compare/strip';
 import type { Incoming } from '../hooks/useShare';
-import { fmtBytes, fmtMs, fmtTps } from '../metrics/format';
+import { fmtBytes, fmtMs } from '../metrics/format';
+import type { RunMetrics } from '../metrics/timing';
+import { metricCells } from './RunMetricsView';
 import { sourceLabel } from '../models/sources';
-import type { ShareAnswer, ShareState } from '../share/schema';
+import type { ShareState } from '../share/schema';
 import { PRESETS } from '../engines/hosted/presets';
 
 interface Props {
@@ -22,15 +24,9 @@ interface Props {
   onDismiss: () => void;
 }
 
-type Row = [label: string, value: (a: ShareAnswer['metrics']) => string];
-const ROWS: Row[] = [
-  ['TTFT', (m) => fmtMs(m?.ttftMs)],
-  ['Prefill', (m) => fmtTps(m?.prefillTps)],
-  ['Decode', (m) => fmtTps(m?.decodeTps)],
-  ['End to end', (m) => (m ? fmtMs(m.e2eMs) : '—')],
-  ['Tokens in/out', (m) => (m ? `${m.inputTokens} / ${m.outputTokens}` : '—')],
-  ['Device', (m) => (m ? `${m.device}${m.dtype ? ` · ${m.dtype}` : ''}${m.threads ? ` · ${m.threads}T` : ''}` : '—')],
-];
+/** The rows shown for the sharer (and the viewer), formatted exactly as under each answer. */
+const ROWS = ['TTFT', 'Prefill', 'Decode', 'End to end', 'Tokens in/out', 'Device'];
+const value = (m: RunMetrics | null, label: string) => (m ? (metricCells(m).find(([k]) => k === label)?.[1] ?? '—') : '—');
 
 function Setup({ s }: { s: ShareState }) {
   const g = s.generation;
@@ -109,18 +105,18 @@ function Snapshot({ s, mine }: { s: ShareState; mine: Exchange | null }) {
           )}
         </thead>
         <tbody>
-          {ROWS.map(([label, value]) => (
+          {ROWS.map((label) => (
             <tr key={label}>
               <th>{label}</th>
               {snap.answers.map((a) => {
                 const yours = comparable?.answers.find((x) => x.paneId === a.pane);
                 return [
                   <td key={`${a.pane}-s`} data-testid={`share-${a.pane}-${label}`}>
-                    {a.error ? 'error' : value(a.metrics)}
+                    {a.error ? 'error' : value(a.metrics, label)}
                   </td>,
                   comparable && (
                     <td key={`${a.pane}-y`} data-testid={`mine-${a.pane}-${label}`}>
-                      {yours ? (yours.error ? 'error' : value(yours.metrics)) : '—'}
+                      {yours ? (yours.error ? 'error' : value(yours.metrics, label)) : '—'}
                     </td>
                   ),
                 ];

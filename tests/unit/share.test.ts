@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { Exchange } from '../../src/hooks/useComparison';
+import type { Exchange } from '../../src/compare/strip';
 import {
   decodeShare,
   encodeShare,
