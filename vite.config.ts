@@ -1,6 +1,7 @@
 import { defaultClientConditions, defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
 import { ortAssets } from './scripts/vite-ort-assets';
+import { pwa } from './scripts/vite-pwa';
 
 /**
  * Cross-origin isolation (COOP + COEP) is what lets ONNX Runtime Web use SharedArrayBuffer,
@@ -18,7 +19,7 @@ export default defineConfig({
   base: './',
   // 'mpa': no SPA fallback, so a missing /models/... file is a real 404, not index.html with 200.
   appType: 'mpa',
-  plugins: [react(), ortAssets(process.cwd())],
+  plugins: [react(), ortAssets(process.cwd()), pwa(process.cwd())],
   server: { headers: isolationHeaders, port: 5173 },
   preview: { headers: isolationHeaders, port: 5173 },
   // The "extern wasm" builds of ONNX Runtime Web don't embed `new URL('*.wasm', import.meta.url)`,

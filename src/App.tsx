@@ -7,8 +7,10 @@ import { usePanes } from './hooks/usePanes';
 import { usePrices } from './hooks/usePrices';
 import { useEmbeddedCards } from './hooks/useEmbeddedCards';
 import { useLocalModel } from './hooks/useLocalModel';
+import { useOffline } from './hooks/useOffline';
 import { useSettings } from './hooks/useSettings';
 import { useStorageInfo } from './hooks/useStorageInfo';
+import { useSuiteRunner } from './hooks/useSuiteRunner';
 import { appBase } from './hooks/urls';
 import { catalogFor } from './models/catalog';
 import { recommend } from './models/device';
@@ -24,12 +26,16 @@ import { SharePanel } from './ui/SharePanel';
 import { LoadStatus } from './ui/LoadStatus';
 import { ModelCardView } from './ui/ModelCardView';
 import { ModelPanel } from './ui/ModelPanel';
+import { OfflineBadge } from './ui/OfflineBadge';
+import { SuitePanel } from './ui/eval/SuitePanel';
+import { SuiteView } from './ui/eval/SuiteView';
 
-type Tab = 'model' | 'hosted' | 'settings' | 'device' | 'cache' | 'share';
+type Tab = 'model' | 'hosted' | 'settings' | 'suites' | 'device' | 'cache' | 'share';
 const TABS: [Tab, string][] = [
   ['model', 'Model'],
   ['hosted', 'Hosted'],
   ['settings', 'Generation'],
+  ['suites', 'Suites'],
   ['device', 'Device'],
   ['cache', 'Cache'],
   ['share', 'Share'],
@@ -42,6 +48,7 @@ export function App() {
   const { prices, setPrices } = usePrices();
   const panes = usePanes(local.engine, hosted.engine, hosted.settings.enabled === true);
   const storage = useStorageInfo();
+  const offline = useOffline();
   const [tab, setTab] = useState<Tab>('model');
   const [draft, setDraft] = useState('');
   const cards = useEmbeddedCards();
@@ -49,6 +56,16 @@ export function App() {
   const sel = settings.selection;
   const entry = catalog.find((c) => c.source.type === sel.source.type && c.source.modelId === sel.source.modelId) ?? null;
   const ready = local.state.status === 'ready';
+  const suite = useSuiteRunner({
+    local: {
+      engine: ready ? local.engine : null,
+      info: local.state.status === 'ready' ? local.state.info : null,
+      load: local.state.status === 'ready' ? local.state.load : null,
+    },
+    hosted: { engine: hosted.engine, enabled: hosted.settings.enabled === true, baseUrl: hosted.settings.endpoint.baseUrl },
+    params: settings.generation,
+    prices,
+  });
   const share = useShare();
   const flow = useShareFlow({
     settings,
@@ -70,6 +87,7 @@ export function App() {
         <span className={`badge ${local.env?.crossOriginIsolated ? 'ok' : 'warn'}`} data-testid="isolation-badge">
           {local.env ? (local.env.crossOriginIsolated ? 'cross-origin isolated' : 'not isolated (1 thread)') : 'probing…'}
         </span>
+        <OfflineBadge state={offline} />
       </header>
       <ShareBanner
         incoming={share.incoming}
@@ -135,6 +153,27 @@ export function App() {
               onSystemPrompt={(systemPrompt) => update({ systemPrompt })}
             />
           )}
+          {tab === 'suites' && (
+            <SuitePanel
+              bundled={suite.suites.bundled}
+              imported={suite.suites.imported}
+              suitesError={suite.suites.error}
+              engines={suite.choices}
+              progress={suite.runs.progress}
+              runs={suite.runs.runs}
+              openRunId={suite.runs.record?.id ?? null}
+              storeError={suite.runs.storeError}
+              onImportSuite={suite.suites.importFile}
+              onRemoveSuite={(id) => void suite.suites.removeImported(id)}
+              onRun={(ref, ids, judge, conc) => void suite.run(ref, ids, judge, conc)}
+              onStop={suite.runs.stop}
+              onOpen={suite.open}
+              onResume={(id, conc) => void suite.resume(id, conc)}
+              onCompare={(id) => void suite.compare(id)}
+              onDelete={(id) => void suite.runs.remove(id)}
+              onImportResults={suite.runs.importResults}
+            />
+          )}
           {tab === 'device' && (
             <DevicePanel env={local.env} storage={storage.storage} recommendation={entry && local.env ? recommend(entry, local.env) : null} modelLabel={entry?.label ?? null} />
           )}
@@ -150,6 +189,9 @@ export function App() {
           )}
           {tab === 'share' && <SharePanel hasResults={flow.exchange !== null} onMake={flow.make} onOpenFile={(f) => void share.openFile(f)} />}
         </aside>
+        {tab === 'suites' && <SuiteView record={suite.shown} progress={suite.runs.progress} error={suite.runs.error} onClose={suite.closeShown} />}
+        {/* Kept mounted while the Suites tab shows, so the conversation survives a look at a suite. */}
+        <div className="conversation-slot" hidden={tab === 'suites'}>
         <Conversation
           panes={panes}
           generation={settings.generation}
@@ -160,6 +202,7 @@ export function App() {
           localReady={ready}
           onExchange={flow.onExchange}
         />
+        </div>
       </main>
     </div>
   );

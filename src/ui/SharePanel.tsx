@@ -5,6 +5,7 @@
 import { useState } from 'react';
 import type { MadeLink } from '../hooks/useShare';
 import { LINK_BUDGET_CHARS } from '../share/codec';
+import { download } from './download';
 
 interface Props {
   /** Whether there is a finished exchange to include. */
@@ -12,15 +13,6 @@ interface Props {
   /** Builds the link for the current setup (with the last results when asked). */
   onMake: (withResults: boolean) => Promise<MadeLink>;
   onOpenFile: (f: File) => void;
-}
-
-function download(name: string, text: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 export function SharePanel({ hasResults, onMake, onOpenFile }: Props) {

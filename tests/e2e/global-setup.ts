@@ -21,6 +21,8 @@ declare module 'vitest' {
     hostUrl: string;
     /** The built app's models folder: the model files the tests' browsers load (read expectations here). */
     modelsDir: string;
+    /** The built app's folder (dist/), for tests that serve it themselves. */
+    distDir: string;
   }
 }
 
@@ -78,6 +80,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const modelsDir = path.join(outDir, 'models');
     host = await startModelHost(path.join(modelsDir, 'slm-pocket'), work);
     project.provide('modelsDir', modelsDir);
+    project.provide('distDir', outDir);
     project.provide('appUrl', appUrl.endsWith('/') ? appUrl : `${appUrl}/`);
     project.provide('hostUrl', host.url);
     console.log(`[e2e] app ${appUrl}, model host ${host.url} (setup ${((Date.now() - t0) / 1000).toFixed(1)} s)`);

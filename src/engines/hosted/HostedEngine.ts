@@ -8,8 +8,7 @@ import type OpenAI from 'openai';
 import type { CompletionUsage } from 'openai/resources/completions';
 import { computeRunMetrics, type TokenCountSource } from '../../metrics/timing';
 import type { ChatEngine, FinishReason, GenerateRequest, RunResult } from '../types';
-import { createClient } from './client';
-import { HostedError, timeoutError, toHostedError, truncatedError, type Phase } from './errors';
+import { HostedError, timeoutError, truncatedError, type Phase } from './errors';
 import type { BoundKey } from './keys';
 import { buildClientConfig, PRESETS, type ClientConfig, type EndpointPreset, type EndpointSettings } from './presets';
 import { buildChatRequest, estimatePromptTokens, estimateTokens } from './request';
@@ -48,7 +47,8 @@ export class HostedEngine implements ChatEngine {
   /** The `id` of the last completion streamed (matches the reference server's GET /v1/slm/stats/{id}). */
   lastCompletionId: string | null = null;
   private readonly config: ClientConfig;
-  private readonly client: OpenAI;
+  /** The SDK client, built on first use: the SDK is loaded only when a hosted request is made. */
+  private sdk: Promise<{ client: OpenAI; toHostedError: typeof import('./sdk').toHostedError }> | null = null;
   private readonly secrets: readonly string[];
   private readonly host: string;
   private model: string;
@@ -57,7 +57,6 @@ export class HostedEngine implements ChatEngine {
   constructor(private readonly options: HostedEngineOptions) {
     this.preset = PRESETS[options.endpoint.presetId];
     this.config = buildClientConfig(options.endpoint, options.key ?? null);
-    this.client = createClient(this.config, options.maxRetries === undefined ? {} : { maxRetries: options.maxRetries });
     this.secrets = options.key?.secret ? [options.key.secret] : [];
     this.host = new URL(this.config.origin).host;
     this.model = options.endpoint.model.trim();
@@ -72,23 +71,42 @@ export class HostedEngine implements ChatEngine {
     return this.model ? `${this.model} (${this.host})` : `${this.preset.label} (${this.host})`;
   }
 
+  /** Loads the SDK (once) and builds the client. A failed load (offline, a stale deploy) is a HostedError. */
+  private loadSdk() {
+    this.sdk ??= import('./sdk').then(
+      (m) => ({
+        client: m.createClient(this.config, this.options.maxRetries === undefined ? {} : { maxRetries: this.options.maxRetries }),
+        toHostedError: m.toHostedError,
+      }),
+      (e: unknown) => {
+        this.sdk = null;
+        throw new HostedError({
+          code: 'unknown',
+          message: `Could not load the app's hosted-endpoint code (${e instanceof Error ? e.message : String(e)}). Reload the page; if you are offline, hosted endpoints cannot be used anyway.`,
+        });
+      },
+    );
+    return this.sdk;
+  }
+
   /** Model names from GET /models; [] where the endpoint has no usable list (Azure deployments). */
   async listModels(signal?: AbortSignal): Promise<string[]> {
     if (!this.preset.listModels) return [];
+    const sdk = await this.loadSdk();
     const ids: string[] = [];
     try {
-      for await (const m of this.client.models.list(signal ? { signal } : undefined)) {
+      for await (const m of sdk.client.models.list(signal ? { signal } : undefined)) {
         ids.push(m.id);
         if (ids.length >= 1000) break;
       }
     } catch (e) {
-      throw this.error(e, 'request', '');
+      throw this.error(sdk.toHostedError, e, 'request', '');
     }
     return ids;
   }
 
-  private error(e: unknown, phase: Phase, partialText: string): HostedError {
-    return toHostedError(e, { origin: this.config.origin, model: this.model, phase, secrets: this.secrets, corsHint: this.config.corsHint, partialText });
+  private error(map: typeof import('./sdk').toHostedError, e: unknown, phase: Phase, partialText: string): HostedError {
+    return map(e, { origin: this.config.origin, model: this.model, phase, secrets: this.secrets, corsHint: this.config.corsHint, partialText });
   }
 
   /** The model to ask for: the configured one, else the first the endpoint lists. */
@@ -102,6 +120,7 @@ export class HostedEngine implements ChatEngine {
 
   async generate(req: GenerateRequest): Promise<RunResult> {
     const model = await this.resolveModel(req.signal);
+    const sdk = await this.loadSdk();
     const body = buildChatRequest(model, req.messages, req.params, this.preset);
     const idleMs = this.options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
     const firstMs = this.options.firstChunkTimeoutMs ?? DEFAULT_FIRST_CHUNK_TIMEOUT_MS;
@@ -124,7 +143,7 @@ export class HostedEngine implements ChatEngine {
     const userAborted = () => req.signal?.aborted === true && !watchdog.hasFired;
 
     try {
-      const stream = await this.client.chat.completions.create(body, { signal: controller.signal });
+      const stream = await sdk.client.chat.completions.create(body, { signal: controller.signal });
       phase = 'stream';
       for await (const chunk of stream) {
         watchdog.arm(idleMs);
@@ -151,7 +170,7 @@ export class HostedEngine implements ChatEngine {
       if (callbackError) throw callbackError.error;
       if (userAborted()) return this.result(model, text, 'abort', req, { requestStart, firstChunkAt, lastChunkAt }, null);
       if (watchdog.hasFired) throw timeoutError(this.config.origin, watchdog.firedAfterMs, text);
-      throw this.error(e, phase, text);
+      throw this.error(sdk.toHostedError, e, phase, text);
     } finally {
       watchdog.stop();
       req.signal?.removeEventListener('abort', onUserAbort);

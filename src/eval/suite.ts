@@ -1,0 +1,316 @@
+/**
+ * The evaluation suite format, defined once and validated with zod on the way in. A suite is a
+ * file the user picked (or a stranger shared): every string has a length limit, objects are
+ * strict (a misspelt field is an error, not silently ignored), and everything a scorer will need
+ * later is checked now — a regex that does not compile or a JSON Schema that ajv refuses is an
+ * import error naming its path (`cases[3].scorer.pattern: …`), never a failure halfway through a
+ * run.
+ *
+ * Versioning: `version` is the format version; a change that old files would fail goes into a new
+ * version with a migration in `parseSuite()`.
+ */
+import Ajv, { type ValidateFunction } from 'ajv';
+import { z } from 'zod';
+import type { ChatMessage } from '../engines/types';
+
+export const SUITE_FORMAT = 'slm-playground-suite';
+export const SUITE_VERSION = 1;
+
+/** Limits for suites (and for the files they are imported from, see import.ts). */
+export const SUITE_LIMITS = {
+  maxCases: 5_000,
+  maxMessages: 100,
+  maxMessageChars: 50_000,
+  maxExpectedChars: 50_000,
+  maxIdChars: 200,
+  maxCategoryChars: 100,
+  maxNameChars: 300,
+  maxDescriptionChars: 5_000,
+  maxSourceChars: 2_000,
+  maxPatternChars: 2_000,
+  maxRubricChars: 10_000,
+  /** JSON Schemas, measured as JSON text. */
+  maxSchemaChars: 100_000,
+  maxTolerance: 1e15,
+} as const;
+
+export type ScorerSpec =
+  | { type: 'exact' }
+  | { type: 'normalized' }
+  | { type: 'contains' }
+  | { type: 'regex'; pattern: string; flags?: string }
+  | { type: 'numeric'; tolerance: number }
+  | { type: 'json' }
+  | { type: 'json-schema'; schema: Record<string, unknown> }
+  | { type: 'judge'; rubric: string };
+
+export type ScorerType = ScorerSpec['type'];
+
+export const SCORER_TYPES = ['exact', 'normalized', 'contains', 'regex', 'numeric', 'json', 'json-schema', 'judge'] as const satisfies readonly ScorerType[];
+
+/** Scorers that compare against `expected` and cannot work without it. `json` and `judge` use it when given. */
+export const SCORERS_NEEDING_EXPECTED: readonly ScorerType[] = ['exact', 'normalized', 'contains', 'numeric'];
+
+export interface SuiteCase {
+  id: string;
+  category: string;
+  /** Non-empty; the last message is the user's. */
+  messages: ChatMessage[];
+  expected?: string;
+  scorer: ScorerSpec;
+}
+
+export interface Suite {
+  format: typeof SUITE_FORMAT;
+  version: typeof SUITE_VERSION;
+  id: string;
+  name: string;
+  description?: string;
+  /** Where the suite came from (a file name, a URL); informational only. */
+  source?: string;
+  cases: SuiteCase[];
+}
+
+// ——— compiled scorer parts, shared with scorers.ts so a pattern/schema is compiled one way ———
+
+/**
+ * Regex flags a scorer accepts. `g` and `y` are accepted and dropped: they make `RegExp.test`
+ * stateful (lastIndex), and a scorer tests each output exactly once.
+ */
+const REGEX_FLAGS = /^[dgimsuvy]*$/;
+
+/** Compiles a regex scorer's pattern; throws SyntaxError with the engine's reason when invalid. */
+export function compileScorerRegex(pattern: string, flags = ''): RegExp {
+  if (!REGEX_FLAGS.test(flags)) throw new SyntaxError(`invalid flags "${flags}" (allowed: d, i, m, s, u, v; g and y are ignored)`);
+  return new RegExp(pattern, flags.replace(/[gy]/g, ''));
+}
+
+/**
+ * One ajv instance for every suite. `addUsedSchema: false` keeps schemas that carry an `$id` from
+ * being registered (two cases with the same `$id` would otherwise collide); `strict: false` with
+ * `validateFormats: false` accepts the schemas people actually write (unknown `format`s and
+ * annotations are ignored, as the JSON Schema spec allows) while a schema that breaks the
+ * meta-schema — `"type": "strin"` — or an unresolvable `$ref` still fails to compile.
+ */
+const ajv = new Ajv({ strict: false, validateFormats: false, logger: false, addUsedSchema: false, allErrors: false });
+const compiledByObject = new WeakMap<object, ValidateFunction>();
+/** By JSON text too: parsing copies objects, and compiling (code generation) costs about a millisecond. */
+const compiledByText = new Map<string, ValidateFunction>();
+const MAX_CACHED_SCHEMAS = 500;
+
+/** Compiles (once per schema) a JSON Schema; throws Error with ajv's reason when it is invalid. */
+export function compileJsonSchema(schema: Record<string, unknown>): ValidateFunction {
+  const byObject = compiledByObject.get(schema);
+  if (byObject) return byObject;
+  const text = JSON.stringify(schema);
+  let fn = compiledByText.get(text);
+  if (!fn) {
+    fn = ajv.compile(schema);
+    if (compiledByText.size >= MAX_CACHED_SCHEMAS) compiledByText.clear();
+    compiledByText.set(text, fn);
+  }
+  compiledByObject.set(schema, fn);
+  return fn;
+}
+
+/** Parses a number the way the numeric scorer reads `expected`: "1,234", "-3.5", "1e3", "−2" (U+2212). */
+export function parseExpectedNumber(s: string): number | null {
+  const t = s.normalize('NFKC').trim().replace(/\u2212/g, '-');
+  if (!/^[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)?(?:[eE][-+]?\d+)?$/.test(t) || !/\d/.test(t)) return null;
+  const n = Number(t.replace(/,/g, ''));
+  return Number.isFinite(n) ? n : null;
+}
+
+// ——— schemas ———
+
+const str = (max: number) => z.string().max(max);
+const nonEmpty = (max: number, what: string) =>
+  z
+    .string()
+    .max(max)
+    .refine((s) => s.trim().length > 0, `${what} must not be empty`);
+
+export const chatMessageSchema = z.strictObject({
+  role: z.enum(['system', 'user', 'assistant']),
+  content: str(SUITE_LIMITS.maxMessageChars),
+});
+
+const regexScorer = z
+  .strictObject({
+    type: z.literal('regex'),
+    pattern: z.string().min(1, 'pattern must not be empty').max(SUITE_LIMITS.maxPatternChars),
+    flags: z.string().max(8).optional(),
+  })
+  .superRefine((s, ctx) => {
+    try {
+      compileScorerRegex(s.pattern, s.flags);
+    } catch (e) {
+      const msg = (e as Error).message;
+      const flagsProblem = /flags/i.test(msg) && !/Invalid regular expression/.test(msg);
+      ctx.addIssue(
+        flagsProblem ? { code: 'custom', path: ['flags'], message: `invalid regex flags: ${msg}` } : { code: 'custom', path: ['pattern'], message: `invalid regular expression: ${msg}` },
+      );
+    }
+  });
+
+const jsonSchemaScorer = z
+  .strictObject({
+    type: z.literal('json-schema'),
+    schema: z.record(z.string(), z.unknown()),
+  })
+  .superRefine((s, ctx) => {
+    let size: number;
+    try {
+      size = JSON.stringify(s.schema).length;
+    } catch {
+      ctx.addIssue({ code: 'custom', path: ['schema'], message: 'schema must be plain JSON' });
+      return;
+    }
+    if (size > SUITE_LIMITS.maxSchemaChars) {
+      ctx.addIssue({ code: 'custom', path: ['schema'], message: `schema is too large (${size} characters; the limit is ${SUITE_LIMITS.maxSchemaChars})` });
+      return;
+    }
+    try {
+      compileJsonSchema(s.schema);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', path: ['schema'], message: `invalid JSON Schema: ${(e as Error).message}` });
+    }
+  });
+
+export const scorerSchema = z.discriminatedUnion(
+  'type',
+  [
+    z.strictObject({ type: z.literal('exact') }),
+    z.strictObject({ type: z.literal('normalized') }),
+    z.strictObject({ type: z.literal('contains') }),
+    regexScorer,
+    z.strictObject({ type: z.literal('numeric'), tolerance: z.number().min(0, 'tolerance must be ≥ 0').max(SUITE_LIMITS.maxTolerance) }),
+    z.strictObject({ type: z.literal('json') }),
+    jsonSchemaScorer,
+    z.strictObject({ type: z.literal('judge'), rubric: nonEmpty(SUITE_LIMITS.maxRubricChars, 'rubric') }),
+  ],
+  { error: (iss) => (iss.code === 'invalid_union' ? `unknown scorer type; expected one of ${SCORER_TYPES.join(', ')}` : undefined) },
+);
+
+export const suiteCaseSchema = z
+  .strictObject({
+    id: nonEmpty(SUITE_LIMITS.maxIdChars, 'id'),
+    category: nonEmpty(SUITE_LIMITS.maxCategoryChars, 'category'),
+    messages: z
+      .array(chatMessageSchema)
+      .min(1, 'messages must not be empty')
+      .max(SUITE_LIMITS.maxMessages)
+      .refine((m) => m.length === 0 || m[m.length - 1]?.role === 'user', 'the last message must be from the user'),
+    expected: str(SUITE_LIMITS.maxExpectedChars).optional(),
+    scorer: scorerSchema,
+  })
+  .superRefine((c, ctx) => {
+    const t = c.scorer.type;
+    if (SCORERS_NEEDING_EXPECTED.includes(t) && c.expected === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['expected'], message: `the ${t} scorer needs an expected answer` });
+      return;
+    }
+    if (t === 'contains' && c.expected !== undefined && c.expected.trim() === '') {
+      ctx.addIssue({ code: 'custom', path: ['expected'], message: 'the contains scorer needs a non-empty expected answer' });
+    }
+    if (t === 'numeric' && c.expected !== undefined && parseExpectedNumber(c.expected) === null) {
+      ctx.addIssue({ code: 'custom', path: ['expected'], message: `the numeric scorer needs a number, got ${JSON.stringify(c.expected.slice(0, 60))}` });
+    }
+    if (t === 'json' && c.expected !== undefined) {
+      try {
+        JSON.parse(c.expected);
+      } catch {
+        ctx.addIssue({ code: 'custom', path: ['expected'], message: 'the json scorer needs expected to be valid JSON (or no expected at all)' });
+      }
+    }
+  });
+
+export const suiteSchema = z
+  .strictObject({
+    format: z.literal(SUITE_FORMAT),
+    version: z.literal(SUITE_VERSION),
+    id: nonEmpty(SUITE_LIMITS.maxIdChars, 'id'),
+    name: nonEmpty(SUITE_LIMITS.maxNameChars, 'name'),
+    description: str(SUITE_LIMITS.maxDescriptionChars).optional(),
+    source: str(SUITE_LIMITS.maxSourceChars).optional(),
+    cases: z.array(suiteCaseSchema).min(1, 'a suite needs at least one case').max(SUITE_LIMITS.maxCases, `a suite holds at most ${SUITE_LIMITS.maxCases} cases`),
+  })
+  .superRefine((s, ctx) => {
+    const seen = new Map<string, number>();
+    s.cases.forEach((c, i) => {
+      const first = seen.get(c.id);
+      if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['cases', i, 'id'], message: `duplicate case id ${JSON.stringify(c.id)} (also cases[${first}])` });
+      else seen.set(c.id, i);
+    });
+  });
+
+// The schema's output must stay assignable to the declared types (and back).
+type Assignable<A extends B, B> = A;
+export type _SuiteChecks = [Assignable<z.infer<typeof suiteSchema>, Suite>, Assignable<Suite, z.infer<typeof suiteSchema>>, Assignable<z.infer<typeof scorerSchema>, ScorerSpec>];
+
+// ——— errors ———
+
+/** `cases[3].scorer.pattern` from zod's `['cases', 3, 'scorer', 'pattern']`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of path) {
+    if (typeof p === 'number') out += `[${p}]`;
+    else out += out ? `.${String(p)}` : String(p);
+  }
+  return out;
+}
+
+export interface PathIssue {
+  /** `cases[3].scorer.pattern`; empty for the top level. */
+  path: string;
+  message: string;
+}
+
+/** One zod issue as a raw path + message; an unknown key is named in the path ("expeted": unknown field). */
+export function zodIssueParts(i: z.core.$ZodIssue): { path: PropertyKey[]; message: string } {
+  if (i.code === 'unrecognized_keys') {
+    const keys = i.keys;
+    if (keys.length === 1) return { path: [...i.path, keys[0] as string], message: 'unknown field' };
+    return { path: [...i.path], message: `unknown fields ${keys.map((k) => JSON.stringify(k)).join(', ')}` };
+  }
+  return { path: [...i.path], message: i.message };
+}
+
+/** Zod issues as path + message: "cases[0].expeted: unknown field". */
+export function zodIssues(error: z.ZodError): PathIssue[] {
+  return error.issues.map((i) => {
+    const p = zodIssueParts(i);
+    return { path: formatPath(p.path), message: p.message };
+  });
+}
+
+export function describePathIssues(issues: readonly PathIssue[], max = 5): string {
+  const lines = issues.slice(0, max).map((i) => `${i.path || '(top level)'}: ${i.message}`);
+  if (issues.length > max) lines.push(`…and ${issues.length - max} more`);
+  return lines.join('; ');
+}
+
+export class SuiteError extends Error {
+  override name = 'SuiteError';
+  constructor(
+    message: string,
+    readonly issues: PathIssue[] = [],
+  ) {
+    super(message);
+  }
+}
+
+/** Validates JSON as a suite; throws SuiteError naming the first bad path (and up to 4 more). */
+export function parseSuite(json: unknown): Suite {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new SuiteError('This is not an SLM Playground suite: expected a JSON object.');
+  const { format, version } = json as { format?: unknown; version?: unknown };
+  if (format !== SUITE_FORMAT) throw new SuiteError(`This is not an SLM Playground suite: "format" is ${JSON.stringify(format ?? null)}, expected "${SUITE_FORMAT}".`);
+  if (typeof version === 'number' && Number.isInteger(version) && version > SUITE_VERSION)
+    throw new SuiteError(`This suite was made by a newer SLM Playground (suite format ${version}; this app reads up to ${SUITE_VERSION}).`);
+  const r = suiteSchema.safeParse(json);
+  if (!r.success) {
+    const issues = zodIssues(r.error);
+    throw new SuiteError(describePathIssues(issues), issues);
+  }
+  return r.data;
+}

@@ -1,0 +1,99 @@
+/**
+ * The Suites tab's wiring: which engines can take part now (the loaded in-browser model, the
+ * enabled hosted endpoint), the suites, and the runs. Components get plain props and callbacks.
+ */
+import { useCallback, useMemo, useState } from 'react';
+import type { Price } from '../compare/pricing';
+import type { HostedEngine } from '../engines/hosted/HostedEngine';
+import type { LocalEngine } from '../engines/local/LocalEngine';
+import type { GenerationParams } from '../engines/types';
+import { hostedColumn, localColumn } from '../eval/engines';
+import { compareRuns } from '../eval/report';
+import type { EngineChoice } from '../ui/eval/SuitePanel';
+import type { LoadMetrics } from '../metrics/timing';
+import { useEvalRuns, type LiveEngine } from './useEvalRuns';
+import { useSuites, type SuiteRef } from './useSuites';
+import type { RunRecord } from '../eval/results';
+
+export interface SuiteRunnerDeps {
+  local: { engine: LocalEngine | null; info: { modelId: string; dtype: string; device: string } | null; load: LoadMetrics | null };
+  hosted: { engine: HostedEngine | null; enabled: boolean; baseUrl: string };
+  params: GenerationParams;
+  prices: Record<string, Price>;
+}
+
+export function useSuiteRunner(d: SuiteRunnerDeps) {
+  const runs = useEvalRuns();
+  const suites = useSuites(runs.store);
+  const [compared, setCompared] = useState<RunRecord | null>(null);
+
+  const live = useMemo((): LiveEngine[] => {
+    const out: LiveEngine[] = [];
+    if (d.local.engine && d.local.info) out.push({ column: localColumn(d.local.info, d.local.engine.label), engine: d.local.engine, load: d.local.load });
+    if (d.hosted.enabled && d.hosted.engine) {
+      out.push({ column: hostedColumn(d.hosted.engine.modelName || d.hosted.engine.label, d.hosted.engine.label, d.hosted.baseUrl), engine: d.hosted.engine, load: null });
+    }
+    return out;
+  }, [d.local.engine, d.local.info, d.local.load, d.hosted.enabled, d.hosted.engine, d.hosted.baseUrl]);
+
+  const choices: EngineChoice[] = [
+    { id: 'local', label: d.local.engine ? `In browser: ${d.local.engine.label}` : 'In-browser model', unavailable: d.local.engine ? null : 'load a model on the Model tab' },
+    {
+      id: 'hosted',
+      label: d.hosted.engine ? `Hosted: ${d.hosted.engine.label}` : 'Hosted model',
+      unavailable: d.hosted.enabled && d.hosted.engine ? null : 'enable an endpoint on the Hosted tab',
+    },
+  ];
+
+  const run = useCallback(
+    async (ref: SuiteRef, engineIds: string[], judgeId: string | null, concurrency: number) => {
+      let suite;
+      try {
+        suite = await suites.resolve(ref);
+      } catch (e) {
+        runs.fail(`Could not read the suite: ${e instanceof Error ? e.message : String(e)}`);
+        return;
+      }
+      setCompared(null);
+      runs.start({
+        suite,
+        engines: live.filter((l) => engineIds.includes(l.column.id)),
+        judge: live.find((l) => l.column.id === judgeId) ?? null,
+        params: d.params,
+        prices: d.prices,
+        hostedConcurrency: concurrency,
+      });
+    },
+    [suites, runs, live, d.params, d.prices],
+  );
+
+  const resume = useCallback(
+    async (id: string, concurrency: number) => {
+      if (!runs.store) return;
+      const rec = await runs.store.loadRun(id);
+      if (!rec) return;
+      setCompared(null);
+      runs.resume(rec, live, null, concurrency);
+    },
+    [runs, live],
+  );
+
+  const compare = useCallback(
+    async (id: string) => {
+      if (!runs.store || !runs.record) return;
+      const other = await runs.store.loadRun(id);
+      if (other) setCompared(compareRuns(runs.record, other));
+    },
+    [runs],
+  );
+
+  const open = useCallback(
+    (id: string) => {
+      setCompared(null);
+      void runs.open(id);
+    },
+    [runs],
+  );
+
+  return { runs, suites, choices, run, resume, compare, open, shown: compared ?? runs.record, closeShown: () => (compared ? setCompared(null) : runs.close()) };
+}

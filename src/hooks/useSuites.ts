@@ -1,0 +1,86 @@
+/**
+ * The suites a user can run: the bundled ones (public/suites/index.json, fetched on demand) and
+ * the ones they imported (kept in IndexedDB). Importing validates the whole file first; a bad
+ * file changes nothing and its error names the line and the field.
+ */
+import { useCallback, useEffect, useState } from 'react';
+import { SuiteImportError, importSuiteFile } from '../eval/import';
+import type { EvalStore } from '../eval/store';
+import { parseSuite, type Suite } from '../eval/suite';
+import { appBase } from './urls';
+
+export interface BundledSuite {
+  file: string;
+  id: string;
+  name: string;
+  description: string;
+  cases: number;
+  for: 'embedded' | 'general';
+}
+
+export type SuiteRef = { type: 'bundled'; file: string } | { type: 'imported'; id: string };
+
+async function fetchJson(url: string): Promise<unknown> {
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(`${new URL(url).pathname}: HTTP ${r.status}`);
+  return r.json();
+}
+
+export function useSuites(store: EvalStore | null) {
+  const [bundled, setBundled] = useState<BundledSuite[]>([]);
+  const [imported, setImported] = useState<Suite[]>([]);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    let live = true;
+    fetchJson(new URL('suites/index.json', appBase()).href)
+      .then((j) => live && setBundled((j as { suites: BundledSuite[] }).suites))
+      .catch((e: unknown) => live && setError(`Could not read the bundled suites: ${e instanceof Error ? e.message : String(e)}`));
+    return () => {
+      live = false;
+    };
+  }, []);
+
+  useEffect(() => {
+    if (store) void store.listSuites().then(setImported);
+  }, [store]);
+
+  /** Imports a JSONL / CSV / suite JSON file; returns the error text, or null when it worked. */
+  const importFile = useCallback(
+    async (file: File): Promise<{ suite: Suite | null; error: string | null }> => {
+      try {
+        if (file.size > 5 * 1024 * 1024) throw new Error(`${file.name} is ${(file.size / 1048576).toFixed(1)} MB; a suite file may be at most 5 MB.`);
+        const suite = importSuiteFile(file.name, await file.text());
+        if (store) await store.saveSuite(suite);
+        setImported((list) => [...list.filter((s) => s.id !== suite.id), suite]);
+        return { suite, error: null };
+      } catch (e) {
+        const msg = e instanceof SuiteImportError || e instanceof Error ? e.message : String(e);
+        return { suite: null, error: `${file.name}: ${msg}` };
+      }
+    },
+    [store],
+  );
+
+  const removeImported = useCallback(
+    async (id: string) => {
+      await store?.deleteSuite(id);
+      setImported((list) => list.filter((s) => s.id !== id));
+    },
+    [store],
+  );
+
+  const resolve = useCallback(
+    async (ref: SuiteRef): Promise<Suite> => {
+      if (ref.type === 'imported') {
+        const s = imported.find((x) => x.id === ref.id);
+        if (!s) throw new Error('That imported suite is gone.');
+        return s;
+      }
+      return parseSuite(await fetchJson(new URL(`suites/${ref.file}`, appBase()).href));
+    },
+    [imported],
+  );
+
+  return { bundled, imported, error, importFile, removeImported, resolve };
+}

@@ -1,0 +1,70 @@
+/** The main area while the Suites tab is open: progress, report, matrix and exports of one run. */
+import { useEffect, useMemo, useState } from 'react';
+import { toCsv, toJson, toMarkdown } from '../../eval/export';
+import { buildResultsTable, type RunRecord } from '../../eval/results';
+import { etaMs, type Progress } from '../../hooks/useEvalRuns';
+import { fmtMs } from '../../metrics/format';
+import { download } from '../download';
+import { EvalReport } from './EvalReport';
+import { ResultsMatrix } from './ResultsMatrix';
+
+const fileBase = (r: RunRecord) => `slm-results-${r.suite.id}-${new Date(r.createdAt).toISOString().slice(0, 19).replace(/[:T]/g, '-')}`;
+
+function useNow(active: boolean): number {
+  const [now, setNow] = useState(() => performance.now());
+  useEffect(() => {
+    if (!active) return;
+    const t = setInterval(() => setNow(performance.now()), 1000);
+    return () => clearInterval(t);
+  }, [active]);
+  return now;
+}
+
+export function SuiteView({ record, progress, error, onClose }: { record: RunRecord | null; progress: Progress | null; error: string | null; onClose: () => void }) {
+  const table = useMemo(() => (record ? buildResultsTable(record) : null), [record]);
+  const running = useMemo(() => new Set(progress?.running ?? []), [progress]);
+  const now = useNow(progress !== null);
+  const [copied, setCopied] = useState(false);
+  if (!record || !table) {
+    return (
+      <section className="suite-view" data-testid="suite-view">
+        {error && <p className="error-box" data-testid="suite-error">{error}</p>}
+        <p className="muted">Choose a suite and the engines on the left and press Run, or open a saved run. Results fill the matrix as they arrive and are saved in this browser cell by cell.</p>
+      </section>
+    );
+  }
+  const eta = progress ? etaMs(progress, now) : null;
+  return (
+    <section className="suite-view" data-testid="suite-view" data-run={record.id} data-status={progress ? 'running' : record.status}>
+      <header className="row">
+        <h2>{record.name}</h2>
+        <div className="row">
+          <button type="button" className="small" onClick={() => download(`${fileBase(record)}.json`, toJson(record))} data-testid="export-json">JSON</button>
+          <button type="button" className="small" onClick={() => download(`${fileBase(record)}.csv`, toCsv(record), 'text/csv')} data-testid="export-csv">CSV</button>
+          <button type="button" className="small" onClick={() => download(`${fileBase(record)}.md`, toMarkdown(record), 'text/markdown')} data-testid="export-md">Markdown</button>
+          <button
+            type="button"
+            className="small"
+            onClick={() => void navigator.clipboard?.writeText(toMarkdown(record)).then(() => setCopied(true), () => setCopied(false))}
+          >
+            {copied ? 'Copied' : 'Copy Markdown'}
+          </button>
+          {!progress && <button type="button" className="small" onClick={onClose}>Close</button>}
+        </div>
+      </header>
+      {error && <p className="error-box" data-testid="suite-error">{error}</p>}
+      {progress && (
+        <div className="progress" data-testid="suite-progress" data-done={progress.done} data-total={progress.total}>
+          <div className="bar">
+            <div style={{ width: `${(100 * progress.done) / Math.max(1, progress.total)}%` }} />
+          </div>
+          <span className="small">
+            {progress.done} / {progress.total} cells{eta !== null ? ` · about ${fmtMs(eta)} left` : ''}
+          </span>
+        </div>
+      )}
+      <EvalReport record={record} table={table} />
+      <ResultsMatrix table={table} running={running} />
+    </section>
+  );
+}

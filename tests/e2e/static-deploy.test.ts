@@ -1,0 +1,74 @@
+/**
+ * The built app as plain files on a host that sends no COOP/COEP headers, under a sub-path
+ * (GitHub Pages style /user/repo/): it loads, becomes cross-origin isolated through its service
+ * worker, runs ONNX Runtime with 2 WASM threads, and works again offline after one visit.
+ */
+import type { Browser, CDPSession } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { launchBrowser, openPage } from './browser';
+import { ask, loadModelOk, tid } from './ui';
+import { serveStatic, type StaticServer } from './static-server';
+
+const distDir = inject('distDir');
+let browser: Browser;
+let server: StaticServer | null = null;
+
+beforeAll(async () => {
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  await server?.close();
+  await browser?.close();
+});
+
+/** Every worker target in the page's tree (dedicated workers, and the workers they start). */
+async function workerUrls(cdp: CDPSession): Promise<string[]> {
+  const { targetInfos } = await cdp.send('Target.getTargets');
+  return targetInfos.filter((t) => t.type === 'worker').map((t) => t.url);
+}
+
+describe('static deployment under a sub-path, no isolation headers', () => {
+  it('becomes isolated through the service worker, runs 2 WASM threads, and works offline after one visit', async () => {
+    server = await serveStatic(distDir, '/user/repo/');
+    const { context, page, log } = await openPage(browser, server.url);
+    const cdp = await context.newCDPSession(page);
+
+    // The host sent no headers: isolation comes from the service worker (after one reload).
+    const first = server.hits.find((h) => h === '/user/repo/');
+    expect(first).toBeDefined();
+    await page.waitForFunction(() => window.crossOriginIsolated, undefined, { timeout: 30_000 });
+    expect(await page.evaluate(() => [typeof SharedArrayBuffer, navigator.serviceWorker.controller?.scriptURL])).toEqual([
+      'function',
+      `${server.url}sw.js`,
+    ]);
+    await expect.poll(() => page.locator(tid('isolation-badge')).textContent(), { timeout: 30_000 }).toBe('cross-origin isolated');
+    // Everything was fetched under the sub-path (relative base); nothing from the server root.
+    expect(server.hits.filter((h) => !h.startsWith('/user/repo/'))).toEqual([]);
+
+    // The app shell and ONNX Runtime are cached for offline use.
+    await page.waitForSelector(`${tid('offline-badge')}[data-ready="true"]`, { timeout: 120_000 });
+
+    // 2 threads asked for, and ONNX Runtime really started a second (pthread) worker for it.
+    const loaded = await loadModelOk(page, { source: { type: 'bundled', modelId: 'slm-pocket' }, device: 'wasm', threads: 2, warmup: false });
+    expect(loaded.statusText).toMatch(/\b2 threads\b/);
+    const workers = await workerUrls(cdp);
+    // The model worker, and the one pthread worker ONNX Runtime starts (from a blob: URL) for its
+    // second thread; single-threaded (not isolated, or 1 thread) it starts none.
+    expect(workers.filter((u) => /model\.worker/.test(u))).toHaveLength(1);
+    expect(workers.filter((u) => u.startsWith('blob:'))).toHaveLength(1);
+    const online = await ask(page, 'What is the capital of France?');
+    expect(online.content).toMatch(/Paris/);
+
+    // Offline: the server is gone; the app, ONNX Runtime and the pocket model come from the caches.
+    await server.close();
+    server = null;
+    await page.reload();
+    await page.waitForFunction(() => window.crossOriginIsolated, undefined, { timeout: 30_000 });
+    const again = await loadModelOk(page, { source: { type: 'bundled', modelId: 'slm-pocket' }, device: 'wasm', threads: 2, warmup: false });
+    expect(again.statusText).toMatch(/\b2 threads\b/);
+    const offline = await ask(page, 'What is the capital of France?');
+    expect(offline.content).toBe(online.content);
+    expect(log.errors).toEqual([]);
+    await context.close();
+  });
+});

@@ -1,0 +1,209 @@
+/**
+ * Evaluation suites in the built app, headless Chromium: a bundled suite on the pocket model (in
+ * the browser) against the reference model (the project's server), a reload in the middle of a
+ * run, bad imports, and export → import.
+ */
+import fs from 'node:fs';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { DEFAULT_ORIGIN_POLICY } from '../../server/cors';
+import { loadModel, startServer, type RunningServer } from '../../server/start';
+import type { ChatModel } from '../../server/model';
+import { parseRunRecord, type RunRecord } from '../../src/eval/results';
+import { launchBrowser, openPage, type PageLog } from './browser';
+import { modelsDir } from './parity';
+import { loadModelOk, setGeneration, tid, waitForProbe } from './ui';
+
+const appUrl = inject('appUrl');
+let browser: Browser;
+let model: ChatModel;
+let server: RunningServer;
+const contexts: BrowserContext[] = [];
+
+beforeAll(async () => {
+  browser = await launchBrowser();
+  model = await loadModel({ modelsDir: modelsDir(), model: 'slm-reference', dtype: 'fp32', threads: 1 }, () => {});
+  server = await startServer({
+    host: '127.0.0.1',
+    port: 0,
+    modelsDir: modelsDir(),
+    model: model.id,
+    dtype: 'fp32',
+    apiKey: null,
+    origins: DEFAULT_ORIGIN_POLICY,
+    queueLimit: 64,
+    maxBodyBytes: 1024 * 1024,
+    statsLimit: 200,
+    threads: 1,
+    log: () => {},
+    preloaded: model,
+    disposeModel: false,
+  });
+});
+
+afterAll(async () => {
+  for (const c of contexts) await c.close().catch(() => undefined);
+  await server?.close();
+  await browser?.close();
+});
+
+async function openApp(): Promise<{ page: Page; log: PageLog; context: BrowserContext }> {
+  const o = await openPage(browser, appUrl);
+  contexts.push(o.context);
+  await waitForProbe(o.page);
+  return o;
+}
+
+async function setup(page: Page, hosted: boolean): Promise<void> {
+  await loadModelOk(page, { source: { type: 'bundled', modelId: 'slm-pocket' }, device: 'wasm', threads: 1, warmup: false });
+  await setGeneration(page, { greedy: true, maxNewTokens: 24 });
+  if (hosted) {
+    await page.click(tid('tab-hosted'));
+    await page.selectOption(tid('hosted-preset'), 'reference');
+    await page.fill(tid('hosted-base-url'), server.baseURL);
+    await page.fill(tid('hosted-model'), '');
+    await page.locator(tid('hosted-enabled')).setChecked(true);
+    await page.click(tid('hosted-apply'));
+    await page.waitForSelector(tid('pane-hosted'));
+  }
+  await page.click(tid('tab-suites'));
+}
+
+async function waitForRunEnd(page: Page, timeoutMs = 300_000): Promise<void> {
+  await page.waitForSelector(`${tid('suite-view')}[data-status="done"], ${tid('suite-view')}[data-status="stopped"]`, { timeout: timeoutMs });
+}
+
+async function accuracy(page: Page): Promise<Record<string, { passed: number; scored: number }>> {
+  return page.$$eval('[data-testid="report-row"]', (rows) =>
+    Object.fromEntries(
+      rows.map((r) => {
+        const a = r.querySelector('[data-testid="report-accuracy"]');
+        return [r.getAttribute('data-engine'), { passed: Number(a?.getAttribute('data-passed')), scored: Number(a?.getAttribute('data-scored')) }];
+      }),
+    ),
+  );
+}
+
+async function exportJson(page: Page): Promise<{ text: string; record: RunRecord }> {
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click(tid('export-json'))]);
+  const file = await dl.path();
+  const text = fs.readFileSync(file, 'utf8');
+  return { text, record: parseRunRecord(JSON.parse(text)) };
+}
+
+describe('evaluation suites', () => {
+  let exported: { text: string; record: RunRecord } | null = null;
+
+  it('runs the bundled skills suite on pocket (browser) vs reference (server): the reference scores higher, as its card says', async () => {
+    const { page, log } = await openApp();
+    await setup(page, true);
+    await page.selectOption(tid('suite-select'), 'b:slm-skills-20.json');
+    expect(await page.locator(tid('suite-description')).textContent()).toMatch(/^20 cases/);
+    await page.click(tid('suite-run'));
+    await page.waitForSelector(tid('suite-progress'));
+    await waitForRunEnd(page);
+    expect(await page.getAttribute(tid('suite-view'), 'data-status')).toBe('done');
+
+    const acc = await accuracy(page);
+    expect(acc['local']?.scored).toBe(20);
+    expect(acc['hosted']?.scored).toBe(20);
+    // Model cards (node, fp32, first 4 items per family): pocket 4/20, reference 11/20.
+    expect(acc['hosted']!.passed - acc['local']!.passed).toBeGreaterThanOrEqual(4);
+    expect(await page.locator(tid('matrix-row')).count()).toBe(20);
+    const states = await page.$$eval('[data-testid="matrix-cell"]', (els) => els.map((e) => e.getAttribute('data-state')));
+    expect(states).toHaveLength(40);
+    expect(states.every((s) => s === 'pass' || s === 'fail')).toBe(true);
+    expect(await page.locator(tid('report-tradeoff')).textContent()).toMatch(/per request .* local vs .* hosted/);
+    await page.waitForSelector(tid('eval-charts'));
+
+    exported = await exportJson(page);
+    expect(exported.record.cells).toHaveLength(40);
+    expect(exported.record.engines.map((e) => e.kind)).toEqual(['local', 'hosted']);
+    expect(exported.record.engines[1]?.endpoint).toBe(server.baseURL);
+    const [csv] = await Promise.all([page.waitForEvent('download'), page.click(tid('export-csv'))]);
+    expect(fs.readFileSync(await csv.path(), 'utf8').split('\n')[0]).toMatch(/^run,case_id,category/);
+    const [md] = await Promise.all([page.waitForEvent('download'), page.click(tid('export-md'))]);
+    expect(fs.readFileSync(await md.path(), 'utf8')).toMatch(/\| Engine \|/);
+    expect(log.errors).toEqual([]);
+  });
+
+  it('an exported results file imports into another browser profile with identical results', async () => {
+    expect(exported).not.toBeNull();
+    const { page } = await openApp();
+    await page.click(tid('tab-suites'));
+    await page.setInputFiles(tid('results-import'), { name: 'results.json', mimeType: 'application/json', buffer: Buffer.from(exported!.text) });
+    await page.waitForSelector(tid('results-matrix'));
+    const again = await exportJson(page);
+    expect(again.record).toEqual(exported!.record);
+    expect(await accuracy(page)).toEqual(
+      Object.fromEntries(
+        exported!.record.engines.map((e) => {
+          const cells = exported!.record.cells.filter((c) => c.engineId === e.id);
+          return [e.id, { passed: cells.filter((c) => c.score?.pass).length, scored: cells.length }];
+        }),
+      ),
+    );
+  });
+
+  it('a reload in the middle of a run keeps every finished cell, and Resume runs only the rest', async () => {
+    const { page } = await openApp();
+    await setup(page, false);
+    await page.selectOption(tid('suite-select'), 'b:slm-heldout-quick.json');
+    await page.click(tid('suite-run'));
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="suite-progress"]')?.getAttribute('data-done')) >= 6, undefined, { timeout: 120_000 });
+    await page.reload();
+    await waitForProbe(page);
+    await page.click(tid('tab-suites'));
+    const item = page.locator(tid('suite-run-item')).first();
+    await expect.poll(() => item.textContent()).toMatch(/interrupted/);
+    await item.locator(tid('suite-run-open')).click();
+    await page.waitForSelector(tid('results-matrix'));
+    const before = await exportJson(page);
+    const kept = before.record.cells.length;
+    expect(kept).toBeGreaterThanOrEqual(6);
+    expect(kept).toBeLessThan(42);
+
+    // Resume needs the same model: load it again, then Resume.
+    await setup(page, false);
+    await page.locator(tid('suite-run-item')).first().locator(tid('suite-run-resume')).click();
+    const startDone = await page.waitForSelector(tid('suite-progress')).then((el) => el.getAttribute('data-done'));
+    expect(Number(startDone)).toBe(kept);
+    await waitForRunEnd(page);
+    const after = await exportJson(page);
+    expect(after.record.status).toBe('done');
+    expect(after.record.cells).toHaveLength(42);
+    // The cells finished before the reload are the same cells (not re-run: same time and output).
+    for (const c of before.record.cells) {
+      expect(after.record.cells.find((x) => x.caseId === c.caseId && x.engineId === c.engineId)).toEqual(c);
+    }
+  });
+
+  it('malformed suite and results files get errors naming the line and field; nothing already there is lost', async () => {
+    const { page } = await openApp();
+    await page.click(tid('tab-suites'));
+    const selected = await page.inputValue(tid('suite-select'));
+    const bad = '{"prompt": "What is 2+2?", "expected": "4"}\n{"prompt": "x", "scorer": "numeric", "expected": "4", "tolerance": "abc"}\n';
+    await page.setInputFiles(tid('suite-import'), { name: 'bad.jsonl', mimeType: 'application/jsonl', buffer: Buffer.from(bad) });
+    await page.waitForSelector(tid('suite-import-error'));
+    const err = await page.locator(tid('suite-import-error')).textContent();
+    expect(err).toMatch(/bad\.jsonl: .*Line 2, field "tolerance"/);
+    expect(await page.inputValue(tid('suite-select'))).toBe(selected);
+
+    const csv = 'id,category,prompt,expected,scorer\nq1,math,"Add 2, 2",4,numeric\nq2,math,"Say ""hi""",hi,exact\n';
+    await page.setInputFiles(tid('suite-import'), { name: 'My Suite.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await expect.poll(() => page.locator(tid('suite-import-error')).count()).toBe(0);
+    await expect.poll(() => page.locator(tid('suite-description')).textContent()).toMatch(/^2 cases/);
+
+    const badCsv = 'id,category,prompt,expected,scorer\nq1,math,hello,4,regex\n';
+    await page.setInputFiles(tid('suite-import'), { name: 'broken.csv', mimeType: 'text/csv', buffer: Buffer.from(badCsv) });
+    await expect.poll(() => page.locator(tid('suite-import-error')).textContent()).toMatch(/broken\.csv: .*Line 2/);
+    expect(await page.locator(tid('suite-description')).textContent()).toMatch(/^2 cases/); // the good import is still selected
+
+    const runsBefore = await page.locator(tid('suite-run-item')).count();
+    await page.setInputFiles(tid('results-import'), { name: 'r.json', mimeType: 'application/json', buffer: Buffer.from('{"format":"slm-playground-results","version":1,"id":"x"') });
+    await expect.poll(() => page.locator(tid('results-import-error')).textContent()).toMatch(/r\.json: not valid JSON/);
+    await page.setInputFiles(tid('results-import'), { name: 'r2.json', mimeType: 'application/json', buffer: Buffer.from('{"format":"something-else","version":1}') });
+    await expect.poll(() => page.locator(tid('results-import-error')).textContent()).toMatch(/r2\.json: .*format/);
+    expect(await page.locator(tid('suite-run-item')).count()).toBe(runsBefore);
+  });
+});

@@ -1,0 +1,66 @@
+// Builds the bundled suites for the embedded models from the model tool's HELD-OUT split
+// (tools/slm/data/heldout.jsonl: never trained on), and public/suites/index.json listing every
+// suite in public/suites. Deterministic: the first N items of each chosen family, in file order.
+// Run: npm run suites:build
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+
+const HELDOUT = 'tools/slm/data/heldout.jsonl';
+const OUT = 'public/suites';
+const items = readFileSync(HELDOUT, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const families = [...new Set(items.map((i) => i.family))];
+
+function toCase(i) {
+  return { id: i.id, category: i.family, messages: i.messages, expected: i.answer, scorer: { type: i.scorer } };
+}
+
+function pick(fams, perFamily) {
+  const out = [];
+  for (const f of fams) out.push(...items.filter((i) => i.family === f).slice(0, perFamily));
+  return out.map(toCase);
+}
+
+const suites = [
+  {
+    id: 'slm-skills-20',
+    name: 'Embedded models: skills that separate pocket from reference (20)',
+    description:
+      '4 held-out items from each of 3-digit addition, comparison, multiplication, multi-turn and length: the families where slm-reference is clearly stronger than slm-pocket on its model card. Quick (about a minute on both sides).',
+    cases: pick(['add3', 'compare', 'mul', 'multiturn', 'length'], 4),
+  },
+  {
+    id: 'slm-heldout-quick',
+    name: 'Embedded models: every task family, 3 items each (42)',
+    description: '3 held-out items from each of the 14 task families the embedded models were trained on.',
+    cases: pick(families, 3),
+  },
+  {
+    id: 'slm-heldout-full',
+    name: 'Embedded models: the whole held-out split (700)',
+    description: 'All 700 held-out items (50 per family): the numbers on the model cards, measured in your browser.',
+    cases: pick(families, 1000),
+  },
+];
+
+for (const s of suites) {
+  const suite = {
+    format: 'slm-playground-suite',
+    version: 1,
+    id: s.id,
+    name: s.name,
+    description: s.description,
+    source: `${HELDOUT} (held-out split of the model tool's synthetic corpus; never used for training)`,
+    cases: s.cases,
+  };
+  writeFileSync(`${OUT}/${s.id}.json`, `${JSON.stringify(suite, null, 1)}\n`);
+}
+
+// The index the app reads: embedded-model suites first, then the general ones.
+const index = readdirSync(OUT)
+  .filter((f) => f.endsWith('.json') && f !== 'index.json')
+  .map((file) => {
+    const s = JSON.parse(readFileSync(`${OUT}/${file}`, 'utf8'));
+    return { file, id: s.id, name: s.name, description: s.description ?? '', cases: s.cases.length, for: s.id.startsWith('slm-') ? 'embedded' : 'general' };
+  })
+  .sort((a, b) => (a.for === b.for ? a.cases - b.cases : a.for === 'embedded' ? -1 : 1));
+writeFileSync(`${OUT}/index.json`, `${JSON.stringify({ suites: index }, null, 1)}\n`);
+console.log(index.map((s) => `${s.file}: ${s.cases} cases`).join('\n'));
