@@ -77,6 +77,7 @@ export function App() {
     loaded: local.state.status === 'ready' ? local.state : null,
     loadModel: (s) => void local.load(s, null),
     makeLink: share.makeLink,
+    suite: { record: suite.runs.record, bundled: suite.suites.bundled, open: suite.openShared },
   });
 
   return (
@@ -92,12 +93,13 @@ export function App() {
       <ShareBanner
         incoming={share.incoming}
         mine={flow.exchange}
+        mineSuite={suite.runs.record}
         applied={flow.applied}
         canRestore={flow.canRestore}
         onApply={flow.apply}
         onRun={(s) => {
           flow.run(s);
-          setTab('model');
+          setTab(s.suite ? 'suites' : 'model');
         }}
         onRestore={flow.restore}
         onDismiss={share.dismiss}
@@ -172,6 +174,8 @@ export function App() {
               onCompare={(id) => void suite.compare(id)}
               onDelete={(id) => void suite.runs.remove(id)}
               onImportResults={suite.runs.importResults}
+              suiteKey={suite.selected}
+              onSuiteKey={suite.setSelected}
             />
           )}
           {tab === 'device' && (
@@ -187,7 +191,14 @@ export function App() {
               onDeleteAll={storage.removeAll}
             />
           )}
-          {tab === 'share' && <SharePanel hasResults={flow.exchange !== null} onMake={flow.make} onOpenFile={(f) => void share.openFile(f)} />}
+          {tab === 'share' && (
+            <SharePanel
+              hasResults={flow.exchange !== null}
+              onMake={flow.make}
+              onOpenFile={(f) => void share.openFile(f)}
+              suiteRun={suite.runs.record ? { name: suite.runs.record.suite.name, cases: suite.runs.record.suite.cases.length, cells: suite.runs.record.cells.length } : null}
+            />
+          )}
         </aside>
         {tab === 'suites' && <SuiteView record={suite.shown} progress={suite.runs.progress} error={suite.runs.error} onClose={suite.closeShown} />}
         {/* Kept mounted while the Suites tab shows, so the conversation survives a look at a suite. */}

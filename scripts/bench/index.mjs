@@ -9,13 +9,17 @@
  *               byte) and 16 concurrent streams from the official openai client
  * and prints a table, then one JSON object as the last line (see docs/performance.md).
  *
- * Options: --models slm-pocket,slm-reference  --dtypes fp32,q8  --no-build  --no-hosted
+ *   suites      a 42-case suite through the app's runner, local and hosted (scripts/bench/suite.mjs)
+ *   share       share link sizes (scripts/bench/share-size.ts, run by suite.mjs)
+ *
+ * Options: --models slm-pocket,slm-reference  --dtypes fp32,q8  --no-build  --no-hosted  --no-suites
  */
 import { existsSync } from 'node:fs';
 import { build, preview } from 'vite';
 import { launch, measureApp, measureHarness } from './browser.mjs';
 import { initialJsGzipKb } from './bundle.mjs';
 import { measureHosted } from './hosted.mjs';
+import { measureSuites } from './suite.mjs';
 import { nativeDecode } from './native.mjs';
 
 const arg = (name, dflt) => {
@@ -42,6 +46,7 @@ const browser = await launch();
 
 const runs = [];
 let hosted = {};
+let suites = {};
 try {
   for (const model of models) {
     for (const dtype of dtypes) {
@@ -92,6 +97,7 @@ try {
     log('hosted: reference server…');
     hosted = await measureHosted({ browser, appUrl: base, log });
   }
+  if (!process.argv.includes('--no-suites')) suites = await measureSuites({ browser, appUrl: base, log });
 } finally {
   await browser.close();
   await new Promise((r) => server.httpServer.close(r));
@@ -106,6 +112,9 @@ const { hosted_runs: _hr, concurrent: _c, ...hostedFields } = hosted;
 if (hosted.hosted_model) {
   console.log(`hosted ${hosted.hosted_model}: ttft ${hosted.hosted_ttft_ms} ms, server first byte ${hosted.server_first_byte_ms} ms, client overhead ${hosted.client_overhead_ms} ms, 16 concurrent streams ${hosted.server_streams_ok} ok / ${hosted.server_streams_failed} failed`);
 }
+if (suites.suite_cases) {
+  console.log(`suite (${suites.suite_cases} cases): ${suites.suite_cases_per_min_local} cases/min local, ${suites.suite_cases_per_min_hosted} cases/min hosted, runner overhead ${suites.runner_overhead}`);
+}
 const bundle = initialJsGzipKb();
 console.log(`initial JavaScript (main thread, gzip): ${bundle.initial_js_gzip_kb} kB`);
-console.log(JSON.stringify({ ...topFields, ...hostedFields, initial_js_gzip_kb: bundle.initial_js_gzip_kb, runs }));
+console.log(JSON.stringify({ ...topFields, ...hostedFields, ...suites, initial_js_gzip_kb: bundle.initial_js_gzip_kb, runs }));

@@ -3,34 +3,17 @@
  * benchmark's "bare worker" baseline call `window.slmHarness` through Playwright.
  */
 import { LocalEngine, LocalEngineError } from '../engines/local/LocalEngine';
-import type { LoadRequest, LoadedInfo, WarmupPlan, WorkerEnvironment } from '../engines/local/protocol';
-import type { ChatMessage, GenerationParams, RunResult } from '../engines/types';
+import type { LoadRequest } from '../engines/local/protocol';
+import type { ChatMessage, GenerationParams } from '../engines/types';
 import { DEFAULT_GENERATION } from '../engines/types';
 import { appBase, ortBase } from '../hooks/urls';
-import type { Dtype, ModelSource } from '../models/sources';
-
-export interface HarnessLoad {
-  source: ModelSource;
-  dtype: Dtype;
-  device: 'wasm' | 'webgpu';
-  threads: number;
-  warmup: WarmupPlan | null;
-}
-
-export interface HarnessRun extends RunResult {
-  chunks: number;
-  /** Main-thread arrival time of each chunk and how many tokens it carried. */
-  chunkTimes: { at: number; tokens: number }[];
-}
-
-export interface Harness {
-  probe(): Promise<WorkerEnvironment>;
-  load(opts: HarnessLoad): Promise<LoadedInfo>;
-  generate(messages: ChatMessage[], params?: Partial<GenerationParams>): Promise<HarnessRun>;
-  /** Starts a generation and aborts it after `afterChunks` chunks. */
-  generateAndStop(messages: ChatMessage[], afterChunks: number, params?: Partial<GenerationParams>): Promise<HarnessRun>;
-  dispose(): void;
-}
+import { HostedEngine } from '../engines/hosted/HostedEngine';
+import { bindKey } from '../engines/hosted/keys';
+import { defaultSettings } from '../engines/hosted/presets';
+import { hostedColumn, localColumn } from '../eval/engines';
+import { RESULTS_FORMAT, RESULTS_VERSION, type CellResult, type RunRecord } from '../eval/results';
+import { runSuite, type RunnerEngine } from '../eval/runner';
+import type { Harness, HarnessRun, HarnessSuiteResult, HarnessSuiteRun } from './types';
 
 let engine: LocalEngine | null = null;
 
@@ -54,7 +37,68 @@ async function run(messages: ChatMessage[], params: Partial<GenerationParams>, s
   return { ...r, chunks: chunkTimes.length, chunkTimes };
 }
 
+async function suiteRun(cfg: HarnessSuiteRun): Promise<HarnessSuiteResult> {
+  const engines: RunnerEngine[] = [];
+  const loads: RunRecord['loads'] = [];
+  if (cfg.local) {
+    const t0 = performance.now();
+    const info = await harness.load(cfg.local);
+    const local = current();
+    engines.push({ column: localColumn(info, local.label), engine: local });
+    loads.push({
+      engineId: 'local',
+      load: {
+        downloadMs: info.downloadMs,
+        downloadBytes: info.downloadBytes,
+        fromCache: info.fromCache,
+        sessionCreateMs: info.sessionCreateMs,
+        warmupMs: info.warmupMs,
+        warmupTokens: info.warmupTokens,
+        totalMs: performance.now() - t0,
+      },
+    });
+  }
+  if (cfg.hosted) {
+    const h = cfg.hosted;
+    const engine = new HostedEngine({ endpoint: { ...defaultSettings(h.presetId), baseUrl: h.baseUrl, model: h.model }, key: h.key ? bindKey(h.baseUrl, h.key) : null });
+    const model = await engine.resolveModel(undefined);
+    engines.push({ column: hostedColumn(model, engine.label, h.baseUrl), engine });
+    loads.push({ engineId: 'hosted', load: null });
+  }
+  const now = Date.now();
+  let record: RunRecord = {
+    format: RESULTS_FORMAT,
+    version: RESULTS_VERSION,
+    id: crypto.randomUUID(),
+    name: cfg.name,
+    createdAt: now,
+    updatedAt: now,
+    status: 'running',
+    suite: cfg.suite,
+    engines: engines.map((e) => e.column),
+    params: cfg.params,
+    prices: {},
+    loads,
+    cells: [],
+  };
+  const cells: CellResult[] = [];
+  const total = cfg.suite.cases.length * engines.length;
+  const summary = await runSuite({
+    record,
+    engines,
+    hostedConcurrency: cfg.hostedConcurrency,
+    signal: new AbortController().signal,
+    onCell: (c) => {
+      cells.push(c);
+      console.log(`[cell] ${cells.length}/${total} ${c.engineId} ${c.caseId} ${c.status === 'error' ? `error: ${c.error}` : c.score ? (c.score.pass ? 'pass' : 'fail') : 'unscored'}`);
+    },
+  });
+  record = { ...record, cells, status: cells.filter((c) => c.status === 'done').length === total ? 'done' : 'stopped', updatedAt: Date.now() };
+  return { record, wallMs: summary.wallMs };
+}
+
 const harness: Harness = {
+  runSuite: suiteRun,
   probe: () => current().probe(),
   async load(opts) {
     engine?.dispose();
@@ -74,10 +118,5 @@ const harness: Harness = {
   },
 };
 
-declare global {
-  interface Window {
-    slmHarness: Harness;
-  }
-}
 window.slmHarness = harness;
 document.body.dataset['harness'] = 'ready';

@@ -7,8 +7,10 @@ import { useCallback, useState } from 'react';
 import type { LoadedInfo, WorkerEnvironment } from '../engines/local/protocol';
 import type { EndpointSettings } from '../engines/hosted/presets';
 import type { LoadMetrics } from '../metrics/timing';
-import type { ShareState } from '../share/schema';
-import { setupState, snapshotOf } from '../share/state';
+import type { ShareState, ShareSuiteRef } from '../share/schema';
+import { deviceOf, setupState, snapshotOf, suiteRefOf, suiteSnapshotOf } from '../share/state';
+import type { RunRecord } from '../eval/results';
+import type { BundledSuite } from './useSuites';
 import type { HostedSettings } from '../state/hosted-settings';
 import { clearBackup, readBackup, saveBackup } from '../state/share-backup';
 import type { ModelSelection, Settings } from '../state/settings';
@@ -33,6 +35,8 @@ interface Deps {
   loaded: { info: LoadedInfo; load: LoadMetrics } | null;
   loadModel: (sel: ModelSelection) => void;
   makeLink: (s: ShareState) => Promise<MadeLink>;
+  /** The suite run open on the Suites tab, the bundled suites, and how to open a shared suite there. */
+  suite: { record: RunRecord | null; bundled: BundledSuite[]; open: (ref: ShareSuiteRef) => void };
 }
 
 export function useShareFlow(d: Deps) {
@@ -40,21 +44,25 @@ export function useShareFlow(d: Deps) {
   const [applied, setApplied] = useState(false);
   const [canRestore, setCanRestore] = useState(() => readBackup(store()) !== null);
 
-  const current = (prompt: string): ShareState =>
+  const current = (prompt: string, withSuite: boolean): ShareState =>
     setupState({
       local: d.settings.selection,
       hosted: d.hosted.settings.enabled ? d.hosted.settings.endpoint : null,
       generation: d.settings.generation,
       systemPrompt: d.settings.systemPrompt,
       prompt,
+      suite: withSuite && d.suite.record ? suiteRefOf(d.suite.record, d.suite.bundled) : null,
     });
 
-  const make = async (withResults: boolean): Promise<MadeLink> => {
+  const make = async (withResults: boolean, suite: 'none' | 'suite' | 'suite-results' = 'none'): Promise<MadeLink> => {
+    const rec = d.suite.record;
+    const suiteSnapshot =
+      suite === 'suite-results' && rec && rec.cells.length > 0 && d.env ? suiteSnapshotOf(rec, deviceOf(d.env, d.loaded?.info ?? null), new Date()) : null;
     if (withResults && exchange && d.env) {
       const snapshot = snapshotOf({ exchange, env: d.env, loaded: d.loaded?.info ?? null, load: d.loaded?.load ?? null, now: new Date() });
-      return d.makeLink({ ...current(exchange.prompt), snapshot });
+      return d.makeLink({ ...current(exchange.prompt, suite !== 'none'), snapshot, suiteSnapshot });
     }
-    return d.makeLink(current(d.draft));
+    return d.makeLink({ ...current(d.draft, suite !== 'none'), suiteSnapshot });
   };
 
   const apply = (s: ShareState) => {
@@ -70,6 +78,7 @@ export function useShareFlow(d: Deps) {
   const run = (s: ShareState) => {
     apply(s);
     d.loadModel(s.local);
+    if (s.suite) d.suite.open(s.suite);
   };
 
   const restore = () => {

@@ -2,7 +2,7 @@
  * The Suites tab's wiring: which engines can take part now (the loaded in-browser model, the
  * enabled hosted endpoint), the suites, and the runs. Components get plain props and callbacks.
  */
-import { useCallback, useMemo, useState } from 'react';
+import { useCallback, useState } from 'react';
 import type { Price } from '../compare/pricing';
 import type { HostedEngine } from '../engines/hosted/HostedEngine';
 import type { LocalEngine } from '../engines/local/LocalEngine';
@@ -14,6 +14,7 @@ import type { LoadMetrics } from '../metrics/timing';
 import { useEvalRuns, type LiveEngine } from './useEvalRuns';
 import { useSuites, type SuiteRef } from './useSuites';
 import type { RunRecord } from '../eval/results';
+import type { ShareSuiteRef } from '../share/schema';
 
 export interface SuiteRunnerDeps {
   local: { engine: LocalEngine | null; info: { modelId: string; dtype: string; device: string } | null; load: LoadMetrics | null };
@@ -26,12 +27,32 @@ export function useSuiteRunner(d: SuiteRunnerDeps) {
   const runs = useEvalRuns();
   const suites = useSuites(runs.store);
   const [compared, setCompared] = useState<RunRecord | null>(null);
+  /** The suite chosen on the Suites tab: "b:<file>" (bundled) or "i:<id>" (imported). */
+  const [selected, setSelected] = useState('b:slm-skills-20.json');
 
-  const live = useMemo((): LiveEngine[] => {
+  /** Opens a suite named by a share link: a bundled one by file, a carried one kept as imported. */
+  const openShared = useCallback(
+    (ref: ShareSuiteRef) => {
+      if (ref.kind === 'bundled') setSelected(`b:${ref.file}`);
+      else {
+        void suites.add(ref.suite);
+        setSelected(`i:${ref.suite.id}`);
+      }
+    },
+    [suites],
+  );
+
+  /**
+   * The engines that can take part, built when a run starts: a hosted endpoint with no model named
+   * is asked for its first model first, so the results name the model that answered.
+   */
+  const liveEngines = useCallback(async (withHosted: boolean): Promise<LiveEngine[]> => {
     const out: LiveEngine[] = [];
     if (d.local.engine && d.local.info) out.push({ column: localColumn(d.local.info, d.local.engine.label), engine: d.local.engine, load: d.local.load });
-    if (d.hosted.enabled && d.hosted.engine) {
-      out.push({ column: hostedColumn(d.hosted.engine.modelName || d.hosted.engine.label, d.hosted.engine.label, d.hosted.baseUrl), engine: d.hosted.engine, load: null });
+    const h = d.hosted.engine;
+    if (withHosted && d.hosted.enabled && h) {
+      const model = await h.resolveModel(undefined);
+      out.push({ column: hostedColumn(model, h.label, d.hosted.baseUrl), engine: h, load: null });
     }
     return out;
   }, [d.local.engine, d.local.info, d.local.load, d.hosted.enabled, d.hosted.engine, d.hosted.baseUrl]);
@@ -45,6 +66,15 @@ export function useSuiteRunner(d: SuiteRunnerDeps) {
     },
   ];
 
+  const engines = useCallback(async (withHosted: boolean): Promise<LiveEngine[] | null> => {
+    try {
+      return await liveEngines(withHosted);
+    } catch (e) {
+      runs.fail(`The hosted endpoint: ${e instanceof Error ? e.message : String(e)}`);
+      return null;
+    }
+  }, [liveEngines, runs]);
+
   const run = useCallback(
     async (ref: SuiteRef, engineIds: string[], judgeId: string | null, concurrency: number) => {
       let suite;
@@ -54,6 +84,8 @@ export function useSuiteRunner(d: SuiteRunnerDeps) {
         runs.fail(`Could not read the suite: ${e instanceof Error ? e.message : String(e)}`);
         return;
       }
+      const live = await engines(engineIds.includes('hosted') || judgeId === 'hosted');
+      if (!live) return;
       setCompared(null);
       runs.start({
         suite,
@@ -64,18 +96,21 @@ export function useSuiteRunner(d: SuiteRunnerDeps) {
         hostedConcurrency: concurrency,
       });
     },
-    [suites, runs, live, d.params, d.prices],
+    [suites, runs, engines, d.params, d.prices],
   );
 
   const resume = useCallback(
     async (id: string, concurrency: number) => {
       if (!runs.store) return;
       const rec = await runs.store.loadRun(id);
-      if (!rec) return;
+      const live = rec ? await engines(rec.engines.some((e) => e.kind === 'hosted')) : null;
+      if (!rec || !live) return;
+      // The judge that judged the run's first cells judges the rest, when it is here now.
+      const judgeId = rec.cells.find((c) => c.judge)?.judge?.engineId;
       setCompared(null);
-      runs.resume(rec, live, null, concurrency);
+      runs.resume(rec, live, live.find((l) => l.column.id === judgeId) ?? null, concurrency);
     },
-    [runs, live],
+    [runs, engines],
   );
 
   const compare = useCallback(
@@ -95,5 +130,5 @@ export function useSuiteRunner(d: SuiteRunnerDeps) {
     [runs],
   );
 
-  return { runs, suites, choices, run, resume, compare, open, shown: compared ?? runs.record, closeShown: () => (compared ? setCompared(null) : runs.close()) };
+  return { runs, suites, choices, run, resume, compare, open, selected, setSelected, openShared, shown: compared ?? runs.record, closeShown: () => (compared ? setCompared(null) : runs.close()) };
 }

@@ -62,6 +62,15 @@ export function useSuites(store: EvalStore | null) {
     [store],
   );
 
+  /** Keeps a suite that arrived another way (a share link) beside the imported ones. */
+  const add = useCallback(
+    async (suite: Suite) => {
+      await store?.saveSuite(suite).catch(() => undefined);
+      setImported((list) => [...list.filter((s) => s.id !== suite.id), suite]);
+    },
+    [store],
+  );
+
   const removeImported = useCallback(
     async (id: string) => {
       await store?.deleteSuite(id);
@@ -82,5 +91,5 @@ export function useSuites(store: EvalStore | null) {
     [imported],
   );
 
-  return { bundled, imported, error, importFile, removeImported, resolve };
+  return { bundled, imported, error, importFile, add, removeImported, resolve };
 }

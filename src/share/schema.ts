@@ -15,8 +15,9 @@ import { endpointSchema as settingsEndpoint } from '../state/hosted-settings';
 import { generationSchema as settingsGeneration, selectionSchema as settingsSelection, type ModelSelection } from '../state/settings';
 import type { GenerationParams } from '../engines/types';
 import type { RunMetrics } from '../metrics/timing';
+import { suiteSchema } from '../eval/suite';
 
-export const SHARE_VERSION = 1;
+export const SHARE_VERSION = 2;
 
 const MAX_TEXT = 20_000;
 const text = (max = MAX_TEXT) => z.string().max(max);
@@ -120,7 +121,55 @@ export const shareSchemaV1 = z.strictObject({
   snapshot: snapshotSchema.nullable(),
 });
 
-export type ShareState = z.infer<typeof shareSchemaV1>;
+/** A bundled suite by file name (it ships with the app), or a whole suite carried in the link. */
+const suiteRefSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('bundled'),
+    // A file name in the app's suites/ folder, nothing else (no path, no URL).
+    file: z.string().regex(/^[a-z0-9][a-z0-9-]{0,100}\.json$/, 'must be a bundled suite file name'),
+    id: text(200),
+    name: text(300),
+    cases: z.number().int().min(1).max(5000),
+  }),
+  z.strictObject({ kind: z.literal('inline'), suite: suiteSchema }),
+]);
+
+const suiteTotalsSchema = z.strictObject({
+  kind: z.enum(['local', 'hosted']),
+  label: text(300),
+  model: text(500),
+  passed: z.number().int().min(0),
+  scored: z.number().int().min(0),
+  errors: z.number().int().min(0),
+  e2eP50: num.nullable(),
+  e2eP95: num.nullable(),
+  ttftP50: num.nullable(),
+  decodeTps: num.nullable(),
+  inputTokens: z.number().int().min(0),
+  outputTokens: z.number().int().min(0),
+  costUsd: num.nullable(),
+});
+
+/** A suite run's results: per-engine totals, and per cell [case, engine, pass 1/0 (null: unscored/error), e2e ms]. */
+const suiteSnapshotSchema = z.strictObject({
+  takenAt: z.iso.datetime(),
+  device: deviceSchema,
+  suiteId: text(200),
+  engines: z.array(suiteTotalsSchema).min(1).max(8),
+  cells: z.array(z.tuple([z.number().int().min(0), z.number().int().min(0).max(7), z.union([z.literal(0), z.literal(1), z.null()]), num.nullable()])).max(40_000),
+});
+
+export const shareSchemaV2 = shareSchemaV1.extend({
+  v: z.literal(2),
+  /** The suite of the setup: null when the link carries a prompt only. */
+  suite: suiteRefSchema.nullable(),
+  suiteSnapshot: suiteSnapshotSchema.nullable(),
+});
+
+export type ShareState = z.infer<typeof shareSchemaV2>;
+export type ShareSuiteRef = z.infer<typeof suiteRefSchema>;
+export type ShareSuiteSnapshot = z.infer<typeof suiteSnapshotSchema>;
+export type ShareSuiteTotals = z.infer<typeof suiteTotalsSchema>;
 export type ShareSnapshot = z.infer<typeof snapshotSchema>;
 export type ShareAnswer = z.infer<typeof answerSchema>;
 export type ShareDevice = z.infer<typeof deviceSchema>;
@@ -153,7 +202,14 @@ export function migrate(data: unknown): ShareState {
   if (typeof v !== 'number' || !Number.isInteger(v)) throw new ShareError('This is not an SLM Playground share: it has no schema version.');
   if (v > SHARE_VERSION) throw new ShareError(`This link was made by a newer SLM Playground (share format ${v}; this app reads up to ${SHARE_VERSION}). Reload the page to get the latest version.`);
   if (v < 1) throw new ShareError(`Unknown share format version ${v}.`);
-  const r = shareSchemaV1.safeParse(data);
-  if (!r.success) throw new ShareError(`This share does not match the share format, so nothing from it was applied. ${describeIssues(r.error)}`);
+  const bad = (e: z.ZodError) => new ShareError(`This share does not match the share format, so nothing from it was applied. ${describeIssues(e)}`);
+  if (v === 1) {
+    // Version 1 had no suites: the same setup, with none.
+    const r = shareSchemaV1.safeParse(data);
+    if (!r.success) throw bad(r.error);
+    return { ...r.data, v: 2, suite: null, suiteSnapshot: null };
+  }
+  const r = shareSchemaV2.safeParse(data);
+  if (!r.success) throw bad(r.error);
   return r.data;
 }

@@ -8,7 +8,8 @@ import type { EndpointSettings } from '../engines/hosted/presets';
 import type { GenerationParams } from '../engines/types';
 import type { LoadMetrics } from '../metrics/timing';
 import type { ModelSelection } from '../state/settings';
-import { SHARE_VERSION, type ShareAnswer, type ShareDevice, type ShareSnapshot, type ShareState } from './schema';
+import { buildResultsTable, type RunRecord } from '../eval/results';
+import { SHARE_VERSION, type ShareAnswer, type ShareDevice, type ShareSnapshot, type ShareState, type ShareSuiteRef, type ShareSuiteSnapshot } from './schema';
 
 export interface SetupInput {
   local: ModelSelection;
@@ -17,9 +18,10 @@ export interface SetupInput {
   generation: GenerationParams;
   systemPrompt: string;
   prompt: string;
+  suite?: ShareSuiteRef | null;
 }
 
-export function setupState(s: SetupInput, snapshot: ShareSnapshot | null = null): ShareState {
+export function setupState(s: SetupInput, snapshot: ShareSnapshot | null = null, suiteSnapshot: ShareSuiteSnapshot | null = null): ShareState {
   const hosted = s.hosted
     ? {
         presetId: s.hosted.presetId,
@@ -39,6 +41,49 @@ export function setupState(s: SetupInput, snapshot: ShareSnapshot | null = null)
     systemPrompt: s.systemPrompt,
     prompt: s.prompt,
     snapshot,
+    suite: s.suite ?? null,
+    suiteSnapshot,
+  };
+}
+
+/** A suite as a link refers to it: by file name when it ships with the app unchanged, else whole. */
+export function suiteRefOf(record: RunRecord, bundled: { file: string; id: string; name: string; cases: number }[]): ShareSuiteRef {
+  const b = bundled.find((x) => x.id === record.suite.id && x.cases === record.suite.cases.length && x.name === record.suite.name);
+  if (b) return { kind: 'bundled', file: b.file, id: b.id, name: b.name, cases: b.cases };
+  return { kind: 'inline', suite: record.suite };
+}
+
+/** A suite run's results, compact: per-engine totals and per-cell verdict and time (no outputs). */
+export function suiteSnapshotOf(record: RunRecord, device: ShareDevice, now: Date): ShareSuiteSnapshot {
+  const table = buildResultsTable(record);
+  const engines = table.head.engines.slice(0, 8);
+  return {
+    takenAt: now.toISOString(),
+    device,
+    suiteId: record.suite.id,
+    engines: engines.map((e, j) => {
+      const t = table.totals[j]!;
+      return {
+        kind: e.kind,
+        label: e.label.slice(0, 300),
+        model: e.model.slice(0, 500),
+        passed: t.passed,
+        scored: t.scored,
+        errors: t.errors,
+        e2eP50: t.e2e.p50,
+        e2eP95: t.e2e.p95,
+        ttftP50: t.ttft.p50,
+        decodeTps: t.decodeTps,
+        inputTokens: t.inputTokens,
+        outputTokens: t.outputTokens,
+        costUsd: t.costUsd,
+      };
+    }),
+    cells: table.body.flatMap((row, i) =>
+      row.cells.slice(0, 8).flatMap((c, j): [number, number, 0 | 1 | null, number | null][] =>
+        c ? [[i, j, c.status === 'done' && c.score ? (c.score.pass ? 1 : 0) : null, c.metrics ? Math.round(c.metrics.e2eMs) : null]] : [],
+      ),
+    ),
   };
 }
 

@@ -5,17 +5,20 @@
  */
 import type { Exchange } from '../compare/strip';
 import type { Incoming } from '../hooks/useShare';
-import { fmtBytes, fmtMs } from '../metrics/format';
+import { fmtBytes, fmtMs, fmtTps } from '../metrics/format';
 import type { RunMetrics } from '../metrics/timing';
 import { metricCells } from './RunMetricsView';
 import { sourceLabel } from '../models/sources';
-import type { ShareState } from '../share/schema';
+import type { ShareState, ShareSuiteTotals } from '../share/schema';
 import { PRESETS } from '../engines/hosted/presets';
+import { buildResultsTable, type RunRecord } from '../eval/results';
 
 interface Props {
   incoming: Incoming;
   /** The viewer's last finished exchange, for "yours vs the sharer's". */
   mine: Exchange | null;
+  /** The suite run open in the viewer's app, for "yours vs the sharer's" on a shared suite. */
+  mineSuite: RunRecord | null;
   applied: boolean;
   canRestore: boolean;
   onApply: (s: ShareState) => void;
@@ -65,6 +68,16 @@ function Setup({ s }: { s: ShareState }) {
       <dd className="pre" data-testid="share-prompt">
         {s.prompt || '—'}
       </dd>
+      {s.suite && (
+        <>
+          <dt>Suite</dt>
+          <dd data-testid="share-suite">
+            {s.suite.kind === 'bundled'
+              ? `${s.suite.name} (${s.suite.cases} cases, bundled with the app)`
+              : `${s.suite.suite.name} (${s.suite.suite.cases.length} cases, carried in the link)`}
+          </dd>
+        </>
+      )}
     </dl>
   );
 }
@@ -139,7 +152,93 @@ function Snapshot({ s, mine }: { s: ShareState; mine: Exchange | null }) {
   );
 }
 
-export function ShareBanner({ incoming, mine, applied, canRestore, onApply, onRun, onRestore, onDismiss }: Props) {
+const pct = (p: number, n: number) => (n > 0 ? `${Math.round((100 * p) / n)}% (${p}/${n})` : '—');
+
+function SuiteSnapshot({ s, mine }: { s: ShareState; mine: RunRecord | null }) {
+  const snap = s.suiteSnapshot;
+  if (!snap) return null;
+  const d = snap.device;
+  const yours = mine && mine.suite.id === snap.suiteId && mine.cells.length > 0 ? buildResultsTable(mine) : null;
+  const rows: [string, (t: ShareSuiteTotals) => string][] = [
+    ['Accuracy', (t) => pct(t.passed, t.scored)],
+    ['Latency p50', (t) => fmtMs(t.e2eP50)],
+    ['Latency p95', (t) => fmtMs(t.e2eP95)],
+    ['TTFT p50', (t) => fmtMs(t.ttftP50)],
+    ['Decode', (t) => fmtTps(t.decodeTps)],
+    ['Tokens in/out', (t) => `${t.inputTokens} / ${t.outputTokens}`],
+    ['Errors', (t) => String(t.errors)],
+  ];
+  const mineTotals = (kind: 'local' | 'hosted') => {
+    if (!yours) return null;
+    const j = yours.head.engines.findIndex((e) => e.kind === kind);
+    const t = yours.totals[j];
+    if (!t) return null;
+    return {
+      kind,
+      label: '',
+      model: '',
+      passed: t.passed,
+      scored: t.scored,
+      errors: t.errors,
+      e2eP50: t.e2e.p50,
+      e2eP95: t.e2e.p95,
+      ttftP50: t.ttft.p50,
+      decodeTps: t.decodeTps,
+      inputTokens: t.inputTokens,
+      outputTokens: t.outputTokens,
+      costUsd: t.costUsd,
+    };
+  };
+  return (
+    <div data-testid="share-suite-snapshot">
+      <h3>The sharer's suite run</h3>
+      <p className="small muted" data-testid="share-suite-device">
+        {new Date(snap.takenAt).toLocaleString()} · {d.backend ?? 'no local model'}
+        {d.threads ? ` · ${d.threads} thread${d.threads === 1 ? '' : 's'}` : ''} · {d.hardwareConcurrency} cores · {d.userAgent}
+      </p>
+      <table className="metrics" data-testid="share-suite-metrics">
+        <thead>
+          <tr>
+            <th />
+            {snap.engines.map((e, j) => (
+              <th key={j} colSpan={yours ? 2 : 1}>
+                {e.kind === 'local' ? 'In browser' : 'Hosted'}: {e.label}
+              </th>
+            ))}
+          </tr>
+          {yours && (
+            <tr>
+              <th />
+              {snap.engines.map((_, j) => [<th key={`${j}-s`}>sharer</th>, <th key={`${j}-y`}>yours</th>])}
+            </tr>
+          )}
+        </thead>
+        <tbody>
+          {rows.map(([label, f]) => (
+            <tr key={label}>
+              <th>{label}</th>
+              {snap.engines.map((e, j) => {
+                const m = mineTotals(e.kind);
+                return [
+                  <td key={`${j}-s`} data-testid={`share-suite-${e.kind}-${label}`}>
+                    {f(e)}
+                  </td>,
+                  yours && (
+                    <td key={`${j}-y`} data-testid={`mine-suite-${e.kind}-${label}`}>
+                      {m ? f(m) : '—'}
+                    </td>
+                  ),
+                ];
+              })}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+export function ShareBanner({ incoming, mine, mineSuite, applied, canRestore, onApply, onRun, onRestore, onDismiss }: Props) {
   if (incoming.status === 'none') return null;
   if (incoming.status === 'reading') return <section className="panel share" data-testid="share-banner">Reading the shared link…</section>;
   if (incoming.status === 'error')
@@ -160,6 +259,7 @@ export function ShareBanner({ incoming, mine, applied, canRestore, onApply, onRu
       <h2>Shared {incoming.from === 'file' ? 'file' : 'link'}</h2>
       <Setup s={s} />
       <Snapshot s={s} mine={mine} />
+      <SuiteSnapshot s={s} mine={mineSuite} />
       <div className="row">
         <button type="button" className="primary" onClick={() => onRun(s)} data-testid="share-run">
           Run it on my device

@@ -11,12 +11,15 @@ interface Props {
   /** Whether there is a finished exchange to include. */
   hasResults: boolean;
   /** Builds the link for the current setup (with the last results when asked). */
-  onMake: (withResults: boolean) => Promise<MadeLink>;
+  onMake: (withResults: boolean, suite: 'none' | 'suite' | 'suite-results') => Promise<MadeLink>;
+  /** The suite run open on the Suites tab, which a link can carry. */
+  suiteRun: { name: string; cases: number; cells: number } | null;
   onOpenFile: (f: File) => void;
 }
 
-export function SharePanel({ hasResults, onMake, onOpenFile }: Props) {
+export function SharePanel({ hasResults, onMake, onOpenFile, suiteRun }: Props) {
   const [withResults, setWithResults] = useState(true);
+  const [suiteMode, setSuiteMode] = useState<'none' | 'suite' | 'suite-results'>('suite-results');
   const [made, setMade] = useState<MadeLink | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [copied, setCopied] = useState(false);
@@ -25,7 +28,7 @@ export function SharePanel({ hasResults, onMake, onOpenFile }: Props) {
     setError(null);
     setCopied(false);
     try {
-      setMade(await onMake(withResults && hasResults));
+      setMade(await onMake(withResults && hasResults, suiteRun ? (suiteRun.cells > 0 ? suiteMode : suiteMode === 'none' ? 'none' : 'suite') : 'none'));
     } catch (e) {
       setMade(null);
       setError(`The link could not be made: ${e instanceof Error ? e.message : String(e)}`);
@@ -45,13 +48,23 @@ export function SharePanel({ hasResults, onMake, onOpenFile }: Props) {
     <section className="panel" aria-label="Share">
       <h2>Share</h2>
       <p className="small muted">
-        The link holds the models, endpoint (never its key), generation settings, system prompt and prompt, in the part after <span className="mono">#</span>, which
+        The link holds the models, endpoint (never its key), generation settings, system prompt, prompt and the open suite, in the part after <span className="mono">#</span>, which
         browsers do not send to any server. Whoever opens it sees the setup first; nothing runs until they choose to.
       </p>
       <label className="check">
         <input type="checkbox" checked={withResults && hasResults} disabled={!hasResults} onChange={(e) => setWithResults(e.target.checked)} data-testid="share-with-results" />
         Include the last answers and their numbers{hasResults ? '' : ' (send a prompt first)'}
       </label>
+      {suiteRun && (
+        <div className="field">
+          <label htmlFor="share-suite">Suite: {suiteRun.name} ({suiteRun.cases} cases)</label>
+          <select id="share-suite" value={suiteMode} onChange={(e) => setSuiteMode(e.target.value as typeof suiteMode)} data-testid="share-suite">
+            <option value="suite-results">include the suite and its results</option>
+            <option value="suite">include the suite, no results</option>
+            <option value="none">leave the suite out</option>
+          </select>
+        </div>
+      )}
       <div className="row">
         <button type="button" className="primary" onClick={() => void make()} data-testid="share-make">
           Create link

@@ -99,7 +99,7 @@ describe('share links', () => {
   it('a hostile link is shown as text: no script runs, no endpoint is called, nothing is applied', async () => {
     const evil = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>';
     const state: ShareState = {
-      v: 1,
+      v: 2,
       local: { source: { type: 'bundled', modelId: 'slm-pocket' }, dtype: 'fp32', device: 'wasm', threads: 1, warmup: false },
       hosted: { presetId: 'custom', baseUrl: 'http://127.0.0.1:9/v1/"><script>window.__pwned=3</script>', model: evil },
       generation: { maxNewTokens: 8, temperature: 0.7, topP: 0.9, topK: 40, repetitionPenalty: 1, greedy: true },
@@ -111,6 +111,17 @@ describe('share links', () => {
         prompt: evil,
         load: null,
         answers: [{ pane: 'local', label: evil, output: evil, finishReason: 'stop', error: null, metrics: null, bytesSent: 0 }],
+      },
+      suite: {
+        kind: 'inline',
+        suite: { format: 'slm-playground-suite', version: 1, id: 'evil', name: evil, description: evil, cases: [{ id: 'e', category: evil, messages: [{ role: 'user', content: evil }], expected: evil, scorer: { type: 'contains' } }] },
+      },
+      suiteSnapshot: {
+        takenAt: '2026-11-25T21:00:00.000Z',
+        device: { userAgent: evil, hardwareConcurrency: 2, crossOriginIsolated: true, adapter: evil, backend: 'wasm', threads: 1 },
+        suiteId: 'evil',
+        engines: [{ kind: 'local', label: evil, model: evil, passed: 1, scored: 1, errors: 0, e2eP50: 1, e2eP95: 1, ttftP50: 1, decodeTps: 1, inputTokens: 1, outputTokens: 1, costUsd: 0 }],
+        cells: [[0, 0, 1, 1]],
       },
     };
     const { page, context, log } = await open(appUrl);
@@ -133,6 +144,8 @@ describe('share links', () => {
     // The strings are there, as text.
     expect(await page.textContent(tid('share-prompt'))).toBe(evil);
     expect(await page.textContent(tid('share-local-output'))).toBe(evil);
+    expect(await page.textContent(tid('share-suite'))).toContain(evil);
+    expect(await page.textContent(tid('share-suite-snapshot'))).toContain(evil);
     expect(await page.textContent(tid('share-hosted'))).toContain('This link names a hosted endpoint');
     expect(await page.evaluate(() => document.querySelectorAll('[data-testid="share-banner"] img, [data-testid="share-banner"] script').length)).toBe(0);
     // Nothing applied: the composer is empty; nothing was sent to the endpoint the link names.
@@ -145,13 +158,15 @@ describe('share links', () => {
     const { page, log } = await open(appUrl);
     await waitForProbe(page);
     const good = await encodeShare({
-      v: 1,
+      v: 2,
       local: { source: { type: 'bundled', modelId: 'slm-pocket' }, dtype: 'fp32', device: 'wasm', threads: 1, warmup: false },
       hosted: null,
       generation: { maxNewTokens: 8, temperature: 0.7, topP: 0.9, topK: 40, repetitionPenalty: 1, greedy: true },
       systemPrompt: 'shared system prompt',
       prompt: PROMPT,
       snapshot: null,
+      suite: null,
+      suiteSnapshot: null,
     });
     // Cut short, as a chat app might.
     await page.goto(`${appUrl}#share=${good.slice(0, Math.floor(good.length * 0.6))}`);

@@ -93,6 +93,8 @@ async function exportJson(page: Page): Promise<{ text: string; record: RunRecord
 
 describe('evaluation suites', () => {
   let exported: { text: string; record: RunRecord } | null = null;
+  let link: string | null = null;
+  let sharerAccuracy: Record<string, string> = {};
 
   it('runs the bundled skills suite on pocket (browser) vs reference (server): the reference scores higher, as its card says', async () => {
     const { page, log } = await openApp();
@@ -124,6 +126,35 @@ describe('evaluation suites', () => {
     expect(fs.readFileSync(await csv.path(), 'utf8').split('\n')[0]).toMatch(/^run,case_id,category/);
     const [md] = await Promise.all([page.waitForEvent('download'), page.click(tid('export-md'))]);
     expect(fs.readFileSync(await md.path(), 'utf8')).toMatch(/\| Engine \|/);
+
+    // Share the suite and its results.
+    sharerAccuracy = Object.fromEntries(Object.entries(acc).map(([k, v]) => [k, `${Math.round((100 * v.passed) / v.scored)}% (${v.passed}/${v.scored})`]));
+    await page.click(tid('tab-share'));
+    expect(await page.inputValue(tid('share-suite'))).toBe('suite-results');
+    await page.click(tid('share-make'));
+    link = await page.inputValue(tid('share-url'));
+    expect(link).toMatch(/#share=z/);
+    expect(log.errors).toEqual([]);
+  });
+
+  it('a shared suite link shows the sharer\'s suite results; "Run it on my device" runs the same suite and shows both', async () => {
+    expect(link).not.toBeNull();
+    const { page, log } = await openApp();
+    await page.goto(link!);
+    await page.waitForSelector(tid('share-suite-snapshot'));
+    expect(await page.locator(tid('share-suite')).textContent()).toMatch(/20 cases, bundled with the app/);
+    expect(await page.locator(tid('share-suite-local-Accuracy')).textContent()).toBe(sharerAccuracy['local']);
+    expect(await page.locator(tid('share-suite-hosted-Accuracy')).textContent()).toBe(sharerAccuracy['hosted']);
+    await page.click(tid('share-run'));
+    // The Suites tab opens with the shared suite chosen; the model loads; the hosted endpoint is the link's.
+    expect(await page.inputValue(tid('suite-select'))).toBe('b:slm-skills-20.json');
+    await page.waitForSelector(`${tid('suite-engine-local')}:not([disabled])`, { timeout: 120_000 });
+    await page.waitForSelector(`${tid('suite-engine-hosted')}:not([disabled])`);
+    await page.click(tid('suite-run'));
+    await waitForRunEnd(page);
+    // Greedy decoding on the same models: the viewer's accuracy equals the sharer's.
+    expect(await page.locator(tid('mine-suite-local-Accuracy')).textContent()).toBe(sharerAccuracy['local']);
+    expect(await page.locator(tid('mine-suite-hosted-Accuracy')).textContent()).toBe(sharerAccuracy['hosted']);
     expect(log.errors).toEqual([]);
   });
 

@@ -35,7 +35,7 @@ const metrics = {
 
 /** Every field set, none at its default, strings with quotes, markup, emoji and non-Latin text. */
 const FULL: ShareState = {
-  v: 1,
+  v: 2,
   local: { source: { type: 'mirror', modelId: 'org/My-Model.v2', revision: 'refs/pr/7', host: 'https://models.example.org/hub/' }, dtype: 'q4f16', device: 'webgpu', threads: 3, warmup: false },
   hosted: { presetId: 'azure-openai', baseUrl: 'https://res.openai.azure.com', model: 'gpt-4o-deploy', apiVersion: '2024-10-21', auth: 'bearer', sdkHeaders: true },
   generation: { maxNewTokens: 333, temperature: 1.3, topP: 0.85, topK: 17, repetitionPenalty: 1.2, greedy: false, minNewTokens: 5 },
@@ -49,6 +49,36 @@ const FULL: ShareState = {
     answers: [
       { pane: 'local', label: 'slm-pocket', output: '4 <img src=x onerror=alert(1)>', finishReason: 'stop', error: null, metrics, bytesSent: 0 },
       { pane: 'hosted', label: 'gpt-4o-deploy', output: '', finishReason: 'error', error: 'rejected (401)', metrics: null, bytesSent: 312 },
+    ],
+  },
+  suite: {
+    kind: 'inline',
+    suite: {
+      format: 'slm-playground-suite',
+      version: 1,
+      id: 'my-suite',
+      name: 'Mine <b>bold</b>',
+      description: 'ünïcødé 🙂',
+      cases: [
+        { id: 'a', category: 'math', messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'What is 2+2?' }], expected: '4', scorer: { type: 'numeric', tolerance: 0.5 } },
+        { id: 'b', category: 'style', messages: [{ role: 'user', content: 'Greet me' }], scorer: { type: 'regex', pattern: '^hello', flags: 'i' } },
+        { id: 'c', category: 'style', messages: [{ role: 'user', content: 'Be nice' }], scorer: { type: 'judge', rubric: 'Kind and short.' } },
+      ],
+    },
+  },
+  suiteSnapshot: {
+    takenAt: '2026-11-26T03:00:00.000Z',
+    device: { userAgent: 'Mozilla/5.0 Chrome/156', hardwareConcurrency: 2, crossOriginIsolated: true, adapter: null, backend: 'wasm', threads: 1 },
+    suiteId: 'my-suite',
+    engines: [
+      { kind: 'local', label: 'slm-pocket', model: 'slm-pocket', passed: 1, scored: 2, errors: 0, e2eP50: 40.5, e2eP95: 80, ttftP50: 12, decodeTps: 700.5, inputTokens: 60, outputTokens: 20, costUsd: 0 },
+      { kind: 'hosted', label: 'gpt-4o', model: 'gpt-4o', passed: 2, scored: 3, errors: 0, e2eP50: 400, e2eP95: 900.25, ttftP50: 200, decodeTps: null, inputTokens: 70, outputTokens: 30, costUsd: 0.000475 },
+    ],
+    cells: [
+      [0, 0, 1, 40],
+      [1, 0, 0, 81],
+      [2, 0, null, 30],
+      [0, 1, 1, 400],
     ],
   },
 };
@@ -76,7 +106,7 @@ describe('share links: round trip', () => {
   });
 
   it('a setup without hosted pane or snapshot round-trips', async () => {
-    const s: ShareState = { ...FULL, hosted: null, snapshot: null };
+    const s: ShareState = { ...FULL, hosted: null, snapshot: null, suite: { kind: 'bundled', file: 'slm-skills-20.json', id: 'slm-skills-20', name: 'Skills', cases: 20 }, suiteSnapshot: null };
     expect(await decodeShare(await encodeShare(s))).toEqual(s);
   });
 
@@ -101,8 +131,18 @@ describe('share links: round trip', () => {
     expect(fixtures.map((f) => f.version)).toEqual(Array.from({ length: SHARE_VERSION }, (_, i) => i + 1));
     for (const f of fixtures) {
       const s = await decodeShare(f.payload);
+      expect(s.v).toBe(SHARE_VERSION); // opened in the current version
       expect(s.prompt).toBe(f.expect.prompt);
       expect(s.local.source.modelId).toBe(f.expect.model);
+      if (f.version === 1) expect([s.suite, s.suiteSnapshot]).toEqual([null, null]);
+      if (f.version === 2) expect(s.suite).toMatchObject({ kind: 'bundled', file: 'slm-skills-20.json' });
+    }
+  });
+
+  it('a suite file name in a link cannot point anywhere but the bundled suites', async () => {
+    for (const file of ['../models/x.json', 'https://evil.example/x.json', 'a/b.json', 'x.js']) {
+      const bad = { ...FULL, suite: { kind: 'bundled', file, id: 'x', name: 'x', cases: 1 } };
+      expect(await refusal(await deflate(JSON.stringify(bad)))).toMatch(/suite\.file: must be a bundled suite file name/);
     }
   });
 });
@@ -147,7 +187,7 @@ describe('share links: what goes in', () => {
   });
 
   it('a setup with a typical prompt fits a link easily; a long snapshot goes past the link budget', async () => {
-    const setup = await encodeShare({ ...FULL, snapshot: null });
+    const setup = await encodeShare({ ...FULL, snapshot: null, suite: null, suiteSnapshot: null });
     expect(setup.length).toBeLessThan(1000);
     const long = { ...FULL, snapshot: { ...FULL.snapshot!, answers: FULL.snapshot!.answers.map((a) => ({ ...a, output: Array.from({ length: 4000 }, (_, i) => `w${(i * 7919) % 10007}`).join(' ') })) } };
     expect((await encodeShare(long)).length).toBeGreaterThan(LINK_BUDGET_CHARS);

@@ -109,8 +109,8 @@ export class HostedEngine implements ChatEngine {
     return map(e, { origin: this.config.origin, model: this.model, phase, secrets: this.secrets, corsHint: this.config.corsHint, partialText });
   }
 
-  /** The model to ask for: the configured one, else the first the endpoint lists. */
-  private async resolveModel(signal: AbortSignal | undefined): Promise<string> {
+  /** The model to ask for: the configured one, else the first the endpoint lists (then kept). */
+  async resolveModel(signal: AbortSignal | undefined): Promise<string> {
     if (this.model) return this.model;
     const first = (await this.listModels(signal))[0];
     if (!first) throw new HostedError({ code: 'invalid_config', message: `${this.host} lists no models. Enter the model name.` });

@@ -30,6 +30,9 @@ interface Props {
   onCompare: (id: string) => void;
   onDelete: (id: string) => void;
   onImportResults: (f: File) => Promise<string | null>;
+  /** The chosen suite: "b:<file>" or "i:<id>". */
+  suiteKey: string;
+  onSuiteKey: (key: string) => void;
 }
 
 const refKey = (r: SuiteRef) => (r.type === 'bundled' ? `b:${r.file}` : `i:${r.id}`);
@@ -38,7 +41,7 @@ function parseRef(key: string): SuiteRef {
 }
 
 export function SuitePanel(p: Props) {
-  const [suiteKey, setSuiteKey] = useState<string>('b:slm-skills-20.json');
+  const { suiteKey, onSuiteKey: setSuiteKey } = p;
   const [picked, setPicked] = useState<Record<string, boolean>>({});
   const [judgeId, setJudgeId] = useState<string>('');
   const [concurrency, setConcurrency] = useState('4');

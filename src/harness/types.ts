@@ -1,0 +1,58 @@
+/**
+ * The shape of `window.slmHarness` (src/harness/main.ts): plain types, importable from Node-side
+ * code (tests, the headless runner, the benchmark) without type-checking browser-only modules.
+ */
+import type { PresetId } from '../engines/hosted/presets';
+import type { LoadedInfo, WarmupPlan, WorkerEnvironment } from '../engines/local/protocol';
+import type { ChatMessage, GenerationParams, RunResult } from '../engines/types';
+import type { RunRecord } from '../eval/results';
+import type { Suite } from '../eval/suite';
+import type { Dtype, ModelSource } from '../models/sources';
+
+export interface HarnessLoad {
+  source: ModelSource;
+  dtype: Dtype;
+  device: 'wasm' | 'webgpu';
+  threads: number;
+  warmup: WarmupPlan | null;
+}
+
+export interface HarnessRun extends RunResult {
+  chunks: number;
+  /** Main-thread arrival time of each chunk and how many tokens it carried. */
+  chunkTimes: { at: number; tokens: number }[];
+}
+
+/** A suite run with no UI (the headless runner, the benchmark): the app's runner and engines. */
+export interface HarnessSuiteRun {
+  suite: Suite;
+  name: string;
+  local: HarnessLoad | null;
+  /** The key is only ever held in this page's memory; it is not part of the result. */
+  hosted: { presetId: PresetId; baseUrl: string; model: string; key: string | null } | null;
+  params: GenerationParams;
+  hostedConcurrency: number;
+}
+
+export interface HarnessSuiteResult {
+  record: RunRecord;
+  /** Wall time of the runner (ms), from the first case to the last, models already loaded. */
+  wallMs: number;
+}
+
+export interface Harness {
+  /** Runs a suite on the engines given; each finished cell is logged as `[cell] …` for progress. */
+  runSuite(run: HarnessSuiteRun): Promise<HarnessSuiteResult>;
+  probe(): Promise<WorkerEnvironment>;
+  load(opts: HarnessLoad): Promise<LoadedInfo>;
+  generate(messages: ChatMessage[], params?: Partial<GenerationParams>): Promise<HarnessRun>;
+  /** Starts a generation and aborts it after `afterChunks` chunks. */
+  generateAndStop(messages: ChatMessage[], afterChunks: number, params?: Partial<GenerationParams>): Promise<HarnessRun>;
+  dispose(): void;
+}
+
+declare global {
+  interface Window {
+    slmHarness: Harness;
+  }
+}
