@@ -18,7 +18,7 @@ import type { ChatEngine, GenerationParams } from '../engines/types';
 import { buildJudgeMessages, parseJudgeVerdict } from './judge';
 import { MAX_OUTPUT_CHARS, pendingCells, type CellResult, type EngineColumn, type RunRecord } from './results';
 import { scoreOutput, type ScoreResult } from './scorers';
-import type { SuiteCase } from './suite';
+import { loadJsonSchemaSupport, type SuiteCase } from './suite';
 
 export interface RunnerEngine {
   column: EngineColumn;
@@ -153,6 +153,7 @@ async function runCell(c: SuiteCase, e: RunnerEngine, opts: RunnerOptions): Prom
 
 /** Runs every pending cell of `record` (missing or error) and returns when all are done or stopped. */
 export async function runSuite(opts: RunnerOptions): Promise<RunnerSummary> {
+  await loadJsonSchemaSupport();
   const t0 = performance.now();
   const cases = new Map(opts.record.suite.cases.map((c) => [c.id, c]));
   const byId = new Map(opts.engines.map((e) => [e.column.id, e]));

@@ -173,10 +173,8 @@ function scoreDeterministic(c: SuiteCase, out: string): ScoreResult | null {
     case 'json-schema': {
       const got = extractJson(out);
       if (!got) return fail(`not valid JSON: ${quote(out)}`);
-      const validate = compileJsonSchema(s.schema);
-      if (validate(got.value)) return pass('JSON matches the schema');
-      const err = validate.errors?.[0];
-      return fail(err ? `JSON does not match the schema: ${err.instancePath || '(root)'} ${err.message ?? 'is invalid'}` : 'JSON does not match the schema');
+      const why = compileJsonSchema(s.schema)(got.value);
+      return why === null ? pass('JSON matches the schema') : fail(`JSON does not match the schema: ${why}`);
     }
     case 'judge':
       return null;

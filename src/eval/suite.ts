@@ -9,7 +9,6 @@
  * Versioning: `version` is the format version; a change that old files would fail goes into a new
  * version with a migration in `parseSuite()`.
  */
-import Ajv, { type ValidateFunction } from 'ajv';
 import { z } from 'zod';
 import type { ChatMessage } from '../engines/types';
 
@@ -85,32 +84,35 @@ export function compileScorerRegex(pattern: string, flags = ''): RegExp {
   return new RegExp(pattern, flags.replace(/[gy]/g, ''));
 }
 
-/**
- * One ajv instance for every suite. `addUsedSchema: false` keeps schemas that carry an `$id` from
- * being registered (two cases with the same `$id` would otherwise collide); `strict: false` with
- * `validateFormats: false` accepts the schemas people actually write (unknown `format`s and
- * annotations are ignored, as the JSON Schema spec allows) while a schema that breaks the
- * meta-schema — `"type": "strin"` — or an unresolvable `$ref` still fails to compile.
- */
-const ajv = new Ajv({ strict: false, validateFormats: false, logger: false, addUsedSchema: false, allErrors: false });
-const compiledByObject = new WeakMap<object, ValidateFunction>();
-/** By JSON text too: parsing copies objects, and compiling (code generation) costs about a millisecond. */
-const compiledByText = new Map<string, ValidateFunction>();
-const MAX_CACHED_SCHEMAS = 500;
+/** A compiled JSON Schema: null when the value matches, else why not ("/age must be integer"). */
+export type JsonSchemaValidator = (value: unknown) => string | null;
 
-/** Compiles (once per schema) a JSON Schema; throws Error with ajv's reason when it is invalid. */
-export function compileJsonSchema(schema: Record<string, unknown>): ValidateFunction {
-  const byObject = compiledByObject.get(schema);
-  if (byObject) return byObject;
-  const text = JSON.stringify(schema);
-  let fn = compiledByText.get(text);
-  if (!fn) {
-    fn = ajv.compile(schema);
-    if (compiledByText.size >= MAX_CACHED_SCHEMAS) compiledByText.clear();
-    compiledByText.set(text, fn);
+/**
+ * JSON Schema support (ajv, ~35 kB gzipped) is loaded on demand, not with the page: every async
+ * entry point that may parse or score a json-schema case awaits `loadJsonSchemaSupport()` first
+ * (suite and results files, share links, the runner). Parsing without it is a programming error
+ * and throws; it never silently accepts a schema it did not check.
+ */
+let compiler: ((schema: Record<string, unknown>) => JsonSchemaValidator) | null = null;
+
+export function registerJsonSchemaCompiler(f: (schema: Record<string, unknown>) => JsonSchemaValidator): void {
+  compiler = f;
+}
+
+export async function loadJsonSchemaSupport(): Promise<void> {
+  if (!compiler) await import('./json-schema-ajv');
+}
+
+export class JsonSchemaNotLoaded extends Error {
+  constructor() {
+    super('JSON Schema support is not loaded: await loadJsonSchemaSupport() before parsing or scoring suites.');
   }
-  compiledByObject.set(schema, fn);
-  return fn;
+}
+
+/** Compiles (once per schema) a JSON Schema; throws Error with the reason when it is invalid. */
+export function compileJsonSchema(schema: Record<string, unknown>): JsonSchemaValidator {
+  if (!compiler) throw new JsonSchemaNotLoaded();
+  return compiler(schema);
 }
 
 /** Parses a number the way the numeric scorer reads `expected`: "1,234", "-3.5", "1e3", "−2" (U+2212). */
@@ -173,6 +175,7 @@ const jsonSchemaScorer = z
     try {
       compileJsonSchema(s.schema);
     } catch (e) {
+      if (e instanceof JsonSchemaNotLoaded) throw e;
       ctx.addIssue({ code: 'custom', path: ['schema'], message: `invalid JSON Schema: ${(e as Error).message}` });
     }
   });

@@ -10,7 +10,7 @@ import { mismatch } from '../eval/engines';
 import { parseRunRecord, RESULTS_FORMAT, RESULTS_VERSION, type CellResult, type EngineColumn, type EngineLoad, type RunRecord } from '../eval/results';
 import { runSuite, type RunnerEngine } from '../eval/runner';
 import { EvalStore, type RunSummary } from '../eval/store';
-import type { Suite } from '../eval/suite';
+import { loadJsonSchemaSupport, type Suite } from '../eval/suite';
 
 export interface LiveEngine {
   column: EngineColumn;
@@ -213,6 +213,7 @@ export function useEvalRuns() {
         } catch (e) {
           throw new Error(`not valid JSON (${message(e)}).`);
         }
+        await loadJsonSchemaSupport();
         let rec = parseRunRecord(json);
         if (rec.status === 'running') rec = { ...rec, status: 'stopped' };
         if (runs.some((r) => r.id === rec.id)) rec = { ...rec, id: newId(), name: `${rec.name} (imported)` };

@@ -5,6 +5,7 @@
  * so a reload does not bring the banner back and the link is not kept in the history.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { loadJsonSchemaSupport } from '../eval/suite';
 import { decodeShare, encodeShare, LINK_BUDGET_CHARS, parseShareFile, payloadFromHash, shareFileText, shareUrl } from '../share/codec';
 import { ShareError, type ShareState } from '../share/schema';
 
@@ -62,7 +63,9 @@ export function useShare() {
   const openFile = useCallback(async (file: File) => {
     seq.current++; // a link still being decoded must not replace the file
     try {
-      const share = parseShareFile(await file.text());
+      const text = await file.text();
+      await loadJsonSchemaSupport();
+      const share = parseShareFile(text);
       setIncoming({ status: 'open', share, from: 'file' });
     } catch (e) {
       setIncoming({ status: 'error', message: describe(e) });

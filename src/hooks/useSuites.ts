@@ -4,9 +4,8 @@
  * file changes nothing and its error names the line and the field.
  */
 import { useCallback, useEffect, useState } from 'react';
-import { SuiteImportError, importSuiteFile } from '../eval/import';
 import type { EvalStore } from '../eval/store';
-import { parseSuite, type Suite } from '../eval/suite';
+import { loadJsonSchemaSupport, parseSuite, type Suite } from '../eval/suite';
 import { appBase } from './urls';
 
 export interface BundledSuite {
@@ -50,12 +49,14 @@ export function useSuites(store: EvalStore | null) {
     async (file: File): Promise<{ suite: Suite | null; error: string | null }> => {
       try {
         if (file.size > 5 * 1024 * 1024) throw new Error(`${file.name} is ${(file.size / 1048576).toFixed(1)} MB; a suite file may be at most 5 MB.`);
+        // The importer (papaparse, ajv) is loaded when first used, not with the page.
+        const { importSuiteFile } = await import('../eval/import');
         const suite = importSuiteFile(file.name, await file.text());
         if (store) await store.saveSuite(suite);
         setImported((list) => [...list.filter((s) => s.id !== suite.id), suite]);
         return { suite, error: null };
       } catch (e) {
-        const msg = e instanceof SuiteImportError || e instanceof Error ? e.message : String(e);
+        const msg = e instanceof Error ? e.message : String(e);
         return { suite: null, error: `${file.name}: ${msg}` };
       }
     },
@@ -86,7 +87,9 @@ export function useSuites(store: EvalStore | null) {
         if (!s) throw new Error('That imported suite is gone.');
         return s;
       }
-      return parseSuite(await fetchJson(new URL(`suites/${ref.file}`, appBase()).href));
+      const json = await fetchJson(new URL(`suites/${ref.file}`, appBase()).href);
+      await loadJsonSchemaSupport();
+      return parseSuite(json);
     },
     [imported],
   );

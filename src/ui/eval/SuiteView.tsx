@@ -1,12 +1,17 @@
 /** The main area while the Suites tab is open: progress, report, matrix and exports of one run. */
 import { useEffect, useMemo, useState } from 'react';
-import { toCsv, toJson, toMarkdown } from '../../eval/export';
 import { buildResultsTable, type RunRecord } from '../../eval/results';
 import { etaMs, type Progress } from '../../hooks/useEvalRuns';
 import { fmtMs } from '../../metrics/format';
 import { download } from '../download';
 import { EvalReport } from './EvalReport';
 import { ResultsMatrix } from './ResultsMatrix';
+
+/** The exporters (papaparse for CSV) are loaded on first use, not with the page. */
+async function exportAs(kind: 'json' | 'csv' | 'md', record: RunRecord): Promise<string> {
+  const m = await import('../../eval/export');
+  return kind === 'json' ? m.toJson(record) : kind === 'csv' ? m.toCsv(record) : m.toMarkdown(record);
+}
 
 const fileBase = (r: RunRecord) => `slm-results-${r.suite.id}-${new Date(r.createdAt).toISOString().slice(0, 19).replace(/[:T]/g, '-')}`;
 
@@ -39,13 +44,20 @@ export function SuiteView({ record, progress, error, onClose }: { record: RunRec
       <header className="row">
         <h2>{record.name}</h2>
         <div className="row">
-          <button type="button" className="small" onClick={() => download(`${fileBase(record)}.json`, toJson(record))} data-testid="export-json">JSON</button>
-          <button type="button" className="small" onClick={() => download(`${fileBase(record)}.csv`, toCsv(record), 'text/csv')} data-testid="export-csv">CSV</button>
-          <button type="button" className="small" onClick={() => download(`${fileBase(record)}.md`, toMarkdown(record), 'text/markdown')} data-testid="export-md">Markdown</button>
+          <button type="button" className="small" onClick={() => void exportAs('json', record).then((t) => download(`${fileBase(record)}.json`, t))} data-testid="export-json">JSON</button>
+          <button type="button" className="small" onClick={() => void exportAs('csv', record).then((t) => download(`${fileBase(record)}.csv`, t, 'text/csv'))} data-testid="export-csv">CSV</button>
+          <button type="button" className="small" onClick={() => void exportAs('md', record).then((t) => download(`${fileBase(record)}.md`, t, 'text/markdown'))} data-testid="export-md">Markdown</button>
           <button
             type="button"
             className="small"
-            onClick={() => void navigator.clipboard?.writeText(toMarkdown(record)).then(() => setCopied(true), () => setCopied(false))}
+            onClick={() =>
+              void exportAs('md', record)
+                .then((t) => navigator.clipboard.writeText(t))
+                .then(
+                  () => setCopied(true),
+                  () => setCopied(false),
+                )
+            }
           >
             {copied ? 'Copied' : 'Copy Markdown'}
           </button>
