@@ -160,6 +160,7 @@ export async function runSuiteHeadless(o: SuiteCliOptions, key: string | null): 
       hosted: hostedUrl ? { presetId: o.preset, baseUrl: hostedUrl, model: o.hostedModel, key } : null,
       params,
       hostedConcurrency: o.concurrency,
+      log: true,
     };
     log(`${suite.cases.length} cases × ${(run.local ? 1 : 0) + (run.hosted ? 1 : 0)} engines`);
     const result = await page.evaluate((r) => window.slmHarness.runSuite(r), run);

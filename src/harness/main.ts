@@ -90,7 +90,7 @@ async function suiteRun(cfg: HarnessSuiteRun): Promise<HarnessSuiteResult> {
     signal: new AbortController().signal,
     onCell: (c) => {
       cells.push(c);
-      console.log(`[cell] ${cells.length}/${total} ${c.engineId} ${c.caseId} ${c.status === 'error' ? `error: ${c.error}` : c.score ? (c.score.pass ? 'pass' : 'fail') : 'unscored'}`);
+      if (cfg.log) console.log(`[cell] ${cells.length}/${total} ${c.engineId} ${c.caseId} ${c.status === 'error' ? `error: ${c.error}` : c.score ? (c.score.pass ? 'pass' : 'fail') : 'unscored'}`);
     },
   });
   record = { ...record, cells, status: cells.filter((c) => c.status === 'done').length === total ? 'done' : 'stopped', updatedAt: Date.now() };

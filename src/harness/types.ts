@@ -32,6 +32,8 @@ export interface HarnessSuiteRun {
   hosted: { presetId: PresetId; baseUrl: string; model: string; key: string | null } | null;
   params: GenerationParams;
   hostedConcurrency: number;
+  /** Log each finished cell to the console (progress for the CLI; the benchmark leaves it off). */
+  log?: boolean;
 }
 
 export interface HarnessSuiteResult {
