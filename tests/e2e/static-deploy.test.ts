@@ -45,6 +45,22 @@ describe('static deployment under a sub-path, no isolation headers', () => {
     // Everything was fetched under the sub-path (relative base); nothing from the server root.
     expect(server.hits.filter((h) => !h.startsWith('/user/repo/'))).toEqual([]);
 
+    // Installable: a web app manifest with a start URL, standalone display and PNG icons that load.
+    const manifest = await page.evaluate(async () => {
+      const href = document.querySelector<HTMLLinkElement>('link[rel="manifest"]')?.href;
+      if (!href) return null;
+      const m = (await (await fetch(href)).json()) as { start_url: string; display: string; icons: { src: string; sizes: string; type: string }[] };
+      const icons = await Promise.all(m.icons.map(async (i) => ({ ...i, status: (await fetch(new URL(i.src, href))).status })));
+      return { ...m, icons };
+    });
+    expect(manifest).toMatchObject({ start_url: './', display: 'standalone' });
+    expect(manifest?.icons.filter((i) => i.type === 'image/png').map((i) => [i.sizes, i.status])).toEqual(
+      expect.arrayContaining([
+        ['192x192', 200],
+        ['512x512', 200],
+      ]),
+    );
+
     // The app shell and ONNX Runtime are cached for offline use.
     await page.waitForSelector(`${tid('offline-badge')}[data-ready="true"]`, { timeout: 120_000 });
 
@@ -62,8 +78,14 @@ describe('static deployment under a sub-path, no isolation headers', () => {
     // Offline: the server is gone; the app, ONNX Runtime and the pocket model come from the caches.
     await server.close();
     server = null;
+    await context.setOffline(true);
     await page.reload();
     await page.waitForFunction(() => window.crossOriginIsolated, undefined, { timeout: 30_000 });
+    // The header says so when the browser reports going offline (Chromium applies the emulated
+    // state to a page loaded while it was already on only on the next change, so toggle it).
+    await context.setOffline(false);
+    await context.setOffline(true);
+    await expect.poll(() => page.locator(tid('offline-badge')).getAttribute('data-online')).toBe('false');
     const again = await loadModelOk(page, { source: { type: 'bundled', modelId: 'slm-pocket' }, device: 'wasm', threads: 2, warmup: false });
     expect(again.statusText).toMatch(/\b2 threads\b/);
     const offline = await ask(page, 'What is the capital of France?');
