@@ -16,6 +16,7 @@ import type { ChatMessage, FinishReason, GenerationParams } from '../engines/typ
 import type { LoadMetrics, RunMetrics } from '../metrics/timing';
 import { median, percentile, wilsonInterval, type Interval } from '../metrics/stats';
 import { generationSchema } from '../state/settings';
+import { runMetricsSchema } from '../metrics/schema';
 import type { ScoreResult } from './scorers';
 import { chatMessageSchema, describePathIssues, suiteSchema, zodIssues, type PathIssue, type Suite, type SuiteCase } from './suite';
 
@@ -101,23 +102,6 @@ const engineColumnSchema = z.strictObject({
   dtype: z.string().max(20).nullable().optional(),
   device: z.string().max(100).nullable().optional(),
   endpoint: baseUrl.nullable().optional(),
-});
-
-const runMetricsSchema = z.strictObject({
-  engine: z.enum(['local', 'hosted']),
-  model: z.string().max(500),
-  device: z.string().max(100),
-  dtype: z.string().max(20).nullable(),
-  threads: z.number().int().min(0).max(1024).nullable(),
-  crossOriginIsolated: z.boolean().nullable(),
-  ttftMs: num.min(0).nullable(),
-  e2eMs: num.min(0),
-  prefillTps: num.min(0).nullable(),
-  decodeTps: num.min(0).nullable(),
-  engineDecodeTps: num.min(0).nullable(),
-  inputTokens: z.number().int().min(0),
-  outputTokens: z.number().int().min(0),
-  tokenCountSource: z.enum(['tokenizer', 'usage', 'estimated']),
 });
 
 const loadMetricsSchema = z.strictObject({

@@ -2,7 +2,7 @@
  * A page with the model worker and no UI, for automated runs: the browser parity tests and the
  * benchmark's "bare worker" baseline call `window.slmHarness` through Playwright.
  */
-import { LocalEngine, LocalEngineError } from '../engines/local/LocalEngine';
+import { LocalEngine, LocalEngineError, loadMetricsOf } from '../engines/local/LocalEngine';
 import type { LoadRequest } from '../engines/local/protocol';
 import type { ChatMessage, GenerationParams } from '../engines/types';
 import { DEFAULT_GENERATION } from '../engines/types';
@@ -45,18 +45,7 @@ async function suiteRun(cfg: HarnessSuiteRun): Promise<HarnessSuiteResult> {
     const info = await harness.load(cfg.local);
     const local = current();
     engines.push({ column: localColumn(info, local.label), engine: local });
-    loads.push({
-      engineId: 'local',
-      load: {
-        downloadMs: info.downloadMs,
-        downloadBytes: info.downloadBytes,
-        fromCache: info.fromCache,
-        sessionCreateMs: info.sessionCreateMs,
-        warmupMs: info.warmupMs,
-        warmupTokens: info.warmupTokens,
-        totalMs: performance.now() - t0,
-      },
-    });
+    loads.push({ engineId: 'local', load: loadMetricsOf(info, performance.now() - t0) });
   }
   if (cfg.hosted) {
     const h = cfg.hosted;

@@ -4,7 +4,7 @@
  * terminating a worker frees all of a model's memory). "auto" threads are measured, not guessed.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { LocalEngine, LocalEngineError } from '../engines/local/LocalEngine';
+import { LocalEngine, LocalEngineError, loadMetricsOf } from '../engines/local/LocalEngine';
 import type { EngineError, LoadedInfo, LoadRequest, WorkerEnvironment } from '../engines/local/protocol';
 import type { LoadMetrics } from '../metrics/timing';
 import { chooseDevice } from '../models/device';
@@ -147,15 +147,7 @@ export function useLocalModel() {
           deviceReason: choice.reason,
           threadsReason,
           calibration,
-          load: {
-            downloadMs: info.downloadMs,
-            downloadBytes: info.downloadBytes,
-            fromCache: info.fromCache,
-            sessionCreateMs: info.sessionCreateMs,
-            warmupMs: info.warmupMs,
-            warmupTokens: info.warmupTokens,
-            totalMs: performance.now() - started,
-          },
+          load: loadMetricsOf(info, performance.now() - started),
         });
       } catch (e) {
         if (generation.current === myGen) setState({ status: 'error', error: toEngineError(e) });

@@ -15,6 +15,7 @@ import { endpointSchema as settingsEndpoint } from '../state/hosted-settings';
 import { generationSchema as settingsGeneration, selectionSchema as settingsSelection, type ModelSelection } from '../state/settings';
 import type { GenerationParams } from '../engines/types';
 import type { RunMetrics } from '../metrics/timing';
+import { runMetricsSchema } from '../metrics/schema';
 import { suiteSchema } from '../eval/suite';
 
 export const SHARE_VERSION = 2;
@@ -56,30 +57,13 @@ const endpointSchema = settingsEndpoint
   .extend({ presetId: z.enum(PRESET_IDS as [PresetId, ...PresetId[]]), baseUrl: httpUrl })
   .strict();
 
-const metricsSchema = z.strictObject({
-  engine: z.enum(['local', 'hosted']),
-  model: text(500),
-  device: text(100),
-  dtype: text(20).nullable(),
-  threads: z.number().int().min(0).max(1024).nullable(),
-  crossOriginIsolated: z.boolean().nullable(),
-  ttftMs: num.min(0).nullable(),
-  e2eMs: num.min(0),
-  prefillTps: num.min(0).nullable(),
-  decodeTps: num.min(0).nullable(),
-  engineDecodeTps: num.min(0).nullable(),
-  inputTokens: z.number().int().min(0),
-  outputTokens: z.number().int().min(0),
-  tokenCountSource: z.enum(['tokenizer', 'usage', 'estimated']),
-});
-
 const answerSchema = z.strictObject({
   pane: z.enum(['local', 'hosted']),
   label: text(300),
   output: text(),
   finishReason: z.enum(['stop', 'length', 'abort', 'error', 'content_filter']),
   error: text(2000).nullable(),
-  metrics: metricsSchema.nullable(),
+  metrics: runMetricsSchema.nullable(),
   bytesSent: z.number().int().min(0),
 });
 

@@ -8,8 +8,8 @@ import type { EndpointSettings } from '../engines/hosted/presets';
 import type { GenerationParams } from '../engines/types';
 import type { LoadMetrics } from '../metrics/timing';
 import type { ModelSelection } from '../state/settings';
-import { buildResultsTable, type RunRecord } from '../eval/results';
-import { SHARE_VERSION, type ShareAnswer, type ShareDevice, type ShareSnapshot, type ShareState, type ShareSuiteRef, type ShareSuiteSnapshot } from './schema';
+import { buildResultsTable, type ColumnTotals, type EngineColumn, type RunRecord } from '../eval/results';
+import { SHARE_VERSION, type ShareAnswer, type ShareDevice, type ShareSnapshot, type ShareState, type ShareSuiteRef, type ShareSuiteSnapshot, type ShareSuiteTotals } from './schema';
 
 export interface SetupInput {
   local: ModelSelection;
@@ -53,6 +53,25 @@ export function suiteRefOf(record: RunRecord, bundled: { file: string; id: strin
   return { kind: 'inline', suite: record.suite };
 }
 
+/** One engine column's totals as a share carries them (and as the banner shows the viewer's). */
+export function suiteTotalsOf(e: EngineColumn, t: ColumnTotals): ShareSuiteTotals {
+  return {
+    kind: e.kind,
+    label: e.label.slice(0, 300),
+    model: e.model.slice(0, 500),
+    passed: t.passed,
+    scored: t.scored,
+    errors: t.errors,
+    e2eP50: t.e2e.p50,
+    e2eP95: t.e2e.p95,
+    ttftP50: t.ttft.p50,
+    decodeTps: t.decodeTps,
+    inputTokens: t.inputTokens,
+    outputTokens: t.outputTokens,
+    costUsd: t.costUsd,
+  };
+}
+
 /** A suite run's results, compact: per-engine totals and per-cell verdict and time (no outputs). */
 export function suiteSnapshotOf(record: RunRecord, device: ShareDevice, now: Date): ShareSuiteSnapshot {
   const table = buildResultsTable(record);
@@ -61,24 +80,7 @@ export function suiteSnapshotOf(record: RunRecord, device: ShareDevice, now: Dat
     takenAt: now.toISOString(),
     device,
     suiteId: record.suite.id,
-    engines: engines.map((e, j) => {
-      const t = table.totals[j]!;
-      return {
-        kind: e.kind,
-        label: e.label.slice(0, 300),
-        model: e.model.slice(0, 500),
-        passed: t.passed,
-        scored: t.scored,
-        errors: t.errors,
-        e2eP50: t.e2e.p50,
-        e2eP95: t.e2e.p95,
-        ttftP50: t.ttft.p50,
-        decodeTps: t.decodeTps,
-        inputTokens: t.inputTokens,
-        outputTokens: t.outputTokens,
-        costUsd: t.costUsd,
-      };
-    }),
+    engines: engines.map((e, j) => suiteTotalsOf(e, table.totals[j]!)),
     cells: table.body.flatMap((row, i) =>
       row.cells.slice(0, 8).flatMap((c, j): [number, number, 0 | 1 | null, number | null][] =>
         c ? [[i, j, c.status === 'done' && c.score ? (c.score.pass ? 1 : 0) : null, c.metrics ? Math.round(c.metrics.e2eMs) : null]] : [],

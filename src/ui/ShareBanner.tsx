@@ -12,6 +12,7 @@ import { sourceLabel } from '../models/sources';
 import type { ShareState, ShareSuiteTotals } from '../share/schema';
 import { PRESETS } from '../engines/hosted/presets';
 import { buildResultsTable, type RunRecord } from '../eval/results';
+import { suiteTotalsOf } from '../share/state';
 
 interface Props {
   incoming: Incoming;
@@ -169,25 +170,10 @@ function SuiteSnapshot({ s, mine }: { s: ShareState; mine: RunRecord | null }) {
     ['Errors', (t) => String(t.errors)],
   ];
   const mineTotals = (kind: 'local' | 'hosted') => {
-    if (!yours) return null;
-    const j = yours.head.engines.findIndex((e) => e.kind === kind);
-    const t = yours.totals[j];
-    if (!t) return null;
-    return {
-      kind,
-      label: '',
-      model: '',
-      passed: t.passed,
-      scored: t.scored,
-      errors: t.errors,
-      e2eP50: t.e2e.p50,
-      e2eP95: t.e2e.p95,
-      ttftP50: t.ttft.p50,
-      decodeTps: t.decodeTps,
-      inputTokens: t.inputTokens,
-      outputTokens: t.outputTokens,
-      costUsd: t.costUsd,
-    };
+    const j = yours ? yours.head.engines.findIndex((e) => e.kind === kind) : -1;
+    const e = yours?.head.engines[j];
+    const t = yours?.totals[j];
+    return e && t ? suiteTotalsOf(e, t) : null;
   };
   return (
     <div data-testid="share-suite-snapshot">

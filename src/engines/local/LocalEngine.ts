@@ -3,7 +3,7 @@
  * and implements ChatEngine. One AbortController per generate call; stop reaches the worker
  * through shared memory at once (cross-origin isolated pages) and through a message otherwise.
  */
-import { computeRunMetrics, type EngineClock } from '../../metrics/timing';
+import { computeRunMetrics, type EngineClock, type LoadMetrics } from '../../metrics/timing';
 import type { ChatEngine, GenerateRequest, RunResult, StreamChunk } from '../types';
 import {
   isFromWorker,
@@ -222,4 +222,17 @@ export class LocalEngine implements ChatEngine {
     this.worker.terminate();
     this.die({ code: 'not-loaded', message: 'The engine was closed.' });
   }
+}
+
+/** The load part of the timing record from what the worker reported, with the main thread's load → ready time. */
+export function loadMetricsOf(info: LoadedInfo, totalMs: number): LoadMetrics {
+  return {
+    downloadMs: info.downloadMs,
+    downloadBytes: info.downloadBytes,
+    fromCache: info.fromCache,
+    sessionCreateMs: info.sessionCreateMs,
+    warmupMs: info.warmupMs,
+    warmupTokens: info.warmupTokens,
+    totalMs,
+  };
 }

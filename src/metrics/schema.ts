@@ -1,0 +1,28 @@
+/**
+ * The timing record (timing.ts) as a strict zod schema, for everything read back from outside the
+ * app: results files, IndexedDB, share links. One definition, so they accept the same records.
+ */
+import { z } from 'zod';
+import type { RunMetrics } from './timing';
+
+const ms = z.number().min(0);
+
+export const runMetricsSchema = z.strictObject({
+  engine: z.enum(['local', 'hosted']),
+  model: z.string().max(500),
+  device: z.string().max(100),
+  dtype: z.string().max(20).nullable(),
+  threads: z.number().int().min(0).max(1024).nullable(),
+  crossOriginIsolated: z.boolean().nullable(),
+  ttftMs: ms.nullable(),
+  e2eMs: ms,
+  prefillTps: ms.nullable(),
+  decodeTps: ms.nullable(),
+  engineDecodeTps: ms.nullable(),
+  inputTokens: z.number().int().min(0),
+  outputTokens: z.number().int().min(0),
+  tokenCountSource: z.enum(['tokenizer', 'usage', 'estimated']),
+});
+
+type Assignable<A extends B, B> = A;
+export type _RunMetricsCheck = [Assignable<z.infer<typeof runMetricsSchema>, RunMetrics>, Assignable<RunMetrics, z.infer<typeof runMetricsSchema>>];
