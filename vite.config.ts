@@ -1,6 +1,7 @@
 import { defaultClientConditions, defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
 import { ortAssets } from './scripts/vite-ort-assets';
+import { ortOutputPool } from './scripts/vite-ort-output-pool';
 import { pwa } from './scripts/vite-pwa';
 
 /**
@@ -19,13 +20,14 @@ export default defineConfig({
   base: './',
   // 'mpa': no SPA fallback, so a missing /models/... file is a real 404, not index.html with 200.
   appType: 'mpa',
-  plugins: [react(), ortAssets(process.cwd()), pwa(process.cwd())],
+  plugins: [react(), ortAssets(process.cwd()), pwa(process.cwd()), ortOutputPool()],
   server: { headers: isolationHeaders, port: 5173 },
   preview: { headers: isolationHeaders, port: 5173 },
   // The "extern wasm" builds of ONNX Runtime Web don't embed `new URL('*.wasm', import.meta.url)`,
   // so the bundler doesn't copy 41 MB of .wasm a second time; the app serves them from ort/ instead.
   resolve: { conditions: ['onnxruntime-web-use-extern-wasm', ...defaultClientConditions] },
-  worker: { format: 'es' },
+  // Worker bundles get their own plugin list: the model worker is where ONNX Runtime runs.
+  worker: { format: 'es', plugins: () => [ortOutputPool()] },
   build: {
     target: 'es2022',
     sourcemap: true,

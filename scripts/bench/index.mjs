@@ -1,7 +1,8 @@
 /**
  * npm run bench — local engine benchmark on this machine (a benchmark: it prints figures and
  * asserts nothing). For every embedded model × dtype it measures:
- *   native      transformers.js on onnxruntime-node, best of 1 and 2 threads (same model, same run)
+ *   native      onnxruntime-node, the faster of transformers.js's generate() and the worker's KV
+ *               decode loop, best of 1 and 2 threads (same model, same run)
  *   harness     the model worker with no UI (harness.html), per fixed thread count: cold load,
  *               first 64 tokens after ready, steady decode, warm load
  *   app         the real UI with threads "auto": load, answers, long tasks while streaming
@@ -30,7 +31,7 @@ const models = arg('models', 'slm-pocket,slm-reference').split(',').filter((m) =
 const dtypes = arg('dtypes', 'fp32,q8').split(',');
 const DEFAULT = { model: 'slm-pocket', dtype: 'fp32' };
 // Must match DEFAULT_WARMUP in src/engines/local/LocalEngine.ts (the app's warm-up).
-const WARMUP = { prefillPasses: 4, maxTokens: 512, maxMs: 6000 };
+const WARMUP = { prefillPasses: 4, maxTokens: 1536, minTokens: 1024, maxMs: 6000 };
 
 const log = (...a) => console.error('[bench]', ...a);
 const r2 = (x) => (x === null || x === undefined || !Number.isFinite(x) ? null : Math.round(x * 100) / 100);
@@ -89,7 +90,7 @@ try {
         ttft_ms: r2(app.first?.ttft_ms),
         prefill_tps: r2(app.first?.prefill_tps),
         harness: fixed.map((f) => ({ ...f, decode_cold: r2(f.decode_cold), decode_steady: r2(f.decode_steady), cold_load_ms: Math.round(f.cold_load_ms), warm_load_ms: Math.round(f.warm_load_ms) })),
-        native: native.map((n) => ({ threads: n.threads, decode_tps: r2(n.decode_tps) })),
+        native: native.map((n) => ({ threads: n.threads, decode_tps: r2(n.decode_tps), generate_tps: r2(n.generate_tps), kv_loop_tps: r2(n.kv_loop_tps) })),
       });
     }
   }

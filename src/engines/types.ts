@@ -57,6 +57,17 @@ export interface RunResult {
   metrics: RunMetrics;
   /** Generated token ids, where the engine exposes them (local engines). */
   outputTokenIds?: number[];
+  /** Local engines: what the worker's KV decode loop did (null when transformers.js generated). */
+  decodeStats?: DecodeStats | null;
+}
+
+/** What the local worker's KV decode loop did in one generation (see worker/kv-decoder.ts). */
+export interface DecodeStats {
+  /** session.run calls: one prefill plus one per further token. */
+  steps: number;
+  /** Outputs ONNX Runtime wrote into reused buffers / allocated itself. */
+  pooledOutputs: number;
+  allocatedOutputs: number;
 }
 
 export interface ChatEngine {

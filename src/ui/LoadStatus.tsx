@@ -82,6 +82,14 @@ export function LoadStatus({ state }: { state: LocalModelState }) {
             </td>
           </tr>
           <tr>
+            <th>Decode loop</th>
+            <td data-testid="decode-loop" title={info.decodeLoopReason ?? undefined}>
+              {info.decodeLoop === 'kv-loop'
+                ? `worker KV loop${info.outputPool ? ', reused output buffers' : ''}`
+                : `transformers.js generate()${info.decodeLoopReason ? ` (${info.decodeLoopReason})` : ''}`}
+            </td>
+          </tr>
+          <tr>
             <th>Ready after</th>
             <td>{fmtMs(load.totalMs)}</td>
           </tr>

@@ -143,6 +143,7 @@ describe('SLM Playground app (built, headless Chromium)', () => {
     expect(Number(/(\d+) tokens/.exec(rows['Warm-up'] ?? '')?.[1])).toBeGreaterThan(0);
     expect(parseTps(rows['Warm-up'])).toBeGreaterThan(0);
     expect(parseMs(rows['Ready after'])).toBeGreaterThanOrEqual(parseMs(rows['Session creation']));
+    expect(rows['Decode loop']).toBe('worker KV loop, reused output buffers');
 
     // A greedy answer (the default) equals PyTorch's, and its metrics are plausible.
     const t = await ask(page, c.messages[0]!.content);

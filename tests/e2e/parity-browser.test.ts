@@ -71,7 +71,15 @@ describe('browser parity with PyTorch (harness.html)', () => {
       expect(info.threads).toBe(threads);
       expect(info.crossOriginIsolated).toBe(true);
       expect(new Set(info.eosTokenIds)).toEqual(eos);
+      // The worker's own KV loop, with ONNX Runtime writing into reused buffers (the Vite patch is live).
+      expect(info.decodeLoop).toBe('kv-loop');
+      expect(info.decodeLoopReason).toBeNull();
+      expect(info.outputPool).toBe(true);
       await expectParity(page, parity.cases, parity.max_new_tokens, `wasm ${threads}T`);
+      const long = await generate(page, [{ role: 'user', content: 'What is the capital of France?' }], { greedy: true, maxNewTokens: 24, minNewTokens: 24 });
+      expect(long.decodeStats).toEqual({ steps: 24, pooledOutputs: expect.any(Number), allocatedOutputs: 1 });
+      // Every output of every step is pooled except the prefill's logits (one row per prompt token).
+      expect(long.decodeStats?.pooledOutputs).toBe(24 * 9 - 1);
       expect(log.errors).toEqual([]);
     });
 
@@ -108,6 +116,8 @@ describe('browser parity with PyTorch (harness.html)', () => {
       const info = await load(page, { dtype: 'fp32', device: 'webgpu', threads: 1, warmup: null });
       expect(info.device).toBe('webgpu');
       expect(info.ortBuild).toBe('asyncify');
+      expect(info.decodeLoop).toBe('generate');
+      expect(info.decodeLoopReason).toMatch(/WebGPU/);
 
       // One short case: the shortest prompt among those with at least N answer tokens (N = 8), so N
       // tokens are compared; SwiftShader decodes ~1 token/s.

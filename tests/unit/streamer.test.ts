@@ -114,22 +114,47 @@ describe('IncrementalDecoder', () => {
   });
 });
 
-/** A controllable clock and a sink that records every message. */
+/**
+ * A controllable clock, a sink that records every message, and a tokenizer whose every token is
+ * one of the strings the test adds (`add('Hi')` adds a token that decodes to 'Hi'). `decodes`
+ * counts tokenizer calls.
+ */
 function harness(intervalMs: number) {
   let t = 0;
+  const vocab: string[] = [];
+  const counter = { decodes: 0 };
+  const decoder = new IncrementalDecoder((ids) => {
+    counter.decodes++;
+    return ids.map((i) => vocab[i] ?? '').join('');
+  });
   const sent: { text: string; tokens: number; at: number }[] = [];
-  const stream = new BatchingStream((text, tokens) => sent.push({ text, tokens, at: t }), intervalMs, () => t);
+  const stream = new BatchingStream(decoder, (text, tokens) => sent.push({ text, tokens, at: t }), intervalMs, () => t);
+  const add = (text: string) => stream.add(vocab.push(text) - 1);
   return {
     stream,
     sent,
+    counter,
     at(ms: number) {
       t = ms;
-      return stream;
+      return { add, flush: (at?: number) => stream.flush(at) };
     },
   };
 }
 
 describe('BatchingStream', () => {
+  it('decodes once per message, not once per token, after the first text', () => {
+    const h = harness(16);
+    h.at(0).add('Hi');
+    const before = h.counter.decodes;
+    for (let i = 1; i <= 30; i++) h.at(i * 0.5).add(' w');
+    expect(h.counter.decodes).toBe(before);
+    h.at(16).add('!');
+    // one push of 31 ids: at most two tokenizer calls (prefix and window)
+    expect(h.counter.decodes - before).toBeLessThanOrEqual(2);
+    expect(h.sent.map((m) => m.text).join('')).toBe('Hi' + ' w'.repeat(30) + '!');
+    expect(h.sent.at(-1)?.tokens).toBe(31);
+  });
+
   it('sends the first text at once, then at most once per interval, and the rest on flush', () => {
     const h = harness(16);
     h.at(0).add('Hi');

@@ -3,7 +3,9 @@
  * One discriminated union per direction, every message carries `kind` and a request `id`,
  * so a `switch (msg.kind)` narrows without casts on both sides.
  */
-import type { ChatMessage, FinishReason, GenerationParams } from '../types';
+import type { ChatMessage, DecodeStats, FinishReason, GenerationParams } from '../types';
+
+export type { DecodeStats } from '../types';
 import type { Dtype, ModelSource } from '../../models/sources';
 
 export type RequestId = number;
@@ -28,9 +30,10 @@ export interface LoadRequest {
 export interface WarmupPlan {
   /** Forward passes over a long prompt first: they run the matmul kernels many times each. */
   prefillPasses: number;
-  /** Then decode until the speed plateaus, within these bounds. */
+  /** Then decode until the speed plateaus, within these bounds (and at least `minTokens`, time allowing). */
   maxTokens: number;
   maxMs: number;
+  minTokens: number;
 }
 
 export interface GenerateOptions {
@@ -99,7 +102,17 @@ export interface LoadedInfo {
   warmupDecodeTps: number | null;
   maxContext: number | null;
   eosTokenIds: number[];
+  /**
+   * How tokens are generated: 'kv-loop', the worker's own decode loop on the ONNX Runtime session
+   * (WASM, standard KV-cache layouts; see worker/kv-decoder.ts), or transformers.js's 'generate'.
+   */
+  decodeLoop: 'kv-loop' | 'generate';
+  /** Why the KV loop is not used, when it is not. */
+  decodeLoopReason: string | null;
+  /** Whether ONNX Runtime writes the loop's outputs into reused buffers (worker/output-pool.ts). */
+  outputPool: boolean;
 }
+
 
 export interface GenerationDone {
   finishReason: FinishReason;
@@ -111,6 +124,7 @@ export interface GenerationDone {
   generateStart: number;
   firstTokenAt: number | null;
   lastTokenAt: number | null;
+  decodeStats: DecodeStats | null;
 }
 
 export type EngineErrorCode =

@@ -5,10 +5,13 @@
  */
 import { DTYPE_SUFFIX, locate, sourceError } from '../../../models/sources';
 import { validateGenerationParams, type ChatMessage, type GenerationParams } from '../../types';
-import type { FromWorker, GenerateOptions, GenerationDone, LoadRequest, LoadedInfo, WarmupPlan } from '../protocol';
+import type { DecodeStats, FromWorker, GenerateOptions, GenerationDone, LoadRequest, LoadedInfo, WarmupPlan } from '../protocol';
 import { classifyGenerateError, classifyLoadError, EngineFailure, fail } from './errors';
 import { setupTransformers, type Transformers } from './ort-setup';
+import { KvDecoder, planKvDecoder, type OrtSessionLike, type OrtTensorLike } from './kv-decoder';
+import { outputHookAvailable } from './output-pool';
 import { preflight } from './preflight';
+import type { SamplingSettings } from './sampling';
 import { BatchingStream, IncrementalDecoder } from './streamer';
 
 type Post = (msg: FromWorker) => void;
@@ -21,18 +24,27 @@ interface Loaded {
   t: Transformers;
   tokenizer: Tokenizer;
   model: Model;
+  /** The worker's own decode loop, where the model fits it (WASM); null: transformers.js's generate(). */
+  kv: KvDecoder | null;
   info: LoadedInfo;
 }
 
-/** A stop request: set by the `interrupt` message or, without a message round trip, by shared memory. */
+/**
+ * A stop request: set by the `interrupt` message or, without a message round trip, by shared memory;
+ * the warm-up also gives it a deadline. Real answers and the warm-up take the same branches here
+ * (see warmUp: code the warm-up never ran would be de-optimised on the first real answer).
+ */
 class StopSignal {
   requested = false;
   private readonly flag: Int32Array | null;
-  constructor(buffer: SharedArrayBuffer | null) {
+  constructor(
+    buffer: SharedArrayBuffer | null,
+    private readonly deadline = Infinity,
+  ) {
     this.flag = buffer ? new Int32Array(buffer) : null;
   }
   check(): boolean {
-    if (!this.requested && this.flag && Atomics.load(this.flag, 0) !== 0) this.requested = true;
+    if (!this.requested && ((this.flag !== null && Atomics.load(this.flag, 0) !== 0) || now() > this.deadline)) this.requested = true;
     return this.requested;
   }
 }
@@ -44,9 +56,24 @@ interface GenerationTrace {
   lastTokenAt: number | null;
   /** Time of every generated token, engine clock. */
   times: number[];
+  decodeStats: DecodeStats | null;
 }
 
 const now = () => performance.now();
+
+/** The warm-up's stand-in for the page's flush interval (one display frame). */
+const WARMUP_FLUSH_MS = 16;
+/** Longest warm-up answer: long enough to time, short enough to keep the context like a real one. */
+const WARMUP_ANSWER_TOKENS = 128;
+const discardText = (_text: string, _count: number): void => undefined;
+
+/** Decode tokens/s of a trace (first to last generated token), null with fewer than two. */
+function decodeTps(t: GenerationTrace): number | null {
+  const n = t.times.length;
+  const first = t.times[0];
+  const lastAt = t.times[n - 1];
+  return n > 1 && first !== undefined && lastAt !== undefined && lastAt > first ? ((n - 1) * 1000) / (lastAt - first) : null;
+}
 
 function toNumbers(v: unknown): number[] {
   if (typeof v === 'number') return [v];
@@ -148,10 +175,12 @@ export class ModelRuntime {
     const maxContext = firstNumber(config, ['max_position_embeddings', 'n_positions', 'max_sequence_length', 'seq_length']);
     const genCfg = (model as unknown as { generation_config?: { eos_token_id?: unknown } }).generation_config;
     const eosTokenIds = toNumbers(genCfg?.eos_token_id ?? config['eos_token_id']);
+    const kv = req.device === 'wasm' ? kvDecoderFor(t, model) : { decoder: null, reason: 'WebGPU runs through transformers.js (its KV cache stays on the GPU)' };
     const loaded: Loaded = {
       t,
       tokenizer,
       model,
+      kv: kv.decoder,
       info: {
         modelId: loc.modelId,
         device: req.device,
@@ -168,6 +197,9 @@ export class ModelRuntime {
         warmupDecodeTps: null,
         maxContext,
         eosTokenIds,
+        decodeLoop: kv.decoder ? 'kv-loop' : 'generate',
+        decodeLoopReason: kv.reason,
+        outputPool: kv.decoder?.pooling ?? false,
       },
     };
     if (req.warmup) {
@@ -183,48 +215,54 @@ export class ModelRuntime {
    * (TurboFan) only after it has used up an execution budget; WebGPU compiles its shaders on first
    * use. Measured here: without warm-up the first decode tokens ran 5–8x slower than steady state.
    * So before "ready": a few forward passes over a long prompt (each runs the matmul kernels many
-   * times, using up their budgets fastest), then decode until the speed stops improving: windows of
-   * 32 tokens, done when three windows in a row are within 5% of the best one, or the budget ends.
+   * times, using up their budgets fastest), then short answers (up to 128 tokens, so the context
+   * stays as short as a real one) through exactly the path a real answer takes: the same loop,
+   * stop signal (shared memory when the page has it), detokenizer and batching, with the text going
+   * nowhere. Measured: when the warm-up ran a different path (no interrupt flag, an extra stopping
+   * callback) the first real answer was de-optimised and ran at half speed. Done when three answers
+   * in a row decode within 5% of the best, after at least `minTokens`, or at the bounds.
    */
   private async warmUp(m: Loaded, plan: WarmupPlan) {
     const start = now();
+    const deadline = start + plan.maxMs;
     const ctx = m.info.maxContext ?? 2048;
-    const stop = new StopSignal(null);
+    const flag = self.crossOriginIsolated && typeof SharedArrayBuffer !== 'undefined' ? new SharedArrayBuffer(4) : null;
     if (plan.prefillPasses > 0) {
       const filler = 'The quick brown fox jumps over the lazy dog. 0123456789 ';
       const long = this.template(m, [{ role: 'user', content: filler.repeat(64) }]);
       const n = Math.min(long.input_ids.dims[1] ?? 0, Math.floor(ctx / 2), 512);
       const cut: Inputs = { input_ids: long.input_ids.slice(null, [0, n]), attention_mask: long.attention_mask.slice(null, [0, n]) };
       for (let i = 0; i < plan.prefillPasses && now() - start < plan.maxMs / 2; i++) {
-        await this.run(m, cut, { max_new_tokens: 1, do_sample: false }, stop, null, null);
+        await this.run(m, cut, { max_new_tokens: 1, do_sample: false }, new StopSignal(flag, deadline), null);
       }
     }
     const inputs = this.template(m, [{ role: 'user', content: 'Hello! What is 12 + 7?' }]);
     const promptLen = inputs.input_ids.dims[1] ?? 0;
-    const tokens = Math.max(1, Math.min(plan.maxTokens, ctx - promptLen - 1));
-    const W = 32;
-    let best = Infinity; // best (lowest) ms per token over a window
-    let last: number | null = null;
+    const perAnswer = Math.max(1, Math.min(WARMUP_ANSWER_TOKENS, ctx - promptLen - 1));
+    let tokens = 0;
+    let best = 0;
     let near = 0;
-    const plateau = (times: number[]) => {
-      if (now() - start > plan.maxMs) return true;
-      const n = times.length;
-      if (n < W + 1 || (n - 1) % W !== 0) return false;
-      const perToken = ((times[n - 1] ?? 0) - (times[n - 1 - W] ?? 0)) / W;
-      last = perToken;
-      best = Math.min(best, perToken);
-      near = perToken <= best * 1.05 ? near + 1 : 0;
-      return near >= 3;
-    };
-    const trace = await this.run(m, inputs, { max_new_tokens: tokens, min_new_tokens: tokens, do_sample: false }, stop, null, plateau);
-    const tail: number | null = last;
-    return {
-      warmupMs: now() - start,
-      warmupTokens: trace.ids.length,
-      warmupDecodeTps: tail ? 1000 / tail : trace.firstTokenAt !== null && trace.lastTokenAt !== null && trace.ids.length > 1
-        ? ((trace.ids.length - 1) * 1000) / (trace.lastTokenAt - trace.firstTokenAt)
-        : null,
-    };
+    let last: number | null = null;
+    while (tokens < plan.maxTokens && now() < deadline) {
+      const n = Math.min(perAnswer, plan.maxTokens - tokens);
+      const batch = this.stream(m, discardText, WARMUP_FLUSH_MS);
+      const trace = await this.run(m, inputs, { max_new_tokens: n, min_new_tokens: n, do_sample: false }, new StopSignal(flag, deadline), (tok) => batch.add(tok));
+      batch.flush();
+      tokens += trace.ids.length;
+      const tps = decodeTps(trace);
+      if (tps === null) break;
+      last = tps;
+      best = Math.max(best, tps);
+      near = tps >= best * 0.95 ? near + 1 : 0;
+      if (tokens >= plan.minTokens && near >= 3) break;
+    }
+    return { warmupMs: now() - start, warmupTokens: tokens, warmupDecodeTps: last };
+  }
+
+  /** Generated ids → batched text deltas for `sink` (the page's `tokens` messages). */
+  private stream(m: Loaded, sink: (text: string, count: number) => void, flushIntervalMs: number): BatchingStream {
+    const decoder = new IncrementalDecoder((ids) => m.tokenizer.decode(ids, { skip_special_tokens: true }));
+    return new BatchingStream(decoder, sink, flushIntervalMs, now);
   }
 
   private template(m: Loaded, messages: ChatMessage[]): Inputs {
@@ -245,10 +283,31 @@ export class ModelRuntime {
     config: Record<string, number | boolean>,
     stop: StopSignal,
     onToken: ((id: number) => void) | null,
-    extraStop: ((times: number[]) => boolean) | null,
   ): Promise<GenerationTrace> {
-    const trace: GenerationTrace = { ids: [], generateStart: now(), firstTokenAt: null, lastTokenAt: null, times: [] };
+    const trace: GenerationTrace = { ids: [], generateStart: now(), firstTokenAt: null, lastTokenAt: null, times: [], decodeStats: null };
     const eos = new Set(m.info.eosTokenIds);
+    const put = (id: number) => {
+      const at = now();
+      trace.ids.push(id);
+      trace.times.push(at);
+      if (!eos.has(id)) {
+        trace.firstTokenAt ??= at;
+        trace.lastTokenAt = at;
+        onToken?.(id);
+      }
+    };
+    const shouldStop = () => stop.check();
+    if (m.kv) {
+      trace.decodeStats = await m.kv.generate({
+        promptIds: Array.from(inputs.input_ids.data as ArrayLike<bigint | number>, Number),
+        maxNewTokens: Number(config['max_new_tokens'] ?? 1),
+        sampling: samplingSettings(config),
+        eosTokenIds: m.info.eosTokenIds,
+        onToken: put,
+        shouldStop,
+      });
+      return trace;
+    }
     class Streamer extends m.t.BaseStreamer {
       private prompt = true;
       override put(value: bigint[][]): void {
@@ -256,21 +315,13 @@ export class ModelRuntime {
           this.prompt = false;
           return;
         }
-        const id = Number(value[0]?.[0] ?? -1);
-        const at = now();
-        trace.ids.push(id);
-        trace.times.push(at);
-        if (!eos.has(id)) {
-          trace.firstTokenAt ??= at;
-          trace.lastTokenAt = at;
-          onToken?.(id);
-        }
+        put(Number(value[0]?.[0] ?? -1));
       }
       override end(): void {}
     }
     class Stop extends m.t.StoppingCriteria {
       override _call(input_ids: number[][]): boolean[] {
-        const s = stop.check() || (extraStop?.(trace.times) ?? false);
+        const s = shouldStop();
         return input_ids.map(() => s);
       }
     }
@@ -294,9 +345,8 @@ export class ModelRuntime {
     const stop = new StopSignal(options.interruptFlag);
     this.active = { id, stop };
     try {
-      const decoder = new IncrementalDecoder((ids) => m.tokenizer.decode(ids, { skip_special_tokens: true }));
-      const batch = new BatchingStream((text, count) => this.post({ kind: 'tokens', id, text, count }), options.flushIntervalMs, now);
-      const trace = await this.run(m, inputs, generationConfig(options.params, ctx === null ? null : ctx - inputTokens), stop, (tok) => batch.add(decoder.push(tok)), null);
+      const batch = this.stream(m, (text, count) => this.post({ kind: 'tokens', id, text, count }), options.flushIntervalMs);
+      const trace = await this.run(m, inputs, generationConfig(options.params, ctx === null ? null : ctx - inputTokens), stop, (tok) => batch.add(tok));
       batch.flush();
       const eos = new Set(m.info.eosTokenIds);
       const last = trace.ids.at(-1);
@@ -314,6 +364,7 @@ export class ModelRuntime {
           generateStart: trace.generateStart,
           firstTokenAt: trace.firstTokenAt,
           lastTokenAt: trace.lastTokenAt,
+          decodeStats: trace.decodeStats,
         },
       });
     } catch (e) {
@@ -359,6 +410,46 @@ export function generationConfig(p: GenerationParams, room: number | null): Reco
   if (p.minNewTokens) out['min_new_tokens'] = Math.min(p.minNewTokens, max);
   if (p.greedy) return { ...out, do_sample: false };
   return { ...out, do_sample: true, temperature: p.temperature, top_p: p.topP, top_k: p.topK };
+}
+
+/** generationConfig()'s settings as the KV loop reads them (absent: transformers.js's defaults). */
+export function samplingSettings(config: Record<string, number | boolean>): SamplingSettings {
+  const num = (k: string, d: number) => (typeof config[k] === 'number' ? config[k] : d);
+  return {
+    doSample: config['do_sample'] === true && num('temperature', 1) > 0,
+    temperature: num('temperature', 1),
+    topK: num('top_k', 0),
+    topP: num('top_p', 1),
+    repetitionPenalty: num('repetition_penalty', 1),
+    minNewTokens: num('min_new_tokens', 0),
+  };
+}
+
+function isSessionLike(x: unknown): x is OrtSessionLike {
+  return typeof x === 'object' && x !== null && 'run' in x && typeof x.run === 'function' && 'inputNames' in x && Array.isArray(x.inputNames) && 'outputNames' in x && Array.isArray(x.outputNames);
+}
+
+type TensorCtor = new (type: 'int64' | 'float32', data: BigInt64Array | Float32Array, dims: number[]) => OrtTensorLike;
+
+function isTensorCtor(x: unknown): x is TensorCtor {
+  return typeof x === 'function';
+}
+
+/** The KV decode loop for a WASM model, or why it is not used. */
+function kvDecoderFor(t: Transformers, model: Model): { decoder: KvDecoder | null; reason: string | null } {
+  const session: unknown = model.sessions['model'];
+  if (!isSessionLike(session)) return { decoder: null, reason: 'the model has no single decoder session' };
+  const generation: unknown = model.configs?.['generation_config'];
+  const plan = planKvDecoder(session, typeof generation === 'object' && generation !== null ? { ...generation } : {});
+  if ('reason' in plan) return { decoder: null, reason: plan.reason };
+  // ONNX Runtime's own Tensor class, taken from a tensor transformers.js made: wrapping every step's
+  // inputs in transformers.js Tensors (a Proxy each) only adds garbage, and garbage collection is
+  // what the decode loop's slowest steps were spent on here (docs/performance.md).
+  const OrtTensor: unknown = new t.Tensor('float32', new Float32Array(0), [0]).ort_tensor.constructor;
+  const makeTensor = isTensorCtor(OrtTensor)
+    ? (type: 'int64' | 'float32', data: BigInt64Array | Float32Array, dims: number[]) => new OrtTensor(type, data, dims)
+    : (type: 'int64' | 'float32', data: BigInt64Array | Float32Array, dims: number[]) => new t.Tensor(type, data, dims).ort_tensor;
+  return { decoder: new KvDecoder(session, plan.layout, makeTensor, outputHookAvailable()), reason: null };
 }
 
 function sum(m: Map<string, number>): number {

@@ -1,0 +1,122 @@
+/**
+ * Choosing the next token from a row of logits, for the KV decode loop (kv-decoder.ts). Pure
+ * functions on a Float32Array the caller owns (they modify it in place where they say so).
+ *
+ * Semantics follow transformers.js's generate() where it implements a setting, so that greedy
+ * output is token-for-token the same (tests/unit/sampling.test.ts checks against its processors):
+ *   - repetition penalty over every distinct token so far, prompt included (÷ when > 0, × when < 0);
+ *   - end-of-sequence tokens forbidden until `minNewTokens` tokens were generated;
+ *   - greedy: the first index of the maximum.
+ * Sampling: temperature, then top-k, then top-p (nucleus), then a draw. transformers.js 4.3 does
+ * the first two and ignores top_p (its TopPLogitsWarper is commented out of generate()); here
+ * top-p is applied as Hugging Face's Python library defines it: keep the smallest set of most
+ * probable tokens whose probability adds up to at least top_p (always at least one).
+ */
+
+export interface SamplingSettings {
+  /** false: greedy (argmax). */
+  doSample: boolean;
+  temperature: number;
+  /** 0 = off. */
+  topK: number;
+  /** 1 = off. */
+  topP: number;
+  /** 1 = off. */
+  repetitionPenalty: number;
+  minNewTokens: number;
+}
+
+/** In place: the repetition penalty for every distinct id in `ids[0..count)`. */
+export function applyRepetitionPenalty(logits: Float32Array, ids: Int32Array | readonly number[], count: number, penalty: number, seen: Uint8Array): void {
+  if (penalty === 1) return;
+  seen.fill(0);
+  for (let i = 0; i < count; i++) {
+    const id = ids[i] ?? -1;
+    if (id < 0 || id >= logits.length || seen[id]) continue;
+    seen[id] = 1;
+    const v = logits[id] ?? 0;
+    logits[id] = v < 0 ? v * penalty : v / penalty;
+  }
+}
+
+/** In place: end-of-sequence ids get −∞ while fewer than `minNewTokens` tokens were generated. */
+export function suppressEos(logits: Float32Array, eos: readonly number[], generated: number, minNewTokens: number): void {
+  if (generated >= minNewTokens) return;
+  for (const id of eos) if (id >= 0 && id < logits.length) logits[id] = -Infinity;
+}
+
+/** The first index of the largest value (transformers.js's `max`). */
+export function argmax(logits: Float32Array): number {
+  let best = 0;
+  let bestValue = logits[0] ?? -Infinity;
+  for (let i = 1; i < logits.length; i++) {
+    const v = logits[i] ?? -Infinity;
+    if (v > bestValue) {
+      bestValue = v;
+      best = i;
+    }
+  }
+  return best;
+}
+
+/**
+ * The candidates a draw chooses from: ids and probabilities (summing to 1), after temperature,
+ * top-k and top-p. Most probable first; ties keep the lower id first.
+ */
+export function candidates(logits: Float32Array, s: Pick<SamplingSettings, 'temperature' | 'topK' | 'topP'>): { ids: number[]; probs: number[] } {
+  const n = logits.length;
+  const t = s.temperature > 0 ? s.temperature : 1;
+  const max = logits[argmax(logits)] ?? 0;
+  if (max === -Infinity) return { ids: [0], probs: [1] };
+  // Tokens more than 30 nats below the best (after temperature) have a relative probability under
+  // 1e-13: leaving them out keeps the sort short on 150k-token vocabularies and changes nothing else.
+  const floor = max - 30 * t;
+  let ids: number[] = [];
+  for (let i = 0; i < n; i++) if ((logits[i] ?? -Infinity) >= floor) ids.push(i);
+  ids.sort((a, b) => (logits[b] ?? 0) - (logits[a] ?? 0) || a - b);
+  if (s.topK > 0 && ids.length > s.topK) ids = ids.slice(0, s.topK);
+  let probs = ids.map((id) => Math.exp(((logits[id] ?? 0) - max) / t));
+  let sum = probs.reduce((a, b) => a + b, 0);
+  probs = probs.map((p) => p / sum);
+  if (s.topP > 0 && s.topP < 1) {
+    let acc = 0;
+    let keep = 0;
+    while (keep < probs.length) {
+      acc += probs[keep] ?? 0;
+      keep++;
+      if (acc >= s.topP) break;
+    }
+    ids = ids.slice(0, keep);
+    probs = probs.slice(0, keep);
+    sum = probs.reduce((a, b) => a + b, 0);
+    probs = probs.map((p) => p / sum);
+  }
+  return { ids, probs };
+}
+
+/** A draw from `candidates` with `random()` uniform in [0, 1). */
+export function sample(logits: Float32Array, s: Pick<SamplingSettings, 'temperature' | 'topK' | 'topP'>, random: () => number = Math.random): number {
+  const { ids, probs } = candidates(logits, s);
+  let x = random();
+  for (let i = 0; i < ids.length; i++) {
+    x -= probs[i] ?? 0;
+    if (x < 0) return ids[i] ?? 0;
+  }
+  return ids[ids.length - 1] ?? 0;
+}
+
+/** The next token from one row of logits (modified in place), given the tokens so far. */
+export function nextToken(
+  logits: Float32Array,
+  s: SamplingSettings,
+  tokens: Int32Array,
+  count: number,
+  generated: number,
+  eos: readonly number[],
+  seen: Uint8Array,
+  random: () => number = Math.random,
+): number {
+  applyRepetitionPenalty(logits, tokens, count, s.repetitionPenalty, seen);
+  suppressEos(logits, eos, generated, s.minNewTokens);
+  return s.doSample ? sample(logits, s, random) : argmax(logits);
+}
