@@ -37,8 +37,17 @@ export const USAGE = `Usage: npm run server -- [options]
   --queue-limit N       requests that may wait while one generates (default 16; beyond: 429)
   --max-body-bytes N    request body limit (default 1048576)
   --stats-limit N       request timings kept for GET /v1/slm/stats (default 200)
-  --threads N           ONNX Runtime threads (default: all cores)
+  --threads N           ONNX Runtime threads (default 1: measured as fast as 2 for the embedded
+                        models, and it leaves a core to the browser on a small machine)
   --quiet               no per-request log lines`;
+
+/**
+ * ONNX Runtime intra-op threads when --threads is not given. Measured on the 2-core dev machine
+ * (onnxruntime-node, 128-token greedy decode): slm-reference 657 tok/s on 1 thread, 662 on 2;
+ * slm-pocket 2070 vs 1165. A second thread buys nothing for models this small, while its spinning
+ * takes the core the browser beside it needs (docs/performance.md, "Hosted").
+ */
+export const DEFAULT_THREADS = 1;
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -92,7 +101,7 @@ export function parseConfig(argv: readonly string[], envVars: NodeJS.ProcessEnv 
     queueLimit: c['queue-limit'],
     maxBodyBytes: c['max-body-bytes'],
     statsLimit: c['stats-limit'],
-    threads: c.threads,
+    threads: c.threads ?? DEFAULT_THREADS,
     quiet: values.quiet ?? false,
   };
 }

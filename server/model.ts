@@ -5,8 +5,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { AutoModelForCausalLM, AutoTokenizer, StoppingCriteria, TextStreamer, env, random } from '@huggingface/transformers';
+import { AutoModelForCausalLM, AutoTokenizer, StoppingCriteria, Tensor, TextStreamer, env, random } from '@huggingface/transformers';
 import { z } from 'zod';
+import { KvDecoder, planKvDecoder, type OrtSessionLike } from '../src/engines/local/worker/kv-decoder';
+import { samplingSettings } from '../src/engines/local/worker/sampling';
 import { IncrementalDecoder } from '../src/engines/local/worker/streamer';
 import { apiErrors } from './errors';
 import { StopStringFilter } from './stop';
@@ -105,6 +107,10 @@ export class ReferenceModel implements ChatModel {
     private readonly eos: ReadonlySet<number>,
     private readonly tokenizer: Tokenizer,
     private readonly model: Model,
+    /** The app worker's KV decode loop on this session (null: transformers.js's generate()). */
+    private readonly kv: KvDecoder | null,
+    /** The model's generation_config sampling settings, which a request's own settings override (as in generate()). */
+    private readonly defaults: Record<string, number | boolean>,
   ) {}
 
   static async load(opts: LoadOptions): Promise<ReferenceModel> {
@@ -124,7 +130,20 @@ export class ReferenceModel implements ChatModel {
     });
     const eos = new Set([...(genConfig?.eos_token_id ?? []), ...(config.eos_token_id ?? [])]);
     const created = Math.floor(fs.statSync(dir).mtimeMs / 1000);
-    return new ReferenceModel(opts.modelId, opts.dtype, created, config.max_position_embeddings ?? null, eos, tokenizer, model);
+    // The same decode loop as the browser worker: ~25% faster than generate() here (834 vs 657
+    // tok/s for slm-reference), greedy-identical, and it applies top_p, which transformers.js 4.3's
+    // generate() ignores.
+    const session: OrtSessionLike = model.sessions['model'];
+    const plan = planKvDecoder(session, { ...model.configs['generation_config'] });
+    const kv = 'layout' in plan ? new KvDecoder(session, plan.layout, (type, data, dims) => new Tensor(type, data, dims).ort_tensor, false) : null;
+    const gen: Record<string, unknown> = { ...model.configs['generation_config'] };
+    const defaults = Object.fromEntries(
+      ['do_sample', 'temperature', 'top_k', 'top_p', 'repetition_penalty'].flatMap((k) => {
+        const v = gen[k];
+        return typeof v === 'number' || typeof v === 'boolean' ? [[k, v]] : [];
+      }),
+    );
+    return new ReferenceModel(opts.modelId, opts.dtype, created, config.max_position_embeddings ?? null, eos, tokenizer, model, kv, defaults);
   }
 
   prepare(messages: readonly PromptMessage[]): PreparedPrompt {
@@ -162,6 +181,19 @@ export class ReferenceModel implements ChatModel {
       onText(text);
     };
 
+    const put = (id: number) => {
+      if (eos.has(id)) {
+        sawEos = true;
+        return;
+      }
+      const at = performance.now();
+      out.firstTokenAt ??= at;
+      out.lastTokenAt = at;
+      out.completionTokens += 1;
+      const step = stops.push(decoder.push(id));
+      emit(step.text);
+      if (step.stopped) stopHit = true;
+    };
     // A TextStreamer (the type generate() asks for) with put/end replaced: decoding happens here.
     class Streamer extends TextStreamer {
       private atPrompt = true;
@@ -170,18 +202,7 @@ export class ReferenceModel implements ChatModel {
           this.atPrompt = false; // the first call carries the prompt
           return;
         }
-        const id = Number(value[0]?.[0] ?? -1);
-        if (eos.has(id)) {
-          sawEos = true;
-          return;
-        }
-        const at = performance.now();
-        out.firstTokenAt ??= at;
-        out.lastTokenAt = at;
-        out.completionTokens += 1;
-        const step = stops.push(decoder.push(id));
-        emit(step.text);
-        if (step.stopped) stopHit = true;
+        put(Number(value[0]?.[0] ?? -1));
       }
       override end(): void {}
     }
@@ -194,14 +215,27 @@ export class ReferenceModel implements ChatModel {
 
     const sampling = samplingConfig(settings.sampling);
     if (sampling['do_sample'] === true) random.seed(settings.sampling.seed ?? undefined);
-    await this.model.generate({
-      ...prompt.encoded,
-      ...sampling,
-      max_new_tokens: maxNew,
-      ...(settings.minTokens > 0 ? { min_new_tokens: Math.min(settings.minTokens, maxNew) } : {}),
-      streamer: new Streamer(this.tokenizer),
-      stopping_criteria: [new Stop()],
-    });
+    const minNew: Record<string, number> = settings.minTokens > 0 ? { min_new_tokens: Math.min(settings.minTokens, maxNew) } : {};
+    if (this.kv) {
+      await this.kv.generate({
+        promptIds: Array.from(prompt.encoded.input_ids.data, Number),
+        maxNewTokens: maxNew,
+        sampling: samplingSettings({ ...this.defaults, ...sampling, ...minNew }),
+        eosTokenIds: [...eos],
+        onToken: put,
+        shouldStop: () => stopHit || signal.aborted,
+        random: () => random.random(),
+      });
+    } else {
+      await this.model.generate({
+        ...prompt.encoded,
+        ...sampling,
+        max_new_tokens: maxNew,
+        ...minNew,
+        streamer: new Streamer(this.tokenizer),
+        stopping_criteria: [new Stop()],
+      });
+    }
     emit(stops.flush());
     out.finishReason = signal.aborted && !stopHit && !sawEos ? 'abort' : sawEos || stopHit ? 'stop' : 'length';
     return out;

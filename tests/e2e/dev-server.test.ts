@@ -8,7 +8,7 @@ import type { Browser } from 'playwright-core';
 import { createServer, type ViteDevServer } from 'vite';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { launchBrowser, openPage } from './browser';
-import { tid, waitForProbe } from './ui';
+import { ask, loadModelOk, tableRows, tid, waitForProbe } from './ui';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 let server: ViteDevServer;
@@ -43,6 +43,23 @@ it('dev server: the page opens cross-origin isolated, probes the worker and show
     const err = page.locator(tid('load-error'));
     expect(await err.count(), (await err.allTextContents()).join(' ')).toBe(0);
     expect(await page.textContent(tid('load-status'))).toMatch(/No model loaded/);
+    expect(log.errors).toEqual([]);
+  } finally {
+    await context.close();
+  }
+});
+
+it('dev server: the pocket model loads on the worker\'s KV loop with ONNX Runtime patched, and answers', async () => {
+  const { context, page, log } = await openPage(browser, url);
+  try {
+    await waitForProbe(page);
+    await loadModelOk(page);
+    const rows = await tableRows(page, tid('load-metrics'));
+    // The output-buffer patch is applied by the dev server's transform too, not only by the build.
+    expect(rows['Decode loop']).toBe('worker KV loop, reused output buffers');
+    const t = await ask(page, 'What is the capital of France?');
+    expect(t.error).toBeNull();
+    expect(t.content.trim().length).toBeGreaterThan(0);
     expect(log.errors).toEqual([]);
   } finally {
     await context.close();

@@ -80,6 +80,16 @@ describe('POST /v1/chat/completions, non-streaming', () => {
     expect(a.choices[0]?.message.content).toBe(b.choices[0]?.message.content);
   });
 
+  it('top_p is applied: a tiny nucleus is the greedy answer even at a high temperature; top_p 1 is not', async () => {
+    const greedy = (await client.chat.completions.create({ model: TEST_MODEL, messages: PROMPT, max_tokens: 24, temperature: 0 })).choices[0]?.message.content;
+    const hot = (topP: number, seed: number) =>
+      client.chat.completions.create({ model: TEST_MODEL, messages: PROMPT, max_tokens: 24, temperature: 2, top_p: topP, seed }).then((r) => r.choices[0]?.message.content);
+    for (const seed of [1, 2, 3]) expect(await hot(0.0001, seed)).toBe(greedy);
+    // The same seeds without a nucleus wander off (so the equality above is top_p's doing).
+    const free = await Promise.all([1, 2, 3].map((seed) => hot(1, seed)));
+    expect(free.some((t) => t !== greedy)).toBe(true);
+  });
+
   it('stop strings end the answer before the stop text', async () => {
     const free = await client.chat.completions.create({ model: TEST_MODEL, messages: PROMPT, max_tokens: 24, temperature: 0 });
     const full = free.choices[0]?.message.content ?? '';

@@ -98,7 +98,7 @@ export interface LoadedInfo {
   sessionCreateMs: number;
   warmupMs: number;
   warmupTokens: number;
-  /** Decode speed at the end of warm-up (tokens/s), null when skipped. */
+  /** Decode speed the warm-up reached (tokens/s, median of its last three answers), null when skipped. */
   warmupDecodeTps: number | null;
   maxContext: number | null;
   eosTokenIds: number[];

@@ -11,7 +11,7 @@ import { setupTransformers, type Transformers } from './ort-setup';
 import { KvDecoder, planKvDecoder, type OrtSessionLike, type OrtTensorLike } from './kv-decoder';
 import { outputHookAvailable } from './output-pool';
 import { preflight } from './preflight';
-import type { SamplingSettings } from './sampling';
+import { samplingSettings } from './sampling';
 import { BatchingStream, IncrementalDecoder } from './streamer';
 
 type Post = (msg: FromWorker) => void;
@@ -66,6 +66,13 @@ const WARMUP_FLUSH_MS = 16;
 /** Longest warm-up answer: long enough to time, short enough to keep the context like a real one. */
 const WARMUP_ANSWER_TOKENS = 128;
 const discardText = (_text: string, _count: number): void => undefined;
+
+function medianOf(xs: number[]): number | null {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return null;
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[m] ?? null) : ((s[m - 1] ?? 0) + (s[m] ?? 0)) / 2;
+}
 
 /** Decode tokens/s of a trace (first to last generated token), null with fewer than two. */
 function decodeTps(t: GenerationTrace): number | null {
@@ -242,7 +249,7 @@ export class ModelRuntime {
     let tokens = 0;
     let best = 0;
     let near = 0;
-    let last: number | null = null;
+    const speeds: number[] = [];
     while (tokens < plan.maxTokens && now() < deadline) {
       const n = Math.min(perAnswer, plan.maxTokens - tokens);
       const batch = this.stream(m, discardText, WARMUP_FLUSH_MS);
@@ -251,12 +258,14 @@ export class ModelRuntime {
       tokens += trace.ids.length;
       const tps = decodeTps(trace);
       if (tps === null) break;
-      last = tps;
+      speeds.push(tps);
       best = Math.max(best, tps);
       near = tps >= best * 0.95 ? near + 1 : 0;
       if (tokens >= plan.minTokens && near >= 3) break;
     }
-    return { warmupMs: now() - start, warmupTokens: tokens, warmupDecodeTps: last };
+    // The steady speed it reached: the median of the last three answers (one 128-token answer of a
+    // small model lasts ~60 ms, so a single one is at the mercy of a stray pause).
+    return { warmupMs: now() - start, warmupTokens: tokens, warmupDecodeTps: medianOf(speeds.slice(-3)) };
   }
 
   /** Generated ids → batched text deltas for `sink` (the page's `tokens` messages). */
@@ -410,19 +419,6 @@ export function generationConfig(p: GenerationParams, room: number | null): Reco
   if (p.minNewTokens) out['min_new_tokens'] = Math.min(p.minNewTokens, max);
   if (p.greedy) return { ...out, do_sample: false };
   return { ...out, do_sample: true, temperature: p.temperature, top_p: p.topP, top_k: p.topK };
-}
-
-/** generationConfig()'s settings as the KV loop reads them (absent: transformers.js's defaults). */
-export function samplingSettings(config: Record<string, number | boolean>): SamplingSettings {
-  const num = (k: string, d: number) => (typeof config[k] === 'number' ? config[k] : d);
-  return {
-    doSample: config['do_sample'] === true && num('temperature', 1) > 0,
-    temperature: num('temperature', 1),
-    topK: num('top_k', 0),
-    topP: num('top_p', 1),
-    repetitionPenalty: num('repetition_penalty', 1),
-    minNewTokens: num('min_new_tokens', 0),
-  };
 }
 
 function isSessionLike(x: unknown): x is OrtSessionLike {

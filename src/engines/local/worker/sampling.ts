@@ -120,3 +120,17 @@ export function nextToken(
   suppressEos(logits, eos, generated, s.minNewTokens);
   return s.doSample ? sample(logits, s, random) : argmax(logits);
 }
+
+/** transformers.js generation settings (generate()'s config keys) as the KV loop reads them; absent keys take transformers.js's defaults. */
+export function samplingSettings(config: Record<string, number | boolean>): SamplingSettings {
+  const num = (k: string, d: number) => (typeof config[k] === 'number' ? config[k] : d);
+  return {
+    doSample: config['do_sample'] === true && num('temperature', 1) > 0,
+    temperature: num('temperature', 1),
+    topK: num('top_k', 0),
+    topP: num('top_p', 1),
+    repetitionPenalty: num('repetition_penalty', 1),
+    minNewTokens: num('min_new_tokens', 0),
+  };
+}
+
