@@ -16,7 +16,6 @@
  * A benchmark: it returns figures and asserts nothing.
  */
 import { spawn } from 'node:child_process';
-import http from 'node:http';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -274,66 +273,13 @@ export async function concurrentStreams(server, { n = 16, maxTokens = 32, prompt
  * Used by scripts/bench/index.mjs. `browser`: a Playwright Browser; `appUrl`: the served app;
  * `log`: progress lines. Options: prompts (3), concurrency (16), maxTokens (32), threads (server).
  */
-/**
- * The floor under `client_overhead_ms` on this machine: the same kind of request (a cross-origin
- * POST with an Authorization header, from a page of the app's origin) to a server that answers at
- * once with one SSE chunk. Fetch call → first chunk read, median of 5 after a first request (which
- * pays the CORS preflight). Whatever the browser and the OS cost for a localhost round trip is in
- * here, and no model, SDK or UI.
- */
-export async function fetchFloor(browser, appUrl) {
-  const server = http.createServer((req, res) => {
-    const cors = { 'Access-Control-Allow-Origin': '*', 'Access-Control-Allow-Headers': 'authorization, content-type', 'Access-Control-Max-Age': '600' };
-    if (req.method === 'OPTIONS') {
-      res.writeHead(204, cors).end();
-      return;
-    }
-    req.resume();
-    req.on('end', () => {
-      res.socket?.setNoDelay(true);
-      res.writeHead(200, { ...cors, 'Content-Type': 'text/event-stream' });
-      res.write('data: {"choices":[{"index":0,"delta":{"content":"x"}}]}\n\n');
-      res.end('data: [DONE]\n\n');
-    });
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const context = await browser.newContext();
-  try {
-    const page = await context.newPage();
-    // A page of the app's origin that starts nothing else (no service worker, no model).
-    await page.goto(new URL('harness.html', appUrl).href, { waitUntil: 'load' });
-    const url = `http://127.0.0.1:${server.address().port}/v1/chat/completions`;
-    const times = await page.evaluate(async (u) => {
-      const out = [];
-      for (let i = 0; i < 6; i++) {
-        const t0 = performance.now();
-        const res = await fetch(u, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer floor' }, body: '{"stream":true}' });
-        const reader = res.body.getReader();
-        await reader.read();
-        out.push(performance.now() - t0);
-        while (!(await reader.read()).done);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      return out;
-    }, url);
-    return { fetch_floor_ms: r2(median(times.slice(1))), fetch_floor_runs: times.map(r2) };
-  } finally {
-    await context.close();
-    server.close();
-  }
-}
-
 export async function measureHosted({ browser, appUrl, log = () => {}, prompts: nPrompts = 3, concurrency = 16, maxTokens = 32, threads } = {}) {
   const model = referenceModel();
   const server = await startReferenceServer({ model, queueLimit: Math.max(32, concurrency), threads, log });
   try {
     const runs = await measureInApp(browser, appUrl, server, promptsFor(model, nPrompts), log);
     const load = await concurrentStreams(server, { n: concurrency, maxTokens, prompts: promptsFor(model, 8), log });
-    const floor = await fetchFloor(browser, appUrl);
-    const overhead = median(runs.map((r) => r.client_overhead_ms));
     return {
-      fetch_floor_ms: floor.fetch_floor_ms,
-      client_overhead_above_floor_ms: overhead === null || floor.fetch_floor_ms === null ? null : r2(overhead - floor.fetch_floor_ms),
       hosted_model: server.model,
       hosted_ttft_ms: r2(median(runs.map((r) => r.ttft_ms))),
       server_first_byte_ms: r2(median(runs.map((r) => r.server_first_byte_ms))),
@@ -341,7 +287,6 @@ export async function measureHosted({ browser, appUrl, log = () => {}, prompts: 
       server_streams_ok: load.ok,
       server_streams_failed: load.failed,
       hosted_runs: runs,
-      fetch_floor_runs: floor.fetch_floor_runs,
       concurrent: load,
     };
   } finally {

@@ -110,9 +110,9 @@ console.log(cols.join('\t'));
 for (const r of runs) console.log(cols.map((c) => r[c]).join('\t'));
 const top = runs.find((r) => r.model === DEFAULT.model && r.dtype === DEFAULT.dtype) ?? runs[0] ?? {};
 const { harness: _h, native: _n, ...topFields } = top;
-const { hosted_runs: _hr, concurrent: _c, fetch_floor_runs: _fr, ...hostedFields } = hosted;
+const { hosted_runs: _hr, concurrent: _c, ...hostedFields } = hosted;
 if (hosted.hosted_model) {
-  console.log(`hosted ${hosted.hosted_model}: ttft ${hosted.hosted_ttft_ms} ms, server first byte ${hosted.server_first_byte_ms} ms, client overhead ${hosted.client_overhead_ms} ms (localhost fetch floor ${hosted.fetch_floor_ms} ms), 16 concurrent streams ${hosted.server_streams_ok} ok / ${hosted.server_streams_failed} failed`);
+  console.log(`hosted ${hosted.hosted_model}: ttft ${hosted.hosted_ttft_ms} ms, server first byte ${hosted.server_first_byte_ms} ms, client overhead ${hosted.client_overhead_ms} ms, 16 concurrent streams ${hosted.server_streams_ok} ok / ${hosted.server_streams_failed} failed`);
 }
 if (suites.suite_cases) {
   console.log(`suite (${suites.suite_cases} cases): ${suites.suite_cases_per_min_local} cases/min local, ${suites.suite_cases_per_min_hosted} cases/min hosted, runner overhead ${suites.runner_overhead}`);

@@ -118,7 +118,7 @@ export function useLocalModel() {
           for (const [i, n] of candidates.entries()) {
             const r = await loadOne(n, `Measuring the best thread count: ${n} thread(s) (${i + 1}/${candidates.length})`);
             calibration.push({ threads: n, decodeTps: r.info.warmupDecodeTps ?? 0 });
-            if (!best || pickThreads(calibration) === n) {
+            if (!best || pickThreads(calibration, env.hardwareConcurrency) === n) {
               best?.e.dispose();
               best = r;
             } else r.e.dispose();

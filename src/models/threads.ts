@@ -28,19 +28,26 @@ export interface ThreadMeasurement {
 }
 
 /**
- * How much faster a larger count must be to be taken. Each extra thread of ONNX Runtime's pool
- * spins on a core the page needs for rendering: measured on a 2-core machine, the app decoded at
- * half the bare worker's speed with 2 threads (`ui_overhead` 1.25) and within 10–15% with 1, so
- * a small or noisy gain is not worth it.
+ * How much faster a larger count must be to be taken. Each thread of ONNX Runtime's pool spins on
+ * a core, and the page needs one for rendering; the calibration measures the worker alone, while
+ * the page is idle. Measured on a 2-core machine (docs/performance.md): with 2 threads the app
+ * decoded 40–55% below the bare worker (`ui_overhead` 0.67–1.25), with 1 thread 6–16% below; and
+ * a second thread never beat one by more than noise for the embedded models (`thread_gain` 1.00),
+ * yet noisy warm-ups picked it now and then with a 3% or 10% margin.
  */
 export const THREAD_GAIN_MARGIN = 1.1;
+/** For a count that takes every core. */
+export const ALL_CORES_GAIN_MARGIN = 1.25;
 
-/** The fastest count; a larger count must beat the best smaller one by THREAD_GAIN_MARGIN. */
-export function pickThreads(results: ThreadMeasurement[]): number {
+/** The fastest count; a larger count must beat the best smaller one by the margin above. */
+export function pickThreads(results: ThreadMeasurement[], hardwareConcurrency = Infinity): number {
   const sorted = [...results].sort((a, b) => a.threads - b.threads);
   let best = sorted[0];
   if (!best) return 1;
-  for (const r of sorted.slice(1)) if (r.decodeTps > best.decodeTps * THREAD_GAIN_MARGIN) best = r;
+  for (const r of sorted.slice(1)) {
+    const margin = r.threads >= hardwareConcurrency ? ALL_CORES_GAIN_MARGIN : THREAD_GAIN_MARGIN;
+    if (r.decodeTps > best.decodeTps * margin) best = r;
+  }
   return best.threads;
 }
 

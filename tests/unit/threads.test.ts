@@ -71,6 +71,14 @@ describe('pickThreads', () => {
     expect(pickThreads([{ threads: 1, decodeTps: 100 }, { threads: 2, decodeTps: 110.5 }])).toBe(2);
   });
 
+  it('a count that takes every core must beat the best by more than 25%', () => {
+    const r = (two: number) => [{ threads: 1, decodeTps: 100 }, { threads: 2, decodeTps: two }];
+    expect(pickThreads(r(120), 2)).toBe(1);
+    expect(pickThreads(r(126), 2)).toBe(2);
+    // with cores to spare, 10% is enough
+    expect(pickThreads(r(120), 8)).toBe(2);
+  });
+
   it('ties prefer fewer threads', () => {
     expect(pickThreads([{ threads: 4, decodeTps: 50 }, { threads: 2, decodeTps: 50 }, { threads: 1, decodeTps: 50 }])).toBe(1);
   });
