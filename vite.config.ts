@@ -1,6 +1,7 @@
 import { defaultClientConditions, defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
 import { ortAssets } from './scripts/vite-ort-assets';
+import { modelFiles } from './scripts/vite-model-files';
 import { ortOutputPool } from './scripts/vite-ort-output-pool';
 import { pwa } from './scripts/vite-pwa';
 
@@ -20,7 +21,7 @@ export default defineConfig({
   base: './',
   // 'mpa': no SPA fallback, so a missing /models/... file is a real 404, not index.html with 200.
   appType: 'mpa',
-  plugins: [react(), ortAssets(process.cwd()), pwa(process.cwd()), ortOutputPool()],
+  plugins: [react(), modelFiles(), ortAssets(process.cwd()), pwa(process.cwd()), ortOutputPool()],
   server: { headers: isolationHeaders, port: 5173 },
   preview: { headers: isolationHeaders, port: 5173 },
   // The "extern wasm" builds of ONNX Runtime Web don't embed `new URL('*.wasm', import.meta.url)`,

@@ -96,7 +96,7 @@ const harness: Harness = {
     try {
       return await engine.load(request);
     } catch (e) {
-      throw new Error(e instanceof LocalEngineError ? `${e.error.code}: ${e.error.message}` : String(e));
+      throw new Error(e instanceof LocalEngineError ? `${e.error.code}: ${e.error.message}${e.error.detail ? ` (${e.error.detail.slice(0, 500)})` : ""}` : String(e));
     }
   },
   generate: (messages, params = {}) => run(messages, params, null),
