@@ -94,3 +94,32 @@ describe('static deployment under a sub-path, no isolation headers', () => {
     await context.close();
   });
 });
+
+describe('a page that is not cross-origin isolated (no headers, no service worker yet)', () => {
+  it('Stop still interrupts a long answer promptly: the decode loop lets the interrupt message in', async () => {
+    const plain = await serveStatic(distDir, '/plain/');
+    try {
+      // harness.html registers no service worker, so the page stays without shared memory.
+      const { context, page, log } = await openPage(browser, `${plain.url}harness.html`);
+      await page.waitForSelector('body[data-harness="ready"]', { state: 'attached' });
+      expect(await page.evaluate(() => window.crossOriginIsolated)).toBe(false);
+      const info = await page.evaluate(() =>
+        window.slmHarness.load({ source: { type: 'bundled', modelId: 'slm-pocket' }, dtype: 'fp32', device: 'wasm', threads: 1, warmup: null }),
+      );
+      expect(info.crossOriginIsolated).toBe(false);
+      expect(info.decodeLoop).toBe('kv-loop');
+      const messages = [{ role: 'user' as const, content: 'What is the capital of France?' }];
+      const full = 480;
+      // Stop after the second streamed message; without a way in for the message the loop would
+      // decode all 480 tokens first.
+      const r = await page.evaluate(([m, n]) => window.slmHarness.generateAndStop(m, 2, { greedy: true, maxNewTokens: n, minNewTokens: n }), [messages, full] as const);
+      expect(r.finishReason).toBe('abort');
+      expect(r.metrics.outputTokens).toBeGreaterThan(0);
+      expect(r.metrics.outputTokens).toBeLessThan(full / 2);
+      expect(log.errors).toEqual([]);
+      await context.close();
+    } finally {
+      await plain.close();
+    }
+  });
+});

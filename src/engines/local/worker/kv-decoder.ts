@@ -132,6 +132,24 @@ export interface DecodeRequest {
   /** Asked after every token, like a stopping criterion; true ends generation. */
   shouldStop: () => boolean;
   random?: () => number;
+  /**
+   * Where a stop can only arrive as a message (a page that is not cross-origin isolated has no
+   * shared memory), the loop lets the event loop run this often (ms): every `session.run` of the
+   * WASM build completes in microtasks, so without this a Stop would wait for the last token.
+   */
+  yieldEveryMs?: number;
+}
+
+/** A macrotask turn: queued messages (an `interrupt`) are handled before it resolves. */
+export function nextTask(): Promise<void> {
+  return new Promise((resolve) => {
+    const { port1, port2 } = new MessageChannel();
+    port1.onmessage = () => {
+      port1.close();
+      resolve();
+    };
+    port2.postMessage(null);
+  });
 }
 
 
@@ -200,6 +218,7 @@ export class KvDecoder {
     let step = [...req.promptIds];
     let generated = 0;
     let steps = 0;
+    let lastYield = performance.now();
     for (;;) {
       const n = step.length;
       for (let i = 0; i < n; i++) {
@@ -228,6 +247,10 @@ export class KvDecoder {
       tokens[count++] = id;
       generated++;
       req.onToken(id);
+      if (req.yieldEveryMs !== undefined && performance.now() - lastYield >= req.yieldEveryMs) {
+        await nextTask();
+        lastYield = performance.now();
+      }
       if (generated >= req.maxNewTokens || req.eosTokenIds.includes(id) || req.shouldStop()) break;
       step = [id];
     }

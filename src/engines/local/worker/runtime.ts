@@ -47,6 +47,10 @@ class StopSignal {
     if (!this.requested && ((this.flag !== null && Atomics.load(this.flag, 0) !== 0) || now() > this.deadline)) this.requested = true;
     return this.requested;
   }
+  /** Without shared memory a stop arrives as a message: the decode loop must let messages in. */
+  get needsMessages(): boolean {
+    return this.flag === null;
+  }
 }
 
 interface GenerationTrace {
@@ -61,6 +65,8 @@ interface GenerationTrace {
 
 const now = () => performance.now();
 
+/** How often the KV loop lets an `interrupt` message in when there is no shared-memory flag (ms). */
+const MESSAGE_POLL_MS = 25;
 /** The warm-up's stand-in for the page's flush interval (one display frame). */
 const WARMUP_FLUSH_MS = 16;
 /** Longest warm-up answer: long enough to time, short enough to keep the context like a real one. */
@@ -314,6 +320,7 @@ export class ModelRuntime {
         eosTokenIds: m.info.eosTokenIds,
         onToken: put,
         shouldStop,
+        ...(stop.needsMessages ? { yieldEveryMs: MESSAGE_POLL_MS } : {}),
       });
       return trace;
     }
