@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { AutoModelForCausalLM, AutoTokenizer, Tensor, env } from '@huggingface/transformers';
 import { describe, expect, it } from 'vitest';
-import { KvDecoder, planKvDecoder, type OrtSessionLike } from '../src/engines/local/worker/kv-decoder';
+import { kvDecoderFor } from '../src/engines/local/worker/kv-decoder';
 import type { SamplingSettings } from '../src/engines/local/worker/sampling';
 
 const MODELS_DIR = path.resolve('public/models');
@@ -24,11 +24,9 @@ const GREEDY: SamplingSettings = { doSample: false, temperature: 1, topK: 0, top
 async function load(name: string, dtype: 'fp32' | 'q8' | 'q4') {
   const tokenizer = await AutoTokenizer.from_pretrained(name);
   const model = await AutoModelForCausalLM.from_pretrained(name, { dtype, device: 'cpu' });
-  const session = model.sessions['model'] as OrtSessionLike;
-  const plan = planKvDecoder(session, { ...model.configs['generation_config'] });
-  if ('reason' in plan) throw new Error(`no KV loop for ${name}: ${plan.reason}`);
-  const makeTensor = (type: 'int64' | 'float32', data: BigInt64Array | Float32Array, dims: number[]) => new Tensor(type, data, dims).ort_tensor;
-  const decoder = new KvDecoder(session, plan.layout, makeTensor, false);
+  const kv = kvDecoderFor(model, (type, data, dims) => new Tensor(type, data, dims).ort_tensor, false);
+  if (!kv.decoder) throw new Error(`no KV loop for ${name}: ${kv.reason}`);
+  const decoder = kv.decoder;
   const eos = [model.configs['generation_config']?.eos_token_id ?? (model.config as unknown as Record<string, unknown>)['eos_token_id']].flat().map(Number);
   const prompt = (messages: Message[]) => {
     const inputs = tokenizer.apply_chat_template(messages, { add_generation_prompt: true, return_dict: true }) as unknown as {

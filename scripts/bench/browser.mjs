@@ -1,5 +1,6 @@
 /** Headless Debian Chromium for the benchmark, and the app / harness drivers. */
 import { chromium } from 'playwright-core';
+import { median } from '../../src/metrics/stats.ts';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
@@ -42,11 +43,6 @@ export async function harnessDecode(page, tokens) {
   );
   return r.metrics;
 }
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-};
 
 /**
  * Bare worker: `coldSamples` cold loads, each in a fresh context (empty HTTP cache) with the app's

@@ -20,18 +20,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai';
+import { median } from '../../src/metrics/stats.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const FALLBACK_PROMPTS = ['What is the capital of France?', 'Which city is the capital of Japan?', 'What is the first letter of banana?'];
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const r2 = (x) => (x === null || x === undefined || !Number.isFinite(x) ? null : Math.round(x * 100) / 100);
-export function median(xs) {
-  const s = xs.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
-  if (s.length === 0) return null;
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 /** "12 ms" / "3.4 ms" / "1.2 s" (the app's fmtMs) → ms; null for "—". */
 export function parseMs(text) {

@@ -7,7 +7,8 @@
  */
 import path from 'node:path';
 import { AutoModelForCausalLM, AutoTokenizer, BaseStreamer, Tensor, env } from '@huggingface/transformers';
-import { KvDecoder, planKvDecoder } from '../../src/engines/local/worker/kv-decoder.ts';
+import { kvDecoderFor } from '../../src/engines/local/worker/kv-decoder.ts';
+import { median } from '../../src/metrics/stats.ts';
 
 env.allowRemoteModels = false;
 env.localModelPath = path.resolve('public/models') + '/';
@@ -42,9 +43,7 @@ export async function nativeDecode({ model: name, dtype, threads, tokens, repeat
     await model.generate({ ...inputs, max_new_tokens: tokens, min_new_tokens: tokens, do_sample: false, streamer: s });
     return tps(s.times);
   };
-  const session = model.sessions.model;
-  const plan = planKvDecoder(session, { ...model.configs.generation_config });
-  const decoder = 'layout' in plan ? new KvDecoder(session, plan.layout, (type, data, dims) => new Tensor(type, data, dims).ort_tensor, false) : null;
+  const { decoder, reason } = kvDecoderFor(model, (type, data, dims) => new Tensor(type, data, dims).ort_tensor, false);
   const promptIds = Array.from(inputs.input_ids.data, Number);
   const sampling = { doSample: false, temperature: 1, topK: 0, topP: 1, repetitionPenalty: 1, minNewTokens: tokens };
   const viaLoop = async () => {
@@ -57,12 +56,10 @@ export async function nativeDecode({ model: name, dtype, threads, tokens, repeat
     for (let i = 0; i < warmups; i++) await fn();
     const runs = [];
     for (let i = 0; i < repeats; i++) runs.push(await fn());
-    runs.sort((a, b) => a - b);
-    const m = Math.floor(runs.length / 2);
-    return runs.length % 2 ? runs[m] : (runs[m - 1] + runs[m]) / 2;
+    return median(runs);
   };
   const generate_tps = await measure(viaGenerate);
   const kv_loop_tps = decoder ? await measure(viaLoop) : null;
   await model.dispose();
-  return { threads, decode_tps: Math.max(generate_tps, kv_loop_tps ?? 0), generate_tps, kv_loop_tps, kv_loop_reason: 'reason' in plan ? plan.reason : null };
+  return { threads, decode_tps: Math.max(generate_tps, kv_loop_tps ?? 0), generate_tps, kv_loop_tps, kv_loop_reason: reason };
 }

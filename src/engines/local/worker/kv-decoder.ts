@@ -121,6 +121,28 @@ export function planKvDecoder(session: OrtSessionLike, generationConfig: Record<
   return { layout: { layers: layers.size, kvHeads, headDim, vocab, positionIds: inputs.has('position_ids'), cache } };
 }
 
+function isSessionLike(x: unknown): x is OrtSessionLike {
+  return typeof x === 'object' && x !== null && 'run' in x && typeof x.run === 'function' && 'inputNames' in x && Array.isArray(x.inputNames) && 'outputNames' in x && Array.isArray(x.outputNames);
+}
+
+/**
+ * The loop for a transformers.js causal LM (`model.sessions.model`, `model.configs.generation_config`),
+ * or why it must use generate(). One place for the browser worker, the reference server and the
+ * benchmark's native baseline; `pooled` only where ONNX Runtime carries the output hook.
+ */
+export function kvDecoderFor(
+  model: { sessions: Record<string, unknown>; configs?: Record<string, unknown> },
+  makeTensor: MakeTensor,
+  pooled: boolean,
+): { decoder: KvDecoder; reason: null } | { decoder: null; reason: string } {
+  const session = model.sessions['model'];
+  if (!isSessionLike(session)) return { decoder: null, reason: 'the model has no single decoder session' };
+  const generation = model.configs?.['generation_config'];
+  const plan = planKvDecoder(session, typeof generation === 'object' && generation !== null ? { ...generation } : {});
+  if ('reason' in plan) return { decoder: null, reason: plan.reason };
+  return { decoder: new KvDecoder(session, plan.layout, makeTensor, pooled), reason: null };
+}
+
 export interface DecodeRequest {
   /** The prompt's token ids (the chat template applied). */
   promptIds: readonly number[];

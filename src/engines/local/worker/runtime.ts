@@ -3,12 +3,14 @@
  * generate with streaming, interrupt, reset, unload. It owns at most one model at a time and
  * refuses overlapping work with a typed `busy` error instead of queueing it silently.
  */
+import { median } from '../../../metrics/stats';
+import { decodeRate } from '../../../metrics/timing';
 import { DTYPE_SUFFIX, locate, sourceError } from '../../../models/sources';
 import { validateGenerationParams, type ChatMessage, type GenerationParams } from '../../types';
 import type { DecodeStats, FromWorker, GenerateOptions, GenerationDone, LoadRequest, LoadedInfo, WarmupPlan } from '../protocol';
 import { classifyGenerateError, classifyLoadError, EngineFailure, fail } from './errors';
 import { setupTransformers, type Transformers } from './ort-setup';
-import { KvDecoder, planKvDecoder, type OrtSessionLike, type OrtTensorLike } from './kv-decoder';
+import { kvDecoderFor, type KvDecoder, type OrtTensorLike } from './kv-decoder';
 import { outputHookAvailable } from './output-pool';
 import { preflight } from './preflight';
 import { samplingSettings } from './sampling';
@@ -73,19 +75,9 @@ const WARMUP_FLUSH_MS = 16;
 const WARMUP_ANSWER_TOKENS = 128;
 const discardText = (_text: string, _count: number): void => undefined;
 
-function medianOf(xs: number[]): number | null {
-  const s = [...xs].sort((a, b) => a - b);
-  if (s.length === 0) return null;
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[m] ?? null) : ((s[m - 1] ?? 0) + (s[m] ?? 0)) / 2;
-}
-
-/** Decode tokens/s of a trace (first to last generated token), null with fewer than two. */
+/** Decode tokens/s of a trace (first to last generated token), as the metrics define it. */
 function decodeTps(t: GenerationTrace): number | null {
-  const n = t.times.length;
-  const first = t.times[0];
-  const lastAt = t.times[n - 1];
-  return n > 1 && first !== undefined && lastAt !== undefined && lastAt > first ? ((n - 1) * 1000) / (lastAt - first) : null;
+  return decodeRate(t.times.length, t.times[0] ?? null, t.times.at(-1) ?? null);
 }
 
 function toNumbers(v: unknown): number[] {
@@ -188,7 +180,7 @@ export class ModelRuntime {
     const maxContext = firstNumber(config, ['max_position_embeddings', 'n_positions', 'max_sequence_length', 'seq_length']);
     const genCfg = (model as unknown as { generation_config?: { eos_token_id?: unknown } }).generation_config;
     const eosTokenIds = toNumbers(genCfg?.eos_token_id ?? config['eos_token_id']);
-    const kv = req.device === 'wasm' ? kvDecoderFor(t, model) : { decoder: null, reason: 'WebGPU runs through transformers.js (its KV cache stays on the GPU)' };
+    const kv = req.device === 'wasm' ? wasmKvDecoder(t, model) : { decoder: null, reason: 'WebGPU runs through transformers.js (its KV cache stays on the GPU)' };
     const loaded: Loaded = {
       t,
       tokenizer,
@@ -271,7 +263,7 @@ export class ModelRuntime {
     }
     // The steady speed it reached: the median of the last three answers (one 128-token answer of a
     // small model lasts ~60 ms, so a single one is at the mercy of a stray pause).
-    return { warmupMs: now() - start, warmupTokens: tokens, warmupDecodeTps: medianOf(speeds.slice(-3)) };
+    return { warmupMs: now() - start, warmupTokens: tokens, warmupDecodeTps: median(speeds.slice(-3)) };
   }
 
   /** Generated ids → batched text deltas for `sink` (the page's `tokens` messages). */
@@ -428,10 +420,6 @@ export function generationConfig(p: GenerationParams, room: number | null): Reco
   return { ...out, do_sample: true, temperature: p.temperature, top_p: p.topP, top_k: p.topK };
 }
 
-function isSessionLike(x: unknown): x is OrtSessionLike {
-  return typeof x === 'object' && x !== null && 'run' in x && typeof x.run === 'function' && 'inputNames' in x && Array.isArray(x.inputNames) && 'outputNames' in x && Array.isArray(x.outputNames);
-}
-
 type TensorCtor = new (type: 'int64' | 'float32', data: BigInt64Array | Float32Array, dims: number[]) => OrtTensorLike;
 
 function isTensorCtor(x: unknown): x is TensorCtor {
@@ -439,20 +427,13 @@ function isTensorCtor(x: unknown): x is TensorCtor {
 }
 
 /** The KV decode loop for a WASM model, or why it is not used. */
-function kvDecoderFor(t: Transformers, model: Model): { decoder: KvDecoder | null; reason: string | null } {
-  const session: unknown = model.sessions['model'];
-  if (!isSessionLike(session)) return { decoder: null, reason: 'the model has no single decoder session' };
-  const generation: unknown = model.configs?.['generation_config'];
-  const plan = planKvDecoder(session, typeof generation === 'object' && generation !== null ? { ...generation } : {});
-  if ('reason' in plan) return { decoder: null, reason: plan.reason };
+function wasmKvDecoder(t: Transformers, model: Model): { decoder: KvDecoder | null; reason: string | null } {
   // ONNX Runtime's own Tensor class, taken from a tensor transformers.js made: wrapping every step's
   // inputs in transformers.js Tensors (a Proxy each) only adds garbage, and garbage collection is
   // what the decode loop's slowest steps were spent on here (docs/performance.md).
   const OrtTensor: unknown = new t.Tensor('float32', new Float32Array(0), [0]).ort_tensor.constructor;
-  const makeTensor = isTensorCtor(OrtTensor)
-    ? (type: 'int64' | 'float32', data: BigInt64Array | Float32Array, dims: number[]) => new OrtTensor(type, data, dims)
-    : (type: 'int64' | 'float32', data: BigInt64Array | Float32Array, dims: number[]) => new t.Tensor(type, data, dims).ort_tensor;
-  return { decoder: new KvDecoder(session, plan.layout, makeTensor, outputHookAvailable()), reason: null };
+  if (!isTensorCtor(OrtTensor)) return { decoder: null, reason: "ONNX Runtime's Tensor class is not reachable" };
+  return kvDecoderFor(model, (type, data, dims) => new OrtTensor(type, data, dims), outputHookAvailable());
 }
 
 function sum(m: Map<string, number>): number {

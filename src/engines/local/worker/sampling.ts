@@ -26,16 +26,20 @@ export interface SamplingSettings {
   minNewTokens: number;
 }
 
-/** In place: the repetition penalty for every distinct id in `ids[0..count)`. */
+/** In place: the repetition penalty for every distinct id in `ids[0..count)`. `seen` is scratch space, all zero on entry and on return. */
 export function applyRepetitionPenalty(logits: Float32Array, ids: Int32Array | readonly number[], count: number, penalty: number, seen: Uint8Array): void {
   if (penalty === 1) return;
-  seen.fill(0);
   for (let i = 0; i < count; i++) {
     const id = ids[i] ?? -1;
     if (id < 0 || id >= logits.length || seen[id]) continue;
     seen[id] = 1;
     const v = logits[id] ?? 0;
     logits[id] = v < 0 ? v * penalty : v / penalty;
+  }
+  // Clear what was set (per token: O(tokens so far), not O(vocabulary), on 150k-token vocabularies).
+  for (let i = 0; i < count; i++) {
+    const id = ids[i] ?? -1;
+    if (id >= 0 && id < seen.length) seen[id] = 0;
   }
 }
 
