@@ -23,6 +23,7 @@ import { toJson } from '../src/eval/export';
 import { buildResultsTable } from '../src/eval/results';
 import { importSuiteFile } from '../src/eval/import';
 import type { HarnessSuiteResult, HarnessSuiteRun } from '../src/harness/types';
+import { errorText } from '../src/lib/errors';
 
 export const USAGE = `npm run suite -- --suite FILE [options]
   --suite FILE            suite file: suite JSON, JSONL or CSV (docs/suites.md)
@@ -183,7 +184,7 @@ async function main(): Promise<void> {
   try {
     opts = parseSuiteArgs(process.argv.slice(2), process.env);
   } catch (e) {
-    console.error(`${e instanceof Error ? e.message : String(e)}\n\n${USAGE}`);
+    console.error(`${errorText(e)}\n\n${USAGE}`);
     process.exitCode = 2;
     return;
   }
@@ -198,7 +199,7 @@ async function main(): Promise<void> {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   main().catch((e: unknown) => {
-    console.error(`[suite] ${e instanceof Error ? e.message : String(e)}`);
+    console.error(`[suite] ${errorText(e)}`);
     process.exit(1);
   });
 }

@@ -13,6 +13,7 @@ import type { ChatModel } from './model';
 import { modelObject } from './openai-shapes';
 import { FifoQueue } from './queue';
 import { StatsLog, type StatsSnapshot } from './stats';
+import { errorText } from '../src/lib/errors';
 
 export interface AppOptions {
   model: ChatModel;
@@ -109,7 +110,7 @@ export function createApp(opts: AppOptions): App {
     const arrival = performance.now();
     const base = corsHeaders(req.headers.origin, opts.origins);
     handle(req, res, arrival, base).catch((e: unknown) => {
-      if (!(e instanceof ApiError)) opts.log(`unexpected error on ${req.method} ${req.url}: ${e instanceof Error ? e.message : String(e)}`);
+      if (!(e instanceof ApiError)) opts.log(`unexpected error on ${req.method} ${req.url}: ${errorText(e)}`);
       sendError(res, e, base);
     });
   });

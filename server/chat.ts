@@ -13,6 +13,7 @@ import { FifoQueue, QueueAbortError, QueueFullError } from './queue';
 import { SseWriter } from './sse';
 import { formatTiming, round2, type RequestTiming, type StatsLog } from './stats';
 import { parseChatRequest, type ChatRequest } from './validation';
+import { errorText } from '../src/lib/errors';
 
 export interface ChatContext {
   model: ChatModel;
@@ -124,7 +125,7 @@ async function streamCompletion({ res, ctx, r, prompt, meta, headers, clock, sig
       clock.firstByte ??= performance.now();
     }, signal);
   } catch (e) {
-    ctx.log(`${meta.id} generation failed: ${e instanceof Error ? e.message : String(e)}`);
+    ctx.log(`${meta.id} generation failed: ${errorText(e)}`);
     sse.error(apiErrors.internal().toBody());
     record(200, null, 'error');
     return;
@@ -145,7 +146,7 @@ async function jsonCompletion({ res, ctx, r, prompt, meta, headers, clock, signa
   try {
     outcome = await ctx.model.generate(prompt, r, () => {}, signal);
   } catch (e) {
-    ctx.log(`${meta.id} generation failed: ${e instanceof Error ? e.message : String(e)}`);
+    ctx.log(`${meta.id} generation failed: ${errorText(e)}`);
     record(500, null, 'error');
     throw apiErrors.internal();
   }

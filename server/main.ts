@@ -4,6 +4,7 @@
  */
 import { parseConfig, USAGE, type ServerConfig } from './config';
 import { startServer } from './start';
+import { errorText } from '../src/lib/errors';
 
 const log = (line: string) => console.log(`[slm-server] ${line}`);
 
@@ -17,7 +18,7 @@ async function main(): Promise<void> {
   try {
     config = parseConfig(argv);
   } catch (e) {
-    console.error(`[slm-server] ${e instanceof Error ? e.message : String(e)}\n\n${USAGE}`);
+    console.error(`[slm-server] ${errorText(e)}\n\n${USAGE}`);
     process.exitCode = 2;
     return;
   }
@@ -37,6 +38,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  console.error(`[slm-server] ${e instanceof Error ? e.message : String(e)}`);
+  console.error(`[slm-server] ${errorText(e)}`);
   process.exit(1);
 });

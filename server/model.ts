@@ -13,6 +13,7 @@ import { IncrementalDecoder } from '../src/engines/local/worker/streamer';
 import { apiErrors } from './errors';
 import { StopStringFilter } from './stop';
 import type { PromptMessage, Sampling } from './validation';
+import { errorText } from '../src/lib/errors';
 
 export const DTYPES = ['fp32', 'fp16', 'q8', 'q4', 'q4f16'] as const;
 export type Dtype = (typeof DTYPES)[number];
@@ -149,7 +150,7 @@ export class ReferenceModel implements ChatModel {
     try {
       encoded = encode(this.tokenizer, messages);
     } catch (e) {
-      throw apiErrors.badRequest(`The model's chat template rejected these messages: ${e instanceof Error ? e.message : String(e)}`, 'messages', 'invalid_value');
+      throw apiErrors.badRequest(`The model's chat template rejected these messages: ${errorText(e)}`, 'messages', 'invalid_value');
     }
     const promptTokens = encoded.input_ids.dims.at(-1) ?? 0;
     if (this.maxContext !== null && promptTokens >= this.maxContext) {

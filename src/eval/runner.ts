@@ -19,6 +19,7 @@ import { buildJudgeMessages, parseJudgeVerdict } from './judge';
 import { MAX_OUTPUT_CHARS, pendingCells, type CellResult, type EngineColumn, type RunRecord } from './results';
 import { scoreOutput, type ScoreResult } from './scorers';
 import { loadJsonSchemaSupport, type SuiteCase } from './suite';
+import { errorText } from '../lib/errors';
 
 export interface RunnerEngine {
   column: EngineColumn;
@@ -83,7 +84,7 @@ export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+  return errorText(e);
 }
 
 const cut = (s: string) => (s.length > MAX_OUTPUT_CHARS ? s.slice(0, MAX_OUTPUT_CHARS) : s);

@@ -8,6 +8,7 @@
  * Judge cases return null here: the runner scores them with a hosted engine (judge.ts).
  */
 import { compileJsonSchema, compileScorerRegex, parseExpectedNumber, type SuiteCase } from './suite';
+import { errorText } from '../lib/errors';
 
 export interface ScoreResult {
   pass: boolean;
@@ -192,6 +193,6 @@ export function scoreOutput(c: SuiteCase, output: string): ScoreResult | null {
   try {
     return scoreDeterministic(c, raw.trim());
   } catch (e) {
-    return fail(`could not be scored: ${e instanceof Error ? e.message : String(e)}`.slice(0, 200));
+    return fail(`could not be scored: ${errorText(e)}`.slice(0, 200));
   }
 }

@@ -11,6 +11,7 @@ import { parseRunRecord, RESULTS_FORMAT, RESULTS_VERSION, type CellResult, type 
 import { runSuite, type RunnerEngine } from '../eval/runner';
 import { EvalStore, type RunSummary } from '../eval/store';
 import { loadJsonSchemaSupport, type Suite } from '../eval/suite';
+import { errorText } from '../lib/errors';
 
 export interface LiveEngine {
   column: EngineColumn;
@@ -41,7 +42,7 @@ function newId(): string {
   return typeof crypto !== 'undefined' && 'randomUUID' in crypto ? crypto.randomUUID() : `run-${Date.now()}-${Math.random().toString(36).slice(2)}`;
 }
 
-const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+const message = (e: unknown) => errorText(e);
 
 /** Remaining time from the pace of this session: elapsed ÷ finished × remaining. */
 export function etaMs(p: Progress, now: number): number | null {

@@ -8,6 +8,7 @@ import { HostedError } from '../engines/hosted/errors';
 import { browserKeyStorage, endpointOrigin, KeyRing } from '../engines/hosted/keys';
 import type { EndpointSettings } from '../engines/hosted/presets';
 import { DEFAULT_HOSTED, HOSTED_KEY, parseHostedSettings, type HostedSettings } from '../state/hosted-settings';
+import { errorText } from '../lib/errors';
 
 function load(): HostedSettings {
   try {
@@ -19,7 +20,7 @@ function load(): HostedSettings {
 
 function describe(e: unknown): string {
   if (e instanceof HostedError) return e.message;
-  return e instanceof Error ? e.message : String(e);
+  return errorText(e);
 }
 
 export function useHostedEndpoint() {

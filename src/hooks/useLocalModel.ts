@@ -14,6 +14,7 @@ import { calibrationKey, defaultThreads, pickThreads, readCalibration, threadCan
 import type { ModelSelection } from '../state/settings';
 import { appBase, ortBase } from './urls';
 import { DEFAULT_WARMUP } from '../engines/local/LocalEngine';
+import { errorText } from '../lib/errors';
 
 export type LocalModelState =
   | { status: 'idle' }
@@ -26,7 +27,7 @@ const CALIBRATE_MAX_BYTES = 64 * 1024 * 1024;
 
 function toEngineError(e: unknown): EngineError {
   if (e instanceof LocalEngineError) return e.error;
-  return { code: 'internal', message: e instanceof Error ? e.message : String(e) };
+  return { code: 'internal', message: errorText(e) };
 }
 
 export function useLocalModel() {

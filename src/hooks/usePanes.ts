@@ -6,11 +6,12 @@ import type { HostedEngine } from '../engines/hosted/HostedEngine';
 import { buildChatRequest } from '../engines/hosted/request';
 import { LocalEngine, LocalEngineError } from '../engines/local/LocalEngine';
 import type { PaneSpec } from './useComparison';
+import { errorText } from '../lib/errors';
 
 function message(e: unknown): string {
   if (e instanceof LocalEngineError) return e.error.message;
   if (e instanceof HostedError) return e.message;
-  return e instanceof Error ? e.message : String(e);
+  return errorText(e);
 }
 
 export function usePanes(local: LocalEngine | null, hosted: HostedEngine | null, hostedEnabled: boolean): PaneSpec[] {

@@ -8,6 +8,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { loadJsonSchemaSupport } from '../eval/suite';
 import { decodeShare, encodeShare, LINK_BUDGET_CHARS, parseShareFile, payloadFromHash, shareFileText, shareUrl } from '../share/codec';
 import { ShareError, type ShareState } from '../share/schema';
+import { errorText } from '../lib/errors';
 
 export type Incoming = { status: 'none' } | { status: 'reading' } | { status: 'open'; share: ShareState; from: 'link' | 'file' } | { status: 'error'; message: string };
 
@@ -19,7 +20,7 @@ export interface MadeLink {
   file: string;
 }
 
-const describe = (e: unknown) => (e instanceof ShareError ? e.message : `The share could not be read: ${e instanceof Error ? e.message : String(e)}`);
+const describe = (e: unknown) => (e instanceof ShareError ? e.message : `The share could not be read: ${errorText(e)}`);
 
 function clearFragment(): void {
   try {

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import { clearModelCache, deleteCachedModel, listCachedModels, storageEstimate, type CachedModel, type StorageInfo } from '../models/cache';
+import { errorText } from '../lib/errors';
 
 /** Cached models and the storage estimate; refreshed on demand and after every change. */
 export function useStorageInfo() {
@@ -14,7 +15,7 @@ export function useStorageInfo() {
       setStorage(s);
       setError(null);
     } catch (e) {
-      setError(`Could not read the browser cache: ${e instanceof Error ? e.message : String(e)}`);
+      setError(`Could not read the browser cache: ${errorText(e)}`);
     }
   }, []);
 

@@ -15,6 +15,7 @@ import { useEvalRuns, type LiveEngine } from './useEvalRuns';
 import { useSuites, type SuiteRef } from './useSuites';
 import type { RunRecord } from '../eval/results';
 import type { ShareSuiteRef } from '../share/schema';
+import { errorText } from '../lib/errors';
 
 export interface SuiteRunnerDeps {
   local: { engine: LocalEngine | null; info: { modelId: string; dtype: string; device: string } | null; load: LoadMetrics | null };
@@ -70,7 +71,7 @@ export function useSuiteRunner(d: SuiteRunnerDeps) {
     try {
       return await liveEngines(withHosted);
     } catch (e) {
-      runs.fail(`The hosted endpoint: ${e instanceof Error ? e.message : String(e)}`);
+      runs.fail(`The hosted endpoint: ${errorText(e)}`);
       return null;
     }
   }, [liveEngines, runs]);
@@ -81,7 +82,7 @@ export function useSuiteRunner(d: SuiteRunnerDeps) {
       try {
         suite = await suites.resolve(ref);
       } catch (e) {
-        runs.fail(`Could not read the suite: ${e instanceof Error ? e.message : String(e)}`);
+        runs.fail(`Could not read the suite: ${errorText(e)}`);
         return;
       }
       const live = await engines(engineIds.includes('hosted') || judgeId === 'hosted');

@@ -7,6 +7,7 @@ import { useCallback, useEffect, useState } from 'react';
 import type { EvalStore } from '../eval/store';
 import { loadJsonSchemaSupport, parseSuite, type Suite } from '../eval/suite';
 import { appBase } from './urls';
+import { errorText } from '../lib/errors';
 
 export interface BundledSuite {
   file: string;
@@ -34,7 +35,7 @@ export function useSuites(store: EvalStore | null) {
     let live = true;
     fetchJson(new URL('suites/index.json', appBase()).href)
       .then((j) => live && setBundled((j as { suites: BundledSuite[] }).suites))
-      .catch((e: unknown) => live && setError(`Could not read the bundled suites: ${e instanceof Error ? e.message : String(e)}`));
+      .catch((e: unknown) => live && setError(`Could not read the bundled suites: ${errorText(e)}`));
     return () => {
       live = false;
     };
@@ -56,7 +57,7 @@ export function useSuites(store: EvalStore | null) {
         setImported((list) => [...list.filter((s) => s.id !== suite.id), suite]);
         return { suite, error: null };
       } catch (e) {
-        const msg = e instanceof Error ? e.message : String(e);
+        const msg = errorText(e);
         return { suite: null, error: `${file.name}: ${msg}` };
       }
     },

@@ -9,6 +9,7 @@
  */
 import { loadJsonSchemaSupport } from '../eval/suite';
 import { migrate, ShareError, SHARE_VERSION, type ShareState } from './schema';
+import { errorText } from '../lib/errors';
 
 export const FRAGMENT_KEY = 'share';
 /** Encoding marker: 'z' = deflate-raw + base64url. Another marker means another encoding. */
@@ -116,7 +117,7 @@ export function parseShareFile(textContent: string): ShareState {
   try {
     data = JSON.parse(textContent);
   } catch (e) {
-    throw new ShareError(`This file is not JSON (${e instanceof Error ? e.message : String(e)}), so it is not a share file.`);
+    throw new ShareError(`This file is not JSON (${errorText(e)}), so it is not a share file.`);
   }
   if (typeof data !== 'object' || data === null || (data as { format?: unknown }).format !== FILE_FORMAT) {
     throw new ShareError(`This JSON file is not an SLM Playground share file (it has no "format": "${FILE_FORMAT}").`);

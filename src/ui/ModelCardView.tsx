@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 import { accuracyTable, fetchModelCard, type ModelCardData } from '../models/embedded';
 import { fmtBytes } from '../metrics/format';
 import { fmtParams } from '../models/device';
+import { errorText } from '../lib/errors';
 
 interface Props {
   modelId: string;
@@ -18,7 +19,7 @@ export function ModelCardView({ modelId, appBase, onExample }: Props) {
     setData(null);
     fetchModelCard(modelId, appBase).then(
       (d) => live && setData(d),
-      (e: unknown) => live && setError(`Could not read the model card: ${e instanceof Error ? e.message : String(e)}`),
+      (e: unknown) => live && setError(`Could not read the model card: ${errorText(e)}`),
     );
     return () => {
       live = false;

@@ -6,6 +6,7 @@ import { useState } from 'react';
 import type { MadeLink } from '../hooks/useShare';
 import { LINK_BUDGET_CHARS } from '../share/codec';
 import { download } from './download';
+import { errorText } from '../lib/errors';
 
 interface Props {
   /** Whether there is a finished exchange to include. */
@@ -31,7 +32,7 @@ export function SharePanel({ hasResults, onMake, onOpenFile, suiteRun }: Props) 
       setMade(await onMake(withResults && hasResults, suiteRun ? (suiteRun.cells > 0 ? suiteMode : suiteMode === 'none' ? 'none' : 'suite') : 'none'));
     } catch (e) {
       setMade(null);
-      setError(`The link could not be made: ${e instanceof Error ? e.message : String(e)}`);
+      setError(`The link could not be made: ${errorText(e)}`);
     }
   };
   const copy = async () => {

@@ -13,6 +13,7 @@ import type { BoundKey } from './keys';
 import { buildClientConfig, PRESETS, type ClientConfig, type EndpointPreset, type EndpointSettings } from './presets';
 import { buildChatRequest, estimatePromptTokens, estimateTokens } from './request';
 import { IdleWatchdog } from './watchdog';
+import { errorText } from '../../lib/errors';
 
 export interface HostedEngineOptions {
   endpoint: EndpointSettings;
@@ -82,7 +83,7 @@ export class HostedEngine implements ChatEngine {
         this.sdk = null;
         throw new HostedError({
           code: 'unknown',
-          message: `Could not load the app's hosted-endpoint code (${e instanceof Error ? e.message : String(e)}). Reload the page; if you are offline, hosted endpoints cannot be used anyway.`,
+          message: `Could not load the app's hosted-endpoint code (${errorText(e)}). Reload the page; if you are offline, hosted endpoints cannot be used anyway.`,
         });
       },
     );

@@ -4,6 +4,7 @@
  */
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import { HostedError, parseRetryAfter, redact, type ErrorContext, type HostedErrorInit } from './errors';
+import { errorText } from '../../lib/errors';
 
 const MAX_DETAIL = 300;
 
@@ -74,7 +75,7 @@ export function toHostedError(e: unknown, ctx: ErrorContext): HostedError {
     return make({ code: 'malformed_stream', message: `${host} sent a stream this app cannot read (an event that is not valid JSON). Check that the endpoint is OpenAI-compatible.` });
   }
   if (ctx.phase === 'stream') return networkLost(host, make);
-  return make({ code: 'unknown', message: `The request to ${host} failed: ${e instanceof Error ? e.message : String(e)}` });
+  return make({ code: 'unknown', message: `The request to ${host} failed: ${errorText(e)}` });
 }
 
 function networkLost(host: string, make: (init: HostedErrorInit) => HostedError): HostedError {

@@ -1,5 +1,6 @@
 /** What the worker's own global scope offers: isolation, cores and the WebGPU adapter. */
 import type { WebGpuInfo, WorkerEnvironment } from '../protocol';
+import { errorText } from '../../../lib/errors';
 
 export async function probeEnvironment(): Promise<WorkerEnvironment> {
   const base = {
@@ -14,7 +15,7 @@ export async function probeEnvironment(): Promise<WorkerEnvironment> {
     if (!adapter) return { ...base, webgpu: null, webgpuUnavailableReason: 'WebGPU is present but no GPU adapter was granted.' };
     return { ...base, webgpu: describeAdapter(adapter), webgpuUnavailableReason: null };
   } catch (e) {
-    return { ...base, webgpu: null, webgpuUnavailableReason: `Requesting a WebGPU adapter failed: ${e instanceof Error ? e.message : String(e)}` };
+    return { ...base, webgpu: null, webgpuUnavailableReason: `Requesting a WebGPU adapter failed: ${errorText(e)}` };
   }
 }
 

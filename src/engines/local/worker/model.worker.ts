@@ -7,6 +7,7 @@ import { isToWorker, type FromWorker, type ToWorker } from '../protocol';
 import { EngineFailure } from './errors';
 import { probeEnvironment } from './environment';
 import { ModelRuntime } from './runtime';
+import { errorText } from '../../../lib/errors';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -46,7 +47,7 @@ self.onmessage = (event: MessageEvent<unknown>) => {
     const error =
       e instanceof EngineFailure
         ? e.error
-        : { code: 'internal' as const, message: e instanceof Error ? e.message : String(e), detail: e instanceof Error ? e.stack : undefined };
+        : { code: 'internal' as const, message: errorText(e), detail: e instanceof Error ? e.stack : undefined };
     post({ kind: 'error', id: msg.id, error });
   });
 };

@@ -6,6 +6,7 @@
 import { fileUrl, modelFiles, type Dtype, type TransformersJsConfig, type TransformersLocation } from '../../../models/sources';
 import type { PlannedFile } from '../protocol';
 import { fail } from './errors';
+import { errorText } from '../../../lib/errors';
 
 export interface Preflight {
   config: Record<string, unknown>;
@@ -20,7 +21,7 @@ async function request(url: string, method: 'GET' | 'HEAD'): Promise<Response> {
     const host = new URL(url).host;
     return fail('network', `Could not reach ${host}. Check the address and your connection; a host on another origin must allow this page through CORS.`, {
       url,
-      detail: e instanceof Error ? e.message : String(e),
+      detail: errorText(e),
     });
   }
 }

@@ -15,6 +15,7 @@ import { outputHookAvailable } from './output-pool';
 import { preflight } from './preflight';
 import { samplingSettings } from './sampling';
 import { BatchingStream, IncrementalDecoder } from './streamer';
+import { errorText } from '../../../lib/errors';
 
 type Post = (msg: FromWorker) => void;
 type Tokenizer = Awaited<ReturnType<Transformers['AutoTokenizer']['from_pretrained']>>;
@@ -127,7 +128,7 @@ export class ModelRuntime {
     try {
       ({ t, build } = await setupTransformers(req.device, req.threads, req.ortBase));
     } catch (e) {
-      return fail('internal', e instanceof Error ? e.message : String(e));
+      return fail('internal', errorText(e));
     }
     t.env.allowLocalModels = loc.allowLocalModels;
     t.env.allowRemoteModels = loc.allowRemoteModels;
@@ -161,7 +162,7 @@ export class ModelRuntime {
     try {
       tokenizer = await t.AutoTokenizer.from_pretrained(loc.modelId, { revision: loc.revision, progress_callback });
     } catch (e) {
-      return fail('tokenizer-missing', `The tokenizer of ${loc.modelId} could not be loaded.`, { detail: e instanceof Error ? e.message : String(e) });
+      return fail('tokenizer-missing', `The tokenizer of ${loc.modelId} could not be loaded.`, { detail: errorText(e) });
     }
     this.post({ kind: 'phase', id, phase: 'session' });
     try {
@@ -280,7 +281,7 @@ export class ModelRuntime {
       const out = m.tokenizer.apply_chat_template(messages, { add_generation_prompt: true, return_dict: true });
       return out as unknown as Inputs;
     } catch (e) {
-      return fail('invalid-request', `The model's chat template rejected this conversation: ${e instanceof Error ? e.message : String(e)}`);
+      return fail('invalid-request', `The model's chat template rejected this conversation: ${errorText(e)}`);
     }
   }
 
