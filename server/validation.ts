@@ -6,6 +6,7 @@
  * rather than silently ignored.
  */
 import { z } from 'zod';
+import { LIMITS } from '../src/inference/params';
 import { apiErrors, type ApiError } from './errors';
 
 export type Role = 'system' | 'user' | 'assistant';
@@ -62,8 +63,10 @@ const requestSchema = z.object({
   min_tokens: int().min(0).nullish(),
   temperature: z.number().min(0).max(2).nullish(),
   top_p: z.number().min(0).max(1).nullish(),
-  top_k: int().min(-1).nullish(),
-  repetition_penalty: z.number().gt(0).max(3).nullish(),
+  // The app's bounds (src/inference/params.ts) where OpenAI's fields mean the same thing; temperature
+  // keeps OpenAI's range (0 = greedy there).
+  top_k: int().min(-1).max(LIMITS.topK).nullish(),
+  repetition_penalty: z.number().gt(0).max(LIMITS.repetitionPenalty).nullish(),
   seed: int().nullish(),
   stop: z.union([z.string(), z.array(z.string()).max(4)]).nullish(),
   n: int().min(1).nullish(),
