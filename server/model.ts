@@ -9,7 +9,7 @@ import path from 'node:path';
 import * as transformers from '@huggingface/transformers';
 import { AutoModelForCausalLM, AutoTokenizer, env } from '@huggingface/transformers';
 import { z } from 'zod';
-import { Generator, type CoreFinishReason } from '../src/inference/core';
+import { TokenGenerator, type CoreFinishReason } from '../src/inference/core';
 import { promptIds } from '../src/inference/prompt';
 import { modelSamplingDefaults, resolveSampling, type DecodeSettings, type SamplingOverrides } from '../src/inference/settings';
 import { IncrementalDecoder } from '../src/inference/streamer';
@@ -106,7 +106,7 @@ export class ReferenceModel implements ChatModel {
     private readonly tokenizer: Tokenizer,
     private readonly model: Model,
     /** The generation core on this model (the KV loop where the session fits it, as in the browser). */
-    private readonly generator: Generator,
+    private readonly generator: TokenGenerator,
     /** The model's generation_config sampling settings, which a request's own settings override (as in generate()). */
     private readonly defaults: SamplingOverrides,
   ) {}
@@ -130,7 +130,7 @@ export class ReferenceModel implements ChatModel {
     const created = Math.floor(fs.statSync(dir).mtimeMs / 1000);
     // The same decode loop as the browser worker: ~25% faster than generate() here (834 vs 657
     // tok/s for slm-reference), greedy-identical, and it applies top_p.
-    const generator = new Generator(transformers, model, { device: 'cpu', eosTokenIds: eos, pooled: false });
+    const generator = new TokenGenerator(transformers, model, { device: 'cpu', eosTokenIds: eos, pooled: false });
     const defaults = modelSamplingDefaults(model.configs['generation_config']);
     return new ReferenceModel(opts.modelId, opts.dtype, created, config.max_position_embeddings ?? null, tokenizer, model, generator, defaults);
   }

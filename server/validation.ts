@@ -6,7 +6,7 @@
  * rather than silently ignored.
  */
 import { z } from 'zod';
-import { LIMITS } from '../src/inference/params';
+import { LIMITS, minWithinMax } from '../src/inference/params';
 import { apiErrors, type ApiError } from './errors';
 
 export type Role = 'system' | 'user' | 'assistant';
@@ -148,7 +148,7 @@ export function parseChatRequest(body: unknown): ChatRequest {
   }
   const maxTokens = r.max_completion_tokens ?? r.max_tokens ?? null;
   const minTokens = r.min_tokens ?? 0;
-  if (maxTokens !== null && minTokens > maxTokens) {
+  if (!minWithinMax(minTokens, maxTokens)) {
     throw apiErrors.badRequest("'min_tokens' must not be larger than 'max_tokens'.", 'min_tokens', 'invalid_value');
   }
   const stop = r.stop == null ? [] : (typeof r.stop === 'string' ? [r.stop] : r.stop).filter((s) => s.length > 0);

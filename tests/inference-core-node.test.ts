@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as transformers from '@huggingface/transformers';
 import { describe, expect, it } from 'vitest';
-import { Generator, finishReason, type GenerationHooks, type StopKind } from '../src/inference/core';
+import { TokenGenerator, finishReason, type GenerationHooks, type StopKind } from '../src/inference/core';
 import { DEFAULT_GENERATION } from '../src/inference/params';
 import { promptIds } from '../src/inference/prompt';
 import { decodeSettings, type DecodeSettings } from '../src/inference/settings';
@@ -24,8 +24,8 @@ async function load() {
   const model = await AutoModelForCausalLM.from_pretrained(NAME, { dtype: 'fp32', device: 'cpu' });
   const eos = [model.generation_config?.eos_token_id ?? []].flat().map(Number);
   const prompt = (content: string) => promptIds(tokenizer.apply_chat_template([{ role: 'user', content }], { add_generation_prompt: true, return_dict: true }));
-  const kv = new Generator(transformers, model, { device: 'cpu', eosTokenIds: eos, pooled: false });
-  const gen = new Generator(transformers, model, { device: 'cpu', eosTokenIds: eos, pooled: false, loop: 'generate' });
+  const kv = new TokenGenerator(transformers, model, { device: 'cpu', eosTokenIds: eos, pooled: false });
+  const gen = new TokenGenerator(transformers, model, { device: 'cpu', eosTokenIds: eos, pooled: false, loop: 'generate' });
   return { model, eos, prompt, kv, gen };
 }
 
@@ -40,7 +40,7 @@ describe.skipIf(!available)('generation core, slm-pocket', () => {
     const { model, kv, gen, eos } = await load();
     expect([kv.loop, kv.reason]).toEqual(['kv-loop', null]);
     expect([gen.loop, gen.reason]).toEqual(['generate', 'generate() was asked for']);
-    const gpu = new Generator(transformers, model, { device: 'webgpu', eosTokenIds: eos, pooled: false });
+    const gpu = new TokenGenerator(transformers, model, { device: 'webgpu', eosTokenIds: eos, pooled: false });
     expect(gpu.loop).toBe('generate');
     expect(gpu.reason).toMatch(/WebGPU/);
     await model.dispose();

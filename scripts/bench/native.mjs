@@ -7,7 +7,7 @@
  */
 import path from 'node:path';
 import * as transformers from '@huggingface/transformers';
-import { Generator } from '../../src/inference/core.ts';
+import { TokenGenerator } from '../../src/inference/core.ts';
 import { promptIds } from '../../src/inference/prompt.ts';
 import { decodeSettings } from '../../src/inference/settings.ts';
 import { DEFAULT_GENERATION } from '../../src/inference/params.ts';
@@ -36,8 +36,8 @@ export async function nativeDecode({ model: name, dtype, threads, tokens, repeat
     await generator.generate(prompt, settings, { onToken: () => times.push(performance.now()), shouldStop: () => null });
     return tps(times);
   };
-  const viaGenerate = timed(new Generator(transformers, model, { device: 'cpu', eosTokenIds: [], pooled: false, loop: 'generate' }));
-  const loop = new Generator(transformers, model, { device: 'cpu', eosTokenIds: [], pooled: false });
+  const viaGenerate = timed(new TokenGenerator(transformers, model, { device: 'cpu', eosTokenIds: [], pooled: false, loop: 'generate' }));
+  const loop = new TokenGenerator(transformers, model, { device: 'cpu', eosTokenIds: [], pooled: false });
   const viaLoop = timed(loop);
   const reason = loop.reason;
   // The median of `repeats` runs after `warmups`: the same statistic as the browser's steady figure.

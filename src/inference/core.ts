@@ -1,6 +1,6 @@
 /**
  * The one generation core. The browser worker, the reference server and the benchmark's native
- * baseline all decode through `Generator`; nothing else calls a decode loop or generate().
+ * baseline all decode through `TokenGenerator`; nothing else calls a decode loop or generate().
  *
  * It owns: the choice of loop and its reason (the KV loop of kv-decoder.ts on WASM/CPU where the
  * session has the standard layout, transformers.js's generate() otherwise and on WebGPU), the
@@ -67,7 +67,7 @@ export function chooseLoop(lib: TransformersLib, model: CausalLM, opts: Generato
   return kvDecoderFor(model, (type, data, dims) => new OrtTensor(type, data, dims), opts.pooled);
 }
 
-export class Generator {
+export class TokenGenerator {
   readonly loop: DecodeLoop;
   /** Why the KV loop is not used, when it is not. */
   readonly reason: string | null;

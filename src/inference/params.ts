@@ -26,6 +26,11 @@ export const PARAM_MESSAGES = {
 } as const;
 
 const M = PARAM_MESSAGES;
+
+/** Min new tokens may not exceed max new tokens (equal: fixed length). The server checks its min_tokens/max_tokens with it too. */
+export function minWithinMax(min: number | null | undefined, max: number | null | undefined): boolean {
+  return min == null || max == null || !(min > max);
+}
 const num = (error: string) => z.number({ error });
 
 export const generationParamsSchema = z
@@ -40,7 +45,7 @@ export const generationParamsSchema = z
     /** Greedy (argmax) overrides the sampling knobs. */
     greedy: z.boolean({ error: M.greedy }),
   })
-  .refine((p) => p.minNewTokens === undefined || !(p.minNewTokens > p.maxNewTokens), { error: M.minNewTokens, path: ['minNewTokens'] });
+  .refine((p) => minWithinMax(p.minNewTokens, p.maxNewTokens), { error: M.minNewTokens, path: ['minNewTokens'] });
 
 /** Sampling settings, in one shape for every engine. */
 export type GenerationParams = z.infer<typeof generationParamsSchema>;

@@ -4,7 +4,7 @@
  * (src/inference/core.ts), its tokens batched to the page; interrupt, unload. It owns at most one
  * model at a time and refuses overlapping work with a typed `busy` error instead of queueing it.
  */
-import { Generator } from '../../../inference/core';
+import { TokenGenerator } from '../../../inference/core';
 import { outputHookAvailable } from '../../../inference/output-pool';
 import { validateGenerationParams } from '../../../inference/params';
 import { promptIds } from '../../../inference/prompt';
@@ -27,7 +27,7 @@ type Model = Awaited<ReturnType<Transformers['AutoModelForCausalLM']['from_pretr
 interface Loaded {
   tokenizer: Tokenizer;
   model: Model;
-  generator: Generator;
+  generator: TokenGenerator;
   info: LoadedInfo;
 }
 
@@ -132,7 +132,7 @@ export class ModelRuntime {
     const config = plan.config;
     const maxContext = firstNumber(config, ['max_position_embeddings', 'n_positions', 'max_sequence_length', 'seq_length']);
     const eosTokenIds = toNumbers(model.generation_config?.eos_token_id ?? config['eos_token_id']);
-    const generator = new Generator(t, model, { device: req.device, eosTokenIds, pooled: outputHookAvailable() });
+    const generator = new TokenGenerator(t, model, { device: req.device, eosTokenIds, pooled: outputHookAvailable() });
     const loaded: Loaded = {
       tokenizer,
       model,

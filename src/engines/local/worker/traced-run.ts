@@ -4,7 +4,7 @@
  * path (see warmup.ts: code the warm-up never ran would be de-optimised on the first real answer).
  */
 import type { DecodeStats } from '../../../inference/kv-decoder';
-import type { CoreFinishReason, Generator } from '../../../inference/core';
+import type { CoreFinishReason, TokenGenerator } from '../../../inference/core';
 import type { DecodeSettings } from '../../../inference/settings';
 
 const now = () => performance.now();
@@ -48,7 +48,7 @@ export interface GenerationTrace {
 }
 
 export async function tracedRun(
-  gen: Generator,
+  gen: TokenGenerator,
   promptIds: readonly number[],
   settings: DecodeSettings,
   stop: StopSignal,

@@ -10,7 +10,7 @@
  * callback) the first real answer was de-optimised and ran at half speed. Done when three answers
  * in a row decode within 5% of the best, after at least `minTokens`, or at the bounds.
  */
-import type { Generator } from '../../../inference/core';
+import type { TokenGenerator } from '../../../inference/core';
 import { decodeSettings } from '../../../inference/settings';
 import { DEFAULT_GENERATION } from '../../../inference/params';
 import type { BatchingStream } from '../../../inference/streamer';
@@ -27,7 +27,7 @@ const WARMUP_ANSWER_TOKENS = 128;
 const FILLER = 'The quick brown fox jumps over the lazy dog. 0123456789 ';
 
 export interface WarmupTarget {
-  generator: Generator;
+  generator: TokenGenerator;
   maxContext: number | null;
   /** The conversation as prompt ids, through the model's chat template. */
   template: (messages: ChatMessage[]) => number[];
