@@ -10,7 +10,7 @@
  * Float32Array, filled once, cost 180–315 µs on this machine against 2–9 µs for refilling a
  * reused one (ArrayBuffer memory comes back from the allocator untouched, so every step pays page
  * faults). For the pocket model that was ~1 ms of a 1.4 ms step. The KV decode loop
- * (src/engines/local/worker/kv-decoder.ts) hands ONNX Runtime two alternating sets of buffers
+ * (src/inference/kv-decoder.ts) hands ONNX Runtime two alternating sets of buffers
  * through the hook instead. Nothing else sets the hook, so transformers.js's own generate() and
  * every other session behave exactly as without the patch.
  *

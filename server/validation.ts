@@ -6,6 +6,7 @@
  * rather than silently ignored.
  */
 import { z } from 'zod';
+import { LIMITS, minWithinMax } from '../src/inference/params';
 import { apiErrors, type ApiError } from './errors';
 
 export type Role = 'system' | 'user' | 'assistant';
@@ -62,8 +63,10 @@ const requestSchema = z.object({
   min_tokens: int().min(0).nullish(),
   temperature: z.number().min(0).max(2).nullish(),
   top_p: z.number().min(0).max(1).nullish(),
-  top_k: int().min(-1).nullish(),
-  repetition_penalty: z.number().gt(0).max(3).nullish(),
+  // The app's bounds (src/inference/params.ts) where OpenAI's fields mean the same thing; temperature
+  // keeps OpenAI's range (0 = greedy there).
+  top_k: int().min(-1).max(LIMITS.topK).nullish(),
+  repetition_penalty: z.number().gt(0).max(LIMITS.repetitionPenalty).nullish(),
   seed: int().nullish(),
   stop: z.union([z.string(), z.array(z.string()).max(4)]).nullish(),
   n: int().min(1).nullish(),
@@ -145,7 +148,7 @@ export function parseChatRequest(body: unknown): ChatRequest {
   }
   const maxTokens = r.max_completion_tokens ?? r.max_tokens ?? null;
   const minTokens = r.min_tokens ?? 0;
-  if (maxTokens !== null && minTokens > maxTokens) {
+  if (!minWithinMax(minTokens, maxTokens)) {
     throw apiErrors.badRequest("'min_tokens' must not be larger than 'max_tokens'.", 'min_tokens', 'invalid_value');
   }
   const stop = r.stop == null ? [] : (typeof r.stop === 'string' ? [r.stop] : r.stop).filter((s) => s.length > 0);

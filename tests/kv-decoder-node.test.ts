@@ -1,13 +1,13 @@
 // @vitest-environment node
-// The worker's KV decode loop (src/engines/local/worker/kv-decoder.ts) on onnxruntime-node, on the
+// The worker's KV decode loop (src/inference/kv-decoder.ts) on onnxruntime-node, on the
 // project's own models: greedy output is parity.json's (the training framework's) and, for every
 // dtype and for the settings it implements, token-for-token transformers.js's generate().
 import fs from 'node:fs';
 import path from 'node:path';
 import { AutoModelForCausalLM, AutoTokenizer, Tensor, env } from '@huggingface/transformers';
 import { describe, expect, it } from 'vitest';
-import { kvDecoderFor } from '../src/engines/local/worker/kv-decoder';
-import type { SamplingSettings } from '../src/engines/local/worker/sampling';
+import { kvDecoderFor } from '../src/inference/kv-decoder';
+import type { SamplingSettings } from '../src/inference/sampling';
 
 const MODELS_DIR = path.resolve('public/models');
 env.allowRemoteModels = false;

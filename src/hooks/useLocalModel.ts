@@ -164,9 +164,5 @@ export function useLocalModel() {
     setState({ status: 'idle' });
   }, [engine]);
 
-  const forgetCalibration = useCallback((sel: ModelSelection) => {
-    if (env) localStorage.removeItem(calibrationKey(sourceLabel(sel.source), sel.dtype, env.hardwareConcurrency));
-  }, [env]);
-
-  return { env, state, engine, load, unload, forgetCalibration };
+  return { env, state, engine, load, unload };
 }

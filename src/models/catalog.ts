@@ -4,7 +4,8 @@
  * (bytes per weight per dtype) and are marked as such; the exact size is read from the host at
  * load time (the worker's preflight) before any large download starts.
  */
-import type { Dtype, ModelSource } from './sources';
+import { DTYPES, dtypesExcept, type Dtype } from './dtypes';
+import type { ModelSource } from './sources';
 
 export interface CatalogEntry {
   /** Stable key for the UI. */
@@ -51,7 +52,7 @@ export const HUB_CATALOG: CatalogEntry[] = [
     label: 'SmolLM2 135M Instruct',
     source: hub('HuggingFaceTB/SmolLM2-135M-Instruct'),
     params: 135e6,
-    dtypes: ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16', 'bnb4'],
+    dtypes: [...DTYPES],
     preferred: { webgpu: 'fp16', wasm: 'q8' },
     contextLength: 8192,
     license: 'Apache-2.0',
@@ -62,7 +63,7 @@ export const HUB_CATALOG: CatalogEntry[] = [
     label: 'SmolLM2 360M Instruct',
     source: hub('HuggingFaceTB/SmolLM2-360M-Instruct'),
     params: 362e6,
-    dtypes: ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16', 'bnb4'],
+    dtypes: [...DTYPES],
     preferred: { webgpu: 'q4f16', wasm: 'q8' },
     contextLength: 8192,
     license: 'Apache-2.0',
@@ -73,7 +74,7 @@ export const HUB_CATALOG: CatalogEntry[] = [
     label: 'Qwen2.5 0.5B Instruct',
     source: hub('onnx-community/Qwen2.5-0.5B-Instruct'),
     params: 494e6,
-    dtypes: ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16', 'bnb4'],
+    dtypes: [...DTYPES],
     preferred: { webgpu: 'q4f16', wasm: 'q8' },
     contextLength: 32768,
     license: 'Apache-2.0',
@@ -84,7 +85,7 @@ export const HUB_CATALOG: CatalogEntry[] = [
     label: 'Qwen3 0.6B',
     source: hub('onnx-community/Qwen3-0.6B-ONNX'),
     params: 596e6,
-    dtypes: ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16', 'bnb4'],
+    dtypes: [...DTYPES],
     preferred: { webgpu: 'q4f16', wasm: 'q8' },
     contextLength: 32768,
     license: 'Apache-2.0',
@@ -95,7 +96,7 @@ export const HUB_CATALOG: CatalogEntry[] = [
     label: 'Llama 3.2 1B Instruct',
     source: hub('onnx-community/Llama-3.2-1B-Instruct'),
     params: 1.24e9,
-    dtypes: ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16', 'bnb4'],
+    dtypes: [...DTYPES],
     preferred: { webgpu: 'q4f16', wasm: 'q4' },
     contextLength: 131072,
     license: 'Llama 3.2 Community License',
@@ -106,7 +107,7 @@ export const HUB_CATALOG: CatalogEntry[] = [
     label: 'Gemma 3 1B IT',
     source: hub('onnx-community/gemma-3-1b-it-ONNX'),
     params: 1.0e9,
-    dtypes: ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16'],
+    dtypes: dtypesExcept('bnb4'),
     preferred: { webgpu: 'q4f16', wasm: 'q4' },
     contextLength: 32768,
     license: 'Gemma Terms of Use',

@@ -5,27 +5,9 @@
  * Pure functions: used by the UI, the worker and the tests alike.
  */
 
-export const DTYPES = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16', 'bnb4'] as const;
-export type Dtype = (typeof DTYPES)[number];
+import { DTYPE_SUFFIX, type Dtype } from './dtypes';
 
-/** transformers.js's file name suffix per dtype: `onnx/model{suffix}.onnx`. */
-export const DTYPE_SUFFIX: Record<Dtype, string> = {
-  fp32: '',
-  fp16: '_fp16',
-  q8: '_quantized',
-  int8: '_int8',
-  uint8: '_uint8',
-  q4: '_q4',
-  q4f16: '_q4f16',
-  bnb4: '_bnb4',
-};
-
-/** Dtypes whose weights or activations are half precision: WebGPU needs `shader-f16` for them. */
-export const F16_DTYPES: readonly Dtype[] = ['fp16', 'q4f16'];
-
-export function isDtype(value: string): value is Dtype {
-  return (DTYPES as readonly string[]).includes(value);
-}
+export { DTYPES, DTYPE_SUFFIX, F16_DTYPES, isDtype, type Dtype } from './dtypes';
 
 export type ModelSource =
   | { type: 'bundled'; modelId: string }

@@ -3,7 +3,7 @@
  * old entry falls back to defaults field by field instead of breaking the app.
  */
 import { z } from 'zod';
-import { DEFAULT_GENERATION, type GenerationParams } from '../engines/types';
+import { DEFAULT_GENERATION, generationParamsSchema, type GenerationParams } from '../inference/params';
 import { DTYPES, type Dtype, type ModelSource } from '../models/sources';
 import type { DevicePreference } from '../models/device';
 import type { ThreadSetting } from '../models/threads';
@@ -42,15 +42,8 @@ export const selectionSchema = z.object({
   warmup: z.boolean(),
 });
 
-export const generationSchema = z.object({
-  maxNewTokens: z.number().int().min(1).max(32768),
-  temperature: z.number().gt(0).max(5),
-  topP: z.number().gt(0).max(1),
-  topK: z.number().int().min(0).max(100_000),
-  repetitionPenalty: z.number().min(1).max(3),
-  greedy: z.boolean(),
-  minNewTokens: z.number().int().min(0).max(32768).optional(),
-});
+/** The one generation-parameter schema (src/inference/params.ts), under the name the stores use. */
+export const generationSchema = generationParamsSchema;
 
 export const SETTINGS_KEY = 'slm.settings.v1';
 

@@ -7,7 +7,7 @@ import { isAuthorized, presentedKey } from '../../server/auth';
 import { parseConfig } from '../../server/config';
 import { isHeaderAllowed, isOriginAllowed, parseOriginPolicy, preflightHeaders, DEFAULT_ORIGIN_POLICY } from '../../server/cors';
 import { ApiError } from '../../server/errors';
-import { resolveModelId, samplingConfig } from '../../server/model';
+import { resolveModelId, samplingOverrides } from '../../server/model';
 import { FifoQueue, QueueAbortError, QueueFullError } from '../../server/queue';
 import { StopStringFilter } from '../../server/stop';
 import { parseChatRequest, paramName } from '../../server/validation';
@@ -87,21 +87,21 @@ describe('parseChatRequest', () => {
   });
 });
 
-describe('samplingConfig', () => {
+describe('samplingOverrides', () => {
   const s = { temperature: null, topP: null, topK: null, repetitionPenalty: null, seed: null };
   it("leaves the model's default when nothing is set, greedy at temperature 0", () => {
-    expect(samplingConfig(s)).toEqual({});
-    expect(samplingConfig({ ...s, temperature: 0, topP: 0.5 })).toEqual({ do_sample: false });
+    expect(samplingOverrides(s)).toEqual({});
+    expect(samplingOverrides({ ...s, temperature: 0, topP: 0.5 })).toEqual({ doSample: false });
   });
   it('samples with the given knobs; top_k 0 / -1 is off', () => {
-    expect(samplingConfig({ ...s, temperature: 0.7, topP: 0.9, topK: 40, repetitionPenalty: 1.1 })).toEqual({
-      do_sample: true,
+    expect(samplingOverrides({ ...s, temperature: 0.7, topP: 0.9, topK: 40, repetitionPenalty: 1.1 })).toEqual({
+      doSample: true,
       temperature: 0.7,
-      top_p: 0.9,
-      top_k: 40,
-      repetition_penalty: 1.1,
+      topP: 0.9,
+      topK: 40,
+      repetitionPenalty: 1.1,
     });
-    expect(samplingConfig({ ...s, topP: 0.5, topK: -1 })).toEqual({ do_sample: true, temperature: 1, top_p: 0.5, top_k: 0 });
+    expect(samplingOverrides({ ...s, topP: 0.5, topK: -1 })).toEqual({ doSample: true, temperature: 1, topP: 0.5, topK: 0 });
   });
 });
 

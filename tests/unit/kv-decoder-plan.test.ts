@@ -1,7 +1,7 @@
 // Which models the worker's KV decode loop takes, and why it leaves the others to transformers.js.
 // (The loop's output is checked against real models in tests/kv-decoder-node.test.ts.)
 import { describe, expect, it } from 'vitest';
-import { planKvDecoder, type OrtSessionLike, type ValueMetadata } from '../../src/engines/local/worker/kv-decoder';
+import { planKvDecoder, type OrtSessionLike, type ValueMetadata } from '../../src/inference/kv-decoder';
 
 function session(opts: { layers?: number; kvType?: string; extraInput?: string; extraOutput?: string; positionIds?: boolean; heads?: number | string; noMeta?: boolean } = {}): OrtSessionLike {
   const layers = opts.layers ?? 2;

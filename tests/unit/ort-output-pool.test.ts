@@ -1,12 +1,12 @@
 // @vitest-environment node
 // The ONNX Runtime Web patch (scripts/vite-ort-output-pool.ts) and the pool that uses it
-// (src/engines/local/worker/output-pool.ts). The browser tests check the two together
+// (src/inference/output-pool.ts). The browser tests check the two together
 // (tests/e2e/parity-browser.test.ts: pooled outputs in a real decode).
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ORT_BUNDLE, ortOutputPool, patchOrtOutputs } from '../../scripts/vite-ort-output-pool';
-import { OutputPool, outputHookAvailable } from '../../src/engines/local/worker/output-pool';
+import { OutputPool, outputHookAvailable } from '../../src/inference/output-pool';
 
 const DIST = path.resolve('node_modules/onnxruntime-web/dist');
 type Hooked = { __slmOrtOutput?: (c: unknown, n: number) => unknown; __slmOrtOutputPatched?: boolean };

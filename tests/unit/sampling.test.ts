@@ -2,7 +2,7 @@
 // logits processors; top-p, which it leaves out, follows Hugging Face's definition.
 import { RepetitionPenaltyLogitsProcessor, Tensor } from '@huggingface/transformers';
 import { describe, expect, it } from 'vitest';
-import { applyRepetitionPenalty, argmax, candidates, nextToken, sample, suppressEos, type SamplingSettings } from '../../src/engines/local/worker/sampling';
+import { applyRepetitionPenalty, argmax, candidates, nextToken, sample, suppressEos, type SamplingSettings } from '../../src/inference/sampling';
 
 const GREEDY: SamplingSettings = { doSample: false, temperature: 1, topK: 0, topP: 1, repetitionPenalty: 1, minNewTokens: 0 };
 

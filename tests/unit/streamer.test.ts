@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BatchingStream, IncrementalDecoder, type Decode } from '../../src/engines/local/worker/streamer';
+import { BatchingStream, IncrementalDecoder, type Decode } from '../../src/inference/streamer';
 
 /** Byte-level tokenizer: token id = one UTF-8 byte; decoding replaces incomplete sequences with U+FFFD. */
 const byteDecode: Decode = (ids) => new TextDecoder().decode(Uint8Array.from(ids));

@@ -53,7 +53,6 @@ export type ToWorker =
   | { kind: 'load'; id: RequestId; request: LoadRequest }
   | { kind: 'generate'; id: RequestId; options: GenerateOptions }
   | { kind: 'interrupt'; id: RequestId; target: RequestId }
-  | { kind: 'reset'; id: RequestId }
   | { kind: 'unload'; id: RequestId };
 
 export interface PlannedFile {
@@ -104,12 +103,12 @@ export interface LoadedInfo {
   eosTokenIds: number[];
   /**
    * How tokens are generated: 'kv-loop', the worker's own decode loop on the ONNX Runtime session
-   * (WASM, standard KV-cache layouts; see worker/kv-decoder.ts), or transformers.js's 'generate'.
+   * (WASM, standard KV-cache layouts; see src/inference/kv-decoder.ts), or transformers.js's 'generate'.
    */
   decodeLoop: 'kv-loop' | 'generate';
   /** Why the KV loop is not used, when it is not. */
   decodeLoopReason: string | null;
-  /** Whether ONNX Runtime writes the loop's outputs into reused buffers (worker/output-pool.ts). */
+  /** Whether ONNX Runtime writes the loop's outputs into reused buffers (src/inference/output-pool.ts). */
   outputPool: boolean;
 }
 
@@ -168,7 +167,6 @@ const TO_WORKER_KINDS: ReadonlySet<string> = new Set<ToWorker['kind']>([
   'load',
   'generate',
   'interrupt',
-  'reset',
   'unload',
 ]);
 const FROM_WORKER_KINDS: ReadonlySet<string> = new Set<FromWorker['kind']>([

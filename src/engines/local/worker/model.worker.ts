@@ -29,10 +29,6 @@ async function handle(msg: ToWorker): Promise<void> {
       runtime.interrupt(msg.target);
       post({ kind: 'ack', id: msg.id });
       return;
-    case 'reset':
-      runtime.reset();
-      post({ kind: 'ack', id: msg.id });
-      return;
     case 'unload':
       await runtime.unload();
       post({ kind: 'ack', id: msg.id });

@@ -1,13 +1,15 @@
 /**
- * Loads transformers.js on top of the ONNX Runtime Web build that fits the device, and points
- * ONNX Runtime at the .wasm/.mjs files the app serves itself (never a CDN).
+ * Loads transformers.js (which imports ONNX Runtime Web's WebGPU bundle, `ort.webgpu.min.mjs`) and
+ * tells ONNX Runtime which WASM binary to run, from the files the app serves itself (never a CDN):
+ * `env.backends.onnx.wasm.wasmPaths` names the Emscripten glue (.mjs) and the .wasm explicitly —
+ * the plain `ort-wasm-simd-threaded` pair when the worker runs on WASM, the `.asyncify` pair
+ * (which the WebGPU EP needs) on WebGPU. It also sets the thread count and runs ONNX Runtime in
+ * this worker (no proxy worker).
  *
- * Measured reason for two builds (see docs/performance.md): transformers.js picks the "asyncify"
- * build by default because the WebGPU EP needs it, but on the WASM EP that build decoded about 2x
- * slower right after load than the plain build. So a WASM-only worker injects the plain
- * `onnxruntime-web/wasm` build through transformers.js's documented `Symbol.for('onnxruntime')`
- * override before importing it. A worker serves one device for its whole life: the page starts a
- * fresh worker when the device changes.
+ * Measured reason for two builds (see docs/performance.md): transformers.js points ONNX Runtime at
+ * the asyncify build by default because the WebGPU EP needs it, but on the WASM EP that build
+ * decoded about 2x slower right after load than the plain build. A worker serves one device for
+ * its whole life: the page starts a fresh worker when the device changes.
  */
 import type { DeviceKind } from '../protocol';
 

@@ -1,85 +1,37 @@
 /**
- * The model runtime inside the worker: load (preflight → download → session → warm-up),
- * generate with streaming, interrupt, reset, unload. It owns at most one model at a time and
- * refuses overlapping work with a typed `busy` error instead of queueing it silently.
+ * The model runtime inside the worker: load (preflight → download → session → warm-up), then
+ * protocol glue: each `generate` message is templated, checked and handed to the generation core
+ * (src/inference/core.ts), its tokens batched to the page; interrupt, unload. It owns at most one
+ * model at a time and refuses overlapping work with a typed `busy` error instead of queueing it.
  */
-import { median } from '../../../metrics/stats';
-import { decodeRate } from '../../../metrics/timing';
+import { TokenGenerator } from '../../../inference/core';
+import { outputHookAvailable } from '../../../inference/output-pool';
+import { validateGenerationParams } from '../../../inference/params';
+import { promptIds } from '../../../inference/prompt';
+import { decodeSettings } from '../../../inference/settings';
+import { BatchingStream, IncrementalDecoder } from '../../../inference/streamer';
+import { errorText } from '../../../lib/errors';
 import { DTYPE_SUFFIX, locate, sourceError } from '../../../models/sources';
-import { validateGenerationParams, type ChatMessage, type GenerationParams } from '../../types';
-import type { DecodeStats, FromWorker, GenerateOptions, GenerationDone, LoadRequest, LoadedInfo, WarmupPlan } from '../protocol';
+import type { ChatMessage } from '../../types';
+import type { FromWorker, GenerateOptions, LoadRequest, LoadedInfo } from '../protocol';
 import { classifyGenerateError, classifyLoadError, EngineFailure, fail } from './errors';
 import { setupTransformers, type Transformers } from './ort-setup';
-import { kvDecoderFor, type KvDecoder, type OrtTensorLike } from './kv-decoder';
-import { outputHookAvailable } from './output-pool';
 import { preflight } from './preflight';
-import { samplingSettings } from './sampling';
-import { BatchingStream, IncrementalDecoder } from './streamer';
-import { errorText } from '../../../lib/errors';
+import { StopSignal, tracedRun } from './traced-run';
+import { warmUp } from './warmup';
 
 type Post = (msg: FromWorker) => void;
 type Tokenizer = Awaited<ReturnType<Transformers['AutoTokenizer']['from_pretrained']>>;
 type Model = Awaited<ReturnType<Transformers['AutoModelForCausalLM']['from_pretrained']>>;
-type Tensor = InstanceType<Transformers['Tensor']>;
-type Inputs = { input_ids: Tensor; attention_mask: Tensor };
 
 interface Loaded {
-  t: Transformers;
   tokenizer: Tokenizer;
   model: Model;
-  /** The worker's own decode loop, where the model fits it (WASM); null: transformers.js's generate(). */
-  kv: KvDecoder | null;
+  generator: TokenGenerator;
   info: LoadedInfo;
 }
 
-/**
- * A stop request: set by the `interrupt` message or, without a message round trip, by shared memory;
- * the warm-up also gives it a deadline. Real answers and the warm-up take the same branches here
- * (see warmUp: code the warm-up never ran would be de-optimised on the first real answer).
- */
-class StopSignal {
-  requested = false;
-  private readonly flag: Int32Array | null;
-  constructor(
-    buffer: SharedArrayBuffer | null,
-    private readonly deadline = Infinity,
-  ) {
-    this.flag = buffer ? new Int32Array(buffer) : null;
-  }
-  check(): boolean {
-    if (!this.requested && ((this.flag !== null && Atomics.load(this.flag, 0) !== 0) || now() > this.deadline)) this.requested = true;
-    return this.requested;
-  }
-  /** Without shared memory a stop arrives as a message: the decode loop must let messages in. */
-  get needsMessages(): boolean {
-    return this.flag === null;
-  }
-}
-
-interface GenerationTrace {
-  ids: number[];
-  generateStart: number;
-  firstTokenAt: number | null;
-  lastTokenAt: number | null;
-  /** Time of every generated token, engine clock. */
-  times: number[];
-  decodeStats: DecodeStats | null;
-}
-
 const now = () => performance.now();
-
-/** How often the KV loop lets an `interrupt` message in when there is no shared-memory flag (ms). */
-const MESSAGE_POLL_MS = 25;
-/** The warm-up's stand-in for the page's flush interval (one display frame). */
-const WARMUP_FLUSH_MS = 16;
-/** Longest warm-up answer: long enough to time, short enough to keep the context like a real one. */
-const WARMUP_ANSWER_TOKENS = 128;
-const discardText = (_text: string, _count: number): void => undefined;
-
-/** Decode tokens/s of a trace (first to last generated token), as the metrics define it. */
-function decodeTps(t: GenerationTrace): number | null {
-  return decodeRate(t.times.length, t.times[0] ?? null, t.times.at(-1) ?? null);
-}
 
 function toNumbers(v: unknown): number[] {
   if (typeof v === 'number') return [v];
@@ -179,14 +131,12 @@ export class ModelRuntime {
     const downloadBytes = sum(fileBytes) || plan.totalBytes || 0;
     const config = plan.config;
     const maxContext = firstNumber(config, ['max_position_embeddings', 'n_positions', 'max_sequence_length', 'seq_length']);
-    const genCfg = (model as unknown as { generation_config?: { eos_token_id?: unknown } }).generation_config;
-    const eosTokenIds = toNumbers(genCfg?.eos_token_id ?? config['eos_token_id']);
-    const kv = req.device === 'wasm' ? wasmKvDecoder(t, model) : { decoder: null, reason: 'WebGPU runs through transformers.js (its KV cache stays on the GPU)' };
+    const eosTokenIds = toNumbers(model.generation_config?.eos_token_id ?? config['eos_token_id']);
+    const generator = new TokenGenerator(t, model, { device: req.device, eosTokenIds, pooled: outputHookAvailable() });
     const loaded: Loaded = {
-      t,
       tokenizer,
       model,
-      kv: kv.decoder,
+      generator,
       info: {
         modelId: loc.modelId,
         device: req.device,
@@ -203,68 +153,23 @@ export class ModelRuntime {
         warmupDecodeTps: null,
         maxContext,
         eosTokenIds,
-        decodeLoop: kv.decoder ? 'kv-loop' : 'generate',
-        decodeLoopReason: kv.reason,
-        outputPool: kv.decoder?.pooling ?? false,
+        decodeLoop: generator.loop,
+        decodeLoopReason: generator.reason,
+        outputPool: generator.pooling,
       },
     };
     if (req.warmup) {
       this.post({ kind: 'phase', id, phase: 'warmup' });
-      const w = await this.warmUp(loaded, req.warmup);
-      Object.assign(loaded.info, w);
+      const sharedMemory = self.crossOriginIsolated && typeof SharedArrayBuffer !== 'undefined';
+      const target = {
+        generator,
+        maxContext,
+        template: (messages: ChatMessage[]) => this.template(loaded, messages),
+        stream: (sink: (text: string, count: number) => void, ms: number) => this.stream(loaded, sink, ms),
+      };
+      Object.assign(loaded.info, await warmUp(target, req.warmup, sharedMemory));
     }
     return loaded;
-  }
-
-  /**
-   * Warm-up. V8 first runs fresh WASM code in its baseline tier (Liftoff) and optimises a function
-   * (TurboFan) only after it has used up an execution budget; WebGPU compiles its shaders on first
-   * use. Measured here: without warm-up the first decode tokens ran 5–8x slower than steady state.
-   * So before "ready": a few forward passes over a long prompt (each runs the matmul kernels many
-   * times, using up their budgets fastest), then short answers (up to 128 tokens, so the context
-   * stays as short as a real one) through exactly the path a real answer takes: the same loop,
-   * stop signal (shared memory when the page has it), detokenizer and batching, with the text going
-   * nowhere. Measured: when the warm-up ran a different path (no interrupt flag, an extra stopping
-   * callback) the first real answer was de-optimised and ran at half speed. Done when three answers
-   * in a row decode within 5% of the best, after at least `minTokens`, or at the bounds.
-   */
-  private async warmUp(m: Loaded, plan: WarmupPlan) {
-    const start = now();
-    const deadline = start + plan.maxMs;
-    const ctx = m.info.maxContext ?? 2048;
-    const flag = self.crossOriginIsolated && typeof SharedArrayBuffer !== 'undefined' ? new SharedArrayBuffer(4) : null;
-    if (plan.prefillPasses > 0) {
-      const filler = 'The quick brown fox jumps over the lazy dog. 0123456789 ';
-      const long = this.template(m, [{ role: 'user', content: filler.repeat(64) }]);
-      const n = Math.min(long.input_ids.dims[1] ?? 0, Math.floor(ctx / 2), 512);
-      const cut: Inputs = { input_ids: long.input_ids.slice(null, [0, n]), attention_mask: long.attention_mask.slice(null, [0, n]) };
-      for (let i = 0; i < plan.prefillPasses && now() - start < plan.maxMs / 2; i++) {
-        await this.run(m, cut, { max_new_tokens: 1, do_sample: false }, new StopSignal(flag, deadline), null);
-      }
-    }
-    const inputs = this.template(m, [{ role: 'user', content: 'Hello! What is 12 + 7?' }]);
-    const promptLen = inputs.input_ids.dims[1] ?? 0;
-    const perAnswer = Math.max(1, Math.min(WARMUP_ANSWER_TOKENS, ctx - promptLen - 1));
-    let tokens = 0;
-    let best = 0;
-    let near = 0;
-    const speeds: number[] = [];
-    while (tokens < plan.maxTokens && now() < deadline) {
-      const n = Math.min(perAnswer, plan.maxTokens - tokens);
-      const batch = this.stream(m, discardText, WARMUP_FLUSH_MS);
-      const trace = await this.run(m, inputs, { max_new_tokens: n, min_new_tokens: n, do_sample: false }, new StopSignal(flag, deadline), (tok) => batch.add(tok));
-      batch.flush();
-      tokens += trace.ids.length;
-      const tps = decodeTps(trace);
-      if (tps === null) break;
-      speeds.push(tps);
-      best = Math.max(best, tps);
-      near = tps >= best * 0.95 ? near + 1 : 0;
-      if (tokens >= plan.minTokens && near >= 3) break;
-    }
-    // The steady speed it reached: the median of the last three answers (one 128-token answer of a
-    // small model lasts ~60 ms, so a single one is at the mercy of a stray pause).
-    return { warmupMs: now() - start, warmupTokens: tokens, warmupDecodeTps: median(speeds.slice(-3)) };
   }
 
   /** Generated ids → batched text deltas for `sink` (the page's `tokens` messages). */
@@ -273,69 +178,15 @@ export class ModelRuntime {
     return new BatchingStream(decoder, sink, flushIntervalMs, now);
   }
 
-  private template(m: Loaded, messages: ChatMessage[]): Inputs {
+  private template(m: Loaded, messages: ChatMessage[]): number[] {
     if (!m.tokenizer.chat_template) {
       fail('unsupported-model', `${m.info.modelId} has no chat template in tokenizer_config.json, so it cannot hold a conversation.`);
     }
     try {
-      const out = m.tokenizer.apply_chat_template(messages, { add_generation_prompt: true, return_dict: true });
-      return out as unknown as Inputs;
+      return promptIds(m.tokenizer.apply_chat_template(messages, { add_generation_prompt: true, return_dict: true }));
     } catch (e) {
       return fail('invalid-request', `The model's chat template rejected this conversation: ${errorText(e)}`);
     }
-  }
-
-  private async run(
-    m: Loaded,
-    inputs: Inputs,
-    config: Record<string, number | boolean>,
-    stop: StopSignal,
-    onToken: ((id: number) => void) | null,
-  ): Promise<GenerationTrace> {
-    const trace: GenerationTrace = { ids: [], generateStart: now(), firstTokenAt: null, lastTokenAt: null, times: [], decodeStats: null };
-    const eos = new Set(m.info.eosTokenIds);
-    const put = (id: number) => {
-      const at = now();
-      trace.ids.push(id);
-      trace.times.push(at);
-      if (!eos.has(id)) {
-        trace.firstTokenAt ??= at;
-        trace.lastTokenAt = at;
-        onToken?.(id);
-      }
-    };
-    const shouldStop = () => stop.check();
-    if (m.kv) {
-      trace.decodeStats = await m.kv.generate({
-        promptIds: Array.from(inputs.input_ids.data as ArrayLike<bigint | number>, Number),
-        maxNewTokens: Number(config['max_new_tokens'] ?? 1),
-        sampling: samplingSettings(config),
-        eosTokenIds: m.info.eosTokenIds,
-        onToken: put,
-        shouldStop,
-        ...(stop.needsMessages ? { yieldEveryMs: MESSAGE_POLL_MS } : {}),
-      });
-      return trace;
-    }
-    class Streamer extends m.t.BaseStreamer {
-      private prompt = true;
-      override put(value: bigint[][]): void {
-        if (this.prompt) {
-          this.prompt = false;
-          return;
-        }
-        put(Number(value[0]?.[0] ?? -1));
-      }
-      override end(): void {}
-    }
-    class Stop extends m.t.StoppingCriteria {
-      override _call(input_ids: number[][]): boolean[] {
-        const s = shouldStop();
-        return input_ids.map(() => s);
-      }
-    }
-    await m.model.generate({ ...inputs, ...config, streamer: new Streamer(), stopping_criteria: [new Stop()] } as never);
-    return trace;
   }
 
   async generate(id: number, options: GenerateOptions): Promise<void> {
@@ -345,8 +196,8 @@ export class ModelRuntime {
     const problems = validateGenerationParams(options.params);
     if (problems.length) fail('invalid-request', problems.join(' '));
     if (options.messages.length === 0) fail('invalid-request', 'The conversation is empty.');
-    const inputs = this.template(m, options.messages);
-    const inputTokens = inputs.input_ids.dims[1] ?? 0;
+    const prompt = this.template(m, options.messages);
+    const inputTokens = prompt.length;
     const ctx = m.info.maxContext;
     if (ctx !== null && inputTokens >= ctx) {
       fail('invalid-request', `The conversation is ${inputTokens} tokens long but ${m.info.modelId} reads at most ${ctx}. Start a new chat or shorten the messages.`);
@@ -355,21 +206,18 @@ export class ModelRuntime {
     this.active = { id, stop };
     try {
       const batch = this.stream(m, (text, count) => this.post({ kind: 'tokens', id, text, count }), options.flushIntervalMs);
-      const trace = await this.run(m, inputs, generationConfig(options.params, ctx === null ? null : ctx - inputTokens), stop, (tok) => batch.add(tok));
+      const settings = decodeSettings(options.params, ctx === null ? null : ctx - inputTokens);
+      const trace = await tracedRun(m.generator, prompt, settings, stop, (tok) => batch.add(tok));
       batch.flush();
-      const eos = new Set(m.info.eosTokenIds);
-      const last = trace.ids.at(-1);
-      const outputIds = trace.ids.filter((x, i) => !(i === trace.ids.length - 1 && eos.has(x)));
-      const finishReason: GenerationDone['finishReason'] = stop.requested ? 'abort' : last !== undefined && eos.has(last) ? 'stop' : 'length';
       this.post({
         kind: 'done',
         id,
         result: {
-          finishReason,
-          text: outputIds.length ? m.tokenizer.decode(outputIds, { skip_special_tokens: true }) : '',
+          finishReason: trace.finishReason,
+          text: trace.ids.length ? m.tokenizer.decode(trace.ids, { skip_special_tokens: true }) : '',
           inputTokens,
-          outputTokens: outputIds.length,
-          outputTokenIds: outputIds,
+          outputTokens: trace.ids.length,
+          outputTokenIds: trace.ids,
           generateStart: trace.generateStart,
           firstTokenAt: trace.firstTokenAt,
           lastTokenAt: trace.lastTokenAt,
@@ -392,13 +240,8 @@ export class ModelRuntime {
     return false;
   }
 
-  /** Stops whatever is running; the next generate starts from a clean state. */
-  reset(): void {
-    if (this.active) this.active.stop.requested = true;
-  }
-
   async unload(): Promise<void> {
-    this.reset();
+    if (this.active) this.active.stop.requested = true;
     await this.disposeCurrent();
   }
 
@@ -407,34 +250,6 @@ export class ModelRuntime {
     this.current = null;
     if (m) await m.model.dispose();
   }
-}
-
-/**
- * transformers.js generation settings. Keys are only present when set: an explicit `undefined`
- * would override the model's generation_config defaults. top_k 0 means "off" there too.
- */
-export function generationConfig(p: GenerationParams, room: number | null): Record<string, number | boolean> {
-  const max = room === null ? p.maxNewTokens : Math.max(1, Math.min(p.maxNewTokens, room));
-  const out: Record<string, number | boolean> = { max_new_tokens: max, repetition_penalty: p.repetitionPenalty };
-  if (p.minNewTokens) out['min_new_tokens'] = Math.min(p.minNewTokens, max);
-  if (p.greedy) return { ...out, do_sample: false };
-  return { ...out, do_sample: true, temperature: p.temperature, top_p: p.topP, top_k: p.topK };
-}
-
-type TensorCtor = new (type: 'int64' | 'float32', data: BigInt64Array | Float32Array, dims: number[]) => OrtTensorLike;
-
-function isTensorCtor(x: unknown): x is TensorCtor {
-  return typeof x === 'function';
-}
-
-/** The KV decode loop for a WASM model, or why it is not used. */
-function wasmKvDecoder(t: Transformers, model: Model): { decoder: KvDecoder | null; reason: string | null } {
-  // ONNX Runtime's own Tensor class, taken from a tensor transformers.js made: wrapping every step's
-  // inputs in transformers.js Tensors (a Proxy each) only adds garbage, and garbage collection is
-  // what the decode loop's slowest steps were spent on here (docs/performance.md).
-  const OrtTensor: unknown = new t.Tensor('float32', new Float32Array(0), [0]).ort_tensor.constructor;
-  if (!isTensorCtor(OrtTensor)) return { decoder: null, reason: "ONNX Runtime's Tensor class is not reachable" };
-  return kvDecoderFor(model, (type, data, dims) => new OrtTensor(type, data, dims), outputHookAvailable());
 }
 
 function sum(m: Map<string, number>): number {

@@ -1,5 +1,6 @@
 /**
- * Choosing the next token from a row of logits, for the KV decode loop (kv-decoder.ts). Pure
+ * Choosing the next token from a row of logits, for the KV decode loop (kv-decoder.ts), and the
+ * top-k/top-p mask the generate() path adds (logits.ts). Pure
  * functions on a Float32Array the caller owns (they modify it in place where they say so).
  *
  * Semantics follow transformers.js's generate() where it implements a setting, so that greedy
@@ -124,17 +125,3 @@ export function nextToken(
   suppressEos(logits, eos, generated, s.minNewTokens);
   return s.doSample ? sample(logits, s, random) : argmax(logits);
 }
-
-/** transformers.js generation settings (generate()'s config keys) as the KV loop reads them; absent keys take transformers.js's defaults. */
-export function samplingSettings(config: Record<string, number | boolean>): SamplingSettings {
-  const num = (k: string, d: number) => (typeof config[k] === 'number' ? config[k] : d);
-  return {
-    doSample: config['do_sample'] === true && num('temperature', 1) > 0,
-    temperature: num('temperature', 1),
-    topK: num('top_k', 0),
-    topP: num('top_p', 1),
-    repetitionPenalty: num('repetition_penalty', 1),
-    minNewTokens: num('min_new_tokens', 0),
-  };
-}
-

@@ -1,10 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_GENERATION, type GenerationParams } from '../../src/engines/types';
-import { generationConfig } from '../../src/engines/local/worker/runtime';
+import { hfGenerationConfig } from '../../src/inference/hf-generate';
+import { DEFAULT_GENERATION, type GenerationParams } from '../../src/inference/params';
+import { decodeSettings, modelSamplingDefaults, resolveSampling } from '../../src/inference/settings';
 
 const p = (over: Partial<GenerationParams>): GenerationParams => ({ ...DEFAULT_GENERATION, ...over });
 
-describe('generationConfig', () => {
+/** The app's settings as the generate() path hands them to transformers.js (the KV loop reads the typed settings). */
+const generationConfig = (params: GenerationParams, room: number | null) => hfGenerationConfig(decodeSettings(params, room));
+
+describe('decodeSettings → transformers.js config', () => {
   it('greedy → do_sample false and no sampling knobs', () => {
     const cfg = generationConfig(p({ greedy: true, maxNewTokens: 64, repetitionPenalty: 1.2 }), null);
     expect(cfg).toEqual({ max_new_tokens: 64, min_new_tokens: undefined, repetition_penalty: 1.2, do_sample: false });
@@ -67,5 +71,42 @@ describe('generationConfig', () => {
   it('carries the repetition penalty in both modes', () => {
     expect(generationConfig(p({ greedy: true, repetitionPenalty: 1.3 }), null).repetition_penalty).toBe(1.3);
     expect(generationConfig(p({ greedy: false, repetitionPenalty: 1.3 }), null).repetition_penalty).toBe(1.3);
+  });
+});
+
+describe('decodeSettings (typed)', () => {
+  it('greedy turns the sampling knobs off; sampling carries them', () => {
+    expect(decodeSettings(p({ greedy: true, temperature: 0.3, topK: 5, topP: 0.5, repetitionPenalty: 1.2 }), null)).toEqual({
+      maxNewTokens: 128,
+      sampling: { doSample: false, temperature: 1, topK: 0, topP: 1, repetitionPenalty: 1.2, minNewTokens: 0 },
+    });
+    expect(decodeSettings(p({ greedy: false, temperature: 0.3, topK: 5, topP: 0.5 }), null).sampling).toEqual({
+      doSample: true,
+      temperature: 0.3,
+      topK: 5,
+      topP: 0.5,
+      repetitionPenalty: 1,
+      minNewTokens: 0,
+    });
+  });
+
+  it('fixed length: min new tokens follows max down to the room left', () => {
+    const s = decodeSettings(p({ maxNewTokens: 64, minNewTokens: 64 }), 20);
+    expect(s.maxNewTokens).toBe(20);
+    expect(s.sampling.minNewTokens).toBe(20);
+  });
+});
+
+describe('server sampling: model defaults under request overrides', () => {
+  it('reads only the sampling keys a generation_config sets', () => {
+    expect(modelSamplingDefaults({ do_sample: true, temperature: 0.6, top_p: 0.8, eos_token_id: 2, max_length: 20 })).toEqual({ doSample: true, temperature: 0.6, topP: 0.8 });
+    expect(modelSamplingDefaults(null)).toEqual({});
+    expect(modelSamplingDefaults({ top_k: '5' })).toEqual({});
+  });
+
+  it('unset knobs are off; temperature 0 is greedy even when sampling is asked for', () => {
+    expect(resolveSampling({}, 0)).toEqual({ doSample: false, temperature: 1, topK: 0, topP: 1, repetitionPenalty: 1, minNewTokens: 0 });
+    expect(resolveSampling({ doSample: true, temperature: 0 }, 3).doSample).toBe(false);
+    expect(resolveSampling({ doSample: true, temperature: 0.5, topK: 7 }, 3)).toEqual({ doSample: true, temperature: 0.5, topK: 7, topP: 1, repetitionPenalty: 1, minNewTokens: 3 });
   });
 });

@@ -12,15 +12,24 @@
  *     `past_key_values.{i}.key|value` (float32, fixed heads and head size), its outputs `logits`
  *     and the matching `present.{i}.key|value`;
  *   - the model's generation_config asks for nothing this loop does not implement.
- * Everything else (WebGPU, fp16 caches, other layouts) goes through transformers.js's generate().
- * Greedy output is token-for-token that of generate() (tests/model/kv-decoder.test.ts).
+ * Everything else (WebGPU, fp16 caches, other layouts) goes through transformers.js's generate();
+ * core.ts makes that choice and gives the reason.
+ * Greedy output is token-for-token that of generate() (tests/kv-decoder-node.test.ts).
  *
  * It runs on onnxruntime-node too (the same session API), which is how the benchmark measures the
  * native baseline with the same loop.
  */
-import type { DecodeStats } from '../../types';
 import { OutputPool } from './output-pool';
 import { nextToken, type SamplingSettings } from './sampling';
+
+/** What the KV decode loop did in one generation. */
+export interface DecodeStats {
+  /** session.run calls: one prefill plus one per further token. */
+  steps: number;
+  /** Outputs ONNX Runtime wrote into reused buffers / allocated itself. */
+  pooledOutputs: number;
+  allocatedOutputs: number;
+}
 
 export interface OrtTensorLike {
   readonly data: unknown;
@@ -173,7 +182,6 @@ export function nextTask(): Promise<void> {
     port2.postMessage(null);
   });
 }
-
 
 /** Above this many bytes of reused buffers, let ONNX Runtime allocate instead (big models on WASM). */
 const MAX_POOL_BYTES = 256 * 1024 * 1024;

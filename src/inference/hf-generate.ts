@@ -1,0 +1,86 @@
+/**
+ * The adapters to transformers.js's generate(), for models the KV loop does not fit (WebGPU, other
+ * layouts): typed settings → its config, a stopping criterion that reports each new token and asks
+ * the caller whether to stop, and the top-p processor it lacks.
+ * transformers.js is passed in (the worker imports it lazily, on the ONNX Runtime build it set up;
+ * Node imports it statically), so this module only imports its types.
+ */
+import type * as HF from '@huggingface/transformers';
+import { needsNucleus, nucleusProcessor } from './logits';
+import type { DecodeSettings } from './settings';
+
+/** The parts of transformers.js the core uses; `typeof import('@huggingface/transformers')` fits. */
+export interface TransformersLib {
+  Tensor: typeof HF.Tensor;
+  StoppingCriteria: typeof HF.StoppingCriteria;
+  LogitsProcessor: typeof HF.LogitsProcessor;
+  LogitsProcessorList: typeof HF.LogitsProcessorList;
+  random: { seed(n?: number): void; random(): number };
+}
+
+/** A loaded transformers.js causal language model: its ONNX sessions, its configs, generate(). */
+export type CausalLM = Pick<HF.PreTrainedModel, 'sessions' | 'configs' | 'generate' | 'generation_config'>;
+
+/** generate()'s generation settings. Only keys that are set: an explicit undefined would override the model's defaults. */
+export interface HfGenerationConfig {
+  max_new_tokens: number;
+  min_new_tokens?: number;
+  repetition_penalty: number;
+  do_sample: boolean;
+  temperature?: number;
+  top_k?: number;
+  top_p?: number;
+}
+
+/**
+ * Typed settings → transformers.js config. Greedy carries no sampling knobs; top_k 0 means "off"
+ * there too; top_p is passed for the record, but it is the processor below that applies it.
+ */
+export function hfGenerationConfig(s: DecodeSettings): HfGenerationConfig {
+  const p = s.sampling;
+  const out: HfGenerationConfig = { max_new_tokens: s.maxNewTokens, repetition_penalty: p.repetitionPenalty, do_sample: p.doSample };
+  if (p.minNewTokens > 0) out.min_new_tokens = Math.min(p.minNewTokens, s.maxNewTokens);
+  if (!p.doSample) return out;
+  return { ...out, temperature: p.temperature, top_k: p.topK, top_p: p.topP };
+}
+
+export interface HfRun {
+  promptIds: readonly number[];
+  settings: DecodeSettings;
+  /** Every generated token, end-of-sequence included, as generate() streams it. */
+  onToken: (id: number) => void;
+  /** Asked after every token; true ends generation. */
+  shouldStop: () => boolean;
+}
+
+/** Runs generate() on `model` with the adapters. */
+export async function runGenerate(lib: TransformersLib, model: CausalLM, run: HfRun): Promise<void> {
+  const n = run.promptIds.length;
+  const input_ids = new lib.Tensor('int64', BigInt64Array.from(run.promptIds, (id) => BigInt(id)), [1, n]);
+  const attention_mask = new lib.Tensor('int64', new BigInt64Array(n).fill(1n), [1, n]);
+  const { onToken, shouldStop } = run;
+
+  // One stopping criterion both reports each new token and asks the caller: generate() calls its
+  // criteria once per generated token, all of them (a list does not short-circuit), right after
+  // appending the token, never for the prompt. (A BaseStreamer would also see the prompt, and
+  // transformers.js types `streamer` as a TextStreamer, which needs a tokenizer it never uses here.)
+  class ReportAndStop extends lib.StoppingCriteria {
+    override _call(inputIds: number[][]): boolean[] {
+      const last = inputIds[0]?.at(-1);
+      if (last !== undefined) onToken(Number(last));
+      const stop = shouldStop();
+      return inputIds.map(() => stop);
+    }
+  }
+  const config = hfGenerationConfig(run.settings);
+  const logits_processor = new lib.LogitsProcessorList();
+  const p = run.settings.sampling;
+  if (needsNucleus(p)) logits_processor.push(nucleusProcessor(lib.LogitsProcessor, p.topK, p.topP));
+  await model.generate({
+    input_ids,
+    attention_mask,
+    ...config,
+    stopping_criteria: [new ReportAndStop()],
+    logits_processor,
+  });
+}
