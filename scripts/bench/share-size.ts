@@ -10,12 +10,11 @@
 import { readFileSync } from 'node:fs';
 import { DEFAULT_GENERATION } from '../../src/engines/types';
 import { parseRunRecord } from '../../src/eval/results';
-import { loadJsonSchemaSupport, parseSuite } from '../../src/eval/suite';
+import { parseSuite } from '../../src/eval/suite';
 import { encodeShare, shareUrl } from '../../src/share/codec';
 import { setupState, suiteSnapshotOf } from '../../src/share/state';
 
 const PAGE = 'https://someone.github.io/slm-playground/';
-await loadJsonSchemaSupport();
 const suite = parseSuite(JSON.parse(readFileSync('public/suites/slm-skills-20.json', 'utf8')));
 const base = {
   local: { source: { type: 'bundled' as const, modelId: 'slm-pocket' }, dtype: 'fp32' as const, device: 'auto' as const, threads: 'auto' as const, warmup: true },

@@ -15,8 +15,6 @@
  * errors (a misspelt "expeted" would otherwise silently drop the answer).
  */
 import Papa from 'papaparse';
-// Import checks json-schema cases as it reads them: it brings the JSON Schema compiler along.
-import './json-schema-ajv';
 import { parseSuite, SCORER_TYPES, SUITE_FORMAT, SUITE_LIMITS, SUITE_VERSION, SuiteError, suiteCaseSchema, zodIssueParts, formatPath, type ScorerType, type Suite, type SuiteCase } from './suite';
 import type { ChatMessage } from '../engines/types';
 

@@ -12,13 +12,16 @@
  * - Stop (the signal) ends every lane at once; a cell cut off by Stop is not recorded.
  * - Judge-scored cases are sent to the judge engine after the answer; its prompt and verdict are
  *   kept in the cell.
+ * - Regex and JSON Schema cases are scored in the scoring sandbox the caller passes (a worker with
+ *   a time limit per case), so a suite's catastrophic pattern fails its case instead of the page.
  */
 import { HostedError, type HostedErrorCode } from '../engines/hosted/errors';
 import type { ChatEngine, GenerationParams } from '../engines/types';
 import { buildJudgeMessages, parseJudgeVerdict } from './judge';
 import { MAX_OUTPUT_CHARS, pendingCells, type CellResult, type EngineColumn, type RunRecord } from './results';
 import { scoreOutput, type ScoreResult } from './scorers';
-import { loadJsonSchemaSupport, type SuiteCase } from './suite';
+import type { SuiteCase } from './suite';
+import type { ScoringSandbox } from './sandbox/protocol';
 import { errorText } from '../lib/errors';
 
 export interface RunnerEngine {
@@ -37,6 +40,8 @@ export interface RunnerOptions {
   maxRetries?: number;
   /** First backoff delay; doubles per retry (default 1 s, at most 30 s). */
   baseDelayMs?: number;
+  /** Where regex and json-schema cases are scored (the caller owns it and disposes of it). */
+  sandbox: ScoringSandbox;
   signal: AbortSignal;
   /** Called with each finished cell, in completion order; awaited before the lane goes on. */
   onCell: (cell: CellResult) => void | Promise<void>;
@@ -102,7 +107,7 @@ async function runCell(c: SuiteCase, e: RunnerEngine, opts: RunnerOptions): Prom
       const r = await e.engine.generate({ messages: c.messages, params: opts.record.params, signal: opts.signal });
       if (opts.signal.aborted || r.finishReason === 'abort') throw new Stopped();
       const output = cut(r.text);
-      let score: ScoreResult | null = scoreOutput(c, output);
+      let score: ScoreResult | null = await scoreOutput(c, output, opts.sandbox);
       let judge: CellResult['judge'];
       if (c.scorer.type === 'judge' && opts.judge) {
         const messages = buildJudgeMessages(c.scorer.rubric, c, output);
@@ -154,7 +159,6 @@ async function runCell(c: SuiteCase, e: RunnerEngine, opts: RunnerOptions): Prom
 
 /** Runs every pending cell of `record` (missing or error) and returns when all are done or stopped. */
 export async function runSuite(opts: RunnerOptions): Promise<RunnerSummary> {
-  await loadJsonSchemaSupport();
   const t0 = performance.now();
   const cases = new Map(opts.record.suite.cases.map((c) => [c.id, c]));
   const byId = new Map(opts.engines.map((e) => [e.column.id, e]));

@@ -3,11 +3,15 @@
  * short explanation a person can check at a glance ('expected "77", got "76"').
  *
  * Outputs are data from a model or a remote server, so `scoreOutput` never throws: anything
- * unexpected (a stack overflow on absurdly nested JSON, a pathological regex…) becomes a failed
- * score whose detail says why. Outputs are trimmed of leading/trailing whitespace before scoring.
+ * unexpected (a stack overflow on absurdly nested JSON…) becomes a failed score whose detail says
+ * why. Regex and JSON Schema cases run the suite's pattern or schema (a stranger's) in the scoring
+ * sandbox passed in, with a time limit: a catastrophic pattern fails that case with "pattern took
+ * too long" and the run goes on. Outputs are trimmed of leading/trailing whitespace before scoring.
  * Judge cases return null here: the runner scores them with a hosted engine (judge.ts).
  */
-import { compileJsonSchema, compileScorerRegex, parseExpectedNumber, type SuiteCase } from './suite';
+import { parseExpectedNumber, type ScorerSpec, type SuiteCase } from './suite';
+import { compileScorerRegex } from './scorer-regex';
+import type { SandboxOutcome, ScoringSandbox } from './sandbox/protocol';
 import { errorText } from '../lib/errors';
 
 export interface ScoreResult {
@@ -132,6 +136,7 @@ export function jsonDiff(expected: JsonValue, actual: JsonValue, path = ''): str
   return null;
 }
 
+/** Scorers that run in this thread: everything but regex, json-schema (sandbox) and judge (runner). */
 function scoreDeterministic(c: SuiteCase, out: string): ScoreResult | null {
   const expected = c.expected ?? '';
   const s = c.scorer;
@@ -148,11 +153,6 @@ function scoreDeterministic(c: SuiteCase, out: string): ScoreResult | null {
     case 'contains': {
       const e = expected.trim();
       return out.toLowerCase().includes(e.toLowerCase()) ? pass(`contains ${quote(e)}`) : fail(`does not contain ${quote(e)}`);
-    }
-    case 'regex': {
-      const re = compileScorerRegex(s.pattern, s.flags);
-      const shown = `/${s.pattern.length > 60 ? `${s.pattern.slice(0, 60)}…` : s.pattern}/${re.flags}`;
-      return re.test(out) ? pass(`matches ${shown}`) : fail(`no match for ${shown} in ${quote(out)}`);
     }
     case 'numeric': {
       const e = parseExpectedNumber(expected);
@@ -171,27 +171,49 @@ function scoreDeterministic(c: SuiteCase, out: string): ScoreResult | null {
       const d = jsonDiff(JSON.parse(c.expected) as JsonValue, got.value);
       return d === null ? pass('JSON equals the expected value') : fail(`JSON differs ${d}`);
     }
-    case 'json-schema': {
-      const got = extractJson(out);
-      if (!got) return fail(`not valid JSON: ${quote(out)}`);
-      const why = compileJsonSchema(s.schema)(got.value);
-      return why === null ? pass('JSON matches the schema') : fail(`JSON does not match the schema: ${why}`);
-    }
+    case 'regex':
+    case 'json-schema':
     case 'judge':
       return null;
   }
 }
 
+/** A sandbox answer that did not come: the case fails with the reason, the run goes on. */
+function notDone(o: Exclude<SandboxOutcome<unknown>, { status: 'done' }>, what: string): ScoreResult {
+  return o.status === 'timeout' ? fail(`${what} took too long (over ${o.limitMs} ms)`) : fail(`could not be scored: ${o.message}`.slice(0, 200));
+}
+
+async function scoreRegex(s: Extract<ScorerSpec, { type: 'regex' }>, out: string, sandbox: ScoringSandbox): Promise<ScoreResult> {
+  // Compiling is cheap and cannot hang (it also names the flags as the engine normalizes them);
+  // matching can, so it runs in the sandbox.
+  const flags = compileScorerRegex(s.pattern, s.flags).flags;
+  const shown = `/${s.pattern.length > 60 ? `${s.pattern.slice(0, 60)}…` : s.pattern}/${flags}`;
+  const r = await sandbox.matchRegex(s.pattern, s.flags ?? '', out);
+  if (r.status !== 'done') return notDone(r, 'pattern');
+  return r.value ? pass(`matches ${shown}`) : fail(`no match for ${shown} in ${quote(out)}`);
+}
+
+async function scoreJsonSchema(s: Extract<ScorerSpec, { type: 'json-schema' }>, out: string, sandbox: ScoringSandbox): Promise<ScoreResult> {
+  const got = extractJson(out);
+  if (!got) return fail(`not valid JSON: ${quote(out)}`);
+  const r = await sandbox.validateJsonSchema(s.schema, got.value);
+  if (r.status !== 'done') return notDone(r, 'schema check');
+  return r.value === null ? pass('JSON matches the schema') : fail(`JSON does not match the schema: ${r.value}`);
+}
+
 /**
  * Scores one output against one case. Null for judge cases (scored by the runner, see judge.ts).
- * Never throws.
+ * Never throws (rejects).
  */
-export function scoreOutput(c: SuiteCase, output: string): ScoreResult | null {
+export async function scoreOutput(c: SuiteCase, output: string, sandbox: ScoringSandbox): Promise<ScoreResult | null> {
   if (c.scorer.type === 'judge') return null;
   const raw = typeof output === 'string' ? output : String(output);
   if (raw.length > MAX_SCORED_CHARS) return fail(`output too long to score (${raw.length} characters; the limit is ${MAX_SCORED_CHARS})`);
+  const out = raw.trim();
   try {
-    return scoreDeterministic(c, raw.trim());
+    if (c.scorer.type === 'regex') return await scoreRegex(c.scorer, out, sandbox);
+    if (c.scorer.type === 'json-schema') return await scoreJsonSchema(c.scorer, out, sandbox);
+    return scoreDeterministic(c, out);
   } catch (e) {
     return fail(`could not be scored: ${errorText(e)}`.slice(0, 200));
   }

@@ -6,7 +6,7 @@
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import { parseRunRecord, type CellResult, type RunRecord } from './results';
-import { loadJsonSchemaSupport, parseSuite, type Suite } from './suite';
+import { parseSuite, type Suite } from './suite';
 
 export type RunMeta = Omit<RunRecord, 'cells'>;
 
@@ -72,7 +72,6 @@ export class EvalStore {
   }
 
   async loadRun(id: string): Promise<RunRecord | null> {
-    await loadJsonSchemaSupport();
     const meta = await this.db.get('runs', id);
     if (!meta) return null;
     const stored = await this.db.getAllFromIndex('cells', 'runId', id);
@@ -111,7 +110,6 @@ export class EvalStore {
   }
 
   async listSuites(): Promise<Suite[]> {
-    await loadJsonSchemaSupport();
     const all = await this.db.getAll('suites');
     const ok: Suite[] = [];
     for (const s of all) {

@@ -2,15 +2,18 @@
  * The evaluation suite format, defined once and validated with zod on the way in. A suite is a
  * file the user picked (or a stranger shared): every string has a length limit, objects are
  * strict (a misspelt field is an error, not silently ignored), and everything a scorer will need
- * later is checked now — a regex that does not compile or a JSON Schema that ajv refuses is an
- * import error naming its path (`cases[3].scorer.pattern: …`), never a failure halfway through a
- * run.
+ * later is checked now — a regex that does not compile or a JSON Schema that is malformed or over
+ * its limits (json-schema-check.ts) is an import error naming its path (`cases[3].scorer.pattern:
+ * …`), never a failure halfway through a run. Parsing needs nothing loaded first; matching patterns
+ * and validating schemas, which can be slow on hostile input, happens later in the scoring sandbox.
  *
  * Versioning: `version` is the format version; a change that old files would fail goes into a new
  * version with a migration in `parseSuite()`.
  */
 import { z } from 'zod';
 import type { ChatMessage } from '../engines/types';
+import { JSON_SCHEMA_LIMITS, jsonSchemaProblem } from './json-schema-check';
+import { compileScorerRegex } from './scorer-regex';
 
 export const SUITE_FORMAT = 'slm-playground-suite';
 export const SUITE_VERSION = 1;
@@ -28,8 +31,8 @@ export const SUITE_LIMITS = {
   maxSourceChars: 2_000,
   maxPatternChars: 2_000,
   maxRubricChars: 10_000,
-  /** JSON Schemas, measured as JSON text. */
-  maxSchemaChars: 100_000,
+  /** JSON Schemas, measured as JSON text (depth and value count: JSON_SCHEMA_LIMITS). */
+  maxSchemaChars: JSON_SCHEMA_LIMITS.maxChars,
   maxTolerance: 1e15,
 } as const;
 
@@ -68,51 +71,6 @@ export interface Suite {
   /** Where the suite came from (a file name, a URL); informational only. */
   source?: string;
   cases: SuiteCase[];
-}
-
-// ——— compiled scorer parts, shared with scorers.ts so a pattern/schema is compiled one way ———
-
-/**
- * Regex flags a scorer accepts. `g` and `y` are accepted and dropped: they make `RegExp.test`
- * stateful (lastIndex), and a scorer tests each output exactly once.
- */
-const REGEX_FLAGS = /^[dgimsuvy]*$/;
-
-/** Compiles a regex scorer's pattern; throws SyntaxError with the engine's reason when invalid. */
-export function compileScorerRegex(pattern: string, flags = ''): RegExp {
-  if (!REGEX_FLAGS.test(flags)) throw new SyntaxError(`invalid flags "${flags}" (allowed: d, i, m, s, u, v; g and y are ignored)`);
-  return new RegExp(pattern, flags.replace(/[gy]/g, ''));
-}
-
-/** A compiled JSON Schema: null when the value matches, else why not ("/age must be integer"). */
-export type JsonSchemaValidator = (value: unknown) => string | null;
-
-/**
- * JSON Schema support (ajv, ~35 kB gzipped) is loaded on demand, not with the page: every async
- * entry point that may parse or score a json-schema case awaits `loadJsonSchemaSupport()` first
- * (suite and results files, share links, the runner). Parsing without it is a programming error
- * and throws; it never silently accepts a schema it did not check.
- */
-let compiler: ((schema: Record<string, unknown>) => JsonSchemaValidator) | null = null;
-
-export function registerJsonSchemaCompiler(f: (schema: Record<string, unknown>) => JsonSchemaValidator): void {
-  compiler = f;
-}
-
-export async function loadJsonSchemaSupport(): Promise<void> {
-  if (!compiler) await import('./json-schema-ajv');
-}
-
-export class JsonSchemaNotLoaded extends Error {
-  constructor() {
-    super('JSON Schema support is not loaded: await loadJsonSchemaSupport() before parsing or scoring suites.');
-  }
-}
-
-/** Compiles (once per schema) a JSON Schema; throws Error with the reason when it is invalid. */
-export function compileJsonSchema(schema: Record<string, unknown>): JsonSchemaValidator {
-  if (!compiler) throw new JsonSchemaNotLoaded();
-  return compiler(schema);
 }
 
 /** Parses a number the way the numeric scorer reads `expected`: "1,234", "-3.5", "1e3", "−2" (U+2212). */
@@ -161,23 +119,8 @@ const jsonSchemaScorer = z
     schema: z.record(z.string(), z.unknown()),
   })
   .superRefine((s, ctx) => {
-    let size: number;
-    try {
-      size = JSON.stringify(s.schema).length;
-    } catch {
-      ctx.addIssue({ code: 'custom', path: ['schema'], message: 'schema must be plain JSON' });
-      return;
-    }
-    if (size > SUITE_LIMITS.maxSchemaChars) {
-      ctx.addIssue({ code: 'custom', path: ['schema'], message: `schema is too large (${size} characters; the limit is ${SUITE_LIMITS.maxSchemaChars})` });
-      return;
-    }
-    try {
-      compileJsonSchema(s.schema);
-    } catch (e) {
-      if (e instanceof JsonSchemaNotLoaded) throw e;
-      ctx.addIssue({ code: 'custom', path: ['schema'], message: `invalid JSON Schema: ${(e as Error).message}` });
-    }
+    const problem = jsonSchemaProblem(s.schema);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['schema'], message: problem });
   });
 
 export const scorerSchema = z.discriminatedUnion(

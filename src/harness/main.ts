@@ -13,6 +13,7 @@ import { defaultSettings } from '../engines/hosted/presets';
 import { hostedColumn, localColumn } from '../eval/engines';
 import { RESULTS_FORMAT, RESULTS_VERSION, type CellResult, type RunRecord } from '../eval/results';
 import { runSuite, type RunnerEngine } from '../eval/runner';
+import { createBrowserSandbox } from '../eval/sandbox/browser';
 import type { Harness, HarnessRun, HarnessSuiteResult, HarnessSuiteRun } from './types';
 
 let engine: LocalEngine | null = null;
@@ -72,16 +73,18 @@ async function suiteRun(cfg: HarnessSuiteRun): Promise<HarnessSuiteResult> {
   };
   const cells: CellResult[] = [];
   const total = cfg.suite.cases.length * engines.length;
+  const sandbox = createBrowserSandbox(); // the app's scoring path: a Web Worker with a time limit per case
   const summary = await runSuite({
     record,
     engines,
     hostedConcurrency: cfg.hostedConcurrency,
+    sandbox,
     signal: new AbortController().signal,
     onCell: (c) => {
       cells.push(c);
       if (cfg.log) console.log(`[cell] ${cells.length}/${total} ${c.engineId} ${c.caseId} ${c.status === 'error' ? `error: ${c.error}` : c.score ? (c.score.pass ? 'pass' : 'fail') : 'unscored'}`);
     },
-  });
+  }).finally(() => sandbox.dispose());
   record = { ...record, cells, status: cells.filter((c) => c.status === 'done').length === total ? 'done' : 'stopped', updatedAt: Date.now() };
   return { record, wallMs: summary.wallMs };
 }

@@ -9,8 +9,9 @@ import type { ChatEngine, GenerationParams } from '../engines/types';
 import { mismatch } from '../eval/engines';
 import { parseRunRecord, RESULTS_FORMAT, RESULTS_VERSION, type CellResult, type EngineColumn, type EngineLoad, type RunRecord } from '../eval/results';
 import { runSuite, type RunnerEngine } from '../eval/runner';
+import { createBrowserSandbox } from '../eval/sandbox/browser';
 import { EvalStore, type RunSummary } from '../eval/store';
-import { loadJsonSchemaSupport, type Suite } from '../eval/suite';
+import type { Suite } from '../eval/suite';
 import { errorText } from '../lib/errors';
 
 export interface LiveEngine {
@@ -85,6 +86,8 @@ export function useEvalRuns() {
       const total = rec.suite.cases.length * rec.engines.length;
       const doneBefore = rec.cells.filter((c) => c.status === 'done').length;
       setProgress({ runId: rec.id, done: doneBefore, total, finishedNow: 0, startedAt: performance.now(), running: [] });
+      // One scoring worker per run: it starts on the first regex/json-schema case, ends with the run.
+      const sandbox = createBrowserSandbox();
       try {
         const { cells: _c, ...meta } = current;
         void _c;
@@ -109,6 +112,7 @@ export function useEvalRuns() {
           engines: runners,
           judge: judge ? { column: judge.column, engine: judge.engine } : null,
           hostedConcurrency,
+          sandbox,
           signal: ac.signal,
           onCell,
           onStart: (caseId, engineId) => setProgress((p) => p && { ...p, running: [...p.running, `${caseId}\u0000${engineId}`] }),
@@ -119,6 +123,7 @@ export function useEvalRuns() {
         current = { ...current, status: 'stopped', updatedAt: Date.now() };
         setError(`The run stopped: ${message(e)}`);
       } finally {
+        sandbox.dispose();
         abort.current = null;
         setRecord(current);
         setProgress(null);
@@ -214,7 +219,6 @@ export function useEvalRuns() {
         } catch (e) {
           throw new Error(`not valid JSON (${message(e)}).`);
         }
-        await loadJsonSchemaSupport();
         let rec = parseRunRecord(json);
         if (rec.status === 'running') rec = { ...rec, status: 'stopped' };
         if (runs.some((r) => r.id === rec.id)) rec = { ...rec, id: newId(), name: `${rec.name} (imported)` };

@@ -5,7 +5,6 @@
  * so a reload does not bring the banner back and the link is not kept in the history.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { loadJsonSchemaSupport } from '../eval/suite';
 import { decodeShare, encodeShare, LINK_BUDGET_CHARS, parseShareFile, payloadFromHash, shareFileText, shareUrl } from '../share/codec';
 import { ShareError, type ShareState } from '../share/schema';
 import { errorText } from '../lib/errors';
@@ -65,7 +64,6 @@ export function useShare() {
     seq.current++; // a link still being decoded must not replace the file
     try {
       const text = await file.text();
-      await loadJsonSchemaSupport();
       const share = parseShareFile(text);
       setIncoming({ status: 'open', share, from: 'file' });
     } catch (e) {

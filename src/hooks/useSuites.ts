@@ -5,7 +5,7 @@
  */
 import { useCallback, useEffect, useState } from 'react';
 import type { EvalStore } from '../eval/store';
-import { loadJsonSchemaSupport, parseSuite, type Suite } from '../eval/suite';
+import { parseSuite, type Suite } from '../eval/suite';
 import { appBase } from './urls';
 import { errorText } from '../lib/errors';
 
@@ -50,7 +50,7 @@ export function useSuites(store: EvalStore | null) {
     async (file: File): Promise<{ suite: Suite | null; error: string | null }> => {
       try {
         if (file.size > 5 * 1024 * 1024) throw new Error(`${file.name} is ${(file.size / 1048576).toFixed(1)} MB; a suite file may be at most 5 MB.`);
-        // The importer (papaparse, ajv) is loaded when first used, not with the page.
+        // The importer (papaparse) is loaded when first used, not with the page.
         const { importSuiteFile } = await import('../eval/import');
         const suite = importSuiteFile(file.name, await file.text());
         if (store) await store.saveSuite(suite);
@@ -89,7 +89,6 @@ export function useSuites(store: EvalStore | null) {
         return s;
       }
       const json = await fetchJson(new URL(`suites/${ref.file}`, appBase()).href);
-      await loadJsonSchemaSupport();
       return parseSuite(json);
     },
     [imported],

@@ -7,7 +7,6 @@
  * bundle, and the same code runs in Node 20 for the tests. Decompression is capped, so a tiny
  * link cannot expand into a huge document (a "zip bomb").
  */
-import { loadJsonSchemaSupport } from '../eval/suite';
 import { migrate, ShareError, SHARE_VERSION, type ShareState } from './schema';
 import { errorText } from '../lib/errors';
 
@@ -88,7 +87,6 @@ export async function decodeShare(payload: string): Promise<ShareState> {
   } catch {
     throw new ShareError('The link is damaged: its contents are not readable settings.');
   }
-  await loadJsonSchemaSupport(); // a link may carry a suite with json-schema cases
   return migrate(data);
 }
 

@@ -9,9 +9,10 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { scoreOutput } from '../../src/eval/scorers';
 import { parseSuite } from '../../src/eval/suite';
+import { createNodeSandbox } from '../../scripts/eval-sandbox/node';
 
 const DIR = join(process.cwd(), 'public', 'suites');
 const FILES = readdirSync(DIR)
@@ -105,6 +106,9 @@ const EXAMPLES: Record<string, Example> = {
 };
 
 describe('bundled suites', () => {
+  const sandbox = createNodeSandbox();
+  afterAll(() => sandbox.dispose());
+
   it('finds the general-purpose suites', () => {
     for (const f of [
       'general-factual-qa.json',
@@ -125,18 +129,18 @@ describe('bundled suites', () => {
       expect(new Set(ids).size).toBe(ids.length);
     });
 
-    it('passes its own expected answers and fails a non-answer', () => {
+    it('passes its own expected answers and fails a non-answer', async () => {
       const suite = parseSuite(raw);
       for (const c of suite.cases) {
         if (c.expected === undefined || !SELF_SCORED.has(c.scorer.type)) continue;
-        const own = scoreOutput(c, c.expected);
+        const own = await scoreOutput(c, c.expected, sandbox);
         expect(own?.pass, `${suite.id}/${c.id}: expected answer ${JSON.stringify(c.expected)} does not pass (${own?.detail})`).toBe(true);
-        const none = scoreOutput(c, "I'm not sure.");
+        const none = await scoreOutput(c, "I'm not sure.", sandbox);
         expect(none?.pass, `${suite.id}/${c.id}: a non-answer passes (${none?.detail})`).toBe(false);
       }
     });
 
-    it('has a passing and a failing example for every regex and json-schema case', () => {
+    it('has a passing and a failing example for every regex and json-schema case', async () => {
       const suite = parseSuite(raw);
       for (const c of suite.cases) {
         if (!EXAMPLE_SCORED.has(c.scorer.type)) continue;
@@ -144,9 +148,9 @@ describe('bundled suites', () => {
         const ex = EXAMPLES[key];
         expect(ex, `${key}: no example outputs in tests/unit/bundled-suites.test.ts`).toBeDefined();
         if (!ex) continue;
-        const good = scoreOutput(c, ex.pass);
+        const good = await scoreOutput(c, ex.pass, sandbox);
         expect(good?.pass, `${key}: passing example fails (${good?.detail})`).toBe(true);
-        const bad = scoreOutput(c, ex.fail);
+        const bad = await scoreOutput(c, ex.fail, sandbox);
         expect(bad?.pass, `${key}: failing example passes (${bad?.detail})`).toBe(false);
       }
     });

@@ -139,7 +139,19 @@ describe('JSONL errors name the line and field', () => {
   it('bad JSON Schema', () => {
     const e = importError(() => importJsonl(jsonl(ok, '{"prompt": "p", "scorer": "json-schema", "schema": {"type": "strin"}}')));
     expect([e.line, e.field]).toEqual([2, 'schema']);
-    expect(e.message).toMatch(/invalid JSON Schema/);
+    expect(e.message).toBe('Line 2, field "schema": invalid JSON Schema at /type: "strin" is not a JSON Schema type (one of null, boolean, object, array, number, string, integer)');
+  });
+  it('a JSON Schema over its limits names the limit, with line and field', () => {
+    let deep: unknown = { type: 'string' };
+    for (let i = 0; i < 40; i++) deep = { type: 'array', items: deep };
+    const e = importError(() => importJsonl(jsonl(ok, ok, JSON.stringify({ prompt: 'p', scorer: 'json-schema', schema: deep }))));
+    expect(e.message).toBe('Line 3, field "schema": schema is nested too deeply: more than 32 levels (the limit is 32)');
+    const csv = importError(() => importCsv(`prompt,scorer,schema\np,json-schema,"${JSON.stringify({ enum: Array.from({ length: 6000 }, () => 1) }).replace(/"/g, '""')}"\n`));
+    expect([csv.line, csv.field]).toEqual([2, 'schema']);
+    expect(csv.message).toMatch(/schema is too large: more than 5,000 values \(the limit is 5,000\)/);
+    const whole = importError(() => importSuiteJson(JSON.stringify({ format: 'slm-playground-suite', version: 1, id: 's', name: 'S', cases: [{ id: 'a', category: 'c', messages: [{ role: 'user', content: 'q' }], scorer: { type: 'json-schema', schema: { $ref: 'http://evil.example/x.json' } } }] })));
+    expect(whole.field).toBe('cases[0].scorer.schema');
+    expect(whole.message).toMatch(/points outside the schema/);
   });
   it('a numeric answer that is not a number', () => {
     const e = importError(() => importJsonl('{"prompt": "p", "answer": "seven", "scorer": "numeric"}'));

@@ -4,7 +4,7 @@
  * retries that honour Retry-After, stop, resume without repeating finished cells, judging.
  * Real engines run the same runner in tests/e2e/suites.test.ts.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { HostedError } from '../../src/engines/hosted/errors';
 import type { ChatEngine, GenerateRequest, RunResult } from '../../src/engines/types';
 import { DEFAULT_GENERATION } from '../../src/engines/types';
@@ -12,6 +12,7 @@ import { computeRunMetrics } from '../../src/metrics/timing';
 import type { CellResult, RunRecord } from '../../src/eval/results';
 import { backoffMs, runSuite, type RunnerEngine } from '../../src/eval/runner';
 import type { Suite } from '../../src/eval/suite';
+import { createNodeSandbox } from '../../scripts/eval-sandbox/node';
 
 const suite: Suite = {
   format: 'slm-playground-suite',
@@ -103,6 +104,29 @@ const sum = (p: string) => {
 };
 
 describe('runSuite', () => {
+  const sandbox = createNodeSandbox({ limitMs: 300 });
+  afterAll(() => sandbox.dispose());
+
+  it('scores regex cases in the sandbox: a catastrophic pattern fails its case, the others are scored', async () => {
+    const regexSuite: Suite = {
+      ...suite,
+      cases: [
+        { id: 'ok1', category: 'r', messages: [{ role: 'user', content: 'What is 1 + 1?' }], scorer: { type: 'regex', pattern: '^\\d+$' } },
+        { id: 'evil', category: 'r', messages: [{ role: 'user', content: 'What is 2 + 2?' }], scorer: { type: 'regex', pattern: '^(a+)+$' } },
+        { id: 'ok2', category: 'r', messages: [{ role: 'user', content: 'What is 3 + 3?' }], scorer: { type: 'regex', pattern: '^6$' } },
+      ],
+    };
+    const engine = new ScriptedEngine('local', 'pocket', (p) => (p.includes('2 +') ? `${'a'.repeat(32)}!` : sum(p)));
+    const engines = [{ column: col('L', 'local'), engine }];
+    const cells: CellResult[] = [];
+    const r = await runSuite({ sandbox, record: { ...record(engines), suite: regexSuite }, engines, signal: new AbortController().signal, onCell: (c) => void cells.push(c) });
+    expect(r).toMatchObject({ stopped: false, finished: 3 });
+    const by = Object.fromEntries(cells.map((c) => [c.caseId, c]));
+    expect(by['evil']).toMatchObject({ status: 'done', score: { pass: false, score: 0, detail: 'pattern took too long (over 300 ms)' } });
+    expect(by['ok1']?.score?.pass).toBe(true);
+    expect(by['ok2']?.score?.pass).toBe(true);
+  });
+
   it('runs every cell once, scores it, and hands each to onCell as it finishes', async () => {
     const local = new ScriptedEngine('local', 'pocket', (p) => (p.includes('3 +') ? 'wrong' : sum(p)));
     const hosted = new ScriptedEngine('hosted', 'ref', sum);
@@ -111,7 +135,7 @@ describe('runSuite', () => {
       { column: col('H', 'hosted'), engine: hosted },
     ];
     const cells: CellResult[] = [];
-    const r = await runSuite({ record: record(engines), engines, signal: new AbortController().signal, onCell: (c) => void cells.push(c) });
+    const r = await runSuite({ sandbox, record: record(engines), engines, signal: new AbortController().signal, onCell: (c) => void cells.push(c) });
     expect(r).toMatchObject({ stopped: false, finished: 12 });
     expect(cells).toHaveLength(12);
     expect(local.calls).toHaveLength(6);
@@ -145,7 +169,7 @@ describe('runSuite', () => {
     };
     track(a);
     track(b);
-    await runSuite({ record: record(engines), engines, hostedConcurrency: 3, signal: new AbortController().signal, onCell: () => undefined });
+    await runSuite({ sandbox, record: record(engines), engines, hostedConcurrency: 3, signal: new AbortController().signal, onCell: () => undefined });
     expect(maxLocal).toBe(1);
     expect(h.maxInFlight).toBe(3);
   });
@@ -160,7 +184,7 @@ describe('runSuite', () => {
     });
     const engines = [{ column: col('H', 'hosted'), engine: flaky }];
     const cells: CellResult[] = [];
-    await runSuite({ record: record(engines), engines, hostedConcurrency: 1, maxRetries: 3, baseDelayMs: 100, sleep, signal: new AbortController().signal, onCell: (c) => void cells.push(c) });
+    await runSuite({ sandbox, record: record(engines), engines, hostedConcurrency: 1, maxRetries: 3, baseDelayMs: 100, sleep, signal: new AbortController().signal, onCell: (c) => void cells.push(c) });
     const c0 = cells.find((c) => c.caseId === 'c0');
     const c1 = cells.find((c) => c.caseId === 'c1');
     expect(c0).toMatchObject({ status: 'done', attempts: 2, score: { pass: true } });
@@ -173,7 +197,7 @@ describe('runSuite', () => {
     const h = new ScriptedEngine('hosted', 'h', () => new HostedError({ code: 'unauthorized', status: 401, message: 'bad key' }));
     const engines = [{ column: col('H', 'hosted'), engine: h }];
     const cells: CellResult[] = [];
-    await runSuite({ record: record(engines), engines, sleep: async () => undefined, signal: new AbortController().signal, onCell: (c) => void cells.push(c) });
+    await runSuite({ sandbox, record: record(engines), engines, sleep: async () => undefined, signal: new AbortController().signal, onCell: (c) => void cells.push(c) });
     expect(h.calls).toHaveLength(6);
     expect(cells.every((c) => c.status === 'error' && c.attempts === 1)).toBe(true);
   });
@@ -184,6 +208,7 @@ describe('runSuite', () => {
     const ac = new AbortController();
     const cells: CellResult[] = [];
     const r = await runSuite({
+      sandbox,
       record: record(engines),
       engines,
       signal: ac.signal,
@@ -200,7 +225,7 @@ describe('runSuite', () => {
     const failed: CellResult = { ...cells[1]!, caseId: 'c2', status: 'error', error: 'x', score: null };
     local.calls = [];
     const more: CellResult[] = [];
-    await runSuite({ record: record(engines, [...cells, failed]), engines, signal: new AbortController().signal, onCell: (c) => void more.push(c) });
+    await runSuite({ sandbox, record: record(engines, [...cells, failed]), engines, signal: new AbortController().signal, onCell: (c) => void more.push(c) });
     expect(more.map((c) => c.caseId)).toEqual(['c2', 'c3', 'c4', 'c5']);
     expect(local.calls.map(sum)).toEqual(['4', '6', '8', '10']);
   });
@@ -212,12 +237,12 @@ describe('runSuite', () => {
     const engines = [{ column: col('L', 'local'), engine: model }];
     const rec = { ...record(engines), suite: judged };
     const cells: CellResult[] = [];
-    await runSuite({ record: rec, engines, judge: { column: col('J', 'hosted'), engine: judge }, signal: new AbortController().signal, onCell: (c) => void cells.push(c) });
+    await runSuite({ sandbox, record: rec, engines, judge: { column: col('J', 'hosted'), engine: judge }, signal: new AbortController().signal, onCell: (c) => void cells.push(c) });
     expect(cells[0]).toMatchObject({ status: 'done', score: { pass: true, score: 0.9 }, judge: { engineId: 'J', verdict: expect.stringContaining('VERDICT: PASS') } });
     expect(JSON.stringify(cells[0]?.judge?.messages)).toContain('Hello, nice to meet you!');
 
     const none: CellResult[] = [];
-    await runSuite({ record: rec, engines, signal: new AbortController().signal, onCell: (c) => void none.push(c) });
+    await runSuite({ sandbox, record: rec, engines, signal: new AbortController().signal, onCell: (c) => void none.push(c) });
     expect(none[0]).toMatchObject({ status: 'done', score: null });
   });
 
@@ -225,7 +250,7 @@ describe('runSuite', () => {
     const local = new ScriptedEngine('local', 'pocket', sum);
     const engines = [{ column: col('L', 'local'), engine: local }];
     await expect(
-      runSuite({ record: record(engines), engines, signal: new AbortController().signal, onCell: () => Promise.reject(new Error('QuotaExceededError')) }),
+      runSuite({ sandbox, record: record(engines), engines, signal: new AbortController().signal, onCell: () => Promise.reject(new Error('QuotaExceededError')) }),
     ).rejects.toThrow('QuotaExceededError');
     expect(local.calls).toHaveLength(1);
   });
