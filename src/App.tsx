@@ -1,5 +1,5 @@
 /** Composes the hooks and panels; holds no logic of its own beyond wiring. */
-import { useMemo, useState } from 'react';
+import { lazy, Suspense, useMemo, useState } from 'react';
 import { useShare } from './hooks/useShare';
 import { useShareFlow } from './hooks/useShareFlow';
 import { useHostedEndpoint } from './hooks/useHostedEndpoint';
@@ -27,8 +27,10 @@ import { LoadStatus } from './ui/LoadStatus';
 import { ModelCardView } from './ui/ModelCardView';
 import { ModelPanel } from './ui/ModelPanel';
 import { OfflineBadge } from './ui/OfflineBadge';
-import { SuitePanel } from './ui/eval/SuitePanel';
-import { SuiteView } from './ui/eval/SuiteView';
+
+// The Suites tab's panels (report, matrix, charts) load when the tab first opens, not with the page.
+const SuitePanel = lazy(() => import('./ui/eval/SuitePanel').then((m) => ({ default: m.SuitePanel })));
+const SuiteView = lazy(() => import('./ui/eval/SuiteView').then((m) => ({ default: m.SuiteView })));
 
 type Tab = 'model' | 'hosted' | 'settings' | 'suites' | 'device' | 'cache' | 'share';
 const TABS: [Tab, string][] = [
@@ -156,6 +158,7 @@ export function App() {
             />
           )}
           {tab === 'suites' && (
+            <Suspense fallback={<p className="muted small">Loading…</p>}>
             <SuitePanel
               bundled={suite.suites.bundled}
               imported={suite.suites.imported}
@@ -177,6 +180,7 @@ export function App() {
               suiteKey={suite.selected}
               onSuiteKey={suite.setSelected}
             />
+            </Suspense>
           )}
           {tab === 'device' && (
             <DevicePanel env={local.env} storage={storage.storage} recommendation={entry && local.env ? recommend(entry, local.env) : null} modelLabel={entry?.label ?? null} />
@@ -200,7 +204,11 @@ export function App() {
             />
           )}
         </aside>
-        {tab === 'suites' && <SuiteView record={suite.shown} progress={suite.runs.progress} error={suite.runs.error} onClose={suite.closeShown} />}
+        {tab === 'suites' && (
+          <Suspense fallback={null}>
+            <SuiteView record={suite.shown} progress={suite.runs.progress} error={suite.runs.error} onClose={suite.closeShown} />
+          </Suspense>
+        )}
         {/* Kept mounted while the Suites tab shows, so the conversation survives a look at a suite. */}
         <div className="conversation-slot" hidden={tab === 'suites'}>
         <Conversation
