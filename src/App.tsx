@@ -1,5 +1,5 @@
 /** Composes the hooks and panels; holds no logic of its own beyond wiring. */
-import { lazy, Suspense, useMemo, useState } from 'react';
+import { useMemo, useState } from 'react';
 import { useShare } from './hooks/useShare';
 import { useShareFlow } from './hooks/useShareFlow';
 import { useHostedEndpoint } from './hooks/useHostedEndpoint';
@@ -15,22 +15,13 @@ import { appBase } from './hooks/urls';
 import { catalogFor } from './models/catalog';
 import { recommend } from './models/device';
 import { embeddedCatalog } from './models/embedded';
-import { CachePanel } from './ui/CachePanel';
 import { Conversation } from './ui/Conversation';
-import { DevicePanel } from './ui/DevicePanel';
+import { CachePanel, DevicePanel, HostedPanel, PriceTable, ShareBanner, SharePanel, SuitePanel, SuiteView } from './ui/deferred';
 import { GenerationSettings } from './ui/GenerationSettings';
-import { HostedPanel } from './ui/HostedPanel';
-import { PriceTable } from './ui/PriceTable';
-import { ShareBanner } from './ui/ShareBanner';
-import { SharePanel } from './ui/SharePanel';
 import { LoadStatus } from './ui/LoadStatus';
 import { ModelCardView } from './ui/ModelCardView';
 import { ModelPanel } from './ui/ModelPanel';
 import { OfflineBadge } from './ui/OfflineBadge';
-
-// The Suites tab's panels (report, matrix, charts) load when the tab first opens, not with the page.
-const SuitePanel = lazy(() => import('./ui/eval/SuitePanel').then((m) => ({ default: m.SuitePanel })));
-const SuiteView = lazy(() => import('./ui/eval/SuiteView').then((m) => ({ default: m.SuiteView })));
 
 type Tab = 'model' | 'hosted' | 'settings' | 'suites' | 'device' | 'cache' | 'share';
 const TABS: [Tab, string][] = [
@@ -158,7 +149,6 @@ export function App() {
             />
           )}
           {tab === 'suites' && (
-            <Suspense fallback={<p className="muted small">Loading…</p>}>
             <SuitePanel
               bundled={suite.suites.bundled}
               imported={suite.suites.imported}
@@ -180,7 +170,6 @@ export function App() {
               suiteKey={suite.selected}
               onSuiteKey={suite.setSelected}
             />
-            </Suspense>
           )}
           {tab === 'device' && (
             <DevicePanel env={local.env} storage={storage.storage} recommendation={entry && local.env ? recommend(entry, local.env) : null} modelLabel={entry?.label ?? null} />
@@ -204,11 +193,7 @@ export function App() {
             />
           )}
         </aside>
-        {tab === 'suites' && (
-          <Suspense fallback={null}>
-            <SuiteView record={suite.shown} progress={suite.runs.progress} error={suite.runs.error} onClose={suite.closeShown} />
-          </Suspense>
-        )}
+        {tab === 'suites' && <SuiteView record={suite.shown} progress={suite.runs.progress} error={suite.runs.error} onClose={suite.closeShown} />}
         {/* Kept mounted while the Suites tab shows, so the conversation survives a look at a suite. */}
         <div className="conversation-slot" hidden={tab === 'suites'}>
         <Conversation

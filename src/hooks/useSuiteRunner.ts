@@ -8,7 +8,6 @@ import type { HostedEngine } from '../engines/hosted/HostedEngine';
 import type { LocalEngine } from '../engines/local/LocalEngine';
 import type { GenerationParams } from '../engines/types';
 import { hostedColumn, localColumn } from '../eval/engines';
-import { compareRuns } from '../eval/report';
 import type { LoadMetrics } from '../metrics/timing';
 import { useEvalRuns, type LiveEngine } from './useEvalRuns';
 import { useSuites, type SuiteRef } from './useSuites';
@@ -123,7 +122,7 @@ export function useSuiteRunner(d: SuiteRunnerDeps) {
   const compare = useCallback(
     async (id: string) => {
       if (!runs.store || !runs.record) return;
-      const other = await runs.store.loadRun(id);
+      const [other, { compareRuns }] = await Promise.all([runs.store.loadRun(id), import('../eval/report')]);
       if (other) setCompared(compareRuns(runs.record, other));
     },
     [runs],
