@@ -29,12 +29,17 @@ function staticClosure(graph: ModuleGraph, entry: string): Set<string> {
 export function initialChunks(root: string) {
   const page = resolve(root, 'src/main.tsx');
   const harness = resolve(root, 'src/harness/main.ts');
-  let sets: { page: Set<string>; harness: Set<string> } | null = null;
-  const of = (graph: ModuleGraph) => (sets ??= { page: staticClosure(graph, page), harness: staticClosure(graph, harness) });
+  // Per chunking pass (a watch rebuild gets a new graph), not per config.
+  const cache = new WeakMap<ModuleGraph, { page: Set<string>; harness: Set<string> }>();
+  const of = (graph: ModuleGraph) => {
+    let sets = cache.get(graph);
+    if (!sets) cache.set(graph, (sets = { page: staticClosure(graph, page), harness: staticClosure(graph, harness) }));
+    return sets;
+  };
   return {
     groups: [
-      { name: (id: string, ctx: ModuleGraph) => (of(ctx).page.has(id) && of(ctx).harness.has(id) ? 'shared' : null), priority: 2 },
-      { name: (id: string, ctx: ModuleGraph) => (of(ctx).page.has(id) && !of(ctx).harness.has(id) ? 'app' : null), priority: 1 },
+      { name: (id: string, ctx: ModuleGraph) => (of(ctx).page.has(id) && of(ctx).harness.has(id) ? 'shared' : null), debugName: 'shared', priority: 2 },
+      { name: (id: string, ctx: ModuleGraph) => (of(ctx).page.has(id) && !of(ctx).harness.has(id) ? 'app' : null), debugName: 'app', priority: 1 },
     ],
   };
 }
