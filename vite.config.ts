@@ -34,6 +34,8 @@ export default defineConfig({
     target: 'es2022',
     sourcemap: true,
     chunkSizeWarningLimit: 2500,
+    // Every browser that runs the app (module workers, WASM threads) supports <link rel=modulepreload>.
+    modulePreload: { polyfill: false },
     // harness.html: the worker with no UI, for browser parity tests and the benchmark baseline.
     rollupOptions: {
       input: { index: 'index.html', harness: 'harness.html' },
