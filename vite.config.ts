@@ -1,9 +1,10 @@
 import { defaultClientConditions, defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
-import { ortAssets } from './scripts/vite-ort-assets';
-import { modelFiles } from './scripts/vite-model-files';
-import { ortOutputPool } from './scripts/vite-ort-output-pool';
-import { pwa } from './scripts/vite-pwa';
+import { ortAssets } from './scripts/vite-ort-assets.ts';
+import { modelFiles } from './scripts/vite-model-files.ts';
+import { ortOutputPool } from './scripts/vite-ort-output-pool.ts';
+import { pwa } from './scripts/vite-pwa.ts';
+import { initialChunks } from './scripts/vite-initial-chunks.ts';
 
 /**
  * Cross-origin isolation (COOP + COEP) is what lets ONNX Runtime Web use SharedArrayBuffer,
@@ -33,8 +34,13 @@ export default defineConfig({
     target: 'es2022',
     sourcemap: true,
     chunkSizeWarningLimit: 2500,
+    // Every browser that runs the app (module workers, WASM threads) supports <link rel=modulepreload>.
+    modulePreload: { polyfill: false },
     // harness.html: the worker with no UI, for browser parity tests and the benchmark baseline.
-    rollupOptions: { input: { index: 'index.html', harness: 'harness.html' } },
+    rollupOptions: {
+      input: { index: 'index.html', harness: 'harness.html' },
+      output: { codeSplitting: initialChunks(process.cwd()) },
+    },
   },
   optimizeDeps: { exclude: ['@huggingface/transformers', 'onnxruntime-web'] },
 });

@@ -15,20 +15,13 @@ import { appBase } from './hooks/urls';
 import { catalogFor } from './models/catalog';
 import { recommend } from './models/device';
 import { embeddedCatalog } from './models/embedded';
-import { CachePanel } from './ui/CachePanel';
 import { Conversation } from './ui/Conversation';
-import { DevicePanel } from './ui/DevicePanel';
+import { CachePanel, DevicePanel, HostedPanel, PriceTable, ShareBanner, SharePanel, SuitePanel, SuiteView } from './ui/deferred';
 import { GenerationSettings } from './ui/GenerationSettings';
-import { HostedPanel } from './ui/HostedPanel';
-import { PriceTable } from './ui/PriceTable';
-import { ShareBanner } from './ui/ShareBanner';
-import { SharePanel } from './ui/SharePanel';
 import { LoadStatus } from './ui/LoadStatus';
 import { ModelCardView } from './ui/ModelCardView';
 import { ModelPanel } from './ui/ModelPanel';
 import { OfflineBadge } from './ui/OfflineBadge';
-import { SuitePanel } from './ui/eval/SuitePanel';
-import { SuiteView } from './ui/eval/SuiteView';
 
 type Tab = 'model' | 'hosted' | 'settings' | 'suites' | 'device' | 'cache' | 'share';
 const TABS: [Tab, string][] = [

@@ -12,13 +12,14 @@
  *
  *   suites      a 42-case suite through the app's runner, local and hosted (scripts/bench/suite.mjs)
  *   share       share link sizes (scripts/bench/share-size.ts, run by suite.mjs)
+ *   bundle      initial_js_gzip_kb and precache_kb_gzip, read from dist/ (scripts/bench/bundle.mjs)
  *
  * Options: --models slm-pocket,slm-reference  --dtypes fp32,q8  --no-build  --no-hosted  --no-suites
  */
 import { existsSync } from 'node:fs';
 import { build, preview } from 'vite';
 import { launch, measureApp, measureHarness } from './browser.mjs';
-import { initialJsGzipKb } from './bundle.mjs';
+import { initialJsGzipKb, precacheKbGzip } from './bundle.mjs';
 import { measureHosted } from './hosted.mjs';
 import { measureSuites } from './suite.mjs';
 import { nativeDecode } from './native.mjs';
@@ -118,5 +119,6 @@ if (suites.suite_cases) {
   console.log(`suite (${suites.suite_cases} cases): ${suites.suite_cases_per_min_local} cases/min local, ${suites.suite_cases_per_min_hosted} cases/min hosted, runner overhead ${suites.runner_overhead}`);
 }
 const bundle = initialJsGzipKb();
-console.log(`initial JavaScript (main thread, gzip): ${bundle.initial_js_gzip_kb} kB`);
-console.log(JSON.stringify({ ...topFields, ...hostedFields, ...suites, initial_js_gzip_kb: bundle.initial_js_gzip_kb, runs }));
+const precache = precacheKbGzip();
+console.log(`initial JavaScript (main thread, gzip): ${bundle.initial_js_gzip_kb} kB; service worker precache (gzip, no models, no ORT .wasm): ${precache.precache_kb_gzip} kB`);
+console.log(JSON.stringify({ ...topFields, ...hostedFields, ...suites, initial_js_gzip_kb: bundle.initial_js_gzip_kb, precache_kb_gzip: precache.precache_kb_gzip, runs }));

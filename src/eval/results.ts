@@ -15,7 +15,7 @@ import { runCost, type Price } from '../compare/pricing';
 import type { ChatMessage, FinishReason, GenerationParams } from '../engines/types';
 import type { LoadMetrics, RunMetrics } from '../metrics/timing';
 import { median, percentile, wilsonInterval, type Interval } from '../metrics/stats';
-import { generationSchema } from '../state/settings';
+import { generationParamsSchema as generationSchema } from '../inference/params';
 import { runMetricsSchema } from '../metrics/schema';
 import type { ScoreResult } from './scorers';
 import { chatMessageSchema, describePathIssues, suiteSchema, zodIssues, type PathIssue, type Suite, type SuiteCase } from './suite';

@@ -8,9 +8,9 @@ import type { Price } from '../compare/pricing';
 import type { ChatEngine, GenerationParams } from '../engines/types';
 import { mismatch } from '../eval/engines';
 import { parseRunRecord, RESULTS_FORMAT, RESULTS_VERSION, type CellResult, type EngineColumn, type EngineLoad, type RunRecord } from '../eval/results';
-import { runSuite, type RunnerEngine } from '../eval/runner';
+import type { RunnerEngine } from '../eval/runner';
 import { createBrowserSandbox } from '../eval/sandbox/browser';
-import { EvalStore, type RunSummary } from '../eval/store';
+import type { EvalStore, RunSummary } from '../eval/store';
 import type { Suite } from '../eval/suite';
 import { errorText } from '../lib/errors';
 
@@ -62,7 +62,9 @@ export function useEvalRuns() {
 
   useEffect(() => {
     let opened: EvalStore | null = null;
-    EvalStore.open()
+    // The store (idb) and the runner load after first paint: the page does not need them to start.
+    import('../eval/store')
+      .then(({ EvalStore }) => EvalStore.open())
       .then((s) => {
         opened = s;
         setStore(s);
@@ -107,6 +109,7 @@ export function useEvalRuns() {
           );
         };
         const runners: RunnerEngine[] = live.map((l) => ({ column: l.column, engine: l.engine }));
+        const { runSuite } = await import('../eval/runner');
         const summary = await runSuite({
           record: current,
           engines: runners,

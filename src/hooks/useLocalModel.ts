@@ -8,7 +8,7 @@ import { LocalEngine, LocalEngineError, loadMetricsOf } from '../engines/local/L
 import type { EngineError, LoadedInfo, LoadRequest, WorkerEnvironment } from '../engines/local/protocol';
 import type { LoadMetrics } from '../metrics/timing';
 import { chooseDevice } from '../models/device';
-import { applyLoadEvent, initialProgress, type LoadProgress } from '../models/load-progress';
+import { applyLoadEvent, initialProgress, type LoadProgress } from '../engines/local/load-progress';
 import { sourceLabel } from '../models/sources';
 import { calibrationKey, defaultThreads, pickThreads, readCalibration, threadCandidates, type ThreadMeasurement } from '../models/threads';
 import type { ModelSelection } from '../state/settings';

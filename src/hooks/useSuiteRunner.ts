@@ -8,14 +8,19 @@ import type { HostedEngine } from '../engines/hosted/HostedEngine';
 import type { LocalEngine } from '../engines/local/LocalEngine';
 import type { GenerationParams } from '../engines/types';
 import { hostedColumn, localColumn } from '../eval/engines';
-import { compareRuns } from '../eval/report';
-import type { EngineChoice } from '../ui/eval/SuitePanel';
 import type { LoadMetrics } from '../metrics/timing';
 import { useEvalRuns, type LiveEngine } from './useEvalRuns';
 import { useSuites, type SuiteRef } from './useSuites';
 import type { RunRecord } from '../eval/results';
 import type { ShareSuiteRef } from '../share/schema';
 import { errorText } from '../lib/errors';
+
+export interface EngineChoice {
+  id: string;
+  label: string;
+  /** Why it cannot take part now (not loaded, not enabled); null when it can. */
+  unavailable: string | null;
+}
 
 export interface SuiteRunnerDeps {
   local: { engine: LocalEngine | null; info: { modelId: string; dtype: string; device: string } | null; load: LoadMetrics | null };
@@ -117,7 +122,7 @@ export function useSuiteRunner(d: SuiteRunnerDeps) {
   const compare = useCallback(
     async (id: string) => {
       if (!runs.store || !runs.record) return;
-      const other = await runs.store.loadRun(id);
+      const [other, { compareRuns }] = await Promise.all([runs.store.loadRun(id), import('../eval/report')]);
       if (other) setCompared(compareRuns(runs.record, other));
     },
     [runs],

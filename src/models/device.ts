@@ -4,7 +4,7 @@
  * WASM beats WebGPU (dispatch overhead dominates) and q8 is no faster than fp32 on WASM, while
  * for hundreds of millions of parameters a real GPU with 4-bit weights wins.
  */
-import type { DeviceKind, WorkerEnvironment } from '../engines/local/protocol';
+import type { DeviceKind, WorkerEnvironment } from './environment';
 import { F16_DTYPES, type Dtype } from './sources';
 import type { CatalogEntry } from './catalog';
 

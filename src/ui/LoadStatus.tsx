@@ -1,7 +1,7 @@
 /** Load progress (per file, with bytes), the ready summary with load metrics, or a clear error. */
 import type { LocalModelState } from '../hooks/useLocalModel';
 import { fmtBytes, fmtMs, fmtTps } from '../metrics/format';
-import { loadedBytes, overallFraction } from '../models/load-progress';
+import { loadedBytes, overallFraction } from '../engines/local/load-progress';
 
 const PHASE: Record<string, string> = {
   preflight: 'Checking the model files…',

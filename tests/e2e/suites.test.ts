@@ -117,6 +117,10 @@ describe('evaluation suites', () => {
     expect(states.every((s) => s === 'pass' || s === 'fail')).toBe(true);
     expect(await page.locator(tid('report-tradeoff')).textContent()).toMatch(/per request .* local vs .* hosted/);
     await page.waitForSelector(tid('eval-charts'));
+    // The charts (hand-drawn SVG): a point per engine, both charts named for screen readers.
+    expect(await page.locator(tid('chart-point')).count()).toBe(2);
+    expect(await page.getAttribute(tid('chart-quality'), 'aria-label')).toMatch(/accuracy, .* p50 latency/);
+    expect(await page.getAttribute(tid('chart-latency'), 'aria-label')).toMatch(/cases per engine: .* 20, .* 20/);
 
     exported = await exportJson(page);
     expect(exported.record.cells).toHaveLength(40);

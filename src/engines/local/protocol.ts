@@ -7,9 +7,11 @@ import type { ChatMessage, DecodeStats, FinishReason, GenerationParams } from '.
 
 export type { DecodeStats } from '../types';
 import type { Dtype, ModelSource } from '../../models/sources';
+import type { DeviceKind, WorkerEnvironment } from '../../models/environment';
+
+export type { DeviceKind, WebGpuInfo, WorkerEnvironment } from '../../models/environment';
 
 export type RequestId = number;
-export type DeviceKind = 'webgpu' | 'wasm';
 
 export interface LoadRequest {
   source: ModelSource;
@@ -60,26 +62,6 @@ export interface PlannedFile {
   url: string;
   /** Size in bytes from the host's Content-Length, when it tells. */
   bytes: number | null;
-}
-
-export interface WorkerEnvironment {
-  crossOriginIsolated: boolean;
-  hardwareConcurrency: number;
-  webgpu: WebGpuInfo | null;
-  /** Why WebGPU is unavailable, when it is. */
-  webgpuUnavailableReason: string | null;
-  userAgent: string;
-}
-
-export interface WebGpuInfo {
-  vendor: string;
-  architecture: string;
-  device: string;
-  description: string;
-  isFallbackAdapter: boolean;
-  features: string[];
-  maxBufferSize: number;
-  maxStorageBufferBindingSize: number;
 }
 
 export interface LoadedInfo {

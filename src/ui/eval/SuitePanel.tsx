@@ -2,15 +2,9 @@
 import { useState } from 'react';
 import type { BundledSuite, SuiteRef } from '../../hooks/useSuites';
 import type { Progress } from '../../hooks/useEvalRuns';
+import type { EngineChoice } from '../../hooks/useSuiteRunner';
 import type { RunSummary } from '../../eval/store';
 import type { Suite } from '../../eval/suite';
-
-export interface EngineChoice {
-  id: string;
-  label: string;
-  /** Why it cannot take part now (not loaded, not enabled); null when it can. */
-  unavailable: string | null;
-}
 
 interface Props {
   bundled: BundledSuite[];

@@ -1,5 +1,5 @@
 /** Load progress as the UI shows it: one bar per file plus the total, folded from worker events. */
-import type { LoadEvent } from '../engines/local/LocalEngine';
+import type { LoadEvent } from './LocalEngine';
 
 export type LoadPhase = 'preflight' | 'download' | 'session' | 'warmup';
 

@@ -1,0 +1,22 @@
+/** What the worker reports about the device it runs on (models/device.ts recommends from it). */
+export type DeviceKind = 'webgpu' | 'wasm';
+
+export interface WorkerEnvironment {
+  crossOriginIsolated: boolean;
+  hardwareConcurrency: number;
+  webgpu: WebGpuInfo | null;
+  /** Why WebGPU is unavailable, when it is. */
+  webgpuUnavailableReason: string | null;
+  userAgent: string;
+}
+
+export interface WebGpuInfo {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  isFallbackAdapter: boolean;
+  features: string[];
+  maxBufferSize: number;
+  maxStorageBufferBindingSize: number;
+}
