@@ -1,0 +1,353 @@
+/**
+ * How far the local answer agrees with the hosted one, the hosted answer taken as the reference.
+ * Pure and total: no I/O, no clocks; any text in, never throws.
+ *
+ * Measures, in the order that decides the verdict (the first decisive one wins):
+ * 1. exact — identical after trimming the ends;
+ * 2. normalized — identical after Unicode NFKC, lowercasing and collapsing whitespace;
+ * 3. json — the reference is JSON (whole, or a ``` fence): the candidate must hold the same
+ *    keys and values, in any key order (array order counts);
+ * 4. numbers — the same values however written ("1,000", "1000", "1 000"): agree when the texts
+ *    match once every number is written one way, or when one side is a bare number and the
+ *    other's numbers are that number; disagree when both hold numbers and they differ;
+ * 5. judge — when the user turned it on and it answered (agreement-judge.ts);
+ * 6. similarity — ROUGE-L F1 over words ≥ SIMILARITY_THRESHOLD (token F1 is shown beside it).
+ * A hosted error gives no verdict (there is no reference); so does a local error.
+ */
+
+export type MeasureId = 'exact' | 'normalized' | 'json' | 'numbers' | 'judge' | 'similarity';
+export const MEASURE_IDS: readonly MeasureId[] = ['exact', 'normalized', 'json', 'numbers', 'judge', 'similarity'];
+
+/**
+ * ROUGE-L F1 at or above this counts as agreement when nothing stricter decided. 0.6: on the
+ * hand-made pairs in tests/unit/agreement.test.ts a reworded sentence with the same content
+ * scores 0.6–0.8 and a different answer on the same topic 0.2–0.45.
+ */
+export const SIMILARITY_THRESHOLD = 0.6;
+
+/**
+ * Longest LCS table the diff and ROUGE-L compute (words × words after the common ends are cut):
+ * 16M one-byte cells (two 4,000-word answers with nothing in common). Past it the diff is left out
+ * and the verdict falls to token F1.
+ */
+export const MAX_LCS_CELLS = 16_000_000;
+
+/** A decisive-or-not outcome of one measure; null fields in Measures mean "does not apply". */
+export interface MeasureOutcome {
+  agree: boolean;
+  /** False when the measure only informs (e.g. the same numbers inside different sentences). */
+  decisive: boolean;
+  detail: string;
+}
+
+export interface DiffPart {
+  /** same: in both; ref: only in the hosted (reference) answer; cand: only in the local answer. */
+  op: 'same' | 'ref' | 'cand';
+  text: string;
+}
+
+export interface Measures {
+  exact: boolean;
+  normalized: boolean;
+  json: MeasureOutcome | null;
+  numbers: MeasureOutcome | null;
+  /** Token F1 (bag of words), 0..1; null when both answers are empty. */
+  tokenF1: number | null;
+  /** ROUGE-L F1 (longest common word subsequence), 0..1; null when too long to compute or both empty. */
+  rougeL: number | null;
+  /** Word-level diff; null when the answers are too long for the LCS table. */
+  diff: DiffPart[] | null;
+}
+
+export type JudgeOutcome = { status: 'done'; same: boolean; reason: string } | { status: 'failed'; error: string };
+
+export interface Agreement {
+  /** null: no verdict (an engine failed); the reason says which. */
+  verdict: 'agree' | 'disagree' | null;
+  decidedBy: MeasureId | null;
+  /** One line a person reads: "agree (numbers): the same value, 1000". */
+  reason: string;
+  measures: Measures | null;
+  judge: JudgeOutcome | null;
+}
+
+// ——— text ———
+
+/** NFKC, lowercase, whitespace runs → one space, trimmed: differences of form, not of content. */
+export function normalizeForm(s: string): string {
+  return s.normalize('NFKC').toLowerCase().replace(/\s+/gu, ' ').trim();
+}
+
+const EDGE = /[\p{P}\p{S}]/u;
+
+/** A word's comparison key: NFKC, lowercase, punctuation and symbols cut from both ends (loops, not a regex: linear on hostile input). */
+export function wordKey(word: string): string {
+  const chars = Array.from(word.normalize('NFKC').toLowerCase());
+  let a = 0;
+  let b = chars.length;
+  while (a < b && EDGE.test(chars[a] ?? '')) a++;
+  while (b > a && EDGE.test(chars[b - 1] ?? '')) b--;
+  return a === b ? word : chars.slice(a, b).join('');
+}
+
+export function words(s: string): string[] {
+  return s.split(/\s+/u).filter((w) => w.length > 0);
+}
+
+// ——— numbers ———
+
+// Thousands groups with one separator used throughout the number (comma, space, no-break or thin
+// space), or plain digits; decimals; exponent. The backreference keeps "1, 234" from joining.
+// Not inside a word ("w123", "gpt-4o") or after a decimal point.
+const NUMBER = /(?<![\p{L}\p{N}_.])[-+\u2212]?(?:\d{1,3}(?:([,\u0020\u00a0\u202f\u2009])\d{3})(?:\1\d{3})*(?!\d)|\d+)(?:\.\d+)?(?:[eE][-+]?\d+)?/gu;
+
+/** Every number in a text, as values: "1,000 and 1 000.5" → [1000, 1000.5]. */
+export function numbersIn(s: string): number[] {
+  const out: number[] = [];
+  for (const m of s.normalize('NFKC').matchAll(NUMBER)) {
+    const n = Number(m[0].replace(/\u2212/gu, '-').replace(/[,\u0020\u00a0\u202f\u2009]/gu, ''));
+    if (Number.isFinite(n)) out.push(n);
+  }
+  return out;
+}
+
+/** The text with every number written one way (its shortest decimal form). */
+function canonicalNumbers(s: string): string {
+  return normalizeForm(s.normalize('NFKC').replace(NUMBER, (m) => {
+    const n = Number(m.replace(/\u2212/gu, '-').replace(/[,\u0020\u00a0\u202f\u2009]/gu, ''));
+    return Number.isFinite(n) ? ` ${n} ` : m;
+  }));
+}
+
+const sameSet = (a: number[], b: number[]) => {
+  const x = new Set(a);
+  const y = new Set(b);
+  return x.size === y.size && [...x].every((v) => y.has(v));
+};
+const isBare = (s: string) => /^[^\p{L}]*$/u.test(s) && numbersIn(s).length === 1;
+const listed = (ns: number[]) => (ns.length ? [...new Set(ns)].slice(0, 4).join(', ') + (new Set(ns).size > 4 ? '…' : '') : 'none');
+
+export function numbersMeasure(ref: string, cand: string): MeasureOutcome | null {
+  const rn = numbersIn(ref);
+  const cn = numbersIn(cand);
+  if (rn.length === 0 && cn.length === 0) return null;
+  if (canonicalNumbers(ref) === canonicalNumbers(cand)) return { agree: true, decisive: true, detail: `the same text once numbers are written one way (${listed(rn)})` };
+  const bare = isBare(ref) || isBare(cand);
+  if (sameSet(rn, cn)) return bare ? { agree: true, decisive: true, detail: `the same value, ${listed(rn)}` } : { agree: true, decisive: false, detail: `the same numbers (${listed(rn)}) in different words` };
+  if (rn.length === 0 || cn.length === 0) return bare ? { agree: false, decisive: true, detail: `hosted ${listed(rn)}, local ${listed(cn)}` } : null;
+  return { agree: false, decisive: true, detail: `different numbers: hosted ${listed(rn)}, local ${listed(cn)}` };
+}
+
+// ——— JSON ———
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+/** JSON in an answer: the whole trimmed text, else the first ``` fence that parses. */
+export function jsonIn(s: string): { value: Json } | null {
+  const t = s.trim();
+  if (t.startsWith('{') || t.startsWith('[')) {
+    try {
+      return { value: JSON.parse(t) as Json };
+    } catch {
+      // try fences
+    }
+  }
+  for (const m of t.matchAll(/```[ \t]*(?:json)?[ \t]*\r?\n([\s\S]*?)```/giu)) {
+    try {
+      return { value: JSON.parse(m[1] ?? '') as Json };
+    } catch {
+      // next fence
+    }
+  }
+  return null;
+}
+
+/** The first path where two JSON values differ ("$.a[2]"), or null when deep-equal (key order ignored). */
+export function jsonDifference(a: Json, b: Json, path = '$'): string | null {
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return a === b ? null : path;
+  if (Array.isArray(a) !== Array.isArray(b)) return path;
+  if (Array.isArray(a) && Array.isArray(b)) {
+    if (a.length !== b.length) return `${path} (${a.length} vs ${b.length} items)`;
+    for (let i = 0; i < a.length; i++) {
+      const d = jsonDifference(a[i] as Json, b[i] as Json, `${path}[${i}]`);
+      if (d) return d;
+    }
+    return null;
+  }
+  const x = a as Record<string, Json>;
+  const y = b as Record<string, Json>;
+  for (const k of new Set([...Object.keys(x), ...Object.keys(y)])) {
+    if (!Object.hasOwn(x, k) || !Object.hasOwn(y, k)) return `${path}.${k} (in one answer only)`;
+    const d = jsonDifference(x[k] as Json, y[k] as Json, `${path}.${k}`);
+    if (d) return d;
+  }
+  return null;
+}
+
+export function jsonMeasure(ref: string, cand: string): MeasureOutcome | null {
+  const r = jsonIn(ref);
+  if (!r || r.value === null || typeof r.value !== 'object') return null;
+  const c = jsonIn(cand);
+  if (!c) return { agree: false, decisive: true, detail: 'the hosted answer is JSON, the local one is not' };
+  let d: string | null;
+  try {
+    d = jsonDifference(r.value, c.value);
+  } catch {
+    d = '$ (nested too deeply to compare)';
+  }
+  return d === null ? { agree: true, decisive: true, detail: 'the same JSON keys and values' } : { agree: false, decisive: true, detail: `JSON differs at ${d}` };
+}
+
+// ——— similarity and diff ———
+
+/** SQuAD-style token F1 over word keys (bag of words with counts). */
+export function tokenF1(refKeys: readonly string[], candKeys: readonly string[]): number | null {
+  if (refKeys.length === 0 && candKeys.length === 0) return null;
+  if (refKeys.length === 0 || candKeys.length === 0) return 0;
+  const counts = new Map<string, number>();
+  for (const k of refKeys) counts.set(k, (counts.get(k) ?? 0) + 1);
+  let common = 0;
+  for (const k of candKeys) {
+    const c = counts.get(k) ?? 0;
+    if (c > 0) {
+      common++;
+      counts.set(k, c - 1);
+    }
+  }
+  if (common === 0) return 0;
+  const p = common / candKeys.length;
+  const r = common / refKeys.length;
+  return (2 * p * r) / (p + r);
+}
+
+/**
+ * LCS of two word lists by key, as a diff. Common ends are cut first (similar answers leave a
+ * small middle); the middle is a dynamic programme with two rolling rows of lengths and one byte
+ * of direction per cell. Null when the middle exceeds MAX_LCS_CELLS.
+ */
+export function wordDiff(ref: readonly string[], cand: readonly string[], refKeys: readonly string[], candKeys: readonly string[]): { lcs: number; diff: DiffPart[] } | null {
+  let pre = 0;
+  while (pre < refKeys.length && pre < candKeys.length && refKeys[pre] === candKeys[pre]) pre++;
+  let suf = 0;
+  while (suf < refKeys.length - pre && suf < candKeys.length - pre && refKeys[refKeys.length - 1 - suf] === candKeys[candKeys.length - 1 - suf]) suf++;
+  const n = refKeys.length - pre - suf;
+  const m = candKeys.length - pre - suf;
+  if (n * m > MAX_LCS_CELLS) return null;
+  // Integer ids: the inner loop compares numbers, not strings.
+  const ids = new Map<string, number>();
+  const id = (k: string) => ids.get(k) ?? (ids.set(k, ids.size), ids.size - 1);
+  const a = Int32Array.from({ length: n }, (_, i) => id(refKeys[pre + i] ?? ''));
+  const b = Int32Array.from({ length: m }, (_, j) => id(candKeys[pre + j] ?? ''));
+  // 1 diagonal, 2 up (ref only), 3 left (cand only; preferred on ties, so a replaced word reads "ref then cand").
+  const dir = new Uint8Array((n + 1) * (m + 1));
+  let prev = new Uint32Array(m + 1);
+  let cur = new Uint32Array(m + 1);
+  for (let i = 1; i <= n; i++) {
+    const ai = a[i - 1];
+    const row = i * (m + 1);
+    cur[0] = 0;
+    for (let j = 1; j <= m; j++) {
+      if (ai === b[j - 1]) {
+        cur[j] = (prev[j - 1] as number) + 1;
+        dir[row + j] = 1;
+      } else if ((prev[j] as number) > (cur[j - 1] as number)) {
+        cur[j] = prev[j] as number;
+        dir[row + j] = 2;
+      } else {
+        cur[j] = cur[j - 1] as number;
+        dir[row + j] = 3;
+      }
+    }
+    [prev, cur] = [cur, prev];
+  }
+  const mid: DiffPart['op'][] = [];
+  const midText: string[] = [];
+  let i = n;
+  let j = m;
+  while (i > 0 || j > 0) {
+    const d = i > 0 && j > 0 ? dir[i * (m + 1) + j] : i > 0 ? 2 : 3;
+    if (d === 1) {
+      mid.push('same');
+      midText.push(cand[pre + j - 1] ?? '');
+      i--;
+      j--;
+    } else if (d === 2) {
+      mid.push('ref');
+      midText.push(ref[pre + i - 1] ?? '');
+      i--;
+    } else {
+      mid.push('cand');
+      midText.push(cand[pre + j - 1] ?? '');
+      j--;
+    }
+  }
+  const ops: { op: DiffPart['op']; text: string }[] = [];
+  for (let k = 0; k < pre; k++) ops.push({ op: 'same', text: cand[k] ?? '' });
+  for (let k = mid.length - 1; k >= 0; k--) ops.push({ op: mid[k] as DiffPart['op'], text: midText[k] ?? '' });
+  for (let k = candKeys.length - suf; k < candKeys.length; k++) ops.push({ op: 'same', text: cand[k] ?? '' });
+  const diff: DiffPart[] = [];
+  for (const o of ops) {
+    const last = diff[diff.length - 1];
+    if (last && last.op === o.op) last.text += ` ${o.text}`;
+    else diff.push({ op: o.op, text: o.text });
+  }
+  return { lcs: (prev[m] as number) + pre + suf, diff };
+}
+
+/** Every non-judge measure for one pair (the part worth moving off the main thread). */
+export function measureAgreement(reference: string, candidate: string): Measures {
+  const ref = typeof reference === 'string' ? reference : '';
+  const cand = typeof candidate === 'string' ? candidate : '';
+  const rw = words(ref);
+  const cw = words(cand);
+  const rk = rw.map(wordKey);
+  const ck = cw.map(wordKey);
+  const lcs = wordDiff(rw, cw, rk, ck);
+  const rougeL = rk.length === 0 && ck.length === 0 ? null : !lcs ? null : lcs.lcs === 0 ? 0 : (2 * lcs.lcs) / (rk.length + ck.length);
+  return {
+    exact: ref.trim() === cand.trim(),
+    normalized: normalizeForm(ref) === normalizeForm(cand),
+    json: jsonMeasure(ref, cand),
+    numbers: numbersMeasure(ref, cand),
+    tokenF1: tokenF1(rk, ck),
+    rougeL,
+    diff: lcs ? lcs.diff : null,
+  };
+}
+
+const pct = (x: number) => x.toFixed(2);
+
+/** The verdict from the measures (and the judge, when it answered). */
+export function decide(m: Measures, judge: JudgeOutcome | null = null): Agreement {
+  const out = (verdict: 'agree' | 'disagree', decidedBy: MeasureId, why: string): Agreement => ({ verdict, decidedBy, reason: `${verdict} (${decidedBy}): ${why}`, measures: m, judge });
+  if (m.exact) return out('agree', 'exact', 'identical answers');
+  if (m.normalized) return out('agree', 'normalized', 'the same once case, whitespace and Unicode form are ignored');
+  if (m.json?.decisive) return out(m.json.agree ? 'agree' : 'disagree', 'json', m.json.detail);
+  if (m.numbers?.decisive) return out(m.numbers.agree ? 'agree' : 'disagree', 'numbers', m.numbers.detail);
+  const judgeNote = judge?.status === 'failed' ? ` (judge failed: ${judge.error})` : '';
+  if (judge?.status === 'done') return out(judge.same ? 'agree' : 'disagree', 'judge', judge.reason || 'no reason given');
+  const sim = m.rougeL ?? m.tokenF1;
+  const simName = m.rougeL !== null ? 'ROUGE-L' : 'token F1';
+  if (sim === null) return out('agree', 'exact', 'both answers are empty'); // unreachable: two empty answers are exact
+  const agree = sim >= SIMILARITY_THRESHOLD;
+  return out(agree ? 'agree' : 'disagree', 'similarity', `${simName} ${pct(sim)} ${agree ? '≥' : '<'} ${SIMILARITY_THRESHOLD}${judgeNote}`);
+}
+
+export interface PairInput {
+  reference: string;
+  candidate: string;
+  referenceError?: string | null;
+  candidateError?: string | null;
+}
+
+/** The whole verdict for one exchange; an engine error gives no verdict and says so. */
+export function agreementOf(p: PairInput, judge: JudgeOutcome | null = null, measures?: Measures): Agreement {
+  if (p.referenceError) return { verdict: null, decidedBy: null, reason: `no verdict: the hosted answer failed (${p.referenceError})`, measures: null, judge: null };
+  if (p.candidateError) return { verdict: null, decidedBy: null, reason: `no verdict: the local answer failed (${p.candidateError})`, measures: null, judge: null };
+  return decide(measures ?? measureAgreement(p.reference, p.candidate), judge);
+}
+
+/** Cells of the LCS table a pair needs at most: the hosted code measures off the main thread above a frame's worth. */
+export function lcsCells(reference: string, candidate: string): number {
+  return words(reference).length * words(candidate).length;
+}
