@@ -22,6 +22,7 @@ import { initialJsGzipKb } from './bundle.mjs';
 import { measureHosted } from './hosted.mjs';
 import { measureSuites } from './suite.mjs';
 import { nativeDecode } from './native.mjs';
+import { measureAgreementMs } from './agreement.ts';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -117,6 +118,8 @@ if (hosted.hosted_model) {
 if (suites.suite_cases) {
   console.log(`suite (${suites.suite_cases} cases): ${suites.suite_cases_per_min_local} cases/min local, ${suites.suite_cases_per_min_hosted} cases/min hosted, runner overhead ${suites.runner_overhead}`);
 }
+const agreement = measureAgreementMs();
+console.log(`agreement of two 2,000-token answers: ${agreement.agreement_ms} ms (measures), ${agreement.agreement_diff_ms} ms (word diff, off the main thread in the page)`);
 const bundle = initialJsGzipKb();
 console.log(`initial JavaScript (main thread, gzip): ${bundle.initial_js_gzip_kb} kB`);
-console.log(JSON.stringify({ ...topFields, ...hostedFields, ...suites, initial_js_gzip_kb: bundle.initial_js_gzip_kb, runs }));
+console.log(JSON.stringify({ ...topFields, ...hostedFields, ...suites, ...agreement, initial_js_gzip_kb: bundle.initial_js_gzip_kb, runs }));

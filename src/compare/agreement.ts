@@ -25,10 +25,13 @@ export const MEASURE_IDS: readonly MeasureId[] = ['exact', 'normalized', 'json',
  */
 export const SIMILARITY_THRESHOLD = 0.6;
 
+/** Longest pair ROUGE-L is computed for (words × words; bit-parallel, so 32 cells per operation). */
+export const MAX_ROUGE_CELLS = 400_000_000;
+
 /**
- * Longest LCS table the diff and ROUGE-L compute (words × words after the common ends are cut):
+ * Longest LCS table the word diff computes (words × words after the common ends are cut):
  * 16M one-byte cells (two 4,000-word answers with nothing in common). Past it the diff is left out
- * and the verdict falls to token F1.
+ * (the verdict does not need it).
  */
 export const MAX_LCS_CELLS = 16_000_000;
 
@@ -55,8 +58,6 @@ export interface Measures {
   tokenF1: number | null;
   /** ROUGE-L F1 (longest common word subsequence), 0..1; null when too long to compute or both empty. */
   rougeL: number | null;
-  /** Word-level diff; null when the answers are too long for the LCS table. */
-  diff: DiffPart[] | null;
 }
 
 export type JudgeOutcome = { status: 'done'; same: boolean; reason: string } | { status: 'failed'; error: string };
@@ -82,13 +83,17 @@ const EDGE = /[\p{P}\p{S}]/u;
 
 /** A word's comparison key: NFKC, lowercase, punctuation and symbols cut from both ends (loops, not a regex: linear on hostile input). */
 export function wordKey(word: string): string {
-  const chars = Array.from(word.normalize('NFKC').toLowerCase());
+  const w = (/^[\x20-\x7e]*$/u.test(word) ? word : word.normalize('NFKC')).toLowerCase();
+  // Most words have no punctuation at either end: one linear test instead of splitting into code points.
+  if (!EDGE_ENDS.test(w)) return w;
+  const chars = Array.from(w);
   let a = 0;
   let b = chars.length;
   while (a < b && EDGE.test(chars[a] ?? '')) a++;
   while (b > a && EDGE.test(chars[b - 1] ?? '')) b--;
   return a === b ? word : chars.slice(a, b).join('');
 }
+const EDGE_ENDS = /^[\p{P}\p{S}]|[\p{P}\p{S}]$/u;
 
 export function words(s: string): string[] {
   return s.split(/\s+/u).filter((w) => w.length > 0);
@@ -221,6 +226,41 @@ export function tokenF1(refKeys: readonly string[], candKeys: readonly string[])
 }
 
 /**
+ * Length of the longest common subsequence of two key lists, bit-parallel (Allison–Dix /
+ * Hyyrö): one machine word per 32 positions of `b`, so two 2,000-word answers cost 2,000 × 63
+ * word operations instead of the 4M cells of the table the diff needs. Measured in
+ * scripts/bench/agreement.ts: this is what keeps ROUGE-L inside a frame.
+ */
+export function lcsLength(a: readonly string[], b: readonly string[]): number {
+  const m = b.length;
+  if (a.length === 0 || m === 0) return 0;
+  const chunks = (m + 31) >>> 5;
+  const peq = new Map<string, Uint32Array>();
+  for (let j = 0; j < m; j++) {
+    const k = b[j] ?? '';
+    let v = peq.get(k);
+    if (!v) peq.set(k, (v = new Uint32Array(chunks)));
+    v[j >>> 5] = ((v[j >>> 5] as number) | (1 << (j & 31))) >>> 0;
+  }
+  const V = new Uint32Array(chunks).fill(0xffffffff);
+  for (const key of a) {
+    const M = peq.get(key);
+    if (!M) continue; // V' = (V + (V & 0)) | (V & ~0) = V
+    let carry = 0;
+    for (let k = 0; k < chunks; k++) {
+      const v = V[k] as number;
+      const u = (v & (M[k] as number)) >>> 0;
+      const sum = v + u + carry;
+      carry = sum > 0xffffffff ? 1 : 0;
+      V[k] = ((sum >>> 0) | (v & ~(M[k] as number))) >>> 0;
+    }
+  }
+  let zeros = 0;
+  for (let j = 0; j < m; j++) if (((V[j >>> 5] as number) & (1 << (j & 31))) === 0) zeros++;
+  return zeros;
+}
+
+/**
  * LCS of two word lists by key, as a diff. Common ends are cut first (similar answers leave a
  * small middle); the middle is a dynamic programme with two rolling rows of lengths and one byte
  * of direction per cell. Null when the middle exceeds MAX_LCS_CELLS.
@@ -294,16 +334,14 @@ export function wordDiff(ref: readonly string[], cand: readonly string[], refKey
   return { lcs: (prev[m] as number) + pre + suf, diff };
 }
 
-/** Every non-judge measure for one pair (the part worth moving off the main thread). */
+/** Every non-judge measure for one pair (no diff: see diffAnswers). */
 export function measureAgreement(reference: string, candidate: string): Measures {
   const ref = typeof reference === 'string' ? reference : '';
   const cand = typeof candidate === 'string' ? candidate : '';
-  const rw = words(ref);
-  const cw = words(cand);
-  const rk = rw.map(wordKey);
-  const ck = cw.map(wordKey);
-  const lcs = wordDiff(rw, cw, rk, ck);
-  const rougeL = rk.length === 0 && ck.length === 0 ? null : !lcs ? null : lcs.lcs === 0 ? 0 : (2 * lcs.lcs) / (rk.length + ck.length);
+  const rk = words(ref).map(wordKey);
+  const ck = words(cand).map(wordKey);
+  const lcs = rk.length * ck.length > MAX_ROUGE_CELLS ? null : lcsLength(rk, ck);
+  const rougeL = rk.length === 0 && ck.length === 0 ? null : lcs === null ? null : lcs === 0 ? 0 : (2 * lcs) / (rk.length + ck.length);
   return {
     exact: ref.trim() === cand.trim(),
     normalized: normalizeForm(ref) === normalizeForm(cand),
@@ -311,8 +349,14 @@ export function measureAgreement(reference: string, candidate: string): Measures
     numbers: numbersMeasure(ref, cand),
     tokenF1: tokenF1(rk, ck),
     rougeL,
-    diff: lcs ? lcs.diff : null,
   };
+}
+
+/** The word-level diff of the two answers for display; null when too long for the LCS table. */
+export function diffAnswers(reference: string, candidate: string): DiffPart[] | null {
+  const rw = words(typeof reference === 'string' ? reference : '');
+  const cw = words(typeof candidate === 'string' ? candidate : '');
+  return wordDiff(rw, cw, rw.map(wordKey), cw.map(wordKey))?.diff ?? null;
 }
 
 const pct = (x: number) => x.toFixed(2);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { agreementOf, decide, jsonMeasure, MAX_LCS_CELLS, measureAgreement, numbersIn, numbersMeasure, SIMILARITY_THRESHOLD, tokenF1, wordKey } from '../../src/compare/agreement';
+import { agreementOf, decide, diffAnswers, jsonMeasure, lcsLength, MAX_LCS_CELLS, measureAgreement, wordDiff, words, numbersIn, numbersMeasure, SIMILARITY_THRESHOLD, tokenF1, wordKey } from '../../src/compare/agreement';
 import { AGREEMENT_RUBRIC, buildAgreementJudgeMessages, MAX_JUDGE_ANSWER_CHARS, parseAgreementJudge } from '../../src/compare/agreement-judge';
 
 const verdict = (ref: string, cand: string) => agreementOf({ reference: ref, candidate: cand });
@@ -60,14 +60,25 @@ describe('agreement measures on hand-made pairs', () => {
   });
 
   it('word diff: what only the hosted answer has, what only the local one has, and the rest', () => {
-    const m = measureAgreement('The cat sat on the mat.', 'The cat lay on the mat!');
-    expect(m.diff).toEqual([
+    expect(diffAnswers('The cat sat on the mat.', 'The cat lay on the mat!')).toEqual([
       { op: 'same', text: 'The cat' },
       { op: 'ref', text: 'sat' },
       { op: 'cand', text: 'lay' },
       { op: 'same', text: 'on the mat!' },
     ]);
-    expect(measureAgreement('', 'hello').diff).toEqual([{ op: 'cand', text: 'hello' }]);
+    expect(diffAnswers('', 'hello')).toEqual([{ op: 'cand', text: 'hello' }]);
+    expect(diffAnswers('a b', 'a b')).toEqual([{ op: 'same', text: 'a b' }]);
+  });
+
+  it('the bit-parallel LCS length equals the LCS table on random word lists (ROUGE-L and the diff agree)', () => {
+    let seed = 7;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    for (let t = 0; t < 200; t++) {
+      const a = Array.from({ length: rnd(90) }, () => `w${rnd(6)}`);
+      const b = Array.from({ length: rnd(90) }, () => `w${rnd(6)}`);
+      expect(lcsLength(a, b)).toBe(wordDiff(a, b, a, b)!.lcs);
+    }
+    expect(lcsLength(words('x '.repeat(100)), words('x '.repeat(33)))).toBe(33); // crosses the 32-bit chunk border
   });
 
   it('empty answers', () => {
@@ -84,7 +95,7 @@ describe('agreement measures on hand-made pairs', () => {
     expect(agreementOf({ reference: 'Paris', candidate: '', candidateError: 'stopped' }).reason).toMatch(/local answer failed/);
   });
 
-  it('long answers: two 4,000-word answers are measured; past the LCS limit the diff is left out, not the verdict', () => {
+  it('long answers: two 4,000-word answers are measured; past the diff table limit only the diff is left out', () => {
     const a = Array.from({ length: 4000 }, (_, i) => `w${(i * 7919) % 10007}`).join(' ');
     const b = Array.from({ length: 4000 }, (_, i) => `w${(i * 7919 + (i % 50 === 0 ? 1 : 0)) % 10007}`).join(' ');
     const m = measureAgreement(a, b);
@@ -93,11 +104,12 @@ describe('agreement measures on hand-made pairs', () => {
     const n = Math.ceil(Math.sqrt(MAX_LCS_CELLS)) + 10;
     const x = Array.from({ length: n }, (_, i) => `a${i}`).join(' ');
     const y = Array.from({ length: n }, (_, i) => `b${i}`).join(' ');
+    expect(diffAnswers(x, y)).toBeNull();
+    expect(diffAnswers(a, b)).not.toBeNull();
     const huge = measureAgreement(x, y);
-    expect(huge.diff).toBeNull();
-    expect(huge.rougeL).toBeNull();
+    expect(huge.rougeL).toBe(0);
     expect(decide(huge)).toMatchObject({ verdict: 'disagree', decidedBy: 'similarity' });
-    expect(decide(huge).reason).toContain('token F1 0.00');
+    expect(decide(huge).reason).toContain('ROUGE-L 0.00');
   });
 });
 
