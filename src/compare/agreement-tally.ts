@@ -220,13 +220,14 @@ export interface DisagreementRow {
 }
 
 /** The decision as Markdown: the sentence, the tally per measure, and the disagreements. */
-export function decisionMarkdown(title: string, d: Decision, t: Omit<Tally, 'localFirst' | 'hostedCostUsd' | 'costUnknown'>, disagreements: readonly DisagreementRow[]): string {
-  const lines = [`# ${cell(title, 200)}`, '', d.sentence, '', '| Measure | Agreed | Of | Share |', '|---|---:|---:|---:|'];
+export function decisionMarkdown(title: string, d: Decision, t: Omit<Tally, 'localFirst' | 'hostedCostUsd' | 'costUnknown'>, disagreements: readonly DisagreementRow[], level = 1): string {
+  const h = '#'.repeat(level);
+  const lines = [`${h} ${cell(title, 200)}`, '', d.sentence, '', '| Measure | Agreed | Of | Share |', '|---|---:|---:|---:|'];
   for (const m of t.perMeasure) lines.push(`| ${measureName(m.id)} | ${m.agreed} | ${m.applicable} | ${m.applicable ? percent(m.agreed / m.applicable) : '—'} |`);
   lines.push(`| **Verdict** | ${t.agreed} | ${t.judged} | ${t.judged ? `${percent(t.agreed / t.judged)} (95% ${intervalText(t.interval)})` : '—'} |`, '');
   if (t.noVerdict) lines.push(`${t.noVerdict} without a verdict (an engine failed).`, '');
   if (t.judgeFailed) lines.push(`The judge failed on ${t.judgeFailed}; the other measures decided those.`, '');
-  lines.push(`## Disagreements (${disagreements.length})`, '');
+  lines.push(`${h}# Disagreements (${disagreements.length})`, '');
   if (disagreements.length === 0) lines.push('None.');
   else {
     lines.push('| | Prompt | Local | Hosted | Why |', '|---|---|---|---|---|');

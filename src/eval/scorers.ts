@@ -5,7 +5,8 @@
  * Outputs are data from a model or a remote server, so `scoreOutput` never throws: anything
  * unexpected (a stack overflow on absurdly nested JSON, a pathological regex…) becomes a failed
  * score whose detail says why. Outputs are trimmed of leading/trailing whitespace before scoring.
- * Judge cases return null here: the runner scores them with a hosted engine (judge.ts).
+ * Judge cases return null here: the runner scores them with a hosted engine (judge.ts); so do
+ * agreement cases: the results table scores them against the hosted answer (agreement.ts).
  */
 import { compileJsonSchema, compileScorerRegex, parseExpectedNumber, type SuiteCase } from './suite';
 import { errorText } from '../lib/errors';
@@ -178,6 +179,7 @@ function scoreDeterministic(c: SuiteCase, out: string): ScoreResult | null {
       return why === null ? pass('JSON matches the schema') : fail(`JSON does not match the schema: ${why}`);
     }
     case 'judge':
+    case 'agreement':
       return null;
   }
 }
@@ -187,7 +189,7 @@ function scoreDeterministic(c: SuiteCase, out: string): ScoreResult | null {
  * Never throws.
  */
 export function scoreOutput(c: SuiteCase, output: string): ScoreResult | null {
-  if (c.scorer.type === 'judge') return null;
+  if (c.scorer.type === 'judge' || c.scorer.type === 'agreement') return null;
   const raw = typeof output === 'string' ? output : String(output);
   if (raw.length > MAX_SCORED_CHARS) return fail(`output too long to score (${raw.length} characters; the limit is ${MAX_SCORED_CHARS})`);
   try {
