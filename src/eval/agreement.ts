@@ -5,7 +5,7 @@
  * with only a prompt (scorer "agreement") are also scored this way in the results table.
  */
 import type { Agreement } from '../compare/agreement';
-import { decision, decisionMarkdown, tallyVerdicts, verdictRecord, type Decision } from '../compare/agreement-tally';
+import { decision, decisionMarkdown, intervalText, percent, tallyVerdicts, verdictRecord, type Decision } from '../compare/agreement-tally';
 import { wilsonInterval, type Interval } from '../metrics/stats';
 import { pairAgreement, type EngineColumn, type ResultsTable, type RunRecord } from './results';
 
@@ -105,9 +105,8 @@ export function suiteAgreementMarkdown(a: SuiteAgreement, title: string, level =
     a.disagreements.map((r) => ({ label: r.caseId, prompt: r.prompt, local: r.local, hosted: r.hosted, reason: r.agreement.reason })),
     level,
   );
-  const pc = (x: number) => `${Math.round(x * 100)}%`;
   const cats = ['', '| Category | Agreed | Of | Share (95% interval) |', '|---|---:|---:|---:|'];
-  for (const c of a.perCategory) cats.push(`| ${c.category.replace(/[\\|*_`<>[\]]/gu, (x) => `\\${x}`)} | ${c.agreed} | ${c.judged} | ${c.judged ? `${pc(c.agreed / c.judged)} (${c.interval ? `${pc(c.interval.low)}–${pc(c.interval.high)}` : '—'})` : '—'} |`);
+  for (const c of a.perCategory) cats.push(`| ${c.category.replace(/[\\|*_`<>[\]]/gu, (x) => `\\${x}`)} | ${c.agreed} | ${c.judged} | ${c.judged ? `${percent(c.agreed / c.judged)} (${intervalText(c.interval)})` : '—'} |`);
   // Per category after the per-measure table, before the disagreements.
   const at = md.indexOf(`\n${'#'.repeat(level + 1)} Disagreements`);
   return at < 0 ? md + cats.join('\n') : `${md.slice(0, at)}${cats.join('\n')}\n${md.slice(at)}`;
