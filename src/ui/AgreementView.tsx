@@ -25,11 +25,11 @@ export function WordDiff({ diff }: { diff: DiffPart[] | null }) {
           d.op === 'same' ? (
             <span key={i}>{d.text} </span>
           ) : d.op === 'ref' ? (
-            <del key={i} aria-label={`only in hosted: ${d.text}`}>
+            <del key={i}>
               {d.text}{' '}
             </del>
           ) : (
-            <ins key={i} aria-label={`only in local: ${d.text}`}>
+            <ins key={i}>
               {d.text}{' '}
             </ins>
           ),

@@ -19,7 +19,8 @@ export const ResultsMatrix = memo(function ResultsMatrix({ table, running, diffe
   return (
     <div className="matrix-wrap">
       {different && (
-        <fieldset className="row small" aria-label="Which cases to show">
+        <fieldset className="row small">
+          <legend>Show</legend>
           <label className="check">
             <input type="radio" name="matrix-filter" checked={!onlyDifferent} onChange={() => setOnlyDifferent(false)} data-testid="matrix-filter-all" />
             All cases ({table.body.length})
