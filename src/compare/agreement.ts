@@ -15,25 +15,23 @@
  * A hosted error gives no verdict (there is no reference); so does a local error.
  */
 
+import { lcsLength, wordDiff, type DiffPart } from './lcs';
+
+export { lcsLength, MAX_LCS_CELLS, wordDiff, type DiffPart } from './lcs';
+
 export type MeasureId = 'exact' | 'normalized' | 'json' | 'numbers' | 'judge' | 'similarity';
 export const MEASURE_IDS: readonly MeasureId[] = ['exact', 'normalized', 'json', 'numbers', 'judge', 'similarity'];
 
 /**
- * ROUGE-L F1 at or above this counts as agreement when nothing stricter decided. 0.6: on the
- * hand-made pairs in tests/unit/agreement.test.ts a reworded sentence with the same content
- * scores 0.6–0.8 and a different answer on the same topic 0.2–0.45.
+ * ROUGE-L F1 at or above this counts as agreement when nothing stricter decided. 0.6 is a
+ * judgement call: one changed word in a six-word sentence scores 0.83, unrelated sentences near 0,
+ * but a paraphrase in other words also falls below it — the judge is there for paraphrases.
  */
 export const SIMILARITY_THRESHOLD = 0.6;
 
 /** Longest pair ROUGE-L is computed for (words × words; bit-parallel, so 32 cells per operation). */
 export const MAX_ROUGE_CELLS = 400_000_000;
 
-/**
- * Longest LCS table the word diff computes (words × words after the common ends are cut):
- * 16M one-byte cells (two 4,000-word answers with nothing in common). Past it the diff is left out
- * (the verdict does not need it).
- */
-export const MAX_LCS_CELLS = 16_000_000;
 
 /** A decisive-or-not outcome of one measure; null fields in Measures mean "does not apply". */
 export interface MeasureOutcome {
@@ -43,11 +41,6 @@ export interface MeasureOutcome {
   detail: string;
 }
 
-export interface DiffPart {
-  /** same: in both; ref: only in the hosted (reference) answer; cand: only in the local answer. */
-  op: 'same' | 'ref' | 'cand';
-  text: string;
-}
 
 export interface Measures {
   exact: boolean;
@@ -225,115 +218,6 @@ export function tokenF1(refKeys: readonly string[], candKeys: readonly string[])
   return (2 * p * r) / (p + r);
 }
 
-/**
- * Length of the longest common subsequence of two key lists, bit-parallel (Allison–Dix /
- * Hyyrö): one machine word per 32 positions of `b`, so two 2,000-word answers cost 2,000 × 63
- * word operations instead of the 4M cells of the table the diff needs. Measured in
- * scripts/bench/agreement.ts: this is what keeps ROUGE-L inside a frame.
- */
-export function lcsLength(a: readonly string[], b: readonly string[]): number {
-  const m = b.length;
-  if (a.length === 0 || m === 0) return 0;
-  const chunks = (m + 31) >>> 5;
-  const peq = new Map<string, Uint32Array>();
-  for (let j = 0; j < m; j++) {
-    const k = b[j] ?? '';
-    let v = peq.get(k);
-    if (!v) peq.set(k, (v = new Uint32Array(chunks)));
-    v[j >>> 5] = ((v[j >>> 5] as number) | (1 << (j & 31))) >>> 0;
-  }
-  const V = new Uint32Array(chunks).fill(0xffffffff);
-  for (const key of a) {
-    const M = peq.get(key);
-    if (!M) continue; // V' = (V + (V & 0)) | (V & ~0) = V
-    let carry = 0;
-    for (let k = 0; k < chunks; k++) {
-      const v = V[k] as number;
-      const u = (v & (M[k] as number)) >>> 0;
-      const sum = v + u + carry;
-      carry = sum > 0xffffffff ? 1 : 0;
-      V[k] = ((sum >>> 0) | (v & ~(M[k] as number))) >>> 0;
-    }
-  }
-  let zeros = 0;
-  for (let j = 0; j < m; j++) if (((V[j >>> 5] as number) & (1 << (j & 31))) === 0) zeros++;
-  return zeros;
-}
-
-/**
- * LCS of two word lists by key, as a diff. Common ends are cut first (similar answers leave a
- * small middle); the middle is a dynamic programme with two rolling rows of lengths and one byte
- * of direction per cell. Null when the middle exceeds MAX_LCS_CELLS.
- */
-export function wordDiff(ref: readonly string[], cand: readonly string[], refKeys: readonly string[], candKeys: readonly string[]): { lcs: number; diff: DiffPart[] } | null {
-  let pre = 0;
-  while (pre < refKeys.length && pre < candKeys.length && refKeys[pre] === candKeys[pre]) pre++;
-  let suf = 0;
-  while (suf < refKeys.length - pre && suf < candKeys.length - pre && refKeys[refKeys.length - 1 - suf] === candKeys[candKeys.length - 1 - suf]) suf++;
-  const n = refKeys.length - pre - suf;
-  const m = candKeys.length - pre - suf;
-  if (n * m > MAX_LCS_CELLS) return null;
-  // Integer ids: the inner loop compares numbers, not strings.
-  const ids = new Map<string, number>();
-  const id = (k: string) => ids.get(k) ?? (ids.set(k, ids.size), ids.size - 1);
-  const a = Int32Array.from({ length: n }, (_, i) => id(refKeys[pre + i] ?? ''));
-  const b = Int32Array.from({ length: m }, (_, j) => id(candKeys[pre + j] ?? ''));
-  // 1 diagonal, 2 up (ref only), 3 left (cand only; preferred on ties, so a replaced word reads "ref then cand").
-  const dir = new Uint8Array((n + 1) * (m + 1));
-  let prev = new Uint32Array(m + 1);
-  let cur = new Uint32Array(m + 1);
-  for (let i = 1; i <= n; i++) {
-    const ai = a[i - 1];
-    const row = i * (m + 1);
-    cur[0] = 0;
-    for (let j = 1; j <= m; j++) {
-      if (ai === b[j - 1]) {
-        cur[j] = (prev[j - 1] as number) + 1;
-        dir[row + j] = 1;
-      } else if ((prev[j] as number) > (cur[j - 1] as number)) {
-        cur[j] = prev[j] as number;
-        dir[row + j] = 2;
-      } else {
-        cur[j] = cur[j - 1] as number;
-        dir[row + j] = 3;
-      }
-    }
-    [prev, cur] = [cur, prev];
-  }
-  const mid: DiffPart['op'][] = [];
-  const midText: string[] = [];
-  let i = n;
-  let j = m;
-  while (i > 0 || j > 0) {
-    const d = i > 0 && j > 0 ? dir[i * (m + 1) + j] : i > 0 ? 2 : 3;
-    if (d === 1) {
-      mid.push('same');
-      midText.push(cand[pre + j - 1] ?? '');
-      i--;
-      j--;
-    } else if (d === 2) {
-      mid.push('ref');
-      midText.push(ref[pre + i - 1] ?? '');
-      i--;
-    } else {
-      mid.push('cand');
-      midText.push(cand[pre + j - 1] ?? '');
-      j--;
-    }
-  }
-  const ops: { op: DiffPart['op']; text: string }[] = [];
-  for (let k = 0; k < pre; k++) ops.push({ op: 'same', text: cand[k] ?? '' });
-  for (let k = mid.length - 1; k >= 0; k--) ops.push({ op: mid[k] as DiffPart['op'], text: midText[k] ?? '' });
-  for (let k = candKeys.length - suf; k < candKeys.length; k++) ops.push({ op: 'same', text: cand[k] ?? '' });
-  const diff: DiffPart[] = [];
-  for (const o of ops) {
-    const last = diff[diff.length - 1];
-    if (last && last.op === o.op) last.text += ` ${o.text}`;
-    else diff.push({ op: o.op, text: o.text });
-  }
-  return { lcs: (prev[m] as number) + pre + suf, diff };
-}
-
 /** Every non-judge measure for one pair (no diff: see diffAnswers). */
 export function measureAgreement(reference: string, candidate: string): Measures {
   const ref = typeof reference === 'string' ? reference : '';
@@ -370,9 +254,9 @@ export function decide(m: Measures, judge: JudgeOutcome | null = null): Agreemen
   if (m.numbers?.decisive) return out(m.numbers.agree ? 'agree' : 'disagree', 'numbers', m.numbers.detail);
   const judgeNote = judge?.status === 'failed' ? ` (judge failed: ${judge.error})` : '';
   if (judge?.status === 'done') return out(judge.same ? 'agree' : 'disagree', 'judge', judge.reason || 'no reason given');
-  const sim = m.rougeL ?? m.tokenF1;
+  // Both null only for two empty answers, which the exact match decided above.
+  const sim = m.rougeL ?? m.tokenF1 ?? 0;
   const simName = m.rougeL !== null ? 'ROUGE-L' : 'token F1';
-  if (sim === null) return out('agree', 'exact', 'both answers are empty'); // unreachable: two empty answers are exact
   const agree = sim >= SIMILARITY_THRESHOLD;
   return out(agree ? 'agree' : 'disagree', 'similarity', `${simName} ${pct(sim)} ${agree ? '≥' : '<'} ${SIMILARITY_THRESHOLD}${judgeNote}`);
 }

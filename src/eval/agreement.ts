@@ -7,7 +7,8 @@
 import type { Agreement } from '../compare/agreement';
 import { decision, decisionMarkdown, intervalText, percent, tallyVerdicts, verdictRecord, type Decision } from '../compare/agreement-tally';
 import { wilsonInterval, type Interval } from '../metrics/stats';
-import { pairAgreement, type EngineColumn, type ResultsTable, type RunRecord } from './results';
+import { pairAgreement } from './agreement-score';
+import type { EngineColumn, ResultsTable, RunRecord } from './results';
 
 export interface SuiteAgreementRow {
   caseId: string;

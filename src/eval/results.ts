@@ -12,13 +12,13 @@
  */
 import { z } from 'zod';
 import { runCost, type Price } from '../compare/pricing';
-import { agreementOf, type Agreement } from '../compare/agreement';
 import type { ChatMessage, FinishReason, GenerationParams } from '../engines/types';
 import type { LoadMetrics, RunMetrics } from '../metrics/timing';
 import { median, percentile, wilsonInterval, type Interval } from '../metrics/stats';
 import { generationSchema } from '../state/settings';
 import { runMetricsSchema } from '../metrics/schema';
 import type { ScoreResult } from './scorers';
+import { scoreAgreementCells } from './agreement-score';
 import { chatMessageSchema, describePathIssues, suiteSchema, zodIssues, type PathIssue, type Suite, type SuiteCase } from './suite';
 
 export const RESULTS_FORMAT = 'slm-playground-results';
@@ -360,45 +360,6 @@ export function buildResultsTable(record: RunRecord): ResultsTable {
     ),
   );
   return { head: { engines }, body, totals, categories };
-}
-
-// Keyed by the local cell object (cells are never mutated), checked against the hosted cell it was
-// measured with: the table is rebuilt on every finished cell, and each pair is measured once.
-const agreements = new WeakMap<CellResult, { hosted: CellResult; agreement: Agreement }>();
-
-/** The agreement of a local cell with a hosted cell (the reference), measured once per pair. */
-export function pairAgreement(local: CellResult, hosted: CellResult): Agreement {
-  const hit = agreements.get(local);
-  if (hit && hit.hosted === hosted) return hit.agreement;
-  const agreement = agreementOf({
-    reference: hosted.output,
-    candidate: local.output,
-    referenceError: hosted.status === 'error' ? (hosted.error ?? 'error') : null,
-    candidateError: local.status === 'error' ? (local.error ?? 'error') : null,
-  });
-  agreements.set(local, { hosted, agreement });
-  return agreement;
-}
-
-/**
- * Agreement cases (a prompt alone): every local engine's answer is scored against the first
- * hosted engine's, taken as the reference (compare/agreement.ts). No hosted answer, or a hosted
- * error: the local cell stays unscored. The record keeps the raw cells; the score is derived.
- */
-function scoreAgreementCells(engines: EngineColumn[], body: ResultsRow[]): void {
-  const hosted = engines.findIndex((e) => e.kind === 'hosted');
-  if (hosted < 0) return;
-  for (const row of body) {
-    if (row.case.scorer.type !== 'agreement') continue;
-    const h = row.cells[hosted];
-    if (!h || h.status !== 'done') continue;
-    engines.forEach((e, j) => {
-      const l = row.cells[j];
-      if (e.kind !== 'local' || !l || l.status !== 'done' || l.score) return;
-      const a = pairAgreement(l, h);
-      row.cells[j] = { ...l, score: { pass: a.verdict === 'agree', score: a.verdict === 'agree' ? 1 : 0, detail: `vs hosted: ${a.reason}` } };
-    });
-  }
 }
 
 /** Cells still to run, in suite order then engine order: missing ones and errors (resume retries them). */
