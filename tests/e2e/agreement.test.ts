@@ -8,12 +8,14 @@
  * export → import.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DEFAULT_ORIGIN_POLICY } from '../../server/cors';
 import type { ChatModel } from '../../server/model';
 import { loadModel, startServer, type RunningServer } from '../../server/start';
-import { agreementOf } from '../../src/compare/agreement';
+import { agreementOf, diffAnswers, measureAgreement } from '../../src/compare/agreement';
+import { answerPair } from '../../scripts/bench/agreement';
 import { suiteAgreement } from '../../src/eval/agreement';
 import { buildResultsTable, parseRunRecord } from '../../src/eval/results';
 import { launchBrowser, openPage, type PageLog } from './browser';
@@ -21,6 +23,7 @@ import { modelsDir } from './parity';
 import { loadModelOk, readTurn, setGeneration, tid, waitForProbe } from './ui';
 
 const appUrl = inject('appUrl');
+const distDir = inject('distDir');
 let browser: Browser;
 let model: ChatModel;
 let server: RunningServer;
@@ -227,4 +230,30 @@ describe('agreement with the hosted answer', () => {
     expect(log.errors).toEqual([]);
     expect(other.log.errors).toEqual([]);
   });
+
+  it('long answers are measured off the main thread: the built worker answers for two 2,000-word answers, as the pure module does', async () => {
+    // The embedded models (512 positions) cannot write answers this long, so the built worker is
+    // driven directly, in the app's page, with the bench's pair.
+    const file = fs.readdirSync(path.join(distDir, 'assets')).find((f) => /^agreement\.worker-.*\.js$/.test(f));
+    expect(file).toBeDefined();
+    const { page, log } = await openApp();
+    const [a, b] = answerPair();
+    const reply = await page.evaluate(
+      ([url, reference, candidate]) =>
+        new Promise<{ kind: string; measures?: unknown; diff?: unknown; ms?: number; longestTaskMs: number }>((resolve) => {
+          let longest = 0;
+          new PerformanceObserver((l) => l.getEntries().forEach((e) => (longest = Math.max(longest, e.duration)))).observe({ type: 'longtask', buffered: false });
+          const w = new Worker(url, { type: 'module' });
+          w.onmessage = (ev) => setTimeout(() => resolve({ ...ev.data, longestTaskMs: longest }), 50);
+          w.postMessage({ kind: 'measure', id: 1, reference, candidate });
+        }),
+      [`${appUrl}assets/${file}`, a, b] as const,
+    );
+    expect(reply.kind).toBe('measured');
+    expect(reply.measures).toEqual(measureAgreement(a, b));
+    expect(reply.diff).toEqual(diffAnswers(a, b));
+    console.log(`[agreement] the worker measured two 2,000-word answers with their diff in ${reply.ms?.toFixed(1)} ms; longest main-thread task meanwhile ${reply.longestTaskMs.toFixed(0)} ms`);
+    expect(log.errors).toEqual([]);
+  });
 });
+
