@@ -1,5 +1,7 @@
 /** Composes the hooks and panels; holds no logic of its own beyond wiring. */
-import { useMemo, useState } from 'react';
+import { useCallback, useMemo, useState } from 'react';
+import type { Exchange } from './compare/strip';
+import { useAgreement } from './hooks/useAgreement';
 import { useShare } from './hooks/useShare';
 import { useShareFlow } from './hooks/useShareFlow';
 import { useHostedEndpoint } from './hooks/useHostedEndpoint';
@@ -59,6 +61,8 @@ export function App() {
     params: settings.generation,
     prices,
   });
+  const agreement = useAgreement(hosted.settings.enabled === true ? hosted.engine : null, settings.generation, prices);
+  const loadMs = local.state.status === 'ready' ? local.state.load.totalMs : null;
   const share = useShare();
   const flow = useShareFlow({
     settings,
@@ -71,7 +75,15 @@ export function App() {
     loadModel: (s) => void local.load(s, null),
     makeLink: share.makeLink,
     suite: { record: suite.runs.record, bundled: suite.suites.bundled, open: suite.openShared },
+    session: { entries: agreement.session, loadMs },
   });
+  const onExchange = useCallback(
+    (e: Exchange) => {
+      flow.onExchange(e);
+      agreement.add(e);
+    },
+    [flow.onExchange, agreement.add],
+  );
 
   return (
     <div className="app">
@@ -188,6 +200,7 @@ export function App() {
             <SharePanel
               hasResults={flow.exchange !== null}
               onMake={flow.make}
+              sessionPrompts={agreement.session.length}
               onOpenFile={(f) => void share.openFile(f)}
               suiteRun={suite.runs.record ? { name: suite.runs.record.suite.name, cases: suite.runs.record.suite.cases.length, cells: suite.runs.record.cells.length } : null}
             />
@@ -204,7 +217,9 @@ export function App() {
           draft={draft}
           onDraft={setDraft}
           localReady={ready}
-          onExchange={flow.onExchange}
+          onExchange={onExchange}
+          agreement={agreement}
+          loadMs={loadMs}
         />
         </div>
       </main>

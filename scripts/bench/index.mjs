@@ -23,6 +23,7 @@ import { initialJsGzipKb, precacheKbGzip } from './bundle.mjs';
 import { measureHosted } from './hosted.mjs';
 import { measureSuites } from './suite.mjs';
 import { nativeDecode } from './native.mjs';
+import { measureAgreementMs } from './agreement.ts';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -118,7 +119,9 @@ if (hosted.hosted_model) {
 if (suites.suite_cases) {
   console.log(`suite (${suites.suite_cases} cases): ${suites.suite_cases_per_min_local} cases/min local, ${suites.suite_cases_per_min_hosted} cases/min hosted, runner overhead ${suites.runner_overhead}`);
 }
+const agreement = measureAgreementMs();
+console.log(`agreement of two 2,000-token answers: ${agreement.agreement_ms} ms (measures), ${agreement.agreement_diff_ms} ms (word diff, off the main thread in the page)`);
 const bundle = initialJsGzipKb();
 const precache = precacheKbGzip();
 console.log(`initial JavaScript (main thread, gzip): ${bundle.initial_js_gzip_kb} kB; service worker precache (gzip, no models, no ORT .wasm): ${precache.precache_kb_gzip} kB`);
-console.log(JSON.stringify({ ...topFields, ...hostedFields, ...suites, initial_js_gzip_kb: bundle.initial_js_gzip_kb, precache_kb_gzip: precache.precache_kb_gzip, runs }));
+console.log(JSON.stringify({ ...topFields, ...hostedFields, ...suites, ...agreement, initial_js_gzip_kb: bundle.initial_js_gzip_kb, precache_kb_gzip: precache.precache_kb_gzip, runs }));

@@ -8,6 +8,7 @@
  */
 import Papa from 'papaparse';
 import { fmtUsd, runCost } from '../compare/pricing';
+import { suiteAgreement, suiteAgreementMarkdown } from './agreement';
 import { fmtMs, fmtTps } from '../metrics/format';
 import { buildResultsTable, type Accuracy, type RunRecord } from './results';
 
@@ -152,6 +153,8 @@ export function toMarkdown(record: RunRecord): string {
     out.push('', `### Failing cases (${failCount > MAX_FAILURES ? `first ${MAX_FAILURES} of ${failCount}` : failCount})`, '');
     out.push('| Case | Category | Engine | Expected | Output | Why |', '|---|---|---|---|---|---|', ...failures);
   }
+  const agreement = suiteAgreement(record, table);
+  if (agreement && agreement.rows.length > 0) out.push('', suiteAgreementMarkdown(agreement, `Agreement of ${agreement.local.label} with ${agreement.hosted.label} (hosted answers as references)`, 3).trimEnd());
   out.push('', '<sub>Made with SLM Playground. Accuracy intervals are 95% Wilson intervals; latency is end-to-end per case.</sub>', '');
   return out.join('\n');
 }

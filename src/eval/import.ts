@@ -11,7 +11,8 @@
  * Record fields (JSONL keys or CSV columns): id, category (or family), prompt + optional system,
  * or messages; expected (or answer); scorer — a name, with its parameters in pattern, flags,
  * tolerance, schema, rubric, or a whole ScorerSpec object. Defaults: id `case-<line>`, category
- * "general", scorer "exact" when there is an expected answer, tolerance 0. Unknown fields are
+ * "general", scorer "exact" when there is an expected answer, else "agreement" (a prompt alone: the
+ * local answer is scored by its agreement with the hosted one), tolerance 0. Unknown fields are
  * errors (a misspelt "expeted" would otherwise silently drop the answer).
  */
 import Papa from 'papaparse';
@@ -298,8 +299,8 @@ function buildCase(rec: Record<string, unknown>, line: number, csv: boolean, iss
   }
   let scorer: unknown = scorerObject;
   if (scorerName === undefined && rawScorer === undefined) {
-    if (expected === undefined) bad('scorer', 'no scorer and no expected answer: give "expected" (scored exact by default) or a "scorer"');
-    else scorer = { type: 'exact' };
+    // A prompt alone: scored by agreement with the hosted answer when the suite runs on both.
+    scorer = expected === undefined ? { type: 'agreement' } : { type: 'exact' };
   } else if (scorerName !== undefined) {
     const s: Record<string, unknown> = { type: scorerName };
     if (scorerName === 'regex') {

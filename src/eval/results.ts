@@ -18,6 +18,7 @@ import { median, percentile, wilsonInterval, type Interval } from '../metrics/st
 import { generationParamsSchema as generationSchema } from '../inference/params';
 import { runMetricsSchema } from '../metrics/schema';
 import type { ScoreResult } from './scorers';
+import { scoreAgreementCells } from './agreement-score';
 import { chatMessageSchema, describePathIssues, suiteSchema, zodIssues, type PathIssue, type Suite, type SuiteCase } from './suite';
 
 export const RESULTS_FORMAT = 'slm-playground-results';
@@ -348,6 +349,7 @@ export function buildResultsTable(record: RunRecord): ResultsTable {
   const map = cellMap(record);
   const engines = record.engines;
   const body: ResultsRow[] = record.suite.cases.map((c) => ({ case: c, cells: engines.map((e) => map.get(cellKey(c.id, e.id)) ?? null) }));
+  scoreAgreementCells(engines, body);
   const categories = [...new Set(record.suite.cases.map((c) => c.category))];
   const totals = engines.map((e, j) =>
     totalsFor(

@@ -7,7 +7,8 @@
  * why. Regex and JSON Schema cases run the suite's pattern or schema (a stranger's) in the scoring
  * sandbox passed in, with a time limit: a catastrophic pattern fails that case with "pattern took
  * too long" and the run goes on. Outputs are trimmed of leading/trailing whitespace before scoring.
- * Judge cases return null here: the runner scores them with a hosted engine (judge.ts).
+ * Judge cases return null here: the runner scores them with a hosted engine (judge.ts); so do
+ * agreement cases: the results table scores them against the hosted answer (agreement.ts).
  */
 import { parseExpectedNumber, type ScorerSpec, type SuiteCase } from './suite';
 import { compileScorerRegex } from './scorer-regex';
@@ -174,6 +175,7 @@ function scoreDeterministic(c: SuiteCase, out: string): ScoreResult | null {
     case 'regex':
     case 'json-schema':
     case 'judge':
+    case 'agreement':
       return null;
   }
 }
@@ -206,7 +208,7 @@ async function scoreJsonSchema(s: Extract<ScorerSpec, { type: 'json-schema' }>, 
  * Never throws (rejects).
  */
 export async function scoreOutput(c: SuiteCase, output: string, sandbox: ScoringSandbox): Promise<ScoreResult | null> {
-  if (c.scorer.type === 'judge') return null;
+  if (c.scorer.type === 'judge' || c.scorer.type === 'agreement') return null;
   const raw = typeof output === 'string' ? output : String(output);
   if (raw.length > MAX_SCORED_CHARS) return fail(`output too long to score (${raw.length} characters; the limit is ${MAX_SCORED_CHARS})`);
   const out = raw.trim();

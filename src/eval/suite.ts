@@ -44,11 +44,13 @@ export type ScorerSpec =
   | { type: 'numeric'; tolerance: number }
   | { type: 'json' }
   | { type: 'json-schema'; schema: Record<string, unknown> }
-  | { type: 'judge'; rubric: string };
+  | { type: 'judge'; rubric: string }
+  /** No expected answer: the local answer is scored by its agreement with the hosted one (compare/agreement.ts). */
+  | { type: 'agreement' };
 
 export type ScorerType = ScorerSpec['type'];
 
-export const SCORER_TYPES = ['exact', 'normalized', 'contains', 'regex', 'numeric', 'json', 'json-schema', 'judge'] as const satisfies readonly ScorerType[];
+export const SCORER_TYPES = ['exact', 'normalized', 'contains', 'regex', 'numeric', 'json', 'json-schema', 'judge', 'agreement'] as const satisfies readonly ScorerType[];
 
 /** Scorers that compare against `expected` and cannot work without it. `json` and `judge` use it when given. */
 export const SCORERS_NEEDING_EXPECTED: readonly ScorerType[] = ['exact', 'normalized', 'contains', 'numeric'];
@@ -134,6 +136,7 @@ export const scorerSchema = z.discriminatedUnion(
     z.strictObject({ type: z.literal('json') }),
     jsonSchemaScorer,
     z.strictObject({ type: z.literal('judge'), rubric: nonEmpty(SUITE_LIMITS.maxRubricChars, 'rubric') }),
+    z.strictObject({ type: z.literal('agreement') }),
   ],
   { error: (iss) => (iss.code === 'invalid_union' ? `unknown scorer type; expected one of ${SCORER_TYPES.join(', ')}` : undefined) },
 );
@@ -148,7 +151,8 @@ export const suiteCaseSchema = z
       .max(SUITE_LIMITS.maxMessages)
       .refine((m) => m.length === 0 || m[m.length - 1]?.role === 'user', 'the last message must be from the user'),
     expected: str(SUITE_LIMITS.maxExpectedChars).optional(),
-    scorer: scorerSchema,
+    // A case with only a prompt is scored by agreement with the hosted answer.
+    scorer: scorerSchema.default({ type: 'agreement' }),
   })
   .superRefine((c, ctx) => {
     const t = c.scorer.type;

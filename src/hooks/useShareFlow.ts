@@ -8,7 +8,8 @@ import type { LoadedInfo, WorkerEnvironment } from '../engines/local/protocol';
 import type { EndpointSettings } from '../engines/hosted/presets';
 import type { LoadMetrics } from '../metrics/timing';
 import type { ShareState, ShareSuiteRef } from '../share/schema';
-import { deviceOf, setupState, snapshotOf, suiteRefOf, suiteSnapshotOf } from '../share/state';
+import { deviceOf, sessionOf, setupState, snapshotOf, suiteRefOf, suiteSnapshotOf } from '../share/state';
+import type { SessionEntry } from '../compare/agreement-tally';
 import type { RunRecord } from '../eval/results';
 import type { BundledSuite } from './useSuites';
 import type { HostedSettings } from '../state/hosted-settings';
@@ -37,6 +38,8 @@ interface Deps {
   makeLink: (s: ShareState) => Promise<MadeLink>;
   /** The suite run open on the Suites tab, the bundled suites, and how to open a shared suite there. */
   suite: { record: RunRecord | null; bundled: BundledSuite[]; open: (ref: ShareSuiteRef) => void };
+  /** The session's agreement verdicts, which a link with results carries. */
+  session: { entries: SessionEntry[]; loadMs: number | null };
 }
 
 export function useShareFlow(d: Deps) {
@@ -54,15 +57,16 @@ export function useShareFlow(d: Deps) {
       suite: withSuite && d.suite.record ? suiteRefOf(d.suite.record, d.suite.bundled) : null,
     });
 
-  const make = async (withResults: boolean, suite: 'none' | 'suite' | 'suite-results' = 'none'): Promise<MadeLink> => {
+  const make = async (withResults: boolean, suite: 'none' | 'suite' | 'suite-results' = 'none', withSession = false): Promise<MadeLink> => {
     const rec = d.suite.record;
+    const session = withSession ? sessionOf(d.session.entries, d.session.loadMs) : null;
     const suiteSnapshot =
       suite === 'suite-results' && rec && rec.cells.length > 0 && d.env ? suiteSnapshotOf(rec, deviceOf(d.env, d.loaded?.info ?? null), new Date()) : null;
     if (withResults && exchange && d.env) {
       const snapshot = snapshotOf({ exchange, env: d.env, loaded: d.loaded?.info ?? null, load: d.loaded?.load ?? null, now: new Date() });
-      return d.makeLink({ ...current(exchange.prompt, suite !== 'none'), snapshot, suiteSnapshot });
+      return d.makeLink({ ...current(exchange.prompt, suite !== 'none'), snapshot, suiteSnapshot, session });
     }
-    return d.makeLink({ ...current(d.draft, suite !== 'none'), suiteSnapshot });
+    return d.makeLink({ ...current(d.draft, suite !== 'none'), suiteSnapshot, session });
   };
 
   const apply = (s: ShareState) => {

@@ -17,8 +17,10 @@ import type { GenerationParams } from '../engines/types';
 import type { RunMetrics } from '../metrics/timing';
 import { runMetricsSchema } from '../metrics/schema';
 import { suiteSchema } from '../eval/suite';
+import { MEASURE_IDS, type MeasureId } from '../compare/agreement';
+import type { SessionEntry } from '../compare/agreement-tally';
 
-export const SHARE_VERSION = 2;
+export const SHARE_VERSION = 3;
 
 const MAX_TEXT = 20_000;
 const text = (max = MAX_TEXT) => z.string().max(max);
@@ -150,7 +152,56 @@ export const shareSchemaV2 = shareSchemaV1.extend({
   suiteSnapshot: suiteSnapshotSchema.nullable(),
 });
 
-export type ShareState = z.infer<typeof shareSchemaV2>;
+/** Limits of a session's agreement in a link: answers are cut (the verdict is the one made on the whole answers). */
+export const SESSION_LIMITS = { entries: 100, promptChars: 2000, answerChars: 4000 } as const;
+
+const msOrNull = num.min(0).nullable();
+const verdictSchema = z.strictObject({
+  verdict: z.enum(['agree', 'disagree']).nullable(),
+  decidedBy: z.enum(MEASURE_IDS as [MeasureId, ...MeasureId[]]).nullable(),
+  reason: text(1000),
+  exact: z.boolean(),
+  normalized: z.boolean(),
+  json: z.boolean().nullable(),
+  numbers: z.boolean().nullable(),
+  tokenF1: num.min(0).max(1).nullable(),
+  rougeL: num.min(0).max(1).nullable(),
+  judge: z.boolean().nullable(),
+  judgeError: text(500).nullable(),
+});
+
+/** A session's exchanges with their agreement verdicts (the tally and the decision are recomputed from them). */
+const sessionSchema = z.strictObject({
+  entries: z
+    .array(
+      z.strictObject({
+        prompt: text(SESSION_LIMITS.promptChars),
+        local: text(SESSION_LIMITS.answerChars),
+        hosted: text(SESSION_LIMITS.answerChars),
+        localError: text(2000).nullable(),
+        hostedError: text(2000).nullable(),
+        localTtftMs: msOrNull,
+        hostedTtftMs: msOrNull,
+        localE2eMs: msOrNull,
+        hostedE2eMs: msOrNull,
+        hostedCostUsd: num.min(0).nullable(),
+        verdict: verdictSchema,
+      }),
+    )
+    .min(1)
+    .max(SESSION_LIMITS.entries),
+  /** The local model's load time (ms), for the payback point. */
+  loadMs: msOrNull,
+});
+
+export const shareSchemaV3 = shareSchemaV2.extend({
+  v: z.literal(3),
+  /** The session's agreement with the hosted answers: null when the link carries none. */
+  session: sessionSchema.nullable(),
+});
+
+export type ShareState = z.infer<typeof shareSchemaV3>;
+export type ShareSession = z.infer<typeof sessionSchema>;
 export type ShareSuiteRef = z.infer<typeof suiteRefSchema>;
 export type ShareSuiteSnapshot = z.infer<typeof suiteSnapshotSchema>;
 export type ShareSuiteTotals = z.infer<typeof suiteTotalsSchema>;
@@ -166,6 +217,7 @@ export type _Checks = [
   Assignable<ShareState['generation'], GenerationParams>,
   Assignable<NonNullable<ShareState['hosted']>, EndpointSettings>,
   Assignable<NonNullable<ShareAnswer['metrics']>, RunMetrics>,
+  Assignable<ShareSession['entries'][number], SessionEntry>,
 ];
 
 /** One line per problem, naming the field: "snapshot.answers.0.metrics.ttftMs: expected number, received string". */
@@ -191,9 +243,15 @@ export function migrate(data: unknown): ShareState {
     // Version 1 had no suites: the same setup, with none.
     const r = shareSchemaV1.safeParse(data);
     if (!r.success) throw bad(r.error);
-    return { ...r.data, v: 2, suite: null, suiteSnapshot: null };
+    return { ...r.data, v: SHARE_VERSION, suite: null, suiteSnapshot: null, session: null };
   }
-  const r = shareSchemaV2.safeParse(data);
+  if (v === 2) {
+    // Version 2 had no session agreement.
+    const r = shareSchemaV2.safeParse(data);
+    if (!r.success) throw bad(r.error);
+    return { ...r.data, v: SHARE_VERSION, session: null };
+  }
+  const r = shareSchemaV3.safeParse(data);
   if (!r.success) throw bad(r.error);
   return r.data;
 }

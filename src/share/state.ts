@@ -9,7 +9,8 @@ import type { GenerationParams } from '../engines/types';
 import type { LoadMetrics } from '../metrics/timing';
 import type { ModelSelection } from '../state/settings';
 import { buildResultsTable, type ColumnTotals, type EngineColumn, type RunRecord } from '../eval/results';
-import { SHARE_VERSION, type ShareAnswer, type ShareDevice, type ShareSnapshot, type ShareState, type ShareSuiteRef, type ShareSuiteSnapshot, type ShareSuiteTotals } from './schema';
+import type { SessionEntry } from '../compare/agreement-tally';
+import { SESSION_LIMITS, SHARE_VERSION, type ShareSession, type ShareAnswer, type ShareDevice, type ShareSnapshot, type ShareState, type ShareSuiteRef, type ShareSuiteSnapshot, type ShareSuiteTotals } from './schema';
 
 export interface SetupInput {
   local: ModelSelection;
@@ -21,7 +22,7 @@ export interface SetupInput {
   suite?: ShareSuiteRef | null;
 }
 
-export function setupState(s: SetupInput, snapshot: ShareSnapshot | null = null, suiteSnapshot: ShareSuiteSnapshot | null = null): ShareState {
+export function setupState(s: SetupInput, snapshot: ShareSnapshot | null = null, suiteSnapshot: ShareSuiteSnapshot | null = null, session: ShareSession | null = null): ShareState {
   const hosted = s.hosted
     ? {
         presetId: s.hosted.presetId,
@@ -43,6 +44,25 @@ export function setupState(s: SetupInput, snapshot: ShareSnapshot | null = null,
     snapshot,
     suite: s.suite ?? null,
     suiteSnapshot,
+    session,
+  };
+}
+
+/** A session's agreement as a link carries it: the last 100 exchanges, answers cut to 4,000 characters. */
+export function sessionOf(entries: readonly SessionEntry[], loadMs: number | null): ShareSession | null {
+  if (entries.length === 0) return null;
+  const cut = (x: string | null, n: number) => (x === null ? null : x.slice(0, n));
+  return {
+    entries: entries.slice(-SESSION_LIMITS.entries).map((e) => ({
+      ...e,
+      prompt: e.prompt.slice(0, SESSION_LIMITS.promptChars),
+      local: e.local.slice(0, SESSION_LIMITS.answerChars),
+      hosted: e.hosted.slice(0, SESSION_LIMITS.answerChars),
+      localError: cut(e.localError, 2000),
+      hostedError: cut(e.hostedError, 2000),
+      verdict: { ...e.verdict, reason: e.verdict.reason.slice(0, 1000), judgeError: cut(e.verdict.judgeError, 500) },
+    })),
+    loadMs,
   };
 }
 

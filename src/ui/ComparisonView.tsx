@@ -4,6 +4,8 @@ import type { ChatTurn } from '../compare/conversation';
 import type { Price } from '../compare/pricing';
 import { computeStrip, type PaneResult } from '../compare/strip';
 import type { PaneSpec } from '../hooks/useComparison';
+import type { AgreementState } from '../hooks/useAgreement';
+import { AgreementView } from './AgreementView';
 import { ComparisonStrip } from './ComparisonStrip';
 import { Composer } from './Composer';
 import { PaneView } from './PaneView';
@@ -20,9 +22,12 @@ interface Props {
   onStop: () => void;
   onClear: () => void;
   localReady: boolean;
+  agreement?: AgreementState;
+  /** The local model's load time (ms), for the decision's payback point. */
+  loadMs?: number | null;
 }
 
-export function ComparisonView({ panes, turns, lastResults, prices, busy, draft, onDraft, onSend, onStop, onClear, localReady }: Props) {
+export function ComparisonView({ panes, turns, lastResults, prices, busy, draft, onDraft, onSend, onStop, onClear, localReady, agreement, loadMs = null }: Props) {
   const rows = useMemo(() => (lastResults ? computeStrip(lastResults, prices) : []), [lastResults, prices]);
   const ready = panes.some((p) => p.engine !== null);
   return (
@@ -51,6 +56,7 @@ export function ComparisonView({ panes, turns, lastResults, prices, busy, draft,
       </div>
       <ComparisonStrip rows={rows} />
       <Composer busy={busy} ready={ready} draft={draft} onDraft={onDraft} onSend={onSend} onStop={onStop} onClear={onClear} canClear={Object.values(turns).some((t) => t.length > 0)} />
+      {agreement && panes.some((p) => p.id === 'hosted' && p.engine) && <AgreementView state={agreement} loadMs={loadMs} />}
     </section>
   );
 }

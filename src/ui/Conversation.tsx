@@ -8,6 +8,7 @@ import type { GenerationParams } from '../engines/types';
 import type { Exchange } from '../compare/strip';
 import { useComparison, type PaneSpec } from '../hooks/useComparison';
 import { ComparisonView } from './ComparisonView';
+import type { AgreementState } from '../hooks/useAgreement';
 
 interface Props {
   panes: PaneSpec[];
@@ -19,9 +20,11 @@ interface Props {
   localReady: boolean;
   /** Called once per finished send (not per token). */
   onExchange?: (e: Exchange) => void;
+  agreement?: AgreementState;
+  loadMs?: number | null;
 }
 
-export const Conversation = memo(function Conversation({ panes, generation, systemPrompt, prices, draft, onDraft, localReady, onExchange }: Props) {
+export const Conversation = memo(function Conversation({ panes, generation, systemPrompt, prices, draft, onDraft, localReady, onExchange, agreement, loadMs = null }: Props) {
   const chat = useComparison(panes, onExchange);
   const onSend = useCallback((text: string) => chat.send(text, generation, systemPrompt), [chat.send, generation, systemPrompt]);
   return (
@@ -37,6 +40,8 @@ export const Conversation = memo(function Conversation({ panes, generation, syst
       onStop={chat.stop}
       onClear={chat.clear}
       localReady={localReady}
+      agreement={agreement}
+      loadMs={loadMs}
     />
   );
 });

@@ -13,6 +13,7 @@ import type { ShareState, ShareSuiteTotals } from '../share/schema';
 import { PRESETS } from '../engines/hosted/presets';
 import { buildResultsTable, type RunRecord } from '../eval/results';
 import { suiteTotalsOf } from '../share/state';
+import { ShareSession } from './ShareSession';
 
 interface Props {
   incoming: Incoming;
@@ -246,6 +247,7 @@ export function ShareBanner({ incoming, mine, mineSuite, applied, canRestore, on
       <Setup s={s} />
       <Snapshot s={s} mine={mine} />
       <SuiteSnapshot s={s} mine={mineSuite} />
+      <ShareSession s={s} />
       <div className="row">
         <button type="button" className="primary" onClick={() => onRun(s)} data-testid="share-run">
           Run it on my device

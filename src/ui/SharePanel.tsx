@@ -12,14 +12,17 @@ interface Props {
   /** Whether there is a finished exchange to include. */
   hasResults: boolean;
   /** Builds the link for the current setup (with the last results when asked). */
-  onMake: (withResults: boolean, suite: 'none' | 'suite' | 'suite-results') => Promise<MadeLink>;
+  onMake: (withResults: boolean, suite: 'none' | 'suite' | 'suite-results', withSession: boolean) => Promise<MadeLink>;
+  /** Exchanges of this session with an agreement verdict, which a link can carry with its tally. */
+  sessionPrompts?: number;
   /** The suite run open on the Suites tab, which a link can carry. */
   suiteRun: { name: string; cases: number; cells: number } | null;
   onOpenFile: (f: File) => void;
 }
 
-export function SharePanel({ hasResults, onMake, onOpenFile, suiteRun }: Props) {
+export function SharePanel({ hasResults, onMake, onOpenFile, suiteRun, sessionPrompts = 0 }: Props) {
   const [withResults, setWithResults] = useState(true);
+  const [withSession, setWithSession] = useState(true);
   const [suiteMode, setSuiteMode] = useState<'none' | 'suite' | 'suite-results'>('suite-results');
   const [made, setMade] = useState<MadeLink | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -29,7 +32,7 @@ export function SharePanel({ hasResults, onMake, onOpenFile, suiteRun }: Props) 
     setError(null);
     setCopied(false);
     try {
-      setMade(await onMake(withResults && hasResults, suiteRun ? (suiteRun.cells > 0 ? suiteMode : suiteMode === 'none' ? 'none' : 'suite') : 'none'));
+      setMade(await onMake(withResults && hasResults, suiteRun ? (suiteRun.cells > 0 ? suiteMode : suiteMode === 'none' ? 'none' : 'suite') : 'none', withSession && sessionPrompts > 0));
     } catch (e) {
       setMade(null);
       setError(`The link could not be made: ${errorText(e)}`);
@@ -55,6 +58,10 @@ export function SharePanel({ hasResults, onMake, onOpenFile, suiteRun }: Props) 
       <label className="check">
         <input type="checkbox" checked={withResults && hasResults} disabled={!hasResults} onChange={(e) => setWithResults(e.target.checked)} data-testid="share-with-results" />
         Include the last answers and their numbers{hasResults ? '' : ' (send a prompt first)'}
+      </label>
+      <label className="check">
+        <input type="checkbox" checked={withSession && sessionPrompts > 0} disabled={sessionPrompts === 0} onChange={(e) => setWithSession(e.target.checked)} data-testid="share-with-session" />
+        Include the session's agreement with the hosted answers{sessionPrompts > 0 ? ` (${sessionPrompts} prompt${sessionPrompts === 1 ? '' : 's'}, answers cut to 4,000 characters)` : ' (answer prompts with both panes first)'}
       </label>
       {suiteRun && (
         <div className="field">

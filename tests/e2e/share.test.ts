@@ -99,7 +99,7 @@ describe('share links', () => {
   it('a hostile link is shown as text: no script runs, no endpoint is called, nothing is applied', async () => {
     const evil = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>';
     const state: ShareState = {
-      v: 2,
+      v: 3,
       local: { source: { type: 'bundled', modelId: 'slm-pocket' }, dtype: 'fp32', device: 'wasm', threads: 1, warmup: false },
       hosted: { presetId: 'custom', baseUrl: 'http://127.0.0.1:9/v1/"><script>window.__pwned=3</script>', model: evil },
       generation: { maxNewTokens: 8, temperature: 0.7, topP: 0.9, topK: 40, repetitionPenalty: 1, greedy: true },
@@ -122,6 +122,24 @@ describe('share links', () => {
         suiteId: 'evil',
         engines: [{ kind: 'local', label: evil, model: evil, passed: 1, scored: 1, errors: 0, e2eP50: 1, e2eP95: 1, ttftP50: 1, decodeTps: 1, inputTokens: 1, outputTokens: 1, costUsd: 0 }],
         cells: [[0, 0, 1, 1]],
+      },
+      session: {
+        entries: [
+          {
+            prompt: evil,
+            local: evil,
+            hosted: `${evil} other`,
+            localError: null,
+            hostedError: null,
+            localTtftMs: 1,
+            hostedTtftMs: 2,
+            localE2eMs: 3,
+            hostedE2eMs: 4,
+            hostedCostUsd: 0,
+            verdict: { verdict: 'disagree', decidedBy: 'similarity', reason: evil, exact: false, normalized: false, json: null, numbers: null, tokenF1: 0.5, rougeL: 0.5, judge: null, judgeError: null },
+          },
+        ],
+        loadMs: null,
       },
     };
     const { page, context, log } = await open(appUrl);
@@ -146,6 +164,9 @@ describe('share links', () => {
     expect(await page.textContent(tid('share-local-output'))).toBe(evil);
     expect(await page.textContent(tid('share-suite'))).toContain(evil);
     expect(await page.textContent(tid('share-suite-snapshot'))).toContain(evil);
+    await page.locator(tid('share-session')).evaluate((el) => (el.querySelector('details') as HTMLDetailsElement).open = true);
+    expect(await page.textContent(tid('share-session'))).toContain(evil);
+    expect(await page.textContent(tid('share-session-tally'))).toBe('Local agreed with hosted on 0 of 1 prompts (0%, 95% interval 0–79%), answered first on 1, cost $0 against $0.');
     expect(await page.textContent(tid('share-hosted'))).toContain('This link names a hosted endpoint');
     expect(await page.evaluate(() => document.querySelectorAll('[data-testid="share-banner"] img, [data-testid="share-banner"] script').length)).toBe(0);
     // Nothing applied: the composer is empty; nothing was sent to the endpoint the link names.
@@ -158,7 +179,7 @@ describe('share links', () => {
     const { page, log } = await open(appUrl);
     await waitForProbe(page);
     const good = await encodeShare({
-      v: 2,
+      v: 3,
       local: { source: { type: 'bundled', modelId: 'slm-pocket' }, dtype: 'fp32', device: 'wasm', threads: 1, warmup: false },
       hosted: null,
       generation: { maxNewTokens: 8, temperature: 0.7, topP: 0.9, topK: 40, repetitionPenalty: 1, greedy: true },
@@ -167,6 +188,7 @@ describe('share links', () => {
       snapshot: null,
       suite: null,
       suiteSnapshot: null,
+      session: null,
     });
     // Cut short, as a chat app might.
     await page.goto(`${appUrl}#share=${good.slice(0, Math.floor(good.length * 0.6))}`);

@@ -115,7 +115,7 @@ describe('JSONL errors name the line and field', () => {
   it('unknown scorer', () => {
     const e = importError(() => importJsonl(jsonl(ok, ok, ok, '{"prompt": "p", "expected": "e", "scorer": "fuzzy"}')));
     expect([e.line, e.field]).toEqual([4, 'scorer']);
-    expect(e.message).toMatch(/^Line 4, field "scorer": unknown scorer "fuzzy" \(known: exact, normalized, contains, regex, numeric, json, json-schema, judge\)/);
+    expect(e.message).toMatch(/^Line 4, field "scorer": unknown scorer "fuzzy" \(known: exact, normalized, contains, regex, numeric, json, json-schema, judge, agreement\)/);
   });
   it('unknown scorer type inside a scorer object', () => {
     const e = importError(() => importJsonl('{"prompt": "p", "expected": "e", "scorer": {"type": "fuzzy"}}'));
@@ -164,7 +164,7 @@ describe('JSONL errors name the line and field', () => {
   it('unknown or misplaced fields', () => {
     expect(importError(() => importJsonl('{"prompt": "p", "expeted": "e", "scorer": "json"}')).field).toBe('expeted');
     expect(importError(() => importJsonl('{"prompt": "p", "expected": "e", "pattern": "x"}')).message).toMatch(/field "pattern": "pattern" is only used by the regex scorer/);
-    expect(importError(() => importJsonl('{"prompt": "p"}')).message).toMatch(/no scorer and no expected answer/);
+    expect(importError(() => importJsonl('{"prompt": "p", "scorer": "exact"}')).message).toMatch(/the exact scorer needs an expected answer/);
   });
   it('collects up to 20 problems, the first in the message', () => {
     const lines = Array.from({ length: 60 }, (_, i) => (i % 2 ? ok : '{"expected": "x"}'));

@@ -222,8 +222,14 @@ describe('exports', () => {
     expect(md).toContain('| geo | — | 100.0% (20.7–100.0%), 1/1 |');
     expect(md).toContain('### Failing cases (1)');
     expect(md).toContain('| b | math | Pocket | 5 | =SUM(A1) \\| 6<br>six, "six" | expected "4", got "5" |');
-    // Every table row has the same number of unescaped pipes as its header.
-    for (const line of md.split('\n').filter((l) => l.startsWith('| b |'))) expect(line.replace(/\\\|/g, '').split('|')).toHaveLength(8);
+    // Every table row of the failing cases has the same number of unescaped pipes as its header.
+    const failing = md.slice(md.indexOf('### Failing cases'), md.indexOf('### Agreement'));
+    for (const line of failing.split('\n').filter((l) => l.startsWith('| b |'))) expect(line.replace(/\\\|/g, '').split('|')).toHaveLength(8);
+    // The agreement of the local answers with the hosted ones (references): a agrees (4 = 4), b differs (6 vs 5), c had a local error.
+    expect(md).toContain('### Agreement of Pocket with GPT mini (hosted answers as references)');
+    expect(md).toContain('On this job the local model agrees with the hosted one on 50% [9–91%, 1 of 2], answers 7.5 times sooner at the median, costs $0 against $0.64 per 1,000 requests, and has paid back its load after 1 request.');
+    expect(md).toContain('| geo | 0 | 0 | — |');
+    expect(md).toContain('#### Disagreements (1)');
   });
 
   it('Markdown cells escape HTML, pipes and newlines', () => {

@@ -13,7 +13,8 @@ import {
   shareUrl,
 } from '../../src/share/codec';
 import { migrate, ShareError, SHARE_VERSION, type ShareState } from '../../src/share/schema';
-import { setupState, snapshotOf } from '../../src/share/state';
+import { sessionOf, setupState, snapshotOf } from '../../src/share/state';
+import { tallySentence, tallySession } from '../../src/compare/agreement-tally';
 import type { WorkerEnvironment } from '../../src/engines/local/protocol';
 
 const metrics = {
@@ -35,7 +36,7 @@ const metrics = {
 
 /** Every field set, none at its default, strings with quotes, markup, emoji and non-Latin text. */
 const FULL: ShareState = {
-  v: 2,
+  v: 3,
   local: { source: { type: 'mirror', modelId: 'org/My-Model.v2', revision: 'refs/pr/7', host: 'https://models.example.org/hub/' }, dtype: 'q4f16', device: 'webgpu', threads: 3, warmup: false },
   hosted: { presetId: 'azure-openai', baseUrl: 'https://res.openai.azure.com', model: 'gpt-4o-deploy', apiVersion: '2024-10-21', auth: 'bearer', sdkHeaders: true },
   generation: { maxNewTokens: 333, temperature: 1.3, topP: 0.85, topK: 17, repetitionPenalty: 1.2, greedy: false, minNewTokens: 5 },
@@ -80,6 +81,50 @@ const FULL: ShareState = {
       [2, 0, null, 30],
       [0, 1, 1, 400],
     ],
+  },
+  session: {
+    entries: [
+      {
+        prompt: 'How many is a thousand?',
+        local: '1000',
+        hosted: '1,000',
+        localError: null,
+        hostedError: null,
+        localTtftMs: 20,
+        hostedTtftMs: 300.5,
+        localE2eMs: 80,
+        hostedE2eMs: 900,
+        hostedCostUsd: 0.00012,
+        verdict: { verdict: 'agree', decidedBy: 'numbers', reason: 'agree (numbers): the same value, 1000', exact: false, normalized: false, json: null, numbers: true, tokenF1: 0, rougeL: 0, judge: null, judgeError: null },
+      },
+      {
+        prompt: 'Capital of Australia? <script>',
+        local: 'Sydney',
+        hosted: 'Canberra',
+        localError: null,
+        hostedError: null,
+        localTtftMs: 15,
+        hostedTtftMs: 250,
+        localE2eMs: 60,
+        hostedE2eMs: 700,
+        hostedCostUsd: null,
+        verdict: { verdict: 'disagree', decidedBy: 'similarity', reason: 'disagree (similarity): ROUGE-L 0.00 < 0.6 (judge failed: no VERDICT line)', exact: false, normalized: false, json: null, numbers: null, tokenF1: 0, rougeL: 0, judge: null, judgeError: 'no VERDICT line' },
+      },
+      {
+        prompt: 'hi',
+        local: 'hello',
+        hosted: '',
+        localError: null,
+        hostedError: 'rejected (401)',
+        localTtftMs: 10,
+        hostedTtftMs: null,
+        localE2eMs: 40,
+        hostedE2eMs: null,
+        hostedCostUsd: null,
+        verdict: { verdict: null, decidedBy: null, reason: 'no verdict: the hosted answer failed (rejected (401))', exact: false, normalized: false, json: null, numbers: null, tokenF1: null, rougeL: null, judge: null, judgeError: null },
+      },
+    ],
+    loadMs: 8538,
   },
 };
 
@@ -136,6 +181,11 @@ describe('share links: round trip', () => {
       expect(s.local.source.modelId).toBe(f.expect.model);
       if (f.version === 1) expect([s.suite, s.suiteSnapshot]).toEqual([null, null]);
       if (f.version === 2) expect(s.suite).toMatchObject({ kind: 'bundled', file: 'slm-skills-20.json' });
+      if (f.version < 3) expect(s.session).toBeNull();
+      if (f.version === 3) {
+        expect(s.session!.entries.length).toBeGreaterThanOrEqual(2);
+        expect(tallySentence(tallySession(s.session!.entries))).toMatch(/^Local agreed with hosted on \d+ of \d+ prompts/);
+      }
     }
   });
 
@@ -144,6 +194,36 @@ describe('share links: round trip', () => {
       const bad = { ...FULL, suite: { kind: 'bundled', file, id: 'x', name: 'x', cases: 1 } };
       expect(await refusal(await deflate(JSON.stringify(bad)))).toMatch(/suite\.file: must be a bundled suite file name/);
     }
+  });
+});
+
+describe('share links: a session\'s agreement (format 3)', () => {
+  it('round-trips, and the receiver recomputes the same tally and decision from it', async () => {
+    const back = await decodeShare(await encodeShare(FULL));
+    expect(back.session).toEqual(FULL.session);
+    expect(tallySentence(tallySession(back.session!.entries))).toBe(
+      'Local agreed with hosted on 1 of 2 prompts (50%, 95% interval 9–91%), answered first on 2, cost $0 against $0.00012 (+1 at an unknown price); 1 without a verdict (an engine failed).',
+    );
+  });
+
+  it('sessionOf keeps the last 100 exchanges and cuts long answers; none without exchanges', () => {
+    const e = FULL.session!.entries[0]!;
+    const many = Array.from({ length: 130 }, (_, i) => ({ ...e, prompt: `p${i}`, local: 'x'.repeat(9000) }));
+    const s = sessionOf(many, null)!;
+    expect(s.entries).toHaveLength(100);
+    expect(s.entries[0]!.prompt).toBe('p30');
+    expect(s.entries[0]!.local).toHaveLength(4000);
+    expect(sessionOf([], 5)).toBeNull();
+    expect(migrate(JSON.parse(JSON.stringify({ ...FULL, session: s })))).toEqual({ ...FULL, session: s });
+  });
+
+  it('a bad verdict in a link is refused naming the field', async () => {
+    const s = structuredClone(FULL) as Record<string, any>;
+    s.session.entries[0].verdict.rougeL = 7;
+    expect(await refusal(await deflate(JSON.stringify(s)))).toMatch(/session\.entries\.0\.verdict\.rougeL/);
+    s.session.entries[0].verdict.rougeL = 0;
+    s.session.entries[0].verdict.decidedBy = 'vibes';
+    expect(await refusal(await deflate(JSON.stringify(s)))).toMatch(/session\.entries\.0\.verdict\.decidedBy/);
   });
 });
 
@@ -187,7 +267,7 @@ describe('share links: what goes in', () => {
   });
 
   it('a setup with a typical prompt fits a link easily; a long snapshot goes past the link budget', async () => {
-    const setup = await encodeShare({ ...FULL, snapshot: null, suite: null, suiteSnapshot: null });
+    const setup = await encodeShare({ ...FULL, snapshot: null, suite: null, suiteSnapshot: null, session: null });
     expect(setup.length).toBeLessThan(1000);
     const long = { ...FULL, snapshot: { ...FULL.snapshot!, answers: FULL.snapshot!.answers.map((a) => ({ ...a, output: Array.from({ length: 4000 }, (_, i) => `w${(i * 7919) % 10007}`).join(' ') })) } };
     expect((await encodeShare(long)).length).toBeGreaterThan(LINK_BUDGET_CHARS);

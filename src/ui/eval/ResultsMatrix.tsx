@@ -1,14 +1,36 @@
 /** The results matrix: a row per case, a column per engine; each cell its answer, verdict and timings. */
-import { memo } from 'react';
+import { memo, useState } from 'react';
 import type { ResultsTable } from '../../eval/results';
 import { fmtMs } from '../../metrics/format';
 
 const lastUser = (msgs: { role: string; content: string }[]) => [...msgs].reverse().find((m) => m.role === 'user')?.content ?? '';
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n)}…` : s);
 
-export const ResultsMatrix = memo(function ResultsMatrix({ table, running }: { table: ResultsTable; running: Set<string> }) {
+interface Props {
+  table: ResultsTable;
+  running: Set<string>;
+  /** Case ids where the local answer differs from the hosted one; null without both engines. */
+  different?: ReadonlySet<string> | null;
+}
+
+export const ResultsMatrix = memo(function ResultsMatrix({ table, running, different = null }: Props) {
+  const [onlyDifferent, setOnlyDifferent] = useState(false);
+  const rows = different && onlyDifferent ? table.body.filter((r) => different.has(r.case.id)) : table.body;
   return (
     <div className="matrix-wrap">
+      {different && (
+        <fieldset className="row small">
+          <legend>Show</legend>
+          <label className="check">
+            <input type="radio" name="matrix-filter" checked={!onlyDifferent} onChange={() => setOnlyDifferent(false)} data-testid="matrix-filter-all" />
+            All cases ({table.body.length})
+          </label>
+          <label className="check">
+            <input type="radio" name="matrix-filter" checked={onlyDifferent} onChange={() => setOnlyDifferent(true)} data-testid="matrix-filter-different" />
+            Different: local disagrees with hosted ({different.size})
+          </label>
+        </fieldset>
+      )}
       <table className="matrix" data-testid="results-matrix">
         <thead>
           <tr>
@@ -20,13 +42,13 @@ export const ResultsMatrix = memo(function ResultsMatrix({ table, running }: { t
           </tr>
         </thead>
         <tbody>
-          {table.body.map((row) => (
+          {rows.map((row) => (
             <tr key={row.case.id} data-testid="matrix-row" data-case={row.case.id}>
               <td>
                 <div className="small muted">{row.case.id} · {row.case.category}</div>
                 <div title={lastUser(row.case.messages)}>{clip(lastUser(row.case.messages), 160)}</div>
               </td>
-              <td className="small">{row.case.scorer.type === 'judge' ? <em>judge: {clip(row.case.scorer.rubric, 80)}</em> : clip(row.case.expected ?? '—', 80)}<div className="muted">{row.case.scorer.type}</div></td>
+              <td className="small">{row.case.scorer.type === 'judge' ? <em>judge: {clip(row.case.scorer.rubric, 80)}</em> : row.case.scorer.type === 'agreement' ? <em>the hosted answer</em> : clip(row.case.expected ?? '—', 80)}<div className="muted">{row.case.scorer.type}</div></td>
               {row.cells.map((cell, j) => {
                 const engineId = table.head.engines[j]?.id ?? '';
                 if (!cell) {

@@ -4,6 +4,8 @@ import { buildResultsTable, type RunRecord } from '../../eval/results';
 import { etaMs, type Progress } from '../../hooks/useEvalRuns';
 import { fmtMs } from '../../metrics/format';
 import { download } from '../download';
+import { suiteAgreement } from '../../eval/agreement';
+import { AgreementReport } from './AgreementReport';
 import { EvalReport } from './EvalReport';
 import { ResultsMatrix } from './ResultsMatrix';
 
@@ -27,6 +29,7 @@ function useNow(active: boolean): number {
 
 export function SuiteView({ record, progress, error, onClose }: { record: RunRecord | null; progress: Progress | null; error: string | null; onClose: () => void }) {
   const table = useMemo(() => (record ? buildResultsTable(record) : null), [record]);
+  const agreement = useMemo(() => (record && table ? suiteAgreement(record, table) : null), [record, table]);
   const running = useMemo(() => new Set(progress?.running ?? []), [progress]);
   const now = useNow(progress !== null);
   const [copied, setCopied] = useState(false);
@@ -76,7 +79,8 @@ export function SuiteView({ record, progress, error, onClose }: { record: RunRec
         </div>
       )}
       <EvalReport record={record} table={table} />
-      <ResultsMatrix table={table} running={running} />
+      {agreement && <AgreementReport a={agreement} name={record.name} />}
+      <ResultsMatrix table={table} running={running} different={agreement?.different ?? null} />
     </section>
   );
 }
