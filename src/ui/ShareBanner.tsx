@@ -104,7 +104,7 @@ function Snapshot({ s, mine }: { s: ShareState; mine: Exchange | null }) {
       <table className="metrics" data-testid="share-metrics">
         <thead>
           <tr>
-            <th />
+            <td />
             {snap.answers.map((a) => (
               <th key={a.pane} colSpan={comparable ? 2 : 1}>
                 {a.pane === 'local' ? 'In browser' : 'Hosted'}: {a.label}
@@ -113,7 +113,7 @@ function Snapshot({ s, mine }: { s: ShareState; mine: Exchange | null }) {
           </tr>
           {comparable && (
             <tr>
-              <th />
+              <td />
               {snap.answers.map((a) => [<th key={`${a.pane}-s`}>sharer</th>, <th key={`${a.pane}-y`}>yours</th>])}
             </tr>
           )}
@@ -185,7 +185,7 @@ function SuiteSnapshot({ s, mine }: { s: ShareState; mine: RunRecord | null }) {
       <table className="metrics" data-testid="share-suite-metrics">
         <thead>
           <tr>
-            <th />
+            <td />
             {snap.engines.map((e, j) => (
               <th key={j} colSpan={yours ? 2 : 1}>
                 {e.kind === 'local' ? 'In browser' : 'Hosted'}: {e.label}
@@ -194,7 +194,7 @@ function SuiteSnapshot({ s, mine }: { s: ShareState; mine: RunRecord | null }) {
           </tr>
           {yours && (
             <tr>
-              <th />
+              <td />
               {snap.engines.map((_, j) => [<th key={`${j}-s`}>sharer</th>, <th key={`${j}-y`}>yours</th>])}
             </tr>
           )}
@@ -226,11 +226,16 @@ function SuiteSnapshot({ s, mine }: { s: ShareState; mine: RunRecord | null }) {
 
 export function ShareBanner({ incoming, mine, mineSuite, applied, canRestore, onApply, onRun, onRestore, onDismiss }: Props) {
   if (incoming.status === 'none') return null;
-  if (incoming.status === 'reading') return <section className="panel share" data-testid="share-banner">Reading the shared link…</section>;
+  if (incoming.status === 'reading')
+    return (
+      <section className="panel share" data-testid="share-banner" aria-label="Shared link">
+        Reading the shared link…
+      </section>
+    );
   if (incoming.status === 'error')
     return (
-      <section className="panel share" data-testid="share-banner">
-        <p className="error" role="alert" data-testid="share-error">
+      <section className="panel share" data-testid="share-banner" aria-label="Shared link">
+        <p className="error" role="alert" aria-live="assertive" data-testid="share-error">
           {incoming.message}
         </p>
         <p className="small muted">Nothing from it was applied; your own setup is unchanged.</p>

@@ -8,7 +8,8 @@ const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n)}…` : s
 
 export const ResultsMatrix = memo(function ResultsMatrix({ table, running }: { table: ResultsTable; running: Set<string> }) {
   return (
-    <div className="matrix-wrap">
+    // Scrolls sideways inside itself on a narrow screen (focusable, so the keyboard can scroll it).
+    <div className="matrix-wrap" tabIndex={0} role="region" aria-label="Results matrix">
       <table className="matrix" data-testid="results-matrix">
         <thead>
           <tr>
