@@ -26,6 +26,11 @@ export interface Finding {
 /** Runs axe on the page as it is; returns every violation (any impact) labelled with `view`. */
 export async function axe(page: Page, view: string): Promise<Finding[]> {
   const r = await new AxeBuilder({ page }).options({ rules: { 'target-size': { enabled: true } } }).analyze();
+  // A run that checked nothing would pass anything: contrast and names must have been checked.
+  const checked = new Set([...r.passes, ...r.violations].map((x) => x.id));
+  for (const rule of ['color-contrast', 'button-name', 'target-size']) {
+    if (!checked.has(rule)) throw new Error(`axe did not check ${rule} on ${view} (passes: ${r.passes.length})`);
+  }
   return r.violations.flatMap((v) =>
     v.nodes.map((n) => ({ view, rule: v.id, impact: v.impact ?? '', targets: n.target.map(String), summary: (n.failureSummary ?? '').replace(/\s+/g, ' ').slice(0, 300) })),
   );

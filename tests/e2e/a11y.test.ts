@@ -1,3 +1,4 @@
+// Over 300 lines: three long user flows sharing one browser and one reference server (model loads are the cost).
 /**
  * Phone-first and accessible (built app, headless Chromium): axe-core finds nothing on any view
  * (empty page, each tab, an error, a finished comparison with the in-browser model and the
@@ -21,6 +22,8 @@ import { loadModelOk, tid, waitForProbe } from './ui';
 const appUrl = inject('appUrl');
 const PROMPT = 'What is the capital of France?';
 const TEST_TIMEOUT = 600_000;
+/** The selected tab of the main tab bar (not of the Model tab's source tabs). */
+const SELECTED_TAB = '[id^="settings-tab-"][aria-selected=true]';
 const TINY_SUITE = 'id,category,prompt,expected,scorer\nq1,capitals,What is the capital of France?,Paris,contains\nq2,math,What is 2+3?,5,numeric\n';
 
 let browser: Browser;
@@ -91,7 +94,7 @@ async function everyWay(page: Page, view: string, findings: Finding[], prepare: 
     for (const scheme of ['light', 'dark'] as Scheme[]) {
       await page.emulateMedia({ colorScheme: scheme, reducedMotion: 'reduce' });
       findings.push(...(await axe(page, `${view} @ ${size}/${scheme}`)));
-      await screenshot(page, `${size}-${scheme}-${view}`);
+      await screenshot(page, `${size}-${scheme}-${view}`, size === 'phone');
     }
   }
   await page.setViewportSize(DESKTOP);
@@ -116,7 +119,7 @@ async function waitIdle(page: Page, panes: string[], timeout = 180_000): Promise
 
 describe('accessibility and the phone layout', () => {
   it(
-    'axe finds no violations on any view, at desktop size and 390×844, light and dark',
+    'axe finds no violations on the empty page and each tab, at desktop size and 390×844, light and dark',
     async () => {
       const findings: Finding[] = [];
       const page = await open(appUrl);
@@ -124,6 +127,16 @@ describe('accessibility and the phone layout', () => {
       for (const tab of ['model', 'hosted', 'settings', 'suites', 'device', 'cache', 'share']) {
         await everyWay(page, `tab-${tab}`, findings, (p) => showTab(p, tab));
       }
+      expect(findings, JSON.stringify(findings, null, 1)).toEqual([]);
+    },
+    TEST_TIMEOUT,
+  );
+
+  it(
+    'axe finds no violations on a load error, a finished comparison, a suite report and share banners, at both sizes, light and dark',
+    async () => {
+      const findings: Finding[] = [];
+      const page = await open(appUrl);
       // An error: a model that cannot be fetched (every host but localhost is unreachable here).
       await showTab(page, 'model');
       await page.click(tid('source-hub'));
@@ -281,7 +294,7 @@ describe('accessibility and the phone layout', () => {
       await kb.type('300');
 
       // Load: Model tab, Tab to Load, Enter; when ready, focus is in the prompt box.
-      await tabTo(page, '[role=tab][aria-selected=true]', { back: true });
+      await tabTo(page, SELECTED_TAB, { back: true });
       await kb.press('Home');
       await tabTo(page, tid('source-bundled'));
       await tabTo(page, tid('load'));
@@ -303,7 +316,7 @@ describe('accessibility and the phone layout', () => {
       expect(await page.textContent(tid('answer-announcement'))).toMatch(/^In your browser answered: ./);
 
       // A full answer (fixed length off again), and focus back in the prompt box after it.
-      await tabTo(page, '[role=tab][aria-selected=true]', { back: true });
+      await tabTo(page, SELECTED_TAB, { back: true });
       await kb.press('ArrowRight');
       await kb.press('ArrowRight');
       expect((await focused(page)).testid).toBe('tab-settings');
@@ -324,7 +337,7 @@ describe('accessibility and the phone layout', () => {
       expect((await focused(page)).testid).toBe('prompt');
 
       // Make a share link (Share tab, Create link), open it, and run it on this device by keyboard.
-      await tabTo(page, '[role=tab][aria-selected=true]', { back: true });
+      await tabTo(page, SELECTED_TAB, { back: true });
       await kb.press('End');
       await tabTo(page, tid('share-make'));
       await kb.press('Enter');
@@ -343,7 +356,7 @@ describe('accessibility and the phone layout', () => {
       await expect.poll(async () => (await focused(page)).testid).toBe('prompt');
 
       // Run a suite (a two-case suite; choosing the file is the system dialog's job), then reopen the run.
-      await tabTo(page, '[role=tab][aria-selected=true]', { back: true });
+      await tabTo(page, SELECTED_TAB, { back: true });
       await kb.press('End');
       await kb.press('ArrowLeft');
       await kb.press('ArrowLeft');
