@@ -28,10 +28,6 @@ export function Composer({ busy, ready, draft, onDraft, onSend, onStop, onClear,
       e.preventDefault();
       if (!busy) void submit();
     }
-    if (e.key === 'Escape' && busy) {
-      e.preventDefault();
-      onStop();
-    }
   };
   return (
     <form className="composer" onSubmit={submit} aria-label="Prompt">
