@@ -43,7 +43,10 @@ function useVisualViewportHeight(): void {
   useEffect(() => {
     const vv = window.visualViewport;
     if (!vv) return;
-    const set = () => document.documentElement.style.setProperty('--app-height', `${Math.round(vv.height)}px`);
+    // Only at scale 1: a pinch zoom also shrinks the visual viewport, and must not shrink the app.
+    const set = () => {
+      if (Math.abs(vv.scale - 1) < 0.01) document.documentElement.style.setProperty('--app-height', `${Math.round(vv.height)}px`);
+    };
     set();
     vv.addEventListener('resize', set);
     return () => vv.removeEventListener('resize', set);
