@@ -101,6 +101,7 @@ function Snapshot({ s, mine }: { s: ShareState; mine: Exchange | null }) {
           Model load: {fmtMs(snap.load.totalMs)} ({fmtBytes(snap.load.downloadBytes)}, warm-up {fmtMs(snap.load.warmupMs)})
         </p>
       )}
+      <div className="scroll-x" tabIndex={0} role="region" aria-label="The sharer's numbers">
       <table className="metrics" data-testid="share-metrics">
         <thead>
           <tr>
@@ -139,6 +140,7 @@ function Snapshot({ s, mine }: { s: ShareState; mine: Exchange | null }) {
           ))}
         </tbody>
       </table>
+      </div>
       {snap.answers.map((a) => (
         <details key={a.pane}>
           <summary>
@@ -182,6 +184,7 @@ function SuiteSnapshot({ s, mine }: { s: ShareState; mine: RunRecord | null }) {
         {new Date(snap.takenAt).toLocaleString()} · {d.backend ?? 'no local model'}
         {d.threads ? ` · ${d.threads} thread${d.threads === 1 ? '' : 's'}` : ''} · {d.hardwareConcurrency} cores · {d.userAgent}
       </p>
+      <div className="scroll-x" tabIndex={0} role="region" aria-label="The sharer's suite numbers">
       <table className="metrics" data-testid="share-suite-metrics">
         <thead>
           <tr>
@@ -220,6 +223,7 @@ function SuiteSnapshot({ s, mine }: { s: ShareState; mine: RunRecord | null }) {
           ))}
         </tbody>
       </table>
+      </div>
     </div>
   );
 }

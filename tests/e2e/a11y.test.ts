@@ -94,6 +94,11 @@ async function everyWay(page: Page, view: string, findings: Finding[], prepare: 
     for (const scheme of ['light', 'dark'] as Scheme[]) {
       await page.emulateMedia({ colorScheme: scheme, reducedMotion: 'reduce' });
       findings.push(...(await axe(page, `${view} @ ${size}/${scheme}`)));
+      if (size === 'phone' && scheme === 'light') {
+        // The page never scrolls sideways on a phone, and every tap target is at least 24 px.
+        for (const o of await sidewaysOverflow(page)) findings.push({ view: `${view} @ phone`, rule: 'sideways-overflow', impact: 'layout', targets: [o], summary: '' });
+        for (const t of await smallTargets(page)) findings.push({ view: `${view} @ phone`, rule: 'small-target', impact: 'layout', targets: [t], summary: '' });
+      }
       await screenshot(page, `${size}-${scheme}-${view}`, size === 'phone');
     }
   }
