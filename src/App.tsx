@@ -146,7 +146,17 @@ export function App() {
                 onUnload={local.unload}
               />
               <LoadStatus state={local.state} compact={layout.phone} />
-              {sel.source.type === 'bundled' && <ModelCardView modelId={sel.source.modelId} appBase={appBase()} onExample={setDraft} collapsed={layout.phone && ready} />}
+              {sel.source.type === 'bundled' && (
+                <ModelCardView
+                  modelId={sel.source.modelId}
+                  appBase={appBase()}
+                  onExample={(prompt) => {
+                    setDraft(prompt);
+                    layout.toChat();
+                  }}
+                  collapsed={layout.phone && ready}
+                />
+              )}
             </>
           )}
           {tab === 'hosted' && (

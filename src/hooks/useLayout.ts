@@ -63,6 +63,8 @@ export interface Layout {
   setTab: (t: Tab) => void;
   openSheet: () => void;
   closeSheet: () => void;
+  /** Closes the sheet (on a phone) and puts focus in the prompt box (e.g. after choosing an example prompt). */
+  toChat: () => void;
   /** The button that opens the sheet, and the sheet (for moving focus). */
   menuRef: RefObject<HTMLButtonElement | null>;
   sheetRef: RefObject<HTMLElement | null>;
@@ -88,6 +90,10 @@ export function useLayout(localStatus: string): Layout {
     setOpen(false);
     // After the sheet is hidden (next frame), the opener gets focus back.
     requestAnimationFrame(() => menuRef.current?.focus());
+  }, []);
+  const toChat = useCallback(() => {
+    setOpen(false);
+    requestAnimationFrame(() => document.getElementById(PROMPT_ID)?.focus());
   }, []);
   const show = useCallback((t: Tab) => {
     setTab(t);
@@ -116,5 +122,5 @@ export function useLayout(localStatus: string): Layout {
     }
   }, [localStatus, phone, open]);
 
-  return { tab, phone, sheetOpen, show, setTab, openSheet, closeSheet, menuRef, sheetRef };
+  return { tab, phone, sheetOpen, show, setTab, openSheet, closeSheet, toChat, menuRef, sheetRef };
 }
