@@ -2,6 +2,7 @@
 import { useCallback, useMemo, useState } from 'react';
 import type { Exchange } from './compare/strip';
 import { useAgreement } from './hooks/useAgreement';
+import { BANNER_ID, TABS, useLayout } from './hooks/useLayout';
 import { useShare } from './hooks/useShare';
 import { useShareFlow } from './hooks/useShareFlow';
 import { useHostedEndpoint } from './hooks/useHostedEndpoint';
@@ -24,17 +25,7 @@ import { LoadStatus } from './ui/LoadStatus';
 import { ModelCardView } from './ui/ModelCardView';
 import { ModelPanel } from './ui/ModelPanel';
 import { OfflineBadge } from './ui/OfflineBadge';
-
-type Tab = 'model' | 'hosted' | 'settings' | 'suites' | 'device' | 'cache' | 'share';
-const TABS: [Tab, string][] = [
-  ['model', 'Model'],
-  ['hosted', 'Hosted'],
-  ['settings', 'Generation'],
-  ['suites', 'Suites'],
-  ['device', 'Device'],
-  ['cache', 'Cache'],
-  ['share', 'Share'],
-];
+import { TabPanel, Tabs } from './ui/Tabs';
 
 export function App() {
   const { settings, update } = useSettings();
@@ -44,13 +35,14 @@ export function App() {
   const panes = usePanes(local.engine, hosted.engine, hosted.settings.enabled === true);
   const storage = useStorageInfo();
   const offline = useOffline();
-  const [tab, setTab] = useState<Tab>('model');
   const [draft, setDraft] = useState('');
   const cards = useEmbeddedCards();
   const catalog = useMemo(() => catalogFor(embeddedCatalog(cards)), [cards]);
   const sel = settings.selection;
   const entry = catalog.find((c) => c.source.type === sel.source.type && c.source.modelId === sel.source.modelId) ?? null;
   const ready = local.state.status === 'ready';
+  const layout = useLayout(local.state.status);
+  const tab = layout.tab;
   const suite = useSuiteRunner({
     local: {
       engine: ready ? local.engine : null,
@@ -85,39 +77,65 @@ export function App() {
     [flow.onExchange, agreement.add],
   );
 
+  const suiteView = <SuiteView record={suite.shown} progress={suite.runs.progress} error={suite.runs.error} onClose={suite.closeShown} />;
   return (
-    <div className="app">
+    <div className={`app${layout.phone ? ' phone' : ''}${layout.sheetOpen ? ' sheet-open' : ''}${share.incoming.status !== 'none' ? ' with-banner' : ''}`}>
       <header>
         <h1>SLM Playground</h1>
-        <span className="muted">a small language model in your browser, measured honestly</span>
+        <span className="muted tagline">a small language model in your browser, measured honestly</span>
         <span className={`badge ${local.env?.crossOriginIsolated ? 'ok' : 'warn'}`} data-testid="isolation-badge">
           {local.env ? (local.env.crossOriginIsolated ? 'cross-origin isolated' : 'not isolated (1 thread)') : 'probing…'}
         </span>
         <OfflineBadge state={offline} />
+        {layout.phone && (
+          <button
+            type="button"
+            ref={layout.menuRef}
+            className="menu"
+            aria-expanded={layout.sheetOpen}
+            aria-controls="settings-sheet"
+            onClick={layout.sheetOpen ? layout.closeSheet : layout.openSheet}
+            data-testid="open-settings"
+          >
+            Settings
+          </button>
+        )}
       </header>
-      <ShareBanner
-        incoming={share.incoming}
-        mine={flow.exchange}
-        mineSuite={suite.runs.record}
-        applied={flow.applied}
-        canRestore={flow.canRestore}
-        onApply={flow.apply}
-        onRun={(s) => {
-          flow.run(s);
-          setTab(s.suite ? 'suites' : 'model');
-        }}
-        onRestore={flow.restore}
-        onDismiss={share.dismiss}
-      />
+      <div className="banner-slot" id={BANNER_ID} hidden={layout.sheetOpen}>
+        <ShareBanner
+          incoming={share.incoming}
+          mine={flow.exchange}
+          mineSuite={suite.runs.record}
+          applied={flow.applied}
+          canRestore={flow.canRestore}
+          onApply={flow.apply}
+          onRun={(s) => {
+            flow.run(s);
+            layout.show(s.suite ? 'suites' : 'model');
+          }}
+          onRestore={flow.restore}
+          onDismiss={share.dismiss}
+        />
+      </div>
       <main>
-        <aside>
-          <nav className="tabs" role="tablist">
-            {TABS.map(([t, label]) => (
-              <button key={t} role="tab" aria-selected={tab === t} className={tab === t ? 'tab active' : 'tab'} onClick={() => setTab(t)} data-testid={`tab-${t}`}>
-                {label}
+        <aside
+          id="settings-sheet"
+          ref={layout.sheetRef}
+          hidden={layout.phone && !layout.sheetOpen}
+          onKeyDown={(e) => {
+            if (e.key === 'Escape' && layout.sheetOpen) layout.closeSheet();
+          }}
+        >
+          {layout.phone && (
+            <div className="sheet-head">
+              <h2>Settings</h2>
+              <button type="button" onClick={layout.closeSheet} data-testid="close-settings">
+                Back to chat
               </button>
-            ))}
-          </nav>
+            </div>
+          )}
+          <Tabs id="settings" label="Settings" tabs={TABS} selected={tab} onSelect={layout.setTab} testId={(t) => `tab-${t}`} />
+          <TabPanel id="settings" tab={tab}>
           {tab === 'model' && (
             <>
               <ModelPanel
@@ -132,8 +150,18 @@ export function App() {
                 }}
                 onUnload={local.unload}
               />
-              <LoadStatus state={local.state} />
-              {sel.source.type === 'bundled' && <ModelCardView modelId={sel.source.modelId} appBase={appBase()} onExample={setDraft} />}
+              <LoadStatus state={local.state} compact={layout.phone} />
+              {sel.source.type === 'bundled' && (
+                <ModelCardView
+                  modelId={sel.source.modelId}
+                  appBase={appBase()}
+                  onExample={(prompt) => {
+                    setDraft(prompt);
+                    layout.toChat();
+                  }}
+                  collapsed={layout.phone && ready}
+                />
+              )}
             </>
           )}
           {tab === 'hosted' && (
@@ -205,10 +233,12 @@ export function App() {
               suiteRun={suite.runs.record ? { name: suite.runs.record.suite.name, cases: suite.runs.record.suite.cases.length, cells: suite.runs.record.cells.length } : null}
             />
           )}
+            {tab === 'suites' && layout.phone && suiteView}
+          </TabPanel>
         </aside>
-        {tab === 'suites' && <SuiteView record={suite.shown} progress={suite.runs.progress} error={suite.runs.error} onClose={suite.closeShown} />}
-        {/* Kept mounted while the Suites tab shows, so the conversation survives a look at a suite. */}
-        <div className="conversation-slot" hidden={tab === 'suites'}>
+        {tab === 'suites' && !layout.phone && suiteView}
+        {/* Kept mounted while the Suites tab (or the phone's settings sheet) shows, so the conversation survives. */}
+        <div className="conversation-slot" hidden={(tab === 'suites' && !layout.phone) || layout.sheetOpen}>
         <Conversation
           panes={panes}
           generation={settings.generation}

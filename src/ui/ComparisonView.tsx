@@ -6,6 +6,7 @@ import { computeStrip, type PaneResult } from '../compare/strip';
 import type { PaneSpec } from '../hooks/useComparison';
 import type { AgreementState } from '../hooks/useAgreement';
 import { AgreementView } from './AgreementView';
+import { useChatFocus } from '../hooks/useChatFocus';
 import { ComparisonStrip } from './ComparisonStrip';
 import { Composer } from './Composer';
 import { PaneView } from './PaneView';
@@ -27,17 +28,31 @@ interface Props {
   loadMs?: number | null;
 }
 
+const paneTitle = (id: string) => (id === 'local' ? 'In your browser' : 'Hosted');
+
 export function ComparisonView({ panes, turns, lastResults, prices, busy, draft, onDraft, onSend, onStop, onClear, localReady, agreement, loadMs = null }: Props) {
   const rows = useMemo(() => (lastResults ? computeStrip(lastResults, prices) : []), [lastResults, prices]);
   const ready = panes.some((p) => p.engine !== null);
+  const focus = useChatFocus(busy, turns, paneTitle);
   return (
-    <section className="panel chat" aria-label="Conversation">
-      <div className={`panes n${panes.length}`}>
+    <section
+      ref={focus.chatRef}
+      className="panel chat"
+      aria-label="Conversation"
+      onKeyDown={(e) => {
+        // Esc stops the answers from anywhere in the conversation (the answer area has focus after Send).
+        if (e.key === 'Escape' && busy) {
+          e.preventDefault();
+          onStop();
+        }
+      }}
+    >
+      <div ref={focus.answersRef} className={`panes n${panes.length}`} tabIndex={-1} role="region" aria-label="Answers" aria-busy={busy} data-testid="answers">
         {panes.map((p) => (
           <PaneView
             key={p.id}
             id={p.id}
-            title={p.id === 'local' ? 'In your browser' : 'Hosted'}
+            title={paneTitle(p.id)}
             subtitle={p.label}
             turns={turns[p.id] ?? []}
             emptyText={
@@ -53,9 +68,17 @@ export function ComparisonView({ panes, turns, lastResults, prices, busy, draft,
             }
           />
         ))}
+        {rows.length >= 2 && (
+          // Wide table: it scrolls inside itself on a narrow screen, never the page.
+          <div className="scroll-x" tabIndex={0} role="region" aria-label="Comparison of the last turn">
+            <ComparisonStrip rows={rows} />
+          </div>
+        )}
       </div>
-      <ComparisonStrip rows={rows} />
-      <Composer busy={busy} ready={ready} draft={draft} onDraft={onDraft} onSend={onSend} onStop={onStop} onClear={onClear} canClear={Object.values(turns).some((t) => t.length > 0)} />
+      <div className="sr-only" aria-live="polite" data-testid="answer-announcement">
+        {focus.announcement}
+      </div>
+      <Composer busy={busy} ready={ready} draft={draft} onDraft={onDraft} onSend={onSend} onStop={onStop} onClear={onClear} canClear={Object.values(turns).some((t) => t.length > 0)} inputRef={focus.promptRef} />
       {agreement && panes.some((p) => p.id === 'hosted' && p.engine) && <AgreementView state={agreement} loadMs={loadMs} />}
     </section>
   );

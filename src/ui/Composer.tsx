@@ -1,5 +1,5 @@
 /** The one prompt box: Enter sends to every pane, Stop stops them all, New chat clears them. */
-import { useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useState, type FormEvent, type KeyboardEvent, type RefObject } from 'react';
 
 interface Props {
   busy: boolean;
@@ -10,9 +10,11 @@ interface Props {
   onStop: () => void;
   onClear: () => void;
   canClear: boolean;
+  /** The prompt box, for moving focus back to it after an answer. */
+  inputRef?: RefObject<HTMLTextAreaElement | null>;
 }
 
-export function Composer({ busy, ready, draft, onDraft, onSend, onStop, onClear, canClear }: Props) {
+export function Composer({ busy, ready, draft, onDraft, onSend, onStop, onClear, canClear, inputRef }: Props) {
   const [error, setError] = useState<string | null>(null);
   const submit = async (e?: FormEvent) => {
     e?.preventDefault();
@@ -28,12 +30,14 @@ export function Composer({ busy, ready, draft, onDraft, onSend, onStop, onClear,
     }
   };
   return (
-    <form className="composer" onSubmit={submit}>
+    <form className="composer" onSubmit={submit} aria-label="Prompt">
       <textarea
+        ref={inputRef}
+        id="prompt"
         value={draft}
         onChange={(e) => onDraft(e.target.value)}
         onKeyDown={onKey}
-        placeholder={ready ? 'Message (Enter to send, Shift+Enter for a new line)' : 'Load a model first'}
+        placeholder={ready ? 'Message (Enter to send, Shift+Enter for a new line, Esc stops)' : 'Load a model first'}
         rows={3}
         aria-label="Prompt"
         data-testid="prompt"
@@ -48,12 +52,21 @@ export function Composer({ busy, ready, draft, onDraft, onSend, onStop, onClear,
             Send
           </button>
         )}
-        <button type="button" onClick={onClear} disabled={!canClear} data-testid="new-chat">
+        <button
+          type="button"
+          onClick={() => {
+            onClear();
+            // The button disables itself (nothing left to clear): the prompt box is where the user goes next.
+            inputRef?.current?.focus();
+          }}
+          disabled={!canClear}
+          data-testid="new-chat"
+        >
           New chat
         </button>
       </div>
       {error && (
-        <p className="error" role="alert" data-testid="send-error">
+        <p className="error" role="alert" aria-live="assertive" data-testid="send-error">
           {error}
         </p>
       )}

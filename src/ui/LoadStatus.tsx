@@ -10,7 +10,18 @@ const PHASE: Record<string, string> = {
   warmup: 'Warming up…',
 };
 
-export function LoadStatus({ state }: { state: LocalModelState }) {
+/** A progress bar with its value for assistive technology (null: size not known yet). */
+export function ProgressBar({ fraction, label, className }: { fraction: number | null; label: string; className?: string }) {
+  const pct = fraction === null ? 0 : Math.round(Math.min(1, Math.max(0, fraction)) * 100);
+  return (
+    <div className={`bar ${className ?? ''}`} role="progressbar" aria-label={label} aria-valuemin={0} aria-valuemax={100} aria-valuenow={fraction === null ? undefined : pct} aria-valuetext={fraction === null ? 'size not known yet' : `${pct}%`}>
+      <div style={{ width: `${pct}%` }} />
+    </div>
+  );
+}
+
+/** `compact`: once ready, the details fold into their one-line summary (phones). */
+export function LoadStatus({ state, compact = false }: { state: LocalModelState; compact?: boolean }) {
   if (state.status === 'idle') return <p className="muted" data-testid="load-status">No model loaded.</p>;
   if (state.status === 'error') {
     return (
@@ -33,9 +44,7 @@ export function LoadStatus({ state }: { state: LocalModelState }) {
         <p>
           <strong>{state.label}</strong> — {PHASE[p.phase]} {state.note && <span className="muted small">{state.note}</span>}
         </p>
-        <div className="bar" aria-label="Total download">
-          <div style={{ width: `${Math.round((frac ?? 0) * 100)}%` }} />
-        </div>
+        <ProgressBar fraction={frac} label="Total download" />
         <p className="small muted">
           {fmtBytes(loadedBytes(p))} of {p.totalBytes === null ? 'unknown size' : fmtBytes(p.totalBytes)}
         </p>
@@ -43,9 +52,7 @@ export function LoadStatus({ state }: { state: LocalModelState }) {
           {p.files.map((f) => (
             <li key={f.file}>
               <span className="mono">{f.file}</span>
-              <div className="bar small-bar">
-                <div style={{ width: `${f.done ? 100 : f.total ? Math.round((f.loaded / f.total) * 100) : 0}%` }} />
-              </div>
+              <ProgressBar className="small-bar" label={`Download of ${f.file}`} fraction={f.done ? 1 : f.total ? f.loaded / f.total : null} />
               <span className="small muted">
                 {fmtBytes(f.done ? (f.total ?? f.loaded) : f.loaded)} / {fmtBytes(f.total)}
               </span>
@@ -57,11 +64,11 @@ export function LoadStatus({ state }: { state: LocalModelState }) {
   }
   const { info, load } = state;
   return (
-    <div data-testid="load-status" data-ready="true">
-      <p>
+    <details className="load-ready" data-testid="load-status" data-ready="true" open={!compact}>
+      <summary>
         <strong>{info.modelId}</strong> ready on <strong>{info.device.toUpperCase()}</strong> · {info.dtype} · {info.threads} thread
         {info.threads === 1 ? '' : 's'} · {info.crossOriginIsolated ? 'cross-origin isolated' : 'not isolated'}
-      </p>
+      </summary>
       <table className="metrics" data-testid="load-metrics">
         <tbody>
           <tr>
@@ -99,6 +106,6 @@ export function LoadStatus({ state }: { state: LocalModelState }) {
         {state.deviceReason} {state.threadsReason}
         {state.calibration.length > 0 && ` (${state.calibration.map((c) => `${c.threads}: ${fmtTps(c.decodeTps)}`).join(', ')})`}
       </p>
-    </div>
+    </details>
   );
 }

@@ -9,9 +9,11 @@ interface Props {
   modelId: string;
   appBase: string;
   onExample: (prompt: string) => void;
+  /** Fold the card into a one-line summary (phones, once a model is loaded). */
+  collapsed?: boolean;
 }
 
-export function ModelCardView({ modelId, appBase, onExample }: Props) {
+export function ModelCardView({ modelId, appBase, onExample, collapsed = false }: Props) {
   const [data, setData] = useState<ModelCardData | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
@@ -29,13 +31,15 @@ export function ModelCardView({ modelId, appBase, onExample }: Props) {
   if (!data) return <p className="muted">Reading the model card…</p>;
   return (
     <section className="panel card" aria-label="Model card" data-testid="model-card">
+      <details open={!collapsed}>
+      <summary>Model card: what it knows, accuracy{data.examples.length > 0 ? ', prompts to try' : ''}</summary>
       <p className="small">
         This model was trained by this project on synthetic tasks only. It knows those tasks and little else: its mistakes outside them are its limits, not a bug.
       </p>
       {data.card && <CardFacts card={data.card} />}
       {data.examples.length > 0 && (
         <>
-          <h3>Try these</h3>
+          <h2>Try these</h2>
           <ul className="examples" data-testid="examples">
             {data.examples.map((e) => (
               <li key={e.prompt}>
@@ -50,10 +54,11 @@ export function ModelCardView({ modelId, appBase, onExample }: Props) {
       )}
       {data.readme && (
         <details>
-          <summary>Model card</summary>
-          <pre className="readme">{data.readme}</pre>
+          <summary>Full model card</summary>
+          <pre className="readme" tabIndex={0} aria-label="Full model card">{data.readme}</pre>
         </details>
       )}
+      </details>
     </section>
   );
 }

@@ -6,8 +6,14 @@ import { chooseDevice, fmtParams, recommend } from '../models/device';
 import { DTYPES, isDtype, normalizeHost, sourceError, type Dtype, type ModelSource } from '../models/sources';
 import { fmtBytes } from '../metrics/format';
 import type { ModelSelection } from '../state/settings';
+import { TabPanel, Tabs } from './Tabs';
 
 type SourceType = ModelSource['type'];
+const SOURCE_TABS: [SourceType, string][] = [
+  ['bundled', 'Embedded'],
+  ['hub', 'Hugging Face'],
+  ['mirror', 'Custom host'],
+];
 
 interface Props {
   catalog: CatalogEntry[];
@@ -67,14 +73,8 @@ export function ModelPanel({ catalog, selection, env, busy, loaded, onLoad, onUn
 
   return (
     <section className="panel" aria-label="Model">
-      <div className="tabs" role="tablist" aria-label="Model source">
-        {(['bundled', 'hub', 'mirror'] as const).map((t) => (
-          <button key={t} role="tab" aria-selected={type === t} className={type === t ? 'tab active' : 'tab'} onClick={() => setType(t)} data-testid={`source-${t}`}>
-            {t === 'bundled' ? 'Embedded' : t === 'hub' ? 'Hugging Face' : 'Custom host'}
-          </button>
-        ))}
-      </div>
-
+      <Tabs id="source" label="Model source" tabs={SOURCE_TABS} selected={type} onSelect={setType} testId={(t) => `source-${t}`} />
+      <TabPanel id="source" tab={type}>
       {type === 'bundled' && (
         <div className="field">
           <label htmlFor="bundled-model">Embedded model (works offline)</label>
@@ -129,6 +129,7 @@ export function ModelPanel({ catalog, selection, env, busy, loaded, onLoad, onUn
           <input id="revision" value={revision} onChange={(e) => setRevision(e.target.value)} spellCheck={false} />
         </div>
       )}
+      </TabPanel>
 
       <div className="row">
         <div className="field">

@@ -25,7 +25,8 @@ export function PaneView({ id, title, subtitle, turns, emptyText }: Props) {
       <header className="pane-head">
         <strong>{title}</strong> <span className="muted small">{subtitle}</span>
       </header>
-      <ol className="turns">
+      {/* Focusable: on a wide screen the list scrolls by itself, and must scroll by keyboard too. */}
+      <ol className="turns" tabIndex={0} aria-label={`${title}: conversation`}>
         {turns.length === 0 && <li className="muted empty">{emptyText}</li>}
         {turns.map((t) => (
           <TurnView key={t.id} turn={t} title={title} />
@@ -46,7 +47,7 @@ const TurnView = memo(function TurnView({ turn: t, title }: { turn: ChatTurn; ti
         {t.streaming && <span className="caret" aria-hidden="true" />}
       </div>
       {t.error && (
-        <p className="error" role="alert" data-testid="turn-error">
+        <p className="error" role="alert" aria-live="assertive" data-testid="turn-error">
           {t.error}
         </p>
       )}

@@ -24,7 +24,7 @@ export function PriceTable({ prices, onChange }: Props) {
             <th>Model</th>
             <th>Input</th>
             <th>Output</th>
-            <th />
+            <td />
           </tr>
         </thead>
         <tbody>
@@ -40,6 +40,7 @@ export function PriceTable({ prices, onChange }: Props) {
               <td>
                 <button
                   className="link"
+                  aria-label={`Remove the price of ${name}`}
                   onClick={() => {
                     const { [name]: _gone, ...rest } = prices;
                     onChange(rest);

@@ -102,10 +102,11 @@ function Snapshot({ s, mine }: { s: ShareState; mine: Exchange | null }) {
           Model load: {fmtMs(snap.load.totalMs)} ({fmtBytes(snap.load.downloadBytes)}, warm-up {fmtMs(snap.load.warmupMs)})
         </p>
       )}
+      <div className="scroll-x" tabIndex={0} role="region" aria-label="The sharer's numbers">
       <table className="metrics" data-testid="share-metrics">
         <thead>
           <tr>
-            <th />
+            <td />
             {snap.answers.map((a) => (
               <th key={a.pane} colSpan={comparable ? 2 : 1}>
                 {a.pane === 'local' ? 'In browser' : 'Hosted'}: {a.label}
@@ -114,7 +115,7 @@ function Snapshot({ s, mine }: { s: ShareState; mine: Exchange | null }) {
           </tr>
           {comparable && (
             <tr>
-              <th />
+              <td />
               {snap.answers.map((a) => [<th key={`${a.pane}-s`}>sharer</th>, <th key={`${a.pane}-y`}>yours</th>])}
             </tr>
           )}
@@ -140,6 +141,7 @@ function Snapshot({ s, mine }: { s: ShareState; mine: Exchange | null }) {
           ))}
         </tbody>
       </table>
+      </div>
       {snap.answers.map((a) => (
         <details key={a.pane}>
           <summary>
@@ -183,10 +185,11 @@ function SuiteSnapshot({ s, mine }: { s: ShareState; mine: RunRecord | null }) {
         {new Date(snap.takenAt).toLocaleString()} · {d.backend ?? 'no local model'}
         {d.threads ? ` · ${d.threads} thread${d.threads === 1 ? '' : 's'}` : ''} · {d.hardwareConcurrency} cores · {d.userAgent}
       </p>
+      <div className="scroll-x" tabIndex={0} role="region" aria-label="The sharer's suite numbers">
       <table className="metrics" data-testid="share-suite-metrics">
         <thead>
           <tr>
-            <th />
+            <td />
             {snap.engines.map((e, j) => (
               <th key={j} colSpan={yours ? 2 : 1}>
                 {e.kind === 'local' ? 'In browser' : 'Hosted'}: {e.label}
@@ -195,7 +198,7 @@ function SuiteSnapshot({ s, mine }: { s: ShareState; mine: RunRecord | null }) {
           </tr>
           {yours && (
             <tr>
-              <th />
+              <td />
               {snap.engines.map((_, j) => [<th key={`${j}-s`}>sharer</th>, <th key={`${j}-y`}>yours</th>])}
             </tr>
           )}
@@ -221,17 +224,23 @@ function SuiteSnapshot({ s, mine }: { s: ShareState; mine: RunRecord | null }) {
           ))}
         </tbody>
       </table>
+      </div>
     </div>
   );
 }
 
 export function ShareBanner({ incoming, mine, mineSuite, applied, canRestore, onApply, onRun, onRestore, onDismiss }: Props) {
   if (incoming.status === 'none') return null;
-  if (incoming.status === 'reading') return <section className="panel share" data-testid="share-banner">Reading the shared link…</section>;
+  if (incoming.status === 'reading')
+    return (
+      <section className="panel share" data-testid="share-banner" aria-label="Shared link">
+        Reading the shared link…
+      </section>
+    );
   if (incoming.status === 'error')
     return (
-      <section className="panel share" data-testid="share-banner">
-        <p className="error" role="alert" data-testid="share-error">
+      <section className="panel share" data-testid="share-banner" aria-label="Shared link">
+        <p className="error" role="alert" aria-live="assertive" data-testid="share-error">
           {incoming.message}
         </p>
         <p className="small muted">Nothing from it was applied; your own setup is unchanged.</p>

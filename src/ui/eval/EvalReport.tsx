@@ -17,6 +17,7 @@ export function EvalReport({ record, table }: { record: RunRecord; table: Result
   const trade = tradeOffs(record, table);
   return (
     <section className="report" data-testid="eval-report">
+      <div className="scroll-x" tabIndex={0} role="region" aria-label="Totals per engine">
       <table className="totals" data-testid="report-totals">
         <thead>
           <tr>
@@ -45,7 +46,9 @@ export function EvalReport({ record, table }: { record: RunRecord; table: Result
           ))}
         </tbody>
       </table>
+      </div>
       {table.categories.length > 1 && (
+        <div className="scroll-x" tabIndex={0} role="region" aria-label="Accuracy per category">
         <table className="totals" data-testid="report-categories">
           <thead>
             <tr>
@@ -67,6 +70,7 @@ export function EvalReport({ record, table }: { record: RunRecord; table: Result
             ))}
           </tbody>
         </table>
+        </div>
       )}
       {trade.map((t) => (
         <p key={`${t.local.id}-${t.hosted.id}`} className="tradeoff" data-testid="report-tradeoff">

@@ -17,7 +17,7 @@ export const ResultsMatrix = memo(function ResultsMatrix({ table, running, diffe
   const [onlyDifferent, setOnlyDifferent] = useState(false);
   const rows = different && onlyDifferent ? table.body.filter((r) => different.has(r.case.id)) : table.body;
   return (
-    <div className="matrix-wrap">
+    <div>
       {different && (
         <fieldset className="row small">
           <legend>Show</legend>
@@ -31,6 +31,7 @@ export const ResultsMatrix = memo(function ResultsMatrix({ table, running, diffe
           </label>
         </fieldset>
       )}
+      <div className="matrix-wrap" tabIndex={0} role="region" aria-label="Results matrix">
       <table className="matrix" data-testid="results-matrix">
         <thead>
           <tr>
@@ -84,6 +85,7 @@ export const ResultsMatrix = memo(function ResultsMatrix({ table, running, diffe
           ))}
         </tbody>
       </table>
+      </div>
     </div>
   );
 });

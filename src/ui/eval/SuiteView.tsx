@@ -6,6 +6,7 @@ import { fmtMs } from '../../metrics/format';
 import { download } from '../download';
 import { suiteAgreement } from '../../eval/agreement';
 import { AgreementReport } from './AgreementReport';
+import { ProgressBar } from '../LoadStatus';
 import { EvalReport } from './EvalReport';
 import { ResultsMatrix } from './ResultsMatrix';
 
@@ -46,7 +47,7 @@ export function SuiteView({ record, progress, error, onClose }: { record: RunRec
     <section className="suite-view" data-testid="suite-view" data-run={record.id} data-status={progress ? 'running' : record.status}>
       <header className="row">
         <h2>{record.name}</h2>
-        <div className="row">
+        <div className="row" role="group" aria-label="Export">
           <button type="button" className="small" onClick={() => void exportAs('json', record).then((t) => download(`${fileBase(record)}.json`, t))} data-testid="export-json">JSON</button>
           <button type="button" className="small" onClick={() => void exportAs('csv', record).then((t) => download(`${fileBase(record)}.csv`, t, 'text/csv'))} data-testid="export-csv">CSV</button>
           <button type="button" className="small" onClick={() => void exportAs('md', record).then((t) => download(`${fileBase(record)}.md`, t, 'text/markdown'))} data-testid="export-md">Markdown</button>
@@ -64,15 +65,13 @@ export function SuiteView({ record, progress, error, onClose }: { record: RunRec
           >
             {copied ? 'Copied' : 'Copy Markdown'}
           </button>
-          {!progress && <button type="button" className="small" onClick={onClose}>Close</button>}
+          {!progress && <button type="button" className="small" onClick={onClose} aria-label="Close the report">Close</button>}
         </div>
       </header>
       {error && <p className="error-box" data-testid="suite-error">{error}</p>}
       {progress && (
         <div className="progress" data-testid="suite-progress" data-done={progress.done} data-total={progress.total}>
-          <div className="bar">
-            <div style={{ width: `${(100 * progress.done) / Math.max(1, progress.total)}%` }} />
-          </div>
+          <ProgressBar fraction={progress.done / Math.max(1, progress.total)} label="Suite run" />
           <span className="small">
             {progress.done} / {progress.total} cells{eta !== null ? ` · about ${fmtMs(eta)} left` : ''}
           </span>
