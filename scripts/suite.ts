@@ -20,7 +20,7 @@ import { loadModel, startServer, type RunningServer } from '../server/start';
 import { DEFAULT_GENERATION, validateGenerationParams, type GenerationParams } from '../src/engines/types';
 import { isPresetId, type PresetId } from '../src/engines/hosted/presets';
 import { toJson } from '../src/eval/export';
-import { buildResultsTable } from '../src/eval/results';
+import { buildResultsTable } from '../src/eval/results-table';
 import { importSuiteFile } from '../src/eval/import';
 import type { HarnessSuiteResult, HarnessSuiteRun } from '../src/harness/types';
 import { errorText } from '../src/lib/errors';

@@ -8,7 +8,8 @@ import type { Agreement } from '../compare/agreement';
 import { decision, decisionMarkdown, intervalText, percent, tallyVerdicts, verdictRecord, type Decision } from '../compare/agreement-tally';
 import { wilsonInterval, type Interval } from '../metrics/stats';
 import { pairAgreement } from './agreement-score';
-import type { EngineColumn, ResultsTable, RunRecord } from './results';
+import type { EngineColumn, RunRecord } from './results';
+import type { ResultsTable } from './results-table';
 
 export interface SuiteAgreementRow {
   caseId: string;

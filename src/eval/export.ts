@@ -10,7 +10,8 @@ import Papa from 'papaparse';
 import { fmtUsd, runCost } from '../compare/pricing';
 import { suiteAgreement, suiteAgreementMarkdown } from './agreement';
 import { fmtMs, fmtTps } from '../metrics/format';
-import { buildResultsTable, type Accuracy, type RunRecord } from './results';
+import { type RunRecord } from './results';
+import { buildResultsTable, type Accuracy } from './results-table';
 
 /** Pretty JSON; `parseRunRecord(JSON.parse(toJson(r)))` deep-equals `r`. */
 export function toJson(record: RunRecord): string {

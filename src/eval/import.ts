@@ -16,58 +16,12 @@
  * errors (a misspelt "expeted" would otherwise silently drop the answer).
  */
 import Papa from 'papaparse';
-import { parseSuite, SCORER_TYPES, SUITE_FORMAT, SUITE_LIMITS, SUITE_VERSION, SuiteError, suiteCaseSchema, zodIssueParts, formatPath, type ScorerType, type Suite, type SuiteCase } from './suite';
-import type { ChatMessage } from '../engines/types';
+import { parseSuite, SUITE_FORMAT, SUITE_LIMITS, SUITE_VERSION, SuiteError, type Suite, type SuiteCase } from './suite';
 
-export const IMPORT_LIMITS = {
-  /** UTF-8 bytes of the file's text. */
-  maxBytes: 5 * 1024 * 1024,
-  maxCases: SUITE_LIMITS.maxCases,
-  /** Problems collected before giving up. */
-  maxErrors: 20,
-} as const;
+import { IMPORT_LIMITS, Issues, SuiteImportError, TooManyIssues } from './import-issues';
+import { buildCase, describeValue, finishCase, RECORD_FIELDS } from './import-record';
 
-export interface ImportIssue {
-  /** 1-based line in the file (JSONL: the physical line; CSV: where the record starts); null when not line-based. */
-  line: number | null;
-  /** The field as the file names it ("tolerance", "answer", "scorer.pattern", "cases[3].id"); null for the whole line. */
-  field: string | null;
-  message: string;
-}
-
-export function formatImportIssue(i: ImportIssue): string {
-  if (i.line !== null) return `Line ${i.line}${i.field !== null ? `, field "${i.field}"` : ''}: ${i.message}`;
-  if (i.field !== null) return `Field "${i.field}": ${i.message}`;
-  return i.message;
-}
-
-export class SuiteImportError extends Error {
-  override name = 'SuiteImportError';
-  /** The first problem's line and field (also in `issues[0]`). */
-  readonly line: number | null;
-  readonly field: string | null;
-  constructor(readonly issues: ImportIssue[]) {
-    const first = issues[0] ?? { line: null, field: null, message: 'The file could not be imported.' };
-    const more = issues.length - 1;
-    super(`${formatImportIssue(first)}${more > 0 ? ` (and ${more} more problem${more === 1 ? '' : 's'}${issues.length >= IMPORT_LIMITS.maxErrors ? `; stopped after ${IMPORT_LIMITS.maxErrors}` : ''})` : ''}`);
-    this.line = first.line;
-    this.field = first.field;
-  }
-}
-
-/** Thrown internally once maxErrors problems are collected. */
-class TooManyIssues extends Error {}
-
-class Issues {
-  readonly list: ImportIssue[] = [];
-  add(line: number | null, field: string | null, message: string): void {
-    this.list.push({ line, field, message });
-    if (this.list.length >= IMPORT_LIMITS.maxErrors) throw new TooManyIssues();
-  }
-  get count(): number {
-    return this.list.length;
-  }
-}
+export { formatImportIssue, IMPORT_LIMITS, SuiteImportError, type ImportIssue } from './import-issues';
 
 function fail(message: string, line: number | null = null, field: string | null = null): never {
   throw new SuiteImportError([{ line, field, message }]);
@@ -178,192 +132,6 @@ export function importSuiteFile(name: string, text: string): Suite {
   return importJsonl(t, meta);
 }
 
-// ——— one record (a JSONL object or a CSV row) → a case ———
-
-const RECORD_FIELDS = ['id', 'category', 'family', 'prompt', 'system', 'messages', 'expected', 'answer', 'scorer', 'pattern', 'flags', 'tolerance', 'schema', 'rubric'] as const;
-type RecordField = (typeof RECORD_FIELDS)[number];
-const SCORER_PARAMS = ['pattern', 'flags', 'tolerance', 'schema', 'rubric'] as const;
-type ScorerParam = (typeof SCORER_PARAMS)[number];
-const PARAM_OWNER: Record<ScorerParam, ScorerType> = { pattern: 'regex', flags: 'regex', tolerance: 'numeric', schema: 'json-schema', rubric: 'judge' };
-
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
-  if (typeof v === 'object') return 'an object';
-  return `${typeof v} ${String(v)}`;
-}
-
-interface Built {
-  caseDraft: Record<string, unknown>;
-  /** How the file names each part, to report zod's paths as the user's fields. */
-  names: { expected: string; category: string; scorerIsName: boolean; fromPrompt: boolean; hasSystem: boolean };
-}
-
-/**
- * Builds a case from one record, reporting problems as the file names its fields. `csv` means
- * every value is text (empty cells were dropped): numbers and JSON (messages, schema, scorer
- * objects) are read from the text.
- */
-function buildCase(rec: Record<string, unknown>, line: number, csv: boolean, issues: Issues): Built | null {
-  const before = issues.count;
-  const bad = (field: string, message: string) => issues.add(line, field, message);
-  for (const k of Object.keys(rec)) {
-    if (!(RECORD_FIELDS as readonly string[]).includes(k)) bad(k, `unknown field (known: ${RECORD_FIELDS.join(', ')})`);
-  }
-  const get = (k: RecordField): unknown => (Object.hasOwn(rec, k) && rec[k] !== undefined ? rec[k] : undefined);
-  const jsonText = (k: RecordField, v: unknown): unknown => {
-    if (typeof v !== 'string') return v;
-    try {
-      return JSON.parse(v);
-    } catch (e) {
-      bad(k, `not valid JSON (${(e as Error).message})`);
-      return undefined;
-    }
-  };
-
-  // id
-  let id: string = `case-${line}`;
-  const rawId = get('id');
-  if (typeof rawId === 'string') id = csv ? rawId.trim() : rawId;
-  else if (typeof rawId === 'number' && Number.isInteger(rawId)) id = String(rawId);
-  else if (rawId !== undefined && rawId !== null) bad('id', `expected a string, got ${describe(rawId)}`);
-
-  // category / family
-  let category = 'general';
-  const categoryKey = get('category') !== undefined ? 'category' : 'family';
-  if (get('category') !== undefined && get('family') !== undefined) bad('family', 'give either "category" or "family", not both');
-  const rawCat = get(categoryKey);
-  if (typeof rawCat === 'string') category = csv ? rawCat.trim() : rawCat;
-  else if (rawCat !== undefined && rawCat !== null) bad(categoryKey, `expected a string, got ${describe(rawCat)}`);
-
-  // scorer (read before expected: json scorers accept a JSON value as the expected answer)
-  let scorerName: string | undefined;
-  let scorerObject: Record<string, unknown> | undefined;
-  let rawScorer = get('scorer');
-  if (csv && typeof rawScorer === 'string' && rawScorer.trim().startsWith('{')) rawScorer = jsonText('scorer', rawScorer);
-  if (typeof rawScorer === 'string') {
-    const n = rawScorer.trim().toLowerCase();
-    if ((SCORER_TYPES as readonly string[]).includes(n)) scorerName = n;
-    else bad('scorer', `unknown scorer ${describe(rawScorer)} (known: ${SCORER_TYPES.join(', ')})`);
-  } else if (typeof rawScorer === 'object' && rawScorer !== null && !Array.isArray(rawScorer)) {
-    scorerObject = rawScorer as Record<string, unknown>;
-  } else if (rawScorer !== undefined && rawScorer !== null) {
-    bad('scorer', `expected a scorer name or object, got ${describe(rawScorer)}`);
-  }
-  const jsonScorer = scorerName === 'json' || scorerName === 'json-schema' || scorerObject?.['type'] === 'json' || scorerObject?.['type'] === 'json-schema';
-
-  // expected / answer
-  let expected: string | undefined;
-  const expectedKey = get('expected') !== undefined ? 'expected' : 'answer';
-  if (get('expected') !== undefined && get('answer') !== undefined) bad('answer', 'give either "expected" or "answer", not both');
-  const rawExp = get(expectedKey);
-  if (typeof rawExp === 'string') expected = rawExp;
-  else if (typeof rawExp === 'number' && Number.isFinite(rawExp)) expected = String(rawExp);
-  else if (rawExp !== undefined && jsonScorer) expected = JSON.stringify(rawExp);
-  else if (rawExp !== undefined && rawExp !== null) bad(expectedKey, `expected a string or number, got ${describe(rawExp)}`);
-
-  // prompt + system, or messages
-  const prompt = get('prompt');
-  const system = get('system');
-  let rawMessages = get('messages');
-  let messages: unknown;
-  const fromPrompt = rawMessages === undefined;
-  if (prompt === undefined && rawMessages === undefined) bad('prompt', 'each case needs a "prompt" (or "messages")');
-  else if (prompt !== undefined && rawMessages !== undefined) bad('messages', 'give either "prompt" or "messages", not both');
-  else if (prompt !== undefined) {
-    if (typeof prompt !== 'string') bad('prompt', `expected a string, got ${describe(prompt)}`);
-    else if (prompt.trim() === '') bad('prompt', 'must not be empty');
-    if (system !== undefined && typeof system !== 'string') bad('system', `expected a string, got ${describe(system)}`);
-    const m: ChatMessage[] = [];
-    if (typeof system === 'string' && system.trim() !== '') m.push({ role: 'system', content: system });
-    m.push({ role: 'user', content: typeof prompt === 'string' ? prompt : '' });
-    messages = m;
-  } else {
-    if (system !== undefined) bad('system', '"system" goes with "prompt"; with "messages", put a system message first in "messages"');
-    if (csv) rawMessages = jsonText('messages', rawMessages);
-    if (!Array.isArray(rawMessages)) bad('messages', `expected an array of {"role", "content"} messages, got ${describe(rawMessages)}`);
-    messages = rawMessages;
-  }
-  const hasSystem = fromPrompt && typeof system === 'string' && system.trim() !== '';
-
-  // scorer parameters
-  const params: Partial<Record<ScorerParam, unknown>> = {};
-  for (const p of SCORER_PARAMS) {
-    const v = get(p);
-    if (v === undefined) continue;
-    if (scorerObject) bad(p, `put "${p}" inside the scorer object`);
-    else if (scorerName !== undefined && PARAM_OWNER[p] !== scorerName) bad(p, `"${p}" is only used by the ${PARAM_OWNER[p]} scorer (this case uses ${scorerName})`);
-    else if (scorerName === undefined && rawScorer === undefined) bad(p, `"${p}" is only used by the ${PARAM_OWNER[p]} scorer: set "scorer" to "${PARAM_OWNER[p]}"`);
-    params[p] = v;
-  }
-  let scorer: unknown = scorerObject;
-  if (scorerName === undefined && rawScorer === undefined) {
-    // A prompt alone: scored by agreement with the hosted answer when the suite runs on both.
-    scorer = expected === undefined ? { type: 'agreement' } : { type: 'exact' };
-  } else if (scorerName !== undefined) {
-    const s: Record<string, unknown> = { type: scorerName };
-    if (scorerName === 'regex') {
-      if (params.pattern === undefined) bad('pattern', 'the regex scorer needs a "pattern"');
-      else if (typeof params.pattern !== 'string') bad('pattern', `expected a string, got ${describe(params.pattern)}`);
-      s['pattern'] = params.pattern;
-      if (params.flags !== undefined) {
-        if (typeof params.flags !== 'string') bad('flags', `expected a string, got ${describe(params.flags)}`);
-        s['flags'] = typeof params.flags === 'string' ? params.flags.trim() : params.flags;
-      }
-    } else if (scorerName === 'numeric') {
-      const t = params.tolerance;
-      let tol: number | undefined = 0;
-      if (typeof t === 'number') tol = t;
-      else if (typeof t === 'string' && /^\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*$/.test(t)) tol = Number(t);
-      else if (t !== undefined) {
-        bad('tolerance', `expected a number, got ${describe(t)}`);
-        tol = undefined;
-      }
-      if (tol !== undefined && (!Number.isFinite(tol) || tol < 0)) bad('tolerance', `must be a number ≥ 0, got ${tol}`);
-      s['tolerance'] = tol;
-    } else if (scorerName === 'json-schema') {
-      if (params.schema === undefined) bad('schema', 'the json-schema scorer needs a "schema"');
-      else {
-        const v = jsonText('schema', params.schema);
-        if (v !== undefined && (typeof v !== 'object' || v === null || Array.isArray(v))) bad('schema', `expected a JSON Schema object, got ${describe(v)}`);
-        s['schema'] = v;
-      }
-    } else if (scorerName === 'judge') {
-      if (params.rubric === undefined) bad('rubric', 'the judge scorer needs a "rubric"');
-      s['rubric'] = params.rubric;
-    }
-    scorer = s;
-  }
-  if (issues.count > before) return null;
-  const caseDraft: Record<string, unknown> = { id, category, messages, scorer };
-  if (expected !== undefined) caseDraft['expected'] = expected;
-  return { caseDraft, names: { expected: expectedKey, category: categoryKey, scorerIsName: scorerName !== undefined, fromPrompt, hasSystem } };
-}
-
-/** A zod path on the draft case → the field as the file names it. */
-function fieldName(path: PropertyKey[], names: Built['names']): string {
-  const [head, ...rest] = path;
-  if (head === 'expected') return names.expected;
-  if (head === 'category') return names.category;
-  if (head === 'scorer') return names.scorerIsName && rest.length > 0 ? formatPath(rest) : formatPath(path);
-  if (head === 'messages' && names.fromPrompt) {
-    const i = rest[0];
-    return names.hasSystem && i === 0 ? 'system' : 'prompt';
-  }
-  return formatPath(path) || '(record)';
-}
-
-function finishCase(built: Built, line: number, issues: Issues): SuiteCase | null {
-  const r = suiteCaseSchema.safeParse(built.caseDraft);
-  if (r.success) return r.data;
-  for (const i of r.error.issues) {
-    const p = zodIssueParts(i);
-    issues.add(line, fieldName(p.path, built.names), p.message);
-  }
-  return null;
-}
-
 function assemble(cases: { c: SuiteCase; line: number }[], meta: SuiteMeta, issues: Issues): Suite {
   const first = new Map<string, number>();
   for (const { c, line } of cases) {
@@ -409,7 +177,7 @@ export function importJsonl(text: string, meta: SuiteMeta = metaFromFileName('')
         return;
       }
       if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) {
-        issues.add(line, null, `expected a JSON object, got ${describe(rec)}`);
+        issues.add(line, null, `expected a JSON object, got ${describeValue(rec)}`);
         return;
       }
       const built = buildCase(rec as Record<string, unknown>, line, false, issues);

@@ -4,7 +4,8 @@
  * its one-time load (download + session + warm-up) in time saved per request.
  */
 import { breakEven } from '../metrics/stats';
-import type { ColumnTotals, EngineColumn, ResultsTable, RunRecord } from './results';
+import type { EngineColumn, RunRecord } from './results';
+import type { ColumnTotals, ResultsTable } from './results-table';
 
 export interface TradeOff {
   local: EngineColumn;

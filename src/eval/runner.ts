@@ -18,7 +18,8 @@
 import { HostedError, type HostedErrorCode } from '../engines/hosted/errors';
 import type { ChatEngine, GenerationParams } from '../engines/types';
 import { buildJudgeMessages, parseJudgeVerdict } from './judge';
-import { MAX_OUTPUT_CHARS, pendingCells, type CellResult, type EngineColumn, type RunRecord } from './results';
+import { MAX_OUTPUT_CHARS, type CellResult, type EngineColumn, type RunRecord } from './results';
+import { pendingCells } from './results-table';
 import { scoreOutput, type ScoreResult } from './scorers';
 import type { SuiteCase } from './suite';
 import type { ScoringSandbox } from './sandbox/protocol';

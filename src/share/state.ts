@@ -8,7 +8,8 @@ import type { EndpointSettings } from '../engines/hosted/presets';
 import type { GenerationParams } from '../engines/types';
 import type { LoadMetrics } from '../metrics/timing';
 import type { ModelSelection } from '../state/settings';
-import { buildResultsTable, type ColumnTotals, type EngineColumn, type RunRecord } from '../eval/results';
+import { type EngineColumn, type RunRecord } from '../eval/results';
+import { buildResultsTable, type ColumnTotals } from '../eval/results-table';
 import type { SessionEntry } from '../compare/agreement-tally';
 import { SESSION_LIMITS, SHARE_VERSION, type ShareSession, type ShareAnswer, type ShareDevice, type ShareSnapshot, type ShareState, type ShareSuiteRef, type ShareSuiteSnapshot, type ShareSuiteTotals } from './schema';
 

@@ -11,7 +11,8 @@ import { metricCells } from './RunMetricsView';
 import { sourceLabel } from '../models/sources';
 import type { ShareState, ShareSuiteTotals } from '../share/schema';
 import { PRESETS } from '../engines/hosted/presets';
-import { buildResultsTable, type RunRecord } from '../eval/results';
+import { type RunRecord } from '../eval/results';
+import { buildResultsTable } from '../eval/results-table';
 import { suiteTotalsOf } from '../share/state';
 import { ShareSession } from './ShareSession';
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { suiteAgreement, suiteAgreementMarkdown } from '../../src/eval/agreement';
 import { importCsv, importJsonl } from '../../src/eval/import';
-import { buildResultsTable, parseRunRecord, RESULTS_FORMAT, RESULTS_VERSION, type CellResult, type RunRecord } from '../../src/eval/results';
+import { parseRunRecord, RESULTS_FORMAT, RESULTS_VERSION, type CellResult, type RunRecord } from '../../src/eval/results';
+import { buildResultsTable } from '../../src/eval/results-table';
 import { toJson } from '../../src/eval/export';
 import { parseSuite, SUITE_FORMAT } from '../../src/eval/suite';
 import { scoreOutput } from '../../src/eval/scorers';

@@ -6,7 +6,8 @@
 import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_GENERATION } from '../../src/engines/types';
-import { buildResultsTable, type CellResult, type RunRecord } from '../../src/eval/results';
+import { type CellResult, type RunRecord } from '../../src/eval/results';
+import { buildResultsTable } from '../../src/eval/results-table';
 import type { RunMetrics } from '../../src/metrics/timing';
 import { BOX, histogramOf, scatterOf } from '../../src/ui/eval/chart-model';
 import EvalCharts from '../../src/ui/eval/EvalCharts';

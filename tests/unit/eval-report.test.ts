@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_GENERATION } from '../../src/engines/types';
 import { compareRuns, latencyBins, tradeOffs } from '../../src/eval/report';
-import { buildResultsTable, parseRunRecord, type CellResult, type RunRecord } from '../../src/eval/results';
+import { parseRunRecord, type CellResult, type RunRecord } from '../../src/eval/results';
+import { buildResultsTable } from '../../src/eval/results-table';
 import type { RunMetrics } from '../../src/metrics/timing';
 
 const metrics = (engine: 'local' | 'hosted', model: string, e2eMs: number): RunMetrics => ({

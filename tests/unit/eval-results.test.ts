@@ -2,7 +2,8 @@ import Papa from 'papaparse';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_GENERATION } from '../../src/engines/types';
 import { CSV_COLUMNS, guardFormula, mdCell, toCsv, toJson, toMarkdown } from '../../src/eval/export';
-import { buildResultsTable, parseRunRecord, pendingCells, RunRecordError, type CellResult, type RunRecord } from '../../src/eval/results';
+import { parseRunRecord, RunRecordError, type CellResult, type RunRecord } from '../../src/eval/results';
+import { buildResultsTable, pendingCells } from '../../src/eval/results-table';
 import type { RunMetrics } from '../../src/metrics/timing';
 
 function metrics(engine: 'local' | 'hosted', model: string, e2eMs: number, ttftMs: number | null, decodeTps: number | null, inputTokens: number, outputTokens: number): RunMetrics {

@@ -5,7 +5,8 @@
  * numbers are also in a table for screen readers. Geometry: chart-model.ts.
  */
 import { BOX, histogramOf, scatterOf, type Tick } from './chart-model';
-import type { ResultsTable, RunRecord } from '../../eval/results';
+import type { RunRecord } from '../../eval/results';
+import type { ResultsTable } from '../../eval/results-table';
 
 function Axes({ xTicks, yTicks, xLabel, yLabel }: { xTicks: Tick[]; yTicks: Tick[]; xLabel: string; yLabel: string }) {
   const bottom = BOX.height - BOX.bottom;

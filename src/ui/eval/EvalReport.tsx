@@ -1,7 +1,8 @@
 /** The report: can the small model do this job? Accuracy with a 95% interval, latency, cost, break-even. */
 import { lazy, Suspense } from 'react';
 import { tradeOffs } from '../../eval/report';
-import type { Accuracy, ResultsTable, RunRecord } from '../../eval/results';
+import type { RunRecord } from '../../eval/results';
+import type { Accuracy, ResultsTable } from '../../eval/results-table';
 import { fmtBytes, fmtMs, fmtTps } from '../../metrics/format';
 
 const EvalCharts = lazy(() => import('./EvalCharts'));

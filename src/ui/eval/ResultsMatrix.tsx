@@ -1,6 +1,6 @@
 /** The results matrix: a row per case, a column per engine; each cell its answer, verdict and timings. */
 import { memo, useState } from 'react';
-import type { ResultsTable } from '../../eval/results';
+import type { ResultsTable } from '../../eval/results-table';
 import { fmtMs } from '../../metrics/format';
 
 const lastUser = (msgs: { role: string; content: string }[]) => [...msgs].reverse().find((m) => m.role === 'user')?.content ?? '';

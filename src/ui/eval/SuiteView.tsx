@@ -1,6 +1,7 @@
 /** The main area while the Suites tab is open: progress, report, matrix and exports of one run. */
 import { useEffect, useMemo, useState } from 'react';
-import { buildResultsTable, type RunRecord } from '../../eval/results';
+import { type RunRecord } from '../../eval/results';
+import { buildResultsTable } from '../../eval/results-table';
 import { etaMs, type Progress } from '../../hooks/useEvalRuns';
 import { fmtMs } from '../../metrics/format';
 import { download } from '../download';

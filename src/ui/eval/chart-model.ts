@@ -4,7 +4,7 @@
  * as SVG; the summaries are the charts' accessible names.
  */
 import { latencyBins } from '../../eval/report';
-import type { ResultsTable } from '../../eval/results';
+import type { ResultsTable } from '../../eval/results-table';
 import { linear, niceTicks } from '../../lib/scale';
 import { fmtMs } from '../../metrics/format';
 
