@@ -51,8 +51,7 @@ export async function harnessDecode(page, tokens) {
  * discarded ("steady": the median of the rest); then a second load there (warm HTTP cache).
  * Medians, like the native side: on this machine single runs swing by 2x now and then.
  */
-export async function measureHarness(browser, base, { model, dtype, threads, warmup, coldSamples = 3, steadyRuns = 16, steadyKept = 10 }) {
-  const source = { type: 'bundled', modelId: model };
+export async function measureHarness(browser, base, { model, dtype, threads, warmup, coldSamples = 3, steadyRuns = 16, steadyKept = 10, source = { type: 'bundled', modelId: model } }) {
   const colds = [];
   let open = null;
   try {

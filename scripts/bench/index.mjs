@@ -15,6 +15,7 @@
  *   bundle      initial_js_gzip_kb and precache_kb_gzip, read from dist/ (scripts/bench/bundle.mjs)
  *
  * Options: --models slm-pocket,slm-reference  --dtypes fp32,q8  --no-build  --no-hosted  --no-suites
+ *          --scale smollm2-135m:fp32,q8,q4+qwen2.5-0.5b:q4  (random-weight models at catalog shapes: scale.mjs)
  */
 import { existsSync } from 'node:fs';
 import { build, preview } from 'vite';
@@ -24,6 +25,7 @@ import { measureHosted } from './hosted.mjs';
 import { measureSuites } from './suite.mjs';
 import { nativeDecode } from './native.mjs';
 import { measureAgreementMs } from './agreement.ts';
+import { measureScale, parseScaleSpec } from './scale.mjs';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -31,6 +33,7 @@ const arg = (name, dflt) => {
 };
 const models = arg('models', 'slm-pocket,slm-reference').split(',').filter((m) => existsSync(`public/models/${m}/config.json`));
 const dtypes = arg('dtypes', 'fp32,q8').split(',');
+const scaleSpecs = parseScaleSpec(arg('scale', ''));
 const DEFAULT = { model: 'slm-pocket', dtype: 'fp32' };
 // Must match DEFAULT_WARMUP in src/engines/local/LocalEngine.ts (the app's warm-up).
 const WARMUP = { prefillPasses: 4, maxTokens: 1536, minTokens: 1024, maxMs: 6000 };
@@ -97,6 +100,7 @@ try {
       });
     }
   }
+  if (scaleSpecs.length) runs.push(...(await measureScale({ browser, base, specs: scaleSpecs, warmup: WARMUP, log, r2 })));
   if (!process.argv.includes('--no-hosted')) {
     log('hosted: reference server…');
     hosted = await measureHosted({ browser, appUrl: base, log });

@@ -20,7 +20,8 @@ env.localModelPath = path.resolve('public/models') + '/';
 export const BENCH_PROMPT = [{ role: 'user', content: 'What is the capital of France?' }];
 
 /** Decode speed of `tokens` greedy tokens: the median of `repeats` runs after `warmups` runs, for each way. */
-export async function nativeDecode({ model: name, dtype, threads, tokens, repeats = 10, warmups = 2 }) {
+export async function nativeDecode({ model: name, dtype, threads, tokens, repeats = 10, warmups = 2, modelsDir = 'public/models' }) {
+  env.localModelPath = path.resolve(modelsDir) + '/';
   const tokenizer = await AutoTokenizer.from_pretrained(name);
   const model = await AutoModelForCausalLM.from_pretrained(name, {
     dtype,

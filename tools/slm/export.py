@@ -75,8 +75,9 @@ def export_onnx(model, path):
         torch.onnx.export(OnnxWrapper(model).eval(), (ids, mask, pos, *past), path, input_names=in_names,
                           output_names=out_names, dynamic_axes=dyn, opset_version=14, do_constant_folding=True)
     import onnx
-    m = onnx.load(path)
-    onnx.checker.check_model(m)
+    # By path and without the weights: past 2 GB torch writes external data, and an in-memory check would fail.
+    m = onnx.load(path, load_external_data=False)
+    onnx.checker.check_model(path)
     # the shapes of the fixed dims are part of the contract; make sure dynamic dims carry the right names
     for vi in list(m.graph.input) + list(m.graph.output):
         dims = [d.dim_param or d.dim_value for d in vi.type.tensor_type.shape.dim]
