@@ -202,6 +202,7 @@ export class HostedEngine implements ChatEngine {
         clock: { ...clock, end },
         engineClock: null,
         inputTokens: usage ? usage.prompt_tokens : estimatePromptTokens(req.messages),
+        reusedInputTokens: usage?.prompt_tokens_details?.cached_tokens ?? null,
         outputTokens: usage ? visibleTokens(usage) : estimateTokens(text),
         tokenCountSource: source,
       }),
