@@ -33,6 +33,8 @@ export interface GeneratorOptions {
   loop?: 'auto' | 'generate';
   /** Keep KV states across generations within these limits (kv-cache.ts); absent: every prompt is prefilled whole. */
   cache?: KvCacheLimits;
+  /** Why there is no cache (kv-cache.ts: kvReuseBlocker), reported with each generation. */
+  cacheOffReason?: string | null;
 }
 
 /** How the prompt was prefilled. */
@@ -146,7 +148,7 @@ export class TokenGenerator {
     }
     let decodeStats: DecodeStats | null = null;
     const n0 = promptIds.length;
-    let prefill: PrefillReport = { computed: n0, reused: 0, note: this.opts.cache ? (reuse ? null : 'reuse of the KV cache is off') : 'this engine keeps no KV cache' };
+    let prefill: PrefillReport = { computed: n0, reused: 0, note: this.opts.cache ? (reuse ? null : 'reuse of the KV cache is off') : (this.opts.cacheOffReason ?? 'this engine keeps no KV cache') };
     if (this.kv) {
       const start = reuse ? (this.ortCache?.take(promptIds) ?? null) : null;
       const { final, ...stats } = await this.kv.generate({

@@ -17,6 +17,22 @@
  * A state is stored only after a generation ended normally (a stop or a cancel included: its state
  * is whole); one that threw stores nothing.
  */
+import type { Dtype } from '../models/dtypes';
+
+/**
+ * Why a model's KV states must not be reused, or null. Dynamically quantized weights (q8, int8,
+ * uint8: DynamicQuantizeLinear before each MatMulInteger) scale the activations of each run by the
+ * largest value among all the tokens run together, so prefilling a turn's new tokens alone gives
+ * other numbers than prefilling the whole prompt: measured on slm-pocket q8, the 4th turn of the
+ * scripted conversation (tests/kv-conversation.ts) answered other tokens from its first one on, on
+ * both loops. fp32 and q4 (weight-only MatMulNBits) are token-for-token exact.
+ */
+export function kvReuseBlocker(dtype: Dtype): string | null {
+  if (dtype === 'q8' || dtype === 'int8' || dtype === 'uint8') {
+    return `${dtype} weights quantize activations per run, so a reused KV cache would not give the tokens of a full prefill; every prompt is prefilled whole`;
+  }
+  return null;
+}
 
 export interface KvPayloadOps<P> {
   /** Bytes held by `p`. */

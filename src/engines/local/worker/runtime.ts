@@ -5,12 +5,14 @@
  * model at a time and refuses overlapping work with a typed `busy` error instead of queueing it.
  */
 import { TokenGenerator } from '../../../inference/core';
+import { kvReuseBlocker } from '../../../inference/kv-cache';
 import { outputHookAvailable } from '../../../inference/output-pool';
 import { validateGenerationParams } from '../../../inference/params';
 import { promptIds } from '../../../inference/prompt';
 import { decodeSettings } from '../../../inference/settings';
 import { BatchingStream, IncrementalDecoder } from '../../../inference/streamer';
 import { errorText } from '../../../lib/errors';
+import type { Dtype } from '../../../models/dtypes';
 import { DTYPE_SUFFIX, locate, sourceError } from '../../../models/sources';
 import type { ChatMessage } from '../../types';
 import type { FromWorker, GenerateOptions, LoadRequest, LoadedInfo } from '../protocol';
@@ -39,6 +41,11 @@ const now = () => performance.now();
  * 2 × 3 heads × 64 × 4 bytes = 92 KiB a token); a longer state is not kept.
  */
 const KV_CACHE_LIMITS = { maxBytes: 256 * 1024 * 1024, maxEntries: 1 };
+
+function kvCacheOptions(dtype: Dtype): { cache?: typeof KV_CACHE_LIMITS; cacheOffReason: string | null } {
+  const blocker = kvReuseBlocker(dtype);
+  return blocker ? { cacheOffReason: blocker } : { cache: KV_CACHE_LIMITS, cacheOffReason: null };
+}
 
 function toNumbers(v: unknown): number[] {
   if (typeof v === 'number') return [v];
@@ -139,7 +146,7 @@ export class ModelRuntime {
     const config = plan.config;
     const maxContext = firstNumber(config, ['max_position_embeddings', 'n_positions', 'max_sequence_length', 'seq_length']);
     const eosTokenIds = toNumbers(model.generation_config?.eos_token_id ?? config['eos_token_id']);
-    const generator = new TokenGenerator(t, model, { device: req.device, eosTokenIds, pooled: outputHookAvailable(), cache: KV_CACHE_LIMITS });
+    const generator = new TokenGenerator(t, model, { device: req.device, eosTokenIds, pooled: outputHookAvailable(), ...kvCacheOptions(req.dtype) });
     const loaded: Loaded = {
       tokenizer,
       model,
