@@ -10,6 +10,11 @@ export function fmtMs(ms: number | null | undefined): string {
   return `${(ms / 1000).toFixed(1)} s`;
 }
 
+/** The tooltip of a shown decode rate: the reason for "—", nothing otherwise. */
+export function tpsTitle(tps: number | null | undefined): string | undefined {
+  return tps === null || tps === undefined || !Number.isFinite(tps) ? RATE_TOO_SHORT : undefined;
+}
+
 export function fmtTps(tps: number | null | undefined): string {
   if (tps === null || tps === undefined || !Number.isFinite(tps)) return '—';
   return tps >= 100 ? `${Math.round(tps)} tok/s` : `${tps.toFixed(1)} tok/s`;
