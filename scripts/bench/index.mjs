@@ -13,7 +13,11 @@
  *   suites      a 42-case suite through the app's runner, local and hosted (scripts/bench/suite.mjs)
  *   share       share link sizes (scripts/bench/share-size.ts, run by suite.mjs)
  *
+ *   ttft growth TTFT at turn 8 ÷ turn 1 of an 8-turn chat, KV reuse on and off, in the worker and
+ *               through the reference server (scripts/bench/ttft-growth.mjs; --ttft-model picks the model)
+ *
  * Options: --models slm-pocket,slm-reference  --dtypes fp32,q8  --no-build  --no-hosted  --no-suites
+ *          --no-ttft-growth  --ttft-model ID
  */
 import { existsSync } from 'node:fs';
 import { build, preview } from 'vite';
@@ -21,6 +25,8 @@ import { launch, measureApp, measureHarness } from './browser.mjs';
 import { initialJsGzipKb } from './bundle.mjs';
 import { measureHosted } from './hosted.mjs';
 import { measureSuites } from './suite.mjs';
+import { ttftGrowthLocal, ttftGrowthServer } from './ttft-growth.mjs';
+import { referenceModel } from './hosted.mjs';
 import { nativeDecode } from './native.mjs';
 
 const arg = (name, dflt) => {
@@ -48,6 +54,7 @@ const browser = await launch();
 const runs = [];
 let hosted = {};
 let suites = {};
+let growth = {};
 try {
   for (const model of models) {
     for (const dtype of dtypes) {
@@ -100,6 +107,13 @@ try {
     hosted = await measureHosted({ browser, appUrl: base, log });
   }
   if (!process.argv.includes('--no-suites')) suites = await measureSuites({ browser, appUrl: base, log });
+  if (!process.argv.includes('--no-ttft-growth')) {
+    // --ttft-model: the model the conversation benchmark runs on (the 135M-shape scale model once built).
+    const model = arg('ttft-model', referenceModel());
+    const local = await ttftGrowthLocal({ browser, appUrl: base, model, log });
+    const remote = await ttftGrowthServer({ model, log });
+    growth = { ttft_growth_model: model, ttft_growth_local: local.ttft_growth_local, ttft_growth_local_no_reuse: local.ttft_growth_local_no_reuse, ttft_growth_server: remote.ttft_growth_server, ttft_growth_server_no_reuse: remote.ttft_growth_server_no_reuse };
+  }
 } finally {
   await browser.close();
   await new Promise((r) => server.httpServer.close(r));
@@ -119,4 +133,4 @@ if (suites.suite_cases) {
 }
 const bundle = initialJsGzipKb();
 console.log(`initial JavaScript (main thread, gzip): ${bundle.initial_js_gzip_kb} kB`);
-console.log(JSON.stringify({ ...topFields, ...hostedFields, ...suites, initial_js_gzip_kb: bundle.initial_js_gzip_kb, runs }));
+console.log(JSON.stringify({ ...topFields, ...hostedFields, ...suites, ...growth, initial_js_gzip_kb: bundle.initial_js_gzip_kb, runs }));

@@ -1,3 +1,4 @@
+// Over 300 lines: the loop, its plan of the session and its KV state (cut, detach) are one unit.
 /**
  * A lean decode loop for decoder-only models with a KV cache, straight on the ONNX Runtime session
  * that transformers.js created: prefill once, then one `session.run` per token with the previous
