@@ -194,7 +194,9 @@ export async function measureInApp(browser, appUrl, server, prompts, log = () =>
       if (!id) throw new Error('no x-request-id on the chat completion response: cannot match it to the server timing');
       const t = await serverTiming(server.baseURL, id);
       const ttft = parseMs(turn.ttft);
-      const bare = bareFirst ?? (await bareFetch(page, server, bodies.at(-1)));
+      const b = bareFirst ?? (await bareFetch(page, server, bodies.at(-1)));
+      const bare = b.ttft;
+      const bt = b.id ? await serverTiming(server.baseURL, b.id) : null;
       const run = {
         prompt,
         id,
@@ -210,6 +212,10 @@ export async function measureInApp(browser, appUrl, server, prompts, log = () =>
         bare_fetch_ttft_ms: r2(bare),
         client_overhead_ms: ttft !== null && bare !== null ? r2(ttft - bare) : null,
         client_overhead_vs_server_ms: ttft !== null && t.firstByteMs !== null ? r2(ttft - t.firstByteMs) : null,
+        // The same difference net of each request's own server time (on this shared machine the
+        // server's first byte swings by 100+ ms between the two requests of a pair).
+        client_overhead_net_ms:
+          ttft !== null && bare !== null && t.firstByteMs !== null && bt?.firstByteMs != null ? r2(ttft - t.firstByteMs - (bare - bt.firstByteMs)) : null,
       };
       log(`hosted: app ${i + 1}/${prompts.length}: TTFT ${run.ttft_ms} ms, bare fetch ${run.bare_fetch_ttft_ms} ms, server first byte ${run.server_first_byte_ms} ms, overhead ${run.client_overhead_ms} ms`);
       runs.push(run);
@@ -228,12 +234,13 @@ function withPrompt(body, prompt) {
   return JSON.stringify(b);
 }
 
-/** A bare `fetch` streaming request from the page: ms to the first content delta (read to the end). */
+/** A bare `fetch` streaming request from the page: ms to the first content delta (read to the end), and its request id. */
 function bareFetch(page, server, body) {
   return page.evaluate(
     async ([url, b]) => {
       const t0 = performance.now();
       const res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: b });
+      const id = res.headers.get('x-request-id');
       const reader = res.body.getReader();
       const dec = new TextDecoder();
       let buf = '';
@@ -244,7 +251,7 @@ function bareFetch(page, server, body) {
         buf += dec.decode(value, { stream: true });
         if (ttft === null && /"content":"[^"]/.test(buf)) ttft = performance.now() - t0;
       }
-      return ttft;
+      return { ttft, id };
     },
     [`${server.baseURL}/chat/completions`, body],
   );
@@ -325,6 +332,7 @@ export async function measureHosted({ browser, appUrl, log = () => {}, prompts: 
       client_overhead_ms: r2(median(runs.map((r) => r.client_overhead_ms))),
       bare_fetch_ttft_ms: r2(median(runs.map((r) => r.bare_fetch_ttft_ms))),
       client_overhead_vs_server_ms: r2(median(runs.map((r) => r.client_overhead_vs_server_ms))),
+      client_overhead_net_ms: r2(median(runs.map((r) => r.client_overhead_net_ms))),
       server_streams_ok: load.ok,
       server_streams_failed: load.failed,
       hosted_runs: runs,
