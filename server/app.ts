@@ -95,6 +95,7 @@ export function createApp(opts: AppOptions): App {
         object: 'slm.stats',
         model: opts.model.id,
         queue: { running: queue.busy, waiting: queue.waiting, limit: opts.queueLimit },
+        kvCache: kvCacheSnapshot(opts.model),
         data: stats.list(),
       };
       json(res, 200, snapshot, base);
@@ -115,4 +116,9 @@ export function createApp(opts: AppOptions): App {
     });
   });
   return { server, queue, stats };
+}
+
+function kvCacheSnapshot(model: ChatModel): StatsSnapshot['kvCache'] {
+  const s = model.kvCacheStats();
+  return s ? { ...s, off: null } : { off: model.kvCacheOff ?? 'off' };
 }

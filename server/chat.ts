@@ -71,6 +71,7 @@ export async function handleChatCompletion(
       firstByteMs: since(clock.firstByte),
       totalMs: round2(performance.now() - arrival),
       promptTokens: prompt.promptTokens,
+      cachedTokens: o?.cachedTokens ?? 0,
       completionTokens: o?.completionTokens ?? 0,
       decodeTps,
       finishReason: finish,
@@ -136,7 +137,7 @@ async function streamCompletion({ res, ctx, r, prompt, meta, headers, clock, sig
   }
   const finish: FinishReason = outcome.finishReason;
   sse.send(chunk(meta, {}, finish, r.includeUsage));
-  if (r.includeUsage) sse.send(usageChunk(meta, usage(prompt.promptTokens, outcome.completionTokens)));
+  if (r.includeUsage) sse.send(usageChunk(meta, usage(prompt.promptTokens, outcome.completionTokens, outcome.cachedTokens)));
   sse.done();
   record(200, outcome, finish);
 }
@@ -155,7 +156,7 @@ async function jsonCompletion({ res, ctx, r, prompt, meta, headers, clock, signa
     return;
   }
   const finish: FinishReason = outcome.finishReason;
-  const body = JSON.stringify(completion(meta, outcome.text, finish, usage(prompt.promptTokens, outcome.completionTokens)));
+  const body = JSON.stringify(completion(meta, outcome.text, finish, usage(prompt.promptTokens, outcome.completionTokens, outcome.cachedTokens)));
   const firstTokenMs = outcome.firstTokenAt === null ? null : round2(outcome.firstTokenAt - clock.arrival);
   res.writeHead(200, {
     ...headers,

@@ -3,7 +3,8 @@
  *
  *   --port 8787 --host 127.0.0.1 --model slm-reference --dtype fp32 --models-dir public/models
  *   --api-key KEY (or SLM_SERVER_API_KEY) --allow-origin ORIGIN (repeatable; "localhost", "*" or
- *   https://host[:port]) --queue-limit 16 --max-body-bytes 1048576 --stats-limit 200 --threads N --quiet
+ *   https://host[:port]) --queue-limit 16 --max-body-bytes 1048576 --stats-limit 200 --threads N
+ *   --kv-cache-mb 256 --quiet
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,6 +24,8 @@ export interface ServerConfig {
   maxBodyBytes: number;
   statsLimit: number;
   threads: number | undefined;
+  /** Prefix cache memory cap, MiB (0: off). */
+  kvCacheMb: number;
   quiet: boolean;
 }
 
@@ -39,6 +42,8 @@ export const USAGE = `Usage: npm run server -- [options]
   --stats-limit N       request timings kept for GET /v1/slm/stats (default 200)
   --threads N           ONNX Runtime threads (default 1: measured as fast as 2 for the embedded
                         models, and it leaves a core to the browser on a small machine)
+  --kv-cache-mb N       memory cap of the prefix cache that keeps conversations' KV states across
+                        requests (default 256; 0 turns it off)
   --quiet               no per-request log lines`;
 
 /**
@@ -61,6 +66,7 @@ const schema = z.object({
   'max-body-bytes': int(1024, 100 * 1024 * 1024).default(1024 * 1024),
   'stats-limit': int(1, 100_000).default(200),
   threads: int(1, 256).optional(),
+  'kv-cache-mb': int(0, 65_536).default(256),
 });
 
 /** Parses argv (without node and the script) and the environment. Throws an Error with a readable message. */
@@ -79,6 +85,7 @@ export function parseConfig(argv: readonly string[], envVars: NodeJS.ProcessEnv 
       'max-body-bytes': { type: 'string' },
       'stats-limit': { type: 'string' },
       threads: { type: 'string' },
+      'kv-cache-mb': { type: 'string' },
       quiet: { type: 'boolean' },
     },
     strict: true,
@@ -102,6 +109,7 @@ export function parseConfig(argv: readonly string[], envVars: NodeJS.ProcessEnv 
     maxBodyBytes: c['max-body-bytes'],
     statsLimit: c['stats-limit'],
     threads: c.threads ?? DEFAULT_THREADS,
+    kvCacheMb: c['kv-cache-mb'],
     quiet: values.quiet ?? false,
   };
 }

@@ -6,6 +6,8 @@ export interface Usage {
   prompt_tokens: number;
   completion_tokens: number;
   total_tokens: number;
+  /** OpenAI's field: prompt tokens taken from the prefix cache. */
+  prompt_tokens_details: { cached_tokens: number };
 }
 
 export interface CompletionMeta {
@@ -16,8 +18,13 @@ export interface CompletionMeta {
 
 export const SYSTEM_FINGERPRINT = 'slm-reference-server';
 
-export function usage(promptTokens: number, completionTokens: number): Usage {
-  return { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+export function usage(promptTokens: number, completionTokens: number, cachedTokens: number): Usage {
+  return {
+    prompt_tokens: promptTokens,
+    completion_tokens: completionTokens,
+    total_tokens: promptTokens + completionTokens,
+    prompt_tokens_details: { cached_tokens: cachedTokens },
+  };
 }
 
 export interface ChunkDelta {

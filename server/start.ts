@@ -14,7 +14,9 @@ export interface RunningServer extends App {
   close(): Promise<void>;
 }
 
-export interface StartOptions extends Omit<ServerConfig, 'quiet'> {
+export interface StartOptions extends Omit<ServerConfig, 'quiet' | 'kvCacheMb'> {
+  /** Prefix cache cap, MiB (0: off; default 256). */
+  kvCacheMb?: number;
   log: (line: string) => void;
   /** An already loaded model (tests share one between servers); otherwise it is loaded here. */
   preloaded?: ChatModel;
@@ -22,10 +24,10 @@ export interface StartOptions extends Omit<ServerConfig, 'quiet'> {
   disposeModel?: boolean;
 }
 
-export async function loadModel(config: Pick<ServerConfig, 'modelsDir' | 'model' | 'dtype' | 'threads'>, log: (line: string) => void): Promise<ChatModel> {
+export async function loadModel(config: Pick<ServerConfig, 'modelsDir' | 'model' | 'dtype' | 'threads'> & { kvCacheMb?: number }, log: (line: string) => void): Promise<ChatModel> {
   const modelId = resolveModelId(config.modelsDir, config.model, log);
   const t0 = performance.now();
-  const model = await ReferenceModel.load({ modelsDir: config.modelsDir, modelId, dtype: config.dtype, ...(config.threads ? { threads: config.threads } : {}) });
+  const model = await ReferenceModel.load({ modelsDir: config.modelsDir, modelId, dtype: config.dtype, ...(config.threads ? { threads: config.threads } : {}), ...(config.kvCacheMb !== undefined ? { kvCacheMb: config.kvCacheMb } : {}) });
   log(`loaded ${model.id} (${model.dtype}, context ${model.maxContext ?? '?'}) in ${Math.round(performance.now() - t0)} ms`);
   return model;
 }

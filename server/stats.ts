@@ -5,6 +5,8 @@
  * what the client side (network, SDK, parsing, rendering) adds.
  */
 
+import type { KvCacheStats } from '../src/inference/kv-cache';
+
 export interface RequestTiming {
   /** The completion id (`chatcmpl-…`), also sent as the `x-request-id` response header. */
   id: string;
@@ -28,6 +30,8 @@ export interface RequestTiming {
   /** Arrival → response ended. */
   totalMs: number;
   promptTokens: number;
+  /** Of the prompt tokens, those taken from the prefix cache. */
+  cachedTokens: number;
   completionTokens: number;
   /** (completion tokens − 1) ÷ (last token − first token), on the server clock. */
   decodeTps: number | null;
@@ -38,6 +42,8 @@ export interface StatsSnapshot {
   object: 'slm.stats';
   model: string;
   queue: { running: boolean; waiting: number; limit: number };
+  /** The prefix cache: entries, bytes, hits, reused and prefilled tokens; `off` says why when it is off. */
+  kvCache: (KvCacheStats & { off: null }) | { off: string };
   data: RequestTiming[];
 }
 
@@ -68,6 +74,6 @@ export function formatTiming(t: RequestTiming): string {
   return (
     `${t.id} ${t.status} ${t.stream ? 'stream' : 'json'} finish=${t.finishReason} queued=${ms(t.queuedMs)} ` +
     `first_token=${ms(t.firstTokenMs)} first_byte=${ms(t.firstByteMs)} total=${ms(t.totalMs)} ` +
-    `tokens=${t.promptTokens}+${t.completionTokens} decode=${t.decodeTps === null ? '-' : `${t.decodeTps.toFixed(1)}tok/s`}`
+    `tokens=${t.promptTokens}+${t.completionTokens} cached=${t.cachedTokens} decode=${t.decodeTps === null ? '-' : `${t.decodeTps.toFixed(1)}tok/s`}`
   );
 }

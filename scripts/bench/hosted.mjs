@@ -1,3 +1,4 @@
+// Over 300 lines: the reference server's process, the in-app and bare-fetch pairing, and the load test belong together.
 /**
  * The hosted side of the benchmark, against the project's reference server (server/, an
  * OpenAI-compatible endpoint serving an embedded model on onnxruntime-node):
@@ -6,8 +7,12 @@
  *       local model loaded, so the hosted pane answers alone). The app's TTFT for each answer
  *       (dd[data-metric="TTFT"]) is matched, by completion id (the response's x-request-id), to the
  *       server's own timing (GET /v1/slm/stats/{id}): `firstByteMs`, arrival → first content delta
- *       written. Client overhead = app TTFT − server first byte: network, CORS preflight (the first
- *       request only; cached after), the openai SDK's SSE parsing and the page's rendering.
+ *       written. Client overhead (`client_overhead_ms`) = app TTFT − the TTFT of a bare `fetch`
+ *       streaming request sent from the same page to the same server with the same request body,
+ *       paired and interleaved with the app's (order alternating), so what the browser's own
+ *       localhost round trip costs (~5 ms here) is not counted as the app's; the server runs without
+ *       its prefix cache here, so both requests of a pair do the same work. App TTFT − server first
+ *       byte is kept as `client_overhead_vs_server_ms`.
  *   (b) load: `concurrency` streaming requests at once from Node with the official `openai` client.
  *       The server generates one at a time and queues the rest (FIFO); it is started with a queue
  *       limit large enough for all of them, so every one should finish.
@@ -60,8 +65,8 @@ function promptsFor(model, n) {
  * Starts `server/main.ts` with tsx on 127.0.0.1, port 0, and waits for its "listening on" line.
  * Resolves { baseURL, url, model, stop(), output }.
  */
-export async function startReferenceServer({ model = referenceModel(), queueLimit = 32, threads, apiKey, log = () => {}, timeoutMs = 180_000 } = {}) {
-  const args = [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'server/main.ts', '--host', '127.0.0.1', '--port', '0', '--model', model, '--queue-limit', String(queueLimit), '--quiet'];
+export async function startReferenceServer({ model = referenceModel(), queueLimit = 32, threads, apiKey, extraArgs = [], log = () => {}, timeoutMs = 180_000 } = {}) {
+  const args = [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'server/main.ts', '--host', '127.0.0.1', '--port', '0', '--model', model, '--queue-limit', String(queueLimit), '--quiet', ...extraArgs];
   if (threads) args.push('--threads', String(threads));
   const env = { ...process.env };
   delete env.SLM_SERVER_API_KEY;
@@ -143,6 +148,10 @@ export async function measureInApp(browser, appUrl, server, prompts, log = () =>
   const page = await context.newPage();
   page.setDefaultTimeout(120_000);
   const ids = [];
+  const bodies = [];
+  page.on('request', (r) => {
+    if (r.method() === 'POST' && r.url().startsWith(`${server.baseURL}/chat/completions`)) bodies.push(r.postData());
+  });
   page.on('response', (r) => {
     const req = r.request();
     const id = r.headers()['x-request-id'];
@@ -166,6 +175,8 @@ export async function measureInApp(browser, appUrl, server, prompts, log = () =>
     const runs = [];
     for (const [i, prompt] of prompts.entries()) {
       if (i > 0) await page.click(tid('new-chat'));
+      // Odd pairs send the bare request first, with the app's last body for this prompt.
+      const bareFirst = i % 2 === 1 && bodies.length > 0 ? await bareFetch(page, server, withPrompt(bodies.at(-1), prompt)) : null;
       const before = ids.length;
       await page.fill(tid('prompt'), prompt);
       await page.click(tid('send'));
@@ -183,6 +194,9 @@ export async function measureInApp(browser, appUrl, server, prompts, log = () =>
       if (!id) throw new Error('no x-request-id on the chat completion response: cannot match it to the server timing');
       const t = await serverTiming(server.baseURL, id);
       const ttft = parseMs(turn.ttft);
+      const b = bareFirst ?? (await bareFetch(page, server, bodies.at(-1)));
+      const bare = b.ttft;
+      const bt = b.id ? await serverTiming(server.baseURL, b.id) : null;
       const run = {
         prompt,
         id,
@@ -195,15 +209,52 @@ export async function measureInApp(browser, appUrl, server, prompts, log = () =>
         server_queued_ms: t.queuedMs,
         server_total_ms: t.totalMs,
         server_decode_tps: t.decodeTps,
-        client_overhead_ms: ttft !== null && t.firstByteMs !== null ? r2(ttft - t.firstByteMs) : null,
+        bare_fetch_ttft_ms: r2(bare),
+        client_overhead_ms: ttft !== null && bare !== null ? r2(ttft - bare) : null,
+        client_overhead_vs_server_ms: ttft !== null && t.firstByteMs !== null ? r2(ttft - t.firstByteMs) : null,
+        // The same difference net of each request's own server time (on this shared machine the
+        // server's first byte swings by 100+ ms between the two requests of a pair).
+        client_overhead_net_ms:
+          ttft !== null && bare !== null && t.firstByteMs !== null && bt?.firstByteMs != null ? r2(ttft - t.firstByteMs - (bare - bt.firstByteMs)) : null,
       };
-      log(`hosted: app ${i + 1}/${prompts.length}: TTFT ${run.ttft_ms} ms, server first byte ${run.server_first_byte_ms} ms, overhead ${run.client_overhead_ms} ms`);
+      log(`hosted: app ${i + 1}/${prompts.length}: TTFT ${run.ttft_ms} ms, bare fetch ${run.bare_fetch_ttft_ms} ms, server first byte ${run.server_first_byte_ms} ms, overhead ${run.client_overhead_ms} ms`);
       runs.push(run);
     }
     return runs;
   } finally {
     await context.close();
   }
+}
+
+/** The app's request body (JSON) with its last user message replaced by `prompt`. */
+function withPrompt(body, prompt) {
+  const b = JSON.parse(body);
+  const last = b.messages.findLast((m) => m.role === 'user');
+  if (last) last.content = prompt;
+  return JSON.stringify(b);
+}
+
+/** A bare `fetch` streaming request from the page: ms to the first content delta (read to the end), and its request id. */
+function bareFetch(page, server, body) {
+  return page.evaluate(
+    async ([url, b]) => {
+      const t0 = performance.now();
+      const res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: b });
+      const id = res.headers.get('x-request-id');
+      const reader = res.body.getReader();
+      const dec = new TextDecoder();
+      let buf = '';
+      let ttft = null;
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buf += dec.decode(value, { stream: true });
+        if (ttft === null && /"content":"[^"]/.test(buf)) ttft = performance.now() - t0;
+      }
+      return { ttft, id };
+    },
+    [`${server.baseURL}/chat/completions`, body],
+  );
 }
 
 /** (b) `n` streaming requests at once from Node with the openai client; each ok when it ends with a finish reason. */
@@ -270,7 +321,7 @@ export async function concurrentStreams(server, { n = 16, maxTokens = 32, prompt
  */
 export async function measureHosted({ browser, appUrl, log = () => {}, prompts: nPrompts = 3, concurrency = 16, maxTokens = 32, threads } = {}) {
   const model = referenceModel();
-  const server = await startReferenceServer({ model, queueLimit: Math.max(32, concurrency), threads, log });
+  const server = await startReferenceServer({ model, queueLimit: Math.max(32, concurrency), threads, extraArgs: ['--kv-cache-mb', '0'], log });
   try {
     const runs = await measureInApp(browser, appUrl, server, promptsFor(model, nPrompts), log);
     const load = await concurrentStreams(server, { n: concurrency, maxTokens, prompts: promptsFor(model, 8), log });
@@ -279,6 +330,9 @@ export async function measureHosted({ browser, appUrl, log = () => {}, prompts: 
       hosted_ttft_ms: r2(median(runs.map((r) => r.ttft_ms))),
       server_first_byte_ms: r2(median(runs.map((r) => r.server_first_byte_ms))),
       client_overhead_ms: r2(median(runs.map((r) => r.client_overhead_ms))),
+      bare_fetch_ttft_ms: r2(median(runs.map((r) => r.bare_fetch_ttft_ms))),
+      client_overhead_vs_server_ms: r2(median(runs.map((r) => r.client_overhead_vs_server_ms))),
+      client_overhead_net_ms: r2(median(runs.map((r) => r.client_overhead_net_ms))),
       server_streams_ok: load.ok,
       server_streams_failed: load.failed,
       hosted_runs: runs,

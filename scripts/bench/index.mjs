@@ -14,15 +14,20 @@
  *   share       share link sizes (scripts/bench/share-size.ts, run by suite.mjs)
  *   bundle      initial_js_gzip_kb and precache_kb_gzip, read from dist/ (scripts/bench/bundle.mjs)
  *
+ *   ttft growth TTFT at turn 8 ÷ turn 1 of an 8-turn chat, KV reuse on and off, in the worker and
+ *               through the reference server (scripts/bench/ttft-growth.mjs; --ttft-model picks the model)
+ *
  * Options: --models slm-pocket,slm-reference  --dtypes fp32,q8  --no-build  --no-hosted  --no-suites
  *          --scale smollm2-135m:fp32,q8,q4+qwen2.5-0.5b:q4  (random-weight models at catalog shapes: scale.mjs)
+ *          --no-ttft-growth  --ttft-model ID
  */
 import { existsSync } from 'node:fs';
 import { build, preview } from 'vite';
 import { launch, measureApp, measureHarness } from './browser.mjs';
 import { initialJsGzipKb, precacheKbGzip } from './bundle.mjs';
-import { measureHosted } from './hosted.mjs';
+import { measureHosted, referenceModel } from './hosted.mjs';
 import { measureSuites } from './suite.mjs';
+import { ttftGrowthLocal, ttftGrowthServer } from './ttft-growth.mjs';
 import { nativeDecode } from './native.mjs';
 import { measureAgreementMs } from './agreement.ts';
 import { measureScale, parseScaleSpec } from './scale.mjs';
@@ -53,6 +58,7 @@ const browser = await launch();
 const runs = [];
 let hosted = {};
 let suites = {};
+let growth = {};
 try {
   for (const model of models) {
     for (const dtype of dtypes) {
@@ -106,6 +112,13 @@ try {
     hosted = await measureHosted({ browser, appUrl: base, log });
   }
   if (!process.argv.includes('--no-suites')) suites = await measureSuites({ browser, appUrl: base, log });
+  if (!process.argv.includes('--no-ttft-growth')) {
+    // --ttft-model: the model the conversation benchmark runs on (the 135M-shape scale model once built).
+    const model = arg('ttft-model', referenceModel());
+    const local = await ttftGrowthLocal({ browser, appUrl: base, model, log });
+    const remote = await ttftGrowthServer({ model, log });
+    growth = { ttft_growth_model: model, ttft_growth_local: local.ttft_growth_local, ttft_growth_local_no_reuse: local.ttft_growth_local_no_reuse, ttft_growth_server: remote.ttft_growth_server, ttft_growth_server_no_reuse: remote.ttft_growth_server_no_reuse };
+  }
 } finally {
   await browser.close();
   await new Promise((r) => server.httpServer.close(r));
@@ -128,4 +141,4 @@ console.log(`agreement of two 2,000-token answers: ${agreement.agreement_ms} ms 
 const bundle = initialJsGzipKb();
 const precache = precacheKbGzip();
 console.log(`initial JavaScript (main thread, gzip): ${bundle.initial_js_gzip_kb} kB; service worker precache (gzip, no models, no ORT .wasm): ${precache.precache_kb_gzip} kB`);
-console.log(JSON.stringify({ ...topFields, ...hostedFields, ...suites, ...agreement, initial_js_gzip_kb: bundle.initial_js_gzip_kb, precache_kb_gzip: precache.precache_kb_gzip, runs }));
+console.log(JSON.stringify({ ...topFields, ...hostedFields, ...suites, ...agreement, ...growth, initial_js_gzip_kb: bundle.initial_js_gzip_kb, precache_kb_gzip: precache.precache_kb_gzip, runs }));

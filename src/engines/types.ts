@@ -32,6 +32,8 @@ export interface GenerateRequest {
   params: GenerationParams;
   signal?: AbortSignal;
   onChunk?: (chunk: StreamChunk) => void;
+  /** Local engines: start from the KV state kept from the last conversation where it fits (default true). */
+  kvReuse?: boolean;
 }
 
 export interface RunResult {

@@ -23,13 +23,14 @@ function current(): LocalEngine {
   return engine;
 }
 
-async function run(messages: ChatMessage[], params: Partial<GenerationParams>, stopAfter: number | null): Promise<HarnessRun> {
+async function run(messages: ChatMessage[], params: Partial<GenerationParams>, stopAfter: number | null, kvReuse = true): Promise<HarnessRun> {
   const ac = new AbortController();
   const chunkTimes: { at: number; tokens: number }[] = [];
   const r = await current().generate({
     messages,
     params: { ...DEFAULT_GENERATION, ...params },
     signal: ac.signal,
+    kvReuse,
     onChunk: (c) => {
       chunkTimes.push({ at: c.at, tokens: c.tokens });
       if (stopAfter !== null && chunkTimes.length >= stopAfter) ac.abort();
@@ -102,7 +103,7 @@ const harness: Harness = {
       throw new Error(e instanceof LocalEngineError ? `${e.error.code}: ${e.error.message}${e.error.detail ? ` (${e.error.detail.slice(0, 500)})` : ""}` : String(e));
     }
   },
-  generate: (messages, params = {}) => run(messages, params, null),
+  generate: (messages, params = {}, kvReuse = true) => run(messages, params, null, kvReuse),
   generateAndStop: (messages, afterChunks, params = {}) => run(messages, params, afterChunks),
   dispose() {
     engine?.dispose();

@@ -47,7 +47,8 @@ export interface Harness {
   runSuite(run: HarnessSuiteRun): Promise<HarnessSuiteResult>;
   probe(): Promise<WorkerEnvironment>;
   load(opts: HarnessLoad): Promise<LoadedInfo>;
-  generate(messages: ChatMessage[], params?: Partial<GenerationParams>): Promise<HarnessRun>;
+  /** `kvReuse` false: prefill the whole prompt (the benchmark's baseline); default true. */
+  generate(messages: ChatMessage[], params?: Partial<GenerationParams>, kvReuse?: boolean): Promise<HarnessRun>;
   /** Starts a generation and aborts it after `afterChunks` chunks. */
   generateAndStop(messages: ChatMessage[], afterChunks: number, params?: Partial<GenerationParams>): Promise<HarnessRun>;
   dispose(): void;

@@ -8,6 +8,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { conversationFor, type ChatTurn } from '../compare/conversation';
 import type { Exchange, PaneResult } from '../compare/strip';
 import { validateGenerationParams, type ChatEngine, type ChatMessage, type GenerationParams } from '../engines/types';
+import { failedAnswer } from './failed-answer';
 
 export interface PaneSpec {
   id: string;
@@ -102,10 +103,13 @@ export function useComparison(panes: PaneSpec[], onExchange?: (e: Exchange) => v
             patch(j.pane.id, j.answerId, (t) => ({ ...t, content: r.text, streaming: false, finishReason: r.finishReason, metrics: r.metrics }));
             return { paneId: j.pane.id, label: j.pane.label, metrics: r.metrics, bytesSent: bytes(), error: null, output: r.text, finishReason: r.finishReason };
           } catch (e) {
+            // Text received in the frame the failure landed in is still pending: keep it (failed-answer.ts).
+            const rest = pending.current.get(j.answerId) ?? '';
             pending.current.delete(j.answerId);
             const message = j.pane.describeError(e);
-            patch(j.pane.id, j.answerId, (t) => ({ ...t, streaming: false, finishReason: 'error', error: message }));
-            return { paneId: j.pane.id, label: j.pane.label, metrics: null, bytesSent: bytes(), error: message, output: '', finishReason: 'error' };
+            const shown = turnsRef.current[j.pane.id]?.find((t) => t.id === j.answerId)?.content ?? '';
+            patch(j.pane.id, j.answerId, (t) => failedAnswer(t, rest, message));
+            return { paneId: j.pane.id, label: j.pane.label, metrics: null, bytesSent: bytes(), error: message, output: shown + rest, finishReason: 'error' };
           } finally {
             controllers.current.delete(j.pane.id);
           }

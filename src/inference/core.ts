@@ -10,9 +10,13 @@
  *   - finish reason: 'stop' when the last token was end-of-sequence; otherwise what the caller's
  *     `shouldStop` answered ('stop' for its own stop rule, e.g. a stop string; 'abort' for a
  *     cancel), asked once more at the end; otherwise 'length'.
+ * And the KV cache across generations (kv-cache.ts): with `cache` limits, each generation starts
+ * from the kept state with the longest common prefix and keeps its own final state.
  */
-import { kvDecoderFor, type DecodeStats, type KvDecoder, type OrtTensorLike } from './kv-decoder';
+import type * as HF from '@huggingface/transformers';
+import { KvDecoder, kvDecoderFor, type DecodeStats, type OrtTensorLike } from './kv-decoder';
 import { runGenerate, type CausalLM, type TransformersLib } from './hf-generate';
+import { KvPrefixCache, type KvCacheLimits, type KvCacheStats, type KvPayloadOps } from './kv-cache';
 import type { DecodeSettings } from './settings';
 
 export type DecodeLoop = 'kv-loop' | 'generate';
@@ -27,6 +31,19 @@ export interface GeneratorOptions {
   pooled: boolean;
   /** 'generate' forces transformers.js's generate() (the benchmark measures both loops). */
   loop?: 'auto' | 'generate';
+  /** Keep KV states across generations within these limits (kv-cache.ts); absent: every prompt is prefilled whole. */
+  cache?: KvCacheLimits;
+  /** Why there is no cache (kv-cache.ts: kvReuseBlocker), reported with each generation. */
+  cacheOffReason?: string | null;
+}
+
+/** How the prompt was prefilled. */
+export interface PrefillReport {
+  /** Prompt tokens run through the model / taken from a kept KV state. */
+  computed: number;
+  reused: number;
+  /** Why no state could be reused or kept, where that is not simply a new conversation; null otherwise. */
+  note: string | null;
 }
 
 export interface GenerationHooks {
@@ -47,6 +64,12 @@ export interface GenerationResult {
   finishReason: CoreFinishReason;
   /** What the KV loop did; null when generate() ran. */
   decodeStats: DecodeStats | null;
+  prefill: PrefillReport;
+}
+
+/** Per generation: reuse off (the benchmark's baseline) still keeps nothing and reuses nothing. */
+export interface GenerateOptions {
+  reuse?: boolean;
 }
 
 type TensorCtor = new (type: 'int64' | 'float32', data: BigInt64Array | Float32Array, dims: number[]) => OrtTensorLike;
@@ -73,6 +96,8 @@ export class TokenGenerator {
   readonly reason: string | null;
   private readonly kv: KvDecoder | null;
   private readonly eos: ReadonlySet<number>;
+  private readonly ortCache: KvPrefixCache<OrtTensorLike[]> | null = null;
+  private readonly hfCache: KvPrefixCache<HF.DynamicCache> | null = null;
 
   constructor(
     private readonly lib: TransformersLib,
@@ -84,6 +109,19 @@ export class TokenGenerator {
     this.reason = reason;
     this.loop = decoder ? 'kv-loop' : 'generate';
     this.eos = new Set(opts.eosTokenIds);
+    if (opts.cache && decoder) this.ortCache = new KvPrefixCache(ortOps(decoder), opts.cache);
+    else if (opts.cache) this.hfCache = new KvPrefixCache(hfOps(lib), opts.cache);
+  }
+
+  /** The kept states' statistics; null when nothing is kept. */
+  cacheStats(): KvCacheStats | null {
+    return (this.ortCache ?? this.hfCache)?.stats() ?? null;
+  }
+
+  /** Frees every kept state (unload, or a caller that wants a cold start). */
+  clearCache(): void {
+    this.ortCache?.clear();
+    this.hfCache?.clear();
   }
 
   /** Whether the KV loop writes its outputs into reused buffers. */
@@ -91,7 +129,8 @@ export class TokenGenerator {
     return this.kv?.pooling ?? false;
   }
 
-  async generate(promptIds: readonly number[], settings: DecodeSettings, hooks: GenerationHooks): Promise<GenerationResult> {
+  async generate(promptIds: readonly number[], settings: DecodeSettings, hooks: GenerationHooks, options: GenerateOptions = {}): Promise<GenerationResult> {
+    const reuse = options.reuse ?? true;
     const ids: number[] = [];
     let stopKind: StopKind | null = null;
     const put = (id: number) => {
@@ -108,8 +147,12 @@ export class TokenGenerator {
       random = () => this.lib.random.random();
     }
     let decodeStats: DecodeStats | null = null;
+    const n0 = promptIds.length;
+    let prefill: PrefillReport = { computed: n0, reused: 0, note: this.opts.cache ? (reuse ? null : 'reuse of the KV cache is off') : (this.opts.cacheOffReason ?? 'this engine keeps no KV cache') };
     if (this.kv) {
-      decodeStats = await this.kv.generate({
+      const start = reuse ? (this.ortCache?.take(promptIds) ?? null) : null;
+      const { final, ...stats } = await this.kv.generate({
+        ...(start ? { start: { past: start.payload, length: start.length } } : {}),
         promptIds,
         maxNewTokens: settings.maxNewTokens,
         sampling: { ...settings.sampling, minNewTokens: Math.min(settings.sampling.minNewTokens, settings.maxNewTokens) },
@@ -119,15 +162,55 @@ export class TokenGenerator {
         ...(random ? { random } : {}),
         ...(hooks.yieldEveryMs !== undefined ? { yieldEveryMs: hooks.yieldEveryMs } : {}),
       });
+      decodeStats = stats;
+      if (start) prefill = { computed: n0 - start.length, reused: start.length, note: null };
+      if (reuse) this.ortCache?.put([...promptIds, ...ids].slice(0, final.length), final.past);
     } else {
-      await runGenerate(this.lib, this.model, { promptIds, settings, onToken: put, shouldStop });
+      const start = reuse ? (this.hfCache?.take(promptIds) ?? null) : null;
+      let past: HF.DynamicCache | null = null;
+      try {
+        past = await runGenerate(this.lib, this.model, { promptIds, settings, onToken: put, shouldStop, past: start?.payload ?? null, keepCache: reuse && this.hfCache !== null });
+      } catch (e) {
+        if (start) void start.payload.dispose();
+        throw e;
+      }
+      if (start) prefill = { computed: n0 - start.length, reused: start.length, note: null };
+      if (past) {
+        const length = past.get_seq_length();
+        this.hfCache?.put([...promptIds, ...ids].slice(0, length), past);
+      }
     }
     const last = ids.at(-1);
     const endedByEos = last !== undefined && this.eos.has(last);
     if (endedByEos) ids.pop();
     stopKind ??= hooks.shouldStop();
-    return { ids, finishReason: finishReason(endedByEos, stopKind), decodeStats };
+    return { ids, finishReason: finishReason(endedByEos, stopKind), decodeStats, prefill };
   }
+}
+
+/** The KV loop's states: immutable ONNX Runtime tensors, cut by copying. */
+function ortOps(decoder: KvDecoder): KvPayloadOps<OrtTensorLike[]> {
+  return {
+    bytes: (p) => KvDecoder.bytes(p),
+    truncate: (p, from, to) => decoder.truncate(p, from, to),
+    dispose: () => {},
+    immutable: true,
+  };
+}
+
+/** generate()'s DynamicCache: updated in place by generate(); a state on the GPU cannot be cut here. */
+function hfOps(lib: TransformersLib): KvPayloadOps<HF.DynamicCache> {
+  const tensors = (c: HF.DynamicCache): [string, HF.Tensor][] => Object.entries(c).filter((e): e is [string, HF.Tensor] => e[1] instanceof lib.Tensor);
+  return {
+    bytes: (c) => tensors(c).reduce((n, [, t]) => n + t.size * (t.type === 'float16' ? 2 : 4), 0),
+    truncate: (c, _from, to) => {
+      const all = tensors(c);
+      if (all.some(([, t]) => t.location === 'gpu-buffer' || t.dims.length !== 4)) return null;
+      return new lib.DynamicCache(Object.fromEntries(all.map(([k, t]) => [k, t.slice(null, null, [0, to], null)])));
+    },
+    dispose: (c) => void c.dispose(),
+    immutable: false,
+  };
 }
 
 /** The finish rule (see the header): end-of-sequence first, then the caller's stop, then length. */

@@ -16,6 +16,7 @@ export interface TransformersLib {
   LogitsProcessor: typeof HF.LogitsProcessor;
   LogitsProcessorList: typeof HF.LogitsProcessorList;
   random: { seed(n?: number): void; random(): number };
+  DynamicCache: typeof HF.DynamicCache;
 }
 
 /** A loaded transformers.js causal language model: its ONNX sessions, its configs, generate(). */
@@ -51,10 +52,25 @@ export interface HfRun {
   onToken: (id: number) => void;
   /** Asked after every token; true ends generation. */
   shouldStop: () => boolean;
+  /** A cache holding a prefix of the prompt, which generate() extends in place; null: none. */
+  past?: HF.DynamicCache | null;
+  /** Whether to return the final cache (kept for the next turn) instead of letting generate() free it. */
+  keepCache?: boolean;
+}
+
+/** The cache generate() ended with, when asked for (generate() then leaves it alive). */
+function finalCache(out: unknown): HF.DynamicCache | null {
+  if (typeof out !== 'object' || out === null || !('past_key_values' in out)) return null;
+  const c: unknown = out.past_key_values;
+  return isDynamicCache(c) ? c : null;
+}
+
+function isDynamicCache(x: unknown): x is HF.DynamicCache {
+  return typeof x === 'object' && x !== null && 'get_seq_length' in x && typeof x.get_seq_length === 'function';
 }
 
 /** Runs generate() on `model` with the adapters. */
-export async function runGenerate(lib: TransformersLib, model: CausalLM, run: HfRun): Promise<void> {
+export async function runGenerate(lib: TransformersLib, model: CausalLM, run: HfRun): Promise<HF.DynamicCache | null> {
   const n = run.promptIds.length;
   const input_ids = new lib.Tensor('int64', BigInt64Array.from(run.promptIds, (id) => BigInt(id)), [1, n]);
   const attention_mask = new lib.Tensor('int64', new BigInt64Array(n).fill(1n), [1, n]);
@@ -76,11 +92,16 @@ export async function runGenerate(lib: TransformersLib, model: CausalLM, run: Hf
   const logits_processor = new lib.LogitsProcessorList();
   const p = run.settings.sampling;
   if (needsNucleus(p)) logits_processor.push(nucleusProcessor(lib.LogitsProcessor, p.topK, p.topP));
-  await model.generate({
+  const out: unknown = await model.generate({
     input_ids,
     attention_mask,
     ...config,
     stopping_criteria: [new ReportAndStop()],
     logits_processor,
+    // transformers.js 4.3 takes the whole prompt with a cache of its prefix and runs only the rest
+    // (prepare_inputs_for_generation slices input_ids past the cache's length).
+    ...(run.past ? { past_key_values: run.past } : {}),
+    ...(run.keepCache ? { return_dict_in_generate: true } : {}),
   });
+  return run.keepCache ? finalCache(out) : null;
 }

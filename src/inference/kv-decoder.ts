@@ -1,3 +1,4 @@
+// Over 300 lines: the loop, its plan of the session and its KV state (cut, detach) are one unit.
 /**
  * A lean decode loop for decoder-only models with a KV cache, straight on the ONNX Runtime session
  * that transformers.js created: prefill once, then one `session.run` per token with the previous
@@ -29,6 +30,12 @@ export interface DecodeStats {
   /** Outputs ONNX Runtime wrote into reused buffers / allocated itself. */
   pooledOutputs: number;
   allocatedOutputs: number;
+}
+
+/** The KV state after a generation: `past` holds the keys and values of the first `length` tokens. */
+export interface KvTensors {
+  past: OrtTensorLike[];
+  length: number;
 }
 
 export interface OrtTensorLike {
@@ -163,6 +170,8 @@ export interface DecodeRequest {
   /** Asked after every token, like a stopping criterion; true ends generation. */
   shouldStop: () => boolean;
   random?: () => number;
+  /** A state holding the first `start.length` prompt tokens (kv-cache.ts): only the rest is prefilled. */
+  start?: KvTensors;
   /**
    * Where a stop can only arrive as a message (a page that is not cross-origin isolated has no
    * shared memory), the loop lets the event loop run this often (ms): every `session.run` of the
@@ -231,7 +240,34 @@ export class KvDecoder {
     pool.reserve(this.logitsSlot, this.layout.vocab);
   }
 
-  async generate(req: DecodeRequest): Promise<DecodeStats> {
+  /** Bytes held by a state's tensors. */
+  static bytes(past: readonly OrtTensorLike[]): number {
+    let n = 0;
+    for (const t of past) if (t.data instanceof Float32Array) n += t.data.byteLength;
+    return n;
+  }
+
+  /**
+   * `past` (holding `from` positions) cut to its first `to`: a copy, as the tensors are
+   * [batch 1, kv heads, positions, head size] and each head's rows are contiguous.
+   */
+  truncate(past: readonly OrtTensorLike[], from: number, to: number): OrtTensorLike[] {
+    const { kvHeads: H, headDim: D } = this.layout;
+    return past.map((t) => {
+      const src = t.data;
+      if (!(src instanceof Float32Array) || src.length !== H * from * D) throw new Error(`A kept KV tensor has ${String(t.dims)}, not [1, ${H}, ${from}, ${D}].`);
+      const out = new Float32Array(H * to * D);
+      for (let h = 0; h < H; h++) out.set(src.subarray(h * from * D, h * from * D + to * D), h * to * D);
+      return this.makeTensor('float32', out, [1, H, to, D]);
+    });
+  }
+
+  /** `past` in buffers of its own: pooled outputs are overwritten two runs later (output-pool.ts). */
+  private detach(past: readonly OrtTensorLike[]): OrtTensorLike[] {
+    return past.map((t) => (t.data instanceof Float32Array ? this.makeTensor('float32', new Float32Array(t.data), [...t.dims]) : t));
+  }
+
+  async generate(req: DecodeRequest): Promise<DecodeStats & { final: KvTensors }> {
     const { layout } = this;
     const V = layout.vocab;
     const n0 = req.promptIds.length;
@@ -243,9 +279,10 @@ export class KvDecoder {
     const tokens = this.tokens;
     for (let i = 0; i < n0; i++) tokens[i] = req.promptIds[i] ?? 0;
     let count = n0;
-    let past: OrtTensorLike[] = layout.cache.map(() => this.empty);
-    let pos = 0;
-    let step = [...req.promptIds];
+    const start = req.start && req.start.length > 0 && req.start.length < n0 ? req.start : null;
+    let past: OrtTensorLike[] = start ? [...start.past] : layout.cache.map(() => this.empty);
+    let pos = start?.length ?? 0;
+    let step = req.promptIds.slice(pos);
     let generated = 0;
     let steps = 0;
     let lastYield = performance.now();
@@ -285,6 +322,7 @@ export class KvDecoder {
       step = [id];
     }
     return {
+      final: { past: this.pool ? this.detach(past) : past, length: pos },
       steps,
       pooledOutputs: (this.pool?.pooled ?? 0) - pooled0,
       allocatedOutputs: (this.pool?.allocated ?? 0) - allocated0,

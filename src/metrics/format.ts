@@ -1,9 +1,18 @@
 /** Number formatting shared by every view. */
+import { MIN_DECODE_INTERVALS, MIN_DECODE_WINDOW_MS } from './timing';
+
+/** The tooltip of a decode rate shown as "—" (timing.ts: decodeRate). */
+export const RATE_TOO_SHORT = `— : not measured, or measured over less than ${MIN_DECODE_WINDOW_MS} ms or ${MIN_DECODE_INTERVALS} tokens, which is too short to give a meaningful rate`;
 export function fmtMs(ms: number | null | undefined): string {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return '—';
   if (ms < 10) return `${ms.toFixed(1)} ms`;
   if (ms < 10_000) return `${Math.round(ms)} ms`;
   return `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** The tooltip of a shown decode rate: the reason for "—", nothing otherwise. */
+export function tpsTitle(tps: number | null | undefined): string | undefined {
+  return tps === null || tps === undefined || !Number.isFinite(tps) ? RATE_TOO_SHORT : undefined;
 }
 
 export function fmtTps(tps: number | null | undefined): string {
@@ -22,4 +31,11 @@ export function fmtBytes(n: number | null | undefined): string {
     u++;
   }
   return `${v >= 100 ? Math.round(v) : v.toFixed(1)} ${units[u]}`;
+}
+
+/** How the prompt was prefilled: "prefill 14 new · 212 reused", or "unknown" where the engine does not say. */
+export function fmtPrefill(m: { inputTokens: number; reusedInputTokens?: number | null | undefined }): string {
+  const reused = m.reusedInputTokens;
+  if (reused === null || reused === undefined) return 'unknown';
+  return `prefill ${Math.max(0, m.inputTokens - reused)} new · ${reused} reused`;
 }

@@ -20,6 +20,8 @@ export const runMetricsSchema = z.strictObject({
   decodeTps: ms.nullable(),
   engineDecodeTps: ms.nullable(),
   inputTokens: z.number().int().min(0),
+  // Optional: records written before it existed stay readable.
+  reusedInputTokens: z.number().int().min(0).nullable().optional(),
   outputTokens: z.number().int().min(0),
   tokenCountSource: z.enum(['tokenizer', 'usage', 'estimated']),
 });

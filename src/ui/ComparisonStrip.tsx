@@ -1,7 +1,7 @@
 /** The last turn across panes: who answered first, ratios, tokens, cost, bytes that left the device. */
 import type { StripRow } from '../compare/strip';
 import { fmtUsd } from '../compare/pricing';
-import { fmtBytes, fmtMs, fmtTps } from '../metrics/format';
+import { fmtBytes, fmtMs, fmtTps, tpsTitle } from '../metrics/format';
 
 const ratio = (x: number | null) => (x === null ? '' : x === 1 ? ' (best)' : ` (${x.toFixed(x < 10 ? 2 : 0)}×)`);
 
@@ -35,7 +35,7 @@ export function ComparisonStrip({ rows }: { rows: StripRow[] }) {
                   {fmtMs(r.ttftMs)}
                   <span className="muted small">{r.ttftMs === null ? '' : ratio(r.ttftRatio)}</span>
                 </td>
-                <td>
+                <td title={tpsTitle(r.decodeTps)}>
                   {fmtTps(r.decodeTps)}
                   <span className="muted small">{r.decodeRatio === null ? '' : r.decodeRatio === 1 ? ' (best)' : ` (${r.decodeRatio.toFixed(2)}×)`}</span>
                 </td>

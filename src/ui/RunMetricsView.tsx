@@ -1,14 +1,15 @@
 /** The numbers for one answer, as defined once in metrics/timing.ts (see docs/metrics.md). */
-import { fmtMs, fmtTps } from '../metrics/format';
+import { fmtMs, fmtPrefill, fmtTps, RATE_TOO_SHORT } from '../metrics/format';
 import type { RunMetrics } from '../metrics/timing';
 
 /** Label, formatted value and explanation of each number of a run: one place for every view of it. */
 export function metricCells(m: RunMetrics): [label: string, value: string, title: string][] {
   return [
     ['TTFT', fmtMs(m.ttftMs), 'Time to first token: send → first text on screen'],
-    ['Prefill', fmtTps(m.prefillTps), 'Input tokens ÷ time to the first token, inside the engine'],
-    ['Decode', fmtTps(m.decodeTps), '(output tokens − 1) ÷ (last − first token), as received by the page'],
-    ['Decode (engine)', fmtTps(m.engineDecodeTps), 'Same, on the engine clock (no message passing)'],
+    ['Prefill', fmtTps(m.prefillTps), 'Prefilled input tokens ÷ time to the first token, inside the engine'],
+    ['Prompt', fmtPrefill(m), 'Prompt tokens run through the model / taken from the KV cache kept from earlier turns ("unknown": the endpoint does not say)'],
+    ['Decode', fmtTps(m.decodeTps), `(output tokens − 1) ÷ (last − first token), as received by the page${m.decodeTps === null ? `. ${RATE_TOO_SHORT}` : ''}`],
+    ['Decode (engine)', fmtTps(m.engineDecodeTps), `Same, on the engine clock (no message passing)${m.engineDecodeTps === null ? `. ${RATE_TOO_SHORT}` : ''}`],
     ['End to end', fmtMs(m.e2eMs), 'Send → final chunk'],
     ['Tokens in/out', `${m.inputTokens} / ${m.outputTokens}${m.tokenCountSource === 'estimated' ? ' (est.)' : ''}`, `Counted by ${m.tokenCountSource}`],
     ['Device', `${m.device}${m.dtype ? ` · ${m.dtype}` : ''}${m.threads ? ` · ${m.threads}T` : ''}`, 'Where it ran'],

@@ -182,6 +182,17 @@ describe('broken streams', () => {
     expect(e.message).toContain('model overloaded');
   });
 
+  it('a 200 HTML page (a login wall, a wrong URL) → not_event_stream, telling to check the URL', async () => {
+    const s = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end('<!doctype html><html><body><h1>Sign in</h1><form>…</form></body></html>');
+    });
+    const e = await failure(engineFor(s), 'not_event_stream');
+    expect(e.message).toMatch(/did not answer with an OpenAI-style event stream/);
+    expect(e.message).toMatch(/Check the URL/);
+    expect(e.message).toContain('text/html');
+  });
+
   it('an empty 200 body → truncated_stream', async () => {
     const s = await serve((_req, res) => {
       openSse(res);

@@ -74,7 +74,7 @@ const fromWorker: FromWorker[] = [
       generateStart: 0,
       firstTokenAt: 1,
       lastTokenAt: 2,
-      decodeStats: { steps: 2, pooledOutputs: 18, allocatedOutputs: 1 },
+      decodeStats: { steps: 2, pooledOutputs: 18, allocatedOutputs: 1 }, reusedInputTokens: 0, prefillNote: null,
     },
   },
   { kind: 'ack', id: 4 },

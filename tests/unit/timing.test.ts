@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { computeRunMetrics, decodeRate, rate, type RunContext, type RunMetricsInput } from '../../src/metrics/timing';
+import { fmtPrefill, fmtTps, RATE_TOO_SHORT, tpsTitle } from '../../src/metrics/format';
+import { computeRunMetrics, decodeRate, MIN_DECODE_INTERVALS, MIN_DECODE_WINDOW_MS, rate, type RunContext, type RunMetricsInput } from '../../src/metrics/timing';
+
+describe('fmtPrefill', () => {
+  it('says how many prompt tokens were prefilled and reused, or unknown', () => {
+    expect(fmtPrefill({ inputTokens: 226, reusedInputTokens: 212 })).toBe('prefill 14 new · 212 reused');
+    expect(fmtPrefill({ inputTokens: 40, reusedInputTokens: 0 })).toBe('prefill 40 new · 0 reused');
+    expect(fmtPrefill({ inputTokens: 40, reusedInputTokens: null })).toBe('unknown');
+    expect(fmtPrefill({ inputTokens: 40 })).toBe('unknown');
+  });
+});
 
 describe('rate', () => {
   it('is tokens per second', () => {
@@ -24,7 +34,20 @@ describe('rate', () => {
 describe('decodeRate', () => {
   it('excludes the first token: (n − 1) / (last − first)', () => {
     expect(decodeRate(11, 1000, 2000)).toBe(10);
-    expect(decodeRate(2, 0, 50)).toBe(20);
+    expect(decodeRate(6, 0, 50)).toBe(100);
+  });
+
+  it('is null over an interval too short to mean anything (one rule: MIN_DECODE_WINDOW_MS, MIN_DECODE_INTERVALS)', () => {
+    // Measured: a 3-token answer in 2 ms read "19048 tok/s"; a 15-token local answer in ~4 ms "3684 tok/s".
+    expect(decodeRate(3, 0, 0.105)).toBeNull();
+    expect(decodeRate(15, 100, 103.8)).toBeNull();
+    expect(decodeRate(15, 0, MIN_DECODE_WINDOW_MS - 1)).toBeNull();
+    expect(decodeRate(MIN_DECODE_INTERVALS, 0, 1000)).toBeNull();
+    expect(decodeRate(MIN_DECODE_INTERVALS + 1, 0, 1000)).toBe(MIN_DECODE_INTERVALS);
+    expect(decodeRate(15, 0, MIN_DECODE_WINDOW_MS)).toBe((14 * 1000) / MIN_DECODE_WINDOW_MS);
+    expect(tpsTitle(null)).toBe(RATE_TOO_SHORT);
+    expect(tpsTitle(12)).toBeUndefined();
+    expect(fmtTps(null)).toBe('—');
   });
 
   it('is null with fewer than two tokens', () => {

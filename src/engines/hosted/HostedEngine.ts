@@ -8,7 +8,7 @@ import type OpenAI from 'openai';
 import type { CompletionUsage } from 'openai/resources/completions';
 import { computeRunMetrics, type TokenCountSource } from '../../metrics/timing';
 import type { ChatEngine, FinishReason, GenerateRequest, RunResult } from '../types';
-import { HostedError, timeoutError, truncatedError, type Phase } from './errors';
+import { HostedError, notEventStreamError, timeoutError, truncatedError, type Phase } from './errors';
 import type { BoundKey } from './keys';
 import { buildClientConfig, PRESETS, type ClientConfig, type EndpointPreset, type EndpointSettings } from './presets';
 import { buildChatRequest, estimatePromptTokens, estimateTokens } from './request';
@@ -141,12 +141,16 @@ export class HostedEngine implements ChatEngine {
     let finish: FinishReason | null = null;
     let usage: CompletionUsage | null = null;
     let callbackError: { error: unknown } | null = null;
+    let contentType: string | null = null;
+    let events = 0;
     const userAborted = () => req.signal?.aborted === true && !watchdog.hasFired;
 
     try {
-      const stream = await sdk.client.chat.completions.create(body, { signal: controller.signal });
+      const { data: stream, response } = await sdk.client.chat.completions.create(body, { signal: controller.signal }).withResponse();
+      contentType = response.headers.get('content-type');
       phase = 'stream';
       for await (const chunk of stream) {
+        events++;
         watchdog.arm(idleMs);
         if (chunk.id) this.lastCompletionId = chunk.id;
         if (chunk.usage) usage = chunk.usage;
@@ -180,6 +184,8 @@ export class HostedEngine implements ChatEngine {
     // The SDK ends the iteration quietly when its signal fires: tell the three reasons apart here.
     if (userAborted()) return this.result(model, text, 'abort', req, { requestStart, firstChunkAt, lastChunkAt }, null);
     if (watchdog.hasFired) throw timeoutError(this.config.origin, watchdog.firedAfterMs, text);
+    // An HTML page (a login wall, a wrong URL) parses as an event stream without events.
+    if (finish === null && events === 0 && !/event-stream/i.test(contentType ?? '')) throw notEventStreamError(this.config.origin, contentType);
     if (finish === null) throw truncatedError(this.config.origin, text);
     return this.result(model, text, finish, req, { requestStart, firstChunkAt, lastChunkAt }, usage);
   }
@@ -202,6 +208,7 @@ export class HostedEngine implements ChatEngine {
         clock: { ...clock, end },
         engineClock: null,
         inputTokens: usage ? usage.prompt_tokens : estimatePromptTokens(req.messages),
+        reusedInputTokens: usage?.prompt_tokens_details?.cached_tokens ?? null,
         outputTokens: usage ? visibleTokens(usage) : estimateTokens(text),
         tokenCountSource: source,
       }),

@@ -19,6 +19,7 @@ export type HostedErrorCode =
   | 'timeout'
   | 'malformed_stream'
   | 'truncated_stream'
+  | 'not_event_stream'
   | 'key_origin_mismatch'
   | 'invalid_config'
   | 'unknown';
@@ -108,5 +109,13 @@ export function truncatedError(origin: string, partialText: string): HostedError
     code: 'truncated_stream',
     message: `The stream from ${origin} ended before the answer was complete (no finish reason), so the text may be cut off. Try again.`,
     ...(partialText ? { partialText } : {}),
+  });
+}
+
+/** A 200 answer that is not an event stream (an HTML login wall, a wrong URL that serves a page). */
+export function notEventStreamError(origin: string, contentType: string | null): HostedError {
+  return new HostedError({
+    code: 'not_event_stream',
+    message: `${origin} did not answer with an OpenAI-style event stream (it sent ${contentType ? `"${contentType.split(';')[0]}"` : 'no content type'}), so there is no answer to show. Check the URL: it should be the API's base URL (often ending in /v1), not a web page.`,
   });
 }

@@ -153,7 +153,7 @@ export class LocalEngine implements ChatEngine {
       (rid) => ({
         kind: 'generate',
         id: rid,
-        options: { messages: req.messages, params: req.params, interruptFlag: flag, flushIntervalMs: FLUSH_INTERVAL_MS },
+        options: { messages: req.messages, params: req.params, interruptFlag: flag, flushIntervalMs: FLUSH_INTERVAL_MS, kvReuse: req.kvReuse ?? true },
       }),
       (msg, resolve) => {
         if (msg.kind === 'tokens') {
@@ -196,6 +196,7 @@ export class LocalEngine implements ChatEngine {
           clock: { requestStart, firstChunkAt, lastChunkAt, end },
           engineClock,
           inputTokens: r.inputTokens,
+          reusedInputTokens: r.reusedInputTokens,
           outputTokens: r.outputTokens,
           tokenCountSource: 'tokenizer',
         }),

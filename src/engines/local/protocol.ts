@@ -48,6 +48,8 @@ export interface GenerateOptions {
   interruptFlag: SharedArrayBuffer | null;
   /** Batch streamed text so the page gets at most one message per interval (ms). 0 = per token. */
   flushIntervalMs: number;
+  /** Start from the KV state kept from the last conversation where it shares a prefix (default true; the benchmark turns it off). */
+  kvReuse?: boolean;
 }
 
 export type ToWorker =
@@ -106,6 +108,9 @@ export interface GenerationDone {
   firstTokenAt: number | null;
   lastTokenAt: number | null;
   decodeStats: DecodeStats | null;
+  /** Prompt tokens taken from the kept KV state (the rest were prefilled), and why none could be, where not a new conversation. */
+  reusedInputTokens: number;
+  prefillNote: string | null;
 }
 
 export type EngineErrorCode =

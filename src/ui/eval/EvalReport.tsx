@@ -3,7 +3,7 @@ import { lazy, Suspense } from 'react';
 import { tradeOffs } from '../../eval/report';
 import type { RunRecord } from '../../eval/results';
 import type { Accuracy, ResultsTable } from '../../eval/results-table';
-import { fmtBytes, fmtMs, fmtTps } from '../../metrics/format';
+import { fmtBytes, fmtMs, fmtTps, tpsTitle } from '../../metrics/format';
 
 const EvalCharts = lazy(() => import('./EvalCharts'));
 
@@ -39,7 +39,7 @@ export function EvalReport({ record, table }: { record: RunRecord; table: Result
               <td data-testid="report-accuracy" data-passed={t.passed} data-scored={t.scored}>{fmtAcc(t)}</td>
               <td>{fmtMs(t.e2e.p50)} / {fmtMs(t.e2e.p95)}</td>
               <td>{fmtMs(t.ttft.p50)}</td>
-              <td>{fmtTps(t.decodeTps)}</td>
+              <td title={tpsTitle(t.decodeTps)}>{fmtTps(t.decodeTps)}</td>
               <td>{t.inputTokens} / {t.outputTokens}</td>
               <td>{usd(t.costUsd)}</td>
               <td>{t.errors}</td>

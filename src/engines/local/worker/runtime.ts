@@ -5,12 +5,14 @@
  * model at a time and refuses overlapping work with a typed `busy` error instead of queueing it.
  */
 import { TokenGenerator } from '../../../inference/core';
+import { kvReuseBlocker } from '../../../inference/kv-cache';
 import { outputHookAvailable } from '../../../inference/output-pool';
 import { validateGenerationParams } from '../../../inference/params';
 import { promptIds } from '../../../inference/prompt';
 import { decodeSettings } from '../../../inference/settings';
 import { BatchingStream, IncrementalDecoder } from '../../../inference/streamer';
 import { errorText } from '../../../lib/errors';
+import type { Dtype } from '../../../models/dtypes';
 import { DTYPE_SUFFIX, locate, sourceError } from '../../../models/sources';
 import type { ChatMessage } from '../../types';
 import type { FromWorker, GenerateOptions, LoadRequest, LoadedInfo } from '../protocol';
@@ -32,6 +34,18 @@ interface Loaded {
 }
 
 const now = () => performance.now();
+
+/**
+ * The worker keeps one conversation's KV state (the last one): a new chat or an edited turn cuts it
+ * to the common prefix. 256 MiB holds ~2,700 tokens of a 135M-shape model's fp32 cache (30 layers ×
+ * 2 × 3 heads × 64 × 4 bytes = 92 KiB a token); a longer state is not kept.
+ */
+const KV_CACHE_LIMITS = { maxBytes: 256 * 1024 * 1024, maxEntries: 1 };
+
+function kvCacheOptions(dtype: Dtype): { cache?: typeof KV_CACHE_LIMITS; cacheOffReason: string | null } {
+  const blocker = kvReuseBlocker(dtype);
+  return blocker ? { cacheOffReason: blocker } : { cache: KV_CACHE_LIMITS, cacheOffReason: null };
+}
 
 function toNumbers(v: unknown): number[] {
   if (typeof v === 'number') return [v];
@@ -132,7 +146,7 @@ export class ModelRuntime {
     const config = plan.config;
     const maxContext = firstNumber(config, ['max_position_embeddings', 'n_positions', 'max_sequence_length', 'seq_length']);
     const eosTokenIds = toNumbers(model.generation_config?.eos_token_id ?? config['eos_token_id']);
-    const generator = new TokenGenerator(t, model, { device: req.device, eosTokenIds, pooled: outputHookAvailable() });
+    const generator = new TokenGenerator(t, model, { device: req.device, eosTokenIds, pooled: outputHookAvailable(), ...kvCacheOptions(req.dtype) });
     const loaded: Loaded = {
       tokenizer,
       model,
@@ -168,6 +182,8 @@ export class ModelRuntime {
         stream: (sink: (text: string, count: number) => void, ms: number) => this.stream(loaded, sink, ms),
       };
       Object.assign(loaded.info, await warmUp(target, req.warmup, sharedMemory));
+      // The warm-up's conversations are not the user's: the first answer starts cold.
+      generator.clearCache();
     }
     return loaded;
   }
@@ -207,7 +223,7 @@ export class ModelRuntime {
     try {
       const batch = this.stream(m, (text, count) => this.post({ kind: 'tokens', id, text, count }), options.flushIntervalMs);
       const settings = decodeSettings(options.params, ctx === null ? null : ctx - inputTokens);
-      const trace = await tracedRun(m.generator, prompt, settings, stop, (tok) => batch.add(tok));
+      const trace = await tracedRun(m.generator, prompt, settings, stop, (tok) => batch.add(tok), options.kvReuse ?? true);
       batch.flush();
       this.post({
         kind: 'done',
@@ -222,6 +238,8 @@ export class ModelRuntime {
           firstTokenAt: trace.firstTokenAt,
           lastTokenAt: trace.lastTokenAt,
           decodeStats: trace.decodeStats,
+          reusedInputTokens: trace.prefill.reused,
+          prefillNote: trace.prefill.note,
         },
       });
     } catch (e) {
@@ -248,7 +266,9 @@ export class ModelRuntime {
   private async disposeCurrent(): Promise<void> {
     const m = this.current;
     this.current = null;
-    if (m) await m.model.dispose();
+    if (!m) return;
+    m.generator.clearCache();
+    await m.model.dispose();
   }
 }
 

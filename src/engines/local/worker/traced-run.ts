@@ -4,7 +4,7 @@
  * path (see warmup.ts: code the warm-up never ran would be de-optimised on the first real answer).
  */
 import type { DecodeStats } from '../../../inference/kv-decoder';
-import type { CoreFinishReason, TokenGenerator } from '../../../inference/core';
+import type { CoreFinishReason, PrefillReport, TokenGenerator } from '../../../inference/core';
 import type { DecodeSettings } from '../../../inference/settings';
 
 const now = () => performance.now();
@@ -45,6 +45,7 @@ export interface GenerationTrace {
   /** Time of every generated token, engine clock. */
   times: number[];
   decodeStats: DecodeStats | null;
+  prefill: PrefillReport;
 }
 
 export async function tracedRun(
@@ -53,6 +54,7 @@ export async function tracedRun(
   settings: DecodeSettings,
   stop: StopSignal,
   onToken: ((id: number) => void) | null,
+  reuse = true,
 ): Promise<GenerationTrace> {
   const generateStart = now();
   const times: number[] = [];
@@ -63,7 +65,7 @@ export async function tracedRun(
     },
     shouldStop: () => (stop.check() ? 'abort' : null),
     ...(stop.needsMessages ? { yieldEveryMs: MESSAGE_POLL_MS } : {}),
-  });
+  }, { reuse });
   return {
     ids: r.ids,
     finishReason: r.finishReason,
@@ -72,5 +74,6 @@ export async function tracedRun(
     lastTokenAt: times.at(-1) ?? null,
     times,
     decodeStats: r.decodeStats,
+    prefill: r.prefill,
   };
 }
