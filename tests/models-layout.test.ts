@@ -139,17 +139,67 @@ describe('embedded models', () => {
     });
   });
 
-  it('the reference model is bigger and scores higher on the held-out set than the pocket model', () => {
-    const acc = (n: string) => {
-      const card = readJson(path.join(MODELS_DIR, n, 'card.json')) as {
-        architecture: { params: number };
-        evaluation: { node: { fp32: { overall: { accuracy: number } } } };
-      };
-      return { params: card.architecture.params, acc: card.evaluation.node.fp32.overall.accuracy };
-    };
-    const p = acc('slm-pocket');
-    const r = acc('slm-reference');
-    expect(r.params).toBeGreaterThan(p.params);
-    expect(r.acc).toBeGreaterThan(p.acc);
+  type Card = {
+    architecture: { params: number };
+    skills: { stated: string[]; mastered: string[]; weak: string[]; stated_min_fp32: number };
+    evaluation: { node: Record<string, { per_family: Record<string, { accuracy: number }>; overall: { accuracy: number } }> };
+  };
+  const card = (n: string) => readJson(path.join(MODELS_DIR, n, 'card.json')) as Card;
+  const minOverDtypes = (c: Card, family: string) =>
+    Math.min(...['fp32', 'q8', 'q4'].map((d) => c.evaluation.node[d]?.per_family[family]?.accuracy ?? 0));
+  // Chat (10 held-out phrasings × 5): pocket 88/80/90% in fp32/q8/q4 ("How's it going?" always gets the wrong canned
+  // reply, "Good evening" 1/5 in fp32 and 4/5 in q8, "Thanks a lot" 1/5 in q8); reference 70% in every dtype ("How's it
+  // going?", "Who am I talking to?", "What are you able to do?"). The cards list chat as weak for both: a synthetic
+  // corpus cannot teach what those words mean.
+  const KNOWN_WEAK = ['chat'];
+
+  it('the cards state each model\'s skills, and their held-out tables back them', () => {
+    for (const n of ['slm-pocket', 'slm-reference']) {
+      const c = card(n);
+      const families = Object.keys(c.evaluation.node.fp32!.per_family);
+      expect([...c.skills.mastered].sort(), n).toEqual(families.filter((f) => minOverDtypes(c, f) >= 0.9).sort());
+      expect([...c.skills.weak].sort(), n).toEqual(families.filter((f) => minOverDtypes(c, f) < 0.9).sort());
+      expect(c.skills.stated_min_fp32, n).toBe(Math.min(...c.skills.stated.map((f) => c.evaluation.node.fp32!.per_family[f]!.accuracy)));
+    }
+    expect(card('slm-pocket').skills.stated).toEqual(
+      expect.arrayContaining(['capital', 'json', 'first_letter', 'upper', 'length', 'add2', 'sub2', 'compare', 'chat']),
+    );
+  });
+
+  it('pocket masters its stated families (>= 90% held-out in fp32, q8 and q4), chat aside', () => {
+    const c = card('slm-pocket');
+    for (const f of c.skills.stated.filter((f) => !KNOWN_WEAK.includes(f))) expect(minOverDtypes(c, f), f).toBeGreaterThanOrEqual(0.9);
+  });
+
+  it('the reference model is the bigger one: >= 95% on pocket\'s stated families and >= 80% on every other, chat aside', () => {
+    const p = card('slm-pocket');
+    const r = card('slm-reference');
+    expect(r.architecture.params).toBeGreaterThan(p.architecture.params);
+    for (const f of Object.keys(r.evaluation.node.fp32!.per_family).filter((f) => !KNOWN_WEAK.includes(f))) {
+      expect(minOverDtypes(r, f), f).toBeGreaterThanOrEqual(p.skills.stated.includes(f) ? 0.95 : 0.8);
+    }
+    for (const d of ['fp32', 'q8', 'q4']) expect(r.evaluation.node[d]!.overall.accuracy, d).toBeGreaterThanOrEqual(0.9);
+  });
+
+  // The deliberate split (issue 18): pocket never saw add3, mul, reverse and sort3 in training (cards: 0% in every
+  // dtype), the reference learned them (mul 90%, the other three 100%).
+  const POCKET_UNTRAINED = ['add3', 'mul', 'reverse', 'sort3'];
+  it('the reference beats pocket by a wide margin on the families pocket does not master', () => {
+    const p = card('slm-pocket');
+    const r = card('slm-reference');
+    expect(p.skills.weak).toEqual(expect.arrayContaining(POCKET_UNTRAINED));
+    for (const f of POCKET_UNTRAINED) {
+      expect(p.skills.stated, f).not.toContain(f);
+      for (const d of ['fp32', 'q8', 'q4']) {
+        const pa = p.evaluation.node[d]!.per_family[f]!.accuracy;
+        const ra = r.evaluation.node[d]!.per_family[f]!.accuracy;
+        expect(pa, `pocket ${f} ${d}`).toBeLessThanOrEqual(0.2);
+        expect(ra, `reference ${f} ${d}`).toBeGreaterThanOrEqual(0.8);
+        expect(ra - pa, `${f} ${d}`).toBeGreaterThanOrEqual(0.6);
+      }
+    }
+    for (const d of ['fp32', 'q8', 'q4']) {
+      expect(r.evaluation.node[d]!.overall.accuracy - p.evaluation.node[d]!.overall.accuracy, d).toBeGreaterThanOrEqual(0.2);
+    }
   });
 });

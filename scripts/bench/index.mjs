@@ -26,6 +26,7 @@ import { build, preview } from 'vite';
 import { launch, measureApp, measureHarness } from './browser.mjs';
 import { initialJsGzipKb, precacheKbGzip } from './bundle.mjs';
 import { measureHosted, referenceModel } from './hosted.mjs';
+import { modelQuality } from './cards.mjs';
 import { measureSuites } from './suite.mjs';
 import { ttftGrowthLocal, ttftGrowthServer } from './ttft-growth.mjs';
 import { nativeDecode } from './native.mjs';
@@ -141,4 +142,4 @@ console.log(`agreement of two 2,000-token answers: ${agreement.agreement_ms} ms 
 const bundle = initialJsGzipKb();
 const precache = precacheKbGzip();
 console.log(`initial JavaScript (main thread, gzip): ${bundle.initial_js_gzip_kb} kB; service worker precache (gzip, no models, no ORT .wasm): ${precache.precache_kb_gzip} kB`);
-console.log(JSON.stringify({ ...topFields, ...hostedFields, ...suites, ...agreement, ...growth, initial_js_gzip_kb: bundle.initial_js_gzip_kb, precache_kb_gzip: precache.precache_kb_gzip, runs }));
+console.log(JSON.stringify({ ...topFields, ...hostedFields, ...suites, ...agreement, ...growth, initial_js_gzip_kb: bundle.initial_js_gzip_kb, precache_kb_gzip: precache.precache_kb_gzip, ...modelQuality(), runs }));

@@ -65,7 +65,7 @@ const cardSchema = z.object({
   description: z.string().optional(),
   architecture: z.object({ params: z.number() }).partial().optional(),
   files: z.record(z.string(), z.number()).optional(),
-  training: z.object({ seconds: z.number(), steps: z.number(), examples_seen: z.number() }).partial().optional(),
+  training: z.object({ seconds: z.number(), steps: z.number(), examples_seen: z.number(), device_name: z.string() }).partial().optional(),
   corpus: z.object({ train_examples: z.number() }).partial().optional(),
   evaluation: z
     .object({
@@ -98,11 +98,11 @@ export interface ModelCardData {
   card: ModelCard | null;
   readme: string | null;
   examples: ModelExample[];
+  /** Held-out prompts the model got wrong (examples.json `try_this`, measured by tools/slm/eval.mjs). */
+  tryThis: ModelExample[];
 }
 
-function toExamples(data: unknown): ModelExample[] {
-  const wrapped = z.object({ examples: z.array(z.unknown()) }).safeParse(data);
-  const items = wrapped.success ? wrapped.data.examples : (z.array(z.unknown()).safeParse(data).data ?? []);
+function toExampleList(items: unknown[]): ModelExample[] {
   return items.flatMap((x) => {
     const e = exampleSchema.safeParse(x);
     if (!e.success) return [];
@@ -110,6 +110,13 @@ function toExamples(data: unknown): ModelExample[] {
     if (!prompt) return [];
     return [{ prompt, expected: e.data.answer ?? e.data.expected ?? null, family: e.data.family ?? null }];
   });
+}
+
+/** examples.json: `{examples, try_this?}` as tools/slm/eval.mjs writes it, or a bare list of examples. */
+export function parseExamples(data: unknown): Pick<ModelCardData, 'examples' | 'tryThis'> {
+  const wrapped = z.object({ examples: z.array(z.unknown()), try_this: z.array(z.unknown()).optional() }).safeParse(data);
+  if (wrapped.success) return { examples: toExampleList(wrapped.data.examples), tryThis: toExampleList(wrapped.data.try_this ?? []) };
+  return { examples: toExampleList(z.array(z.unknown()).safeParse(data).data ?? []), tryThis: [] };
 }
 
 export async function fetchModelCard(modelId: string, appBase: string): Promise<ModelCardData> {
@@ -122,6 +129,6 @@ export async function fetchModelCard(modelId: string, appBase: string): Promise<
   return {
     card: card ? parseCard(await card.json()) : null,
     readme: readme ? await readme.text() : null,
-    examples: examples ? toExamples(await examples.json()) : [],
+    ...(examples ? parseExamples(await examples.json()) : { examples: [], tryThis: [] }),
   };
 }

@@ -52,6 +52,21 @@ export function ModelCardView({ modelId, appBase, onExample, collapsed = false }
           </ul>
         </>
       )}
+      {data.tryThis.length > 0 && (
+        <>
+          <h3>Try this: this model gets these wrong</h3>
+          <ul className="examples" data-testid="try-this">
+            {data.tryThis.map((e) => (
+              <li key={e.prompt}>
+                <button className="link" onClick={() => onExample(e.prompt)}>
+                  {e.prompt}
+                </button>
+                {e.expected && <span className="muted small"> → expected {e.expected}</span>}
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
       {data.readme && (
         <details>
           <summary>Full model card</summary>
@@ -61,6 +76,10 @@ export function ModelCardView({ modelId, appBase, onExample, collapsed = false }
       </details>
     </section>
   );
+}
+
+function trainTime(seconds: number): string {
+  return seconds < 600 ? `${Math.round(seconds)} s` : `${Math.round(seconds / 60)} min`;
 }
 
 function pct(x: number | null): string {
@@ -75,7 +94,7 @@ function CardFacts({ card }: { card: NonNullable<ModelCardData['card']> }) {
       {card.description && <p className="small">{card.description}</p>}
       <p className="small muted">
         {card.architecture?.params ? fmtParams(card.architecture.params) : ''}
-        {card.training?.seconds ? ` · trained ${Math.round(card.training.seconds / 60)} min on one CPU thread` : ''}
+        {card.training?.seconds ? ` · trained ${trainTime(card.training.seconds)} on ${card.training.device_name && card.training.device_name !== 'CPU' ? card.training.device_name : 'CPU'}` : ''}
         {card.training?.examples_seen ? ` · ${card.training.examples_seen.toLocaleString()} examples seen` : ''}
         {files.length ? ` · ${files.map(([f, b]) => `${f.replace('onnx/', '')} ${fmtBytes(b)}`).join(', ')}` : ''}
       </p>

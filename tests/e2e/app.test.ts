@@ -260,9 +260,13 @@ describe('SLM Playground app (built, headless Chromium)', () => {
     if (!fs.existsSync(examplesFile)) return; // No examples.json shipped (yet): the card alone is checked.
     const data = JSON.parse(fs.readFileSync(examplesFile, 'utf8')) as {
       examples: { messages?: { role: string; content: string }[]; prompt?: string; fp32_output?: string }[];
+      try_this?: { messages: { role: string; content: string }[] }[];
     };
     const buttons = page.locator(`${tid('examples')} button`);
     expect(await buttons.count()).toBe(data.examples.length);
+    // The measured failures (try_this) are listed as well, prompt for prompt.
+    const tries = (await page.locator(`${tid('try-this')} button`).allTextContents()).map((t) => t.trim());
+    expect(tries).toEqual((data.try_this ?? []).map((t) => t.messages.filter((m) => m.role === 'user').at(-1)!.content));
     const first = data.examples[0]!;
     const prompt = first.prompt ?? first.messages?.filter((m) => m.role === 'user').at(-1)?.content ?? '';
     expect(((await buttons.first().textContent()) ?? '').trim()).toBe(prompt);

@@ -96,7 +96,7 @@ describe('evaluation suites', () => {
   let link: string | null = null;
   let sharerAccuracy: Record<string, string> = {};
 
-  it('runs the bundled skills suite on pocket (browser) vs reference (server): the reference scores higher, as its card says', async () => {
+  it('runs the bundled skills suite on pocket (browser) vs reference (server): the reference scores clearly more, as the cards say', async () => {
     const { page, log } = await openApp();
     await setup(page, true);
     await page.selectOption(tid('suite-select'), 'b:slm-skills-20.json');
@@ -109,8 +109,12 @@ describe('evaluation suites', () => {
     const acc = await accuracy(page);
     expect(acc['local']?.scored).toBe(20);
     expect(acc['hosted']?.scored).toBe(20);
-    // Model cards (node, fp32, first 4 items per family): pocket 4/20, reference 11/20.
-    expect(acc['hosted']!.passed - acc['local']!.passed).toBeGreaterThanOrEqual(4);
+    // Held-out outputs behind the model cards (node, greedy, these 20 items): pocket 12/20 in fp32, q8 and q4 (it was
+    // never trained on add3 or mul: 0 of their 8, all 12 compare / multiturn / length right), reference 20/20.
+    expect(acc['local']!.passed).toBeGreaterThanOrEqual(10);
+    expect(acc['local']!.passed).toBeLessThanOrEqual(14);
+    expect(acc['hosted']!.passed).toBeGreaterThanOrEqual(18);
+    expect(acc['hosted']!.passed - acc['local']!.passed).toBeGreaterThanOrEqual(5);
     expect(await page.locator(tid('matrix-row')).count()).toBe(20);
     const states = await page.$$eval('[data-testid="matrix-cell"]', (els) => els.map((e) => e.getAttribute('data-state')));
     expect(states).toHaveLength(40);

@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # Build the embedded chat models end to end:
-#   corpus -> BPE tokenizer -> train pocket, then grow + train reference -> ONNX export
-#   -> q8 / q4 quantization -> ONNX checks (onnxruntime-node) -> transformers.js eval -> card / parity / examples
-# Usage: bash tools/slm/build.sh [--pocket-seconds 1170] [--reference-seconds 2640] [--pocket-steps N]
-#        [--reference-steps N] [--only pocket|reference] [--skip-train] [--train-examples 300000]
+#   held-out split -> train pocket and reference (generated corpus, fixed BPE tokenizer tools/slm/data/tokenizer.json)
+#   -> ONNX export -> q8 / q4 quantization -> ONNX checks (onnxruntime-node) -> transformers.js eval -> card / parity / examples
+# Usage: bash tools/slm/build.sh [--pocket-seconds S] [--reference-seconds S] [--pocket-steps N]
+#        [--reference-steps N] [--only pocket|reference] [--skip-train] [--train-examples N]
 #        [--per-family N]   (held-out items per family for the Node eval; 0 = all)
+# On a CUDA GPU (torch sees one) both models train at once, from scratch, batch 1024: pocket 150 s / 6209 steps,
+# reference 440 s / 7075 steps (~9 min in all); on CPU the same step counts, one model after the other (README: days).
 # Requirements: apt-get install python3-torch python3-onnx libopenblas0-pthread ; node >= 20 with npm ci done.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=${PYTHON:-/usr/bin/python3}
 WORK=tools/slm/work
-POCKET_S=1170; REF_S=2640; POCKET_STEPS=0; REF_STEPS=0; ONLY=""; SKIP_TRAIN=0; N_TRAIN=300000; PER_FAMILY=0
+GPU=$("$PY" -c 'import torch; print(int(torch.cuda.is_available()))')
+if [ "$GPU" = 1 ]; then POCKET_S=150; REF_S=440; N_TRAIN=3000000; else POCKET_S=0; REF_S=0; N_TRAIN=3000000; fi
+POCKET_STEPS=0; REF_STEPS=0; ONLY=""; SKIP_TRAIN=0; PER_FAMILY=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --pocket-seconds) POCKET_S=$2; shift 2;;
@@ -21,7 +25,7 @@ while [ $# -gt 0 ]; do
     --skip-train) SKIP_TRAIN=1; shift;;
     --train-examples) N_TRAIN=$2; shift 2;;
     --per-family) PER_FAMILY=$2; shift 2;;
-    -h|--help) sed -n 2,9p "$0"; exit 0;;
+    -h|--help) sed -n 2,10p "$0"; exit 0;;
     *) echo "unknown flag $1" >&2; exit 2;;
   esac
 done
@@ -29,26 +33,34 @@ MODELS="pocket reference"; [ -n "$ONLY" ] && MODELS=$ONLY
 mkdir -p "$WORK"
 
 if [ "$SKIP_TRAIN" = 0 ]; then
-  echo "== corpus + tokenizer"
+  echo "== held-out split + corpus stats"
   "$PY" tools/slm/corpus.py --out-dir "$WORK" --train "$N_TRAIN"
-  "$PY" tools/slm/tok.py --corpus "$WORK/train.jsonl" --out "$WORK/tokenizer.json"
-  echo "== training ($MODELS); follow with: tail -f $WORK/<model>/train.log"
-  # 1) pocket: from scratch, 1 thread, little data from the hardest families (it cannot learn them in its budget)
-  # 2) reference: grown from the trained pocket model (function-preserving: 4 -> 12 layers, MLP 352 -> 512), then
-  #    trained on all families with 2 data-parallel processes (1 thread each) -- it needs the pocket checkpoint first.
+  echo "== tokenized corpus ($N_TRAIN examples)"
+  "$PY" tools/slm/train.py --prepare-only --train-examples "$N_TRAIN" --data-cache "$WORK/data.pt"
+  # Both from scratch, same seeds and corpus on CPU and GPU. pocket: never sees the four hardest families (add3, mul,
+  # reverse, sort3), the deliberate split of skills of issue 18 (with 5% of them and 400 s it learned them all and the
+  # reference was no better); reference: every family. CPU without a step budget: the GPU runs' step counts
+  # The committed models: pocket 6209 steps in 150 s alone on one H200 (41 steps/s; launch-bound, it ran 45 steps/s
+  # beside the reference in the first run), reference 7075 steps in 440 s beside pocket, batch 1024. Those step counts
+  # cap both devices (training stops at whichever budget ends first), so a faster GPU does not train longer.
+  [ "$POCKET_STEPS" != 0 ] || POCKET_STEPS=6209; [ "$REF_STEPS" != 0 ] || REF_STEPS=7075
+  pids=""
   for m in $MODELS; do
     rm -f "$WORK/$m/train.log"
     if [ "$m" = pocket ]; then
-      "$PY" tools/slm/train.py --preset pocket --batch 32 --seconds "$POCKET_S" --max-steps "$POCKET_STEPS" \
-        --lr 3e-3 --warmup 100 --eval-every 300 --family-weights add3=0.1,mul=0.1,reverse=0.1,sort3=0.2 \
-        --out "$WORK/pocket" > "$WORK/pocket.stdout.log" 2>&1
+      args="--preset pocket --seconds $POCKET_S --max-steps $POCKET_STEPS --lr 3e-3 --warmup 300
+            --exclude-families add3,mul,reverse,sort3"
     else
-      [ -f "$WORK/pocket/ckpt.pt" ] || { echo "the reference model is grown from $WORK/pocket/ckpt.pt: build pocket first" >&2; exit 1; }
-      "$PY" tools/slm/train.py --preset reference --grow-from "$WORK/pocket/ckpt.pt" --ddp 2 --batch 32 \
-        --seconds "$REF_S" --max-steps "$REF_STEPS" --lr 1.5e-3 --warmup 200 --eval-every 450 \
-        --out "$WORK/reference" > "$WORK/reference.stdout.log" 2>&1
+      args="--preset reference --seconds $REF_S --max-steps $REF_STEPS --lr 1.5e-3 --warmup 500"
     fi
+    echo "== training $m; follow with: tail -f $WORK/$m/train.log"
+    # shellcheck disable=SC2086
+    "$PY" tools/slm/train.py $args --batch 1024 --train-examples "$N_TRAIN" --data-cache "$WORK/data.pt" \
+      --eval-every 60 --out "$WORK/$m" > "$WORK/$m.stdout.log" 2>&1 &
+    pids="$pids $!"
+    [ "$GPU" = 1 ] || wait $!   # CPU: one at a time (2 cores)
   done
+  for p in $pids; do wait "$p"; done
 fi
 
 for m in $MODELS; do

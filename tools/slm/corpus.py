@@ -8,6 +8,7 @@ The held-out split never appears in training:
   * chat: held-out phrasings of greetings / identity questions.
 
 Usage:  python3 corpus.py --out-dir tools/slm/work --train 300000 --heldout-per-family 50
+(train.py generates the training corpus itself with train_shard; this writes the held-out split and stats.)
 """
 import argparse
 import hashlib
@@ -244,14 +245,77 @@ def _system(rng, p=0.3):
     return []
 
 
-def sample_train(rng, fams, weights):
+# Training-only extras. They change neither the held-out split (make_item / heldout() are untouched, so the
+# held-out file stays byte-identical) nor any held-out prompt (asserted in train_shard).
+# Spelling drill: the string families on held-out words need per-token spelling that 276 training words cannot
+# teach (with them, upper-casing held-out words stayed at 14%); pseudo-words made of pieces of training words,
+# or of random letters, give the model every BPE piece in many contexts.
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+_HELD_SET = set(HELDOUT_WORDS)
+
+
+def pseudo_word(rng):
+    for _ in range(100):
+        if rng.random() < 0.6:
+            w = ""
+            while len(w) < rng.randint(3, 8):
+                src = _pick(rng, TRAIN_WORDS)
+                i = rng.randrange(len(src))
+                w += src[i:i + rng.randint(2, 4)]
+            w = w[:9]
+        else:
+            w = "".join(_pick(rng, _LETTERS) for _ in range(rng.randint(2, 8)))
+        if w not in _HELD_SET and len(w) >= 2:
+            return w
+    raise RuntimeError("pseudo_word")
+
+
+# More training phrasings for the chat family (paraphrase diversity; none equals a held-out phrasing).
+CHAT_EXTRA = [
+    ["Hi!!", "Hello :)", "Hey hey", "Good afternoon", "Good day", "Greetings", "Howdy", "Yo", "Hiya",
+     "hello there!", "Hi, assistant", "Hello, SLM"],
+    ["Who is this?", "Who are you exactly?", "What should I call you?", "Are you a bot?", "What is your name",
+     "Tell me who you are.", "What kind of assistant are you?", "Who made you?"],
+    ["Thanks so much", "Many thanks", "thank you", "Thx", "Thanks for the help", "Great, thanks!",
+     "Thank you so much!"],
+    ["How are you today?", "How do you do?", "How have you been?", "How are things?", "Are you doing okay?",
+     "How is your day?"],
+    ["What do you do?", "What can you help with?", "What are your skills?", "What tasks can you do?",
+     "How can you help me?", "What are you good at?"],
+    ["Bye!", "See you", "Goodbye!", "Bye bye", "Talk to you later", "See you soon", "Farewell"],
+]
+_CHAT_HELD = {p for c in CHAT for p in c[1]}
+assert not (_CHAT_HELD & {p for ps in CHAT_EXTRA for p in ps})
+
+
+def make_train_item(family, rng, extras=True):
+    """A training item: make_item's train split plus the training-only extras above."""
+    if extras and family in ("upper", "reverse", "first_letter", "length") and rng.random() < 0.5:
+        w = pseudo_word(rng)
+        if family == "upper":
+            ans, t = w.upper(), _pick(rng, UPPER_T)
+        elif family == "reverse":
+            ans, t = w[::-1], _pick(rng, REV_T)
+        elif family == "first_letter":
+            ans, t = w[0], _pick(rng, FIRST_T)
+        else:
+            ans, t = str(len(w)), _pick(rng, LEN_T)
+        return t.format(w=w), ans, ans, "exact"
+    if extras and family == "chat" and rng.random() < 0.4:
+        k = rng.randrange(len(CHAT))
+        ans, key = CHAT[k][2], CHAT[k][3]
+        return _pick(rng, CHAT_EXTRA[k]), ans, key, "contains"
+    return make_item(family, rng, "train")
+
+
+def sample_train(rng, fams, weights, extras=False):
     family = rng.choices(fams, weights)[0]
     msgs = _system(rng)
-    u, a, _, _ = make_item(family, rng, "train")
+    u, a, _, _ = make_train_item(family, rng, extras)
     msgs += [{"role": "user", "content": u}, {"role": "assistant", "content": a}]
     if rng.random() < 0.12:  # two-turn conversation
         f2 = rng.choices(fams, weights)[0]
-        u2, a2, _, _ = make_item(f2, rng, "train")
+        u2, a2, _, _ = make_train_item(f2, rng, extras)
         msgs += [{"role": "user", "content": u2}, {"role": "assistant", "content": a2}]
         family = family + "+" + f2
     return {"family": family, "messages": msgs}
@@ -286,37 +350,47 @@ def heldout(per_family):
     return out
 
 
+def train_shard(shard, n, per_family=50):
+    """Training examples of one shard (seeded by the shard number, so a corpus of S shards is the same whatever the
+    number of worker processes). Asserts that no held-out prompt occurs."""
+    fams = list(FAMILY_WEIGHTS)
+    weights = [FAMILY_WEIGHTS[f] for f in fams]
+    held = heldout(per_family)
+    held_prompts = {h["messages"][-1]["content"] for h in held if h["family"] != "chat"} | _CHAT_HELD
+    rng = random.Random(f"{SEED}:train:{shard}")
+    out = []
+    for _ in range(n):
+        ex = sample_train(rng, fams, weights, extras=True)
+        for m in ex["messages"]:
+            assert not (m["role"] == "user" and m["content"] in held_prompts), "held-out prompt in training: " + m["content"]
+        out.append(ex)
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out-dir", default="tools/slm/work")
     ap.add_argument("--heldout-out", default="tools/slm/data/heldout.jsonl")
-    ap.add_argument("--train", type=int, default=300000)
+    ap.add_argument("--train", type=int, default=300000, help="corpus size the models train on (train.py generates it)")
+    ap.add_argument("--write-train", type=int, default=1000, help="write the first N training examples to train.jsonl")
     ap.add_argument("--heldout-per-family", type=int, default=50)
     args = ap.parse_args()
     os.makedirs(args.out_dir, exist_ok=True)
     os.makedirs(os.path.dirname(args.heldout_out), exist_ok=True)
-    fams = list(FAMILY_WEIGHTS)
-    weights = [FAMILY_WEIGHTS[f] for f in fams]
-    rng = random.Random(SEED)
     held = heldout(args.heldout_per_family)
-    held_prompts = {json.dumps(h["messages"][-1]["content"]) for h in held if h["family"] not in ("chat",)}
-    n_leak = 0
     with open(os.path.join(args.out_dir, "train.jsonl"), "w") as f:
-        for i in range(args.train):
-            ex = sample_train(rng, fams, weights)
-            for m in ex["messages"]:
-                if m["role"] == "user" and json.dumps(m["content"]) in held_prompts:
-                    n_leak += 1
+        for i, ex in enumerate(train_shard(0, args.write_train, args.heldout_per_family)):
             ex["id"] = f"train-{i:07d}"
             f.write(json.dumps(ex) + "\n")
-    assert n_leak == 0, f"{n_leak} held-out prompts leaked into training"
     with open(args.heldout_out, "w") as f:
         for h in held:
             f.write(json.dumps(h) + "\n")
     stats = {"train_examples": args.train, "heldout_examples": len(held),
-             "heldout_per_family": args.heldout_per_family, "families": fams,
+             "heldout_per_family": args.heldout_per_family, "families": list(FAMILY_WEIGHTS),
              "heldout_families": HELDOUT_FAMILIES, "words_total": len(WORDS),
-             "words_heldout": len(HELDOUT_WORDS), "capitals": len(CAPITALS), "seed": SEED}
+             "words_heldout": len(HELDOUT_WORDS), "capitals": len(CAPITALS), "seed": SEED,
+             "extras": "training-only spelling drill on pseudo-words (half of the string-family items) and "
+                       f"{sum(len(c) for c in CHAT_EXTRA)} extra chat phrasings"}
     with open(os.path.join(args.out_dir, "corpus_stats.json"), "w") as f:
         json.dump(stats, f, indent=1)
     print(json.dumps(stats))

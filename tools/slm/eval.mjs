@@ -25,6 +25,10 @@ const readJSON = (p, d = undefined) => (fs.existsSync(p) ? JSON.parse(fs.readFil
 const parity = readJSON(path.join(dir, 'parity.json'));
 const config = readJSON(path.join(dir, 'config.json'));
 const trainStats = readJSON(path.join(work, 'train_stats.json'), {});
+// Families never seen in training, and the keep-probabilities that still select something: a weight on an excluded
+// family selects nothing (the committed pocket run had both on its command line).
+const excluded = (trainStats.exclude_families || '').split(',').filter(Boolean);
+const effectiveWeights = (trainStats.family_weights || '').split(',').filter((kv) => kv && !excluded.includes(kv.split('=')[0])).join(',');
 const pyEval = readJSON(path.join(work, 'python_eval.json'), null);
 const corpusStats = readJSON(path.join(path.dirname(work), 'corpus_stats.json'), {});
 const verify = readJSON(path.join(work, 'verify_onnx.json'), null);
@@ -136,6 +140,21 @@ const CANDIDATES = [
   ['capital', [{ role: 'system', content: 'You are a helpful assistant.' }, { role: 'user', content: 'Tell me the capital of Kenya.' }], 'The capital of Kenya is Nairobi.'],
   ['chat', [{ role: 'user', content: 'What can you do?' }], 'I can add, subtract and multiply numbers, compare and sort numbers, work with words, make small JSON objects and name capitals of countries.'],
 ];
+// The deliberate split of skills (issue 18): the families each model is trained and expected to master.
+const ALL_FAMILIES = [...new Set(heldout.map((h) => h.family))];
+const STATED = name === 'slm-pocket'
+  ? ['capital', 'json', 'first_letter', 'upper', 'length', 'add2', 'sub2', 'compare', 'chat']
+  : ALL_FAMILIES;
+const accOf = (d, f) => results[d]?.per_family?.[f]?.accuracy;
+const minOver = (f) => Math.min(...dtypes.map((d) => accOf(d, f) ?? 0));
+const skills = {
+  stated: STATED,
+  definition: 'mastered: held-out accuracy >= 90% in every evaluated dtype; weak: below 90% in some dtype',
+  mastered: ALL_FAMILIES.filter((f) => minOver(f) >= 0.9),
+  weak: ALL_FAMILIES.filter((f) => minOver(f) < 0.9),
+  stated_min_fp32: Math.min(...STATED.map((f) => accOf('fp32', f) ?? 0)),
+  stated_min_all_dtypes: Math.min(...STATED.map(minOver)),
+};
 const fp = results.fp32?.per_family ?? {};
 const examples = [];
 if (results.fp32) {
@@ -150,7 +169,19 @@ if (results.fp32) {
     examples.push({ family, messages, expected, fp32_output: out, fp32_correct: out === expected,
       family_heldout_accuracy_fp32: acc });
   }
-  fs.writeFileSync(path.join(dir, 'examples.json'), JSON.stringify({ model: name, note: 'Prompts from the task families this model handles best (held-out fp32 accuracy per family given); fp32_output is what this model actually answered (greedy, max_new_tokens 64).', examples }, null, 1));
+  // "Try this": held-out prompts this model got wrong in fp32 (measured, from node_outputs_fp32.json), from its
+  // weakest families, one per distinct prompt.
+  const outs = readJSON(path.join(work, 'node_outputs_fp32.json'), {});
+  const seenPrompt = new Set();
+  const tryThis = heldout
+    .filter((h) => outs[h.id] !== undefined && !score(h, outs[h.id]))
+    .sort((a, b) => (fp[a.family]?.accuracy ?? 0) - (fp[b.family]?.accuracy ?? 0))
+    .filter((h) => { const k = h.messages.at(-1).content; return !seenPrompt.has(k) && seenPrompt.add(k); })
+    .slice(0, 2)
+    .map((h) => ({ family: h.family, messages: h.messages, expected: h.answer, scorer: h.scorer, fp32_output: outs[h.id].trim(),
+      family_heldout_accuracy_fp32: fp[h.family]?.accuracy ?? null }));
+  skills.try_this = tryThis;
+  fs.writeFileSync(path.join(dir, 'examples.json'), JSON.stringify({ model: name, note: 'Prompts from the task families this model handles best (held-out fp32 accuracy per family given); fp32_output is what this model actually answered (greedy, max_new_tokens 64). try_this: held-out prompts it got wrong (its weak spots).', examples, try_this: tryThis }, null, 1));
 }
 
 // card
@@ -161,7 +192,7 @@ const card = {
   name,
   description: name === 'slm-pocket'
     ? 'Tiny in-browser default chat model trained from scratch on a synthetic, checkable chat corpus.'
-    : 'Larger reference chat model: grown from the trained slm-pocket (4 -> 12 layers, MLP 352 -> 512, function-preserving) and trained further on all task families of the same synthetic corpus; stands in for a hosted LLM.',
+    : 'Larger reference chat model (12 layers, MLP 512) trained from scratch on all task families of the same synthetic corpus; stands in for a hosted LLM.',
   architecture: {
     type: 'LlamaForCausalLM (RMSNorm, RoPE from position_ids, grouped-query attention, SwiGLU, tied embeddings)',
     params, hidden_size: config.hidden_size, intermediate_size: config.intermediate_size, num_hidden_layers: config.num_hidden_layers,
@@ -169,14 +200,16 @@ const card = {
     vocab_size: config.vocab_size, rope_theta: config.rope_theta,
   },
   files: sizes,
+  skills,
   tokenizer: { type: 'byte-level BPE (own trainer)', vocab_size: config.vocab_size, template: 'ChatML (<|im_start|>role\\n...<|im_end|>)' },
   corpus: { ...corpusStats, examples_used: trainStats.corpus_examples, tokens_used: trainStats.corpus_tokens },
   training: {
     steps: trainStats.steps, batch_size: trainStats.batch_size, examples_seen: trainStats.examples_seen, tokens_seen: trainStats.tokens_seen,
     loss_tokens: trainStats.loss_tokens, loss_on: trainStats.loss_on, seconds: trainStats.train_seconds, budget_seconds: trainStats.budget_seconds,
-    threads: trainStats.threads, ddp_processes: trainStats.ddp_processes ?? 1, lr: trainStats.lr, final_loss_ema: trainStats.final_loss_ema, framework: `torch ${trainStats.torch_version} CPU`,
+    threads: trainStats.threads, ddp_processes: trainStats.ddp_processes ?? 1, lr: trainStats.lr, final_loss_ema: trainStats.final_loss_ema, framework: `torch ${trainStats.torch_version} ${trainStats.device === 'cuda' ? `CUDA (${trainStats.device_name}), fp32 with TF32 matmuls` : 'CPU'}`,
+    device: trainStats.device ?? 'cpu', device_name: trainStats.device_name ?? 'CPU', exclude_families: excluded.length ? excluded : null,
     epochs_completed: trainStats.epochs_completed, threads_after: trainStats.threads_after || null,
-    family_weights: trainStats.family_weights || null, corpus_examples_used: trainStats.corpus_examples,
+    family_weights: effectiveWeights || null, corpus_examples_used: trainStats.corpus_examples,
     grown_from: trainStats.grown_from || null, schedule: 'AdamW, linear warmup then cosine decay (to 10%) over the budget',
   },
   evaluation: {
@@ -208,15 +241,21 @@ md += `## Model\n\n- LLaMA-style decoder: ${config.num_hidden_layers} layers, hi
 md += `## Files\n\n| file | size |\n|---|---|\n` + Object.entries(sizes).map(([f, s]) => `| ${f} | ${kb(s)} |`).join('\n') + '\n\n';
 md += `## Training\n\n- Corpus: ${corpusStats.train_examples?.toLocaleString('en-US')} synthetic chat examples, seed ${corpusStats.seed}; ${trainStats.corpus_examples?.toLocaleString('en-US')} used for this model (${trainStats.corpus_tokens?.toLocaleString('en-US')} tokens); held-out split of ${heldout.length} items never seen in training\n`;
 md += `- ${trainStats.steps} steps × batch ${trainStats.batch_size} = ${trainStats.examples_seen?.toLocaleString('en-US')} examples (${trainStats.tokens_seen?.toLocaleString('en-US')} tokens incl. padding), loss on ${trainStats.loss_on} tokens\n`;
-const hw = (trainStats.ddp_processes ?? 1) > 1 ? `${trainStats.ddp_processes} data-parallel processes × ${trainStats.threads} thread` : `${trainStats.threads} CPU thread`;
+const hw = trainStats.device === 'cuda' ? `one ${trainStats.device_name} GPU (fp32, TF32 matmuls)`
+  : (trainStats.ddp_processes ?? 1) > 1 ? `${trainStats.ddp_processes} data-parallel processes × ${trainStats.threads} thread` : `${trainStats.threads} CPU thread`;
 md += `- ${Math.round(trainStats.train_seconds ?? 0)} s wall clock on ${hw} (torch ${trainStats.torch_version}), final train loss ${trainStats.final_loss_ema}\n`;
-if (trainStats.family_weights) md += `- Family keep-probabilities (the rest 1.0): ${trainStats.family_weights}; ${trainStats.corpus_examples?.toLocaleString('en-US')} corpus examples used\n`;
+if (excluded.length) md += `- Never trained on ${excluded.join(', ')}: every example with a turn from these families is left out (the deliberate split of skills), ${trainStats.corpus_examples?.toLocaleString('en-US')} of ${trainStats.corpus_generated?.toLocaleString('en-US')} corpus examples used\n`;
+if (effectiveWeights) md += `- Family keep-probabilities (the rest 1.0): ${effectiveWeights}; ${trainStats.corpus_examples?.toLocaleString('en-US')} corpus examples used\n`;
 if (trainStats.grown_from) md += `- Initialised by growing the trained slm-pocket checkpoint (${trainStats.grown_from}); the pocket's own training time is not included above\n`;
 md += '\n';
 md += `## Held-out accuracy (greedy)\n\n| family | torch fp32 | ${dtypes.map((d) => `node ${d}`).join(' | ')} |\n|---|---|${dtypes.map(() => '---').join('|')}|\n`;
 for (const f of fams) md += `| ${f} | ${pct(pyEval?.per_family?.[f]?.accuracy)} | ${dtypes.map((d) => pct(results[d]?.per_family?.[f]?.accuracy)).join(' | ')} |\n`;
 md += `| **overall** | ${pct(pyEval?.overall?.accuracy)} | ${dtypes.map((d) => pct(results[d]?.overall?.accuracy)).join(' | ')} |\n\n`;
 md += `Items per family: ${heldout.length / Math.max(1, fams.length)} (tools/slm/data/heldout.jsonl). Node = transformers.js + onnxruntime-node CPU.\n\n`;
+md += `## Skills\n\n- Stated families (trained to master): ${skills.stated.join(', ')}; lowest fp32 held-out accuracy among them: ${pct(skills.stated_min_fp32)} (${pct(skills.stated_min_all_dtypes)} over all dtypes)\n`;
+md += `- Mastered (>= 90% held-out in fp32, q8 and q4): ${skills.mastered.join(', ') || 'none'}\n- Weak (below 90% in some dtype): ${skills.weak.join(', ') || 'none'}\n`;
+if (skills.try_this?.length) md += `- Try this (it fails here): ${skills.try_this.map((t) => `"${t.messages.at(-1).content}" answered "${t.fp32_output}" (expected ${t.scorer === 'contains' ? 'an answer containing ' : ''}"${t.expected}")`).join('; ')}\n`;
+md += '\n';
 md += `## Verification\n\n- Tokenizer + chat template: transformers.js ids identical to the Python tokenizer on ${card.verification.tokenizer_template_identical} renderings\n`;
 md += `- parity.json (torch greedy ids) reproduced by transformers.js fp32: ${card.verification.parity_fp32_transformersjs_vs_torch}\n`;
 if (verify) md += `- ONNX checks (onnxruntime-node): KV-cache vs full prefill max |Δlogit| ${verify.checks.kv_cache_max_abs_diff.toExponential(1)}, left-padded batch ${verify.checks.left_padding_max_abs_diff.toExponential(1)}, MatMulNBits vs numpy dequant ${verify.checks.q4_matmulnbits_vs_numpy_dequant_max_abs_diff?.toExponential(1)}\n`;

@@ -16,6 +16,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from model import LlamaLM, Config, greedy_generate  # noqa: E402
+from corpus import train_shard  # noqa: E402
 from tok import Tokenizer, write_tokenizer_files, IM_END, IM_START, ENDOFTEXT, render_chat  # noqa: E402
 from train import score  # noqa: E402
 
@@ -104,9 +105,8 @@ def main():
     ap.add_argument("--ckpt", required=True)
     ap.add_argument("--name", required=True)
     ap.add_argument("--out", required=True)
-    ap.add_argument("--tokenizer", default="tools/slm/work/tokenizer.json")
+    ap.add_argument("--tokenizer", default="tools/slm/data/tokenizer.json")
     ap.add_argument("--heldout", default="tools/slm/data/heldout.jsonl")
-    ap.add_argument("--corpus", default="tools/slm/work/train.jsonl")
     ap.add_argument("--max-new-tokens", type=int, default=24)
     ap.add_argument("--skip-eval", action="store_true")
     a = ap.parse_args()
@@ -176,12 +176,9 @@ def main():
     held = [json.loads(l) for l in open(a.heldout)]
     checks = [{"messages": h["messages"], "add_generation_prompt": True,
                "ids": tok.encode(render_chat(h["messages"], True))} for h in held]
-    with open(a.corpus) as f:
-        for i, line in enumerate(f):
-            if i >= 300:
-                break
-            msgs = json.loads(line)["messages"]
-            checks.append({"messages": msgs, "add_generation_prompt": False, "ids": tok.encode(render_chat(msgs))})
+    for ex in train_shard(0, 300):  # the first 300 training examples (the corpus is generated, not stored)
+        msgs = ex["messages"]
+        checks.append({"messages": msgs, "add_generation_prompt": False, "ids": tok.encode(render_chat(msgs))})
     extra = ["Hello, world! ÄÖÜ ß 😀 tabs\tand\nnew lines  two  spaces", "<|im_start|>x<|im_end|> <|endoftext|>",
              "12345 + 67890 = ?", "It's a don't we'll: {\"a\": [1, 2]}"]
     for t in extra:

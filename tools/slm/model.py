@@ -149,15 +149,15 @@ class LlamaLM(nn.Module):
         past: list of (k, v) with k [B, kv, P, hd]. Returns logits [B,S,V], presents."""
         B, S = input_ids.shape[0], input_ids.shape[1]
         if position_ids is None:
-            position_ids = torch.arange(S).unsqueeze(0).expand(B, S)
+            position_ids = torch.arange(S, device=input_ids.device).unsqueeze(0).expand(B, S)
         x = self.embed_tokens(input_ids)
         freqs = position_ids.unsqueeze(-1).float() * self.inv_freq  # [B,S,hd/2]
         emb = torch.cat((freqs, freqs), dim=-1).unsqueeze(1)  # [B,1,S,hd]
         cos, sin = emb.cos(), emb.sin()
         P = past[0][0].shape[2] if past is not None else 0
         T = P + S
-        q_pos = torch.arange(S).unsqueeze(1) + (T - S)  # absolute index of each query
-        k_pos = torch.arange(T).unsqueeze(0)
+        q_pos = torch.arange(S, device=input_ids.device).unsqueeze(1) + (T - S)  # absolute index of each query
+        k_pos = torch.arange(T, device=input_ids.device).unsqueeze(0)
         allowed = (k_pos <= q_pos).unsqueeze(0).unsqueeze(0)  # [1,1,S,T]
         if attention_mask is not None:
             allowed = allowed & (attention_mask[:, None, None, :] > 0)
@@ -182,26 +182,29 @@ def greedy_generate(model, prompts, eos_id, pad_id, max_new_tokens=24):
     stop = set([eos_id] if isinstance(eos_id, int) else eos_id)
     B = len(prompts)
     L = max(len(p) for p in prompts)
+    dev = model.embed_tokens.weight.device
     ids = torch.full((B, L), pad_id, dtype=torch.long)
     mask = torch.zeros((B, L), dtype=torch.long)
     for i, p in enumerate(prompts):
         ids[i, L - len(p):] = torch.tensor(p)
         mask[i, L - len(p):] = 1
+    ids, mask = ids.to(dev), mask.to(dev)
     out = [[] for _ in range(B)]
     done = [False] * B
     for _ in range(max_new_tokens):
         pos = (mask.cumsum(-1) - 1).clamp(min=0)
         logits, _ = model(ids, mask, pos)
         nxt = logits[:, -1].argmax(-1)
+        nl = nxt.tolist()
         for i in range(B):
             if not done[i]:
-                out[i].append(int(nxt[i]))
-                if int(nxt[i]) in stop:
+                out[i].append(nl[i])
+                if nl[i] in stop:
                     done[i] = True
         if all(done):
             break
         ids = torch.cat([ids, nxt[:, None]], 1)
-        mask = torch.cat([mask, torch.ones((B, 1), dtype=torch.long)], 1)
+        mask = torch.cat([mask, torch.ones((B, 1), dtype=torch.long, device=dev)], 1)
     return out
 
 

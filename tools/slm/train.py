@@ -1,7 +1,11 @@
-"""Train one model on the rendered ChatML corpus (loss on assistant tokens), with a wall-clock and/or step budget.
+"""Train one model on the generated ChatML corpus (loss on assistant tokens), with a wall-clock and/or step budget.
 
   python3 tools/slm/train.py --preset pocket --seconds 1200 --out tools/slm/work/pocket
-Progress goes to <out>/train.log (also stdout). The checkpoint is <out>/ckpt.pt (written periodically and at the end).
+Runs on a CUDA GPU when torch sees one (plain fp32 with TF32 matmuls: no autocast, so the trained weights are the
+exported fp32 ones), else on CPU; same seeds, corpus and batches either way.
+The corpus (corpus.train_shard, 64 seeded shards) is generated and tokenized in-process by a pool of workers; --data-cache
+keeps the tokenized tensors for another run. Progress goes to <out>/train.log (also stdout). The checkpoint is
+<out>/ckpt.pt (model-only fp32 state_dict, written at every quick eval and at the end).
 """
 import argparse
 import json
@@ -11,11 +15,15 @@ import random
 import sys
 import time
 
+import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from model import LlamaLM, PRESETS, Config, greedy_generate, grow_from  # noqa: E402
 from tok import Tokenizer, IM_END, ENDOFTEXT  # noqa: E402
+import corpus  # noqa: E402
+
+N_SHARDS = 64
 
 
 def log(fh, msg):
@@ -23,6 +31,43 @@ def log(fh, msg):
     print(line, flush=True)
     fh.write(line + "\n")
     fh.flush()
+
+
+def _encode_shard(job):
+    shard, n, tok_path = job
+    tok = Tokenizer.from_tokenizer_json(tok_path)
+    fams, rows = [], []
+    for ex in corpus.train_shard(shard, n):
+        fams.append(ex["family"])  # "add2" or, for two-turn chats, "add2+mul"
+        rows.append(tok.encode_chat_with_mask(ex["messages"]))
+    L = max((len(r[0]) for r in rows), default=1)
+    X = np.zeros((len(rows), L), dtype=np.int16)
+    M = np.zeros((len(rows), L), dtype=np.uint8)
+    lens = np.zeros(len(rows), dtype=np.int32)
+    for i, (ids, m) in enumerate(rows):
+        X[i, :len(ids)] = ids
+        M[i, :len(ids)] = m
+        lens[i] = len(ids)
+    return fams, X, M, lens
+
+
+def build_data(n_examples, tok_path, workers):
+    """Generate + tokenize the corpus: padded int16 ids, uint8 loss mask, lengths, first-turn families."""
+    per = [n_examples // N_SHARDS + (1 if i < n_examples % N_SHARDS else 0) for i in range(N_SHARDS)]
+    jobs = [(i, per[i], tok_path) for i in range(N_SHARDS)]
+    if workers > 1:
+        import multiprocessing as mp
+        with mp.get_context("fork").Pool(workers) as pool:
+            parts = pool.map(_encode_shard, jobs, chunksize=1)
+    else:
+        parts = [_encode_shard(j) for j in jobs]
+    L = max(p[1].shape[1] for p in parts)
+    pad = lambda a: np.pad(a, ((0, 0), (0, L - a.shape[1])))  # noqa: E731
+    X = np.concatenate([pad(p[1]) for p in parts])
+    M = np.concatenate([pad(p[2]) for p in parts])
+    lens = np.concatenate([p[3] for p in parts])
+    fams = [f for p in parts for f in p[0]]
+    return {"X": torch.from_numpy(X), "M": torch.from_numpy(M), "lens": torch.from_numpy(lens), "fams": fams}
 
 
 def quick_eval(model, tok, heldout, n_per_family=12):
@@ -60,11 +105,15 @@ def score(item, text):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--preset", choices=list(PRESETS), required=True)
-    ap.add_argument("--corpus", default="tools/slm/work/train.jsonl")
-    ap.add_argument("--tokenizer", default="tools/slm/work/tokenizer.json")
+    ap.add_argument("--preset", choices=list(PRESETS), default="pocket")
+    ap.add_argument("--train-examples", type=int, default=300000, help="corpus size (generated in-process)")
+    ap.add_argument("--data-cache", default="", help="file to load the tokenized corpus from / save it to")
+    ap.add_argument("--workers", type=int, default=0, help="corpus worker processes (0 = CPU count)")
+    ap.add_argument("--prepare-only", action="store_true", help="only build --data-cache, then exit")
+    ap.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    ap.add_argument("--tokenizer", default="tools/slm/data/tokenizer.json")
     ap.add_argument("--heldout", default="tools/slm/data/heldout.jsonl")
-    ap.add_argument("--out", required=True)
+    ap.add_argument("--out", default="")
     ap.add_argument("--seconds", type=float, default=1200, help="wall-clock training budget")
     ap.add_argument("--max-steps", type=int, default=0, help="step budget (0 = only the time budget)")
     ap.add_argument("--batch", type=int, default=48)
@@ -79,14 +128,37 @@ def main():
     ap.add_argument("--loss-on", choices=["assistant", "all"], default="assistant")
     ap.add_argument("--family-weights", default="",
                     help="keep-probabilities per family of the first turn, e.g. 'add3=0.3,mul=0.3' (others 1.0)")
+    ap.add_argument("--exclude-families", default="",
+                    help="drop every example with a turn from these families, e.g. 'add3,mul' (a deliberate skill split)")
     ap.add_argument("--ddp", type=int, default=1,
                     help="data-parallel processes (gloo, 1 thread each); the global batch is split between them")
     a = ap.parse_args()
+    if a.prepare_only:
+        load_data(a)
+        return
     if a.ddp > 1:
         import torch.multiprocessing as mp
         mp.spawn(run, args=(a,), nprocs=a.ddp, join=True)
     else:
         run(0, a)
+
+
+def load_data(a):
+    if a.data_cache and os.path.exists(a.data_cache):
+        return torch.load(a.data_cache)
+    d = build_data(a.train_examples, a.tokenizer, a.workers or os.cpu_count() or 1)
+    if a.data_cache:
+        torch.save(d, a.data_cache + ".tmp")
+        os.replace(a.data_cache + ".tmp", a.data_cache)
+    return d
+
+
+def save_ckpt(core, cfg, path, stats=None):
+    ck = {"config": cfg.to_dict(), "state_dict": {k: v.detach().float().cpu() for k, v in core.state_dict().items()}}
+    if stats is not None:
+        ck["stats"] = stats
+    torch.save(ck, path + ".tmp")  # torch >= 1.6 zip format: loads in Debian's torch 1.13 and in torch 2.x
+    os.replace(path + ".tmp", path)
 
 
 class _NullLog:
@@ -120,28 +192,32 @@ def run(rank, a):
         log_(fh, f"grown from {a.grow_from} ({ck.get('stats', {}).get('steps')} steps)")
     log_(fh, f"preset {a.preset} params {model.num_params()} cfg {cfg.to_dict()} args {vars(a)}")
 
+    dev = torch.device("cuda" if (a.device == "cuda" or (a.device == "auto" and torch.cuda.is_available()
+                                                            and not ddp)) else "cpu")
+    device_name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else "CPU"
+    if dev.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
     t0 = time.time()
-    data = []
+    d = load_data(a)
     keep = {k: float(v) for k, v in (kv.split("=") for kv in a.family_weights.split(",") if kv)}
     krng = random.Random(a.seed + 1)
-    with open(a.corpus) as f:
-        for line in f:
-            ex = json.loads(line)
-            if keep and krng.random() >= keep.get(ex["family"].split("+")[0], 1.0):
-                continue
-            ids, mask = tok.encode_chat_with_mask(ex["messages"])
-            data.append((ids, mask))
+    excl = set(a.exclude_families.split(",")) - {""}
+    sel = [i for i, f in enumerate(d["fams"])
+           if not (keep and krng.random() >= keep.get(f.split("+")[0], 1.0)) and not (excl & set(f.split("+")))]
+    sel_t = torch.tensor(sel, dtype=torch.long)
+    X, M, lens = d["X"][sel_t], d["M"][sel_t], d["lens"][sel_t].tolist()
     # the piecewise encoding used for the loss mask must equal encoding the rendered string
-    with open(a.corpus) as f:
-        for i, line in enumerate(f):
-            if i >= 500:
-                break
-            ex = json.loads(line)
-            ids, _ = tok.encode_chat_with_mask(ex["messages"])
-            assert tok.encode_chat(ex["messages"]) == ids
+    for ex in corpus.train_shard(0, 200):
+        ids, _ = tok.encode_chat_with_mask(ex["messages"])
+        assert tok.encode_chat(ex["messages"]) == ids
     heldout = [json.loads(l) for l in open(a.heldout)]
-    n_tok = sum(len(d[0]) for d in data)
-    log_(fh, f"tokenized {len(data)} examples, {n_tok} tokens in {time.time()-t0:.1f}s")
+    n_tok = int(sum(lens))
+    log_(fh, f"corpus {len(d['fams'])} examples generated, {len(sel)} used, {n_tok} tokens in {time.time()-t0:.1f}s; "
+             f"device {dev} ({device_name})")
+    X, M = X.to(dev), M.to(dev)
+    model.to(dev)
+    data = lens  # per-example lengths drive the length bucketing
 
     core = model
     if ddp:
@@ -149,8 +225,11 @@ def run(rank, a):
     decay, no_decay = [], []
     for n, p in core.named_parameters():
         (no_decay if p.dim() < 2 else decay).append(p)
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.05}, {"params": no_decay, "weight_decay": 0.0}],
-                            lr=a.lr, betas=(0.9, 0.98), eps=1e-8)
+    groups = [{"params": decay, "weight_decay": 0.05}, {"params": no_decay, "weight_decay": 0.0}]
+    try:  # fused AdamW (torch >= 2.0 on CUDA): one kernel instead of a few per parameter
+        opt = torch.optim.AdamW(groups, lr=a.lr, betas=(0.9, 0.98), eps=1e-8, fused=dev.type == "cuda")
+    except (TypeError, RuntimeError):
+        opt = torch.optim.AdamW(groups, lr=a.lr, betas=(0.9, 0.98), eps=1e-8)
     rng = random.Random(a.seed)
     order = list(range(len(data)))
     rng.shuffle(order)
@@ -160,6 +239,7 @@ def run(rank, a):
     t_start = time.time()
     last_eval = t_start
     ema = None
+    loss_sum = torch.zeros((), device=dev)
     epochs = 0
     pending = []
 
@@ -192,22 +272,19 @@ def run(rank, a):
                 rng.shuffle(order)
                 pos = 0
                 epochs += 1
-            chunk = sorted(order[pos:pos + a.batch * 32], key=lambda j: len(data[j][0]))
+            chunk = sorted(order[pos:pos + a.batch * 32], key=lambda j: data[j])
             pos += a.batch * 32
             pending = [chunk[k:k + a.batch] for k in range(0, len(chunk), a.batch)]
             rng.shuffle(pending)
-        batch = [data[j] for j in pending.pop()]
+        idx = pending.pop()
         if ddp:
-            batch = batch[rank::a.ddp]
-        L = max(len(b[0]) for b in batch)
-        x = torch.full((len(batch), L), pad, dtype=torch.long)
-        w = torch.zeros((len(batch), L))
-        for i, (ids, m) in enumerate(batch):
-            x[i, :len(ids)] = torch.tensor(ids)
-            w[i, :len(ids)] = torch.tensor(m, dtype=torch.float) if a.loss_on == "assistant" else 1.0
+            idx = idx[rank::a.ddp]
+        L = max(data[j] for j in idx)
+        it = torch.tensor(idx, dtype=torch.long).to(dev, non_blocking=True)
+        x = X[it, :L].long()
+        tgt_w = M[it, 1:L].float() if a.loss_on == "assistant" else (x[:, 1:] != pad).float()
         model.train()
         logits, _ = model(x[:, :-1])
-        tgt_w = w[:, 1:]
         ce = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), x[:, 1:].reshape(-1),
                                                reduction="none").reshape(tgt_w.shape)
         loss = (ce * tgt_w).sum() / tgt_w.sum()
@@ -216,35 +293,37 @@ def run(rank, a):
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         step += 1
-        seen_ex += len(batch)
-        seen_tok += int(x.numel())
-        loss_tok += int(tgt_w.sum())
-        ema = loss.item() if ema is None else 0.98 * ema + 0.02 * loss.item()
+        seen_ex += len(idx)
+        seen_tok += len(idx) * L
+        loss_sum = loss_sum + loss.detach()  # read back every 50 steps only (no per-step GPU sync)
         if step % 50 == 0:
+            lw = loss_sum.item() / 50
+            loss_sum = torch.zeros((), device=dev)
+            ema = lw if ema is None else 0.8 * ema + 0.2 * lw
             el = time.time() - t_start
             log_(fh, f"step {step} loss {ema:.4f} lr {lr:.2e} ex {seen_ex} tok {seen_tok} "
                     f"elapsed {el:.0f}s ({step/el:.2f} step/s)")
         if rank == 0 and time.time() - last_eval > a.eval_every:
             res = quick_eval(core, tok, heldout)
             log_(fh, f"eval step {step}: " + " ".join(f"{k}={v:.2f}" for k, v in res.items()))
-            torch.save({"config": cfg.to_dict(), "state_dict": core.state_dict()}, os.path.join(a.out, "ckpt.pt"))
+            save_ckpt(core, cfg, os.path.join(a.out, "ckpt.pt"))
             last_eval = time.time()
     el = time.time() - t_start
     if rank != 0:
         return
     seen_ex *= a.ddp
     seen_tok *= a.ddp
-    loss_tok *= a.ddp
-    res = quick_eval(core, tok, heldout)
+    loss_tok = int(M[:, 1:].float().sum().item() * seen_ex / max(1, M.shape[0]))  # estimate: mean per example
+    res = quick_eval(core, tok, heldout, n_per_family=50)
     log_(fh, f"final eval step {step}: " + " ".join(f"{k}={v:.2f}" for k, v in res.items()))
     stats = {"preset": a.preset, "params": core.num_params(), "steps": step, "batch_size": a.batch,
              "examples_seen": seen_ex, "tokens_seen": seen_tok, "loss_tokens": loss_tok,
-             "train_seconds": round(el, 1), "final_loss_ema": round(ema, 4), "lr": a.lr, "loss_on": a.loss_on,
-             "threads": a.threads, "ddp_processes": a.ddp, "threads_after": a.threads_after, "grown_from": a.grow_from, "corpus_examples": len(data), "corpus_tokens": n_tok,
-             "epochs_completed": epochs, "family_weights": a.family_weights, "budget_seconds": a.seconds, "budget_steps": a.max_steps,
-             "torch_version": torch.__version__}
-    torch.save({"config": cfg.to_dict(), "state_dict": core.state_dict(), "stats": stats},
-               os.path.join(a.out, "ckpt.pt"))
+             "train_seconds": round(el, 1), "final_loss_ema": round(ema or 0.0, 4), "lr": a.lr, "loss_on": a.loss_on,
+             "threads": a.threads, "ddp_processes": a.ddp, "threads_after": a.threads_after, "grown_from": a.grow_from, "corpus_examples": len(sel), "corpus_generated": len(d["fams"]), "corpus_tokens": n_tok,
+             "epochs_completed": epochs, "family_weights": a.family_weights, "exclude_families": a.exclude_families, "budget_seconds": a.seconds, "budget_steps": a.max_steps,
+             "torch_version": str(torch.__version__), "device": dev.type, "device_name": device_name,
+             "final_quick_eval": {k: round(v, 3) for k, v in res.items()}}
+    save_ckpt(core, cfg, os.path.join(a.out, "ckpt.pt"), stats)
     with open(os.path.join(a.out, "train_stats.json"), "w") as f:
         json.dump(stats, f, indent=1)
     log_(fh, "done " + json.dumps(stats))

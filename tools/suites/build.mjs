@@ -22,9 +22,9 @@ function pick(fams, perFamily) {
 const suites = [
   {
     id: 'slm-skills-20',
-    name: 'Embedded models: skills that separate pocket from reference (20)',
+    name: 'Embedded models: five skills, 4 items each (20)',
     description:
-      '4 held-out items from each of 3-digit addition, comparison, multiplication, multi-turn and length: the families where slm-reference is clearly stronger than slm-pocket on its model card. Quick (about a minute on both sides).',
+      '4 held-out items from each of 3-digit addition, comparison, multiplication, multi-turn and length (model cards: slm-reference answers all 20, slm-pocket 12: it was never trained on 3-digit addition or multiplication). Quick (about a minute on both sides).',
     cases: pick(['add3', 'compare', 'mul', 'multiturn', 'length'], 4),
   },
   {
