@@ -28,19 +28,32 @@ declare module 'vitest' {
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
-/** The README's promise: Debian's Chromium is installed with apt-get when missing and we are root. */
-function ensureChromium(): void {
-  if (fs.existsSync(CHROMIUM_PATH)) return;
-  const root = process.getuid?.() === 0;
-  if (!root || CHROMIUM_PATH !== '/usr/bin/chromium' || !fs.existsSync('/usr/bin/apt-get')) {
-    throw new Error(`The e2e tests need Chromium at ${CHROMIUM_PATH}. Install it: sudo apt-get install -y chromium (or set CHROMIUM_PATH).`);
+/**
+ * The README's promise: what the e2e tests need from Debian (Chromium; PyTorch and onnx, with which
+ * tools/slm exports the scale-model test's model) is installed with apt-get when missing and we are
+ * root; otherwise the error says what to install.
+ */
+function ensureDebian(what: string, present: () => boolean, packages: string[], installable = true): void {
+  if (present()) return;
+  const cmd = `apt-get install -y ${packages.join(' ')}`;
+  if (process.getuid?.() !== 0 || !installable || !fs.existsSync('/usr/bin/apt-get')) {
+    throw new Error(`The e2e tests need ${what}. Install it: sudo ${cmd}`);
   }
-  console.log('[e2e] Chromium is missing: apt-get install -y chromium');
+  console.log(`[e2e] missing ${what}: ${cmd}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  for (const args of [['update'], ['install', '-y', 'chromium']]) {
+  for (const args of [['update'], ['install', '-y', ...packages]]) {
     const r = spawnSync('apt-get', args, { stdio: 'inherit', env });
-    if (r.status !== 0) throw new Error(`apt-get ${args.join(' ')} failed (exit ${r.status}); install Chromium yourself: apt-get install -y chromium`);
+    if (r.status !== 0) throw new Error(`apt-get ${args.join(' ')} failed (exit ${r.status}); install it yourself: ${cmd}`);
   }
+}
+
+function ensureSystemPackages(): void {
+  ensureDebian(`Chromium at ${CHROMIUM_PATH} (or set CHROMIUM_PATH)`, () => fs.existsSync(CHROMIUM_PATH), ['chromium'], CHROMIUM_PATH === '/usr/bin/chromium');
+  ensureDebian(
+    'PyTorch and onnx for /usr/bin/python3',
+    () => spawnSync('/usr/bin/python3', ['-c', 'import torch, onnx'], { stdio: 'ignore' }).status === 0,
+    ['python3-torch', 'python3-onnx', 'libopenblas0-pthread'],
+  );
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -56,7 +69,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     fs.rmSync(work, { recursive: true, force: true });
   };
   try {
-    ensureChromium();
+    ensureSystemPackages();
     // vitest sets NODE_ENV=test, and Vite would then bundle React's development build (StrictMode
     // double effects, dev warnings). The e2e tests test what ships: a production build.
     const nodeEnv = process.env['NODE_ENV'];
