@@ -86,29 +86,32 @@ export default function EvalCharts({ table }: { record: RunRecord; table: Result
             ))}
           </svg>
           <Legend items={hist.engines} />
-          <table className="chart-data">
-            <caption>Cases per latency bin</caption>
-            <thead>
-              <tr>
-                <th scope="col">End-to-end latency</th>
-                {hist.engines.map((e, k) => (
-                  <th key={k} scope="col">
-                    {e.name}
-                  </th>
-                ))}
-              </tr>
-            </thead>
-            <tbody>
-              {hist.rows.map((r, k) => (
-                <tr key={k}>
-                  <th scope="row">{r.range}</th>
-                  {r.counts.map((n, j) => (
-                    <td key={j}>{n}</td>
+          {/* A table is as wide as its content whatever its width says: the hiding box is a div around it. */}
+          <div className="chart-data">
+            <table>
+              <caption>Cases per latency bin</caption>
+              <thead>
+                <tr>
+                  <th scope="col">End-to-end latency</th>
+                  {hist.engines.map((e, k) => (
+                    <th key={k} scope="col">
+                      {e.name}
+                    </th>
                   ))}
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {hist.rows.map((r, k) => (
+                  <tr key={k}>
+                    <th scope="row">{r.range}</th>
+                    {r.counts.map((n, j) => (
+                      <td key={j}>{n}</td>
+                    ))}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         </figure>
       )}
     </div>
