@@ -388,9 +388,15 @@ describe('comparison with a hosted model (the reference server)', () => {
       const turns = await answers(page, index);
       const clicked = await page.evaluate(() => (window as unknown as { __panes: { clicked: boolean } }).__panes.clicked);
       const partials = await recordedPanes(page);
-      if (clicked) stopped = { index, turns, partials };
+      // The server may also have generated every token before the client left (the last bytes
+      // still in flight when Stop lands, on a machine slow to deliver them): that is no abort seen
+      // by the server either, so it counts as a missed attempt.
+      const server = clicked ? await serverTiming(open, traffic.ids.at(-1)!) : null;
+      if (clicked && server?.finishReason === 'abort') stopped = { index, turns, partials };
       else {
-        attempts.push(`attempt ${attempt + 1}: ended before Stop (local ${turns.local.finish}, hosted ${turns.hosted.finish})`);
+        attempts.push(
+          `attempt ${attempt + 1}: ended before Stop (local ${turns.local.finish}, hosted ${turns.hosted.finish}, server ${server ? `${server.finishReason} after ${server.completionTokens} tokens` : 'not asked'})`,
+        );
         // A fresh conversation, so that long unstopped answers do not fill the context.
         await page.locator(tid('new-chat')).click();
       }
