@@ -70,6 +70,19 @@ export interface Layout {
   sheetRef: RefObject<HTMLElement | null>;
 }
 
+/**
+ * Focuses the prompt box once it is shown: it is hidden while the phone's sheet is open, and the
+ * frame after closing the sheet can come before React has removed `hidden` (a focus() on a hidden
+ * element does nothing, and focus stayed on the page: seen once in CI), so it tries for a few frames.
+ */
+function focusPromptWhenShown(frames = 10): void {
+  requestAnimationFrame(() => {
+    const el = document.getElementById(PROMPT_ID);
+    if (el && el.closest('[hidden]') === null) el.focus();
+    else if (frames > 1) focusPromptWhenShown(frames - 1);
+  });
+}
+
 /** The prompt box's id (Composer), where focus goes once a model is ready. */
 export const PROMPT_ID = 'prompt';
 /** The Model tab's panel id (Tabs' panelId('settings', 'model')). */
@@ -93,7 +106,7 @@ export function useLayout(localStatus: string): Layout {
   }, []);
   const toChat = useCallback(() => {
     setOpen(false);
-    requestAnimationFrame(() => document.getElementById(PROMPT_ID)?.focus());
+    focusPromptWhenShown();
   }, []);
   const show = useCallback((t: Tab) => {
     setTab(t);
@@ -117,9 +130,7 @@ export function useLayout(localStatus: string): Layout {
     // Only when the user is not busy elsewhere: focus in the Model tab (on Load), on the share
     // banner ("Run it on my device"), or nowhere.
     const started = active instanceof HTMLElement && active.closest(`#${MODEL_PANEL_ID}, #${BANNER_ID}`) !== null;
-    if (fromSheet || started || active === document.body || active === null) {
-      requestAnimationFrame(() => document.getElementById(PROMPT_ID)?.focus());
-    }
+    if (fromSheet || started || active === document.body || active === null) focusPromptWhenShown();
   }, [localStatus, phone, open]);
 
   return { tab, phone, sheetOpen, show, setTab, openSheet, closeSheet, toChat, menuRef, sheetRef };
