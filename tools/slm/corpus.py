@@ -1,3 +1,4 @@
+# Over 300 lines: the held-out split and the training generator share every template and word list, which is what the no-leak check relies on.
 """Deterministic synthetic chat corpus with checkable answers.
 
 Every example is {"id", "family", "messages": [{role, content}, ...], "answer", "scorer"}.

@@ -1,3 +1,4 @@
+# Over 300 lines: one training run (device, data preparation, loop, periodic held-out eval, checkpoint) with one set of arguments.
 """Train one model on the generated ChatML corpus (loss on assistant tokens), with a wall-clock and/or step budget.
 
   python3 tools/slm/train.py --preset pocket --seconds 1200 --out tools/slm/work/pocket
