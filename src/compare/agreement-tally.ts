@@ -38,8 +38,8 @@ export function verdictRecord(a: Agreement): VerdictRecord {
   };
 }
 
-/** One exchange of a session as the tally needs it. */
-export interface SessionEntry {
+/** What one exchange of a session was: the two answers, their times and the hosted cost. */
+export interface ExchangeFacts {
   prompt: string;
   local: string;
   hosted: string;
@@ -51,6 +51,10 @@ export interface SessionEntry {
   hostedE2eMs: number | null;
   /** null when the hosted model's price is unknown. */
   hostedCostUsd: number | null;
+}
+
+/** One exchange of a session as the tally needs it. */
+export interface SessionEntry extends ExchangeFacts {
   verdict: VerdictRecord;
 }
 

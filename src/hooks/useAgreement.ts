@@ -9,24 +9,14 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { agreementOf, decide, diffAnswers, lcsCells, measureAgreement, type Agreement, type DiffPart, type JudgeOutcome, type Measures } from '../compare/agreement';
 import { buildAgreementJudgeMessages, parseAgreementJudge } from '../compare/agreement-judge';
 import { INLINE_CELLS, type FromAgreementWorker, type ToAgreementWorker } from '../compare/agreement-protocol';
-import { tallySession, verdictRecord, type SessionEntry, type Tally } from '../compare/agreement-tally';
+import { tallySession, verdictRecord, type ExchangeFacts, type SessionEntry, type Tally } from '../compare/agreement-tally';
 import { runCost, type Price } from '../compare/pricing';
 import type { Exchange } from '../compare/strip';
 import type { ChatEngine, GenerationParams } from '../engines/types';
 import { errorText } from '../lib/errors';
 
-export interface AgreementEntry {
+export interface AgreementEntry extends ExchangeFacts {
   id: number;
-  prompt: string;
-  local: string;
-  hosted: string;
-  localError: string | null;
-  hostedError: string | null;
-  localTtftMs: number | null;
-  hostedTtftMs: number | null;
-  localE2eMs: number | null;
-  hostedE2eMs: number | null;
-  hostedCostUsd: number | null;
   measures: Measures | null;
   diff: DiffPart[] | null;
   /** Where the measures were computed, and how long they took (ms). */
