@@ -5,6 +5,7 @@
  * against the same bounds. One message per broken rule, in field order.
  */
 import { z } from 'zod';
+import { checkResponseFormat, responseFormatSchema } from './response-format';
 
 /** The bounds every layer enforces. */
 export const LIMITS = {
@@ -44,8 +45,13 @@ export const generationParamsSchema = z
     repetitionPenalty: num(M.repetitionPenalty).min(1, { error: M.repetitionPenalty }).max(LIMITS.repetitionPenalty, { error: M.repetitionPenalty }),
     /** Greedy (argmax) overrides the sampling knobs. */
     greedy: z.boolean({ error: M.greedy }),
+    /** Text (absent: text), any JSON object, or JSON matching a schema; see response-format.ts. */
+    responseFormat: responseFormatSchema.optional(),
   })
-  .refine((p) => minWithinMax(p.minNewTokens, p.maxNewTokens), { error: M.minNewTokens, path: ['minNewTokens'] });
+  .refine((p) => minWithinMax(p.minNewTokens, p.maxNewTokens), { error: M.minNewTokens, path: ['minNewTokens'] })
+  .superRefine((p, ctx) => {
+    for (const message of checkResponseFormat(p.responseFormat ?? { type: 'text' })) ctx.addIssue({ code: 'custom', message, path: ['responseFormat'] });
+  });
 
 /** Sampling settings, in one shape for every engine. */
 export type GenerationParams = z.infer<typeof generationParamsSchema>;
@@ -59,7 +65,7 @@ export const DEFAULT_GENERATION: GenerationParams = {
   greedy: true,
 };
 
-const FIELD_ORDER: readonly string[] = ['maxNewTokens', 'temperature', 'topP', 'topK', 'minNewTokens', 'repetitionPenalty', 'greedy'];
+const FIELD_ORDER: readonly string[] = ['maxNewTokens', 'temperature', 'topP', 'topK', 'minNewTokens', 'repetitionPenalty', 'greedy', 'responseFormat'];
 
 /** The schema's messages for `p`: one per bad field (its first broken rule), in field order; [] when valid. */
 export function validateGenerationParams(p: unknown): string[] {
