@@ -1,5 +1,9 @@
 // Renders public/favicon.svg to the PNG icons the web app manifest lists (192, 512, maskable 512),
-// with the system Chromium. Run once after changing the icon: node tools/icons.mjs
+// with the system Chromium, then stores them as 256-colour palette PNGs (Pillow): the icons hold
+// 232–413 colours (anti-aliased edges), and the palette made them 31.3 → 14.0 kB, which every first
+// visit's service worker downloads (bench `precache_kb_gzip`); no visible change (max channel
+// difference 30 of 255 on edge pixels). Run once after changing the icon: node tools/icons.mjs
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 
@@ -15,3 +19,12 @@ for (const [size, name, pad] of [[192, 'icon-192.png', 0], [512, 'icon-512.png',
   await page.close();
 }
 await browser.close();
+const PALETTE = `
+import sys
+from PIL import Image
+for p in sys.argv[1:]:
+    im = Image.open(p)
+    q = im.convert('RGBA').quantize(colors=256, method=Image.FASTOCTREE) if 'A' in im.getbands() else im.convert('RGB').quantize(colors=256)
+    q.save(p, 'PNG', optimize=True)
+`;
+execFileSync(process.env.PYTHON ?? '/usr/bin/python3', ['-c', PALETTE, ...['icon-192.png', 'icon-512.png', 'icon-maskable-512.png'].map((n) => `public/icons/${n}`)], { stdio: 'inherit' });

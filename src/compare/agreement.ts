@@ -19,8 +19,9 @@ import { lcsLength, wordDiff, type DiffPart } from './lcs';
 
 export { lcsLength, MAX_LCS_CELLS, wordDiff, type DiffPart } from './lcs';
 
-export type MeasureId = 'exact' | 'normalized' | 'json' | 'numbers' | 'judge' | 'similarity';
-export const MEASURE_IDS: readonly MeasureId[] = ['exact', 'normalized', 'json', 'numbers', 'judge', 'similarity'];
+import type { MeasureId } from './measure-ids';
+
+export { MEASURE_IDS, type MeasureId } from './measure-ids';
 
 /**
  * ROUGE-L F1 at or above this counts as agreement when nothing stricter decided. 0.6 is a

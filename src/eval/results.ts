@@ -19,8 +19,9 @@ import { runMetricsSchema } from '../metrics/schema';
 import type { ScoreResult } from './scorers';
 import { chatMessageSchema, describePathIssues, suiteSchema, zodIssues, type PathIssue, type Suite } from './suite';
 
-export const RESULTS_FORMAT = 'slm-playground-results';
-export const RESULTS_VERSION = 1;
+import { RESULTS_FORMAT, RESULTS_VERSION } from './results-format';
+
+export { RESULTS_FORMAT, RESULTS_VERSION } from './results-format';
 
 /** Longest output (and judge message) a record keeps; the runner cuts longer ones. */
 export const MAX_OUTPUT_CHARS = 1_000_000;

@@ -7,9 +7,10 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Price } from '../compare/pricing';
 import type { ChatEngine, GenerationParams } from '../engines/types';
 import { mismatch } from '../eval/engines';
-import { parseRunRecord, RESULTS_FORMAT, RESULTS_VERSION, type CellResult, type EngineColumn, type EngineLoad, type RunRecord } from '../eval/results';
+import type { CellResult, EngineColumn, EngineLoad, RunRecord } from '../eval/results';
+import { RESULTS_FORMAT, RESULTS_VERSION } from '../eval/results-format';
 import type { RunnerEngine } from '../eval/runner';
-import { createBrowserSandbox } from '../eval/sandbox/browser';
+import type { ScoringSandbox } from '../eval/sandbox/protocol';
 import type { EvalStore, RunSummary } from '../eval/store';
 import type { Suite } from '../eval/suite';
 import { errorText } from '../lib/errors';
@@ -89,8 +90,10 @@ export function useEvalRuns() {
       const doneBefore = rec.cells.filter((c) => c.status === 'done').length;
       setProgress({ runId: rec.id, done: doneBefore, total, finishedNow: 0, startedAt: performance.now(), running: [] });
       // One scoring worker per run: it starts on the first regex/json-schema case, ends with the run.
-      const sandbox = createBrowserSandbox();
+      let sandbox: ScoringSandbox | null = null;
       try {
+        // Loaded with the first run, like the runner below (the page does not need them to start).
+        sandbox = (await import('../eval/sandbox/browser')).createBrowserSandbox();
         const { cells: _c, ...meta } = current;
         void _c;
         await store?.saveRun(meta);
@@ -126,7 +129,7 @@ export function useEvalRuns() {
         current = { ...current, status: 'stopped', updatedAt: Date.now() };
         setError(`The run stopped: ${message(e)}`);
       } finally {
-        sandbox.dispose();
+        sandbox?.dispose();
         abort.current = null;
         setRecord(current);
         setProgress(null);
@@ -222,6 +225,7 @@ export function useEvalRuns() {
         } catch (e) {
           throw new Error(`not valid JSON (${message(e)}).`);
         }
+        const { parseRunRecord } = await import('../eval/results');
         let rec = parseRunRecord(json);
         if (rec.status === 'running') rec = { ...rec, status: 'stopped' };
         if (runs.some((r) => r.id === rec.id)) rec = { ...rec, id: newId(), name: `${rec.name} (imported)` };

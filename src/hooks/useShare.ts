@@ -5,8 +5,8 @@
  * so a reload does not bring the banner back and the link is not kept in the history.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { decodeShare, encodeShare, LINK_BUDGET_CHARS, parseShareFile, payloadFromHash, shareFileText, shareUrl } from '../share/codec';
-import { ShareError, type ShareState } from '../share/schema';
+import { payloadFromHash, shareUrl } from '../share/fragment';
+import type { ShareState } from '../share/schema';
 import { errorText } from '../lib/errors';
 
 export type Incoming = { status: 'none' } | { status: 'reading' } | { status: 'open'; share: ShareState; from: 'link' | 'file' } | { status: 'error'; message: string };
@@ -19,7 +19,14 @@ export interface MadeLink {
   file: string;
 }
 
-const describe = (e: unknown) => (e instanceof ShareError ? e.message : `The share could not be read: ${errorText(e)}`);
+/**
+ * The codec and the share schemas (zod) load when a link or file is first read or made, not with
+ * the page: most visits carry no share (bench `initial_js_gzip_kb`).
+ */
+const codec = () => Promise.all([import('../share/codec'), import('../share/schema')]).then(([c, s]) => ({ ...c, ShareError: s.ShareError }));
+
+const describe = (e: unknown, ShareError: (typeof import('../share/schema'))['ShareError'] | null) =>
+  ShareError && e instanceof ShareError ? e.message : `The share could not be read: ${errorText(e)}`;
 
 function clearFragment(): void {
   try {
@@ -39,9 +46,13 @@ export function useShare() {
     const mine = ++seq.current;
     setIncoming({ status: 'reading' });
     clearFragment();
-    decodeShare(payload).then(
-      (share) => mine === seq.current && setIncoming({ status: 'open', share, from: 'link' }),
-      (e: unknown) => mine === seq.current && setIncoming({ status: 'error', message: describe(e) }),
+    codec().then(
+      (c) =>
+        c.decodeShare(payload).then(
+          (share) => mine === seq.current && setIncoming({ status: 'open', share, from: 'link' }),
+          (e: unknown) => mine === seq.current && setIncoming({ status: 'error', message: describe(e, c.ShareError) }),
+        ),
+      (e: unknown) => mine === seq.current && setIncoming({ status: 'error', message: describe(e, null) }),
     );
   }, []);
 
@@ -62,18 +73,21 @@ export function useShare() {
 
   const openFile = useCallback(async (file: File) => {
     seq.current++; // a link still being decoded must not replace the file
+    let c: Awaited<ReturnType<typeof codec>> | null = null;
     try {
+      c = await codec();
       const text = await file.text();
-      const share = parseShareFile(text);
+      const share = c.parseShareFile(text);
       setIncoming({ status: 'open', share, from: 'file' });
     } catch (e) {
-      setIncoming({ status: 'error', message: describe(e) });
+      setIncoming({ status: 'error', message: describe(e, c?.ShareError ?? null) });
     }
   }, []);
 
   const makeLink = useCallback(async (state: ShareState): Promise<MadeLink> => {
-    const url = shareUrl(location.href, await encodeShare(state));
-    return { url, chars: url.length, tooLong: url.length > LINK_BUDGET_CHARS, file: shareFileText(state) };
+    const c = await codec();
+    const url = shareUrl(location.href, await c.encodeShare(state));
+    return { url, chars: url.length, tooLong: url.length > c.LINK_BUDGET_CHARS, file: c.shareFileText(state) };
   }, []);
 
   return { incoming, dismiss, openFile, makeLink };

@@ -8,7 +8,6 @@ import type { LoadedInfo, WorkerEnvironment } from '../engines/local/protocol';
 import type { EndpointSettings } from '../engines/hosted/presets';
 import type { LoadMetrics } from '../metrics/timing';
 import type { ShareState, ShareSuiteRef } from '../share/schema';
-import { deviceOf, sessionOf, setupState, snapshotOf, suiteRefOf, suiteSnapshotOf } from '../share/state';
 import type { SessionEntry } from '../compare/agreement-tally';
 import type { RunRecord } from '../eval/results';
 import type { BundledSuite } from './useSuites';
@@ -47,17 +46,18 @@ export function useShareFlow(d: Deps) {
   const [applied, setApplied] = useState(false);
   const [canRestore, setCanRestore] = useState(() => readBackup(store()) !== null);
 
-  const current = (prompt: string, withSuite: boolean): ShareState =>
-    setupState({
-      local: d.settings.selection,
-      hosted: d.hosted.settings.enabled ? d.hosted.settings.endpoint : null,
-      generation: d.settings.generation,
-      systemPrompt: d.settings.systemPrompt,
-      prompt,
-      suite: withSuite && d.suite.record ? suiteRefOf(d.suite.record, d.suite.bundled) : null,
-    });
-
   const make = async (withResults: boolean, suite: 'none' | 'suite' | 'suite-results' = 'none', withSession = false): Promise<MadeLink> => {
+    // Loaded on the first link made, not with the page (it brings the results table and the agreement scores).
+    const { deviceOf, sessionOf, setupState, snapshotOf, suiteRefOf, suiteSnapshotOf } = await import('../share/state');
+    const current = (prompt: string, withSuite: boolean): ShareState =>
+      setupState({
+        local: d.settings.selection,
+        hosted: d.hosted.settings.enabled ? d.hosted.settings.endpoint : null,
+        generation: d.settings.generation,
+        systemPrompt: d.settings.systemPrompt,
+        prompt,
+        suite: withSuite && d.suite.record ? suiteRefOf(d.suite.record, d.suite.bundled) : null,
+      });
     const rec = d.suite.record;
     const session = withSession ? sessionOf(d.session.entries, d.session.loadMs) : null;
     const suiteSnapshot =

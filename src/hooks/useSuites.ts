@@ -5,7 +5,7 @@
  */
 import { useCallback, useEffect, useState } from 'react';
 import type { EvalStore } from '../eval/store';
-import { parseSuite, type Suite } from '../eval/suite';
+import type { Suite } from '../eval/suite';
 import { appBase } from './urls';
 import { errorText } from '../lib/errors';
 
@@ -89,6 +89,8 @@ export function useSuites(store: EvalStore | null) {
         return s;
       }
       const json = await fetchJson(new URL(`suites/${ref.file}`, appBase()).href);
+      // The suite format (zod, JSON Schema bounds) loads when a suite is first run, not with the page.
+      const { parseSuite } = await import('../eval/suite');
       return parseSuite(json);
     },
     [imported],

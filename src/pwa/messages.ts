@@ -12,6 +12,12 @@ export interface PrecacheManifest {
   ort: string[];
   /** Other files worth having offline (bundled suites), cached with the ORT files. */
   extra: string[];
+  /**
+   * Cached the first time the app fetches them, never downloaded ahead: what only an optional
+   * path needs — the openai SDK (a hosted endpoint, which needs a network anyway) and ONNX
+   * Runtime's WebGPU build (asyncify .mjs + a 27 MB .wasm; only a WebGPU load uses it).
+   */
+  onUse: string[];
 }
 
 export type SwRequest = { kind: 'precache' } | { kind: 'status' };
@@ -22,7 +28,7 @@ export type SwReply = {
   /** Precache entries already in the cache, of `total`. */
   cached: number;
   total: number;
-  /** Everything the app needs without a network is cached (models are cached when first loaded). */
+  /** Everything the app needs without a network is cached (models, the WebGPU runtime and the hosted client when first used). */
   offlineReady: boolean;
   /** Files that could not be fetched by the last 'precache'. */
   failed: string[];

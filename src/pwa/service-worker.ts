@@ -8,8 +8,10 @@
  *    than one WASM thread. src/pwa/register.ts reloads the page once when the worker first takes
  *    control, because isolation is decided when a document loads.
  * 2. Offline: the app shell (HTML, JS, CSS, icons, manifest) is precached at install; ONNX
- *    Runtime's .wasm/.mjs and the bundled suites are precached right after, when the page asks
- *    (kept out of install so a first visit is not held up by 40 MB before it becomes isolated).
+ *    Runtime's WASM build and the bundled suites are precached right after, when the page asks
+ *    (kept out of install so a first visit is not held up by 14 MB before it becomes isolated).
+ *    What only an optional path needs (the openai SDK, ONNX Runtime's WebGPU build) is cached
+ *    the first time it is fetched (manifest.onUse).
  * 3. Models in the Cache API: model files the app fetches from its own origin (`models/…`) are
  *    kept in the "slm-models-<hash>" cache on first use and served from it afterwards. Hub downloads
  *    are cached by transformers.js itself ("transformers-cache").
@@ -29,6 +31,7 @@ const scope = new URL(self.registration.scope);
 const abs = (rel: string) => new URL(rel, scope).href;
 const SHELL = new Set(manifest.shell.map(abs));
 const EXTRA = new Set([...manifest.ort, ...manifest.extra].map(abs));
+const ON_USE = new Set(manifest.onUse.map(abs));
 const INDEX = abs('index.html');
 
 const ISOLATION: Record<string, string> = {
@@ -148,7 +151,7 @@ self.addEventListener('fetch', (event) => {
   if (url.origin !== scope.origin || (request.method !== 'GET' && request.method !== 'HEAD')) return; // untouched
   if (request.headers.has('range')) return; // partial content is not cached
   const href = url.origin + url.pathname;
-  const cacheName = SHELL.has(href) || EXTRA.has(href) ? APP_CACHE : isModelFile(url) ? MODEL_CACHE : null;
+  const cacheName = SHELL.has(href) || EXTRA.has(href) || ON_USE.has(href) ? APP_CACHE : isModelFile(url) ? MODEL_CACHE : null;
   let answer: Promise<Response>;
   if (request.mode === 'navigate') answer = page(request);
   else if (cacheName && request.method === 'HEAD') answer = head(request, cacheName);

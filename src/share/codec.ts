@@ -10,7 +10,7 @@
 import { migrate, ShareError, SHARE_VERSION, type ShareState } from './schema';
 import { errorText } from '../lib/errors';
 
-export const FRAGMENT_KEY = 'share';
+export { FRAGMENT_KEY, payloadFromHash, shareUrl } from './fragment';
 /** Encoding marker: 'z' = deflate-raw + base64url. Another marker means another encoding. */
 const DEFLATE = 'z';
 /** Links longer than this are offered as a share file instead (many chat apps and mail clients cut longer URLs). */
@@ -88,20 +88,6 @@ export async function decodeShare(payload: string): Promise<ShareState> {
     throw new ShareError('The link is damaged: its contents are not readable settings.');
   }
   return migrate(data);
-}
-
-/** The share payload in a URL fragment (`#share=…`), or null when the fragment holds none. */
-export function payloadFromHash(hash: string): string | null {
-  const h = hash.startsWith('#') ? hash.slice(1) : hash;
-  const params = new URLSearchParams(h);
-  return params.get(FRAGMENT_KEY);
-}
-
-/** The page URL (any path, query kept) with the share in its fragment. */
-export function shareUrl(pageUrl: string, payload: string): string {
-  const u = new URL(pageUrl);
-  u.hash = `${FRAGMENT_KEY}=${payload}`;
-  return u.href;
 }
 
 /** A share file: readable JSON, the same schema, marked so that other JSON files are told apart. */

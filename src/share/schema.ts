@@ -17,7 +17,7 @@ import type { GenerationParams } from '../engines/types';
 import type { RunMetrics } from '../metrics/timing';
 import { runMetricsSchema } from '../metrics/schema';
 import { suiteSchema } from '../eval/suite';
-import { MEASURE_IDS, type MeasureId } from '../compare/agreement';
+import { MEASURE_IDS, type MeasureId } from '../compare/measure-ids';
 import type { SessionEntry } from '../compare/agreement-tally';
 
 export const SHARE_VERSION = 3;

@@ -5,7 +5,7 @@
  */
 import { useState } from 'react';
 import { SIMILARITY_THRESHOLD, type DiffPart } from '../compare/agreement';
-import { decisionMarkdown, measureName, percent, sessionDecision, tallySentence } from '../compare/agreement-tally';
+import { decisionMarkdown, measureName, percent, sessionDecision, tallySentence, tallySession } from '../compare/agreement-tally';
 import type { AgreementEntry, AgreementState } from '../hooks/useAgreement';
 import { download } from './download';
 import { fmtMs } from '../metrics/format';
@@ -72,7 +72,7 @@ export function AgreementView({ state, loadMs }: { state: AgreementState; loadMs
   const [copied, setCopied] = useState<string | null>(null);
   const last = state.entries[state.entries.length - 1];
   if (!last && !state.judgeAvailable) return null;
-  const t = state.tally;
+  const t = tallySession(state.session);
   const d = sessionDecision(state.session, loadMs);
   const disagreements = state.entries.filter((e) => e.agreement?.verdict === 'disagree');
   const reopened = state.entries.find((e) => e.id === open) ?? null;

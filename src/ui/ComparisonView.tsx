@@ -5,7 +5,7 @@ import type { Price } from '../compare/pricing';
 import { computeStrip, type PaneResult } from '../compare/strip';
 import type { PaneSpec } from '../hooks/useComparison';
 import type { AgreementState } from '../hooks/useAgreement';
-import { AgreementView } from './AgreementView';
+import { AgreementView } from './deferred';
 import { useChatFocus } from '../hooks/useChatFocus';
 import { ComparisonStrip } from './ComparisonStrip';
 import { Composer } from './Composer';

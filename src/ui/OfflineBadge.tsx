@@ -19,7 +19,7 @@ export function OfflineBadge({ state }: { state: OfflineState }) {
       data-testid="offline-badge"
       data-online="true"
       data-ready={ready}
-      title={`${cache.cached} of ${cache.total} app files cached. Models are cached when first loaded.${failed}`}
+      title={`${cache.cached} of ${cache.total} app files cached. Models, the WebGPU runtime and the hosted client are cached when first used.${failed}`}
     >
       {ready ? 'works offline' : `caching for offline ${cache.cached}/${cache.total}`}
     </span>

@@ -1,4 +1,5 @@
 /** The panels ui/deferred.tsx loads on first use, as one chunk (one request, one gzip stream). */
+export { AgreementView } from './AgreementView';
 export { CachePanel } from './CachePanel';
 export { DevicePanel } from './DevicePanel';
 export { HostedPanel } from './HostedPanel';

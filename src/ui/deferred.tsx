@@ -1,7 +1,7 @@
 /**
  * Panels the first paint does not need, loaded when first shown (React.lazy): the tabs other than
- * Model and Generation, the Suites tab's panels (report, matrix, charts) and the share banner,
- * which only a shared link or file opens. Same names and props as the modules they wrap, so App
+ * Model and Generation, the Suites tab's panels (report, matrix, charts), the agreement view
+ * (only with a hosted pane) and the share banner, which only a shared link or file opens. Same names and props as the modules they wrap, so App
  * imports them from here. Measured: the page's initial JavaScript (bench `initial_js_gzip_kb`).
  * Generation stays eager: tests and people open it and read it at once.
  */
@@ -29,6 +29,8 @@ export const CachePanel = deferred(() => panels().then((m) => m.CachePanel));
 export const SharePanel = deferred(() => panels().then((m) => m.SharePanel));
 export const SuitePanel = deferred(() => panels().then((m) => m.SuitePanel));
 export const SuiteView = deferred(() => panels().then((m) => m.SuiteView), null);
+/** Shown only beside a hosted pane; it brings the session tally and its decision. */
+export const AgreementView = deferred(() => panels().then((m) => m.AgreementView), null);
 
 const Banner = deferred(() => panels().then((m) => m.ShareBanner), null);
 type BannerProps = Parameters<typeof import('./ShareBanner').ShareBanner>[0];

@@ -1,0 +1,6 @@
+/**
+ * The results record's format marker and version, apart from its schema (results.ts, zod): the page
+ * starts a run with them, and parses a record only when one is imported.
+ */
+export const RESULTS_FORMAT = 'slm-playground-results';
+export const RESULTS_VERSION = 1;
