@@ -36,23 +36,29 @@ export function initialChunks(root: string) {
   const harness = resolve(root, 'src/harness/main.ts');
   const src = resolve(root, 'src') + '/';
   // Per chunking pass (a watch rebuild gets a new graph), not per config.
-  const cache = new WeakMap<ModuleGraph, { page: Set<string>; harness: Set<string>; later: Set<string> }>();
+  const cache = new WeakMap<ModuleGraph, { page: Set<string>; harness: Set<string>; later: Set<string>; suites: Set<string> }>();
   const of = (graph: ModuleGraph) => {
     let sets = cache.get(graph);
     if (!sets) {
       const pageNow = closure(graph, page);
+      const harnessNow = closure(graph, harness);
       // A module that brings a library of its own (openai, papaparse, idb), directly or not, stays out, with it.
       const ownLibrary = (id: string) => [...closure(graph, id)].some((d) => d.includes('/node_modules/') && !pageNow.has(d));
-      const later = new Set([...closure(graph, page, true)].filter((id) => id.startsWith(src) && !pageNow.has(id) && !ownLibrary(id)));
-      cache.set(graph, (sets = { page: pageNow, harness: closure(graph, harness), later }));
+      const lazy = [...closure(graph, page, true)].filter((id) => id.startsWith(src) && !pageNow.has(id) && !ownLibrary(id));
+      // What the harness imports too gets a chunk of its own ("suites"): in "later" it would make the
+      // harness import "later", which imports "app", whose entry renders the page.
+      const later = new Set(lazy.filter((id) => !harnessNow.has(id)));
+      const suites = new Set(lazy.filter((id) => harnessNow.has(id)));
+      cache.set(graph, (sets = { page: pageNow, harness: harnessNow, later, suites }));
     }
     return sets;
   };
   return {
     groups: [
-      { name: (id: string, ctx: ModuleGraph) => (of(ctx).page.has(id) && of(ctx).harness.has(id) ? 'shared' : null), debugName: 'shared', priority: 2 },
-      { name: (id: string, ctx: ModuleGraph) => (of(ctx).page.has(id) && !of(ctx).harness.has(id) ? 'app' : null), debugName: 'app', priority: 1 },
-      { name: (id: string, ctx: ModuleGraph) => (of(ctx).later.has(id) ? 'later' : null), debugName: 'later', priority: 0 },
+      { name: (id: string, ctx: ModuleGraph) => (of(ctx).page.has(id) && of(ctx).harness.has(id) ? 'shared' : null), debugName: 'shared', priority: 4 },
+      { name: (id: string, ctx: ModuleGraph) => (of(ctx).page.has(id) && !of(ctx).harness.has(id) ? 'app' : null), debugName: 'app', priority: 3 },
+      { name: (id: string, ctx: ModuleGraph) => (of(ctx).suites.has(id) ? 'suites' : null), debugName: 'suites', priority: 2 },
+      { name: (id: string, ctx: ModuleGraph) => (of(ctx).later.has(id) ? 'later' : null), debugName: 'later', priority: 1 },
     ],
   };
 }

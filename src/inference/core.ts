@@ -16,7 +16,7 @@
 import type * as HF from '@huggingface/transformers';
 import { KvDecoder, kvDecoderFor, type DecodeStats, type OrtTensorLike } from './kv-decoder';
 import { runGenerate, type CausalLM, type TransformersLib } from './hf-generate';
-import { KvPrefixCache, type KvCacheLimits, type KvCacheStats, type KvPayloadOps } from './kv-cache';
+import { KvPrefixCache, type KvCacheLimits, type KvCacheStats, type KvLookup, type KvPayloadOps } from './kv-cache';
 import type { DecodeSettings } from './settings';
 
 export type DecodeLoop = 'kv-loop' | 'generate';
@@ -42,7 +42,9 @@ export interface PrefillReport {
   /** Prompt tokens run through the model / taken from a kept KV state. */
   computed: number;
   reused: number;
-  /** Why no state could be reused or kept, where that is not simply a new conversation; null otherwise. */
+  /** Tokens of the kept state the prompt was compared with (kv-cache.ts KvLookup); 0: none kept or no cache. */
+  kept: number;
+  /** Why no state could be reused or kept, where the engine alone can tell (cache off, a state it could not cut); null otherwise. */
   note: string | null;
 }
 
@@ -148,7 +150,7 @@ export class TokenGenerator {
     }
     let decodeStats: DecodeStats | null = null;
     const n0 = promptIds.length;
-    let prefill: PrefillReport = { computed: n0, reused: 0, note: this.opts.cache ? (reuse ? null : 'reuse of the KV cache is off') : (this.opts.cacheOffReason ?? 'this engine keeps no KV cache') };
+    let prefill: PrefillReport = { computed: n0, reused: 0, kept: 0, note: this.opts.cache ? (reuse ? null : 'reuse of the KV cache is off') : (this.opts.cacheOffReason ?? 'this engine keeps no KV cache') };
     if (this.kv) {
       const start = reuse ? (this.ortCache?.take(promptIds) ?? null) : null;
       const { final, ...stats } = await this.kv.generate({
@@ -163,7 +165,7 @@ export class TokenGenerator {
         ...(hooks.yieldEveryMs !== undefined ? { yieldEveryMs: hooks.yieldEveryMs } : {}),
       });
       decodeStats = stats;
-      if (start) prefill = { computed: n0 - start.length, reused: start.length, note: null };
+      if (reuse && this.ortCache) prefill = lookupReport(n0, start?.length ?? 0, this.ortCache.lastLookup);
       if (reuse) this.ortCache?.put([...promptIds, ...ids].slice(0, final.length), final.past);
     } else {
       const start = reuse ? (this.hfCache?.take(promptIds) ?? null) : null;
@@ -174,7 +176,7 @@ export class TokenGenerator {
         if (start) void start.payload.dispose();
         throw e;
       }
-      if (start) prefill = { computed: n0 - start.length, reused: start.length, note: null };
+      if (reuse && this.hfCache) prefill = lookupReport(n0, start?.length ?? 0, this.hfCache.lastLookup);
       if (past) {
         const length = past.get_seq_length();
         this.hfCache?.put([...promptIds, ...ids].slice(0, length), past);
@@ -186,6 +188,16 @@ export class TokenGenerator {
     stopKind ??= hooks.shouldStop();
     return { ids, finishReason: finishReason(endedByEos, stopKind), decodeStats, prefill };
   }
+}
+
+/**
+ * The prefill of a prompt of `n` tokens that reused `reused` of them. On WebGPU a kept state lives
+ * in GPU buffers that cannot be cut here (hfOps below), so a conversation that changed before its
+ * end prefills whole: the note says so, with how much it shared.
+ */
+export function lookupReport(n: number, reused: number, lookup: KvLookup): PrefillReport {
+  const note = lookup.cutFailed ? `the kept state is on the GPU, where it cannot be cut to the ${lookup.shared} tokens shared with it` : null;
+  return { computed: n - reused, reused, kept: lookup.kept, note };
 }
 
 /** The KV loop's states: immutable ONNX Runtime tensors, cut by copying. */

@@ -29,7 +29,7 @@ import type { Dtype } from '../models/dtypes';
  */
 export function kvReuseBlocker(dtype: Dtype): string | null {
   if (dtype === 'q8' || dtype === 'int8' || dtype === 'uint8') {
-    return `${dtype} weights quantize activations per run, so a reused KV cache would not give the tokens of a full prefill; every prompt is prefilled whole`;
+    return `${dtype}: no KV cache (its weights quantize activations per run, so a reused cache would change the tokens)`;
   }
   return null;
 }
@@ -76,6 +76,16 @@ export interface KvStart<P> {
   length: number;
 }
 
+/** What the last lookup found, for saying why a prompt reused less than was kept. */
+export interface KvLookup {
+  /** Tokens held by the entry the prompt shares most with (else the newest entry); 0: nothing kept. */
+  kept: number;
+  /** Tokens the prompt shares with that entry (before keeping the last prompt token to run). */
+  shared: number;
+  /** The entry could not be cut to the shared prefix (a state on the GPU), so nothing was reused. */
+  cutFailed: boolean;
+}
+
 export function commonPrefix(a: readonly number[], b: readonly number[]): number {
   const n = Math.min(a.length, b.length);
   let i = 0;
@@ -87,6 +97,8 @@ export class KvPrefixCache<P> {
   /** Least recently used first. */
   private entries: Entry<P>[] = [];
   private counters = { hits: 0, misses: 0, reusedTokens: 0, prefilledTokens: 0, evictions: 0 };
+  /** See KvLookup; set by every take(). */
+  lastLookup: KvLookup = { kept: 0, shared: 0, cutFailed: false };
 
   constructor(
     private readonly ops: KvPayloadOps<P>,
@@ -101,13 +113,17 @@ export class KvPrefixCache<P> {
   take(prompt: readonly number[]): KvStart<P> | null {
     let best: Entry<P> | null = null;
     let bestLen = 0;
+    let shared = 0;
     for (const e of this.entries) {
-      const n = Math.min(commonPrefix(e.tokens, prompt), prompt.length - 1);
+      const common = commonPrefix(e.tokens, prompt);
+      const n = Math.min(common, prompt.length - 1);
       if (n > bestLen) {
         best = e;
         bestLen = n;
+        shared = common;
       }
     }
+    this.lastLookup = { kept: (best ?? this.entries.at(-1))?.tokens.length ?? 0, shared, cutFailed: false };
     let start: KvStart<P> | null = null;
     if (best) {
       this.entries.splice(this.entries.indexOf(best), 1);
@@ -115,6 +131,7 @@ export class KvPrefixCache<P> {
       const payload = bestLen === best.tokens.length ? best.payload : this.ops.truncate(best.payload, best.tokens.length, bestLen);
       if (!this.ops.immutable && payload !== best.payload) this.ops.dispose(best.payload);
       if (payload !== null) start = { payload, length: bestLen };
+      else this.lastLookup.cutFailed = true;
     }
     const reused = start?.length ?? 0;
     if (reused > 0) this.counters.hits++;

@@ -22,6 +22,7 @@ export const runMetricsSchema = z.strictObject({
   inputTokens: z.number().int().min(0),
   // Optional: records written before it existed stay readable.
   reusedInputTokens: z.number().int().min(0).nullable().optional(),
+  prefillNote: z.string().max(300).nullable().optional(),
   outputTokens: z.number().int().min(0),
   tokenCountSource: z.enum(['tokenizer', 'usage', 'estimated']),
 });

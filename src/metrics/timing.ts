@@ -50,6 +50,8 @@ export interface RunMetrics extends RunContext {
    * leave it out).
    */
   reusedInputTokens?: number | null;
+  /** Why fewer prompt tokens were reused than the engine kept ("prefilled whole: system prompt edited"), or why it keeps none; null or absent: nothing to say, or unknown. */
+  prefillNote?: string | null;
   outputTokens: number;
   tokenCountSource: TokenCountSource;
 }
@@ -100,6 +102,7 @@ export interface RunMetricsInput {
   inputTokens: number;
   /** See RunMetrics; null or absent: unknown. */
   reusedInputTokens?: number | null;
+  prefillNote?: string | null;
   outputTokens: number;
   tokenCountSource: TokenCountSource;
 }
@@ -119,6 +122,7 @@ export function computeRunMetrics(input: RunMetricsInput): RunMetrics {
     engineDecodeTps: ec ? decodeRate(input.outputTokens, ec.firstTokenAt, ec.lastTokenAt) : null,
     inputTokens: input.inputTokens,
     reusedInputTokens: input.reusedInputTokens ?? null,
+    ...(input.prefillNote ? { prefillNote: input.prefillNote } : {}),
     outputTokens: input.outputTokens,
     tokenCountSource: input.tokenCountSource,
   };

@@ -7,7 +7,7 @@ export function metricCells(m: RunMetrics): [label: string, value: string, title
   return [
     ['TTFT', fmtMs(m.ttftMs), 'Time to first token: send → first text on screen'],
     ['Prefill', fmtTps(m.prefillTps), 'Prefilled input tokens ÷ time to the first token, inside the engine'],
-    ['Prompt', fmtPrefill(m), 'Prompt tokens run through the model / taken from the KV cache kept from earlier turns ("unknown": the endpoint does not say)'],
+    ['Prompt', `${fmtPrefill(m)}${m.prefillNote ? ` — ${m.prefillNote}` : ''}`, 'Prompt tokens run through the model / taken from the KV cache kept from earlier turns ("unknown": the endpoint does not say), and why fewer were reused than were kept'],
     ['Decode', fmtTps(m.decodeTps), `(output tokens − 1) ÷ (last − first token), as received by the page${m.decodeTps === null ? `. ${RATE_TOO_SHORT}` : ''}`],
     ['Decode (engine)', fmtTps(m.engineDecodeTps), `Same, on the engine clock (no message passing)${m.engineDecodeTps === null ? `. ${RATE_TOO_SHORT}` : ''}`],
     ['End to end', fmtMs(m.e2eMs), 'Send → final chunk'],

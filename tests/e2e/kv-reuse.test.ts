@@ -49,6 +49,7 @@ describe('KV reuse across turns in the browser (harness.html, WASM)', () => {
     expect(info.decodeLoop).toBe('kv-loop');
     expect(info.outputPool).toBe(true);
     const reused: number[] = [];
+    const notes: (string | null)[] = [];
     await runScript(async (messages, turn, stopAfter) => {
       const what = `${modelId} turn ${turn + 1}`;
       if (stopAfter !== null) {
@@ -58,6 +59,7 @@ describe('KV reuse across turns in the browser (harness.html, WASM)', () => {
         expect(full.outputTokenIds?.slice(0, stopped.outputTokenIds?.length), what).toEqual(stopped.outputTokenIds);
         expect(stopped.outputTokenIds?.length ?? 0).toBeLessThan(200);
         reused.push(stopped.metrics.reusedInputTokens ?? -1);
+        notes.push(stopped.metrics.prefillNote ?? null);
         return stopped.text;
       }
       const r = await generate(page, messages, true);
@@ -65,13 +67,21 @@ describe('KV reuse across turns in the browser (harness.html, WASM)', () => {
       expect(r.outputTokenIds, what).toEqual(full.outputTokenIds);
       expect(r.finishReason, what).toBe(full.finishReason);
       expect(full.metrics.reusedInputTokens, what).toBe(0);
+      expect(full.metrics.prefillNote, what).toBe('reuse of the KV cache is off');
       expect(r.metrics.inputTokens).toBe(full.metrics.inputTokens);
       reused.push(r.metrics.reusedInputTokens ?? -1);
+      notes.push(r.metrics.prefillNote ?? null);
       return r.text;
     });
     // A new model starts cold; follow-ups reuse; the edited system prompt keeps only the template's opening.
     expect(reused[0]).toBe(0);
     for (const t of [1, 2, 3, 5, 7]) expect(reused[t], `turn ${t + 1}`).toBeGreaterThan(20);
     expect(reused[4]).toBeLessThan(10);
+    // The run metrics say why a turn reused less than was kept, in the conversation's words.
+    expect(notes[0]).toBe('prefilled whole: first prompt since the model loaded');
+    for (const t of [1, 2, 5, 7]) expect(notes[t], `turn ${t + 1}`).toBeNull();
+    expect(notes[3] === null || /after Stop/.test(notes[3] ?? ''), `turn 4: ${notes[3]}`).toBe(true);
+    expect(notes[4]).toMatch(/: system prompt edited$/);
+    expect(notes[6]).toMatch(/: new chat$/);
   });
 });

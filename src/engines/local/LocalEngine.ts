@@ -197,6 +197,7 @@ export class LocalEngine implements ChatEngine {
           engineClock,
           inputTokens: r.inputTokens,
           reusedInputTokens: r.reusedInputTokens,
+          prefillNote: r.prefillNote,
           outputTokens: r.outputTokens,
           tokenCountSource: 'tokenizer',
         }),

@@ -9,6 +9,7 @@ import { TokenGenerator } from '../../../inference/core';
 import { kvReuseBlocker } from '../../../inference/kv-cache';
 import { outputHookAvailable } from '../../../inference/output-pool';
 import { validateGenerationParams } from '../../../inference/params';
+import { prefillNote, type LastConversation } from '../../../inference/prefill-reason';
 import { promptIds } from '../../../inference/prompt';
 import { decodeSettings } from '../../../inference/settings';
 import { BatchingStream, IncrementalDecoder } from '../../../inference/streamer';
@@ -32,6 +33,8 @@ interface Loaded {
   model: Model;
   generator: TokenGenerator;
   info: LoadedInfo;
+  /** The conversation the kept KV state came from, to say why a prompt reused less of it. */
+  last: LastConversation | null;
 }
 
 const now = () => performance.now();
@@ -172,6 +175,7 @@ export class ModelRuntime {
         decodeLoopReason: generator.reason,
         outputPool: generator.pooling,
       },
+      last: null,
     };
     if (req.warmup) {
       this.post({ kind: 'phase', id, phase: 'warmup' });
@@ -226,12 +230,15 @@ export class ModelRuntime {
       const settings = decodeSettings(options.params, ctx === null ? null : ctx - inputTokens);
       const trace = await tracedRun(m.generator, prompt, settings, stop, (tok) => batch.add(tok), options.kvReuse ?? true);
       batch.flush();
+      const text = trace.ids.length ? m.tokenizer.decode(trace.ids, { skip_special_tokens: true }) : '';
+      const note = prefillNote(trace.prefill, m.last, options.messages);
+      if (options.kvReuse ?? true) m.last = { messages: options.messages, answer: text, stopped: trace.finishReason === 'abort' };
       this.post({
         kind: 'done',
         id,
         result: {
           finishReason: trace.finishReason,
-          text: trace.ids.length ? m.tokenizer.decode(trace.ids, { skip_special_tokens: true }) : '',
+          text,
           inputTokens,
           outputTokens: trace.ids.length,
           outputTokenIds: trace.ids,
@@ -240,7 +247,7 @@ export class ModelRuntime {
           lastTokenAt: trace.lastTokenAt,
           decodeStats: trace.decodeStats,
           reusedInputTokens: trace.prefill.reused,
-          prefillNote: trace.prefill.note,
+          prefillNote: note,
         },
       });
     } catch (e) {
