@@ -8,6 +8,14 @@
  * On the embedded models a turn's TTFT is a few ms and mostly noise; the figures that matter are
  * on a model whose prefill users wait for (the 135M-shape scale model): pass it with --model.
  *
+ * Every counted conversation is a new one to the cache: its first user turn carries the
+ * conversation's number, so it shares only the system prompt with the ones before (as a user's
+ * next chat would). Measured before this (2026-11-30): the repeats were the same conversation, so
+ * from the second one on the server's LRU (and the worker's kept state) held all of it and turn 1
+ * reused its whole prompt — the median then mixed a cold turn 1 with fully cached ones, and
+ * ttft_growth_server read 1.02–1.54 across runs. Each side also runs one uncounted conversation
+ * first (the first answers after a load or a server start run cold), and the medians are over 5.
+ *
  *   npm run bench:ttft-growth -- [--model slm-reference] [--dtype fp32] [--no-build]
  *
  * A benchmark: it returns figures and asserts nothing.
@@ -50,8 +58,14 @@ export function scriptFor(model) {
 
 const growth = (ttfts) => (ttfts.length === 8 && ttfts[0] > 0 ? r2(ttfts[7] / ttfts[0]) : null);
 
+/** The script's user turns for conversation number `tag`: the first turn names it (same length). */
+export function turnsFor(script, tag) {
+  const first = script.turns[0];
+  return [`#${tag} ${first}`.slice(0, script.short ? first.length : undefined), ...script.turns.slice(1)];
+}
+
 /** The script in the model worker; `reuse` false prefills every prompt whole. TTFT per turn (page clock). */
-async function localConversation(page, reuse, script) {
+async function localConversation(page, reuse, script, tag) {
   return page.evaluate(
     async ([system, turns, n, r]) => {
       const messages = [{ role: 'system', content: system }];
@@ -64,24 +78,24 @@ async function localConversation(page, reuse, script) {
       }
       return out;
     },
-    [script.system, script.turns, script.answerTokens, reuse],
+    [script.system, turnsFor(script, tag), script.answerTokens, reuse],
   );
 }
 
-/** ttft_growth_local with reuse on and off, medians over `repeats` conversations each (interleaved). */
-export async function ttftGrowthLocal({ browser, appUrl, model, dtype = 'fp32', repeats = 3, log = () => {} }) {
+/** ttft_growth_local with reuse on and off, per-turn medians over `repeats` conversations each (interleaved). */
+export async function ttftGrowthLocal({ browser, appUrl, model, dtype = 'fp32', repeats = 5, log = () => {} }) {
   const { context, page } = await openHarness(browser, appUrl);
   try {
     await page.evaluate((o) => window.slmHarness.load(o), { source: { type: 'bundled', modelId: model }, dtype, device: 'wasm', threads: 1, warmup: null });
     const script = scriptFor(model);
     // One conversation first, not counted: the first answers after a load run cold (measured: turn
     // 1 at 1747 ms, the next ones at 65-210 ms, slm-reference fp32).
-    await localConversation(page, false, script);
+    await localConversation(page, false, script, 0);
     const on = [];
     const off = [];
-    for (let i = 0; i < repeats; i++) {
-      on.push(await localConversation(page, true, script));
-      off.push(await localConversation(page, false, script));
+    for (let i = 1; i <= repeats; i++) {
+      on.push(await localConversation(page, true, script, i));
+      off.push(await localConversation(page, false, script, i));
     }
     const perTurn = (runs) => Array.from({ length: 8 }, (_, t) => r2(median(runs.map((r) => r[t]?.ttft ?? null))));
     const result = {
@@ -91,6 +105,7 @@ export async function ttftGrowthLocal({ browser, appUrl, model, dtype = 'fp32', 
       short_turns: script.short,
       ttft_growth_local: growth(perTurn(on)),
       ttft_growth_local_no_reuse: growth(perTurn(off)),
+      ttft_growth_local_runs: on.map((r) => growth(r.map((t) => t.ttft))),
       ttft_ms_per_turn: perTurn(on),
       ttft_ms_per_turn_no_reuse: perTurn(off),
       prompt_tokens_per_turn: on[0].map((t) => t.input),
@@ -135,10 +150,10 @@ async function streamOnce(server, messages, n) {
   return { ttft, text, usage };
 }
 
-async function serverConversation(server, script) {
+async function serverConversation(server, script, tag) {
   const messages = [{ role: 'system', content: script.system }];
   const out = [];
-  for (const content of script.turns) {
+  for (const content of turnsFor(script, tag)) {
     messages.push({ role: 'user', content });
     const r = await streamOnce(server, messages, script.answerTokens);
     out.push({ ttft: r.ttft, input: r.usage?.prompt_tokens ?? null, cached: r.usage?.prompt_tokens_details?.cached_tokens ?? null });
@@ -147,8 +162,8 @@ async function serverConversation(server, script) {
   return out;
 }
 
-/** ttft_growth_server with the prefix cache on and off (two server processes), medians over `repeats`. */
-export async function ttftGrowthServer({ model, dtype = 'fp32', repeats = 3, log = () => {} }) {
+/** ttft_growth_server with the prefix cache on and off (two server processes), per-turn medians over `repeats`. */
+export async function ttftGrowthServer({ model, dtype = 'fp32', repeats = 5, log = () => {} }) {
   const result = { model, dtype };
   for (const [key, args] of [
     ['', []],
@@ -156,12 +171,16 @@ export async function ttftGrowthServer({ model, dtype = 'fp32', repeats = 3, log
   ]) {
     const server = await startReferenceServer({ model, extraArgs: ['--dtype', dtype, ...args], log });
     try {
+      const script = scriptFor(model);
+      await serverConversation(server, script, 0); // uncounted: the first answers after a start run cold
       const runs = [];
-      for (let i = 0; i < repeats; i++) runs.push(await serverConversation(server, scriptFor(model)));
+      for (let i = 1; i <= repeats; i++) runs.push(await serverConversation(server, script, i));
       const perTurn = Array.from({ length: 8 }, (_, t) => r2(median(runs.map((r) => r[t]?.ttft ?? null))));
       result[`ttft_growth_server${key}`] = growth(perTurn);
+      result[`ttft_growth_server${key}_runs`] = runs.map((r) => growth(r.map((t) => t.ttft)));
       result[`ttft_ms_per_turn_server${key}`] = perTurn;
       if (!key) result.cached_tokens_per_turn = runs[0].map((t) => t.cached);
+      if (!key) result.prompt_tokens_per_turn_server = runs[0].map((t) => t.input);
     } finally {
       await server.stop();
     }
