@@ -16,6 +16,10 @@ import hashlib
 import json
 import os
 import random
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import chatgen  # noqa: E402
 
 SEED = 1234
 
@@ -144,7 +148,7 @@ SORT_T = ["Sort these numbers: {a}, {b}, {c}", "Sort in ascending order: {a} {b}
 # family -> training weight
 FAMILY_WEIGHTS = {
     "add2": 10, "sub2": 8, "add3": 10, "mul": 10, "compare": 8, "capital": 10,
-    "upper": 7, "reverse": 8, "first_letter": 5, "length": 5, "json": 7, "sort3": 8, "chat": 4,
+    "upper": 7, "reverse": 8, "first_letter": 5, "length": 5, "json": 7, "sort3": 8, "chat": 6,
     "ood": 1,
 }
 HELDOUT_FAMILIES = ["add2", "sub2", "add3", "mul", "compare", "sort3", "capital", "upper",
@@ -287,6 +291,9 @@ CHAT_EXTRA = [
 ]
 _CHAT_HELD = {p for c in CHAT for p in c[1]}
 assert not (_CHAT_HELD & {p for ps in CHAT_EXTRA for p in ps})
+# Stricter than "not the same string": no training user turn contains a held-out chat phrasing (canonical word
+# sequence, chatgen.LeakCheck), so curated phrasings such as "Thank you" or "hello there!" are filtered out too.
+CHAT_LEAK = chatgen.LeakCheck(sorted(_CHAT_HELD))
 
 
 def make_train_item(family, rng, extras=True):
@@ -302,10 +309,14 @@ def make_train_item(family, rng, extras=True):
         else:
             ans, t = str(len(w)), _pick(rng, LEN_T)
         return t.format(w=w), ans, ans, "exact"
-    if extras and family == "chat" and rng.random() < 0.4:
-        k = rng.randrange(len(CHAT))
-        ans, key = CHAT[k][2], CHAT[k][3]
-        return _pick(rng, CHAT_EXTRA[k]), ans, key, "contains"
+    if extras and family == "chat":
+        # a quarter from the curated phrasings, the rest composed (chatgen); both filtered by the no-leak rule
+        for _ in range(1000):
+            k = rng.randrange(len(CHAT))
+            u = _pick(rng, CHAT[k][0] + CHAT_EXTRA[k]) if rng.random() < 0.25 else chatgen.compose(k, rng)
+            if not CHAT_LEAK.leaks(u):
+                return u, CHAT[k][2], CHAT[k][3], "contains"
+        raise RuntimeError("chat sample")
     return make_item(family, rng, "train")
 
 
@@ -363,7 +374,9 @@ def train_shard(shard, n, per_family=50):
     for _ in range(n):
         ex = sample_train(rng, fams, weights, extras=True)
         for m in ex["messages"]:
-            assert not (m["role"] == "user" and m["content"] in held_prompts), "held-out prompt in training: " + m["content"]
+            if m["role"] == "user":
+                assert m["content"] not in held_prompts, "held-out prompt in training: " + m["content"]
+                assert not CHAT_LEAK.leaks(m["content"]), "held-out chat phrasing in training: " + m["content"]
         out.append(ex)
     return out
 
@@ -390,8 +403,9 @@ def main():
              "heldout_per_family": args.heldout_per_family, "families": list(FAMILY_WEIGHTS),
              "heldout_families": HELDOUT_FAMILIES, "words_total": len(WORDS),
              "words_heldout": len(HELDOUT_WORDS), "capitals": len(CAPITALS), "seed": SEED,
-             "extras": "training-only spelling drill on pseudo-words (half of the string-family items) and "
-                       f"{sum(len(c) for c in CHAT_EXTRA)} extra chat phrasings"}
+             "extras": "training-only spelling drill on pseudo-words (half of the string-family items); chat turns "
+                       f"from {sum(len(c) for c in CHAT_EXTRA)} extra curated phrasings and the compositional "
+                       "generator chatgen.py, none containing a held-out chat phrasing"}
     with open(os.path.join(args.out_dir, "corpus_stats.json"), "w") as f:
         json.dump(stats, f, indent=1)
     print(json.dumps(stats))
