@@ -42,7 +42,7 @@ const dtypes = arg('dtypes', 'fp32,q8').split(',');
 const scaleSpecs = parseScaleSpec(arg('scale', ''));
 const DEFAULT = { model: 'slm-pocket', dtype: 'fp32' };
 // Must match DEFAULT_WARMUP in src/engines/local/LocalEngine.ts (the app's warm-up).
-const WARMUP = { prefillPasses: 4, maxTokens: 1536, minTokens: 1024, maxMs: 6000 };
+const WARMUP = { prefillPasses: 4, maxTokens: 1536, minTokens: 1024, minDecodeMs: 1000, maxMs: 6000 };
 
 const log = (...a) => console.error('[bench]', ...a);
 const r2 = (x) => (x === null || x === undefined || !Number.isFinite(x) ? null : Math.round(x * 100) / 100);
