@@ -1,8 +1,10 @@
 /**
  * When the warm-up stops (pure; warmup.ts runs it). The warm-up decodes short answers ("windows")
- * and stops once the decode speed has settled: the last `STABLE_WINDOWS` windows each within
- * `TOLERANCE` of the best window so far, after a floor of either `minTokens` tokens or
- * `minDecodeMs` of decoding, whichever comes first.
+ * and stops once the decode speed has stopped rising: the median of the last `STABLE_WINDOWS`
+ * windows is not more than `TOLERANCE` above the median of the `STABLE_WINDOWS` before them, after
+ * a floor of either `minTokens` tokens or `minDecodeMs` of decoding, whichever comes first.
+ * Medians of groups, not "each within 5% of the best window": on a busy machine (load 15 on 2
+ * cores) one lucky window set a bar the next ones never reached, and the warm-up ran to its 6 s cap.
  *
  * Measured reasons: V8 tiers a WASM function up after it has used an execution budget, so what
  * matters is how often the kernels ran, not how many tokens were made. A toy model's token runs
@@ -18,9 +20,9 @@ export interface WarmupStopRule {
   minDecodeMs: number;
 }
 
-/** Windows in a row that must be near the best. */
+/** Windows per group compared. */
 export const STABLE_WINDOWS = 3;
-/** How near (fraction of the best window's speed). */
+/** The last group may be at most this much faster than the one before (fraction). */
 export const TOLERANCE = 0.05;
 /** A window lasts about this long (ms), so that its speed is not one timer tick's noise. */
 export const WINDOW_MS = 120;
@@ -35,8 +37,14 @@ export function windowTokens(lastTps: number | null): number {
 
 /** Whether the speeds so far (tokens/s per window, in order) have settled, given the tokens and decode time spent. */
 export function warmupSettled(speeds: readonly number[], tokens: number, decodeMs: number, rule: WarmupStopRule): boolean {
-  if (speeds.length < STABLE_WINDOWS) return false;
+  if (speeds.length < 2 * STABLE_WINDOWS) return false;
   if (tokens < rule.minTokens && decodeMs < rule.minDecodeMs) return false;
-  const best = Math.max(...speeds);
-  return speeds.slice(-STABLE_WINDOWS).every((s) => s >= best * (1 - TOLERANCE));
+  const last = median3(speeds.slice(-STABLE_WINDOWS));
+  const before = median3(speeds.slice(-2 * STABLE_WINDOWS, -STABLE_WINDOWS));
+  return last <= before * (1 + TOLERANCE);
+}
+
+function median3(v: readonly number[]): number {
+  const s = [...v].sort((a, b) => a - b);
+  return s[s.length >> 1]!;
 }
