@@ -7,15 +7,11 @@
  * 4-bit shaders; a worker serves one device for its whole life).
  */
 import { rewriteQ4 } from '../../../inference/q4-rewrite';
+import { Q4_FP32_MAX_BYTES } from '../../../models/dtypes';
 import type { WeightRewrite } from '../protocol';
 
-/**
- * The largest fp32 weight set made at load. wasm32 memory ends at 4 GiB, and while the session
- * is created ONNX Runtime holds the model bytes and its own copy of every initializer (~2x);
- * above this bound the q4 kernels stay (slow, see the recommendation) rather than risk running
- * out of memory. A SmolLM2-135M-shape model adds 540 MB; a Qwen2.5-0.5B-shape one 1.98 GB.
- */
-export const MAX_FP32_BYTES = 1024 * 1024 * 1024;
+/** The largest fp32 weight set made at load (why: src/models/dtypes.ts). */
+export const MAX_FP32_BYTES = Q4_FP32_MAX_BYTES;
 
 type Create = (...args: unknown[]) => Promise<unknown>;
 
