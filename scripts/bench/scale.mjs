@@ -2,8 +2,10 @@
  * Scale rows (issue 12 item 2, first part): `npm run bench -- --scale smollm2-135m:fp32,q8,q4+qwen2.5-0.5b:q4`.
  * Random-weight models at catalog shapes (scripts/models-scale.ts, generated on first use, then cached), served by
  * the tests' local hub-like host (tests/e2e/model-host.ts) and loaded through the app's hub path ('mirror' source).
- * Per shape × dtype: native decode (onnxruntime-node, generation core, best of 1 and 2 threads) and the bare worker
- * (harness.html) at 1 and 2 threads. Fewer, shorter runs than the embedded rows (a 30-layer model decodes ~50-100
+ * Per shape × dtype: native decode (onnxruntime-node, generation core, best of 1 and 2 threads), the bare worker
+ * (harness.html) at 1 and 2 threads, the app with threads Auto (3 answers; `threads_auto_vs_best` = the bare worker at
+ * Auto's count ÷ the faster count), native session creation + the app's warm-up on the same files
+ * (`native_warm_load_ms`), and `kernel_ratio` (kernelRatio below). Fewer, shorter runs than the embedded rows (a 30-layer model decodes ~50-100
  * tokens/s here, not thousands): 64 native tokens × 3 runs after 1, one cold load and 4 steady runs (3 kept).
  */
 import fs from 'node:fs';
