@@ -126,10 +126,10 @@ function parseMetric(text) {
  * greedy runs), Load clicked, a prompt sent `runs` times. Long tasks (> 50 ms) on the main thread
  * are counted while answers stream.
  */
-export async function measureApp(browser, base, { model, dtype, tokens = 128, runs = 8, warmup }) {
+export async function measureApp(browser, base, { model, dtype, tokens = 128, runs = 8, warmup, source = { type: 'bundled', modelId: model } }) {
   const context = await browser.newContext();
   const settings = {
-    selection: { source: { type: 'bundled', modelId: model }, dtype, device: 'wasm', threads: 'auto', warmup: true },
+    selection: { source, dtype, device: 'wasm', threads: 'auto', warmup: true },
     generation: { maxNewTokens: tokens, minNewTokens: tokens, temperature: 0.7, topP: 0.9, topK: 40, repetitionPenalty: 1, greedy: true },
     systemPrompt: '',
   };
@@ -151,7 +151,7 @@ export async function measureApp(browser, base, { model, dtype, tokens = 128, ru
     const err = await page.$('[data-testid=load-error]');
     if (err) throw new Error(`app load failed: ${await err.textContent()}`);
     const status = await page.textContent('[data-testid=load-status]');
-    return { ms, threads: Number(/(\d+) threads?/.exec(status ?? '')?.[1] ?? NaN) };
+    return { ms, threads: Number(/(\d+) threads?/.exec(status ?? '')?.[1] ?? NaN), status };
   };
   let bare = null;
   try {
@@ -160,7 +160,7 @@ export async function measureApp(browser, base, { model, dtype, tokens = 128, ru
     // browser, same thread count, same generation), one pair at a time, so that drift in this
     // machine's speed between runs cancels out of the ratio.
     bare = await openHarness(browser, base);
-    await harnessLoad(bare.page, { source: { type: 'bundled', modelId: model }, dtype, device: 'wasm', threads: cold.threads, warmup });
+    await harnessLoad(bare.page, { source, dtype, device: 'wasm', threads: cold.threads, warmup });
     const bareTps = [];
     const bareEngineTps = [];
     const results = [];
@@ -195,6 +195,7 @@ export async function measureApp(browser, base, { model, dtype, tokens = 128, ru
     const warm = await loadOnce();
     return {
       threads: cold.threads,
+      threads_note: cold.status?.match(/\d+ thread\(s\): (measured in alternating pairs[^\n]*?pairs faster\)\.|[^\n]{0,120})/)?.[0] ?? null,
       cold_load_ms: cold.ms,
       warm_load_ms: warm.ms,
       first: results[0],

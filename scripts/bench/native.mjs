@@ -12,6 +12,9 @@ import { promptIds } from '../../src/inference/prompt.ts';
 import { decodeSettings } from '../../src/inference/settings.ts';
 import { DEFAULT_GENERATION } from '../../src/inference/params.ts';
 import { median } from '../../src/metrics/stats.ts';
+import { kvReuseBlocker } from '../../src/inference/kv-cache.ts';
+import { BatchingStream, IncrementalDecoder } from '../../src/inference/streamer.ts';
+import { warmUp } from '../../src/engines/local/worker/warmup.ts';
 
 const { AutoModelForCausalLM, AutoTokenizer, env } = transformers;
 env.allowRemoteModels = false;
@@ -52,4 +55,49 @@ export async function nativeDecode({ model: name, dtype, threads, tokens, repeat
   const kv_loop_tps = loop.loop === 'kv-loop' ? await measure(viaLoop) : null;
   await model.dispose();
   return { threads, decode_tps: Math.max(generate_tps, kv_loop_tps ?? 0), generate_tps, kv_loop_tps, kv_loop_reason: reason };
+}
+
+/**
+ * Native warm load (issue 12, `native_warm_load_ms`): session creation from the files on disk (in
+ * the page cache: the same cached bytes the browser's warm load reads) plus the app's own warm-up
+ * (src/engines/local/worker/warmup.ts, same plan, same KV-cache settings as the worker), on
+ * onnxruntime-node.
+ */
+export async function nativeWarmLoad({ model: name, dtype, threads, modelsDir = 'public/models', warmup }) {
+  env.localModelPath = path.resolve(modelsDir) + '/';
+  const t0 = performance.now();
+  const tokenizer = await AutoTokenizer.from_pretrained(name);
+  const model = await AutoModelForCausalLM.from_pretrained(name, { dtype, device: 'cpu', session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 } });
+  const t1 = performance.now();
+  const blocker = kvReuseBlocker(dtype);
+  const generator = new TokenGenerator(transformers, model, { device: 'cpu', eosTokenIds: [], pooled: false, ...(blocker ? { cacheOffReason: blocker } : { cache: { maxBytes: 256 * 1024 * 1024, maxEntries: 1 }, cacheOffReason: null }) });
+  const target = {
+    generator,
+    maxContext: null,
+    template: (messages) => promptIds(tokenizer.apply_chat_template(messages, { add_generation_prompt: true, return_dict: true })),
+    stream: (sink, ms) => new BatchingStream(new IncrementalDecoder((ids) => tokenizer.decode(ids, { skip_special_tokens: true })), sink, ms, () => performance.now()),
+  };
+  const w = await warmUp(target, warmup, false);
+  const t2 = performance.now();
+  await model.dispose();
+  return { threads, session_ms: t1 - t0, warmup_ms: w.warmupMs, warmup_tokens: w.warmupTokens, warm_load_ms: t2 - t0 };
+}
+
+/** The kernel graph (tools/slm/kernel_graph.py) on onnxruntime-node: median ms of `runs` runs after `warmups`. */
+export async function nativeKernel({ file, threads, warmups = 10, runs = 30 }) {
+  const ort = await import('onnxruntime-node');
+  const session = await ort.InferenceSession.create(file, { intraOpNumThreads: threads, interOpNumThreads: 1 });
+  const feeds = {};
+  for (const n of session.inputNames) {
+    const k = Number(n.slice(2));
+    feeds[n] = new ort.Tensor('float32', Float32Array.from({ length: k }, (_, i) => Math.sin(i) * 0.5), [1, 1, k]);
+  }
+  const ms = [];
+  for (let i = 0; i < warmups + runs; i++) {
+    const t = performance.now();
+    await session.run(feeds);
+    if (i >= warmups) ms.push(performance.now() - t);
+  }
+  await session.release();
+  return { threads, ms: median(ms) };
 }

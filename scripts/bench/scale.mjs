@@ -2,8 +2,10 @@
  * Scale rows (issue 12 item 2, first part): `npm run bench -- --scale smollm2-135m:fp32,q8,q4+qwen2.5-0.5b:q4`.
  * Random-weight models at catalog shapes (scripts/models-scale.ts, generated on first use, then cached), served by
  * the tests' local hub-like host (tests/e2e/model-host.ts) and loaded through the app's hub path ('mirror' source).
- * Per shape × dtype: native decode (onnxruntime-node, generation core, best of 1 and 2 threads) and the bare worker
- * (harness.html) at 1 and 2 threads. Fewer, shorter runs than the embedded rows (a 30-layer model decodes ~50-100
+ * Per shape × dtype: native decode (onnxruntime-node, generation core, best of 1 and 2 threads), the bare worker
+ * (harness.html) at 1 and 2 threads, the app with threads Auto (3 answers; `threads_auto_vs_best` = the bare worker at
+ * Auto's count ÷ the faster count), native session creation + the app's warm-up on the same files
+ * (`native_warm_load_ms`), and `kernel_ratio` (kernelRatio below). Fewer, shorter runs than the embedded rows (a 30-layer model decodes ~50-100
  * tokens/s here, not thousands): 64 native tokens × 3 runs after 1, one cold load and 4 steady runs (3 kept).
  */
 import fs from 'node:fs';
@@ -11,8 +13,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { ensureScaleModel, SCALE_SHAPES } from '../models-scale.ts';
 import { MIRROR_ORG, startModelHost } from '../../tests/e2e/model-host.ts';
-import { measureHarness } from './browser.mjs';
-import { nativeDecode } from './native.mjs';
+import { median } from '../../src/metrics/stats.ts';
+import { spawnSync } from 'node:child_process';
+import { measureApp, measureHarness, openHarness } from './browser.mjs';
+import { nativeDecode, nativeKernel, nativeWarmLoad } from './native.mjs';
+import { python } from '../models-scale.ts';
 
 const DTYPE_FILE = { fp32: 'model.onnx', q8: 'model_quantized.onnx', q4: 'model_q4.onnx' };
 
@@ -26,6 +31,39 @@ export function parseScaleSpec(spec) {
     return { shape, dtypes };
   });
 }
+
+/**
+ * kernel_ratio: one decode step's weight matmuls as a bare graph (tools/slm/kernel_graph.py), run in
+ * ORT-web (harness kernel worker: the model worker's setup, same threads; q4 rewritten as the app
+ * does) and on onnxruntime-node (same threads): node ms ÷ web ms. Paired: A B A B, 3 rounds.
+ */
+async function kernelRatio({ browser, base, host, root, model, file, dtype, threads, log }) {
+  const dir = path.join(root, MIRROR_ORG, `kernels-${model.name}`);
+  fs.mkdirSync(dir, { recursive: true });
+  const out = path.join(dir, `kernel-${dtype}.onnx`);
+  const r = spawnSync(python(), ['tools/slm/kernel_graph.py', path.join(model.dir, 'onnx', file), out], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    log(`kernel graph failed: ${r.stderr.slice(-500)}`);
+    return { kernel_ratio: null };
+  }
+  const url = `${host.url}${MIRROR_ORG}/kernels-${model.name}/resolve/main/kernel-${dtype}.onnx`;
+  const { context, page } = await openHarness(browser, base);
+  const web = [];
+  const node = [];
+  try {
+    for (let i = 0; i < 3; i++) {
+      const w = await page.evaluate(([u, t]) => window.slmHarness.kernelBench(u, t, 10, 20), [url, threads]);
+      web.push(median(w.ms));
+      node.push((await nativeKernel({ file: out, threads, warmups: 10, runs: 20 })).ms);
+    }
+  } finally {
+    await context.close();
+    fs.rmSync(out, { force: true });
+  }
+  const ratios = web.map((w, i) => node[i] / w);
+  return { kernel_ratio: median(ratios), kernel_web_ms: web.map(r2k), kernel_node_ms: node.map(r2k), kernel_ratios: ratios.map(r2k) };
+}
+const r2k = (x) => Math.round(x * 100) / 100;
 
 export async function measureScale({ browser, base, specs, warmup, log, r2 }) {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'slm-bench-host-'));
@@ -49,25 +87,50 @@ export async function measureScale({ browser, base, specs, warmup, log, r2 }) {
         const fixed = [];
         for (const threads of [1, 2]) fixed.push(await measureHarness(browser, base, { model: m.name, dtype, threads, warmup, source, coldSamples: 1, steadyRuns: 4, steadyKept: 3 }));
         const best = fixed.reduce((a, b) => (b.decode_steady > a.decode_steady ? b : a));
+        log(`${label}: browser, app (threads Auto)…`);
+        const app = await measureApp(browser, base, { model: m.name, dtype, warmup, source, runs: 3 });
+        const auto = fixed.find((f) => f.threads === app.threads) ?? best;
+        log(`${label}: native warm load, kernels…`);
+        const nativeWarm = await nativeWarmLoad({ model: m.name, dtype, threads: auto.threads, modelsDir: path.dirname(m.dir), warmup });
+        const kernel = await kernelRatio({ browser, base, host, root, model: m, file, dtype, threads: auto.threads, log }).catch((e) => {
+          log(`${label}: kernel graph failed: ${e.message}`);
+          return { kernel_ratio: null };
+        });
+        const ratioSteady = auto.decode_steady / nativeBest.decode_tps;
         runs.push({
           model: `scale:${shape}`,
           dtype,
           params: m.manifest.params,
           file_mb: r2(bytes / 1e6),
-          threads: best.threads,
+          threads: app.threads,
+          threads_note: app.threads_note,
           native_threads: nativeBest.threads,
           native_decode_tps: r2(nativeBest.decode_tps),
-          browser_decode_tps_cold: r2(best.decode_cold),
-          browser_decode_tps_steady: r2(best.decode_steady),
-          ratio_cold: r2(best.decode_cold / nativeBest.decode_tps),
-          ratio_steady: r2(best.decode_steady / nativeBest.decode_tps),
-          cold_load_ms: Math.round(best.cold_load_ms),
-          warm_load_ms: Math.round(best.warm_load_ms),
-          ttft_ms: r2(best.ttft_ms),
-          prefill_tps: r2(best.prefill_tps),
+          browser_decode_tps_cold: r2(auto.decode_cold),
+          browser_decode_tps_steady: r2(auto.decode_steady),
+          ratio_cold: r2(auto.decode_cold / nativeBest.decode_tps),
+          ratio_steady: r2(ratioSteady),
+          kernel_ratio: r2(kernel.kernel_ratio),
+          ratio_vs_kernel: r2(kernel.kernel_ratio ? ratioSteady / kernel.kernel_ratio : null),
+          prefill_ratio: null,
+          thread_gain: r2(fixed.find((f) => f.threads === 2).decode_steady / fixed.find((f) => f.threads === 1).decode_steady),
+          threads_auto_vs_best: r2(auto.decode_steady / best.decode_steady),
+          cold_load_ms: Math.round(auto.cold_load_ms),
+          warm_load_ms: Math.round(auto.warm_load_ms),
+          warm_load_parts: { session_ms: Math.round(auto.session_ms), warmup_ms: Math.round(auto.warmup_ms), warmup_tokens: auto.warmup_tokens },
+          native_warm_load_ms: Math.round(nativeWarm.warm_load_ms),
+          native_warm_load_parts: { session_ms: Math.round(nativeWarm.session_ms), warmup_ms: Math.round(nativeWarm.warmup_ms), warmup_tokens: nativeWarm.warmup_tokens },
+          warm_load_over_native: r2(auto.warm_load_ms / nativeWarm.warm_load_ms),
+          app_cold_load_ms: Math.round(app.cold_load_ms),
+          app_warm_load_ms: Math.round(app.warm_load_ms),
+          app_decode_tps_steady: r2(app.decode_steady),
+          ttft_ms: r2(auto.ttft_ms),
+          prefill_tps: r2(auto.prefill_tps),
+          kernel,
           harness: fixed.map((f) => ({ ...f, decode_cold: r2(f.decode_cold), decode_steady: r2(f.decode_steady), cold_load_ms: Math.round(f.cold_load_ms), warm_load_ms: Math.round(f.warm_load_ms) })),
           native: native.map((n) => ({ threads: n.threads, decode_tps: r2(n.decode_tps), generate_tps: r2(n.generate_tps), kv_loop_tps: r2(n.kv_loop_tps) })),
         });
+        log(`${label}: row ${JSON.stringify({ ...runs.at(-1), harness: undefined, native: undefined })}`);
         log(`${label}: native ${runs.at(-1).native_decode_tps} tok/s, browser steady ${runs.at(-1).browser_decode_tps_steady} tok/s (${best.threads} threads)`);
       }
     }

@@ -104,6 +104,22 @@ const harness: Harness = {
     }
   },
   generate: (messages, params = {}, kvReuse = true) => run(messages, params, null, kvReuse),
+  kernelBench(url, threads, warmups, runs) {
+    // A worker of its own per call: ONNX Runtime Web fixes its thread pool per worker.
+    const w = new Worker(new URL('./kernel.worker.ts', import.meta.url), { type: 'module', name: 'slm-kernels' });
+    return new Promise((resolve, reject) => {
+      w.onmessage = (ev: MessageEvent<{ ok: true; ms: number[]; sessionMs: number } | { ok: false; error: string }>) => {
+        w.terminate();
+        if (ev.data.ok) resolve({ ms: ev.data.ms, sessionMs: ev.data.sessionMs });
+        else reject(new Error(ev.data.error));
+      };
+      w.onerror = (ev) => {
+        w.terminate();
+        reject(new Error(ev.message));
+      };
+      w.postMessage({ url, threads, ortBase: ortBase(), warmups, runs });
+    });
+  },
   generateAndStop: (messages, afterChunks, params = {}) => run(messages, params, afterChunks),
   dispose() {
     engine?.dispose();

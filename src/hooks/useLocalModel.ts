@@ -10,7 +10,9 @@ import type { LoadMetrics } from '../metrics/timing';
 import { chooseDevice } from '../models/device';
 import { applyLoadEvent, initialProgress, type LoadProgress } from '../engines/local/load-progress';
 import { sourceLabel } from '../models/sources';
-import { calibrationKey, defaultThreads, pickThreads, readCalibration, threadCandidates, type ThreadMeasurement } from '../models/threads';
+import { calibrationKey, defaultThreads, pairedDecision, readCalibration, threadCandidates, type ThreadMeasurement } from '../models/threads';
+import { measurePairs } from '../engines/local/thread-pairs';
+import { median } from '../metrics/stats';
 import type { ModelSelection } from '../state/settings';
 import { appBase, ortBase } from './urls';
 import { DEFAULT_WARMUP } from '../engines/local/LocalEngine';
@@ -22,8 +24,11 @@ export type LocalModelState =
   | { status: 'ready'; info: LoadedInfo; load: LoadMetrics; deviceReason: string; threadsReason: string; calibration: ThreadMeasurement[] }
   | { status: 'error'; error: EngineError };
 
-/** Above this download size "auto" threads are not measured automatically (a second load costs too much). */
-const CALIBRATE_MAX_BYTES = 64 * 1024 * 1024;
+/**
+ * Above this download size "auto" threads are not measured (the paired measurement holds two
+ * copies of the model; a q4 model's weights also grow 7x as fp32 in WASM). The Load status says so.
+ */
+const PAIRED_MAX_BYTES = 1024 * 1024 * 1024;
 
 function toEngineError(e: unknown): EngineError {
   if (e instanceof LocalEngineError) return e.error;
@@ -113,26 +118,43 @@ export function useLocalModel() {
         } else if (stored !== null) {
           result = await loadOne(stored, choice.reason);
           threadsReason = `${stored} thread(s): the fastest when last measured for this model on this device.`;
-        } else if (candidates.length > 1 && sel.warmup && (knownBytes ?? Infinity) <= CALIBRATE_MAX_BYTES) {
-          // Measure each candidate's steady decode speed (the warm-up's last window) and keep the fastest.
-          let best: { e: LocalEngine; info: LoadedInfo } | null = null;
-          for (const [i, n] of candidates.entries()) {
-            const r = await loadOne(n, `Measuring the best thread count: ${n} thread(s) (${i + 1}/${candidates.length})`);
-            calibration.push({ threads: n, decodeTps: r.info.warmupDecodeTps ?? 0 });
-            if (!best || pickThreads(calibration, env.hardwareConcurrency) === n) {
-              best?.e.dispose();
-              best = r;
-            } else r.e.dispose();
+        } else if (candidates.length > 1 && sel.warmup && (knownBytes ?? 0) <= PAIRED_MAX_BYTES) {
+          // Paired measurement (models/threads.ts): the best count so far and the next candidate,
+          // both loaded, answer alternately; the loser's worker is disposed at once.
+          let best = await loadOne(candidates[0]!, `Measuring the best thread count: loading with ${candidates[0]} thread(s)`);
+          const tps = new Map<number, number>();
+          const notes: string[] = [];
+          for (const n of candidates.slice(1)) {
+            let other: { e: LocalEngine; info: LoadedInfo };
+            try {
+              other = await loadOne(n, `Measuring the best thread count: a second copy with ${n} threads`);
+            } catch (err) {
+              best.e.dispose();
+              throw err;
+            }
+            setState({ status: 'loading', progress, label, note: `Measuring the best thread count: ${best.info.threads} vs ${n} threads, answers in turn` });
+            const pairs = await measurePairs(best.e, other.e, best.info.warmupDecodeTps).catch((err: unknown) => {
+              best.e.dispose();
+              other.e.dispose();
+              throw err;
+            });
+            const d = pairedDecision(pairs);
+            tps.set(best.info.threads, median(pairs.map((p) => p.fewer)) ?? 0);
+            tps.set(n, median(pairs.map((p) => p.more)) ?? 0);
+            notes.push(`${n} vs ${best.info.threads}: ${d.ratio === null ? '—' : `${d.ratio.toFixed(2)}x`} (${Math.round(d.agree * pairs.length)}/${pairs.length} pairs faster)`);
+            const [keep, drop] = d.more ? [other, best] : [best, other];
+            drop.e.dispose();
+            best = keep;
           }
-          if (!best) throw new Error('No thread count could be measured.');
           result = best;
+          calibration = [...tps].map(([threads, decodeTps]) => ({ threads, decodeTps }));
           localStorage.setItem(key, String(result.info.threads));
-          threadsReason = `${result.info.threads} thread(s): measured fastest of ${candidates.join(', ')}.`;
+          threadsReason = `${result.info.threads} thread(s): measured in alternating pairs, ${notes.join('; ')}.`;
         } else {
           const n = defaultThreads(env.hardwareConcurrency, env.crossOriginIsolated);
           result = await loadOne(n, choice.reason);
           threadsReason = env.crossOriginIsolated
-            ? `${n} thread(s): ONNX Runtime's default for ${env.hardwareConcurrency} cores (not measured for this model yet).`
+            ? `${n} thread(s): ONNX Runtime's default for ${env.hardwareConcurrency} cores (not measured: ${candidates.length <= 1 ? 'one candidate' : !sel.warmup ? 'the warm-up is off' : `two copies of a ${Math.round((knownBytes ?? 0) / 1e6)} MB model are too many to measure side by side`}).`
             : 'One thread: the page is not cross-origin isolated.';
           calibration = [];
         }

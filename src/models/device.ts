@@ -6,6 +6,7 @@
  */
 import type { DeviceKind, WorkerEnvironment } from './environment';
 import { F16_DTYPES, type Dtype } from './sources';
+import { Q4_FP32_MAX_BYTES } from './dtypes';
 import type { CatalogEntry } from './catalog';
 
 export type DevicePreference = 'auto' | DeviceKind;
@@ -77,7 +78,11 @@ export function recommend(entry: CatalogEntry, env: WorkerEnvironment): Recommen
       };
     }
   }
-  const cpuOrder: Dtype[] = entry.params > 1e9 ? ['q4', 'q8', 'q4f16', 'fp16'] : ['q8', 'q4', 'fp32', 'fp16', 'q4f16'];
+  // q4 first where its weights can run as fp32 on WASM (Q4_FP32_MAX_BYTES): the smallest download,
+  // and measured (docs/scale-models.md) at fp32's browser speed, above q8's. Above that bound ORT-web's
+  // own 4-bit kernel runs at a twentieth of native speed, so q8 comes first up to 1B parameters.
+  const q4Fast = entry.params * 4 <= Q4_FP32_MAX_BYTES;
+  const cpuOrder: Dtype[] = q4Fast ? ['q4', 'q8', 'fp32', 'fp16', 'q4f16'] : entry.params > 1e9 ? ['q4', 'q8', 'q4f16', 'fp16'] : ['q8', 'q4', 'fp32', 'fp16', 'q4f16'];
   const dtype = cpuOrder.find(has) ?? entry.dtypes[0] ?? 'fp32';
   const why = !env.webgpu
     ? 'no usable WebGPU adapter'
@@ -87,7 +92,7 @@ export function recommend(entry: CatalogEntry, env: WorkerEnvironment): Recommen
   return {
     device: 'wasm',
     dtype,
-    reason: `WASM because ${why}; ${dtype} for its smaller download and memory${env.crossOriginIsolated ? '' : ' (single-threaded: the page is not cross-origin isolated)'}.`,
+    reason: `WASM because ${why}; ${dtype === 'q4' && q4Fast ? 'q4 for the smallest download (its 4-bit weights run as fp32 in the browser, faster than q8)' : `${dtype} for its smaller download and memory`}${env.crossOriginIsolated ? '' : ' (single-threaded: the page is not cross-origin isolated)'}.`,
   };
 }
 

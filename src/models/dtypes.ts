@@ -30,3 +30,12 @@ export function isDtype(value: string): value is Dtype {
 export function dtypesExcept(...missing: Dtype[]): Dtype[] {
   return DTYPES.filter((d) => !missing.includes(d));
 }
+
+/**
+ * The most fp32 weight bytes a q4 model may grow to when its 4-bit MatMuls are rewritten as fp32
+ * ones at load on WASM (src/inference/q4-rewrite.ts, src/engines/local/worker/q4-session.ts).
+ * wasm32 memory ends at 4 GiB, and while a session is created ONNX Runtime holds the model bytes
+ * and its own copy of every initializer (~2x). A SmolLM2-135M-shape model adds 540 MB; a
+ * Qwen2.5-0.5B-shape one would add 1.98 GB (kept 4-bit, and the recommendation avoids q4 there).
+ */
+export const Q4_FP32_MAX_BYTES = 1024 * 1024 * 1024;

@@ -96,6 +96,16 @@ export function LoadStatus({ state, compact = false }: { state: LocalModelState;
                 : `transformers.js generate()${info.decodeLoopReason ? ` (${info.decodeLoopReason})` : ''}`}
             </td>
           </tr>
+          {info.weightRewrite && (
+            <tr>
+              <th>q4 weights</th>
+              <td data-testid="weight-rewrite" title={info.weightRewrite.skipped ?? undefined}>
+                {info.weightRewrite.converted
+                  ? `${info.weightRewrite.converted} 4-bit MatMuls run as fp32 (WASM has no fast 4-bit kernel; ${fmtMs(info.weightRewrite.ms)} at load)`
+                  : `kept 4-bit: ${info.weightRewrite.skipped ?? 'not convertible'}`}
+              </td>
+            </tr>
+          )}
           <tr>
             <th>Ready after</th>
             <td>{fmtMs(load.totalMs)}</td>

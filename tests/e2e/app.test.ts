@@ -245,13 +245,16 @@ describe('SLM Playground app (built, headless Chromium)', () => {
     const n = Number(/(\d+) threads?\b/.exec(loaded.statusText)?.[1]);
     expect(candidates, loaded.statusText).toContain(n);
     if (candidates.length > 1) {
-      // Each candidate was loaded and measured, and the choice says so.
+      // Each candidate was loaded and measured against the best before it, in alternating pairs, and the choice says so.
       const notes = (await recorded(page, 'notes')).join('\n');
-      for (const [i, k] of candidates.entries()) expect(notes).toContain(`${k} thread(s) (${i + 1}/${candidates.length})`);
-      expect(loaded.statusText).toContain(`${n} thread(s): measured fastest of ${candidates.join(', ')}`);
+      expect(notes).toContain(`loading with ${candidates[0]} thread(s)`);
+      for (const k of candidates.slice(1)) expect(notes).toContain(`a second copy with ${k} threads`);
+      expect(notes).toContain('answers in turn');
+      expect(loaded.statusText).toContain(`${n} thread(s): measured in alternating pairs`);
+      for (const k of candidates.slice(1)) expect(loaded.statusText).toMatch(new RegExp(`${k} vs \\d+: [\\d.]+x \\(\\d/4 pairs faster\\)`));
       for (const k of candidates) expect(loaded.statusText).toMatch(new RegExp(`\\b${k}: [\\d.]+ tok/s`));
       // Remembered for the next load of this model on this device.
-      const stored = await page.evaluate((cores) => localStorage.getItem(`slm.threads.v1:bundled:slm-pocket:fp32:${cores}`), cores);
+      const stored = await page.evaluate((cores) => localStorage.getItem(`slm.threads.v2:bundled:slm-pocket:fp32:${cores}`), cores);
       expect(stored).toBe(String(n));
     }
     const t = await ask(page, chatCase().c.messages[0]!.content);

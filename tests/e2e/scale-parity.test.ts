@@ -13,12 +13,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { AutoModelForCausalLM, AutoTokenizer, Tensor, env } from '@huggingface/transformers';
+import * as ort from 'onnxruntime-node';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ensureScaleModel, SCALE_CACHE, type ScaleModel } from '../../scripts/models-scale';
 import type { LoadedInfo } from '../../src/engines/local/protocol';
 import type { ChatMessage } from '../../src/engines/types';
 import { kvDecoderFor } from '../../src/inference/kv-decoder';
+import { rewriteQ4 } from '../../src/inference/q4-rewrite';
 import type { SamplingSettings } from '../../src/inference/sampling';
 import { launchBrowser, openPage, type PageLog } from './browser';
 import { MIRROR_ORG, startModelHost, type ModelHost } from './model-host';
@@ -38,12 +40,12 @@ let page: Page;
 let log: PageLog;
 
 /** Greedy ids on onnxruntime-node through the generation core: the chat prompt's and raw ids' continuations. */
-async function nodeGreedy(m: ScaleModel, rawPrompt: number[]): Promise<{ chat: number[]; raw: number[]; eos: number[] }> {
+async function nodeGreedy(m: ScaleModel, rawPrompt: number[], dtype: 'fp32' | 'q4' = 'fp32'): Promise<{ chat: number[]; raw: number[]; eos: number[] }> {
   env.allowRemoteModels = false;
   env.allowLocalModels = true;
   env.localModelPath = SCALE_CACHE + '/';
   const tokenizer = await AutoTokenizer.from_pretrained(m.name);
-  const model = await AutoModelForCausalLM.from_pretrained(m.name, { dtype: 'fp32', device: 'cpu' });
+  const model = await AutoModelForCausalLM.from_pretrained(m.name, { dtype, device: 'cpu' });
   try {
     const kv = kvDecoderFor(model, (type, data, dims) => new Tensor(type, data, dims).ort_tensor, false);
     if (!kv.decoder) throw new Error(`no KV loop for ${m.name}: ${kv.reason}`);
@@ -65,15 +67,15 @@ async function nodeGreedy(m: ScaleModel, rawPrompt: number[]): Promise<{ chat: n
   }
 }
 
-async function loadInBrowser(m: ScaleModel): Promise<LoadedInfo> {
+async function loadInBrowser(m: ScaleModel, dtype: 'fp32' | 'q4' = 'fp32'): Promise<LoadedInfo> {
   const source = { type: 'mirror' as const, host: host.url, modelId: `${MIRROR_ORG}/${m.name}`, revision: 'main' };
-  return page.evaluate((s) => window.slmHarness.load({ source: s, dtype: 'fp32', device: 'wasm', threads: 1, warmup: null }), source);
+  return page.evaluate(([s, d]) => window.slmHarness.load({ source: s, dtype: d, device: 'wasm', threads: 1, warmup: null }), [source, dtype] as const);
 }
 
 beforeAll(async () => {
   // Generated once per tool version (~20 s each on an idle 2-core machine, ~100 s on a busy one), then cached.
   [plain, ext] = await Promise.all([
-    ensureScaleModel({ shape: 'ci', dtypes: ['fp32'] }, console.log),
+    ensureScaleModel({ shape: 'ci', dtypes: ['fp32', 'q4'] }, console.log),
     ensureScaleModel({ shape: 'ci', dtypes: ['fp32'], externalData: 'always' }, console.log),
   ]);
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'slm-scale-host-'));
@@ -125,6 +127,34 @@ describe('scale model at CI size (random weights, real vocabulary)', () => {
     const got = (file: string) => host.requests.some((q) => q.method === 'GET' && q.status === 200 && q.path === `/${MIRROR_ORG}/${ext.name}/resolve/main/${file}`);
     expect(got('onnx/model.onnx'), 'GET model.onnx').toBe(true);
     expect(got('onnx/model.onnx_data'), 'GET model.onnx_data').toBe(true);
+    expect(log.errors).toEqual([]);
+  });
+
+  it('q4: Chromium runs the 4-bit MatMuls as fp32 MatMuls (rewritten at load) with the logits and greedy ids of the q4 model on onnxruntime-node', async () => {
+    // The rewrite itself, on onnxruntime-node: same logits as MatMulNBits within fp32 rounding.
+    const bytes = new Uint8Array(fs.readFileSync(path.join(plain.dir, 'onnx/model_q4.onnx')));
+    const r = rewriteQ4(bytes);
+    expect(r.converted, '4 layers x 7 projections + the LM head').toBe(29);
+    expect(r.kept).toBe(0);
+    const [q4, fp32] = await Promise.all([ort.InferenceSession.create(bytes), ort.InferenceSession.create(r.bytes!)]);
+    expect(fp32.inputNames).toEqual(q4.inputNames);
+    const L = 8;
+    const i64 = (f: (i: number) => number) => new ort.Tensor('int64', BigInt64Array.from({ length: L }, (_, i) => BigInt(f(i))), [1, L]);
+    const feeds: Record<string, ort.Tensor> = { input_ids: i64((i) => 100 + 37 * i), attention_mask: i64(() => 1), position_ids: i64((i) => i) };
+    for (const n of q4.inputNames) if (n.startsWith('past_key_values')) feeds[n] = new ort.Tensor('float32', new Float32Array(0), [1, 2, 0, 64]);
+    const [a, b] = [(await q4.run(feeds))['logits']!.data as Float32Array, (await fp32.run(feeds))['logits']!.data as Float32Array];
+    let maxDiff = 0;
+    for (let i = 0; i < a.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a[i]! - b[i]!));
+    expect(maxDiff, 'rewritten vs MatMulNBits logits').toBeLessThan(1e-4);
+    await Promise.all([q4.release(), fp32.release()]);
+
+    const rawPrompt = [510, 72, 101, 108, 108, 111, 511, 510];
+    const want = await nodeGreedy(plain, rawPrompt, 'q4');
+    expect(new Set(want.chat).size, 'greedy output is not one id repeated').toBeGreaterThanOrEqual(4);
+    const info = await loadInBrowser(plain, 'q4');
+    expect(info.weightRewrite).toMatchObject({ converted: 29, kept: 0, skipped: null });
+    const got = await page.evaluate(([msgs, n]) => window.slmHarness.generate(msgs, { greedy: true, maxNewTokens: n, minNewTokens: n }), [MESSAGES, N] as const);
+    expect(got.outputTokenIds, 'q4 in Chromium (rewritten) vs q4 on onnxruntime-node (MatMulNBits)').toEqual(want.chat);
     expect(log.errors).toEqual([]);
   });
 });

@@ -188,6 +188,15 @@ describe('recommend', () => {
     expect(r.reason).toMatch(/no usable WebGPU adapter/);
   });
 
+  it('model whose q4 weights fit as fp32 on WASM (≤ 268M params), no GPU → WASM q4 (runs as fp32, faster than q8)', () => {
+    const r = recommend(entry(135e6), NO_GPU);
+    expect(r).toMatchObject({ device: 'wasm', dtype: 'q4' });
+    expect(r.reason).toMatch(/run as fp32 in the browser/);
+    expect(recommend(entry(268e6), NO_GPU).dtype).toBe('q4');
+    expect(recommend(entry(269e6), NO_GPU).dtype).toBe('q8');
+    expect(recommend(entry(135e6, ['fp32', 'q8']), NO_GPU).dtype).toBe('q8');
+  });
+
   it('>1B model without GPU → WASM q4', () => {
     expect(recommend(entry(1.5e9), NO_GPU)).toMatchObject({ device: 'wasm', dtype: 'q4' });
   });

@@ -59,6 +59,7 @@ const fromWorker: FromWorker[] = [
       decodeLoop: 'kv-loop',
       decodeLoopReason: null,
       outputPool: true,
+      weightRewrite: null,
     },
   },
   { kind: 'tokens', id: 3, text: 'Hello', count: 2 },

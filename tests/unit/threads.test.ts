@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { calibrationKey, defaultThreads, pickThreads, readCalibration, threadCandidates, type KeyValueStore } from '../../src/models/threads';
+import { calibrationKey, defaultThreads, PAIRED_MARGIN, pairedDecision, pairTokens, readCalibration, threadCandidates, type KeyValueStore } from '../../src/models/threads';
 
 describe('threadCandidates', () => {
   it('not cross-origin isolated → [1] whatever the cores', () => {
@@ -53,63 +53,48 @@ describe('defaultThreads', () => {
   });
 });
 
-describe('pickThreads', () => {
-  it('no results → 1', () => {
-    expect(pickThreads([])).toBe(1);
+describe('pairedDecision (A B A B pairs)', () => {
+  const pairs = (...ratios: number[]) => ratios.map((r) => ({ fewer: 40, more: 40 * r }));
+
+  it('no usable pair → keep the smaller count', () => {
+    expect(pairedDecision([])).toEqual({ more: false, ratio: null, agree: 0 });
+    expect(pairedDecision([{ fewer: 0, more: 50 }]).more).toBe(false);
   });
 
-  it('a single result → its count', () => {
-    expect(pickThreads([{ threads: 4, decodeTps: 10 }])).toBe(4);
+  it('takes the larger count when the median ratio reaches 1.05 and 3 of 4 pairs favour it', () => {
+    const d = pairedDecision(pairs(1.25, 1.1, 1.18, 1.28));
+    expect(d.more).toBe(true);
+    expect(d.ratio).toBeCloseTo(1.215, 3);
+    expect(d.agree).toBe(1);
+    expect(pairedDecision(pairs(1.06, 1.07, 0.97, 1.08)).more).toBe(true);
   });
 
-  it('takes a clearly faster larger count', () => {
-    expect(pickThreads([{ threads: 1, decodeTps: 100 }, { threads: 2, decodeTps: 150 }])).toBe(2);
+  it('noise cannot fake a gain: one lucky pair, or a median under the margin, keeps the smaller count', () => {
+    expect(pairedDecision(pairs(1.6, 0.98, 1.01, 0.97)).more).toBe(false);
+    expect(pairedDecision(pairs(1.04, 1.03, 1.04, 1.02)).more).toBe(false);
+    // median 1.1 but only 2 of 4 pairs faster
+    expect(pairedDecision(pairs(1.3, 1.2, 0.99, 0.95)).more).toBe(false);
   });
 
-  it('a larger count must beat the best by more than 10%', () => {
-    expect(pickThreads([{ threads: 1, decodeTps: 100 }, { threads: 2, decodeTps: 109.9 }])).toBe(1);
-    expect(pickThreads([{ threads: 1, decodeTps: 100 }, { threads: 2, decodeTps: 110.5 }])).toBe(2);
+  it('a clearly slower larger count (busy machine) is not taken', () => {
+    expect(pairedDecision(pairs(0.66, 0.7, 0.64, 0.69)).more).toBe(false);
   });
 
-  it('a count that takes every core must beat the best by more than 25%', () => {
-    const r = (two: number) => [{ threads: 1, decodeTps: 100 }, { threads: 2, decodeTps: two }];
-    expect(pickThreads(r(120), 2)).toBe(1);
-    expect(pickThreads(r(126), 2)).toBe(2);
-    // with cores to spare, 10% is enough
-    expect(pickThreads(r(120), 8)).toBe(2);
+  it(`PAIRED_MARGIN is within 5%: either choice is then within 5% of the better one`, () => {
+    expect(PAIRED_MARGIN).toBeLessThanOrEqual(1 / 0.95);
   });
 
-  it('ties prefer fewer threads', () => {
-    expect(pickThreads([{ threads: 4, decodeTps: 50 }, { threads: 2, decodeTps: 50 }, { threads: 1, decodeTps: 50 }])).toBe(1);
-  });
-
-  it('a slower larger count is not taken', () => {
-    expect(pickThreads([{ threads: 1, decodeTps: 100 }, { threads: 2, decodeTps: 71 }])).toBe(1);
-  });
-
-  it('sorts its input by thread count first', () => {
-    expect(pickThreads([{ threads: 8, decodeTps: 100 }, { threads: 1, decodeTps: 101 }, { threads: 4, decodeTps: 60 }])).toBe(1);
-    expect(pickThreads([{ threads: 4, decodeTps: 200 }, { threads: 1, decodeTps: 100 }, { threads: 2, decodeTps: 150 }])).toBe(4);
-  });
-
-  it('compares against the best so far, not the previous count', () => {
-    // 2 beats 1 by > 10%; 4 is faster than 2 but by < 10%; 8 beats 2 by > 10%.
-    expect(pickThreads([{ threads: 1, decodeTps: 100 }, { threads: 2, decodeTps: 120 }, { threads: 4, decodeTps: 130 }])).toBe(2);
-    expect(
-      pickThreads([{ threads: 1, decodeTps: 100 }, { threads: 2, decodeTps: 120 }, { threads: 4, decodeTps: 130 }, { threads: 8, decodeTps: 133 }]),
-    ).toBe(8);
-  });
-
-  it('does not mutate its input', () => {
-    const input = [{ threads: 4, decodeTps: 1 }, { threads: 1, decodeTps: 2 }];
-    pickThreads(input);
-    expect(input.map((r) => r.threads)).toEqual([4, 1]);
+  it('answers last ~250 ms at the warm-up speed, 8..128 tokens', () => {
+    expect(pairTokens(null)).toBe(32);
+    expect(pairTokens(45)).toBe(11);
+    expect(pairTokens(2000)).toBe(128);
+    expect(pairTokens(10)).toBe(8);
   });
 });
 
 describe('calibrationKey', () => {
   it('includes model, dtype and cores', () => {
-    expect(calibrationKey('qwen2.5-0.5b', 'q8', 8)).toBe('slm.threads.v1:qwen2.5-0.5b:q8:8');
+    expect(calibrationKey('qwen2.5-0.5b', 'q8', 8)).toBe('slm.threads.v2:qwen2.5-0.5b:q8:8');
     expect(calibrationKey('a', 'q8', 8)).not.toBe(calibrationKey('a', 'q8', 4));
     expect(calibrationKey('a', 'q8', 8)).not.toBe(calibrationKey('a', 'q4', 8));
   });

@@ -46,7 +46,7 @@ export function spawnModelWorker(): WorkerLike {
 }
 
 /** The app's warm-up (tuned by `npm run bench`; see docs/performance.md). */
-export const DEFAULT_WARMUP: WarmupPlan = { prefillPasses: 4, maxTokens: 1536, minTokens: 1024, maxMs: 6000 };
+export const DEFAULT_WARMUP: WarmupPlan = { prefillPasses: 4, maxTokens: 1536, minTokens: 1024, minDecodeMs: 1000, maxMs: 6000 };
 
 /** How often (ms) the worker may post streamed text: one display frame. */
 export const FLUSH_INTERVAL_MS = 16;

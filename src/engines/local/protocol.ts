@@ -32,10 +32,11 @@ export interface LoadRequest {
 export interface WarmupPlan {
   /** Forward passes over a long prompt first: they run the matmul kernels many times each. */
   prefillPasses: number;
-  /** Then decode until the speed plateaus, within these bounds (and at least `minTokens`, time allowing). */
+  /** Then decode until the speed plateaus, within these bounds (and at least `minTokens` or `minDecodeMs` of decoding). */
   maxTokens: number;
   maxMs: number;
   minTokens: number;
+  minDecodeMs: number;
 }
 
 export interface GenerateOptions {
@@ -94,6 +95,19 @@ export interface LoadedInfo {
   decodeLoopReason: string | null;
   /** Whether ONNX Runtime writes the loop's outputs into reused buffers (src/inference/output-pool.ts). */
   outputPool: boolean;
+  /** q4 weights turned into fp32 at load (WASM only; src/inference/q4-rewrite.ts), null when the model had none. */
+  weightRewrite: WeightRewrite | null;
+}
+
+export interface WeightRewrite {
+  /** MatMulNBits nodes rewritten to MatMul, and left as they are. */
+  converted: number;
+  kept: number;
+  /** fp32 weight bytes added (or that would have been). */
+  fp32Bytes: number;
+  ms: number;
+  /** Why nodes were kept, when some were. */
+  skipped: string | null;
 }
 
 

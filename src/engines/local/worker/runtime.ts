@@ -21,6 +21,7 @@ import type { FromWorker, GenerateOptions, LoadRequest, LoadedInfo } from '../pr
 import { classifyGenerateError, classifyLoadError, EngineFailure, fail } from './errors';
 import { setupTransformers, type Transformers } from './ort-setup';
 import { preflight } from './preflight';
+import { installQ4Rewrite, takeRewrite } from './q4-session';
 import { StopSignal, tracedRun } from './traced-run';
 import { warmUp } from './warmup';
 
@@ -97,6 +98,7 @@ export class ModelRuntime {
     let build: LoadedInfo['ortBuild'];
     try {
       ({ t, build } = await setupTransformers(req.device, req.threads, req.ortBase));
+      if (req.device === 'wasm') await installQ4Rewrite();
     } catch (e) {
       return fail('internal', errorText(e));
     }
@@ -174,6 +176,7 @@ export class ModelRuntime {
         decodeLoop: generator.loop,
         decodeLoopReason: generator.reason,
         outputPool: generator.pooling,
+        weightRewrite: takeRewrite(),
       },
       last: null,
     };

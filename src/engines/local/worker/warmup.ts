@@ -3,27 +3,26 @@
  * function (TurboFan) only after it has used up an execution budget; WebGPU compiles its shaders on
  * first use. Measured here: without warm-up the first decode tokens ran 5–8x slower than steady
  * state. So before "ready": a few forward passes over a long prompt (each runs the matmul kernels
- * many times, using up their budgets fastest), then short answers (up to 128 tokens, so the context
- * stays as short as a real one) through exactly the path a real answer takes: the same loop, stop
+ * many times, using up their budgets fastest), then short answers (windows of ~120 ms, 6–128 tokens, so
+ * the context stays as short as a real one) through exactly the path a real answer takes: the same loop, stop
  * signal (shared memory when the page has it), detokenizer and batching, with the text going
  * nowhere. Measured: when the warm-up ran a different path (no interrupt flag, an extra stopping
- * callback) the first real answer was de-optimised and ran at half speed. Done when three answers
- * in a row decode within 5% of the best, after at least `minTokens`, or at the bounds.
+ * callback) the first real answer was de-optimised and ran at half speed. Done when the speed has
+ * settled (warmup-rule.ts: three windows in a row within 5% of the best, after `minTokens` tokens
+ * or `minDecodeMs` of decoding, whichever comes first), or at the bounds.
  */
 import type { TokenGenerator } from '../../../inference/core';
 import { decodeSettings } from '../../../inference/settings';
 import { DEFAULT_GENERATION } from '../../../inference/params';
 import type { BatchingStream } from '../../../inference/streamer';
 import { median } from '../../../metrics/stats';
-import { decodeRate } from '../../../metrics/timing';
 import type { ChatMessage } from '../../types';
 import type { WarmupPlan } from '../protocol';
 import { StopSignal, tracedRun, type GenerationTrace } from './traced-run';
+import { warmupSettled, windowTokens } from './warmup-rule';
 
 /** The warm-up's stand-in for the page's flush interval (one display frame). */
 const WARMUP_FLUSH_MS = 16;
-/** Longest warm-up answer: long enough to time, short enough to keep the context like a real one. */
-const WARMUP_ANSWER_TOKENS = 128;
 const FILLER = 'The quick brown fox jumps over the lazy dog. 0123456789 ';
 
 export interface WarmupTarget {
@@ -48,10 +47,23 @@ const discardText = (_text: string, _count: number): void => undefined;
 /** Greedy, exactly `n` tokens (end-of-sequence ignored). */
 const fixed = (n: number) => decodeSettings({ ...DEFAULT_GENERATION, greedy: true, maxNewTokens: n, minNewTokens: n }, null);
 
-/** Decode tokens/s of a trace (first to last generated token), as the metrics define it. */
+/**
+ * Decode tokens/s of a trace (first to last generated token). Not the metrics' decodeRate: that
+ * hides windows under 50 ms, and the first window of a toy model (12 tokens) lasts ~6 ms.
+ */
 function decodeTps(t: GenerationTrace): number | null {
-  return decodeRate(t.times.length, t.times[0] ?? null, t.times.at(-1) ?? null);
+  const first = t.times[0];
+  const last = t.times.at(-1);
+  return first !== undefined && last !== undefined && last > first ? ((t.times.length - 1) * 1000) / (last - first) : null;
 }
+
+/**
+ * A prefill pass at least this long (ms) has run the matmul kernels enough: no more passes. A toy
+ * model's 64-token probe takes a few ms (then up to `prefillPasses` long passes follow, as before);
+ * a 135M-shape model's took ~400 ms here, and a 512-token pass ~3 s, half the old warm-up.
+ */
+const PREFILL_ENOUGH_MS = 150;
+const PREFILL_PROBE_TOKENS = 64;
 
 export async function warmUp(m: WarmupTarget, plan: WarmupPlan, sharedMemory: boolean): Promise<WarmupResult> {
   const start = now();
@@ -61,30 +73,31 @@ export async function warmUp(m: WarmupTarget, plan: WarmupPlan, sharedMemory: bo
   if (plan.prefillPasses > 0) {
     const long = m.template([{ role: 'user', content: FILLER.repeat(64) }]);
     const cut = long.slice(0, Math.min(long.length, Math.floor(ctx / 2), 512));
-    for (let i = 0; i < plan.prefillPasses && now() - start < plan.maxMs / 2; i++) {
-      await tracedRun(m.generator, cut, decodeSettings({ ...DEFAULT_GENERATION, greedy: true, maxNewTokens: 1 }, null), new StopSignal(flag, deadline), null);
+    const oneToken = decodeSettings({ ...DEFAULT_GENERATION, greedy: true, maxNewTokens: 1 }, null);
+    for (let i = 0; i <= plan.prefillPasses && now() - start < plan.maxMs / 2; i++) {
+      const t0 = now();
+      await tracedRun(m.generator, i === 0 ? cut.slice(0, PREFILL_PROBE_TOKENS) : cut, oneToken, new StopSignal(flag, deadline), null, false);
+      if (now() - t0 >= PREFILL_ENOUGH_MS) break;
     }
   }
   const prompt = m.template([{ role: 'user', content: 'Hello! What is 12 + 7?' }]);
-  const perAnswer = Math.max(1, Math.min(WARMUP_ANSWER_TOKENS, ctx - prompt.length - 1));
+  const room = Math.max(1, ctx - prompt.length - 1);
   let tokens = 0;
-  let best = 0;
-  let near = 0;
+  let decodeMs = 0;
   const speeds: number[] = [];
   while (tokens < plan.maxTokens && now() < deadline) {
-    const n = Math.min(perAnswer, plan.maxTokens - tokens);
+    const n = Math.min(windowTokens(speeds.at(-1) ?? null), room, plan.maxTokens - tokens);
     const batch = m.stream(discardText, WARMUP_FLUSH_MS);
     const trace = await tracedRun(m.generator, prompt, fixed(n), new StopSignal(flag, deadline), (tok) => batch.add(tok));
     batch.flush();
     tokens += trace.ids.length;
     const tps = decodeTps(trace);
     if (tps === null) break;
+    decodeMs += (trace.times.at(-1) ?? 0) - (trace.times[0] ?? 0);
     speeds.push(tps);
-    best = Math.max(best, tps);
-    near = tps >= best * 0.95 ? near + 1 : 0;
-    if (tokens >= plan.minTokens && near >= 3) break;
+    if (warmupSettled(speeds, tokens, decodeMs, plan)) break;
   }
-  // The steady speed it reached: the median of the last three answers (one 128-token answer of a
+  // The steady speed it reached: the median of the last three windows (one 128-token answer of a
   // small model lasts ~60 ms, so a single one is at the mercy of a stray pause).
   return { warmupMs: now() - start, warmupTokens: tokens, warmupDecodeTps: median(speeds.slice(-3)) };
 }

@@ -1,0 +1,33 @@
+/**
+ * The paired thread measurement (src/models/threads.ts has the rule and its reasons): two loaded
+ * engines of the same model with different thread counts answer the same short greedy prompt
+ * alternately, A B A B; each answer's decode speed is read on the worker's clock.
+ */
+import { DEFAULT_GENERATION } from '../../inference/params';
+import { PAIRS, pairTokens, type ThreadPair } from '../../models/threads';
+import type { ChatEngine } from '../types';
+
+const PROMPT = [{ role: 'user' as const, content: 'Count from one to twenty, in words.' }];
+
+async function decodeTps(e: ChatEngine, tokens: number): Promise<number> {
+  const r = await e.generate({
+    messages: PROMPT,
+    params: { ...DEFAULT_GENERATION, greedy: true, maxNewTokens: tokens, minNewTokens: tokens },
+    // The whole prompt every time: both sides of a pair do the same work.
+    kvReuse: false,
+  });
+  const m = r.metrics;
+  return m.engineDecodeTps ?? m.decodeTps ?? 0;
+}
+
+/** `PAIRS` pairs of answers, `fewer` first in each; `warmupTps` sizes the answers (~250 ms each). */
+export async function measurePairs(fewer: ChatEngine, more: ChatEngine, warmupTps: number | null): Promise<ThreadPair[]> {
+  const tokens = pairTokens(warmupTps);
+  const pairs: ThreadPair[] = [];
+  for (let i = 0; i < PAIRS; i++) {
+    const a = await decodeTps(fewer, tokens);
+    const b = await decodeTps(more, tokens);
+    pairs.push({ fewer: a, more: b });
+  }
+  return pairs;
+}

@@ -1,0 +1,50 @@
+/**
+ * When the warm-up stops (pure; warmup.ts runs it). The warm-up decodes short answers ("windows")
+ * and stops once the decode speed has stopped rising: the median of the last `STABLE_WINDOWS`
+ * windows is not more than `TOLERANCE` above the median of the `STABLE_WINDOWS` before them, after
+ * a floor of either `minTokens` tokens or `minDecodeMs` of decoding, whichever comes first.
+ * Medians of groups, not "each within 5% of the best window": on a busy machine (load 15 on 2
+ * cores) one lucky window set a bar the next ones never reached, and the warm-up ran to its 6 s cap.
+ *
+ * Measured reasons: V8 tiers a WASM function up after it has used an execution budget, so what
+ * matters is how often the kernels ran, not how many tokens were made. A toy model's token runs
+ * each kernel a few times (~0.5 ms a token): it needs ~1,000 tokens (the old fixed floor; first
+ * answers ran 5–8x slower without it). A 135M-shape model's token runs every kernel thousands of
+ * times: its speed is flat after a handful of tokens, yet the fixed floor made it decode until the
+ * 6 s cap (35–65% of a 9–10 s warm load, issue 12). The time floor keeps the toy models' warm-up
+ * as it was (1,024 tokens take ~0.5 s there) and ends a large model's after ~1 s of decoding.
+ */
+
+export interface WarmupStopRule {
+  minTokens: number;
+  minDecodeMs: number;
+}
+
+/** Windows per group compared. */
+export const STABLE_WINDOWS = 3;
+/** The last group may be at most this much faster than the one before (fraction). */
+export const TOLERANCE = 0.05;
+/** A window lasts about this long (ms), so that its speed is not one timer tick's noise. */
+export const WINDOW_MS = 120;
+export const MIN_WINDOW_TOKENS = 6;
+export const MAX_WINDOW_TOKENS = 128;
+
+/** Tokens in the next window, from the last window's speed (tokens/s; null before the first). */
+export function windowTokens(lastTps: number | null): number {
+  if (lastTps === null || !(lastTps > 0)) return MIN_WINDOW_TOKENS * 2;
+  return Math.max(MIN_WINDOW_TOKENS, Math.min(MAX_WINDOW_TOKENS, Math.round((lastTps * WINDOW_MS) / 1000)));
+}
+
+/** Whether the speeds so far (tokens/s per window, in order) have settled, given the tokens and decode time spent. */
+export function warmupSettled(speeds: readonly number[], tokens: number, decodeMs: number, rule: WarmupStopRule): boolean {
+  if (speeds.length < 2 * STABLE_WINDOWS) return false;
+  if (tokens < rule.minTokens && decodeMs < rule.minDecodeMs) return false;
+  const last = median3(speeds.slice(-STABLE_WINDOWS));
+  const before = median3(speeds.slice(-2 * STABLE_WINDOWS, -STABLE_WINDOWS));
+  return last <= before * (1 + TOLERANCE);
+}
+
+function median3(v: readonly number[]): number {
+  const s = [...v].sort((a, b) => a - b);
+  return s[s.length >> 1]!;
+}

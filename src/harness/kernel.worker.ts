@@ -1,0 +1,50 @@
+/// <reference lib="webworker" />
+/**
+ * The benchmark's kernel floor (issue 12, `kernel_ratio`): runs a bare ONNX graph of one decode
+ * step's weight matmuls (tools/slm/kernel_graph.py) in ONNX Runtime Web with the model worker's own
+ * setup (ort-setup.ts: the plain WASM build, the same thread count; the q4 rewrite installed, so q4
+ * graphs run the kernels the app runs) and times `runs` runs after `warmups`.
+ */
+import { setupTransformers } from '../engines/local/worker/ort-setup';
+import { installQ4Rewrite } from '../engines/local/worker/q4-session';
+import { errorText } from '../lib/errors';
+
+declare const self: DedicatedWorkerGlobalScope;
+
+export interface KernelRequest {
+  url: string;
+  threads: number;
+  ortBase: string;
+  warmups: number;
+  runs: number;
+}
+
+export type KernelReply = { ok: true; ms: number[]; sessionMs: number } | { ok: false; error: string };
+
+self.onmessage = async (ev: MessageEvent<KernelRequest>) => {
+  const { url, threads, ortBase, warmups, runs } = ev.data;
+  try {
+    await setupTransformers('wasm', threads, ortBase);
+    await installQ4Rewrite();
+    const ort = await import('onnxruntime-web/webgpu');
+    const bytes = new Uint8Array(await (await fetch(url)).arrayBuffer());
+    const t0 = performance.now();
+    const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
+    const sessionMs = performance.now() - t0;
+    const feeds: Record<string, InstanceType<typeof ort.Tensor>> = {};
+    for (const name of session.inputNames) {
+      const k = Number(name.slice(2));
+      feeds[name] = new ort.Tensor('float32', Float32Array.from({ length: k }, (_, i) => Math.sin(i) * 0.5), [1, 1, k]);
+    }
+    const ms: number[] = [];
+    for (let i = 0; i < warmups + runs; i++) {
+      const t = performance.now();
+      await session.run(feeds);
+      if (i >= warmups) ms.push(performance.now() - t);
+    }
+    await session.release();
+    self.postMessage({ ok: true, ms, sessionMs } satisfies KernelReply);
+  } catch (e) {
+    self.postMessage({ ok: false, error: errorText(e) } satisfies KernelReply);
+  }
+};

@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { dequantize, rewriteQ4 } from '../../src/inference/q4-rewrite';
+import { fields, int64s, str, Writer } from '../../src/lib/protobuf';
+
+/** Codes, scales and zero points of a [K, N] weight in MatMulNBits' layout (bits 4, block bs). */
+function pack(K: number, N: number, bs: number, code: (k: number, n: number) => number, zp: (n: number, b: number) => number, scale: (n: number, b: number) => number) {
+  const nb = Math.ceil(K / bs);
+  const B = new Uint8Array(N * nb * (bs / 2));
+  const scales = new Float32Array(N * nb);
+  const zps = new Uint8Array(N * Math.ceil(nb / 2));
+  for (let n = 0; n < N; n++) {
+    for (let b = 0; b < nb; b++) {
+      scales[n * nb + b] = scale(n, b);
+      zps[n * Math.ceil(nb / 2) + (b >> 1)]! |= zp(n, b) << ((b & 1) * 4);
+      for (let j = 0; j < bs; j++) {
+        const k = b * bs + j;
+        const c = k < K ? code(k, n) : 0;
+        B[(n * nb + b) * (bs / 2) + (j >> 1)]! |= c << ((j & 1) * 4);
+      }
+    }
+  }
+  return { B, scales, zps };
+}
+
+const code = (k: number, n: number) => (k * 7 + n * 3) % 16;
+const zp = (n: number, b: number) => (n + 2 * b + 5) % 16;
+const scale = (n: number, b: number) => 0.01 * (1 + n) + 0.001 * b;
+const want = (k: number, n: number, bs: number) => Math.fround((code(k, n) - zp(n, Math.floor(k / bs))) * Math.fround(scale(n, Math.floor(k / bs))));
+
+describe('q4 → fp32 rewrite', () => {
+  it('dequantize: W[k][n] = (code − zero point) × scale per block, K not a multiple of the block, odd block count', () => {
+    const K = 40, N = 70, bs = 16; // nb = 3 (odd: half a zero-point byte unused), N > the 64-row tile
+    const { B, scales, zps } = pack(K, N, bs, code, zp, scale);
+    const W = dequantize({ K, N, blockSize: bs, scales, zeroPoints: zps, b: { data: B } });
+    expect(W.length).toBe(K * N);
+    for (let k = 0; k < K; k++) for (let n = 0; n < N; n++) expect(W[k * N + n]).toBe(want(k, n, bs));
+    // No zero points: 8.
+    const W8 = dequantize({ K, N, blockSize: bs, scales, zeroPoints: null, b: { data: B } });
+    expect(W8[5 * N + 3]).toBe(Math.fround((code(5, 3) - 8) * Math.fround(scale(3, 0))));
+  });
+
+  it('rewrites a MatMulNBits node into MatMul + fp32 initializer, drops the packed ones, keeps everything else', () => {
+    const K = 32, N = 4, bs = 16;
+    const { B, scales, zps } = pack(K, N, bs, code, zp, scale);
+    const tensor = (name: string, dims: number[], type: number, raw: Uint8Array) => {
+      const t = new Writer();
+      for (const d of dims) t.int(1, d);
+      return t.int(2, type).string(8, name).bytes(9, raw);
+    };
+    const attr = (name: string, i: number) => new Writer().string(1, name).int(3, i).int(20, 2);
+    const node = new Writer().string(1, 'x').string(1, 'B').string(1, 'S').string(1, 'Z').string(2, 'y').string(3, 'mm').string(4, 'MatMulNBits').string(7, 'com.microsoft');
+    for (const [k, v] of [['K', K], ['N', N], ['bits', 4], ['block_size', bs], ['accuracy_level', 4]] as const) node.bytes(5, attr(k, v));
+    const relu = new Writer().string(1, 'y').string(2, 'z').string(4, 'Relu');
+    const graph = new Writer().bytes(1, node).bytes(1, relu).string(2, 'g')
+      .bytes(5, tensor('B', [N, K / bs, bs / 2], 2, B)).bytes(5, tensor('S', [N * (K / bs)], 1, new Uint8Array(scales.buffer)))
+      .bytes(5, tensor('Z', [N], 2, zps)).bytes(5, tensor('keep', [1], 1, new Uint8Array(4)));
+    const model = new Writer().int(1, 8).bytes(7, graph).string(2, 'test').finish();
+
+    const r = rewriteQ4(model);
+    expect(r).toMatchObject({ converted: 1, kept: 0, fp32Bytes: K * N * 4, skipped: null });
+    const out = r.bytes!;
+    const top = fields(out);
+    expect(top.map((f) => f.no)).toEqual([1, 7, 2]);
+    const g = top.find((f) => f.no === 7)!;
+    const gfs = fields(out, g.valueStart, g.valueEnd);
+    const nodes = gfs.filter((f) => f.no === 1).map((f) => fields(out, f.valueStart, f.valueEnd));
+    const op = (nfs: ReturnType<typeof fields>) => str(out, nfs.find((x) => x.no === 4)!);
+    expect(nodes.map(op)).toEqual(['MatMul', 'Relu']);
+    expect(nodes[0]!.filter((x) => x.no === 1).map((x) => str(out, x))).toEqual(['x', 'mm_fp32_weight']);
+    expect(str(out, nodes[0]!.find((x) => x.no === 2)!)).toBe('y');
+    const inits = gfs.filter((f) => f.no === 5).map((f) => fields(out, f.valueStart, f.valueEnd));
+    const names = inits.map((t) => str(out, t.find((x) => x.no === 8)!));
+    expect(names).toEqual(['keep', 'mm_fp32_weight']);
+    const w = inits[1]!;
+    expect(int64s(out, w, 1)).toEqual([K, N]);
+    const raw = w.find((x) => x.no === 9)!;
+    const W = new Float32Array(out.slice(raw.valueStart, raw.valueEnd).buffer);
+    for (let k = 0; k < K; k++) for (let n = 0; n < N; n++) expect(W[k * N + n]).toBe(want(k, n, bs));
+
+    // Over the size bound: nothing rewritten, and it says why.
+    const capped = rewriteQ4(model, 100);
+    expect(capped.bytes).toBeNull();
+    expect(capped.skipped).toMatch(/exceed/);
+    // No MatMulNBits at all: untouched.
+    expect(rewriteQ4(new Writer().int(1, 8).bytes(7, new Writer().bytes(1, relu)).finish())).toMatchObject({ bytes: null, converted: 0, kept: 0 });
+  });
+});

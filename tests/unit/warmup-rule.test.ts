@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { MAX_WINDOW_TOKENS, MIN_WINDOW_TOKENS, warmupSettled, windowTokens } from '../../src/engines/local/worker/warmup-rule';
+
+const RULE = { minTokens: 1024, minDecodeMs: 1000 };
+
+describe('warm-up stop rule', () => {
+  it('a large model stops after ~1 s of decoding once three windows agree, far below 1,024 tokens', () => {
+    // 135M-shape q8 in the browser: ~45 tok/s, 6-token windows of ~120 ms.
+    const speeds = [30, 44, 45, 44.5, 45.2, 44.8, 45.1, 44.9, 45, 45.3, 44.7, 45, 45.1, 44.6];
+    let tokens = 0;
+    let ms = 0;
+    let stoppedAt = -1;
+    for (let i = 0; i < speeds.length; i++) {
+      tokens += 6;
+      ms += (5 / speeds[i]!) * 1000;
+      if (warmupSettled(speeds.slice(0, i + 1), tokens, ms, RULE)) {
+        stoppedAt = i;
+        break;
+      }
+    }
+    expect(stoppedAt).toBeGreaterThanOrEqual(2);
+    expect(tokens).toBeLessThan(100);
+    expect(ms).toBeGreaterThanOrEqual(RULE.minDecodeMs);
+  });
+
+  it('does not stop before the floor (tokens or decode time), however stable', () => {
+    const flat = [100, 100, 100, 100, 100, 100];
+    expect(warmupSettled(flat, 300, 900, RULE)).toBe(false);
+    expect(warmupSettled(flat, 1024, 10, RULE)).toBe(true);
+    expect(warmupSettled(flat, 60, 1000, RULE)).toBe(true);
+    expect(warmupSettled([100, 100, 100], 5000, 5000, RULE)).toBe(false);
+  });
+
+  it('does not stop while the speed still climbs (JIT tier-up), by more than 5% group to group', () => {
+    expect(warmupSettled([500, 600, 700, 800, 1000, 1200], 2000, 5000, RULE)).toBe(false);
+    expect(warmupSettled([1000, 1000, 1000, 1600, 1610, 1590], 2000, 5000, RULE)).toBe(false);
+    expect(warmupSettled([1000, 1000, 1000, 1040, 1030, 1045], 2000, 5000, RULE)).toBe(true);
+  });
+
+  it('noise does not keep it going: one lucky window, or a dip, is outvoted by the group median', () => {
+    // Busy machine: ±10% per window, one window 30% fast.
+    expect(warmupSettled([45, 41, 58, 44, 40, 46], 60, 1200, RULE)).toBe(true);
+    expect(warmupSettled([45, 41, 47, 30, 44, 46], 60, 1200, RULE)).toBe(true);
+  });
+
+  it('windows last ~120 ms within 6..128 tokens', () => {
+    expect(windowTokens(null)).toBe(2 * MIN_WINDOW_TOKENS);
+    expect(windowTokens(45)).toBe(MIN_WINDOW_TOKENS);
+    expect(windowTokens(100)).toBe(12);
+    expect(windowTokens(2000)).toBe(MAX_WINDOW_TOKENS);
+    expect(windowTokens(0)).toBe(2 * MIN_WINDOW_TOKENS);
+  });
+});
