@@ -174,9 +174,11 @@ export class GrammarCache {
       return { grammar: await hit, lib: engine.lib, cached: true };
     }
     const t0 = performance.now();
+    // JSON mode means a JSON object (OpenAI's json_object), not any JSON value: XGrammar's built-in
+    // JSON grammar also allows a top-level array. Non-strict, so the object may have any properties.
     const job = format.type === 'json_schema'
       ? engine.compiler.compileJSONSchema(JSON.stringify(format.schema), false, -1, SEPARATORS, true)
-      : engine.compiler.compileBuiltinJSONGrammar();
+      : engine.compiler.compileJSONSchema('{"type":"object"}', false, -1, SEPARATORS, false);
     this.compiled.set(key, job);
     let grammar: XCompiledGrammar;
     try {
