@@ -159,7 +159,7 @@ describe('GrammarCache', () => {
   });
   it('keeps at most maxEntries grammars', async () => {
     const c0 = new GrammarCache(vocab, { load: loadXGrammarNode, maxEntries: 1 });
-    const f = (n: number): ResponseFormat => ({ type: 'json_schema', name: 'p', schema: { enum: [n] } });
+    const f = (n: number) => ({ type: 'json_schema' as const, name: 'p', schema: { enum: [n] } });
     await c0.compile({ type: 'json_object' });
     const a = await c0.compile(f(1));
     const b = await c0.compile({ type: 'json_object' });
