@@ -186,7 +186,12 @@ export async function compileTimes(label: string, vocab: TokenizerVocab): Promis
   const tokenizerMs = performance.now() - t0;
   const schemas: Record<string, number | null> = {};
   const formats: [string, Exclude<ResponseFormat, { type: 'text' }>][] = [['json_object', { type: 'json_object' }], ...FIXTURE.cases.map((c): [string, Exclude<ResponseFormat, { type: 'text' }>] => [c.id, { type: 'json_schema', name: c.id, schema: c.schema }])];
+  const seen = new Set<string>();
   for (const [id, f] of formats) {
+    // A schema met before is a cache hit, not a compilation (the fixture repeats the person schema).
+    const key = f.type === 'json_schema' ? JSON.stringify(f.schema) : f.type;
+    if (seen.has(key)) continue;
+    seen.add(key);
     t0 = performance.now();
     await cache.compile(f);
     schemas[id] = r2(performance.now() - t0);
