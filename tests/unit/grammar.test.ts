@@ -2,7 +2,7 @@
 // as in the reference server) over the embedded models' byte-level BPE and a padded tokenizer.json.
 import fs from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { formatKey, GrammarCache, GrammarConstraint, vocabFromTokenizerJson, vocabKey, type TokenizerVocab } from '../../src/inference/grammar';
+import { applyBitmask, formatKey, GrammarCache, GrammarConstraint, vocabFromTokenizerJson, vocabKey, type TokenizerVocab } from '../../src/inference/grammar';
 import type { ResponseFormat } from '../../src/inference/response-format';
 import { loadXGrammarNode } from '../../server/xgrammar-node';
 
@@ -178,5 +178,40 @@ describe('GrammarCache', () => {
     expect([a.cached, b.cached]).toEqual([false, false]);
     expect((await c0.compile({ type: 'json_object' })).cached).toBe(true);
     c0.dispose();
+  });
+});
+
+describe('applyBitmask', () => {
+  /** The plain rule, bit by bit. */
+  function naive(logits: Float32Array, mask: Int32Array, vocabSize: number): Float32Array {
+    const out = Float32Array.from(logits);
+    for (let i = 0; i < out.length; i++) {
+      const allowed = i < vocabSize && i < mask.length * 32 && (((mask[i >> 5] ?? 0) >>> (i & 31)) & 1) === 1;
+      if (!allowed) out[i] = -Infinity;
+    }
+    return out;
+  }
+  it('gives the plain rule for sparse masks, dense masks and padded rows', () => {
+    let seed = 7;
+    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    for (const density of [0.002, 0.05, 0.5, 0.98, 1]) {
+      for (const [size, vocab] of [[49152, 49152], [600, 512], [100, 100]] as const) {
+        const mask = new Int32Array(Math.ceil(vocab / 32));
+        for (let i = 0; i < vocab; i++) if (rnd() < density) mask[i >> 5]! |= 1 << (i & 31);
+        const logits = Float32Array.from({ length: size }, () => rnd() * 20 - 10);
+        const want = naive(logits, mask, vocab);
+        applyBitmask(logits, mask, vocab);
+        const firstDiff = want.findIndex((v, i) => !Object.is(v, logits[i]));
+        expect(firstDiff, `density ${density}, ${size}/${vocab}`).toBe(-1);
+      }
+    }
+  });
+  it('costs little on a 49k vocabulary (timing printed, not asserted)', () => {
+    const mask = new Int32Array(1536).fill(-1);
+    mask[3] = 0;
+    const logits = new Float32Array(49152);
+    const t0 = performance.now();
+    for (let k = 0; k < 200; k++) applyBitmask(logits, mask, 49152);
+    console.log(`applyBitmask, 49,152 ids, dense mask: ${(((performance.now() - t0) / 200) * 1000).toFixed(1)} µs`);
   });
 });
