@@ -1,3 +1,4 @@
+// Over 300 lines: the vocabulary, the compiled-grammar cache, the per-step constraint and its bitmask are one unit.
 /**
  * Constrained decoding: a response format (response-format.ts) → a compiled XGrammar grammar over
  * the model's vocabulary → one matcher per generation that masks, at every step, the tokens the

@@ -143,7 +143,7 @@ export function nextToken(
 /**
  * The next token under a grammar (the KV loop). Greedy: the unmasked argmax stands whenever the
  * grammar allows it (masking only sets other tokens to −∞, so the masked argmax is the same token),
- * which skips building the mask on most steps: a mask costs ~5× an accept (bench:
+ * which skips building the mask on most steps: building a mask cost 2–6× an accept here (38 vs 16 µs and 261 vs 46 µs a token on slm-pocket; bench:
  * constrained_decode_ratio's breakdown). Only when the grammar refuses it is the mask built and
  * applied and the choice made again. Sampling always masks first (the distribution must be the
  * masked one). The chosen token is accepted into the grammar.
