@@ -52,9 +52,8 @@ export class ModelStore {
     private readonly store: boolean,
   ) {}
 
-  /** Opens the cache and checks the quota for what the plan still needs. */
-  async init(plan: PlannedFile[], totalBytes: number | null): Promise<void> {
-    for (const f of plan) this.files.set(f.url, f);
+  /** Opens the cache (before the preflight, which may need it when the host cannot be reached). */
+  async open(): Promise<void> {
     if (!this.store) return;
     if (typeof caches === 'undefined') {
       this.refused = 'Not cached: this browser gives this page no Cache Storage.';
@@ -64,9 +63,24 @@ export class ModelStore {
       this.cache = await caches.open(MODEL_CACHE);
     } catch (e) {
       this.refused = `Not cached: the browser refused to open Cache Storage (${errorText(e)}).`;
-      return;
     }
-    if (totalBytes === null) return;
+  }
+
+  /**
+   * The preflight's fallback when the host cannot be reached: a complete, verified cached copy of
+   * `url` (so a cached model loads offline), or null.
+   */
+  offline = async (url: string): Promise<Response | null> => {
+    if (!this.cache) return null;
+    const res = await this.match(url, false);
+    if (res && !this.notes.some((n) => n.startsWith('Offline'))) this.notes.push('Offline: the host could not be reached, so the cached copy was used without checking the host for a newer one.');
+    return res ?? null;
+  };
+
+  /** Records the plan and checks the quota for what it still needs. */
+  async init(plan: PlannedFile[], totalBytes: number | null): Promise<void> {
+    for (const f of plan) this.files.set(f.url, f);
+    if (!this.cache || totalBytes === null) return;
     let have = 0;
     for (const f of plan) {
       const m = await this.readMeta(f.url);
@@ -95,7 +109,7 @@ export class ModelStore {
   }
 
   /** transformers.js's cache lookup: a complete, verified copy, else undefined (it then fetches). */
-  async match(key: string): Promise<Response | undefined> {
+  async match(key: string, count = true): Promise<Response | undefined> {
     const url = String(key);
     // transformers.js looks again before its put: a file this load downloaded is not a cache read.
     if (!this.cache || this.downloaded.has(url)) return undefined;
@@ -122,7 +136,7 @@ export class ModelStore {
         this.partials.set(url, { meta, blobs });
         return undefined;
       }
-      this.fromCache++;
+      if (count) this.fromCache++;
       return new Response(new Blob(blobs), { headers: { 'content-length': String(meta.size) } });
     } catch (e) {
       this.notes.push(`Reading ${this.fileName(url)} from the cache failed (${errorText(e)}): downloaded again.`);

@@ -87,10 +87,11 @@ export class ModelRuntime {
     }
 
     this.post({ kind: 'phase', id, phase: 'download' });
-    const plan = await preflight(loc, req.dtype, req.device);
-    this.post({ kind: 'plan', id, files: plan.files, totalBytes: plan.totalBytes });
     const bundled = req.source.type === 'bundled';
     const store = new ModelStore(loc.modelId, req.useBrowserCache && !bundled);
+    await store.open();
+    const plan = await preflight(loc, req.dtype, req.device, store.offline);
+    this.post({ kind: 'plan', id, files: plan.files, totalBytes: plan.totalBytes });
     await store.init(plan.files, plan.totalBytes);
     const swBefore = bundled ? await serviceWorkerCopies(plan.files) : null;
 
