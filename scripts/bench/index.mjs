@@ -32,6 +32,7 @@ import { ttftGrowthLocal, ttftGrowthServer } from './ttft-growth.mjs';
 import { nativeDecode } from './native.mjs';
 import { measureAgreementMs } from './agreement.ts';
 import { measureScale, parseScaleSpec } from './scale.mjs';
+import { measureSwDownload } from './sw-download.mjs';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -60,7 +61,11 @@ const runs = [];
 let hosted = {};
 let suites = {};
 let growth = {};
+let swDownload = {};
 try {
+  log('service worker download vs plain fetch…');
+  const { sw_download_ratios: _r, ...swFields } = await measureSwDownload({ browser, base, log });
+  swDownload = swFields;
   for (const model of models) {
     for (const dtype of dtypes) {
       const file = `public/models/${model}/onnx/model${dtype === 'q8' ? '_quantized' : dtype === 'q4' ? '_q4' : ''}.onnx`;
@@ -142,4 +147,4 @@ console.log(`agreement of two 2,000-token answers: ${agreement.agreement_ms} ms 
 const bundle = initialJsGzipKb();
 const precache = precacheKbGzip();
 console.log(`initial JavaScript (main thread, gzip): ${bundle.initial_js_gzip_kb} kB; service worker precache (gzip, no models, no ORT .wasm): ${precache.precache_kb_gzip} kB`);
-console.log(JSON.stringify({ ...topFields, ...hostedFields, ...suites, ...agreement, ...growth, initial_js_gzip_kb: bundle.initial_js_gzip_kb, precache_kb_gzip: precache.precache_kb_gzip, ...modelQuality(), runs }));
+console.log(JSON.stringify({ ...topFields, ...swDownload, ...hostedFields, ...suites, ...agreement, ...growth, initial_js_gzip_kb: bundle.initial_js_gzip_kb, precache_kb_gzip: precache.precache_kb_gzip, ...modelQuality(), runs }));

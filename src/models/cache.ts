@@ -85,7 +85,8 @@ export function checkStored(meta: FileMeta, actual: (number | null)[], announced
 export function notStoredReason(file: string, bytes: number | null, err: { name: string; message: string }, est: StorageInfo | null): string {
   const size = bytes === null ? '' : ` (${fmtBytes(bytes)})`;
   if (err.name === 'QuotaExceededError') {
-    return `Not cached: ${file}${size} does not fit this site's storage quota${quotaText(est)}. Free space in the Cache tab.`;
+    const reported = est && est.quota !== null && est.usage !== null ? ` (the browser reports ${fmtBytes(est.usage)} used of ${fmtBytes(est.quota)})` : '';
+    return `Not cached: ${file}${size} does not fit this site's storage quota: the browser refused to store it${reported}. Nothing of the model was kept; free space in the Cache tab.`;
   }
   const otr = bytes !== null && bytes > 200e6
     ? ' Off-the-record windows (Incognito, Guest) refuse to cache a single file of about 250 MB or more; a normal window keeps it.'

@@ -142,7 +142,8 @@ export async function startModelHost(modelDir: string, root: string): Promise<Mo
     const etag = `"${size}-${Math.round(stat.mtimeMs)}"`;
     const type = TYPES[path.extname(file)] ?? 'application/octet-stream';
     const base = { 'Content-Type': type, 'Accept-Ranges': 'bytes', ETag: etag };
-    const fault = req.method === 'GET' ? faults.find((f) => f.times > 0 && pathname.endsWith(f.pathEnd)) : undefined;
+    // transformers.js probes files with `Range: bytes=0-0`: faults are for downloads.
+    const fault = req.method === 'GET' && req.headers.range !== 'bytes=0-0' ? faults.find((f) => f.times > 0 && pathname.endsWith(f.pathEnd)) : undefined;
     if (fault) fault.times--;
     if (fault?.kind === '500') return send(500, { 'Content-Type': 'text/plain' }, 'internal error (test fault)');
     const ifRange = req.headers['if-range'];

@@ -175,7 +175,11 @@ describe('storage quota', () => {
     await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: usage + Math.round(weightsBytes / 4) });
     const info = await loadOk(page, SECOND);
     expect(info.cache.stored).toBe(false);
-    expect(info.cache.reason).toMatch(new RegExp(`Not cached: ${SECOND} needs [\\d.]+ [kM]B but this site may store only [\\d.]+ [kM]?B more \\(quota .*, .* used\\)`));
+    // Refused before the download where the estimate shows the quota; else the first put the browser refuses (Chromium's
+    // estimate does not reflect a CDP quota override, measured: it kept reporting 5 GB).
+    expect(info.cache.reason).toMatch(
+      new RegExp(`^Not cached: (${SECOND} needs [\\d.]+ [kM]B but this site may store only|onnx/model\\.onnx \\([\\d.]+ [kM]B\\) does not fit this site's storage quota: the browser refused)`),
+    );
     const { entries } = await cacheEntries(page);
     expect(entries.filter((e) => e.key.includes(`/${SECOND}/`))).toEqual([]);
     expect((await page.evaluate(() => window.slmHarness.generate([{ role: 'user', content: 'Hi' }], { maxNewTokens: 4 }))).text.length).toBeGreaterThan(0);

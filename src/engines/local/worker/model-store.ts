@@ -155,7 +155,8 @@ export class ModelStore {
   /** transformers.js's fetch: model-file GETs are verified, stored and resumed here; anything else passes through. */
   fetch = async (input: string | URL, init?: RequestInit): Promise<Response> => {
     const url = String(input);
-    if ((init?.method ?? 'GET') !== 'GET' || !this.files.has(url)) return fetch(input, init);
+    // transformers.js probes files with `Range: bytes=0-0` GETs: those pass through untouched.
+    if ((init?.method ?? 'GET') !== 'GET' || !this.files.has(url) || new Headers(init?.headers).has('range')) return fetch(input, init);
     const file = this.fileName(url);
     const partial = this.partials.get(url) ?? null;
     const headers = new Headers(init?.headers);
