@@ -163,7 +163,8 @@ export async function startModelHost(modelDir: string, root: string): Promise<Mo
     body.on('end', () => {
       if (fault.kind === 'long') res.end(Buffer.alloc(EXTRA, 7));
       else if (fault.kind === 'short') res.socket?.end();
-      else res.socket?.destroy();
+      // Dropped a moment after the bytes went out, so the client has read them (a reset can discard unread data).
+      else setTimeout(() => res.socket?.destroy(), 200);
     });
   });
   await new Promise<void>((resolve, reject) => {

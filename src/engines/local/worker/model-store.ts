@@ -256,6 +256,8 @@ export class ModelStore {
           r = await reader.read();
         } catch (e) {
           flush(false);
+          // The kept part is stored before the load reports the error (a Load right after finds it).
+          await chain;
           const kept = storing() ? ' What came so far is kept: Load again to continue.' : ' Load again to retry.';
           return ctl.error(this.failed(`The download of ${file} was cut after ${fmtBytes(received)}${expected === null ? '' : ` of ${fmtBytes(expected)}`} (${errorText(e)}).${kept}`));
         }
