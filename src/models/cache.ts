@@ -144,6 +144,11 @@ export function groupCachedFiles(files: CachedFile[]): CachedModel[] {
       modelId = idParts.join('/');
       revision = decodeURIComponent(parts[at + 1] ?? '');
       prefix = parts.slice(0, Math.max(0, at - 2)).join('/');
+    } else if (parts.includes('models') && parts.length - parts.lastIndexOf('models') >= 3) {
+      // An embedded model: `{app}/models/{name}/…` (its onnx/ files belong to it too).
+      const m = parts.lastIndexOf('models');
+      modelId = parts[m + 1] ?? '';
+      prefix = parts.slice(0, m + 1).join('/');
     } else {
       const dir = parts.slice(0, -1);
       modelId = dir.at(-1) ?? url.pathname;

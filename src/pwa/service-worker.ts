@@ -10,10 +10,12 @@
  * 2. Offline: the app shell (HTML, JS, CSS, icons, manifest) is precached at install; ONNX
  *    Runtime's .wasm/.mjs and the bundled suites are precached right after, when the page asks
  *    (kept out of install so a first visit is not held up by 40 MB before it becomes isolated).
- * 3. Models in the Cache API: model files the app fetches from its own origin (`models/…`) are
- *    kept in the "slm-models-<hash>" cache on first use (stored while they stream to the page) and
- *    served from it afterwards. Hub and mirror downloads are stored by the model worker
- *    (engines/local/worker/model-store.ts, "transformers-cache").
+ * 3. Model files (`models/…`) are left to the network, untouched: the model worker stores every
+ *    model, embedded or downloaded, itself (engines/local/worker/model-store.ts: verified, in
+ *    parts, "transformers-cache") and reads it back offline. Serving them from here cost 2.2-2.3x a
+ *    plain fetch while this worker stored the whole file before it answered, and still ~4x when it
+ *    streamed a tee'd copy (every chunk then passes through this worker's thread; measured, 128 MiB,
+ *    paired: 44 s vs 10 s on a busy 2-core machine); a put the browser refused broke the load.
  *
  * The precache list is written into this file at build time (scripts/vite-pwa.ts), so a new build
  * is a new service worker, and its caches replace the old build's on activation.
@@ -24,8 +26,6 @@ declare const self: ServiceWorkerGlobalScope & { __SLM_PRECACHE__: PrecacheManif
 
 const manifest: PrecacheManifest = self.__SLM_PRECACHE__;
 const APP_CACHE = `slm-app-${manifest.version}`;
-/** Named by a hash of the embedded model files: a rebuilt model never meets a stale copy. */
-const MODEL_CACHE = `slm-models-${manifest.modelsVersion}`;
 const scope = new URL(self.registration.scope);
 const abs = (rel: string) => new URL(rel, scope).href;
 const SHELL = new Set(manifest.shell.map(abs));
@@ -61,7 +61,8 @@ self.addEventListener('activate', (event) => {
   event.waitUntil(
     (async () => {
       const names = await caches.keys();
-      const stale = (n: string) => (n.startsWith('slm-app-') && n !== APP_CACHE) || (n.startsWith('slm-models-') && n !== MODEL_CACHE) || n === NOTES;
+      // slm-models-*: model copies of earlier builds (models are now kept by the model worker's store).
+      const stale = (n: string) => (n.startsWith('slm-app-') && n !== APP_CACHE) || n.startsWith('slm-models-');
       await Promise.all(names.filter(stale).map((n) => caches.delete(n)));
       await self.clients.claim();
     })(),
@@ -111,53 +112,14 @@ function isModelFile(url: URL): boolean {
   return url.origin === scope.origin && url.pathname.startsWith(`${scope.pathname}models/`);
 }
 
-/** Read by the model worker (engines/local/worker/sw-cache.ts): why a model file was not stored. */
-const NOTES = 'slm-store-notes';
-
-async function noteStored(url: string, e: unknown): Promise<void> {
-  const notes = await caches.open(NOTES);
-  if (e === null) {
-    await notes.delete(url);
-    return;
-  }
-  const err = e instanceof Error ? e : new Error(String(e));
-  const file = new URL(url).pathname.split('/').slice(-2).join('/');
-  const why =
-    err.name === 'QuotaExceededError'
-      ? `Not cached: ${file} does not fit this site's storage quota. Free space in the Cache tab.`
-      : `Not cached: the browser refused to store ${file}: ${err.name}: ${err.message}. Off-the-record windows (Incognito, Guest) refuse a single file of about 250 MB or more; a normal window keeps it.`;
-  await notes.put(url, new Response(why));
-}
-
-/**
- * Cache first, else the network. A good network answer is streamed to the page while a copy is
- * stored (tee): the page never waits for the store, and a store the browser refuses (quota, an
- * off-the-record profile's size limit) only means "not cached", noted for the Load status. Waiting
- * for the whole put before answering made downloads 2.2-2.3x slower and failed the load outright
- * where the put failed.
- */
-async function cacheFirst(request: Request, cacheName: string, done: () => void): Promise<Response> {
+/** Cache first, else the network (and keep a good answer for next time). */
+async function cacheFirst(request: Request, cacheName: string, store: boolean): Promise<Response> {
   const cache = await caches.open(cacheName);
   const hit = await cache.match(request, { ignoreSearch: true });
-  if (hit) {
-    done();
-    return hit;
-  }
+  if (hit) return hit;
   const res = await fetch(request);
-  if (!res.ok || res.status !== 200 || !res.body || request.method !== 'GET') {
-    done();
-    return res;
-  }
-  const [page, copy] = res.body.tee();
-  const init = { status: res.status, statusText: res.statusText, headers: res.headers };
-  const isModel = cacheName === MODEL_CACHE;
-  cache
-    .put(request, new Response(copy, init))
-    .then(() => (isModel ? noteStored(request.url, null) : undefined))
-    .catch((e: unknown) => (isModel ? noteStored(request.url, e) : undefined))
-    .catch(() => undefined)
-    .finally(done);
-  return new Response(page, init);
+  if (store && res.ok && res.status === 200) await cache.put(request, res.clone());
+  return res;
 }
 
 /** Pages: the network first (a new deploy shows at once), the cached shell when offline. */
@@ -187,18 +149,13 @@ self.addEventListener('fetch', (event) => {
   const url = new URL(request.url);
   if (url.origin !== scope.origin || (request.method !== 'GET' && request.method !== 'HEAD')) return; // untouched
   if (request.headers.has('range')) return; // partial content is not cached
+  if (isModelFile(url)) return; // the network's own path: no respondWith, no copy through this thread
   const href = url.origin + url.pathname;
-  const cacheName = SHELL.has(href) || EXTRA.has(href) ? APP_CACHE : isModelFile(url) ? MODEL_CACHE : null;
+  const cacheName = SHELL.has(href) || EXTRA.has(href) ? APP_CACHE : null;
   let answer: Promise<Response>;
   if (request.mode === 'navigate') answer = page(request);
   else if (cacheName && request.method === 'HEAD') answer = head(request, cacheName);
-  else if (cacheName) {
-    // Keeps the worker alive until the copy is stored (registered now, while the event is dispatched).
-    let done = () => undefined as void;
-    event.waitUntil(new Promise<void>((r) => (done = r)));
-    answer = cacheFirst(request, cacheName, done);
-    answer.catch(done);
-  }
+  else if (cacheName) answer = cacheFirst(request, cacheName, true);
   else answer = fetch(request);
   event.respondWith(answer.then(isolate));
 });

@@ -25,7 +25,7 @@ export function CachePanel({ models, storage, error, onRefresh, onDelete, onDele
   return (
     <section className="panel" aria-label="Cache" data-testid="cache-panel">
       <p className="small muted">
-        Downloaded models stay in this browser (Cache Storage) so the next load needs no network. Embedded models are served by the app and are not listed.
+        Loaded models stay in this browser (Cache Storage) so the next load needs no network.
         {storage?.usage != null && ` This site uses ${fmtBytes(storage.usage)} of ${fmtBytes(storage.quota)}.`}
         {storage?.persisted === true && ' Persistent storage granted: the browser will not evict these under pressure.'}
         {storage?.persisted === false && ' Persistent storage not granted: the browser may evict these when space runs low.'}

@@ -27,7 +27,7 @@ const SOURCE: Record<CacheReport['source'], string> = { cache: '(cache)', networ
 function CacheRow({ cache, persisted }: { cache: CacheReport; persisted: boolean | null | undefined }) {
   const kept =
     cache.stored === null
-      ? 'Not kept by this app (served by the app or the HTTP cache).'
+      ? 'Not kept: this load asked for no caching.'
       : cache.stored
         ? `Stored in this browser${persisted === undefined ? '.' : persisted ? '; persistent storage granted.' : persisted === false ? '; persistent storage not granted (the browser may evict it when space runs low).' : '.'}`
         : cache.reason;

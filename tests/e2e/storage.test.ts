@@ -137,7 +137,7 @@ describe('broken downloads', () => {
       await cache.put(`${url}?slm-part=0`, new Response(new Uint8Array(100)));
     }, `${host.url}${POCKET}/resolve/main/${weights}`);
     const repaired = await loadOk(page, POCKET);
-    expect(repaired.cache.notes.join(' ')).toMatch(/cached copy of onnx\/model\.onnx was damaged \(part 1 holds 100 bytes, .* recorded\)/);
+    expect(repaired.cache.notes.join(' ')).toMatch(/cached copy of onnx\/model\.onnx could not be used \(part 1 holds 100 bytes, .* recorded\)/);
     expect(repaired.cache).toMatchObject({ source: 'mixed', stored: true });
     await expectOnlyComplete(page, POCKET);
     // All cached now: a cache read, labelled so.

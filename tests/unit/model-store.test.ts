@@ -114,3 +114,16 @@ describe('why a model is not cached', () => {
     expect(notStoredReason('config.json', 900, { name: 'UnknownError', message: 'boom' }, null)).not.toMatch(/Off-the-record/);
   });
 });
+
+describe('embedded models in the Cache tab', () => {
+  it('files under {app}/models/{name}/ are one model, onnx/ included', async () => {
+    const { groupCachedFiles } = await import('../../src/models/cache');
+    const groups = groupCachedFiles([
+      { url: 'http://localhost:4173/sub/models/slm-pocket/config.json', bytes: 1 },
+      { url: 'http://localhost:4173/sub/models/slm-pocket/onnx/model.onnx', bytes: 10 },
+    ]);
+    expect(groups).toEqual([
+      expect.objectContaining({ modelId: 'slm-pocket', host: 'http://localhost:4173/sub/models/', bytes: 11 }),
+    ]);
+  });
+});

@@ -64,6 +64,8 @@ export interface PlannedFile {
   url: string;
   /** Size in bytes from the host's Content-Length, when it tells. */
   bytes: number | null;
+  /** The host's ETag for it (HEAD), when it sends one: a cached copy with another is stale. */
+  etag?: string | null;
 }
 
 export interface LoadedInfo {

@@ -1,6 +1,6 @@
 // About 300 lines: one class, the download (verify, resume, store in parts) and the cache read it must agree with.
 /**
- * How the worker downloads and caches hub and mirror model files (transformers.js's `env.fetch`
+ * How the worker downloads and caches model files, embedded, hub and mirror alike (transformers.js's `env.fetch`
  * and `env.customCache` point here). transformers.js alone would read each file whole, then `put`
  * it into Cache Storage as one entry and wait for that (a 300 MB entry fails in off-the-record
  * profiles, and the wait counted as download time), with no check of the bytes' count and no way
@@ -21,6 +21,11 @@ import {
 } from '../../../models/cache';
 import { fmtBytes } from '../../../metrics/format';
 import type { CacheReport, PlannedFile } from '../protocol';
+
+/** transformers.js asks for embedded files by root-relative path: keys and URLs are absolute here. */
+function absolute(u: string | URL): string {
+  return new URL(String(u), self.location.href).href;
+}
 
 /** A download that went wrong: the message names the file; the runtime reports it instead of transformers.js's own error. */
 export class DownloadError extends Error {}
@@ -110,7 +115,7 @@ export class ModelStore {
 
   /** transformers.js's cache lookup: a complete, verified copy, else undefined (it then fetches). */
   async match(key: string, count = true): Promise<Response | undefined> {
-    const url = String(key);
+    const url = absolute(key);
     // transformers.js looks again before its put: a file this load downloaded is not a cache read.
     if (!this.cache || this.downloaded.has(url)) return undefined;
     let meta: FileMeta | null;
@@ -126,9 +131,11 @@ export class ModelStore {
         if (blob) blobs.push(blob);
         sizes.push(blob ? blob.size : null);
       }
-      const check = meta ? checkStored(meta, sizes, this.files.get(url)?.bytes ?? null) : { ok: false as const, why: 'its record is unreadable' };
+      const planned = this.files.get(url);
+      let check = meta ? checkStored(meta, sizes, planned?.bytes ?? null) : { ok: false as const, why: 'its record is unreadable' };
+      if (check.ok && meta?.etag && planned?.etag && meta.etag !== planned.etag) check = { ok: false, why: 'the file changed on the host (another ETag)' };
       if (!meta || !check.ok) {
-        this.notes.push(`The cached copy of ${this.fileName(url)} was damaged (${check.ok ? 'unreadable' : check.why}): removed and downloaded again.`);
+        this.notes.push(`The cached copy of ${this.fileName(url)} could not be used (${check.ok ? 'unreadable' : check.why}): removed and downloaded again.`);
         await this.drop(url);
         return undefined;
       }
@@ -154,7 +161,7 @@ export class ModelStore {
 
   /** transformers.js's fetch: model-file GETs are verified, stored and resumed here; anything else passes through. */
   fetch = async (input: string | URL, init?: RequestInit): Promise<Response> => {
-    const url = String(input);
+    const url = absolute(input);
     // transformers.js probes files with `Range: bytes=0-0` GETs: those pass through untouched.
     if ((init?.method ?? 'GET') !== 'GET' || !this.files.has(url) || new Headers(init?.headers).has('range')) return fetch(input, init);
     const file = this.fileName(url);

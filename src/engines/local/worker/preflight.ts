@@ -84,7 +84,7 @@ export async function preflight(loc: TransformersLocation, dtype: Dtype, device:
       if (type.startsWith('text/html')) {
         fail('file-missing', `${file} came back as an HTML page, not a model file: the host answers missing files with a page. Check the path.`, { url, file });
       }
-      return { file, url, bytes: contentLength(head) };
+      return { file, url, bytes: contentLength(head), etag: head.headers.get('etag') };
     }),
   ).then((list) => list.filter((f): f is PlannedFile => f !== null));
   const totalBytes = files.every((f) => f.bytes !== null) ? files.reduce((s, f) => s + (f.bytes ?? 0), 0) : null;

@@ -21,7 +21,6 @@ import { classifyGenerateError, classifyLoadError, EngineFailure, fail } from '.
 import { setupTransformers, type Transformers } from './ort-setup';
 import { DownloadError, ModelStore } from './model-store';
 import { preflight } from './preflight';
-import { bundledReport, serviceWorkerCopies } from './sw-cache';
 import { StopSignal, tracedRun } from './traced-run';
 import { warmUp } from './warmup';
 
@@ -87,13 +86,11 @@ export class ModelRuntime {
     }
 
     this.post({ kind: 'phase', id, phase: 'download' });
-    const bundled = req.source.type === 'bundled';
-    const store = new ModelStore(loc.modelId, req.useBrowserCache && !bundled);
+    const store = new ModelStore(loc.modelId, req.useBrowserCache);
     await store.open();
     const plan = await preflight(loc, req.dtype, req.device, store.offline);
     this.post({ kind: 'plan', id, files: plan.files, totalBytes: plan.totalBytes });
     await store.init(plan.files, plan.totalBytes);
-    const swBefore = bundled ? await serviceWorkerCopies(plan.files) : null;
 
     let t: Transformers;
     let build: LoadedInfo['ortBuild'];
@@ -107,10 +104,10 @@ export class ModelRuntime {
     t.env.localModelPath = loc.localModelPath;
     t.env.remoteHost = loc.remoteHost;
     t.env.remotePathTemplate = loc.remotePathTemplate;
-    // Hub and mirror files: verified, stored and resumed by the store (model-store.ts); bundled
-    // files are same-origin, kept by the service worker (or the HTTP cache), never copied again.
+    // Every model file (embedded ones too: the service worker leaves them to the network) is
+    // verified, stored and resumed by the store (model-store.ts), never by transformers.js's own cache.
     t.env.useBrowserCache = false;
-    t.env.useCustomCache = req.useBrowserCache && !bundled;
+    t.env.useCustomCache = req.useBrowserCache;
     t.env.customCache = t.env.useCustomCache ? store : null;
     t.env.fetch = store.fetch;
 
@@ -154,7 +151,7 @@ export class ModelRuntime {
       throw new EngineFailure(classifyLoadError(e, ctx));
     }
     const tReady = now();
-    const cache = bundled ? await bundledReport(plan.files, swBefore ?? new Set(), req.useBrowserCache) : await store.report();
+    const cache = await store.report();
     const downloadBytes = sum(fileBytes) || plan.totalBytes || 0;
     const config = plan.config;
     const maxContext = firstNumber(config, ['max_position_embeddings', 'n_positions', 'max_sequence_length', 'seq_length']);
