@@ -37,6 +37,7 @@ import { nativeDecode } from './native.mjs';
 import { measureAgreementMs } from './agreement.ts';
 import { measureScale, parseScaleSpec } from './scale.mjs';
 import { measureConstrained } from './constrained.ts';
+import { measureSwDownload } from './sw-download.mjs';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -72,7 +73,11 @@ const runs = [];
 let hosted = {};
 let suites = {};
 let growth = {};
+let swDownload = {};
 try {
+  log('service worker download vs plain fetch…');
+  const { sw_download_ratios: _r, ...swFields } = await measureSwDownload({ browser, base, log });
+  swDownload = swFields;
   for (const model of models) {
     for (const dtype of dtypes) {
       const file = `public/models/${model}/onnx/model${dtype === 'q8' ? '_quantized' : dtype === 'q4' ? '_q4' : ''}.onnx`;
@@ -175,4 +180,4 @@ const mins = {
   q4_over_q8_browser_min: q4OverQ8.length ? r2(Math.min(...q4OverQ8)) : null,
 };
 console.log(`worst over all runs: ${Object.entries(mins).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-console.log(JSON.stringify({ ...topFields, ...mins, ...hostedFields, ...suites, ...agreement, ...growth, ...constrainedFields, initial_js_gzip_kb: bundle.initial_js_gzip_kb, precache_kb_gzip: precache.precache_kb_gzip, ...modelQuality(), runs }));
+console.log(JSON.stringify({ ...topFields, ...swDownload, ...mins, ...hostedFields, ...suites, ...agreement, ...growth, ...constrainedFields, initial_js_gzip_kb: bundle.initial_js_gzip_kb, precache_kb_gzip: precache.precache_kb_gzip, ...modelQuality(), runs }));

@@ -96,7 +96,7 @@ const harness: Harness = {
   async load(opts) {
     engine?.dispose();
     engine = new LocalEngine();
-    const request: LoadRequest = { ...opts, appBase: appBase(), ortBase: ortBase(), useBrowserCache: false };
+    const request: LoadRequest = { ...opts, appBase: appBase(), ortBase: ortBase(), useBrowserCache: opts.useBrowserCache ?? false };
     try {
       return await engine.load(request);
     } catch (e) {

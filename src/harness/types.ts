@@ -15,6 +15,8 @@ export interface HarnessLoad {
   device: 'wasm' | 'webgpu';
   threads: number;
   warmup: WarmupPlan | null;
+  /** Store downloads in Cache Storage as the app does (default false: every load downloads, as the benchmark wants). */
+  useBrowserCache?: boolean;
 }
 
 export interface HarnessRun extends RunResult {

@@ -16,12 +16,22 @@ import { median } from '../metrics/stats';
 import type { ModelSelection } from '../state/settings';
 import { appBase, ortBase } from './urls';
 import { DEFAULT_WARMUP } from '../engines/local/LocalEngine';
+import { requestPersistence } from '../models/cache';
 import { errorText } from '../lib/errors';
 
 export type LocalModelState =
   | { status: 'idle' }
   | { status: 'loading'; progress: LoadProgress; label: string; note: string | null }
-  | { status: 'ready'; info: LoadedInfo; load: LoadMetrics; deviceReason: string; threadsReason: string; calibration: ThreadMeasurement[] }
+  | {
+      status: 'ready';
+      info: LoadedInfo;
+      load: LoadMetrics;
+      deviceReason: string;
+      threadsReason: string;
+      calibration: ThreadMeasurement[];
+      /** Answer to navigator.storage.persist(), asked once a load stored its files (undefined: not asked yet). */
+      persisted?: boolean | null;
+    }
   | { status: 'error'; error: EngineError };
 
 /**
@@ -172,6 +182,10 @@ export function useLocalModel() {
           calibration,
           load: loadMetricsOf(info, performance.now() - started),
         });
+        // Stored models should survive storage pressure: ask once they are in the cache, and say the answer.
+        if (info.cache.stored) {
+          void requestPersistence().then((persisted) => setState((s) => (s.status === 'ready' && s.info === info ? { ...s, persisted } : s)));
+        }
       } catch (e) {
         if (generation.current === myGen) setState({ status: 'error', error: toEngineError(e) });
       }

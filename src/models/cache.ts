@@ -1,13 +1,117 @@
 /**
- * Browser cache of downloaded models: transformers.js keeps every file it downloads in the Cache
- * Storage bucket "transformers-cache", keyed by URL. This groups those entries per model, deletes
- * one model or all, and reads the origin's storage estimate.
+ * Browser cache of downloaded models (hub and mirror sources). The model worker's store
+ * (engines/local/worker/model-store.ts) keeps each file in the Cache Storage bucket
+ * "transformers-cache" as one or more parts (`{url}?slm-part=N`, a second part only after a download
+ * was cut and resumed with an HTTP Range request) plus a small record (`{url}?slm-meta`: the file's
+ * size, its parts' sizes, its ETag, whether it is complete). A load trusts only a complete record
+ * whose parts add up to its size. Entries under the bare URL were written by transformers.js
+ * itself before this store existed: listed and deletable here, never read. This groups the files
+ * per model, deletes one model or all, reads the origin's storage estimate and asks for persistence.
  */
+import { fmtBytes } from '../metrics/format';
+
 export const MODEL_CACHE = 'transformers-cache';
+
+const PART = 'slm-part';
+const META = 'slm-meta';
+
+/** The Cache Storage key of part `i` of the file at `url`. */
+export function partKey(url: string, i: number): string {
+  return `${url}${url.includes('?') ? '&' : '?'}${PART}=${i}`;
+}
+
+/** The key of the file's record. */
+export function metaKey(url: string): string {
+  return `${url}${url.includes('?') ? '&' : '?'}${META}`;
+}
+
+/** What a cache key stores: a file's part, its record, or a whole file (transformers.js's own entries). */
+export function parseStoreKey(key: string): { url: string; kind: 'part' | 'meta' | 'legacy'; part: number } {
+  const m = new RegExp(`[?&](${PART}=(\\d+)|${META})$`).exec(key);
+  if (!m) return { url: key, kind: 'legacy', part: 0 };
+  return { url: key.slice(0, m.index), kind: m[2] === undefined ? 'meta' : 'part', part: Number(m[2] ?? 0) };
+}
+
+/** The record kept with a file's parts. */
+export interface FileMeta {
+  v: 1;
+  /** The whole file's size in bytes (the host's Content-Length). */
+  size: number;
+  /** Size of each stored part, in order. */
+  parts: number[];
+  /** The host's ETag, sent back as If-Range when a cut download is resumed. */
+  etag: string | null;
+  complete: boolean;
+}
+
+export function parseMeta(text: string): FileMeta | null {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (typeof v !== 'object' || v === null) return null;
+  const m = v as Partial<FileMeta>;
+  const okNum = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+  if (m.v !== 1 || !okNum(m.size) || !Array.isArray(m.parts) || !m.parts.every(okNum) || typeof m.complete !== 'boolean') return null;
+  if (m.etag !== null && typeof m.etag !== 'string') return null;
+  return { v: 1, size: m.size, parts: m.parts, etag: m.etag ?? null, complete: m.complete };
+}
+
+/** Bytes the record's parts hold. */
+export function storedBytes(meta: FileMeta): number {
+  return meta.parts.reduce((s, n) => s + n, 0);
+}
+
+/**
+ * Whether stored parts of `actual` sizes can be trusted as the record says: the parts exist with the
+ * recorded sizes, add up to the file's size (complete) or less (partial), and match the size the
+ * host announces now when it answered (`announced`, null offline).
+ */
+export function checkStored(meta: FileMeta, actual: (number | null)[], announced: number | null): { ok: true } | { ok: false; why: string } {
+  if (actual.length !== meta.parts.length) return { ok: false, why: `${actual.length} of ${meta.parts.length} parts present` };
+  for (const [i, n] of actual.entries()) {
+    if (n === null) return { ok: false, why: `part ${i + 1} is missing` };
+    if (n !== meta.parts[i]) return { ok: false, why: `part ${i + 1} holds ${n} bytes, ${meta.parts[i]} recorded` };
+  }
+  const have = storedBytes(meta);
+  if (meta.complete ? have !== meta.size : have >= meta.size) return { ok: false, why: `${have} of ${meta.size} bytes stored` };
+  if (announced !== null && announced !== meta.size) return { ok: false, why: `the host now announces ${announced} bytes, the cached copy has ${meta.size}` };
+  return { ok: true };
+}
+
+/** Why a file was not stored, in words, from the error Cache Storage gave and what the estimate says. */
+export function notStoredReason(file: string, bytes: number | null, err: { name: string; message: string }, est: StorageInfo | null): string {
+  const size = bytes === null ? '' : ` (${fmtBytes(bytes)})`;
+  if (err.name === 'QuotaExceededError') {
+    const reported = est && est.quota !== null && est.usage !== null ? ` (the browser reports ${fmtBytes(est.usage)} used of ${fmtBytes(est.quota)})` : '';
+    return `Not cached: ${file}${size} does not fit this site's storage quota: the browser refused to store it${reported}. Nothing of the model was kept; free space in the Cache tab.`;
+  }
+  const otr = bytes !== null && bytes > 200e6
+    ? ' Off-the-record windows (Incognito, Guest) refuse to cache a single file of about 250 MB or more; a normal window keeps it.'
+    : '';
+  return `Not cached: the browser refused to store ${file}${size}: ${err.name}: ${err.message}.${otr}`;
+}
+
+/** The quota check before a download: null when `needed` fits, else the reason with the sizes. */
+export function quotaShortfall(modelId: string, needed: number, est: StorageInfo | null): string | null {
+  if (!est || est.quota === null || est.usage === null) return null;
+  const free = Math.max(0, est.quota - est.usage);
+  if (needed <= free) return null;
+  return `Not cached: ${modelId} needs ${fmtBytes(needed)} but this site may store only ${fmtBytes(free)} more${quotaText(est)}. It loads from the network each time; free space in the Cache tab to keep it.`;
+}
+
+function quotaText(est: StorageInfo | null): string {
+  if (!est || est.quota === null || est.usage === null) return '';
+  return ` (quota ${fmtBytes(est.quota)}, ${fmtBytes(est.usage)} used)`;
+}
 
 export interface CachedFile {
   url: string;
   bytes: number;
+  /** False for a download that was cut and is kept to be resumed (its bytes so far). */
+  complete?: boolean;
 }
 
 export interface CachedModel {
@@ -40,6 +144,11 @@ export function groupCachedFiles(files: CachedFile[]): CachedModel[] {
       modelId = idParts.join('/');
       revision = decodeURIComponent(parts[at + 1] ?? '');
       prefix = parts.slice(0, Math.max(0, at - 2)).join('/');
+    } else if (parts.includes('models') && parts.length - parts.lastIndexOf('models') >= 3) {
+      // An embedded model: `{app}/models/{name}/…` (its onnx/ files belong to it too).
+      const m = parts.lastIndexOf('models');
+      modelId = parts[m + 1] ?? '';
+      prefix = parts.slice(0, m + 1).join('/');
     } else {
       const dir = parts.slice(0, -1);
       modelId = dir.at(-1) ?? url.pathname;
@@ -67,15 +176,31 @@ export async function listCachedModels(): Promise<CachedModel[]> {
   const requests = await cache.keys();
   const files: CachedFile[] = [];
   for (const req of requests) {
+    const key = parseStoreKey(req.url);
+    if (key.kind === 'part') continue; // counted through its record
     const res = await cache.match(req);
-    files.push({ url: req.url, bytes: res ? await entrySize(res) : 0 });
+    if (!res) continue;
+    if (key.kind === 'legacy') {
+      files.push({ url: req.url, bytes: await entrySize(res), complete: true });
+      continue;
+    }
+    const meta = parseMeta(await res.text());
+    files.push({ url: key.url, bytes: meta ? storedBytes(meta) : 0, complete: meta?.complete ?? false });
   }
   return groupCachedFiles(files);
 }
 
-export async function deleteCachedModel(model: CachedModel): Promise<void> {
+/** Deletes every entry (parts, record, transformers.js's own copy) of the given file URLs. */
+export async function deleteCachedFiles(urls: Iterable<string>): Promise<void> {
+  if (typeof caches === 'undefined') return;
+  const wanted = new Set(urls);
   const cache = await caches.open(MODEL_CACHE);
-  await Promise.all(model.files.map((f) => cache.delete(f.url)));
+  const keys = await cache.keys();
+  await Promise.all(keys.filter((k) => wanted.has(parseStoreKey(k.url).url)).map((k) => cache.delete(k)));
+}
+
+export async function deleteCachedModel(model: CachedModel): Promise<void> {
+  await deleteCachedFiles(model.files.map((f) => f.url));
 }
 
 export async function clearModelCache(): Promise<void> {
@@ -94,4 +219,54 @@ export async function storageEstimate(): Promise<StorageInfo> {
   const e = await s.estimate();
   const persisted = s.persisted ? await s.persisted() : null;
   return { usage: e.usage ?? null, quota: e.quota ?? null, persisted };
+}
+
+/**
+ * Asks the browser to keep this site's storage under pressure (`navigator.storage.persist()`, pages
+ * only). true: granted; false: refused (the browser may evict cached models when space runs low);
+ * null: the browser has no such API.
+ */
+export async function requestPersistence(): Promise<boolean | null> {
+  // `persist` exists on pages only (workers' StorageManager lacks it).
+  const s: (StorageManager & { persist?: () => Promise<boolean> }) | undefined = typeof navigator !== 'undefined' ? navigator.storage : undefined;
+  if (!s?.persist) return null;
+  try {
+    return (await s.persisted?.()) || (await s.persist());
+  } catch {
+    return false;
+  }
+}
+
+/** Stored files are written in parts of at most this size, so a cut download keeps what came before the cut and no single Cache Storage entry is large (off-the-record profiles refuse one of ~250 MB or more). */
+export const PART_BYTES = 16 * 1024 * 1024;
+
+/** `Content-Range: bytes a-b/total` → its numbers (null when absent or malformed). */
+export function parseContentRange(h: string | null): { start: number; end: number; total: number | null } | null {
+  const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec((h ?? '').trim());
+  if (!m) return null;
+  const start = Number(m[1]);
+  const end = Number(m[2]);
+  const total = m[3] === '*' ? null : Number(m[3]);
+  if (end < start || (total !== null && end >= total)) return null;
+  return { start, end, total };
+}
+
+/**
+ * What to do with the answer to a resume request (`Range: bytes={have}-`, If-Range: the stored ETag):
+ * continue after the stored bytes only when the host sent exactly the rest of the same file (206,
+ * the range starting at `have`, the same total); any other good answer restarts the file.
+ */
+export function resumeDecision(
+  meta: FileMeta,
+  res: { status: number; contentRange: string | null; etag: string | null },
+): { resume: true } | { resume: false; why: string } {
+  const have = storedBytes(meta);
+  if (res.status === 200) return { resume: false, why: 'the host sent the whole file (it does not serve byte ranges, or the file changed)' };
+  if (res.status !== 206) return { resume: false, why: `the host answered HTTP ${res.status} to the range request` };
+  const r = parseContentRange(res.contentRange);
+  if (!r) return { resume: false, why: 'the host sent a partial answer without a valid Content-Range' };
+  if (r.start !== have) return { resume: false, why: `the host sent bytes from ${r.start}, ${have} were stored` };
+  if (r.total !== meta.size || r.end !== meta.size - 1) return { resume: false, why: `the host's file is now ${r.total ?? 'of unknown size'} bytes, the stored part was of ${meta.size}` };
+  if (meta.etag && res.etag && meta.etag !== res.etag) return { resume: false, why: 'the file changed on the host (another ETag)' };
+  return { resume: true };
 }

@@ -8,13 +8,16 @@
  *    than one WASM thread. src/pwa/register.ts reloads the page once when the worker first takes
  *    control, because isolation is decided when a document loads.
  * 2. Offline: the app shell (HTML, JS, CSS, icons, manifest) is precached at install; ONNX
- *    Runtime's WASM build and the bundled suites are precached right after, when the page asks
+ *    Runtime's .wasm/.mjs and the bundled suites are precached right after, when the page asks
  *    (kept out of install so a first visit is not held up by 14 MB before it becomes isolated).
  *    What only an optional path needs (the openai SDK, ONNX Runtime's WebGPU build) is cached
  *    the first time it is fetched (manifest.onUse).
- * 3. Models in the Cache API: model files the app fetches from its own origin (`models/…`) are
- *    kept in the "slm-models-<hash>" cache on first use and served from it afterwards. Hub downloads
- *    are cached by transformers.js itself ("transformers-cache").
+ * 3. Model files (`models/…`) are left to the network, untouched: the model worker stores every
+ *    model, embedded or downloaded, itself (engines/local/worker/model-store.ts: verified, in
+ *    parts, "transformers-cache") and reads it back offline. Serving them from here cost 2.2-2.3x a
+ *    plain fetch while this worker stored the whole file before it answered, and still ~4x when it
+ *    streamed a tee'd copy (every chunk then passes through this worker's thread; measured, 128 MiB,
+ *    paired: 44 s vs 10 s on a busy 2-core machine); a put the browser refused broke the load.
  *
  * The precache list is written into this file at build time (scripts/vite-pwa.ts), so a new build
  * is a new service worker, and its caches replace the old build's on activation.
@@ -25,8 +28,6 @@ declare const self: ServiceWorkerGlobalScope & { __SLM_PRECACHE__: PrecacheManif
 
 const manifest: PrecacheManifest = self.__SLM_PRECACHE__;
 const APP_CACHE = `slm-app-${manifest.version}`;
-/** Named by a hash of the embedded model files: a rebuilt model never meets a stale copy. */
-const MODEL_CACHE = `slm-models-${manifest.modelsVersion}`;
 const scope = new URL(self.registration.scope);
 const abs = (rel: string) => new URL(rel, scope).href;
 const SHELL = new Set(manifest.shell.map(abs));
@@ -63,7 +64,8 @@ self.addEventListener('activate', (event) => {
   event.waitUntil(
     (async () => {
       const names = await caches.keys();
-      const stale = (n: string) => (n.startsWith('slm-app-') && n !== APP_CACHE) || (n.startsWith('slm-models-') && n !== MODEL_CACHE);
+      // slm-models-*: model copies of earlier builds (models are now kept by the model worker's store).
+      const stale = (n: string) => (n.startsWith('slm-app-') && n !== APP_CACHE) || n.startsWith('slm-models-');
       await Promise.all(names.filter(stale).map((n) => caches.delete(n)));
       await self.clients.claim();
     })(),
@@ -150,8 +152,9 @@ self.addEventListener('fetch', (event) => {
   const url = new URL(request.url);
   if (url.origin !== scope.origin || (request.method !== 'GET' && request.method !== 'HEAD')) return; // untouched
   if (request.headers.has('range')) return; // partial content is not cached
+  if (isModelFile(url)) return; // the network's own path: no respondWith, no copy through this thread
   const href = url.origin + url.pathname;
-  const cacheName = SHELL.has(href) || EXTRA.has(href) || ON_USE.has(href) ? APP_CACHE : isModelFile(url) ? MODEL_CACHE : null;
+  const cacheName = SHELL.has(href) || EXTRA.has(href) || ON_USE.has(href) ? APP_CACHE : null;
   let answer: Promise<Response>;
   if (request.mode === 'navigate') answer = page(request);
   else if (cacheName && request.method === 'HEAD') answer = head(request, cacheName);

@@ -25,9 +25,16 @@ export function CachePanel({ models, storage, error, onRefresh, onDelete, onDele
   return (
     <section className="panel" aria-label="Cache" data-testid="cache-panel">
       <p className="small muted">
-        Downloaded models stay in this browser (Cache Storage) so the next load needs no network. Embedded models are served by the app and are not listed.
+        Loaded models stay in this browser (Cache Storage) so the next load needs no network.
         {storage?.usage != null && ` This site uses ${fmtBytes(storage.usage)} of ${fmtBytes(storage.quota)}.`}
+        {storage?.persisted === true && ' Persistent storage granted: the browser will not evict these under pressure.'}
+        {storage?.persisted === false && ' Persistent storage not granted: the browser may evict these when space runs low.'}
       </p>
+      {storage?.usage != null && storage.quota != null && models && models.length > 0 && (
+        <p className="small" data-testid="cache-free-space">
+          Free space for a model that does not fit: {fmtBytes(Math.max(0, storage.quota - storage.usage))} free now; deleting a model below frees its size.
+        </p>
+      )}
       {error && <p className="error">{error}</p>}
       {models === null ? (
         <p className="muted">Reading the cache…</p>
@@ -43,6 +50,9 @@ export function CachePanel({ models, storage, error, onRefresh, onDelete, onDele
                   <div className="muted small">
                     {m.host}
                     {m.revision && ` @ ${m.revision}`} · {m.files.length} files
+                    {m.files.some((f) => f.complete === false) && (
+                      <span data-testid="cache-incomplete"> · {m.files.filter((f) => f.complete === false).length} incomplete (a cut download; the next Load continues it)</span>
+                    )}
                   </div>
                 </td>
                 <td>{fmtBytes(m.bytes)}</td>

@@ -1,5 +1,6 @@
 /** Load progress (per file, with bytes), the ready summary with load metrics, or a clear error. */
 import type { LocalModelState } from '../hooks/useLocalModel';
+import type { CacheReport } from '../engines/local/protocol';
 import { fmtBytes, fmtMs, fmtTps } from '../metrics/format';
 import { loadedBytes, overallFraction } from '../engines/local/load-progress';
 
@@ -17,6 +18,33 @@ export function ProgressBar({ fraction, label, className }: { fraction: number |
     <div className={`bar ${className ?? ''}`} role="progressbar" aria-label={label} aria-valuemin={0} aria-valuemax={100} aria-valuenow={fraction === null ? undefined : pct} aria-valuetext={fraction === null ? 'size not known yet' : `${pct}%`}>
       <div style={{ width: `${pct}%` }} />
     </div>
+  );
+}
+
+const SOURCE: Record<CacheReport['source'], string> = { cache: '(cache)', network: '(downloaded)', mixed: '(partly from the cache)' };
+
+/** Whether the files are kept in this browser, why not, and what was resumed or repaired. */
+function CacheRow({ cache, persisted }: { cache: CacheReport; persisted: boolean | null | undefined }) {
+  const kept =
+    cache.stored === null
+      ? 'Not kept: this load asked for no caching.'
+      : cache.stored
+        ? `Stored in this browser${persisted === undefined ? '.' : persisted ? '; persistent storage granted.' : persisted === false ? '; persistent storage not granted (the browser may evict it when space runs low).' : '.'}`
+        : cache.reason;
+  return (
+    <tr>
+      <th>Cache</th>
+      <td data-testid="load-cache" data-stored={String(cache.stored)}>
+        {kept}
+        {cache.notes.length > 0 && (
+          <ul className="small" data-testid="load-cache-notes">
+            {cache.notes.map((n) => (
+              <li key={n}>{n}</li>
+            ))}
+          </ul>
+        )}
+      </td>
+    </tr>
   );
 }
 
@@ -74,10 +102,10 @@ export function LoadStatus({ state, compact = false }: { state: LocalModelState;
           <tr>
             <th>Download</th>
             <td>
-              {fmtMs(load.downloadMs)} · {fmtBytes(load.downloadBytes)}
-              {load.fromCache ? ' (cache)' : ''}
+              {fmtMs(load.downloadMs)} · {fmtBytes(load.downloadBytes)} <span data-testid="load-source">{SOURCE[info.cache.source]}</span>
             </td>
           </tr>
+          <CacheRow cache={info.cache} persisted={state.persisted} />
           <tr>
             <th>Session creation</th>
             <td>{fmtMs(load.sessionCreateMs)}</td>

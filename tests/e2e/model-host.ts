@@ -3,8 +3,13 @@
  * It serves a copy of an embedded model under `test-org/pocket-mirror` and broken variants:
  *   - `test-org/pocket-corrupt`: onnx/model.onnx replaced by garbage bytes of the same size;
  *   - `test-org/pocket-notokenizer`: no tokenizer.json / tokenizer_config.json.
- * Anything else is a real 404. GET and HEAD, with Content-Length, CORS and CORP headers so a
+ * Anything else is a real 404. GET and HEAD, with Content-Length, ETag, byte ranges (`Range`,
+ * `If-Range`: 206 with Content-Range, as the hub's CDN answers), CORS and CORP headers so a
  * cross-origin-isolated page may read it. Every request is logged; `GET /__log` returns the log.
+ * `fault(path, kind)` breaks the next GET of a file ending in `path` (storage tests): 'cut' sends
+ * half the bytes and drops the connection, 'short' sends all but 4 KiB of the announced length and
+ * closes, 'long' announces and sends 4 KiB more than the file (HEAD still gives the true size),
+ * '500' answers a server error.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -23,7 +28,11 @@ export interface HostRequest {
   method: string;
   path: string;
   status: number;
+  /** The request's Range header, when it had one. */
+  range?: string;
 }
+
+export type HostFault = 'cut' | 'short' | 'long' | '500';
 
 /** The host's request log (from a test process). */
 export async function hostLog(hostUrl: string): Promise<HostRequest[]> {
@@ -34,7 +43,22 @@ export async function hostLog(hostUrl: string): Promise<HostRequest[]> {
 export interface ModelHost {
   url: string;
   requests: HostRequest[];
+  /** Breaks the next `times` GETs of the file whose path ends with `pathEnd`. */
+  fault(pathEnd: string, kind: HostFault, times?: number): void;
+  /** Down: every connection is dropped unanswered (an offline user, without closing the server). */
+  setDown(down: boolean): void;
   close(): Promise<void>;
+}
+
+const EXTRA = 4096;
+
+/** `Range: bytes=a-[b]` against a file of `size` bytes → the inclusive range, or null (whole file). */
+export function parseRange(h: string | undefined, size: number): { start: number; end: number } | null {
+  const m = /^bytes=(\d+)-(\d*)$/.exec(h ?? '');
+  if (!m) return null;
+  const start = Number(m[1]);
+  const end = m[2] ? Math.min(Number(m[2]), size - 1) : size - 1;
+  return start <= end ? { start, end } : null;
 }
 
 const TYPES: Record<string, string> = { '.json': 'application/json', '.onnx': 'application/octet-stream', '.md': 'text/markdown' };
@@ -71,18 +95,24 @@ export function layOutModels(modelDir: string, root: string): void {
 export async function startModelHost(modelDir: string, root: string): Promise<ModelHost> {
   layOutModels(modelDir, root);
   const requests: ModelHost['requests'] = [];
+  const faults: { pathEnd: string; kind: HostFault; times: number }[] = [];
+  let down = false;
   const server = http.createServer((req, res) => {
-    const send = (status: number, headers: Record<string, string | number>, body?: fs.ReadStream | string) => {
-      requests.push({ method: req.method ?? '', path: req.url ?? '', status });
+    if (down) return void req.socket.destroy();
+    const head = (status: number, headers: Record<string, string | number>) => {
+      requests.push({ method: req.method ?? '', path: req.url ?? '', status, ...(req.headers.range ? { range: req.headers.range } : {}) });
       res.writeHead(status, {
         'Access-Control-Allow-Origin': '*',
         'Access-Control-Allow-Methods': 'GET, HEAD, OPTIONS',
         'Access-Control-Allow-Headers': '*',
-        'Access-Control-Expose-Headers': 'Content-Length, Content-Type, ETag',
+        'Access-Control-Expose-Headers': 'Content-Length, Content-Type, ETag, Content-Range, Accept-Ranges',
         'Cross-Origin-Resource-Policy': 'cross-origin',
         'Cache-Control': 'no-store',
         ...headers,
       });
+    };
+    const send = (status: number, headers: Record<string, string | number>, body?: fs.ReadStream | string) => {
+      head(status, headers);
       if (req.method === 'HEAD' || body === undefined) res.end();
       else if (typeof body === 'string') res.end(body);
       else body.pipe(res);
@@ -107,8 +137,35 @@ export async function startModelHost(modelDir: string, root: string): Promise<Mo
       const body = `Entry not found: ${pathname}`;
       return send(404, { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(body) }, body);
     }
-    const size = fs.statSync(file).size;
-    send(200, { 'Content-Type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'Content-Length': size }, fs.createReadStream(file));
+    const stat = fs.statSync(file);
+    const size = stat.size;
+    const etag = `"${size}-${Math.round(stat.mtimeMs)}"`;
+    const type = TYPES[path.extname(file)] ?? 'application/octet-stream';
+    const base = { 'Content-Type': type, 'Accept-Ranges': 'bytes', ETag: etag };
+    // transformers.js probes files with `Range: bytes=0-0`: faults are for downloads.
+    const fault = req.method === 'GET' && req.headers.range !== 'bytes=0-0' ? faults.find((f) => f.times > 0 && pathname.endsWith(f.pathEnd)) : undefined;
+    if (fault) fault.times--;
+    if (fault?.kind === '500') return send(500, { 'Content-Type': 'text/plain' }, 'internal error (test fault)');
+    const ifRange = req.headers['if-range'];
+    const range = ifRange && ifRange !== etag ? null : parseRange(req.headers.range, size);
+    const start = range?.start ?? 0;
+    const end = range?.end ?? size - 1;
+    const headers: Record<string, string | number> = { ...base, 'Content-Length': end - start + 1 };
+    if (range) headers['Content-Range'] = `bytes ${start}-${end}/${size}`;
+    const status = range ? 206 : 200;
+    if (!fault || req.method === 'HEAD') return send(status, headers, fs.createReadStream(file, { start, end }));
+    const len = end - start + 1;
+    if (fault.kind === 'long') headers['Content-Length'] = len + EXTRA;
+    head(status, headers);
+    const upTo = fault.kind === 'cut' ? start + Math.floor(len / 2) : fault.kind === 'short' ? end - EXTRA : end;
+    const body = fs.createReadStream(file, { start, end: upTo });
+    body.pipe(res, { end: false });
+    body.on('end', () => {
+      if (fault.kind === 'long') res.end(Buffer.alloc(EXTRA, 7));
+      else if (fault.kind === 'short') res.socket?.end();
+      // Dropped a moment after the bytes went out, so the client has read them (a reset can discard unread data).
+      else setTimeout(() => res.socket?.destroy(), 200);
+    });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -118,6 +175,8 @@ export async function startModelHost(modelDir: string, root: string): Promise<Mo
   return {
     url: `http://127.0.0.1:${port}/`,
     requests,
+    fault: (pathEnd, kind, times = 1) => void faults.push({ pathEnd, kind, times }),
+    setDown: (d) => void (down = d),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

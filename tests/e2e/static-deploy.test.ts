@@ -67,6 +67,9 @@ describe('static deployment under a sub-path, no isolation headers', () => {
     // 2 threads asked for, and ONNX Runtime really started a second (pthread) worker for it.
     const loaded = await loadModelOk(page, { source: { type: 'bundled', modelId: 'slm-pocket' }, device: 'wasm', threads: 2, warmup: false });
     expect(loaded.statusText).toMatch(/\b2 threads\b/);
+    // A first download through the service worker is not a cache read (it was labelled "(cache)"), and the worker kept a copy.
+    expect(loaded.metricsText).toMatch(/\((downloaded|partly from the cache)\)/);
+    expect(loaded.metricsText).toMatch(/Stored in this browser/);
     const workers = await workerUrls(cdp);
     // The model worker, and the one pthread worker ONNX Runtime starts (from a blob: URL) for its
     // second thread; single-threaded (not isolated, or 1 thread) it starts none.
@@ -88,6 +91,7 @@ describe('static deployment under a sub-path, no isolation headers', () => {
     await expect.poll(() => page.locator(tid('offline-badge')).getAttribute('data-online')).toBe('false');
     const again = await loadModelOk(page, { source: { type: 'bundled', modelId: 'slm-pocket' }, device: 'wasm', threads: 2, warmup: false });
     expect(again.statusText).toMatch(/\b2 threads\b/);
+    expect(again.metricsText).toMatch(/\(cache\)/);
     const offline = await ask(page, 'What is the capital of France?');
     expect(offline.content).toBe(online.content);
     expect(log.errors).toEqual([]);

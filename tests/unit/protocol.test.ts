@@ -50,6 +50,7 @@ const fromWorker: FromWorker[] = [
       downloadMs: 1,
       downloadBytes: 1,
       fromCache: false,
+      cache: { source: 'network', stored: true, reason: null, notes: [] },
       sessionCreateMs: 1,
       warmupMs: 0,
       warmupTokens: 0,

@@ -65,6 +65,8 @@ export interface PlannedFile {
   url: string;
   /** Size in bytes from the host's Content-Length, when it tells. */
   bytes: number | null;
+  /** The host's ETag for it (HEAD), when it sends one: a cached copy with another is stale. */
+  etag?: string | null;
 }
 
 export interface LoadedInfo {
@@ -78,7 +80,10 @@ export interface LoadedInfo {
   /** Engine-clock durations, ms. */
   downloadMs: number;
   downloadBytes: number;
+  /** Every model file was read from the browser's cache (Cache Storage, the service worker's or the HTTP cache), none downloaded. */
   fromCache: boolean;
+  /** Where the files came from and whether they are cached now, with the reason when not. */
+  cache: CacheReport;
   sessionCreateMs: number;
   warmupMs: number;
   warmupTokens: number;
@@ -110,6 +115,22 @@ export interface WeightRewrite {
   skipped: string | null;
 }
 
+
+/** What a load did with the browser cache (engines/local/worker/model-store.ts, the service worker). */
+export interface CacheReport {
+  /** 'cache': every file read from a cache; 'network': all downloaded; 'mixed': some of each (or a resumed download). */
+  source: 'cache' | 'network' | 'mixed';
+  /**
+   * Whether this load's downloads are in the browser cache now: true, false (see `reason`), or null
+   * where this app keeps no copy itself (an embedded model without the service worker, or a load
+   * that asked for no caching, such as the benchmark's bare worker).
+   */
+  stored: boolean | null;
+  /** Why they are not cached, in words, with the sizes where the quota is the cause. */
+  reason: string | null;
+  /** One sentence per resumed, restarted or repaired file. */
+  notes: string[];
+}
 
 export interface GenerationDone {
   finishReason: FinishReason;

@@ -14,10 +14,15 @@ export interface Preflight {
   totalBytes: number | null;
 }
 
-async function request(url: string, method: 'GET' | 'HEAD'): Promise<Response> {
+/** A complete cached copy of a file, for when the host cannot be reached (engines/local/worker/model-store.ts). */
+export type OfflineCopy = (url: string) => Promise<Response | null>;
+
+async function request(url: string, method: 'GET' | 'HEAD', offline: OfflineCopy | null): Promise<Response> {
   try {
     return await fetch(url, { method, cache: 'no-cache' });
   } catch (e) {
+    const copy = offline ? await offline(url).catch(() => null) : null;
+    if (copy) return copy;
     const host = new URL(url).host;
     return fail('network', `Could not reach ${host}. Check the address and your connection; a host on another origin must allow this page through CORS.`, {
       url,
@@ -35,9 +40,9 @@ function contentLength(res: Response): number | null {
   return Number.isFinite(n) && n >= 0 ? n : null;
 }
 
-export async function preflight(loc: TransformersLocation, dtype: Dtype, device: string): Promise<Preflight> {
+export async function preflight(loc: TransformersLocation, dtype: Dtype, device: string, offline: OfflineCopy | null = null): Promise<Preflight> {
   const configUrl = fileUrl(loc, 'config.json');
-  const res = await request(configUrl, 'GET');
+  const res = await request(configUrl, 'GET', offline);
   if (res.status === 404) {
     fail('model-not-found', `No model "${loc.modelId}" at ${new URL(configUrl).origin} (config.json: HTTP 404). Check the id, the revision and the host.`, {
       url: configUrl,
@@ -66,7 +71,7 @@ export async function preflight(loc: TransformersLocation, dtype: Dtype, device:
     wanted.map(async ({ file, required, role }): Promise<PlannedFile | null> => {
       const url = fileUrl(loc, file);
       if (file === 'config.json') return { file, url, bytes: body.length };
-      const head = await request(url, 'HEAD');
+      const head = await request(url, 'HEAD', offline);
       if (head.status === 404) {
         if (!required) return null;
         if (role === 'tokenizer') {
@@ -79,7 +84,7 @@ export async function preflight(loc: TransformersLocation, dtype: Dtype, device:
       if (type.startsWith('text/html')) {
         fail('file-missing', `${file} came back as an HTML page, not a model file: the host answers missing files with a page. Check the path.`, { url, file });
       }
-      return { file, url, bytes: contentLength(head) };
+      return { file, url, bytes: contentLength(head), etag: head.headers.get('etag') };
     }),
   ).then((list) => list.filter((f): f is PlannedFile => f !== null));
   const totalBytes = files.every((f) => f.bytes !== null) ? files.reduce((s, f) => s + (f.bytes ?? 0), 0) : null;

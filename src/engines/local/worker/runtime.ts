@@ -23,6 +23,7 @@ import type { ChatMessage } from '../../types';
 import type { FromWorker, GenerateOptions, LoadRequest, LoadedInfo } from '../protocol';
 import { classifyGenerateError, classifyLoadError, EngineFailure, fail } from './errors';
 import { setupTransformers, type Transformers } from './ort-setup';
+import { DownloadError, ModelStore } from './model-store';
 import { preflight } from './preflight';
 import { installQ4Rewrite, takeRewrite } from './q4-session';
 import { StopSignal, tracedRun } from './traced-run';
@@ -96,10 +97,11 @@ export class ModelRuntime {
     }
 
     this.post({ kind: 'phase', id, phase: 'download' });
-    const plan = await preflight(loc, req.dtype, req.device);
+    const store = new ModelStore(loc.modelId, req.useBrowserCache);
+    await store.open();
+    const plan = await preflight(loc, req.dtype, req.device, store.offline);
     this.post({ kind: 'plan', id, files: plan.files, totalBytes: plan.totalBytes });
-    const weightsUrl = plan.files.find((f) => f.file === weightsFile)?.url ?? '';
-    const cachedBefore = req.useBrowserCache && req.source.type !== 'bundled' ? await inCacheStorage(weightsUrl) : false;
+    await store.init(plan.files, plan.totalBytes);
 
     let t: Transformers;
     let build: LoadedInfo['ortBuild'];
@@ -114,8 +116,12 @@ export class ModelRuntime {
     t.env.localModelPath = loc.localModelPath;
     t.env.remoteHost = loc.remoteHost;
     t.env.remotePathTemplate = loc.remotePathTemplate;
-    // Bundled files are same-origin and already in the HTTP cache; don't copy them into Cache Storage.
-    t.env.useBrowserCache = req.useBrowserCache && req.source.type !== 'bundled';
+    // Every model file (embedded ones too: the service worker leaves them to the network) is
+    // verified, stored and resumed by the store (model-store.ts), never by transformers.js's own cache.
+    t.env.useBrowserCache = false;
+    t.env.useCustomCache = req.useBrowserCache;
+    t.env.customCache = t.env.useCustomCache ? store : null;
+    t.env.fetch = store.fetch;
 
     const fileBytes = new Map<string, number>();
     const lastPost = new Map<string, number>();
@@ -141,6 +147,7 @@ export class ModelRuntime {
     try {
       tokenizer = await t.AutoTokenizer.from_pretrained(loc.modelId, { revision: loc.revision, progress_callback });
     } catch (e) {
+      if (store.failure) downloadFailed(store.failure, e);
       return fail('tokenizer-missing', `The tokenizer of ${loc.modelId} could not be loaded.`, { detail: errorText(e) });
     }
     this.post({ kind: 'phase', id, phase: 'session' });
@@ -152,9 +159,11 @@ export class ModelRuntime {
         progress_callback,
       });
     } catch (e) {
+      if (store.failure) downloadFailed(store.failure, e);
       throw new EngineFailure(classifyLoadError(e, ctx));
     }
     const tReady = now();
+    const cache = await store.report();
     const downloadBytes = sum(fileBytes) || plan.totalBytes || 0;
     const config = plan.config;
     const maxContext = firstNumber(config, ['max_position_embeddings', 'n_positions', 'max_sequence_length', 'seq_length']);
@@ -175,7 +184,8 @@ export class ModelRuntime {
         ortBuild: build,
         downloadMs: lastFileDone - t0,
         downloadBytes,
-        fromCache: cachedBefore || (req.source.type === 'bundled' && servedFromHttpCache(plan.files.map((f) => f.url))),
+        fromCache: cache.source === 'cache',
+        cache,
         sessionCreateMs: tReady - lastFileDone,
         warmupMs: 0,
         warmupTokens: 0,
@@ -318,19 +328,6 @@ function firstNumber(obj: Record<string, unknown>, keys: string[]): number | nul
   return null;
 }
 
-async function inCacheStorage(url: string): Promise<boolean> {
-  if (!url || typeof caches === 'undefined') return false;
-  try {
-    const cache = await caches.open('transformers-cache');
-    return (await cache.match(url)) !== undefined;
-  } catch {
-    return false;
-  }
-}
-
-/** Same-origin files report transferSize 0 when the HTTP cache served them. */
-function servedFromHttpCache(urls: string[]): boolean {
-  const entries = urls.flatMap((u) => performance.getEntriesByName(u, 'resource')).filter((e): e is PerformanceResourceTiming => 'transferSize' in e);
-  const gets = entries.filter((e) => e.decodedBodySize > 0);
-  return gets.length > 0 && gets.every((e) => e.transferSize === 0);
+function downloadFailed(failure: DownloadError, e: unknown): never {
+  return fail('network', failure.message, { detail: errorText(e) });
 }

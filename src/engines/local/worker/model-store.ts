@@ -1,0 +1,326 @@
+// About 300 lines: one class, the download (verify, resume, store in parts) and the cache read it must agree with.
+/**
+ * How the worker downloads and caches model files, embedded, hub and mirror alike (transformers.js's `env.fetch`
+ * and `env.customCache` point here). transformers.js alone would read each file whole, then `put`
+ * it into Cache Storage as one entry and wait for that (a 300 MB entry fails in off-the-record
+ * profiles, and the wait counted as download time), with no check of the bytes' count and no way
+ * to continue a cut download. Here:
+ *  - every byte is counted against the host's Content-Length and the preflight's size: a short,
+ *    long or cut file is an error naming the file, never a model;
+ *  - files are stored while they stream, in parts of PART_BYTES plus a record (src/models/cache.ts);
+ *    a file counts as cached only once its record says complete and the parts add up to its size;
+ *  - a cut download keeps its stored parts; the next Load asks the host for the rest with a
+ *    Range request (If-Range: ETag) and says whether it resumed or had to restart;
+ *  - storing never breaks loading: a refused put (quota, off-the-record limit, any error) stops
+ *    storing this model, removes what this load stored of it, and the reason goes to the Load status.
+ */
+import { errorText } from '../../../lib/errors';
+import {
+  checkStored, deleteCachedFiles, metaKey, MODEL_CACHE, notStoredReason, parseMeta, partKey, PART_BYTES, quotaShortfall,
+  resumeDecision, storageEstimate, storedBytes, type FileMeta,
+} from '../../../models/cache';
+import { fmtBytes } from '../../../metrics/format';
+import type { CacheReport, PlannedFile } from '../protocol';
+
+/** transformers.js asks for embedded files by root-relative path: keys and URLs are absolute here. */
+function absolute(u: string | URL): string {
+  return new URL(String(u), self.location.href).href;
+}
+
+/** A download that went wrong: the message names the file; the runtime reports it instead of transformers.js's own error. */
+export class DownloadError extends Error {}
+
+interface Partial {
+  meta: FileMeta;
+  blobs: Blob[];
+}
+
+export class ModelStore {
+  private cache: Cache | null = null;
+  /** Why this load stores nothing (more), once known. */
+  private refused: string | null = null;
+  private readonly files = new Map<string, PlannedFile>();
+  private readonly partials = new Map<string, Partial>();
+  /** Files this load wrote parts of (removed again when storing is refused). */
+  private readonly written = new Set<string>();
+  private readonly pending: Promise<unknown>[] = [];
+  private readonly downloaded = new Set<string>();
+  private readonly notes: string[] = [];
+  private fromCache = 0;
+  private fromNetwork = 0;
+  /** The first download failure of this load (the load's error). */
+  failure: DownloadError | null = null;
+
+  /** `store`: keep downloads in Cache Storage (the app); false: verify only (the benchmark's bare worker). */
+  constructor(
+    private readonly modelId: string,
+    private readonly store: boolean,
+  ) {}
+
+  /** Opens the cache (before the preflight, which may need it when the host cannot be reached). */
+  async open(): Promise<void> {
+    if (!this.store) return;
+    if (typeof caches === 'undefined') {
+      this.refused = 'Not cached: this browser gives this page no Cache Storage.';
+      return;
+    }
+    try {
+      this.cache = await caches.open(MODEL_CACHE);
+    } catch (e) {
+      this.refused = `Not cached: the browser refused to open Cache Storage (${errorText(e)}).`;
+    }
+  }
+
+  /**
+   * The preflight's fallback when the host cannot be reached: a complete, verified cached copy of
+   * `url` (so a cached model loads offline), or null.
+   */
+  offline = async (url: string): Promise<Response | null> => {
+    if (!this.cache) return null;
+    const res = await this.match(url, false);
+    if (res && !this.notes.some((n) => n.startsWith('Offline'))) this.notes.push('Offline: the host could not be reached, so the cached copy was used without checking the host for a newer one.');
+    return res ?? null;
+  };
+
+  /** Records the plan and checks the quota for what it still needs. */
+  async init(plan: PlannedFile[], totalBytes: number | null): Promise<void> {
+    for (const f of plan) this.files.set(f.url, f);
+    if (!this.cache || totalBytes === null) return;
+    let have = 0;
+    for (const f of plan) {
+      const m = await this.readMeta(f.url);
+      if (m) have += storedBytes(m);
+    }
+    const short = quotaShortfall(this.modelId, totalBytes - have, await storageEstimate().catch(() => null));
+    if (short) {
+      this.refused = short;
+      // Nothing half-stored stays behind for a model that cannot fit: earlier parts of it go too.
+      await deleteCachedFiles(plan.map((f) => f.url)).catch(() => undefined);
+    }
+  }
+
+  private async readMeta(url: string): Promise<FileMeta | null> {
+    const res = await this.cache?.match(metaKey(url));
+    return res ? parseMeta(await res.text()) : null;
+  }
+
+  private fileName(url: string): string {
+    return this.files.get(url)?.file ?? new URL(url).pathname.split('/').slice(-2).join('/');
+  }
+
+  private async drop(url: string): Promise<void> {
+    this.partials.delete(url);
+    await deleteCachedFiles([url]).catch(() => undefined);
+  }
+
+  /** transformers.js's cache lookup: a complete, verified copy, else undefined (it then fetches). */
+  async match(key: string, count = true): Promise<Response | undefined> {
+    const url = absolute(key);
+    // transformers.js looks again before its put: a file this load downloaded is not a cache read.
+    if (!this.cache || this.downloaded.has(url)) return undefined;
+    let meta: FileMeta | null;
+    try {
+      const res = await this.cache.match(metaKey(url));
+      if (!res) return undefined;
+      meta = parseMeta(await res.text());
+      const blobs: Blob[] = [];
+      const sizes: (number | null)[] = [];
+      for (const i of (meta?.parts ?? []).keys()) {
+        const part = await this.cache.match(partKey(url, i));
+        const blob = part ? await part.blob() : null;
+        if (blob) blobs.push(blob);
+        sizes.push(blob ? blob.size : null);
+      }
+      const planned = this.files.get(url);
+      let check = meta ? checkStored(meta, sizes, planned?.bytes ?? null) : { ok: false as const, why: 'its record is unreadable' };
+      if (check.ok && meta?.etag && planned?.etag && meta.etag !== planned.etag) check = { ok: false, why: 'the file changed on the host (another ETag)' };
+      if (!meta || !check.ok) {
+        this.notes.push(`The cached copy of ${this.fileName(url)} could not be used (${check.ok ? 'unreadable' : check.why}): removed and downloaded again.`);
+        await this.drop(url);
+        return undefined;
+      }
+      if (!meta.complete) {
+        this.partials.set(url, { meta, blobs });
+        return undefined;
+      }
+      if (count) this.fromCache++;
+      return new Response(new Blob(blobs), { headers: { 'content-length': String(meta.size) } });
+    } catch (e) {
+      this.notes.push(`Reading ${this.fileName(url)} from the cache failed (${errorText(e)}): downloaded again.`);
+      await this.drop(url);
+      return undefined;
+    }
+  }
+
+  /**
+   * transformers.js's store call after reading a file: the file was stored while it streamed, so
+   * nothing is left to do (waiting here would count the last part's write as download time;
+   * report() waits for the writes).
+   */
+  async put(): Promise<void> {}
+
+  /** transformers.js's fetch: model-file GETs are verified, stored and resumed here; anything else passes through. */
+  fetch = async (input: string | URL, init?: RequestInit): Promise<Response> => {
+    const url = absolute(input);
+    // transformers.js probes files with `Range: bytes=0-0` GETs: those pass through untouched.
+    if ((init?.method ?? 'GET') !== 'GET' || !this.files.has(url) || new Headers(init?.headers).has('range')) return fetch(input, init);
+    const file = this.fileName(url);
+    const partial = this.partials.get(url) ?? null;
+    const headers = new Headers(init?.headers);
+    if (partial) {
+      headers.set('Range', `bytes=${storedBytes(partial.meta)}-`);
+      if (partial.meta.etag) headers.set('If-Range', partial.meta.etag);
+    }
+    let res: Response;
+    try {
+      res = await fetch(url, { ...init, headers });
+    } catch (e) {
+      throw this.failed(`Could not download ${file}: the host did not answer (${errorText(e)}). Load again to retry.`);
+    }
+    if (res.status === 404) return res; // transformers.js knows which files are optional
+    if (!res.ok) {
+      throw this.failed(`The host answered HTTP ${res.status} for ${file}. Nothing of it was kept; Load again to retry.`);
+    }
+    const announced = this.files.get(url)?.bytes ?? null;
+    let start = 0;
+    let meta: FileMeta;
+    let prefix: Blob[] = [];
+    const etag = res.headers.get('etag');
+    if (partial) {
+      const d = resumeDecision(partial.meta, { status: res.status, contentRange: res.headers.get('content-range'), etag });
+      if (d.resume) {
+        start = storedBytes(partial.meta);
+        meta = partial.meta;
+        prefix = partial.blobs;
+        this.notes.push(`Resumed ${file} at ${fmtBytes(start)} of ${fmtBytes(meta.size)} with an HTTP Range request.`);
+      } else {
+        this.notes.push(`Restarted ${file} from the beginning: ${d.why}.`);
+        await this.drop(url);
+        if (res.status === 206) {
+          res.body?.cancel().catch(() => undefined);
+          res = await fetch(url, init);
+          if (!res.ok) throw this.failed(`The host answered HTTP ${res.status} for ${file}. Load again to retry.`);
+        }
+        meta = this.newMeta(res, announced);
+      }
+    } else {
+      meta = this.newMeta(res, announced);
+    }
+    const expected = meta.size >= 0 ? meta.size : null;
+    if (announced !== null && expected !== null && announced !== expected) {
+      res.body?.cancel().catch(() => undefined);
+      await this.drop(url);
+      throw this.failed(`${file}: the host announced ${announced} bytes, then sent a Content-Length of ${expected}. Nothing of it was kept; Load again.`);
+    }
+    this.fromNetwork++;
+    this.downloaded.add(url);
+    this.partials.delete(url);
+    const body = this.verifiedStream(url, file, res, meta, prefix, start, expected);
+    return new Response(body, { status: 200, headers: expected === null ? {} : { 'content-length': String(expected) } });
+  };
+
+  private newMeta(res: Response, announced: number | null): FileMeta {
+    const n = Number(res.headers.get('content-length') ?? NaN);
+    const size = Number.isSafeInteger(n) && n >= 0 ? n : (announced ?? -1);
+    return { v: 1, size, parts: [], etag: res.headers.get('etag'), complete: false };
+  }
+
+  private failed(message: string): DownloadError {
+    const e = new DownloadError(message);
+    this.failure ??= e;
+    return e;
+  }
+
+  /** Stored prefix, then the network's bytes; counted, stored in parts, and checked against the expected size at the end. */
+  private verifiedStream(url: string, file: string, res: Response, meta: FileMeta, prefix: Blob[], start: number, expected: number | null): ReadableStream<Uint8Array> {
+    const reader = res.body?.getReader();
+    let received = start;
+    let chunks: Uint8Array[] = [];
+    let chunkBytes = 0;
+    let chain: Promise<void> = Promise.resolve();
+    const storing = () => this.cache !== null && this.refused === null && expected !== null;
+    const flush = (last: boolean) => {
+      if (!storing() || (chunkBytes === 0 && !last)) return;
+      const blob = new Blob(chunks as BlobPart[]);
+      const size = chunkBytes;
+      chunks = [];
+      chunkBytes = 0;
+      chain = chain.then(() => this.storePart(url, file, meta, blob, size, last));
+      this.pending.push(chain);
+    };
+    const prefixReaders = prefix.map((b) => b.stream().getReader());
+    let p = 0;
+    return new ReadableStream<Uint8Array>({
+      pull: async (ctl) => {
+        while (p < prefixReaders.length) {
+          const r = await prefixReaders[p]!.read();
+          if (!r.done) return ctl.enqueue(r.value);
+          p++;
+        }
+        if (!reader) return ctl.error(this.failed(`${file}: the host sent no body.`));
+        let r: ReadableStreamReadResult<Uint8Array>;
+        try {
+          r = await reader.read();
+        } catch (e) {
+          flush(false);
+          // The kept part is stored before the load reports the error (a Load right after finds it).
+          await chain;
+          const kept = storing() ? ' What came so far is kept: Load again to continue.' : ' Load again to retry.';
+          return ctl.error(this.failed(`The download of ${file} was cut after ${fmtBytes(received)}${expected === null ? '' : ` of ${fmtBytes(expected)}`} (${errorText(e)}).${kept}`));
+        }
+        if (r.done) {
+          if (expected !== null && received !== expected) {
+            chunks = [];
+            await chain;
+            await this.drop(url);
+            return ctl.error(this.failed(`${file} is ${received < expected ? 'shorter' : 'longer'} than announced: ${received} bytes received, ${expected} expected. Nothing of it was kept; Load again.`));
+          }
+          flush(true);
+          return ctl.close();
+        }
+        received += r.value.byteLength;
+        if (expected !== null && received > expected) {
+          reader.cancel().catch(() => undefined);
+          chunks = [];
+          await chain;
+          await this.drop(url);
+          return ctl.error(this.failed(`${file} is longer than announced: more than ${expected} bytes received. Nothing of it was kept; Load again.`));
+        }
+        if (storing()) {
+          chunks.push(r.value);
+          chunkBytes += r.value.byteLength;
+          if (chunkBytes >= PART_BYTES) flush(false);
+        }
+        ctl.enqueue(r.value);
+      },
+      cancel: (why) => reader?.cancel(why),
+    });
+  }
+
+  /** Writes one part and then the record that counts it (complete with the last part). */
+  private async storePart(url: string, file: string, meta: FileMeta, blob: Blob, size: number, last: boolean): Promise<void> {
+    const cache = this.cache;
+    if (!cache || this.refused !== null) return;
+    try {
+      if (size > 0 || meta.parts.length === 0) {
+        await cache.put(partKey(url, meta.parts.length), new Response(blob, { headers: { 'content-length': String(size) } }));
+        meta.parts.push(size);
+      }
+      meta.complete = last;
+      this.written.add(url);
+      await cache.put(metaKey(url), new Response(JSON.stringify(meta), { headers: { 'content-type': 'application/json' } }));
+    } catch (e) {
+      const err = e instanceof DOMException || e instanceof Error ? e : new Error(String(e));
+      this.refused = notStoredReason(file, meta.size, err, await storageEstimate().catch(() => null));
+      // Not half-cached: whatever this load stored of the model goes.
+      await deleteCachedFiles([...this.files.keys()]).catch(() => undefined);
+    }
+  }
+
+  /** Waits for the stores still running and says what this load did with the cache. */
+  async report(): Promise<CacheReport> {
+    await Promise.allSettled(this.pending);
+    const source = this.fromNetwork === 0 ? 'cache' : this.fromCache === 0 && !this.notes.some((n) => n.startsWith('Resumed')) ? 'network' : 'mixed';
+    return { source, stored: this.store ? this.refused === null : null, reason: this.store ? this.refused : null, notes: this.notes };
+  }
+}
