@@ -44,6 +44,8 @@ export interface RunResult {
   outputTokenIds?: number[];
   /** Local engines: what the worker's KV decode loop did (null when transformers.js generated). */
   decodeStats?: DecodeStats | null;
+  /** Shown with the answer: e.g. that the oldest turns were left out to fit the model's context. */
+  notice?: string | null;
 }
 
 export type { DecodeStats } from '../inference/kv-decoder';

@@ -5,6 +5,7 @@
  * (src/inference/core.ts), its tokens batched to the page; interrupt, unload. It owns at most one
  * model at a time and refuses overlapping work with a typed `busy` error instead of queueing it.
  */
+import { answerRoom, contextNotice, fitContext } from '../../../inference/context';
 import { TokenGenerator } from '../../../inference/core';
 import { kvReuseBlocker } from '../../../inference/kv-cache';
 import { outputHookAvailable } from '../../../inference/output-pool';
@@ -18,6 +19,9 @@ import { DTYPE_SUFFIX, locate, sourceError } from '../../../models/sources';
 import type { ChatMessage } from '../../types';
 import type { FromWorker, GenerateOptions, LoadRequest, LoadedInfo } from '../protocol';
 import { classifyGenerateError, classifyLoadError, EngineFailure, fail } from './errors';
+import { checkMemory } from './memory-check';
+import { watchDeviceLoss } from './device-loss';
+import { wasmHeapBytes } from './wasm-memory';
 import { setupTransformers, type Transformers } from './ort-setup';
 import { preflight } from './preflight';
 import { StopSignal, tracedRun } from './traced-run';
@@ -87,6 +91,8 @@ export class ModelRuntime {
     this.post({ kind: 'phase', id, phase: 'download' });
     const plan = await preflight(loc, req.dtype, req.device);
     this.post({ kind: 'plan', id, files: plan.files, totalBytes: plan.totalBytes });
+    // Before any byte of weights: refuse what cannot fit (src/models/memory.ts).
+    const memory = await checkMemory({ modelId: loc.modelId, files: plan.files, config: plan.config, dtype: req.dtype, device: req.device, allowTight: req.allowTightMemory ?? false });
     const weightsUrl = plan.files.find((f) => f.file === weightsFile)?.url ?? '';
     const cachedBefore = req.useBrowserCache && req.source.type !== 'bundled' ? await inCacheStorage(weightsUrl) : false;
 
@@ -143,6 +149,7 @@ export class ModelRuntime {
       throw new EngineFailure(classifyLoadError(e, ctx));
     }
     const tReady = now();
+    if (req.device === 'webgpu') watchDeviceLoss(t, (error) => this.post({ kind: 'crashed', id: 0, error }));
     const downloadBytes = sum(fileBytes) || plan.totalBytes || 0;
     const config = plan.config;
     const maxContext = firstNumber(config, ['max_position_embeddings', 'n_positions', 'max_sequence_length', 'seq_length']);
@@ -171,6 +178,10 @@ export class ModelRuntime {
         decodeLoop: generator.loop,
         decodeLoopReason: generator.reason,
         outputPool: generator.pooling,
+        memoryEstimate: memory.estimate,
+        memoryFit: memory.verdict,
+        weightsBytes: memory.estimate?.weightsBytes ?? null,
+        wasmHeapBytes: null,
       },
     };
     if (req.warmup) {
@@ -186,6 +197,7 @@ export class ModelRuntime {
       // The warm-up's conversations are not the user's: the first answer starts cold.
       generator.clearCache();
     }
+    loaded.info.wasmHeapBytes = wasmHeapBytes();
     return loaded;
   }
 
@@ -213,12 +225,13 @@ export class ModelRuntime {
     const problems = validateGenerationParams(options.params);
     if (problems.length) fail('invalid-request', problems.join(' '));
     if (options.messages.length === 0) fail('invalid-request', 'The conversation is empty.');
-    const prompt = this.template(m, options.messages);
-    const inputTokens = prompt.length;
     const ctx = m.info.maxContext;
-    if (ctx !== null && inputTokens >= ctx) {
-      fail('invalid-request', `The conversation is ${inputTokens} tokens long but ${m.info.modelId} reads at most ${ctx}. Start a new chat or shorten the messages.`);
-    }
+    // The context policy (src/inference/context.ts): the oldest turns are left out, with a notice.
+    const fit = ctx === null ? null : fitContext(options.messages, (msgs) => this.template(m, msgs), ctx, answerRoom(ctx, options.params.maxNewTokens));
+    if (fit && !fit.ok) fail('context-too-long', fit.message);
+    const prompt = fit ? fit.ids : this.template(m, options.messages);
+    const dropped = fit ? fit.dropped : 0;
+    const inputTokens = prompt.length;
     const stop = new StopSignal(options.interruptFlag);
     this.active = { id, stop };
     try {
@@ -241,6 +254,9 @@ export class ModelRuntime {
           decodeStats: trace.decodeStats,
           reusedInputTokens: trace.prefill.reused,
           prefillNote: trace.prefill.note,
+          wasmHeapBytes: wasmHeapBytes(),
+          droppedMessages: dropped,
+          contextNote: ctx === null ? null : contextNotice(dropped, ctx),
         },
       });
     } catch (e) {
