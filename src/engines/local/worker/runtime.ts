@@ -22,6 +22,10 @@ import { classifyGenerateError, classifyLoadError, EngineFailure, fail } from '.
 import { checkMemory } from './memory-check';
 import { watchDeviceLoss } from './device-loss';
 import { wasmHeapBytes } from './wasm-memory';
+import { testHookOnToken } from './test-hooks';
+
+/** True only in the e2e build (vite.config.ts `define`). */
+declare const __SLM_TEST_HOOKS__: boolean;
 import { setupTransformers, type Transformers } from './ort-setup';
 import { preflight } from './preflight';
 import { StopSignal, tracedRun } from './traced-run';
@@ -237,7 +241,12 @@ export class ModelRuntime {
     try {
       const batch = this.stream(m, (text, count) => this.post({ kind: 'tokens', id, text, count }), options.flushIntervalMs);
       const settings = decodeSettings(options.params, ctx === null ? null : ctx - inputTokens);
-      const trace = await tracedRun(m.generator, prompt, settings, stop, (tok) => batch.add(tok), options.kvReuse ?? true);
+      let tokens = 0;
+      const onToken = (tok: number) => {
+        if (__SLM_TEST_HOOKS__) testHookOnToken(++tokens);
+        batch.add(tok);
+      };
+      const trace = await tracedRun(m.generator, prompt, settings, stop, onToken, options.kvReuse ?? true);
       batch.flush();
       this.post({
         kind: 'done',
