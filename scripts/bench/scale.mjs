@@ -13,6 +13,7 @@ import { ensureScaleModel, SCALE_SHAPES } from '../models-scale.ts';
 import { MIRROR_ORG, startModelHost } from '../../tests/e2e/model-host.ts';
 import { measureHarness } from './browser.mjs';
 import { nativeDecode } from './native.mjs';
+import { memoryFields } from './memory.mjs';
 
 const DTYPE_FILE = { fp32: 'model.onnx', q8: 'model_quantized.onnx', q4: 'model_q4.onnx' };
 
@@ -49,7 +50,10 @@ export async function measureScale({ browser, base, specs, warmup, log, r2 }) {
         const fixed = [];
         for (const threads of [1, 2]) fixed.push(await measureHarness(browser, base, { model: m.name, dtype, threads, warmup, source, coldSamples: 1, steadyRuns: 4, steadyKept: 3 }));
         const best = fixed.reduce((a, b) => (b.decode_steady > a.decode_steady ? b : a));
+        const memory = await memoryFields(base, { source, dtype, dir: m.dir, answers: 2, tokens: 32 });
         runs.push({
+          memory_peak_mb: memory.memory_peak_mb ?? null,
+          memory_over_file: memory.memory_over_file ?? null,
           model: `scale:${shape}`,
           dtype,
           params: m.manifest.params,
