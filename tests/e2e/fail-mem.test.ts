@@ -108,7 +108,7 @@ async function sizeOnlyHost(models: Record<string, number>): Promise<{ url: stri
 
 describe('memory: checked before the download, measured after', () => {
   it('refuses a model too big for WASM from its sizes alone, with the numbers and a dtype that fits; "close" asks first', async () => {
-    const host = await sizeOnlyHost({ 'test-org/huge': 3 * GIB, 'test-org/tight': Math.round(1.6 * GIB) });
+    const host = await sizeOnlyHost({ 'test-org/huge': 3 * GIB, 'test-org/tight': Math.round(1.1 * GIB) });
     try {
       const { page } = await open();
       const huge = await loadModel(page, { source: { type: 'mirror', host: host.url, modelId: 'test-org/huge' }, dtype: 'fp32', device: 'wasm', warmup: false });
@@ -116,9 +116,9 @@ describe('memory: checked before the download, measured after', () => {
       if (huge.ok) return;
       expect(huge.code).toBe('too-big');
       expect(huge.text).toMatch(/test-org\/huge as fp32 is too big for WASM on this device; nothing was downloaded/);
-      expect(huge.text).toMatch(/WASM memory \(2 × 3,072 MB weights while loading .*\): needs 6,\d{3} MB, the limit is 4,096 MB/);
+      expect(huge.text).toMatch(/WASM memory \(3 × 3,072 MB weights while loading .*\): needs 9,\d{3} MB, the limit is 4,096 MB/);
       expect(huge.text).toMatch(/2 GB ArrayBuffer.*needs 3,072 MB, the limit is 2,048 MB/);
-      expect(huge.text).toMatch(/fp16 would fit \(about 1,536 MB of weights\)/);
+      expect(huge.text).toMatch(/q8 would fit \(about 768 MB of weights\)/);
       // Sizes were asked for (HEAD); no byte of weights nor of the tokenizer was.
       const hugeLog = host.log.filter((l) => l.includes('test-org/huge/'));
       expect(hugeLog).toContain('HEAD /test-org/huge/resolve/main/onnx/model.onnx');
