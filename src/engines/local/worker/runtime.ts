@@ -1,4 +1,4 @@
-// About 300 lines: loading and the protocol glue of the worker (warm-up is warmup.ts, decoding is src/inference).
+// About 330 lines: loading and the protocol glue of the worker (warm-up is warmup.ts, decoding is src/inference).
 /**
  * The model runtime inside the worker: load (preflight → download → session → warm-up), then
  * protocol glue: each `generate` message is templated, checked and handed to the generation core
