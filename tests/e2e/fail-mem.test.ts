@@ -1,3 +1,4 @@
+// About 310 lines: one browser session per failure kind of issue 13, sharing the size-only host and the worker lookup.
 /**
  * Big models fail well (issue 13, items 1, 4, 5), in the built app in headless Chromium, offline:
  * - too big: a model whose sizes (config.json + HEAD) exceed what WASM can address is refused
