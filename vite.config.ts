@@ -22,6 +22,9 @@ export default defineConfig({
   base: './',
   // 'mpa': no SPA fallback, so a missing /models/... file is a real 404, not index.html with 200.
   appType: 'mpa',
+  // Test-only hooks in the model worker (src/engines/local/worker/test-hooks.ts): only the e2e build
+  // sets SLM_TEST_HOOKS=1; everywhere else the constant is false and the bundler drops them.
+  define: { __SLM_TEST_HOOKS__: JSON.stringify(process.env['SLM_TEST_HOOKS'] === '1') },
   plugins: [react(), modelFiles(), ortAssets(process.cwd()), pwa(process.cwd()), ortOutputPool()],
   server: { headers: isolationHeaders, port: 5173 },
   preview: { headers: isolationHeaders, port: 5173 },

@@ -150,7 +150,14 @@ export function App() {
                 }}
                 onUnload={local.unload}
               />
-              <LoadStatus state={local.state} compact={layout.phone} />
+              <LoadStatus
+                state={local.state}
+                compact={layout.phone}
+                onRetry={(change) => {
+                  if (change.device) update({ selection: { ...sel, device: change.device } });
+                  local.retry(change);
+                }}
+              />
               {sel.source.type === 'bundled' && (
                 <ModelCardView
                   modelId={sel.source.modelId}

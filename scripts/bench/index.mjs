@@ -20,6 +20,8 @@
  *   ttft growth TTFT at turn 8 ÷ turn 1 of an 8-turn chat, KV reuse on and off, in the worker and
  *               through the reference server (scripts/bench/ttft-growth.mjs; --ttft-model picks the model)
  *
+ *   memory      memory_peak_mb and memory_over_file per run (scripts/bench/memory.mjs; alone: npm run bench:memory)
+ *
  * Options: --models slm-pocket,slm-reference  --dtypes fp32,q8  --no-build  --no-hosted  --no-suites
  *          --scale smollm2-135m:fp32,q8,q4+qwen2.5-0.5b:q4  (random-weight models at catalog shapes: scale.mjs)
  *          --no-ttft-growth  --ttft-model ID  --no-constrained
@@ -38,6 +40,7 @@ import { measureAgreementMs } from './agreement.ts';
 import { measureScale, parseScaleSpec } from './scale.mjs';
 import { measureConstrained } from './constrained.ts';
 import { measureSwDownload } from './sw-download.mjs';
+import { memoryFields } from './memory.mjs';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -97,6 +100,8 @@ try {
       log(`${model} ${dtype}: browser, app…`);
       const app = await measureApp(browser, base, { model, dtype, warmup: WARMUP });
       const auto = fixed.find((f) => f.threads === app.threads) ?? best;
+      log(`${model} ${dtype}: memory…`);
+      const memory = await memoryFields(base, { source: { type: 'bundled', modelId: model }, dtype, dir: `public/models/${model}` });
       runs.push({
         model,
         dtype,
@@ -119,6 +124,8 @@ try {
         warm_load_ms: Math.round(app.warm_load_ms),
         ttft_ms: r2(app.first?.ttft_ms),
         prefill_tps: r2(app.first?.prefill_tps),
+        memory_peak_mb: memory.memory_peak_mb ?? null,
+        memory_over_file: memory.memory_over_file ?? null,
         harness: fixed.map((f) => ({ ...f, decode_cold: r2(f.decode_cold), decode_steady: r2(f.decode_steady), cold_load_ms: Math.round(f.cold_load_ms), warm_load_ms: Math.round(f.warm_load_ms) })),
         native: native.map((n) => ({ threads: n.threads, decode_tps: r2(n.decode_tps), generate_tps: r2(n.generate_tps), kv_loop_tps: r2(n.kv_loop_tps) })),
       });
@@ -142,7 +149,7 @@ try {
   await new Promise((r) => server.httpServer.close(r));
 }
 
-const cols = ['model', 'dtype', 'threads', 'native_decode_tps', 'browser_decode_tps_cold', 'browser_decode_tps_steady', 'ratio_cold', 'ratio_steady', 'kernel_ratio', 'ratio_vs_kernel', 'thread_gain', 'threads_auto_vs_best', 'ui_overhead', 'long_tasks', 'cold_load_ms', 'warm_load_ms', 'native_warm_load_ms', 'warm_load_over_native', 'ttft_ms', 'prefill_tps'];
+const cols = ['model', 'dtype', 'threads', 'memory_peak_mb', 'memory_over_file', 'native_decode_tps', 'browser_decode_tps_cold', 'browser_decode_tps_steady', 'ratio_cold', 'ratio_steady', 'kernel_ratio', 'ratio_vs_kernel', 'thread_gain', 'threads_auto_vs_best', 'ui_overhead', 'long_tasks', 'cold_load_ms', 'warm_load_ms', 'native_warm_load_ms', 'warm_load_over_native', 'ttft_ms', 'prefill_tps'];
 console.log(cols.join('\t'));
 for (const r of runs) console.log(cols.map((c) => r[c]).join('\t'));
 const top = runs.find((r) => r.model === DEFAULT.model && r.dtype === DEFAULT.dtype) ?? runs[0] ?? {};

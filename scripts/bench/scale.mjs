@@ -18,6 +18,7 @@ import { spawnSync } from 'node:child_process';
 import { measureApp, measureHarness, openHarness } from './browser.mjs';
 import { nativeDecode, nativeKernel, nativeWarmLoad } from './native.mjs';
 import { python } from '../models-scale.ts';
+import { memoryFields } from './memory.mjs';
 
 const DTYPE_FILE = { fp32: 'model.onnx', q8: 'model_quantized.onnx', q4: 'model_q4.onnx' };
 
@@ -97,7 +98,10 @@ export async function measureScale({ browser, base, specs, warmup, log, r2 }) {
           return { kernel_ratio: null };
         });
         const ratioSteady = auto.decode_steady / nativeBest.decode_tps;
+        const memory = await memoryFields(base, { source, dtype, dir: m.dir, answers: 2, tokens: 32 });
         runs.push({
+          memory_peak_mb: memory.memory_peak_mb ?? null,
+          memory_over_file: memory.memory_over_file ?? null,
           model: `scale:${shape}`,
           dtype,
           params: m.manifest.params,

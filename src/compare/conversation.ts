@@ -10,6 +10,8 @@ export interface ChatTurn {
   finishReason?: FinishReason;
   metrics?: RunMetrics;
   error?: string;
+  /** Said with the answer (e.g. turns left out to fit the model's context). */
+  notice?: string;
 }
 
 /** The messages sent to the engine: system prompt, then every completed turn, then the new prompt. */

@@ -54,6 +54,8 @@ export interface RunResult {
    * was requested as plain text; this is the message to show. Absent otherwise.
    */
   formatFallback?: string;
+  /** Shown with the answer: e.g. that the oldest turns were left out to fit the model's context. */
+  notice?: string | null;
 }
 
 export type { DecodeStats } from '../inference/kv-decoder';

@@ -15,7 +15,7 @@ import type { Price } from '../compare/pricing';
 import type { ChatMessage, FinishReason, GenerationParams } from '../engines/types';
 import type { LoadMetrics, RunMetrics } from '../metrics/timing';
 import { generationParamsSchema as generationSchema } from '../inference/params';
-import { runMetricsSchema } from '../metrics/schema';
+import { loadMemorySchema, runMetricsSchema } from '../metrics/schema';
 import type { ScoreResult } from './scorers';
 import { chatMessageSchema, describePathIssues, suiteSchema, zodIssues, type PathIssue, type Suite } from './suite';
 
@@ -112,6 +112,7 @@ const loadMetricsSchema = z.strictObject({
   warmupMs: num.min(0),
   warmupTokens: z.number().int().min(0),
   totalMs: num.min(0),
+  memory: loadMemorySchema.nullable().optional(),
 });
 
 const scoreSchema = z.strictObject({

@@ -100,7 +100,7 @@ export function useComparison(panes: PaneSpec[], onExchange?: (e: Exchange) => v
               },
             });
             pending.current.delete(j.answerId);
-            patch(j.pane.id, j.answerId, (t) => ({ ...t, content: r.text, streaming: false, finishReason: r.finishReason, metrics: r.metrics }));
+            patch(j.pane.id, j.answerId, (t) => ({ ...t, content: r.text, streaming: false, finishReason: r.finishReason, metrics: r.metrics, ...(r.notice ? { notice: r.notice } : {}) }));
             return { paneId: j.pane.id, label: j.pane.label, metrics: r.metrics, bytesSent: bytes(), error: null, output: r.text, finishReason: r.finishReason };
           } catch (e) {
             // Text received in the frame the failure landed in is still pending: keep it (failed-answer.ts).

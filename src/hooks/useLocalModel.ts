@@ -6,7 +6,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { LocalEngine, LocalEngineError, loadMetricsOf } from '../engines/local/LocalEngine';
 import type { EngineError, LoadedInfo, LoadRequest, WorkerEnvironment } from '../engines/local/protocol';
-import type { LoadMetrics } from '../metrics/timing';
+import type { LoadMemory, LoadMetrics } from '../metrics/timing';
 import { chooseDevice } from '../models/device';
 import { applyLoadEvent, initialProgress, type LoadProgress } from '../engines/local/load-progress';
 import { sourceLabel } from '../models/sources';
@@ -18,6 +18,7 @@ import { appBase, ortBase } from './urls';
 import { DEFAULT_WARMUP } from '../engines/local/LocalEngine';
 import { requestPersistence } from '../models/cache';
 import { errorText } from '../lib/errors';
+import { measurePageMemory, type PageMemory } from '../engines/local/page-memory';
 
 export type LocalModelState =
   | { status: 'idle' }
@@ -32,7 +33,13 @@ export type LocalModelState =
       /** Answer to navigator.storage.persist(), asked once a load stored its files (undefined: not asked yet). */
       persisted?: boolean | null;
     }
-  | { status: 'error'; error: EngineError };
+  | { status: 'error'; error: EngineError; selection: ModelSelection | null };
+
+/** What a retry after an error may change: accept the memory warning, or switch to WASM (a lost WebGPU device). */
+export interface RetryChange {
+  allowTightMemory?: boolean;
+  device?: 'wasm';
+}
 
 /**
  * Above this download size "auto" threads are not measured (the paired measurement holds two
@@ -51,6 +58,9 @@ export function useLocalModel() {
   const [engine, setEngine] = useState<LocalEngine | null>(null);
   const spare = useRef<LocalEngine | null>(null);
   const generation = useRef(0);
+  const last = useRef<{ sel: ModelSelection; knownBytes: number | null } | null>(null);
+  /** The page's footprint before any model (measured once the probe worker answered; see page-memory.ts). */
+  const baseline = useRef<Promise<PageMemory & { at: number }> | null>(null);
 
   useEffect(() => {
     const probe = new LocalEngine();
@@ -58,8 +68,12 @@ export function useLocalModel() {
     // A cleanup (unmount, or StrictMode's dev double-run) disposes the probe: ignore its result then.
     let live = true;
     probe.probe().then(
-      (env) => live && setEnv(env),
-      (e: unknown) => live && setState({ status: 'error', error: toEngineError(e) }),
+      (env) => {
+        if (!live) return;
+        setEnv(env);
+        baseline.current ??= measurePageMemory().then((m) => ({ ...m, at: performance.now() }));
+      },
+      (e: unknown) => live && setState({ status: 'error', error: toEngineError(e), selection: null }),
     );
     return () => {
       live = false;
@@ -76,8 +90,9 @@ export function useLocalModel() {
   };
 
   const load = useCallback(
-    async (sel: ModelSelection, knownBytes: number | null) => {
+    async (sel: ModelSelection, knownBytes: number | null, allowTightMemory = false) => {
       if (!env) return;
+      last.current = { sel, knownBytes };
       const myGen = ++generation.current;
       engine?.dispose();
       setEngine(null);
@@ -95,6 +110,7 @@ export function useLocalModel() {
         ortBase: ortBase(),
         warmup: sel.warmup ? DEFAULT_WARMUP : null,
         useBrowserCache: true,
+        allowTightMemory,
       });
       const loadOne = async (threads: number, note: string | null) => {
         const e = freshEngine();
@@ -173,21 +189,33 @@ export function useLocalModel() {
           return;
         }
         const { info } = result;
+        // A worker that dies later (out of memory, a lost WebGPU device) ends this model: say what happened.
+        result.e.onCrash = (error) => {
+          if (generation.current !== myGen) return;
+          generation.current++;
+          setEngine(null);
+          setState({ status: 'error', error, selection: sel });
+        };
         setEngine(result.e);
-        setState({
-          status: 'ready',
-          info,
-          deviceReason: choice.reason,
-          threadsReason,
-          calibration,
-          load: loadMetricsOf(info, performance.now() - started),
+        const totalMs = performance.now() - started;
+        const memory: LoadMemory = { weightsBytes: info.weightsBytes, wasmHeapBytes: info.wasmHeapBytes, pageBytes: null, baselineBytes: null, note: 'Measuring the page’s memory…' };
+        const ready = (m: LoadMemory): LocalModelState => ({ status: 'ready', info, deviceReason: choice.reason, threadsReason, calibration, load: loadMetricsOf(info, totalMs, m) });
+        setState(ready(memory));
+        // Chromium answers at its next garbage collection (up to ~20 s): the figure fills in when it comes.
+        void Promise.all([baseline.current ?? Promise.resolve(null), measurePageMemory()]).then(([before, after]) => {
+          if (generation.current !== myGen) return;
+          // A baseline that Chromium took after this load began would count part of the model as "before".
+          const late = before !== null && before.bytes !== null && before.at > started;
+          const baselineBytes = late ? null : (before?.bytes ?? null);
+          const note = after.note ?? before?.note ?? (late ? 'The page’s memory before the load was not measured in time (the load started first).' : null);
+          setState(ready({ ...memory, pageBytes: after.bytes, baselineBytes, note }));
         });
         // Stored models should survive storage pressure: ask once they are in the cache, and say the answer.
         if (info.cache.stored) {
           void requestPersistence().then((persisted) => setState((s) => (s.status === 'ready' && s.info === info ? { ...s, persisted } : s)));
         }
       } catch (e) {
-        if (generation.current === myGen) setState({ status: 'error', error: toEngineError(e) });
+        if (generation.current === myGen) setState({ status: 'error', error: toEngineError(e), selection: sel });
       }
     },
     [env, engine],
@@ -200,5 +228,16 @@ export function useLocalModel() {
     setState({ status: 'idle' });
   }, [engine]);
 
-  return { env, state, engine, load, unload };
+  /** Loads the last selection again after an error, with the change the error offered. */
+  const retry = useCallback(
+    (change: RetryChange) => {
+      const l = last.current;
+      if (!l) return;
+      const sel = change.device ? { ...l.sel, device: change.device } : l.sel;
+      void load(sel, l.knownBytes, change.allowTightMemory ?? false);
+    },
+    [load],
+  );
+
+  return { env, state, engine, load, unload, retry };
 }

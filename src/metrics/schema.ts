@@ -3,7 +3,7 @@
  * app: results files, IndexedDB, share links. One definition, so they accept the same records.
  */
 import { z } from 'zod';
-import type { RunMetrics } from './timing';
+import type { LoadMemory, RunMetrics } from './timing';
 
 const ms = z.number().min(0);
 
@@ -25,7 +25,19 @@ export const runMetricsSchema = z.strictObject({
   prefillNote: z.string().max(300).nullable().optional(),
   outputTokens: z.number().int().min(0),
   tokenCountSource: z.enum(['tokenizer', 'usage', 'estimated']),
+  memoryPeakBytes: z.number().int().min(0).nullable().optional(),
+});
+
+const bytes = z.number().int().min(0).nullable();
+/** A load's measured memory (LoadMemory); optional wherever it is stored, so older files stay valid. */
+export const loadMemorySchema = z.strictObject({
+  weightsBytes: bytes,
+  wasmHeapBytes: bytes,
+  pageBytes: bytes,
+  baselineBytes: bytes,
+  note: z.string().max(500).nullable(),
 });
 
 type Assignable<A extends B, B> = A;
+export type _LoadMemoryCheck = [Assignable<z.infer<typeof loadMemorySchema>, LoadMemory>, Assignable<LoadMemory, z.infer<typeof loadMemorySchema>>];
 export type _RunMetricsCheck = [Assignable<z.infer<typeof runMetricsSchema>, RunMetrics>, Assignable<RunMetrics, z.infer<typeof runMetricsSchema>>];

@@ -54,6 +54,32 @@ export interface RunMetrics extends RunContext {
   prefillNote?: string | null;
   outputTokens: number;
   tokenCountSource: TokenCountSource;
+  /**
+   * Local engines: the model worker's WASM memory after this answer, bytes — its peak since the
+   * load (WASM memory never shrinks). Null or absent: not measured (hosted, or older records).
+   */
+  memoryPeakBytes?: number | null;
+}
+
+/** Memory of one load, measured (docs/metrics.md "Memory"). Every figure in bytes, null where not measured. */
+export interface LoadMemory {
+  /** The dtype's ONNX files (graph + external data). */
+  weightsBytes: number | null;
+  /** The model worker's WASM memory after load: its peak so far (it never shrinks). */
+  wasmHeapBytes: number | null;
+  /** Page and its workers, after load (performance.measureUserAgentSpecificMemory). */
+  pageBytes: number | null;
+  /** The same page before the load. */
+  baselineBytes: number | null;
+  /** What could not be measured, and why; null when everything was. */
+  note: string | null;
+}
+
+/** (peak − footprint before load) ÷ weights: page-wide where measured, else the worker's WASM heap alone. */
+export function memoryOverFile(m: LoadMemory): number | null {
+  if (!m.weightsBytes) return null;
+  if (m.pageBytes !== null && m.baselineBytes !== null) return (m.pageBytes - m.baselineBytes) / m.weightsBytes;
+  return m.wasmHeapBytes === null ? null : m.wasmHeapBytes / m.weightsBytes;
 }
 
 export interface LoadMetrics {
@@ -70,6 +96,8 @@ export interface LoadMetrics {
   warmupTokens: number;
   /** Load request → ready, as seen on the main thread. */
   totalMs: number;
+  /** Measured memory; absent in records from before it was measured. */
+  memory?: LoadMemory | null;
 }
 
 /** Tokens per second over `tokens` tokens in `ms`; null when it cannot be measured honestly. */
@@ -105,6 +133,7 @@ export interface RunMetricsInput {
   prefillNote?: string | null;
   outputTokens: number;
   tokenCountSource: TokenCountSource;
+  memoryPeakBytes?: number | null;
 }
 
 export function computeRunMetrics(input: RunMetricsInput): RunMetrics {
@@ -125,5 +154,6 @@ export function computeRunMetrics(input: RunMetricsInput): RunMetrics {
     ...(input.prefillNote ? { prefillNote: input.prefillNote } : {}),
     outputTokens: input.outputTokens,
     tokenCountSource: input.tokenCountSource,
+    ...(input.memoryPeakBytes === undefined ? {} : { memoryPeakBytes: input.memoryPeakBytes }),
   };
 }

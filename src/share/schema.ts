@@ -15,7 +15,7 @@ import { endpointSchema as settingsEndpoint } from '../state/hosted-settings';
 import { generationSchema as settingsGeneration, selectionSchema as settingsSelection, type ModelSelection } from '../state/settings';
 import type { GenerationParams } from '../engines/types';
 import type { RunMetrics } from '../metrics/timing';
-import { runMetricsSchema } from '../metrics/schema';
+import { loadMemorySchema, runMetricsSchema } from '../metrics/schema';
 import { suiteSchema } from '../eval/suite';
 import { MEASURE_IDS, type MeasureId } from '../compare/measure-ids';
 import type { SessionEntry } from '../compare/agreement-tally';
@@ -75,6 +75,7 @@ const loadSchema = z.strictObject({
   sessionCreateMs: num.min(0),
   warmupMs: num.min(0),
   totalMs: num.min(0),
+  memory: loadMemorySchema.nullable().optional(),
 });
 
 /** Where the sharer ran it: enough to tell whether the viewer's numbers are comparable. */

@@ -149,7 +149,16 @@ export function snapshotOf(input: SnapshotInput): ShareSnapshot {
     takenAt: input.now.toISOString(),
     device: deviceOf(input.env, input.loaded),
     prompt: input.exchange.prompt.slice(0, 20_000),
-    load: load ? { downloadMs: load.downloadMs, downloadBytes: load.downloadBytes, sessionCreateMs: load.sessionCreateMs, warmupMs: load.warmupMs, totalMs: load.totalMs } : null,
+    load: load
+      ? {
+          downloadMs: load.downloadMs,
+          downloadBytes: load.downloadBytes,
+          sessionCreateMs: load.sessionCreateMs,
+          warmupMs: load.warmupMs,
+          totalMs: load.totalMs,
+          ...(load.memory ? { memory: { ...load.memory, note: load.memory.note?.slice(0, 500) ?? null } } : {}),
+        }
+      : null,
     answers,
   };
 }

@@ -1,7 +1,8 @@
 /** Load progress (per file, with bytes), the ready summary with load metrics, or a clear error. */
-import type { LocalModelState } from '../hooks/useLocalModel';
+import type { LocalModelState, RetryChange } from '../hooks/useLocalModel';
 import type { CacheReport } from '../engines/local/protocol';
 import { fmtBytes, fmtMs, fmtTps } from '../metrics/format';
+import { memoryOverFile, type LoadMemory } from '../metrics/timing';
 import { loadedBytes, overallFraction } from '../engines/local/load-progress';
 
 const PHASE: Record<string, string> = {
@@ -48,13 +49,39 @@ function CacheRow({ cache, persisted }: { cache: CacheReport; persisted: boolean
   );
 }
 
-/** `compact`: once ready, the details fold into their one-line summary (phones). */
-export function LoadStatus({ state, compact = false }: { state: LocalModelState; compact?: boolean }) {
+/** The measured memory beside the file size (docs/metrics.md "Memory"). */
+export function MemoryLine({ m }: { m: LoadMemory }) {
+  const ratio = memoryOverFile(m);
+  const peak = m.pageBytes !== null ? `${fmtBytes(m.pageBytes)} page + workers${m.baselineBytes !== null ? ` (${fmtBytes(m.baselineBytes)} before the load)` : ''}` : null;
+  return (
+    <span data-testid="load-memory" data-page-bytes={m.pageBytes ?? ''} data-wasm-bytes={m.wasmHeapBytes ?? ''} data-weights-bytes={m.weightsBytes ?? ''}>
+      {peak ? `${peak} · ` : ''}model worker WASM {fmtBytes(m.wasmHeapBytes)} · weights file {fmtBytes(m.weightsBytes)}
+      {ratio !== null && ` · ${ratio.toFixed(2)}× the file`}
+      {m.note && <span className="small muted"> — {m.note}</span>}
+    </span>
+  );
+}
+
+const CRASHES = new Set(['worker-crashed', 'device-lost']);
+
+/** `compact`: once ready, the details fold into their one-line summary (phones). `onRetry`: the actions an error offers. */
+export function LoadStatus({ state, compact = false, onRetry }: { state: LocalModelState; compact?: boolean; onRetry?: (change: RetryChange) => void }) {
   if (state.status === 'idle') return <p className="muted" data-testid="load-status">No model loaded.</p>;
   if (state.status === 'error') {
+    const code = state.error.code;
     return (
-      <div className="error-box" role="alert" data-testid="load-error" data-code={state.error.code}>
-        <strong>Could not load the model.</strong> {state.error.message}
+      <div className="error-box" role="alert" data-testid="load-error" data-code={code}>
+        <strong>{CRASHES.has(code) ? 'The model stopped.' : code === 'memory-tight' ? 'The model may not fit in memory.' : 'Could not load the model.'}</strong> {state.error.message}
+        {onRetry && state.selection && code === 'memory-tight' && (
+          <button type="button" data-testid="load-anyway" onClick={() => onRetry({ allowTightMemory: true })}>
+            Load anyway
+          </button>
+        )}
+        {onRetry && state.selection && code === 'device-lost' && (
+          <button type="button" data-testid="load-wasm" onClick={() => onRetry({ device: 'wasm' })}>
+            Load {state.selection.source.modelId} on WASM
+          </button>
+        )}
         {state.error.detail && (
           <details>
             <summary>Details</summary>
@@ -138,6 +165,15 @@ export function LoadStatus({ state, compact = false }: { state: LocalModelState;
             <th>Ready after</th>
             <td>{fmtMs(load.totalMs)}</td>
           </tr>
+          {load.memory && (
+            <tr>
+              <th>Memory</th>
+              <td>
+                <MemoryLine m={load.memory} />
+                {info.memoryFit === 'close' && <span className="small muted"> (loaded despite the memory warning)</span>}
+              </td>
+            </tr>
+          )}
         </tbody>
       </table>
       <p className="small muted">

@@ -51,6 +51,11 @@ const TurnView = memo(function TurnView({ turn: t, title }: { turn: ChatTurn; ti
           {t.error}
         </p>
       )}
+      {t.notice && (
+        <p className="muted small" role="note" data-testid="turn-notice">
+          {t.notice}
+        </p>
+      )}
       {t.finishReason && FINISH[t.finishReason] && <p className="muted small">({FINISH[t.finishReason]})</p>}
       {t.metrics && <RunMetricsView m={t.metrics} />}
     </li>

@@ -1,5 +1,5 @@
 /** The numbers for one answer, as defined once in metrics/timing.ts (see docs/metrics.md). */
-import { fmtMs, fmtPrefill, fmtTps, RATE_TOO_SHORT } from '../metrics/format';
+import { fmtBytes, fmtMs, fmtPrefill, fmtTps, RATE_TOO_SHORT } from '../metrics/format';
 import type { RunMetrics } from '../metrics/timing';
 
 /** Label, formatted value and explanation of each number of a run: one place for every view of it. */
@@ -14,6 +14,9 @@ export function metricCells(m: RunMetrics): [label: string, value: string, title
     ['Tokens in/out', `${m.inputTokens} / ${m.outputTokens}${m.tokenCountSource === 'estimated' ? ' (est.)' : ''}`, `Counted by ${m.tokenCountSource}`],
     ['Device', `${m.device}${m.dtype ? ` · ${m.dtype}` : ''}${m.threads ? ` · ${m.threads}T` : ''}`, 'Where it ran'],
     ['Isolated', m.crossOriginIsolated === null ? '—' : m.crossOriginIsolated ? 'yes' : 'no', 'Cross-origin isolated page (needed for threads)'],
+    ...(m.memoryPeakBytes === undefined || m.memoryPeakBytes === null
+      ? []
+      : [['Memory peak', fmtBytes(m.memoryPeakBytes), "The model worker's WASM memory after this answer: its peak since the load (WASM memory never shrinks)"] as [string, string, string]]),
   ];
 }
 

@@ -74,10 +74,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
     // double effects, dev warnings). The e2e tests test what ships: a production build.
     const nodeEnv = process.env['NODE_ENV'];
     process.env['NODE_ENV'] = 'production';
+    // The e2e build alone compiles in the model worker's test hooks (vite.config.ts `define`).
+    process.env['SLM_TEST_HOOKS'] = '1';
     try {
       await build({ root: ROOT, configFile: path.join(ROOT, 'vite.config.ts'), mode: 'production', logLevel: 'warn', build: { outDir, emptyOutDir: true } });
     } finally {
       process.env['NODE_ENV'] = nodeEnv;
+      delete process.env['SLM_TEST_HOOKS'];
     }
     server = await preview({
       root: ROOT,

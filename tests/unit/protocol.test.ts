@@ -61,6 +61,10 @@ const fromWorker: FromWorker[] = [
       decodeLoopReason: null,
       outputPool: true,
       weightRewrite: null,
+      memoryEstimate: null,
+      memoryFit: null,
+      weightsBytes: 1,
+      wasmHeapBytes: 16 * 1024 * 1024,
     },
   },
   { kind: 'tokens', id: 3, text: 'Hello', count: 2 },
@@ -78,10 +82,14 @@ const fromWorker: FromWorker[] = [
       lastTokenAt: 2,
       decodeStats: { steps: 2, pooledOutputs: 18, allocatedOutputs: 1 }, reusedInputTokens: 0, prefillNote: null,
       jsonComplete: null,
+      wasmHeapBytes: null,
+      droppedMessages: 2,
+      contextNote: 'The oldest 2 messages were left out.',
     },
   },
   { kind: 'ack', id: 4 },
   { kind: 'error', id: 5, error: { code: 'busy', message: 'busy' } },
+  { kind: 'crashed', id: 0, error: { code: 'device-lost', message: 'The WebGPU device was lost.' } },
 ];
 
 const junk: unknown[] = [
@@ -132,7 +140,7 @@ describe('isFromWorker', () => {
   });
 
   it('covers every FromWorker kind in this test', () => {
-    expect(new Set(fromWorker.map((m) => m.kind)).size).toBe(10);
+    expect(new Set(fromWorker.map((m) => m.kind)).size).toBe(11);
   });
 
   it.each(junk.map((j) => [JSON.stringify(j) ?? String(j), j] as const))('rejects junk %s', (_label, value) => {
@@ -155,6 +163,7 @@ describe('isTerminal', () => {
     done: true,
     ack: true,
     error: true,
+    crashed: true,
     plan: false,
     progress: false,
     'file-done': false,
@@ -166,7 +175,7 @@ describe('isTerminal', () => {
     expect(isTerminal(msg)).toBe(expected[kind]);
   });
 
-  it('exactly five kinds end a request', () => {
-    expect(fromWorker.filter(isTerminal).map((m) => m.kind).sort()).toEqual(['ack', 'done', 'error', 'loaded', 'probed']);
+  it('exactly six kinds end a request', () => {
+    expect(fromWorker.filter(isTerminal).map((m) => m.kind).sort()).toEqual(['ack', 'crashed', 'done', 'error', 'loaded', 'probed']);
   });
 });

@@ -8,6 +8,7 @@ import type { ChatMessage, DecodeStats, FinishReason, GenerationParams } from '.
 export type { DecodeStats } from '../types';
 import type { Dtype, ModelSource } from '../../models/sources';
 import type { DeviceKind, WorkerEnvironment } from '../../models/environment';
+import type { FitVerdict, MemoryEstimate } from '../../models/memory';
 
 export type { DeviceKind, WebGpuInfo, WorkerEnvironment } from '../../models/environment';
 
@@ -27,6 +28,8 @@ export interface LoadRequest {
   warmup: WarmupPlan | null;
   /** Whether transformers.js may keep downloaded files in the browser's Cache Storage. */
   useBrowserCache: boolean;
+  /** The user accepted the memory warning ("close" to a limit): load anyway. "Too big" is refused regardless. */
+  allowTightMemory?: boolean;
 }
 
 export interface WarmupPlan {
@@ -102,6 +105,13 @@ export interface LoadedInfo {
   outputPool: boolean;
   /** q4 weights turned into fp32 at load (WASM only; src/inference/q4-rewrite.ts), null when the model had none. */
   weightRewrite: WeightRewrite | null;
+  /** What the preflight estimated from the files' sizes (src/models/memory.ts), and its verdict; null when sizes were unknown. */
+  memoryEstimate: MemoryEstimate | null;
+  memoryFit: FitVerdict | null;
+  /** Bytes of the dtype's ONNX files (graph + external data). */
+  weightsBytes: number | null;
+  /** The worker's WASM memory after load (a high-water mark: WASM memory never shrinks); null when not measured. */
+  wasmHeapBytes: number | null;
 }
 
 export interface WeightRewrite {
@@ -151,6 +161,12 @@ export interface GenerationDone {
    * when it ended before (max new tokens or a stop: "incomplete JSON"); null for text.
    */
   jsonComplete: boolean | null;
+  /** The worker's WASM memory after this answer (high-water mark since load); null when not measured. */
+  wasmHeapBytes: number | null;
+  /** Turns left out to fit the model's context (src/inference/context.ts), 0 when none. */
+  droppedMessages: number;
+  /** The notice shown with the answer when turns were left out. */
+  contextNote: string | null;
 }
 
 export type EngineErrorCode =
@@ -163,6 +179,11 @@ export type EngineErrorCode =
   | 'unsupported-device'
   | 'network'
   | 'out-of-memory'
+  | 'too-big'
+  | 'memory-tight'
+  | 'worker-crashed'
+  | 'device-lost'
+  | 'context-too-long'
   | 'not-loaded'
   | 'busy'
   | 'internal';
@@ -187,7 +208,9 @@ export type FromWorker =
   | { kind: 'tokens'; id: RequestId; text: string; count: number }
   | { kind: 'done'; id: RequestId; result: GenerationDone }
   | { kind: 'ack'; id: RequestId }
-  | { kind: 'error'; id: RequestId; error: EngineError };
+  | { kind: 'error'; id: RequestId; error: EngineError }
+  /** The worker can no longer run the model (WebGPU device lost, WASM abort); id 0: no request. */
+  | { kind: 'crashed'; id: RequestId; error: EngineError };
 
 const TO_WORKER_KINDS: ReadonlySet<string> = new Set<ToWorker['kind']>([
   'probe',
@@ -207,6 +230,7 @@ const FROM_WORKER_KINDS: ReadonlySet<string> = new Set<FromWorker['kind']>([
   'done',
   'ack',
   'error',
+  'crashed',
 ]);
 
 function hasKindAndId(data: unknown): data is { kind: string; id: number } {
@@ -237,6 +261,7 @@ export function isTerminal(msg: FromWorker): boolean {
     case 'done':
     case 'ack':
     case 'error':
+    case 'crashed':
       return true;
     case 'plan':
     case 'progress':

@@ -62,10 +62,18 @@ export function classifyLoadError(e: unknown, ctx: { modelId: string; weightsFil
   return { code: 'internal', message: `Loading ${ctx.modelId} failed: ${detail.slice(0, 300)}`, detail };
 }
 
+/** A WASM trap or Emscripten abort: ONNX Runtime's heap is in an unknown state and the worker must go. */
+export function isWasmAbort(e: unknown): boolean {
+  return e instanceof WebAssembly.RuntimeError || /^Aborted\(|RuntimeError: (unreachable|memory access out of bounds|Aborted)/.test(text(e));
+}
+
 export function classifyGenerateError(e: unknown): EngineError {
   if (e instanceof EngineFailure) return e.error;
   if (e instanceof GrammarError) return { code: 'invalid-request', message: e.message };
   const detail = text(e);
+  if (isWasmAbort(e)) {
+    return { code: 'worker-crashed', message: `ONNX Runtime aborted while generating (${detail.slice(0, 160)}). The conversation and the partial answer are kept; load the model again.`, detail };
+  }
   if (/out of memory|allocation failed/i.test(detail)) {
     return { code: 'out-of-memory', message: 'The model ran out of memory while generating. Shorten the conversation or use a smaller dtype.', detail };
   }

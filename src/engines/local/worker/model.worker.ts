@@ -8,8 +8,19 @@ import { EngineFailure } from './errors';
 import { probeEnvironment } from './environment';
 import { ModelRuntime } from './runtime';
 import { errorText } from '../../../lib/errors';
+import { installTestHooks } from './test-hooks';
+import { trackWasmMemories } from './wasm-memory';
 
 declare const self: DedicatedWorkerGlobalScope;
+/** True only in the e2e build (vite.config.ts `define`); production bundles drop the hooks. */
+declare const __SLM_TEST_HOOKS__: boolean;
+
+// Before ONNX Runtime creates its heap (at the first session): the worker measures it.
+trackWasmMemories();
+// Held until this worker ends, however it ends: the page learns of its death when it is granted
+// the same lock (LocalEngine.watchLife). Requested before any message is handled.
+if (self.name.startsWith('slm-model:') && navigator.locks) void navigator.locks.request(self.name, () => new Promise<never>(() => undefined));
+if (__SLM_TEST_HOOKS__) installTestHooks();
 
 const post = (msg: FromWorker) => self.postMessage(msg);
 const runtime = new ModelRuntime(post);

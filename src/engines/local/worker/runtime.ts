@@ -1,10 +1,11 @@
-// About 300 lines: loading and the protocol glue of the worker (warm-up is warmup.ts, decoding is src/inference).
+// About 330 lines: loading and the protocol glue of the worker (warm-up is warmup.ts, decoding is src/inference).
 /**
  * The model runtime inside the worker: load (preflight → download → session → warm-up), then
  * protocol glue: each `generate` message is templated, checked and handed to the generation core
  * (src/inference/core.ts), its tokens batched to the page; interrupt, unload. It owns at most one
  * model at a time and refuses overlapping work with a typed `busy` error instead of queueing it.
  */
+import { answerRoom, contextNotice, fitContext } from '../../../inference/context';
 import { TokenGenerator } from '../../../inference/core';
 import { GrammarCache, vocabFromTokenizerJson } from '../../../inference/grammar';
 import { kvReuseBlocker } from '../../../inference/kv-cache';
@@ -22,6 +23,13 @@ import { DTYPE_SUFFIX, locate, sourceError } from '../../../models/sources';
 import type { ChatMessage } from '../../types';
 import type { FromWorker, GenerateOptions, LoadRequest, LoadedInfo } from '../protocol';
 import { classifyGenerateError, classifyLoadError, EngineFailure, fail } from './errors';
+import { checkMemory } from './memory-check';
+import { watchDeviceLoss } from './device-loss';
+import { wasmHeapBytes } from './wasm-memory';
+import { testHookOnToken } from './test-hooks';
+
+/** True only in the e2e build (vite.config.ts `define`). */
+declare const __SLM_TEST_HOOKS__: boolean;
 import { setupTransformers, type Transformers } from './ort-setup';
 import { DownloadError, ModelStore } from './model-store';
 import { preflight } from './preflight';
@@ -101,6 +109,8 @@ export class ModelRuntime {
     await store.open();
     const plan = await preflight(loc, req.dtype, req.device, store.offline);
     this.post({ kind: 'plan', id, files: plan.files, totalBytes: plan.totalBytes });
+    // Before any byte of weights: refuse what cannot fit (src/models/memory.ts).
+    const memory = await checkMemory({ modelId: loc.modelId, files: plan.files, config: plan.config, dtype: req.dtype, device: req.device, allowTight: req.allowTightMemory ?? false });
     await store.init(plan.files, plan.totalBytes);
 
     let t: Transformers;
@@ -164,6 +174,7 @@ export class ModelRuntime {
     }
     const tReady = now();
     const cache = await store.report();
+    if (req.device === 'webgpu') watchDeviceLoss(t, (error) => this.post({ kind: 'crashed', id: 0, error }));
     const downloadBytes = sum(fileBytes) || plan.totalBytes || 0;
     const config = plan.config;
     const maxContext = firstNumber(config, ['max_position_embeddings', 'n_positions', 'max_sequence_length', 'seq_length']);
@@ -196,6 +207,10 @@ export class ModelRuntime {
         decodeLoopReason: generator.reason,
         outputPool: generator.pooling,
         weightRewrite: takeRewrite(),
+        memoryEstimate: memory.estimate,
+        memoryFit: memory.verdict,
+        weightsBytes: memory.estimate?.weightsBytes ?? null,
+        wasmHeapBytes: null,
       },
       last: null,
     };
@@ -212,6 +227,7 @@ export class ModelRuntime {
       // The warm-up's conversations are not the user's: the first answer starts cold.
       generator.clearCache();
     }
+    loaded.info.wasmHeapBytes = wasmHeapBytes();
     return loaded;
   }
 
@@ -239,12 +255,13 @@ export class ModelRuntime {
     const problems = validateGenerationParams(options.params);
     if (problems.length) fail('invalid-request', problems.join(' '));
     if (options.messages.length === 0) fail('invalid-request', 'The conversation is empty.');
-    const prompt = this.template(m, options.messages);
-    const inputTokens = prompt.length;
     const ctx = m.info.maxContext;
-    if (ctx !== null && inputTokens >= ctx) {
-      fail('invalid-request', `The conversation is ${inputTokens} tokens long but ${m.info.modelId} reads at most ${ctx}. Start a new chat or shorten the messages.`);
-    }
+    // The context policy (src/inference/context.ts): the oldest turns are left out, with a notice.
+    const fit = ctx === null ? null : fitContext(options.messages, (msgs) => this.template(m, msgs), ctx, answerRoom(ctx, options.params.maxNewTokens));
+    if (fit && !fit.ok) fail('context-too-long', fit.message);
+    const prompt = fit ? fit.ids : this.template(m, options.messages);
+    const dropped = fit ? fit.dropped : 0;
+    const inputTokens = prompt.length;
     const stop = new StopSignal(options.interruptFlag);
     this.active = { id, stop };
     const format = options.params.responseFormat;
@@ -253,7 +270,12 @@ export class ModelRuntime {
       if (isConstrained(format)) constraint = await this.grammarsOf(m).constraint(format);
       const batch = this.stream(m, (text, count) => this.post({ kind: 'tokens', id, text, count }), options.flushIntervalMs);
       const settings = decodeSettings(options.params, ctx === null ? null : ctx - inputTokens);
-      const trace = await tracedRun(m.generator, prompt, settings, stop, (tok) => batch.add(tok), options.kvReuse ?? true, constraint);
+      let tokens = 0;
+      const onToken = (tok: number) => {
+        if (__SLM_TEST_HOOKS__) testHookOnToken(++tokens);
+        batch.add(tok);
+      };
+      const trace = await tracedRun(m.generator, prompt, settings, stop, onToken, options.kvReuse ?? true, constraint);
       batch.flush();
       const text = trace.ids.length ? m.tokenizer.decode(trace.ids, { skip_special_tokens: true }) : '';
       const note = prefillNote(trace.prefill, m.last, options.messages);
@@ -274,6 +296,9 @@ export class ModelRuntime {
           reusedInputTokens: trace.prefill.reused,
           prefillNote: note,
           jsonComplete: trace.grammarComplete,
+          wasmHeapBytes: wasmHeapBytes(),
+          droppedMessages: dropped,
+          contextNote: ctx === null ? null : contextNotice(dropped, ctx),
         },
       });
     } catch (e) {

@@ -1,0 +1,169 @@
+/**
+ * Memory per run (issue 13): `memory_peak_mb` and `memory_over_file` =
+ * (peak during load and answers − the same page's footprint before Load) ÷ weights file size.
+ *
+ * The bare worker (harness.html, cross-origin isolated by `vite preview`) in a fresh context of a
+ * Chromium started with ForceEagerMeasureMemory, so `performance.measureUserAgentSpecificMemory()`
+ * (page + its workers: JS heaps, ArrayBuffers, WASM memories) answers at once instead of at the
+ * next GC. The page samples it back to back from before Load to after the last answer; the peak is
+ * the largest sample. Also reported, to explain the figure: the model worker's WASM memory after
+ * load (a high-water mark: WASM memory never shrinks), the page + workers right after load and
+ * after the answers (what stays), each ÷ the file.
+ *
+ *   npm run bench:memory [-- --no-build --models slm-pocket --dtypes fp32,q8 --scale-dir DIR]
+ * Scale models are measured when their folders exist under .cache/scale-models (or --scale-dir):
+ * nothing is generated here.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS, PROMPT } from './browser.mjs';
+
+const MB = 1024 * 1024;
+const DTYPE_FILE = { fp32: 'model.onnx', q8: 'model_quantized.onnx', q4: 'model_q4.onnx' };
+
+export function launchForMemory() {
+  return chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, '--enable-blink-features=ForceEagerMeasureMemory'] });
+}
+
+/** Bytes of the dtype's ONNX files in a model folder (graph + external data). */
+export function weightsBytes(dir, dtype) {
+  const file = path.join(dir, 'onnx', DTYPE_FILE[dtype]);
+  if (!fs.existsSync(file)) return null;
+  const data = `${file}_data`;
+  return fs.statSync(file).size + (fs.existsSync(data) ? fs.statSync(data).size : 0);
+}
+
+/** One run: load `source` as `dtype` on WASM, `answers` answers of `tokens` tokens; memory sampled throughout. */
+export async function measureMemory(browser, base, { source, dtype, fileBytes, threads = 1, answers = 3, tokens = 64 }) {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await page.goto(new URL('harness.html', base).href);
+    await page.waitForSelector('body[data-harness=ready]');
+    const measured = await page.evaluate(() => typeof performance.measureUserAgentSpecificMemory === 'function' && crossOriginIsolated);
+    if (!measured) throw new Error('measureUserAgentSpecificMemory is not available (is the page cross-origin isolated?)');
+    // The probe worker exists before Load in the app too: the footprint before Load includes it.
+    await page.evaluate(() => window.slmHarness.probe());
+    const baseline = await page.evaluate(async () => (await performance.measureUserAgentSpecificMemory()).bytes);
+    await page.evaluate(() => {
+      const w = window;
+      w.__mem = { peak: 0, samples: 0, run: true };
+      void (async () => {
+        while (w.__mem.run) {
+          const r = await performance.measureUserAgentSpecificMemory();
+          w.__mem.peak = Math.max(w.__mem.peak, r.bytes);
+          w.__mem.samples++;
+          await new Promise((res) => setTimeout(res, 20));
+        }
+      })();
+    });
+    const info = await page.evaluate((o) => window.slmHarness.load(o), { source, dtype, device: 'wasm', threads, warmup: null });
+    const afterLoad = await page.evaluate(async () => (await performance.measureUserAgentSpecificMemory()).bytes);
+    for (let i = 0; i < answers; i++) {
+      await page.evaluate(([msgs, n]) => window.slmHarness.generate(msgs, { maxNewTokens: n, minNewTokens: n, greedy: true }), [PROMPT, tokens]);
+    }
+    const afterAnswers = await page.evaluate(async () => (await performance.measureUserAgentSpecificMemory()).bytes);
+    const { peak, samples } = await page.evaluate(async () => {
+      window.__mem.run = false;
+      return window.__mem;
+    });
+    const top = Math.max(peak, afterLoad, afterAnswers);
+    const over = (b) => (b === null ? null : Math.round((b / fileBytes) * 100) / 100);
+    return {
+      memory_peak_mb: Math.round(top / MB),
+      memory_over_file: over(top - baseline),
+      memory_baseline_mb: Math.round(baseline / MB),
+      memory_after_load_over_file: over(afterLoad - baseline),
+      memory_after_answers_over_file: over(afterAnswers - baseline),
+      wasm_heap_mb: info.wasmHeapBytes === null ? null : Math.round(info.wasmHeapBytes / MB),
+      wasm_heap_over_file: over(info.wasmHeapBytes),
+      memory_estimate_mb: info.memoryEstimate ? Math.round(info.memoryEstimate.wasmHeapBytes / MB) : null,
+      memory_samples: samples,
+      file_mb: Math.round((fileBytes / MB) * 10) / 10,
+    };
+  } finally {
+    await context.close();
+  }
+}
+
+/** memory_* fields of one run, in a browser of its own (started with the flag above), for the main benchmark's rows. */
+export async function memoryFields(base, { source, dtype, dir, answers, tokens }) {
+  const fileBytes = weightsBytes(dir, dtype);
+  if (fileBytes === null) return {};
+  const browser = await launchForMemory();
+  try {
+    return await measureMemory(browser, base, { source, dtype, fileBytes, answers, tokens });
+  } finally {
+    await browser.close();
+  }
+}
+
+/** Scale-model folders already generated (scripts/models-scale.ts), newest first per shape. */
+export function scaleModels(dir) {
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && fs.existsSync(path.join(dir, e.name, 'config.json')))
+    .map((e) => ({ name: e.name, dir: path.join(dir, e.name) }));
+}
+
+const isMain = process.argv[1] && path.resolve(process.argv[1]) === path.resolve(import.meta.filename);
+if (isMain) {
+  const { build, preview } = await import('vite');
+  const { startModelHost, MIRROR_ORG } = await import('../../tests/e2e/model-host.ts');
+  const os = await import('node:os');
+  const arg = (name, dflt) => {
+    const i = process.argv.indexOf(`--${name}`);
+    return i === -1 ? dflt : process.argv[i + 1];
+  };
+  const log = (...a) => console.error('[bench:memory]', ...a);
+  if (!process.argv.includes('--no-build') || !fs.existsSync('dist/harness.html')) {
+    log('building the app…');
+    await build({ logLevel: 'warn' });
+  }
+  const server = await preview({ preview: { port: 0, strictPort: false }, logLevel: 'warn' });
+  const base = server.resolvedUrls?.local?.[0] ?? `http://localhost:${server.httpServer.address().port}/`;
+  const dtypes = arg('dtypes', 'fp32,q8,q4').split(',');
+  const runs = [];
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'slm-bench-mem-'));
+  const host = await startModelHost(path.resolve('public/models/slm-pocket'), root);
+  try {
+    for (const model of arg('models', 'slm-pocket,slm-reference').split(',')) {
+      for (const dtype of dtypes) {
+        const bytes = weightsBytes(path.join('public/models', model), dtype);
+        if (bytes === null) continue;
+        const browser = await launchForMemory();
+        try {
+          runs.push({ model, dtype, ...(await measureMemory(browser, base, { source: { type: 'bundled', modelId: model }, dtype, fileBytes: bytes })) });
+        } finally {
+          await browser.close();
+        }
+        log(JSON.stringify(runs.at(-1)));
+      }
+    }
+    for (const m of scaleModels(arg('scale-dir', '.cache/scale-models'))) {
+      fs.symlinkSync(path.resolve(m.dir), path.join(root, MIRROR_ORG, m.name), 'dir');
+      for (const dtype of dtypes) {
+        const bytes = weightsBytes(m.dir, dtype);
+        if (bytes === null) continue;
+        const browser = await launchForMemory();
+        try {
+          const source = { type: 'mirror', host: host.url, modelId: `${MIRROR_ORG}/${m.name}`, revision: 'main' };
+          runs.push({ model: `scale:${m.name}`, dtype, ...(await measureMemory(browser, base, { source, dtype, fileBytes: bytes, answers: 2, tokens: 32 })) });
+        } finally {
+          await browser.close();
+        }
+        log(JSON.stringify(runs.at(-1)));
+      }
+    }
+  } finally {
+    await host.close();
+    fs.rmSync(root, { recursive: true, force: true });
+    await new Promise((r) => server.httpServer.close(r));
+  }
+  const cols = ['model', 'dtype', 'file_mb', 'memory_peak_mb', 'memory_baseline_mb', 'memory_over_file', 'memory_after_load_over_file', 'memory_after_answers_over_file', 'wasm_heap_mb', 'wasm_heap_over_file', 'memory_estimate_mb'];
+  console.log(cols.join('\t'));
+  for (const r of runs) console.log(cols.map((c) => r[c]).join('\t'));
+  console.log(JSON.stringify({ memory_runs: runs }));
+}

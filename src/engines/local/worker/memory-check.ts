@@ -1,0 +1,48 @@
+/**
+ * The memory check between the preflight (sizes known) and the first byte of weights: estimate
+ * what the model × dtype × device needs (src/models/memory.ts), compare it with what this device
+ * can give, refuse "too big" with the numbers and a dtype that would fit, and refuse "close"
+ * unless the user accepted the warning.
+ */
+import { DTYPES, type Dtype } from '../../../models/dtypes';
+import type { DeviceKind } from '../../../models/environment';
+import { checkFit, dtypeThatFits, estimateMemory, fitMessage, type DeviceLimits, type FitVerdict, type MemoryEstimate } from '../../../models/memory';
+import type { PlannedFile } from '../protocol';
+import { fail } from './errors';
+
+interface GpuLike {
+  requestAdapter(): Promise<{ limits: { maxBufferSize: number; maxStorageBufferBindingSize: number } } | null>;
+}
+
+async function deviceLimits(device: DeviceKind): Promise<DeviceLimits> {
+  const nav = navigator as WorkerNavigator & { deviceMemory?: number; gpu?: GpuLike };
+  const limits: DeviceLimits = { deviceMemoryGiB: typeof nav.deviceMemory === 'number' ? nav.deviceMemory : null, gpuMaxBufferSize: null, gpuMaxStorageBufferBindingSize: null };
+  if (device === 'webgpu' && nav.gpu) {
+    const adapter = await nav.gpu.requestAdapter().catch(() => null);
+    if (adapter) {
+      limits.gpuMaxBufferSize = adapter.limits.maxBufferSize;
+      limits.gpuMaxStorageBufferBindingSize = adapter.limits.maxStorageBufferBindingSize;
+    }
+  }
+  return limits;
+}
+
+export async function checkMemory(opts: {
+  modelId: string;
+  files: PlannedFile[];
+  config: Record<string, unknown>;
+  dtype: Dtype;
+  device: DeviceKind;
+  allowTight: boolean;
+}): Promise<{ estimate: MemoryEstimate | null; verdict: FitVerdict | null }> {
+  const estimate = estimateMemory({ files: opts.files, config: opts.config, dtype: opts.dtype, device: opts.device });
+  if (!estimate) return { estimate: null, verdict: null };
+  const limits = await deviceLimits(opts.device);
+  const fit = checkFit(estimate, limits);
+  if (fit.verdict === 'fits') return { estimate, verdict: 'fits' };
+  const better = dtypeThatFits(estimate, opts.config, limits, DTYPES);
+  const message = fitMessage(opts.modelId, estimate, fit, better);
+  if (fit.verdict === 'too-big') fail('too-big', message);
+  if (!opts.allowTight) fail('memory-tight', message);
+  return { estimate, verdict: 'close' };
+}

@@ -1,0 +1,219 @@
+/**
+ * What a model × dtype × device needs in memory, estimated from sizes alone (before any byte of
+ * weights is fetched), and whether the device can give it. Pure: the worker's preflight calls it
+ * with the files' sizes (HEAD) and config.json; the tests call it unit by unit.
+ *
+ * The model (each term is a number the check can show the user):
+ * - weights: the ONNX file(s) of the dtype (graph + external data).
+ * - load copies on WASM: ONNX Runtime Web copies the file into the WASM heap, parses it (the
+ *   protobuf's tensor bytes), and builds the initializer tensors from that before it frees the
+ *   copies; WASM memory never shrinks, so the heap keeps that peak. Measured (npm run
+ *   bench:memory, the 113 MB fp32 CI-shape scale model): heap 3.24 × the file, q8 2.93 ×: 3 copies.
+ * - KV cache at the context: layers × kv heads × head dim × positions × 2 (K and V) × bytes.
+ * - ORT arena: activations and scratch, a fraction of the weights with a floor.
+ */
+import type { Dtype } from './dtypes';
+import type { DeviceKind } from './environment';
+
+export const MIB = 1024 * 1024;
+export const GIB = 1024 * MIB;
+/** wasm32 addresses at most 4 GiB of linear memory (ONNX Runtime Web's maximum). */
+export const WASM32_LIMIT = 4 * GIB;
+/** One .onnx file without external data is one protobuf message and one ArrayBuffer: 2 GiB at most. */
+export const SINGLE_FILE_LIMIT = 2 * GIB;
+/** Copies of the weights the WASM heap holds at its peak while the session is created (see above). */
+export const WASM_LOAD_COPIES = 3;
+/** Above this share of a limit the load is "close": a warning the user may override. */
+export const CLOSE_FRACTION = 0.8;
+/** Context the KV cache is sized for when the model allows more (the worker keeps one conversation). */
+export const DEFAULT_CONTEXT = 4096;
+
+/** Approximate bytes per parameter of each dtype's weights (q4: 4-bit blocks with fp32 scales, embeddings q8). */
+export const BYTES_PER_PARAM: Record<Dtype, number> = { fp32: 4, fp16: 2, q8: 1, int8: 1, uint8: 1, q4: 0.6, q4f16: 0.55, bnb4: 0.6 };
+/** From largest to smallest, for "a dtype that would fit". */
+const SMALLER_FIRST: Dtype[] = ['fp32', 'fp16', 'q8', 'q4', 'q4f16'];
+
+export interface KvShape {
+  layers: number;
+  kvHeads: number;
+  headDim: number;
+  maxPositions: number | null;
+  vocab: number | null;
+  hidden: number | null;
+}
+
+function num(config: Record<string, unknown>, keys: string[]): number | null {
+  for (const k of keys) {
+    const v = config[k];
+    if (typeof v === 'number' && Number.isFinite(v) && v > 0) return v;
+  }
+  return null;
+}
+
+/** The KV cache's shape from config.json (LLaMA/Qwen/GPT-2 names), or null when it does not say. */
+export function kvShapeOf(config: Record<string, unknown>): KvShape | null {
+  const layers = num(config, ['num_hidden_layers', 'n_layer', 'num_layers']);
+  const heads = num(config, ['num_attention_heads', 'n_head']);
+  const hidden = num(config, ['hidden_size', 'n_embd', 'd_model']);
+  const kvHeads = num(config, ['num_key_value_heads']) ?? heads;
+  const headDim = num(config, ['head_dim']) ?? (hidden !== null && heads !== null ? hidden / heads : null);
+  if (layers === null || kvHeads === null || headDim === null) return null;
+  return {
+    layers,
+    kvHeads,
+    headDim,
+    maxPositions: num(config, ['max_position_embeddings', 'n_positions', 'max_sequence_length', 'seq_length']),
+    vocab: num(config, ['vocab_size']),
+    hidden,
+  };
+}
+
+/** K and V for every layer at `positions` tokens. fp16 KV only where the dtype computes in half precision. */
+export function kvCacheBytes(shape: KvShape, positions: number, dtype: Dtype): number {
+  const bytes = dtype === 'fp16' || dtype === 'q4f16' ? 2 : 4;
+  return shape.layers * shape.kvHeads * shape.headDim * positions * 2 * bytes;
+}
+
+/** ORT's arena (activations, scratch): 10% of the weights, at least 16 MiB. */
+export function arenaBytes(weightsBytes: number): number {
+  return Math.max(16 * MIB, Math.round(weightsBytes * 0.1));
+}
+
+export interface FileSize {
+  file: string;
+  bytes: number | null;
+}
+
+export interface MemoryEstimate {
+  dtype: Dtype;
+  device: DeviceKind;
+  /** Every ONNX file of the dtype (graph + external data). */
+  weightsBytes: number;
+  /** The largest single .onnx file that holds its weights inline (no external data), else 0. */
+  inlineFileBytes: number;
+  kvBytes: number;
+  contextTokens: number;
+  arenaBytes: number;
+  /** The WASM heap at its peak (WASM: load copies + KV + arena; WebGPU: the CPU-side file copy). */
+  wasmHeapBytes: number;
+  /** Everything the device holds at the peak (heap + the page-side download buffer on WASM). */
+  totalBytes: number;
+  /** Largest single GPU buffer: the embedding table (vocab × hidden × bytes per parameter). */
+  largestTensorBytes: number | null;
+}
+
+/** Sizes → estimate. `null` when a weights file's size is unknown (the host sent no Content-Length). */
+export function estimateMemory(opts: {
+  files: FileSize[];
+  config: Record<string, unknown>;
+  dtype: Dtype;
+  device: DeviceKind;
+  contextTokens?: number;
+}): MemoryEstimate | null {
+  const onnx = opts.files.filter((f) => f.file.startsWith('onnx/'));
+  if (onnx.length === 0 || onnx.some((f) => f.bytes === null)) return null;
+  const weightsBytes = onnx.reduce((s, f) => s + (f.bytes ?? 0), 0);
+  const external = onnx.some((f) => !f.file.endsWith('.onnx'));
+  const inlineFileBytes = external ? 0 : Math.max(...onnx.map((f) => f.bytes ?? 0));
+  const shape = kvShapeOf(opts.config);
+  const contextTokens = opts.contextTokens ?? Math.min(shape?.maxPositions ?? DEFAULT_CONTEXT, DEFAULT_CONTEXT);
+  const kvBytes = shape ? kvCacheBytes(shape, contextTokens, opts.dtype) : 0;
+  const arena = arenaBytes(weightsBytes);
+  const wasmHeapBytes = opts.device === 'wasm' ? WASM_LOAD_COPIES * weightsBytes + kvBytes + arena : weightsBytes;
+  const largestTensorBytes = shape?.vocab && shape.hidden ? Math.round(shape.vocab * shape.hidden * BYTES_PER_PARAM[opts.dtype]) : null;
+  return {
+    dtype: opts.dtype,
+    device: opts.device,
+    weightsBytes,
+    inlineFileBytes,
+    kvBytes,
+    contextTokens,
+    arenaBytes: arena,
+    wasmHeapBytes,
+    // The downloaded file is also held once outside the heap until the session exists.
+    totalBytes: wasmHeapBytes + weightsBytes + (opts.device === 'webgpu' ? kvBytes + arena : 0),
+    largestTensorBytes,
+  };
+}
+
+/** What the device can give; null where it does not say. */
+export interface DeviceLimits {
+  /** navigator.deviceMemory in GiB (coarse: rounded, and capped at 8 by browsers). */
+  deviceMemoryGiB: number | null;
+  gpuMaxBufferSize: number | null;
+  gpuMaxStorageBufferBindingSize: number | null;
+}
+
+export type FitVerdict = 'fits' | 'close' | 'too-big';
+
+export interface FitCheck {
+  verdict: FitVerdict;
+  /** Each limit that is passed or approached, as a sentence with its numbers. */
+  reasons: string[];
+}
+
+const mb = (n: number) => `${Math.round(n / MIB).toLocaleString('en-US')} MB`;
+
+/** Compares an estimate with the device's limits. */
+export function checkFit(e: MemoryEstimate, limits: DeviceLimits): FitCheck {
+  const over: string[] = [];
+  const close: string[] = [];
+  const test = (need: number, limit: number, what: string) => {
+    if (need > limit) over.push(`${what}: needs ${mb(need)}, the limit is ${mb(limit)}.`);
+    else if (need > CLOSE_FRACTION * limit) close.push(`${what}: needs ${mb(need)} of at most ${mb(limit)}.`);
+  };
+  if (e.inlineFileBytes > 0) test(e.inlineFileBytes, SINGLE_FILE_LIMIT, 'One .onnx file without external data (a single 2 GB ArrayBuffer and protobuf)');
+  if (e.device === 'wasm') {
+    test(e.wasmHeapBytes, WASM32_LIMIT, `WASM memory (${WASM_LOAD_COPIES} × ${mb(e.weightsBytes)} weights while loading + ${mb(e.kvBytes)} KV cache at ${e.contextTokens} tokens + ${mb(e.arenaBytes)} arena; wasm32 addresses 4 GB)`);
+  } else {
+    if (e.largestTensorBytes !== null && limits.gpuMaxStorageBufferBindingSize !== null) {
+      test(e.largestTensorBytes, limits.gpuMaxStorageBufferBindingSize, "The embedding table in one GPU buffer (the adapter's maxStorageBufferBindingSize)");
+    }
+    if (e.largestTensorBytes !== null && limits.gpuMaxBufferSize !== null) {
+      test(e.largestTensorBytes, limits.gpuMaxBufferSize, "The embedding table in one GPU buffer (the adapter's maxBufferSize)");
+    }
+  }
+  if (limits.deviceMemoryGiB !== null) {
+    const device = limits.deviceMemoryGiB * GIB;
+    // Browsers cap deviceMemory at 8: at 8 the device may have more, so only warn.
+    if (limits.deviceMemoryGiB < 8 && e.totalBytes > device) over.push(`Device memory: needs ${mb(e.totalBytes)}, this device reports ${limits.deviceMemoryGiB} GB.`);
+    else if (e.totalBytes > 0.5 * device) close.push(`Device memory: needs ${mb(e.totalBytes)}, this device reports ${limits.deviceMemoryGiB >= 8 ? 'at least ' : ''}${limits.deviceMemoryGiB} GB.`);
+  }
+  if (over.length) return { verdict: 'too-big', reasons: over };
+  if (close.length) return { verdict: 'close', reasons: close };
+  return { verdict: 'fits', reasons: [] };
+}
+
+/** Rescales an estimate's weights to another dtype (same parameter count); KV and arena follow. */
+export function estimateForDtype(e: MemoryEstimate, config: Record<string, unknown>, dtype: Dtype): MemoryEstimate {
+  const scale = BYTES_PER_PARAM[dtype] / BYTES_PER_PARAM[e.dtype];
+  const files = [{ file: 'onnx/model.onnx', bytes: Math.round(e.weightsBytes * scale) }];
+  const out = estimateMemory({ files, config, dtype, device: e.device, contextTokens: e.contextTokens });
+  if (!out) throw new Error('unreachable: sizes are known');
+  // External data stays external in the other dtype's files; inline stays inline.
+  return e.inlineFileBytes === 0 ? { ...out, inlineFileBytes: 0 } : out;
+}
+
+/** A smaller dtype that would fit, among those offered, or null. */
+export function dtypeThatFits(e: MemoryEstimate, config: Record<string, unknown>, limits: DeviceLimits, offered: readonly Dtype[]): Dtype | null {
+  const start = SMALLER_FIRST.indexOf(e.dtype);
+  for (const d of SMALLER_FIRST.slice(start + 1)) {
+    if (!offered.includes(d)) continue;
+    if (checkFit(estimateForDtype(e, config, d), limits).verdict === 'fits') return d;
+  }
+  return null;
+}
+
+/** The sentence the user reads: what was refused or is close, with the numbers and what would fit. */
+export function fitMessage(modelId: string, e: MemoryEstimate, fit: FitCheck, better: Dtype | null): string {
+  const head =
+    fit.verdict === 'too-big'
+      ? `${modelId} as ${e.dtype} is too big for ${e.device.toUpperCase()} on this device; nothing was downloaded.`
+      : `${modelId} as ${e.dtype} may not fit in memory on ${e.device.toUpperCase()}.`;
+  const tail = better
+    ? ` ${better} would fit (about ${mb(estimateForDtype(e, {}, better).weightsBytes)} of weights).`
+    : e.device === 'webgpu'
+      ? ' Try WASM or a smaller model.'
+      : ' Choose a smaller model.';
+  return `${head} ${fit.reasons.join(' ')}${tail}`;
+}

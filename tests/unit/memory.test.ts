@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import {
+  GIB,
+  MIB,
+  arenaBytes,
+  checkFit,
+  dtypeThatFits,
+  estimateMemory,
+  fitMessage,
+  kvCacheBytes,
+  kvShapeOf,
+  type DeviceLimits,
+} from '../../src/models/memory';
+
+// Qwen2.5-0.5B's shape (config.json of onnx-community/Qwen2.5-0.5B-Instruct).
+const QWEN = { num_hidden_layers: 24, num_attention_heads: 14, num_key_value_heads: 2, hidden_size: 896, max_position_embeddings: 32768, vocab_size: 151936 };
+const NO_LIMITS: DeviceLimits = { deviceMemoryGiB: null, gpuMaxBufferSize: null, gpuMaxStorageBufferBindingSize: null };
+
+describe('kvShapeOf', () => {
+  it('reads LLaMA/Qwen names, with head_dim from hidden / heads when absent', () => {
+    expect(kvShapeOf(QWEN)).toEqual({ layers: 24, kvHeads: 2, headDim: 64, maxPositions: 32768, vocab: 151936, hidden: 896 });
+  });
+  it('reads GPT-2 names; kv heads default to the attention heads', () => {
+    expect(kvShapeOf({ n_layer: 12, n_head: 12, n_embd: 768, n_positions: 1024 })).toMatchObject({ layers: 12, kvHeads: 12, headDim: 64, maxPositions: 1024 });
+  });
+  it('an explicit head_dim wins; a config without layers gives null', () => {
+    expect(kvShapeOf({ num_hidden_layers: 4, num_attention_heads: 4, num_key_value_heads: 2, hidden_size: 128, head_dim: 32 })?.headDim).toBe(32);
+    expect(kvShapeOf({ hidden_size: 128 })).toBeNull();
+  });
+});
+
+describe('kvCacheBytes and arena', () => {
+  it('layers × kv heads × head dim × positions × 2 × bytes (fp32 KV, fp16 for half-precision dtypes)', () => {
+    const shape = kvShapeOf(QWEN)!;
+    expect(kvCacheBytes(shape, 4096, 'fp32')).toBe(24 * 2 * 64 * 4096 * 2 * 4);
+    expect(kvCacheBytes(shape, 4096, 'q4')).toBe(24 * 2 * 64 * 4096 * 2 * 4);
+    expect(kvCacheBytes(shape, 4096, 'fp16')).toBe(24 * 2 * 64 * 4096 * 2 * 2);
+  });
+  it('arena: 10% of the weights with a 16 MiB floor', () => {
+    expect(arenaBytes(1000)).toBe(16 * MIB);
+    expect(arenaBytes(1000 * MIB)).toBe(100 * MIB);
+  });
+});
+
+describe('estimateMemory', () => {
+  it('sums every onnx file; WASM heap = 3 × weights + KV + arena; context capped at 4096', () => {
+    const e = estimateMemory({ files: [{ file: 'config.json', bytes: 700 }, { file: 'onnx/model.onnx', bytes: 2000 * MIB }], config: QWEN, dtype: 'fp32', device: 'wasm' })!;
+    expect(e.weightsBytes).toBe(2000 * MIB);
+    expect(e.inlineFileBytes).toBe(2000 * MIB);
+    expect(e.contextTokens).toBe(4096);
+    expect(e.kvBytes).toBe(24 * 2 * 64 * 4096 * 2 * 4);
+    expect(e.wasmHeapBytes).toBe(3 * 2000 * MIB + e.kvBytes + 200 * MIB);
+    expect(e.totalBytes).toBe(e.wasmHeapBytes + e.weightsBytes);
+    expect(e.largestTensorBytes).toBe(151936 * 896 * 4);
+  });
+  it('external data: no single-file limit; the context is the model maximum when smaller', () => {
+    const e = estimateMemory({
+      files: [{ file: 'onnx/model.onnx', bytes: MIB }, { file: 'onnx/model.onnx_data', bytes: 3 * GIB }],
+      config: { ...QWEN, max_position_embeddings: 512 },
+      dtype: 'fp32',
+      device: 'wasm',
+    })!;
+    expect(e.inlineFileBytes).toBe(0);
+    expect(e.contextTokens).toBe(512);
+  });
+  it('null when a weights size is unknown', () => {
+    expect(estimateMemory({ files: [{ file: 'onnx/model.onnx', bytes: null }], config: QWEN, dtype: 'fp32', device: 'wasm' })).toBeNull();
+  });
+});
+
+describe('checkFit', () => {
+  const wasm = (bytes: number, cfg: Record<string, unknown> = QWEN) => estimateMemory({ files: [{ file: 'onnx/model.onnx', bytes }], config: cfg, dtype: 'fp32', device: 'wasm' })!;
+  it('a small model fits', () => {
+    expect(checkFit(wasm(100 * MIB), NO_LIMITS)).toEqual({ verdict: 'fits', reasons: [] });
+  });
+  it('WASM: over 4 GB of heap is too big, with the numbers', () => {
+    const fit = checkFit(wasm(2000 * MIB), NO_LIMITS);
+    expect(fit.verdict).toBe('too-big');
+    expect(fit.reasons.join(' ')).toMatch(/WASM memory \(3 × 2,000 MB weights while loading.*needs 6,296 MB, the limit is 4,096 MB/);
+  });
+  it('one inline file over 2 GB is too big even on WebGPU', () => {
+    const e = estimateMemory({ files: [{ file: 'onnx/model.onnx', bytes: 2.5 * GIB }], config: QWEN, dtype: 'fp32', device: 'webgpu' })!;
+    expect(checkFit(e, NO_LIMITS).reasons[0]).toMatch(/2 GB ArrayBuffer/);
+  });
+  it('close: between 80% and 100% of a limit', () => {
+    expect(checkFit(wasm(1100 * MIB), NO_LIMITS).verdict).toBe('close');
+  });
+  it('deviceMemory under 8 GB refuses; at 8 (the cap) it only warns', () => {
+    const e = wasm(900 * MIB);
+    expect(checkFit(e, { ...NO_LIMITS, deviceMemoryGiB: 2 }).verdict).toBe('too-big');
+    expect(checkFit(e, { ...NO_LIMITS, deviceMemoryGiB: 8 }).verdict).toBe('fits');
+    expect(checkFit(wasm(1050 * MIB), { ...NO_LIMITS, deviceMemoryGiB: 8 }).reasons.join(' ')).toMatch(/at least 8 GB/);
+  });
+  it("WebGPU: the embedding table against the adapter's buffer limits", () => {
+    const e = estimateMemory({ files: [{ file: 'onnx/model.onnx', bytes: 1000 * MIB }], config: QWEN, dtype: 'fp32', device: 'webgpu' })!;
+    expect(checkFit(e, { ...NO_LIMITS, gpuMaxStorageBufferBindingSize: 128 * MIB, gpuMaxBufferSize: 256 * MIB }).verdict).toBe('too-big');
+    expect(checkFit(e, { ...NO_LIMITS, gpuMaxStorageBufferBindingSize: 2 * GIB, gpuMaxBufferSize: 2 * GIB }).verdict).toBe('fits');
+  });
+});
+
+describe('dtypeThatFits and the message', () => {
+  it('offers the largest smaller dtype that fits, among those offered', () => {
+    const e = estimateMemory({ files: [{ file: 'onnx/model.onnx', bytes: 2000 * MIB }], config: QWEN, dtype: 'fp32', device: 'wasm' })!;
+    expect(dtypeThatFits(e, QWEN, NO_LIMITS, ['fp32', 'fp16', 'q8', 'q4'])).toBe('fp16');
+    expect(dtypeThatFits(e, QWEN, NO_LIMITS, ['fp32', 'q4'])).toBe('q4');
+    expect(dtypeThatFits(e, QWEN, NO_LIMITS, ['fp32'])).toBeNull();
+    const msg = fitMessage('big/model', e, checkFit(e, NO_LIMITS), 'fp16');
+    expect(msg).toMatch(/^big\/model as fp32 is too big for WASM on this device; nothing was downloaded\. .*fp16 would fit \(about 1,000 MB of weights\)\.$/);
+  });
+});
