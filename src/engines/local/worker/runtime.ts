@@ -1,4 +1,4 @@
-// About 330 lines: loading and the protocol glue of the worker (warm-up is warmup.ts, decoding is src/inference).
+// About 360 lines: loading (memory check, store, q4 rewrite) and the protocol glue of the worker; warm-up is warmup.ts, decoding is src/inference.
 /**
  * The model runtime inside the worker: load (preflight → download → session → warm-up), then
  * protocol glue: each `generate` message is templated, checked and handed to the generation core
