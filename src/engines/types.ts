@@ -44,6 +44,16 @@ export interface RunResult {
   outputTokenIds?: number[];
   /** Local engines: what the worker's KV decode loop did (null when transformers.js generated). */
   decodeStats?: DecodeStats | null;
+  /**
+   * Engines that constrain decoding (local, JSON output): true when the grammar saw the structure
+   * complete, false when the answer ended before it ("incomplete JSON", finish 'length'); null: text.
+   */
+  jsonComplete?: boolean | null;
+  /**
+   * Hosted engines: the endpoint refused the requested JSON output (response_format) and the answer
+   * was requested as plain text; this is the message to show. Absent otherwise.
+   */
+  formatFallback?: string;
 }
 
 export type { DecodeStats } from '../inference/kv-decoder';

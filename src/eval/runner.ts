@@ -126,8 +126,7 @@ export async function structureOf(schema: Record<string, unknown>, output: strin
 
 /** The hosted engine's note that the endpoint refused the constraint and answered as plain text. */
 function constraintRefusal(r: RunResult): string | undefined {
-  const note = (r as { constraintRefused?: unknown }).constraintRefused;
-  return typeof note === 'string' && note ? note.slice(0, 2000) : undefined;
+  return r.formatFallback ? r.formatFallback.slice(0, 2000) : undefined;
 }
 
 /** One cell: generate (with retries), score, judge. Throws Stopped when the run is stopped. */
