@@ -6,7 +6,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Price } from '../compare/pricing';
 import type { ChatEngine, GenerationParams } from '../engines/types';
-import { mismatch } from '../eval/engines';
+import { liveFor, mismatch } from '../eval/engines';
 import { parseRunRecord, RESULTS_FORMAT, RESULTS_VERSION, type CellResult, type EngineColumn, type EngineLoad, type RunRecord } from '../eval/results';
 import type { RunnerEngine } from '../eval/runner';
 import { createBrowserSandbox } from '../eval/sandbox/browser';
@@ -173,7 +173,7 @@ export function useEvalRuns() {
       if (abort.current) return;
       const live: LiveEngine[] = [];
       for (const col of rec.engines) {
-        const now = available.find((a) => a.column.id === col.id) ?? null;
+        const now = liveFor(col, available);
         const why = mismatch(col, now?.column ?? null);
         if (why) {
           setError(why);

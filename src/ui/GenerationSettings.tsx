@@ -1,6 +1,6 @@
 /** System prompt and sampling settings; invalid values are flagged before anything is sent. */
 import { validateGenerationParams, type GenerationParams } from '../engines/types';
-import { OutputFormat } from './OutputFormat';
+import { OutputFormat } from './json-deferred';
 
 interface Props {
   params: GenerationParams;

@@ -5,7 +5,10 @@
  */
 import type { GenerationParams } from '../engines/types';
 import { useSchemaDraft } from '../hooks/useSchemaDraft';
-import { SchemaEditor } from './json-deferred';
+import { deferred } from './deferred';
+
+/** The editor and its checker (@cfworker/json-schema) load only when JSON Schema is picked. */
+const SchemaEditor = deferred(() => import('./json/json-views').then((m) => m.SchemaEditor));
 
 type Mode = 'text' | 'json_object' | 'json_schema';
 const MODES: { id: Mode; label: string; hint: string }[] = [
