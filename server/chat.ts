@@ -42,6 +42,9 @@ export async function handleChatCompletion(
   const r = parseChatRequest(body);
   if (r.model !== ctx.model.id) throw apiErrors.modelNotFound(r.model, ctx.model.id);
   const prompt = ctx.model.prepare(r.messages);
+  // A JSON Schema is compiled (or found in the cache) before the request waits: a schema the
+  // grammar compiler refuses is a 400 with its reason, never a failed stream.
+  await ctx.model.prepareFormat(r.responseFormat);
   const meta: CompletionMeta = { id: newCompletionId(), created: Math.floor(Date.now() / 1000), model: ctx.model.id };
   const clock: Clock = { arrival, started: null, headers: null, firstByte: null };
   const receivedAt = new Date().toISOString();

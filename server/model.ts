@@ -10,6 +10,8 @@ import * as transformers from '@huggingface/transformers';
 import { AutoModelForCausalLM, AutoTokenizer, env } from '@huggingface/transformers';
 import { z } from 'zod';
 import { TokenGenerator, type CoreFinishReason } from '../src/inference/core';
+import { GrammarCache, GrammarError, vocabFromTokenizerJson } from '../src/inference/grammar';
+import { isConstrained, type ResponseFormat } from '../src/inference/response-format';
 import { kvReuseBlocker, type KvCacheStats } from '../src/inference/kv-cache';
 import { promptIds } from '../src/inference/prompt';
 import { modelSamplingDefaults, resolveSampling, type DecodeSettings, type SamplingOverrides } from '../src/inference/settings';
@@ -18,6 +20,7 @@ import { errorText } from '../src/lib/errors';
 import type { Dtype } from '../src/models/dtypes';
 import { apiErrors } from './errors';
 import { StopStringFilter } from './stop';
+import { loadXGrammarNode, reloadXGrammarNode } from './xgrammar-node';
 import type { PromptMessage, Sampling } from './validation';
 
 export { DTYPES, type Dtype } from '../src/models/dtypes';
@@ -35,6 +38,8 @@ export interface GenerationSettings {
   minTokens: number;
   sampling: Sampling;
   stop: readonly string[];
+  /** JSON object / JSON Schema: decoding follows its grammar (compiled by `prepareFormat` first). */
+  responseFormat?: ResponseFormat;
 }
 
 export type ModelFinish = CoreFinishReason;
@@ -50,6 +55,8 @@ export interface GenerationOutcome {
   lastTokenAt: number | null;
   /** Prompt tokens taken from the prefix cache (the rest were prefilled). */
   cachedTokens: number;
+  /** JSON output: whether the structure was complete (false: "incomplete JSON"); null for text. */
+  jsonComplete: boolean | null;
 }
 
 /** What the HTTP layer needs from a model; one call to `generate` at a time. */
@@ -61,6 +68,8 @@ export interface ChatModel {
   readonly maxContext: number | null;
   /** Renders and tokenizes the conversation; throws ApiError 400 when it does not fit. */
   prepare(messages: readonly PromptMessage[]): PreparedPrompt;
+  /** Compiles (or finds in the cache) the grammar of a JSON format; throws ApiError 400 when it cannot be compiled. */
+  prepareFormat(format: ResponseFormat): Promise<void>;
   /** Generates; `onText` gets each text delta as soon as it is final. Ends early when `signal` fires. */
   generate(prompt: PreparedPrompt, settings: GenerationSettings, onText: (text: string) => void, signal: AbortSignal): Promise<GenerationOutcome>;
   /** The prefix cache's statistics; null when it is off. */
@@ -89,7 +98,7 @@ export interface LoadOptions {
 const KV_CACHE_ENTRIES = 64;
 
 const ids = z.union([z.number().int(), z.array(z.number().int())]).transform((v) => (Array.isArray(v) ? v : [v]));
-const configSchema = z.object({ max_position_embeddings: z.number().int().positive().optional(), eos_token_id: ids.optional() }).loose();
+const configSchema = z.object({ max_position_embeddings: z.number().int().positive().optional(), vocab_size: z.number().int().positive().optional(), eos_token_id: ids.optional() }).loose();
 const generationConfigSchema = z.object({ eos_token_id: ids.optional() }).loose();
 
 function readJson<T>(file: string, schema: z.ZodType<T>): T | null {
@@ -127,6 +136,8 @@ export class ReferenceModel implements ChatModel {
     /** The model's generation_config sampling settings, which a request's own settings override (as in generate()). */
     private readonly defaults: SamplingOverrides,
     readonly kvCacheOff: string | null,
+    /** Compiled grammars of this tokenizer (JSON output), keyed by schema. */
+    readonly grammars: GrammarCache,
   ) {}
 
   static async load(opts: LoadOptions): Promise<ReferenceModel> {
@@ -153,7 +164,9 @@ export class ReferenceModel implements ChatModel {
     const cache = off ? {} : { cache: { maxBytes: mb * 1024 * 1024, maxEntries: KV_CACHE_ENTRIES } };
     const generator = new TokenGenerator(transformers, model, { device: 'cpu', eosTokenIds: eos, pooled: false, ...cache, cacheOffReason: off });
     const defaults = modelSamplingDefaults(model.configs['generation_config']);
-    return new ReferenceModel(opts.modelId, opts.dtype, created, config.max_position_embeddings ?? null, tokenizer, model, generator, defaults, off);
+    const vocab = vocabFromTokenizerJson(tokenizer._tokenizerJSON, { vocabSize: config.vocab_size ?? null, stopTokenIds: eos });
+    const grammars = new GrammarCache(vocab, { load: loadXGrammarNode, reload: reloadXGrammarNode });
+    return new ReferenceModel(opts.modelId, opts.dtype, created, config.max_position_embeddings ?? null, tokenizer, model, generator, defaults, off, grammars);
   }
 
   prepare(messages: readonly PromptMessage[]): PreparedPrompt {
@@ -174,10 +187,36 @@ export class ReferenceModel implements ChatModel {
     return { ids, promptTokens };
   }
 
+  async prepareFormat(format: ResponseFormat): Promise<void> {
+    if (!isConstrained(format)) return;
+    try {
+      await this.grammars.compile(format);
+    } catch (e) {
+      if (e instanceof GrammarError) throw apiErrors.badRequest(`Invalid 'response_format': ${e.message}`, 'response_format', 'invalid_value');
+      throw e;
+    }
+  }
+
   async generate(prompt: PreparedPrompt, settings: GenerationSettings, onText: (text: string) => void, signal: AbortSignal): Promise<GenerationOutcome> {
     const startedAt = performance.now();
-    const out: GenerationOutcome = { text: '', finishReason: 'length', completionTokens: 0, startedAt, firstTokenAt: null, lastTokenAt: null, cachedTokens: 0 };
+    const out: GenerationOutcome = { text: '', finishReason: 'length', completionTokens: 0, startedAt, firstTokenAt: null, lastTokenAt: null, cachedTokens: 0, jsonComplete: null };
     if (signal.aborted) return { ...out, finishReason: 'abort' };
+    const constraint = await this.grammars.constraint(settings.responseFormat);
+    try {
+      return await this.run(prompt, settings, onText, signal, out, constraint);
+    } finally {
+      constraint?.dispose();
+    }
+  }
+
+  private async run(
+    prompt: PreparedPrompt,
+    settings: GenerationSettings,
+    onText: (text: string) => void,
+    signal: AbortSignal,
+    out: GenerationOutcome,
+    constraint: Awaited<ReturnType<GrammarCache['constraint']>>,
+  ): Promise<GenerationOutcome> {
     const room = this.maxContext === null ? null : this.maxContext - prompt.promptTokens;
     const maxNew = Math.max(1, Math.min(settings.maxTokens ?? room ?? 256, room ?? Infinity));
     const decoder = new IncrementalDecoder((tokenIds) => this.tokenizer.decode(tokenIds, { skip_special_tokens: true }));
@@ -204,10 +243,11 @@ export class ReferenceModel implements ChatModel {
         if (step.stopped) stopHit = true;
       },
       shouldStop: () => (stopHit ? 'stop' : signal.aborted ? 'abort' : null),
-    });
+    }, { constraint });
     emit(stops.flush());
     out.finishReason = result.finishReason;
     out.cachedTokens = result.prefill.reused;
+    out.jsonComplete = result.grammarComplete;
     return out;
   }
 
@@ -217,6 +257,7 @@ export class ReferenceModel implements ChatModel {
 
   async dispose(): Promise<void> {
     this.generator.clearCache();
+    this.grammars.dispose();
     await this.model.dispose();
   }
 }

@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { LIMITS, minWithinMax } from '../src/inference/params';
+import { checkResponseFormat, TEXT_FORMAT, type ResponseFormat } from '../src/inference/response-format';
 import { apiErrors, type ApiError } from './errors';
 
 export type Role = 'system' | 'user' | 'assistant';
@@ -36,6 +37,8 @@ export interface ChatRequest {
   minTokens: number;
   sampling: Sampling;
   stop: string[];
+  /** Text, any JSON object, or JSON matching a schema: the last two constrain decoding (src/inference/grammar.ts). */
+  responseFormat: ResponseFormat;
 }
 
 const textPart = z.object({ type: z.literal('text'), text: z.string() });
@@ -77,8 +80,26 @@ const requestSchema = z.object({
   logit_bias: z.record(z.string(), z.number()).nullish(),
   tools: z.array(z.unknown()).nullish(),
   functions: z.array(z.unknown()).nullish(),
-  response_format: z.object({ type: z.string() }).loose().nullish(),
+  response_format: z
+    .discriminatedUnion('type', [
+      z.object({ type: z.literal('text') }),
+      z.object({ type: z.literal('json_object') }),
+      z.object({
+        type: z.literal('json_schema'),
+        json_schema: z.object({ name: z.string(), schema: z.record(z.string(), z.unknown()), strict: z.boolean().nullish(), description: z.string().nullish() }),
+      }),
+    ])
+    .nullish(),
 });
+
+/** OpenAI's response_format → the app's, refused (400) with the reason when no grammar can be made of it. */
+function responseFormat(rf: z.infer<typeof requestSchema>['response_format']): ResponseFormat {
+  if (!rf) return TEXT_FORMAT;
+  const f: ResponseFormat = rf.type === 'json_schema' ? { type: 'json_schema', name: rf.json_schema.name, schema: rf.json_schema.schema } : { type: rf.type };
+  const problems = checkResponseFormat(f);
+  if (problems.length) throw apiErrors.badRequest(`Invalid 'response_format': ${problems.join(' ')}`, 'response_format', 'invalid_value');
+  return f;
+}
 
 /** A zod issue path as OpenAI writes parameters: messages[0].role. */
 export function paramName(path: readonly PropertyKey[]): string {
@@ -138,7 +159,6 @@ export function parseChatRequest(body: unknown): ChatRequest {
   if ((r.n ?? 1) !== 1) throw refuse('n', 'This server generates one choice per request; n must be 1.');
   if (r.logprobs) throw refuse('logprobs', 'This server does not return logprobs.');
   if (r.tools?.length || r.functions?.length) throw refuse('tools', 'This server does not support tool calling.');
-  if (r.response_format && r.response_format.type !== 'text') throw refuse('response_format', 'Only response_format {"type":"text"} is supported.');
   if (r.logit_bias && Object.keys(r.logit_bias).length > 0) throw refuse('logit_bias', 'This server does not support logit_bias.');
   for (const p of ['frequency_penalty', 'presence_penalty'] as const) {
     if ((r[p] ?? 0) !== 0) throw refuse(p, `This server does not support ${p}; use repetition_penalty (an extension, 1 = off).`);
@@ -167,6 +187,7 @@ export function parseChatRequest(body: unknown): ChatRequest {
       seed: r.seed ?? null,
     },
     stop,
+    responseFormat: responseFormat(r.response_format),
   };
 }
 

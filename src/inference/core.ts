@@ -17,6 +17,7 @@ import type * as HF from '@huggingface/transformers';
 import { KvDecoder, kvDecoderFor, type DecodeStats, type OrtTensorLike } from './kv-decoder';
 import { runGenerate, type CausalLM, type TransformersLib } from './hf-generate';
 import { KvPrefixCache, type KvCacheLimits, type KvCacheStats, type KvPayloadOps } from './kv-cache';
+import type { StepConstraint } from './sampling';
 import type { DecodeSettings } from './settings';
 
 export type DecodeLoop = 'kv-loop' | 'generate';
@@ -65,11 +66,22 @@ export interface GenerationResult {
   /** What the KV loop did; null when generate() ran. */
   decodeStats: DecodeStats | null;
   prefill: PrefillReport;
+  /**
+   * With a grammar: whether the structure was complete (the grammar accepted end-of-sequence).
+   * Ending on max new tokens or a stop leaves it incomplete ("incomplete JSON"). null: no grammar.
+   */
+  grammarComplete: boolean | null;
 }
 
 /** Per generation: reuse off (the benchmark's baseline) still keeps nothing and reuses nothing. */
 export interface GenerateOptions {
   reuse?: boolean;
+  /**
+   * A grammar the output must follow (grammar.ts: GrammarCache.constraint). Tokens it forbids are
+   * masked before every choice, on both loops; it alone decides where the answer ends, so min new
+   * tokens does not apply.
+   */
+  constraint?: StepConstraint | null;
 }
 
 type TensorCtor = new (type: 'int64' | 'float32', data: BigInt64Array | Float32Array, dims: number[]) => OrtTensorLike;
@@ -131,6 +143,8 @@ export class TokenGenerator {
 
   async generate(promptIds: readonly number[], settings: DecodeSettings, hooks: GenerationHooks, options: GenerateOptions = {}): Promise<GenerationResult> {
     const reuse = options.reuse ?? true;
+    const constraint = options.constraint ?? null;
+    if (constraint) settings = { ...settings, sampling: { ...settings.sampling, minNewTokens: 0 } };
     const ids: number[] = [];
     let stopKind: StopKind | null = null;
     const put = (id: number) => {
@@ -161,6 +175,7 @@ export class TokenGenerator {
         shouldStop,
         ...(random ? { random } : {}),
         ...(hooks.yieldEveryMs !== undefined ? { yieldEveryMs: hooks.yieldEveryMs } : {}),
+        constraint,
       });
       decodeStats = stats;
       if (start) prefill = { computed: n0 - start.length, reused: start.length, note: null };
@@ -169,7 +184,7 @@ export class TokenGenerator {
       const start = reuse ? (this.hfCache?.take(promptIds) ?? null) : null;
       let past: HF.DynamicCache | null = null;
       try {
-        past = await runGenerate(this.lib, this.model, { promptIds, settings, onToken: put, shouldStop, past: start?.payload ?? null, keepCache: reuse && this.hfCache !== null });
+        past = await runGenerate(this.lib, this.model, { promptIds, settings, onToken: put, shouldStop, past: start?.payload ?? null, keepCache: reuse && this.hfCache !== null, constraint });
       } catch (e) {
         if (start) void start.payload.dispose();
         throw e;
@@ -184,7 +199,7 @@ export class TokenGenerator {
     const endedByEos = last !== undefined && this.eos.has(last);
     if (endedByEos) ids.pop();
     stopKind ??= hooks.shouldStop();
-    return { ids, finishReason: finishReason(endedByEos, stopKind), decodeStats, prefill };
+    return { ids, finishReason: finishReason(endedByEos, stopKind), decodeStats, prefill, grammarComplete: constraint ? constraint.terminated : null };
   }
 }
 

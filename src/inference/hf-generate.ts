@@ -6,7 +6,8 @@
  * Node imports it statically), so this module only imports its types.
  */
 import type * as HF from '@huggingface/transformers';
-import { needsNucleus, nucleusProcessor } from './logits';
+import { constraintProcessor, needsNucleus, nucleusProcessor } from './logits';
+import type { StepConstraint } from './sampling';
 import type { DecodeSettings } from './settings';
 
 /** The parts of transformers.js the core uses; `typeof import('@huggingface/transformers')` fits. */
@@ -56,6 +57,8 @@ export interface HfRun {
   past?: HF.DynamicCache | null;
   /** Whether to return the final cache (kept for the next turn) instead of letting generate() free it. */
   keepCache?: boolean;
+  /** A grammar the output must follow (grammar.ts): a logits processor masks what it forbids. */
+  constraint?: StepConstraint | null;
 }
 
 /** The cache generate() ended with, when asked for (generate() then leaves it alive). */
@@ -75,6 +78,12 @@ export async function runGenerate(lib: TransformersLib, model: CausalLM, run: Hf
   const input_ids = new lib.Tensor('int64', BigInt64Array.from(run.promptIds, (id) => BigInt(id)), [1, n]);
   const attention_mask = new lib.Tensor('int64', new BigInt64Array(n).fill(1n), [1, n]);
   const { onToken, shouldStop } = run;
+  const constraint = run.constraint ?? null;
+  // generate() calls processors synchronously, XGrammar fills a mask asynchronously: each step's
+  // mask is started right after the token is accepted (in the stopping criterion) and is ready
+  // long before the next step's logits (the model's run awaits far more than the mask's few
+  // microtask turns); GrammarConstraint.apply refuses a mask that is not the current step's.
+  if (constraint) await constraint.prepare();
 
   // One stopping criterion both reports each new token and asks the caller: generate() calls its
   // criteria once per generated token, all of them (a list does not short-circuit), right after
@@ -83,14 +92,20 @@ export async function runGenerate(lib: TransformersLib, model: CausalLM, run: Hf
   class ReportAndStop extends lib.StoppingCriteria {
     override _call(inputIds: number[][]): boolean[] {
       const last = inputIds[0]?.at(-1);
-      if (last !== undefined) onToken(Number(last));
-      const stop = shouldStop();
+      if (last !== undefined) {
+        constraint?.accept(Number(last));
+        onToken(Number(last));
+      }
+      const stop = shouldStop() || (constraint?.terminated ?? false);
+      if (constraint && !stop) void constraint.prepare().catch(() => {});
       return inputIds.map(() => stop);
     }
   }
   const config = hfGenerationConfig(run.settings);
   const logits_processor = new lib.LogitsProcessorList();
   const p = run.settings.sampling;
+  // The grammar first: top-p then chooses among the allowed tokens, as in the KV loop.
+  if (constraint) logits_processor.push(constraintProcessor(lib.LogitsProcessor, constraint));
   if (needsNucleus(p)) logits_processor.push(nucleusProcessor(lib.LogitsProcessor, p.topK, p.topP));
   const out: unknown = await model.generate({
     input_ids,

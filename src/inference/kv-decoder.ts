@@ -21,7 +21,7 @@
  * native baseline with the same loop.
  */
 import { OutputPool } from './output-pool';
-import { nextToken, type SamplingSettings } from './sampling';
+import { nextToken, type SamplingSettings, type StepConstraint } from './sampling';
 
 /** What the KV decode loop did in one generation. */
 export interface DecodeStats {
@@ -178,6 +178,8 @@ export interface DecodeRequest {
    * WASM build completes in microtasks, so without this a Stop would wait for the last token.
    */
   yieldEveryMs?: number;
+  /** A grammar the output must follow: forbidden tokens masked before each choice; generation ends when it is complete. */
+  constraint?: StepConstraint | null;
 }
 
 /** A macrotask turn: queued messages (an `interrupt`) are handled before it resolves. */
@@ -310,15 +312,18 @@ export class KvDecoder {
       const all = out['logits']?.data;
       if (!(all instanceof Float32Array) || all.length < n * V) throw new Error('The model returned no float32 logits for the last position.');
       const row = all.subarray((n - 1) * V, n * V);
-      const id = nextToken(row, req.sampling, tokens, count, generated, req.eosTokenIds, this.seen, req.random);
+      const constraint = req.constraint ?? null;
+      if (constraint) await constraint.prepare();
+      const id = nextToken(row, req.sampling, tokens, count, generated, req.eosTokenIds, this.seen, req.random, constraint);
       tokens[count++] = id;
       generated++;
+      constraint?.accept(id);
       req.onToken(id);
       if (req.yieldEveryMs !== undefined && performance.now() - lastYield >= req.yieldEveryMs) {
         await nextTask();
         lastYield = performance.now();
       }
-      if (generated >= req.maxNewTokens || req.eosTokenIds.includes(id) || req.shouldStop()) break;
+      if (generated >= req.maxNewTokens || req.eosTokenIds.includes(id) || constraint?.terminated || req.shouldStop()) break;
       step = [id];
     }
     return {

@@ -7,7 +7,7 @@
  * −∞, so both loops sample from the same distribution.
  */
 import type { LogitsProcessor as HfLogitsProcessor, Tensor as HfTensor } from '@huggingface/transformers';
-import { candidates } from './sampling';
+import { candidates, type StepConstraint } from './sampling';
 
 /**
  * In place, on each row of `data` (rows of `vocab` logits, temperature already applied): every
@@ -40,4 +40,17 @@ export function nucleusProcessor(Base: ProcessorBase, topK: number, topP: number
     }
   }
   return new NucleusLogitsProcessor();
+}
+
+/** A transformers.js LogitsProcessor applying a grammar's mask (grammar.ts) to each row, in place. */
+export function constraintProcessor(Base: ProcessorBase, constraint: StepConstraint): HfLogitsProcessor {
+  class GrammarLogitsProcessor extends Base {
+    override _call(_inputIds: bigint[][], logits: HfTensor): HfTensor {
+      const data = logits.data;
+      if (!(data instanceof Float32Array)) throw new Error(`The grammar mask needs float32 logits, not ${logits.type}.`);
+      constraint.apply(data);
+      return logits;
+    }
+  }
+  return new GrammarLogitsProcessor();
 }

@@ -60,16 +60,107 @@ export function checkResponseFormat(f: unknown): string[] {
     out.push(`The schema is too large: ${text.length.toLocaleString('en-US')} characters (at most ${SCHEMA_LIMITS.maxChars.toLocaleString('en-US')}).`);
     return out;
   }
-  walk(rf.schema, '#', 1, out);
+  walk(rf.schema, '#', 1, out, rf.schema);
   return out;
 }
 
-function walk(node: unknown, path: string, depth: number, out: string[]): void {
+/** Regular-expression features the grammar compiler (XGrammar) cannot turn into a grammar. */
+const REGEX_UNSUPPORTED: [RegExp, string][] = [
+  [/(?:^|[^\\])(?:\\\\)*\(\?<?[=!]/, 'lookaround'],
+  [/(?:^|[^\\])(?:\\\\)*\\[1-9]/, 'backreference'],
+  [/(?:^|[^\\])(?:\\\\)*\\k</, 'backreference'],
+  [/(?:^|[^\\])(?:\\\\)*\\[pP]\{/, 'Unicode property class'],
+  [/(?:^|[^\\])(?:\\\\)*\\[bB]/, 'word boundary'],
+];
+
+function checkPattern(p: string, at: string, out: string[]): void {
+  try {
+    new RegExp(p, 'u');
+  } catch {
+    out.push(`The pattern at ${at} is not a valid regular expression.`);
+    return;
+  }
+  for (const [re, what] of REGEX_UNSUPPORTED) {
+    if (re.test(p)) {
+      out.push(`The pattern at ${at} uses a ${what}, which constrained output does not support.`);
+      return;
+    }
+  }
+}
+
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+
+/** The value at a local JSON pointer ("#/$defs/x") of `root`, or undefined. */
+function resolvePointer(root: unknown, ref: string): unknown {
+  if (ref === '#') return root;
+  if (!ref.startsWith('#/')) return undefined;
+  let cur: unknown = root;
+  for (const raw of ref.slice(2).split('/')) {
+    const key = decodeURIComponent(raw).replace(/~1/g, '/').replace(/~0/g, '~');
+    if (typeof cur !== 'object' || cur === null || !Object.hasOwn(cur, key)) return undefined;
+    cur = Reflect.get(cur, key);
+  }
+  return cur;
+}
+
+/**
+ * What XGrammar refuses in one schema object. Its WebAssembly build aborts on these (the module is
+ * unusable afterwards), so they are refused here, before a grammar is compiled: a $ref that is not
+ * local or does not resolve, a pattern it cannot parse, a range whose lower bound is above its
+ * upper one, an empty enum, a `false` subschema where a value must match it, allOf of several.
+ */
+function checkNode(node: Record<string, unknown>, path: string, root: unknown, out: string[]): void {
+  const ref = node['$ref'];
+  if (typeof ref === 'string') {
+    if (!ref.startsWith('#')) out.push(`"$ref" at ${path}/$ref must point inside the schema (#/...), not to ${JSON.stringify(ref)}.`);
+    else if (resolvePointer(root, ref) === undefined) out.push(`"$ref" at ${path}/$ref points to ${ref}, which is not in the schema.`);
+  }
+  if (typeof node['pattern'] === 'string') checkPattern(node['pattern'], `${path}/pattern`, out);
+  const pp = node['patternProperties'];
+  if (typeof pp === 'object' && pp !== null) for (const key of Object.keys(pp)) checkPattern(key, `${path}/patternProperties`, out);
+  for (const [lo, hi] of [['minLength', 'maxLength'], ['minItems', 'maxItems'], ['minProperties', 'maxProperties']] as const) {
+    for (const k of [lo, hi]) {
+      const v = node[k];
+      if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 0)) out.push(`"${k}" at ${path}/${k} must be a whole number ≥ 0.`);
+    }
+    const a = num(node[lo]);
+    const b = num(node[hi]);
+    if (a !== undefined && b !== undefined && a > b) out.push(`"${lo}" at ${path}/${lo} is greater than "${hi}" (${a} > ${b}).`);
+  }
+  const min = num(node['minimum']);
+  const max = num(node['maximum']);
+  const xmin = num(node['exclusiveMinimum']);
+  const xmax = num(node['exclusiveMaximum']);
+  const lower = xmin !== undefined && (min === undefined || xmin >= min) ? { v: xmin, open: true } : min !== undefined ? { v: min, open: false } : null;
+  const upper = xmax !== undefined && (max === undefined || xmax <= max) ? { v: xmax, open: true } : max !== undefined ? { v: max, open: false } : null;
+  if (lower && upper) {
+    const isInt = node['type'] === 'integer';
+    const empty = isInt
+      ? (lower.open ? Math.floor(lower.v) + 1 : Math.ceil(lower.v)) > (upper.open ? Math.ceil(upper.v) - 1 : Math.floor(upper.v))
+      : lower.v > upper.v || (lower.v === upper.v && (lower.open || upper.open));
+    if (empty) out.push(`The range at ${path} is empty: no ${isInt ? 'integer' : 'number'} is above its minimum and below its maximum.`);
+  }
+  if (Array.isArray(node['enum']) && node['enum'].length === 0) out.push(`"enum" at ${path}/enum is empty: no value could match.`);
+  for (const key of ['properties', '$defs', 'definitions']) {
+    const m = node[key];
+    if (typeof m === 'object' && m !== null && !Array.isArray(m)) {
+      for (const [name, v] of Object.entries(m)) if (v === false) out.push(`The schema at ${path}/${key}/${name} is false: no value could match it.`);
+    }
+  }
+  for (const key of ['anyOf', 'oneOf']) {
+    const list = node[key];
+    if (Array.isArray(list)) list.forEach((v, i) => v === false && out.push(`The schema at ${path}/${key}/${i} is false: no value could match it.`));
+  }
+  if (Array.isArray(node['allOf']) && node['allOf'].length > 1) out.push(`"allOf" with several schemas at ${path}/allOf is not supported in constrained output (merge them into one).`);
+}
+
+function walk(node: unknown, path: string, depth: number, out: string[], root: unknown): void {
   if (Array.isArray(node)) {
-    node.forEach((item, i) => walk(item, `${path}/${i}`, depth, out));
+    node.forEach((item, i) => walk(item, `${path}/${i}`, depth, out, root));
     return;
   }
   if (node === null || typeof node !== 'object') return;
+  checkNode({ ...node }, path, root, out);
   if (depth > SCHEMA_LIMITS.maxDepth) {
     if (!out.some((m) => m.startsWith('The schema is too deep'))) out.push(`The schema is too deep at ${path} (at most ${SCHEMA_LIMITS.maxDepth} levels).`);
     return;
@@ -91,6 +182,7 @@ function walk(node: unknown, path: string, depth: number, out: string[]): void {
     }
     // Values of these keywords are data, not schemas: never walk into them.
     if (key === 'enum' || key === 'const' || key === 'default' || key === 'examples' || key === 'description' || key === 'title') continue;
-    walk(value, at, depth + 1, out);
+    // Keys of these keywords are names (or regexes), checked above; their values are schemas.
+    walk(value, at, depth + 1, out, root);
   }
 }

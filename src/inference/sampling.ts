@@ -110,7 +110,22 @@ export function sample(logits: Float32Array, s: Pick<SamplingSettings, 'temperat
   return ids[ids.length - 1] ?? 0;
 }
 
-/** The next token from one row of logits (modified in place), given the tokens so far. */
+/**
+ * A grammar over the output (grammar.ts): `prepare()` readies the current step's set of allowed
+ * tokens, `apply()` sets every other logit to −∞ in place, `accept()` advances with the chosen
+ * token; `terminated` once it accepted end-of-sequence (the structure is complete).
+ */
+export interface StepConstraint {
+  prepare(): Promise<void>;
+  apply(logits: Float32Array): void;
+  accept(id: number): void;
+  readonly terminated: boolean;
+}
+
+/**
+ * The next token from one row of logits (modified in place), given the tokens so far. With a
+ * constraint, forbidden tokens are masked after the penalty and before the choice (greedy or drawn).
+ */
 export function nextToken(
   logits: Float32Array,
   s: SamplingSettings,
@@ -120,8 +135,10 @@ export function nextToken(
   eos: readonly number[],
   seen: Uint8Array,
   random: () => number = Math.random,
+  constraint: StepConstraint | null = null,
 ): number {
   applyRepetitionPenalty(logits, tokens, count, s.repetitionPenalty, seen);
   suppressEos(logits, eos, generated, s.minNewTokens);
+  constraint?.apply(logits);
   return s.doSample ? sample(logits, s, random) : argmax(logits);
 }

@@ -58,6 +58,7 @@ describe('parseChatRequest', () => {
       minTokens: 0,
       sampling: { temperature: 0.5, topP: 0.9, topK: 20, repetitionPenalty: null, seed: 3 },
       stop: ['END'],
+      responseFormat: { type: 'text' },
     });
   });
 
@@ -75,9 +76,31 @@ describe('parseChatRequest', () => {
     expect(badParam({ model: 'm', messages: msgs, frequency_penalty: 0.5 })).toBe('frequency_penalty');
     expect(badParam({ model: 'm', messages: msgs, logprobs: true })).toBe('logprobs');
     expect(badParam({ model: 'm', messages: msgs, max_tokens: 3, min_tokens: 4 })).toBe('min_tokens');
-    expect(badParam({ model: 'm', messages: msgs, response_format: { type: 'json_object' } })).toBe('response_format');
+    expect(badParam({ model: 'm', messages: msgs, response_format: { type: 'yaml' } })).toBe('response_format.type');
+    expect(badParam({ model: 'm', messages: msgs, response_format: { type: 'json_schema' } })).toBe('response_format.json_schema');
+    expect(badParam({ model: 'm', messages: msgs, response_format: { type: 'json_schema', json_schema: { name: 'p', schema: { type: 'object', properties: { a: { not: {} } } } } } })).toBe('response_format');
     expect(() => parseChatRequest([1])).toThrow(ApiError);
     expect(paramName(['messages', 3, 'content', 0])).toBe('messages[3].content[0]');
+  });
+
+  it('maps response_format to the output format, refusing a schema no grammar can be made of with the reason', () => {
+    const schema = { type: 'object', properties: { a: { type: 'integer' } } };
+    expect(parseChatRequest({ model: 'm', messages: msgs }).responseFormat).toEqual({ type: 'text' });
+    expect(parseChatRequest({ model: 'm', messages: msgs, response_format: { type: 'json_object' } }).responseFormat).toEqual({ type: 'json_object' });
+    expect(parseChatRequest({ model: 'm', messages: msgs, response_format: { type: 'json_schema', json_schema: { name: 'p', schema, strict: true } } }).responseFormat).toEqual({ type: 'json_schema', name: 'p', schema });
+    const refused = (rf: unknown) => {
+      try {
+        parseChatRequest({ model: 'm', messages: msgs, response_format: rf });
+      } catch (e) {
+        if (e instanceof ApiError) return `${e.status} ${e.message}`;
+      }
+      return 'accepted';
+    };
+    expect(refused({ type: 'json_schema', json_schema: { name: 'p', schema: { $ref: '#/nope' } } })).toBe("400 Invalid 'response_format': \"$ref\" at #/$ref points to #/nope, which is not in the schema.");
+    expect(refused({ type: 'json_schema', json_schema: { name: 'p', schema: { type: 'string', description: 'x'.repeat(20_000) } } })).toMatch(/^400 .*too large/);
+    let deep: Record<string, unknown> = { type: 'string' };
+    for (let i = 0; i < 14; i++) deep = { type: 'object', properties: { a: deep } };
+    expect(refused({ type: 'json_schema', json_schema: { name: 'p', schema: deep } })).toMatch(/^400 .*too deep/);
   });
 
   it('accepts what OpenAI clients send by default', () => {

@@ -75,6 +75,7 @@ const fromWorker: FromWorker[] = [
       firstTokenAt: 1,
       lastTokenAt: 2,
       decodeStats: { steps: 2, pooledOutputs: 18, allocatedOutputs: 1 }, reusedInputTokens: 0, prefillNote: null,
+      jsonComplete: null,
     },
   },
   { kind: 'ack', id: 4 },

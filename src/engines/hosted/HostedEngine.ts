@@ -11,7 +11,8 @@ import type { ChatEngine, FinishReason, GenerateRequest, RunResult } from '../ty
 import { HostedError, notEventStreamError, timeoutError, truncatedError, type Phase } from './errors';
 import type { BoundKey } from './keys';
 import { buildClientConfig, PRESETS, type ClientConfig, type EndpointPreset, type EndpointSettings } from './presets';
-import { buildChatRequest, estimatePromptTokens, estimateTokens } from './request';
+import { checkResponseFormat } from '../../inference/response-format';
+import { buildChatRequest, estimatePromptTokens, estimateTokens, FORMAT_FALLBACK_MESSAGE, responseFormatParam, type ChatRequestBody } from './request';
 import { IdleWatchdog } from './watchdog';
 import { errorText } from '../../lib/errors';
 
@@ -35,6 +36,20 @@ export function mapFinishReason(reason: string): FinishReason {
   if (reason === 'length') return 'length';
   if (reason === 'content_filter') return 'content_filter';
   return 'stop';
+}
+
+/** A result with the note that the endpoint could not constrain the answer, where there is one. */
+function withNote(r: RunResult, note: string | null): RunResult {
+  return note ? { ...r, formatFallback: note } : r;
+}
+
+/**
+ * Whether an endpoint refused the request because of `response_format` (a 400/422 whose message
+ * names it, JSON Schema or structured output), before any text came: then it is retried as text.
+ */
+export function refusedResponseFormat(e: unknown): boolean {
+  if (!(e instanceof HostedError) || e.code !== 'bad_request' || e.partialText) return false;
+  return /response_format|json_schema|json schema|structured output|json mode/i.test(e.message);
 }
 
 /** Visible output tokens from usage: reasoning tokens (hidden, before the first chunk) are left out. */
@@ -120,9 +135,25 @@ export class HostedEngine implements ChatEngine {
   }
 
   async generate(req: GenerateRequest): Promise<RunResult> {
+    const format = req.params.responseFormat;
+    const problems = format ? checkResponseFormat(format) : [];
+    if (problems.length) throw new HostedError({ code: 'invalid_config', message: problems.join(' ') });
     const model = await this.resolveModel(req.signal);
     const sdk = await this.loadSdk();
     const body = buildChatRequest(model, req.messages, req.params, this.preset);
+    const { note } = responseFormatParam(format, this.preset.structuredOutput);
+    if (!body.response_format) return withNote(await this.stream(model, sdk, body, req), note);
+    try {
+      return withNote(await this.stream(model, sdk, body, req), note);
+    } catch (e) {
+      if (!refusedResponseFormat(e)) throw e;
+      // The endpoint refused response_format before answering: the same request as plain text.
+      const { response_format: _, ...plain } = body;
+      return withNote(await this.stream(model, sdk, plain, req), FORMAT_FALLBACK_MESSAGE);
+    }
+  }
+
+  private async stream(model: string, sdk: Awaited<ReturnType<HostedEngine['loadSdk']>>, body: ChatRequestBody, req: GenerateRequest): Promise<RunResult> {
     const idleMs = this.options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
     const firstMs = this.options.firstChunkTimeoutMs ?? DEFAULT_FIRST_CHUNK_TIMEOUT_MS;
 

@@ -36,7 +36,15 @@ export interface EndpointPreset {
   apiVersion: string | null;
   /** What to do when the browser cannot reach it (usually CORS). */
   corsHint: string;
+  /**
+   * The JSON output the service constrains (`response_format`): 'json_schema' (strict schema,
+   * also JSON mode), 'json_object' (JSON mode only), 'none' (the answer is asked for as text).
+   * An endpoint that refuses what was sent gets the same request as plain text (HostedEngine).
+   */
+  structuredOutput: StructuredOutputSupport;
 }
+
+export type StructuredOutputSupport = 'json_schema' | 'json_object' | 'none';
 
 const NONE: ParamSupport = { topK: false, minTokens: false, repetitionPenalty: false };
 
@@ -54,6 +62,8 @@ export const PRESETS: Readonly<Record<PresetId, EndpointPreset>> = {
     defaultModel: '',
     apiVersion: null,
     corsHint: 'Start it with "npm run server"; it allows localhost pages by default, other pages with --allow-origin <origin>.',
+    // The reference server constrains with the same grammar engine as the browser (server/model.ts).
+    structuredOutput: 'json_schema',
   },
   openai: {
     id: 'openai',
@@ -68,6 +78,8 @@ export const PRESETS: Readonly<Record<PresetId, EndpointPreset>> = {
     defaultModel: 'gpt-4.1-mini',
     apiVersion: null,
     corsHint: 'api.openai.com accepts browser requests, so check your network, VPN or proxy.',
+    // Structured Outputs (strict JSON Schema) and JSON mode.
+    structuredOutput: 'json_schema',
   },
   'azure-openai': {
     id: 'azure-openai',
@@ -82,6 +94,8 @@ export const PRESETS: Readonly<Record<PresetId, EndpointPreset>> = {
     defaultModel: '',
     apiVersion: '2024-10-21',
     corsHint: 'Check the resource endpoint, and that the resource has no network restriction (firewall, private endpoint) that excludes you.',
+    // Structured Outputs from api-version 2024-08-01-preview (the default here is 2024-10-21).
+    structuredOutput: 'json_schema',
   },
   // Also right for Azure's OpenAI v1 endpoint (https://{resource}.openai.azure.com/openai/v1) with apiVersion null.
   'azure-foundry': {
@@ -97,6 +111,8 @@ export const PRESETS: Readonly<Record<PresetId, EndpointPreset>> = {
     defaultModel: '',
     apiVersion: '2024-05-01-preview',
     corsHint: 'Check the endpoint address, and that the resource has no network restriction that excludes you.',
+    // The model inference API's response_format documents json_object; json_schema depends on the model, so only JSON mode is asked for.
+    structuredOutput: 'json_object',
   },
   'github-models': {
     id: 'github-models',
@@ -111,6 +127,8 @@ export const PRESETS: Readonly<Record<PresetId, EndpointPreset>> = {
     defaultModel: 'openai/gpt-4.1-mini',
     apiVersion: null,
     corsHint: 'If the service does not accept requests from browser pages, call it through a server-side proxy.',
+    // Passed through to the model's provider; a model that refuses it falls back to text.
+    structuredOutput: 'json_schema',
   },
   ollama: {
     id: 'ollama',
@@ -125,6 +143,8 @@ export const PRESETS: Readonly<Record<PresetId, EndpointPreset>> = {
     defaultModel: '',
     apiVersion: null,
     corsHint: 'Start Ollama with OLLAMA_ORIGINS set to this page\'s origin (e.g. OLLAMA_ORIGINS=http://localhost:5173 ollama serve).',
+    // Structured outputs since Ollama 0.5 (response_format json_schema).
+    structuredOutput: 'json_schema',
   },
   lmstudio: {
     id: 'lmstudio',
@@ -139,6 +159,8 @@ export const PRESETS: Readonly<Record<PresetId, EndpointPreset>> = {
     defaultModel: '',
     apiVersion: null,
     corsHint: 'In LM Studio\'s Developer tab, start the server with "Enable CORS" turned on.',
+    // Structured output (json_schema) through its llama.cpp / MLX engines.
+    structuredOutput: 'json_schema',
   },
   vllm: {
     id: 'vllm',
@@ -153,6 +175,8 @@ export const PRESETS: Readonly<Record<PresetId, EndpointPreset>> = {
     defaultModel: '',
     apiVersion: null,
     corsHint: 'Start vLLM with --allowed-origins \'["<this page\'s origin>"]\'.',
+    // Guided decoding (xgrammar / outlines) behind response_format.
+    structuredOutput: 'json_schema',
   },
   llamacpp: {
     id: 'llamacpp',
@@ -167,6 +191,8 @@ export const PRESETS: Readonly<Record<PresetId, EndpointPreset>> = {
     defaultModel: '',
     apiVersion: null,
     corsHint: 'Check llama-server is running with the host and port in this URL.',
+    // llama-server turns response_format's schema into a grammar.
+    structuredOutput: 'json_schema',
   },
   custom: {
     id: 'custom',
@@ -181,6 +207,8 @@ export const PRESETS: Readonly<Record<PresetId, EndpointPreset>> = {
     defaultModel: '',
     apiVersion: null,
     corsHint: 'Allow this page\'s origin in the server\'s CORS settings.',
+    // Unknown: asked for, and a refusal falls back to text.
+    structuredOutput: 'json_schema',
   },
 };
 

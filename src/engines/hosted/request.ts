@@ -1,7 +1,27 @@
 /** GenerationParams → a streaming Chat Completions request body, in what the endpoint understands. */
 import type { ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
+import { isConstrained, type ResponseFormat } from '../../inference/response-format';
 import type { ChatMessage, GenerationParams } from '../types';
-import type { EndpointPreset } from './presets';
+import type { EndpointPreset, StructuredOutputSupport } from './presets';
+
+/** What the endpoint is told when it cannot constrain the answer (the comparison shows it). */
+export const FORMAT_FALLBACK_MESSAGE = 'this endpoint does not support JSON Schema output; the answer was requested as plain text';
+export const JSON_MODE_ONLY_MESSAGE = 'this endpoint supports JSON mode only; the answer was requested as any JSON object, without the schema';
+
+export type ResponseFormatParam = NonNullable<ChatCompletionCreateParamsStreaming['response_format']>;
+
+/**
+ * The app's output format → OpenAI's `response_format` for an endpoint with `support`, and the
+ * note to show when the endpoint cannot do what was asked (null when it can, and for text).
+ * A JSON Schema goes out strict: `{ type: 'json_schema', json_schema: { name, schema, strict: true } }`.
+ */
+export function responseFormatParam(f: ResponseFormat | undefined, support: StructuredOutputSupport): { param: ResponseFormatParam | null; note: string | null } {
+  if (!isConstrained(f)) return { param: null, note: null };
+  if (support === 'none') return { param: null, note: FORMAT_FALLBACK_MESSAGE };
+  if (f.type === 'json_object') return { param: { type: 'json_object' }, note: null };
+  if (support === 'json_object') return { param: { type: 'json_object' }, note: JSON_MODE_ONLY_MESSAGE };
+  return { param: { type: 'json_schema', json_schema: { name: f.name, schema: f.schema, strict: true } }, note: null };
+}
 
 /** OpenAI's streaming body plus the extensions some servers take (vLLM, llama.cpp, the reference server). */
 export type ChatRequestBody = ChatCompletionCreateParamsStreaming & {
@@ -14,7 +34,7 @@ export function buildChatRequest(
   model: string,
   messages: readonly ChatMessage[],
   p: GenerationParams,
-  preset: Pick<EndpointPreset, 'maxTokensParam' | 'params'>,
+  preset: Pick<EndpointPreset, 'maxTokensParam' | 'params'> & Partial<Pick<EndpointPreset, 'structuredOutput'>>,
 ): ChatRequestBody {
   const body: ChatRequestBody = {
     model,
@@ -32,6 +52,8 @@ export function buildChatRequest(
   }
   if (preset.params.repetitionPenalty && p.repetitionPenalty !== 1) body.repetition_penalty = p.repetitionPenalty;
   if (preset.params.minTokens && p.minNewTokens) body.min_tokens = p.minNewTokens;
+  const { param } = responseFormatParam(p.responseFormat, preset.structuredOutput ?? 'none');
+  if (param) body.response_format = param;
   return body;
 }
 

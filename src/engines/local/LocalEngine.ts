@@ -202,6 +202,7 @@ export class LocalEngine implements ChatEngine {
         }),
         outputTokenIds: r.outputTokenIds,
         decodeStats: r.decodeStats,
+        jsonComplete: r.jsonComplete,
       };
     } finally {
       req.signal?.removeEventListener('abort', onAbort);

@@ -111,6 +111,11 @@ export interface GenerationDone {
   /** Prompt tokens taken from the kept KV state (the rest were prefilled), and why none could be, where not a new conversation. */
   reusedInputTokens: number;
   prefillNote: string | null;
+  /**
+   * JSON output (a grammar constrained the answer): true when the structure was complete, false
+   * when it ended before (max new tokens or a stop: "incomplete JSON"); null for text.
+   */
+  jsonComplete: boolean | null;
 }
 
 export type EngineErrorCode =

@@ -1,4 +1,5 @@
 /** Maps whatever a load or a generation throws onto one typed, user-actionable EngineError. */
+import { GrammarError } from '../../../inference/grammar';
 import type { EngineError, EngineErrorCode } from '../protocol';
 
 export class EngineFailure extends Error {
@@ -63,6 +64,7 @@ export function classifyLoadError(e: unknown, ctx: { modelId: string; weightsFil
 
 export function classifyGenerateError(e: unknown): EngineError {
   if (e instanceof EngineFailure) return e.error;
+  if (e instanceof GrammarError) return { code: 'invalid-request', message: e.message };
   const detail = text(e);
   if (/out of memory|allocation failed/i.test(detail)) {
     return { code: 'out-of-memory', message: 'The model ran out of memory while generating. Shorten the conversation or use a smaller dtype.', detail };

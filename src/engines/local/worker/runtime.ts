@@ -6,12 +6,15 @@
  * model at a time and refuses overlapping work with a typed `busy` error instead of queueing it.
  */
 import { TokenGenerator } from '../../../inference/core';
+import { GrammarCache, vocabFromTokenizerJson } from '../../../inference/grammar';
 import { kvReuseBlocker } from '../../../inference/kv-cache';
 import { outputHookAvailable } from '../../../inference/output-pool';
 import { validateGenerationParams } from '../../../inference/params';
 import { promptIds } from '../../../inference/prompt';
+import { isConstrained } from '../../../inference/response-format';
 import { decodeSettings } from '../../../inference/settings';
 import { BatchingStream, IncrementalDecoder } from '../../../inference/streamer';
+import { loadXGrammar } from '../../../inference/xgrammar';
 import { errorText } from '../../../lib/errors';
 import type { Dtype } from '../../../models/dtypes';
 import { DTYPE_SUFFIX, locate, sourceError } from '../../../models/sources';
@@ -32,6 +35,10 @@ interface Loaded {
   model: Model;
   generator: TokenGenerator;
   info: LoadedInfo;
+  /** The model's logits size (config.json vocab_size), for the grammar's token tables. */
+  vocabSize: number | null;
+  /** Compiled grammars of this tokenizer; made on the first JSON answer (a text answer never loads XGrammar). */
+  grammars: GrammarCache | null;
 }
 
 const now = () => performance.now();
@@ -152,6 +159,8 @@ export class ModelRuntime {
       tokenizer,
       model,
       generator,
+      vocabSize: firstNumber(config, ['vocab_size']),
+      grammars: null,
       info: {
         modelId: loc.modelId,
         device: req.device,
@@ -221,10 +230,13 @@ export class ModelRuntime {
     }
     const stop = new StopSignal(options.interruptFlag);
     this.active = { id, stop };
+    const format = options.params.responseFormat;
+    let constraint: Awaited<ReturnType<GrammarCache['constraint']>> = null;
     try {
+      if (isConstrained(format)) constraint = await this.grammarsOf(m).constraint(format);
       const batch = this.stream(m, (text, count) => this.post({ kind: 'tokens', id, text, count }), options.flushIntervalMs);
       const settings = decodeSettings(options.params, ctx === null ? null : ctx - inputTokens);
-      const trace = await tracedRun(m.generator, prompt, settings, stop, (tok) => batch.add(tok), options.kvReuse ?? true);
+      const trace = await tracedRun(m.generator, prompt, settings, stop, (tok) => batch.add(tok), options.kvReuse ?? true, constraint);
       batch.flush();
       this.post({
         kind: 'done',
@@ -241,13 +253,21 @@ export class ModelRuntime {
           decodeStats: trace.decodeStats,
           reusedInputTokens: trace.prefill.reused,
           prefillNote: trace.prefill.note,
+          jsonComplete: trace.grammarComplete,
         },
       });
     } catch (e) {
       throw new EngineFailure(classifyGenerateError(e));
     } finally {
+      constraint?.dispose();
       this.active = null;
     }
+  }
+
+  /** The loaded tokenizer's grammar cache (compiled once per schema, here in the worker). */
+  private grammarsOf(m: Loaded): GrammarCache {
+    m.grammars ??= new GrammarCache(vocabFromTokenizerJson(m.tokenizer._tokenizerJSON, { vocabSize: m.vocabSize, stopTokenIds: m.info.eosTokenIds }), { load: loadXGrammar });
+    return m.grammars;
   }
 
   /** Stops generation `target` at its next token. Returns whether it was running. */
@@ -269,6 +289,7 @@ export class ModelRuntime {
     this.current = null;
     if (!m) return;
     m.generator.clearCache();
+    m.grammars?.dispose();
     await m.model.dispose();
   }
 }

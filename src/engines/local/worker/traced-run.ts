@@ -5,6 +5,7 @@
  */
 import type { DecodeStats } from '../../../inference/kv-decoder';
 import type { CoreFinishReason, PrefillReport, TokenGenerator } from '../../../inference/core';
+import type { StepConstraint } from '../../../inference/sampling';
 import type { DecodeSettings } from '../../../inference/settings';
 
 const now = () => performance.now();
@@ -46,6 +47,8 @@ export interface GenerationTrace {
   times: number[];
   decodeStats: DecodeStats | null;
   prefill: PrefillReport;
+  /** With a grammar: whether the structure was complete; null without one. */
+  grammarComplete: boolean | null;
 }
 
 export async function tracedRun(
@@ -55,6 +58,7 @@ export async function tracedRun(
   stop: StopSignal,
   onToken: ((id: number) => void) | null,
   reuse = true,
+  constraint: StepConstraint | null = null,
 ): Promise<GenerationTrace> {
   const generateStart = now();
   const times: number[] = [];
@@ -65,7 +69,7 @@ export async function tracedRun(
     },
     shouldStop: () => (stop.check() ? 'abort' : null),
     ...(stop.needsMessages ? { yieldEveryMs: MESSAGE_POLL_MS } : {}),
-  }, { reuse });
+  }, { reuse, constraint });
   return {
     ids: r.ids,
     finishReason: r.finishReason,
@@ -75,5 +79,6 @@ export async function tracedRun(
     times,
     decodeStats: r.decodeStats,
     prefill: r.prefill,
+    grammarComplete: r.grammarComplete,
   };
 }
