@@ -22,7 +22,8 @@ function pick(fams, perFamily) {
 /** The json family's answers are {"name": …, "age": …}: the schema they fit, and each field scored on its own. */
 const PERSON_SCHEMA = {
   type: 'object',
-  properties: { name: { type: 'string' }, age: { type: 'integer' } },
+  // Bounded, so a constrained answer always fits in max new tokens (a string may otherwise run on).
+  properties: { name: { type: 'string', maxLength: 24 }, age: { type: 'integer', minimum: 0, maximum: 150 } },
   required: ['name', 'age'],
   additionalProperties: false,
 };
