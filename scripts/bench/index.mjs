@@ -12,6 +12,7 @@
  *
  *   suites      a 42-case suite through the app's runner, local and hosted (scripts/bench/suite.mjs)
  *   share       share link sizes (scripts/bench/share-size.ts, run by suite.mjs)
+ *   json        JSON validity on slm-json-20, free and schema-constrained, both sides (scripts/bench/json-suite.mjs; --no-json skips)
  *   bundle      initial_js_gzip_kb and precache_kb_gzip, read from dist/ (scripts/bench/bundle.mjs)
  *
  *   ttft growth TTFT at turn 8 ÷ turn 1 of an 8-turn chat, KV reuse on and off, in the worker and
@@ -28,6 +29,7 @@ import { initialJsGzipKb, precacheKbGzip } from './bundle.mjs';
 import { measureHosted, referenceModel } from './hosted.mjs';
 import { modelQuality } from './cards.mjs';
 import { measureSuites } from './suite.mjs';
+import { measureJsonValidity } from './json-suite.mjs';
 import { ttftGrowthLocal, ttftGrowthServer } from './ttft-growth.mjs';
 import { nativeDecode } from './native.mjs';
 import { measureAgreementMs } from './agreement.ts';
@@ -59,6 +61,7 @@ const browser = await launch();
 const runs = [];
 let hosted = {};
 let suites = {};
+let json = {};
 let growth = {};
 try {
   for (const model of models) {
@@ -113,6 +116,7 @@ try {
     hosted = await measureHosted({ browser, appUrl: base, log });
   }
   if (!process.argv.includes('--no-suites')) suites = await measureSuites({ browser, appUrl: base, log });
+  if (!process.argv.includes('--no-json')) json = await measureJsonValidity({ browser, appUrl: base, log });
   if (!process.argv.includes('--no-ttft-growth')) {
     // --ttft-model: the model the conversation benchmark runs on (the 135M-shape scale model once built).
     const model = arg('ttft-model', referenceModel());
@@ -142,4 +146,4 @@ console.log(`agreement of two 2,000-token answers: ${agreement.agreement_ms} ms 
 const bundle = initialJsGzipKb();
 const precache = precacheKbGzip();
 console.log(`initial JavaScript (main thread, gzip): ${bundle.initial_js_gzip_kb} kB; service worker precache (gzip, no models, no ORT .wasm): ${precache.precache_kb_gzip} kB`);
-console.log(JSON.stringify({ ...topFields, ...hostedFields, ...suites, ...agreement, ...growth, initial_js_gzip_kb: bundle.initial_js_gzip_kb, precache_kb_gzip: precache.precache_kb_gzip, ...modelQuality(), runs }));
+console.log(JSON.stringify({ ...topFields, ...hostedFields, ...suites, ...json, ...agreement, ...growth, initial_js_gzip_kb: bundle.initial_js_gzip_kb, precache_kb_gzip: precache.precache_kb_gzip, ...modelQuality(), runs }));
