@@ -33,13 +33,15 @@ export function jsonParseProblem(text: string): string | null {
     JSON.parse(text);
     return null;
   } catch (e) {
-    const msg = errorText(e);
+    // Engines word it differently (V8 in Node 20: "… at position 12"; newer V8 adds "(line 2 column 5)"):
+    // one form here, the line and column counted from the position.
+    const msg = errorText(e).replace(/\s*\(line \d+ column \d+\)/, '');
     const pos = /at position (\d+)/.exec(msg);
-    if (pos && !/\(line \d+ column \d+\)/.test(msg)) {
+    if (pos) {
       const { line, column } = lineColumn(text, Number(pos[1]));
       return `Not valid JSON: ${msg} (line ${line}, column ${column}).`;
     }
-    if (!pos && /Unexpected end of JSON input/.test(msg)) {
+    if (/Unexpected end of JSON input/.test(msg)) {
       const { line, column } = lineColumn(text, text.length);
       return `Not valid JSON: ${msg} (line ${line}, column ${column}: the text ends before the JSON does).`;
     }
