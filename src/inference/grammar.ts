@@ -213,7 +213,7 @@ export class GrammarCache {
     if (!isConstrained(format)) return null;
     const { grammar, lib } = await this.compile(format);
     const matcher = await lib.GrammarMatcher.createGrammarMatcher(grammar, this.vocab.stopTokenIds);
-    return new GrammarConstraint(matcher, this.vocab.vocabSize);
+    return new GrammarConstraint(matcher, this.vocab.vocabSize, this.vocab.tokens.length);
   }
 
   dispose(): void {
@@ -244,6 +244,8 @@ export class GrammarConstraint implements StepConstraint {
   constructor(
     private readonly matcher: XGrammarMatcher,
     private readonly vocabSize: number,
+    /** How many ids the tokenizer has (≤ vocabSize). */
+    private readonly knownTokens: number = vocabSize,
   ) {}
 
   /** Whether the grammar accepted end-of-sequence: the structure is complete. */
@@ -287,12 +289,19 @@ export class GrammarConstraint implements StepConstraint {
   }
 
   accept(id: number): void {
+    if (!this.tryAccept(id)) throw new Error(`The grammar refused token ${id}.`);
+  }
+
+  tryAccept(id: number): boolean {
+    // Ids the tokenizer does not have (padding) are never allowed; XGrammar is not asked.
+    if (id < 0 || id >= this.knownTokens) return false;
     const t0 = performance.now();
     const ok = this.matcher.acceptToken(id);
     this.time.accept += performance.now() - t0;
-    if (!ok) throw new Error(`The grammar refused token ${id}.`);
+    if (!ok) return false;
     this.steps++;
     if (this.matcher.isTerminated()) this.finished = true;
+    return true;
   }
 
   dispose(): void {

@@ -21,7 +21,7 @@
  * native baseline with the same loop.
  */
 import { OutputPool } from './output-pool';
-import { nextToken, type SamplingSettings, type StepConstraint } from './sampling';
+import { nextConstrainedToken, nextToken, type SamplingSettings, type StepConstraint } from './sampling';
 
 /** What the KV decode loop did in one generation. */
 export interface DecodeStats {
@@ -313,11 +313,11 @@ export class KvDecoder {
       if (!(all instanceof Float32Array) || all.length < n * V) throw new Error('The model returned no float32 logits for the last position.');
       const row = all.subarray((n - 1) * V, n * V);
       const constraint = req.constraint ?? null;
-      if (constraint) await constraint.prepare();
-      const id = nextToken(row, req.sampling, tokens, count, generated, req.eosTokenIds, this.seen, req.random, constraint);
+      const id = constraint
+        ? await nextConstrainedToken(row, req.sampling, tokens, count, generated, req.eosTokenIds, this.seen, constraint, req.random)
+        : nextToken(row, req.sampling, tokens, count, generated, req.eosTokenIds, this.seen, req.random);
       tokens[count++] = id;
       generated++;
-      constraint?.accept(id);
       req.onToken(id);
       if (req.yieldEveryMs !== undefined && performance.now() - lastYield >= req.yieldEveryMs) {
         await nextTask();

@@ -122,6 +122,18 @@ describe('masks over the embedded tokenizer (allowed sets checked by hand)', () 
     c.dispose();
   });
 
+  it('tryAccept: a refused token leaves the state as it was; padding ids are refused without asking XGrammar', async () => {
+    const c = await constraint({ type: 'json_schema', name: 'yn', schema: { enum: ['yes', 'no'] } });
+    expect(c.tryAccept(idOf('{'))).toBe(false);
+    expect(c.tryAccept(600)).toBe(false);
+    await c.prepare();
+    expect(tokensOf(allowed(c))).toEqual(['"']);
+    expect(c.tryAccept(idOf('"'))).toBe(true);
+    await c.prepare();
+    expect(tokensOf(allowed(c))).toEqual(['n', 'y']);
+    c.dispose();
+  });
+
   it('refuses to apply a mask that is not the current step\'s', async () => {
     const c = await constraint({ type: 'json_object' });
     c.accept(idOf('{'));

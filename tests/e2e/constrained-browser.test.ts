@@ -1,0 +1,121 @@
+/**
+ * Constrained decoding in the browser (issue 15): the app's model worker, driven through
+ * harness.html, gives for every JSON-extraction case (tests/fixtures) exactly the reference
+ * server's constrained greedy answer for the same model and dtype (the server's model runs here,
+ * in Node, on onnxruntime-node); XGrammar is loaded lazily in the worker from its own chunk.
+ * On WebGPU (SwiftShader) the generate() path honours the grammar through its logits processor.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { LoadedInfo } from '../../src/engines/local/protocol';
+import type { ChatMessage, GenerationParams } from '../../src/engines/types';
+import type { ResponseFormat } from '../../src/inference/response-format';
+import type { ChatModel } from '../../server/model';
+import { loadModel } from '../../server/start';
+import { JSON_CASES, matchesSchema } from '../constrained-fixtures';
+import { launchBrowser, openPage, type PageLog } from './browser';
+import type { HarnessLoad, HarnessRun } from './harness-types';
+
+const appUrl = inject('appUrl');
+const modelsDir = inject('modelsDir');
+const MODEL = 'slm-pocket';
+
+async function openHarness(browser: Browser): Promise<{ page: Page; log: PageLog }> {
+  const { page, log } = await openPage(browser, `${appUrl}harness.html`);
+  await page.waitForSelector('body[data-harness="ready"]', { state: 'attached' });
+  return { page, log };
+}
+const load = (page: Page, opts: Omit<HarnessLoad, 'source'>): Promise<LoadedInfo> =>
+  page.evaluate((o) => window.slmHarness.load({ source: { type: 'bundled', modelId: 'slm-pocket' }, ...o }), opts);
+const generate = (page: Page, messages: ChatMessage[], params: Partial<GenerationParams>): Promise<HarnessRun> =>
+  page.evaluate(([m, p]) => window.slmHarness.generate(m, p), [messages, params] as const);
+
+const formatOf = (c: (typeof JSON_CASES.cases)[number]): ResponseFormat => ({ type: 'json_schema', name: c.id, schema: c.schema });
+const messagesOf = (prompt: string): ChatMessage[] => [{ role: 'user', content: prompt }];
+
+/** The reference server's model answering with the grammar (the path POST /v1/chat/completions takes). */
+async function serverText(model: ChatModel, prompt: string, format: ResponseFormat, maxTokens: number) {
+  await model.prepareFormat(format);
+  const out = await model.generate(model.prepare(messagesOf(prompt)), { maxTokens, minTokens: 0, sampling: { temperature: 0, topP: null, topK: null, repetitionPenalty: null, seed: null }, stop: [], responseFormat: format }, () => {}, new AbortController().signal);
+  return { text: out.text, finish: out.finishReason, complete: out.jsonComplete };
+}
+
+describe('constrained decoding in the worker equals the reference server', () => {
+  let browser: Browser;
+  let page: Page;
+  let log: PageLog;
+  const server = new Map<string, ChatModel>();
+  const serverModel = async (dtype: 'fp32' | 'q8') => {
+    let m = server.get(dtype);
+    if (!m) server.set(dtype, (m = await loadModel({ modelsDir, model: MODEL, dtype, threads: 1 }, () => {})));
+    return m;
+  };
+  beforeAll(async () => {
+    browser = await launchBrowser();
+    ({ page, log } = await openHarness(browser));
+  });
+  afterAll(async () => {
+    await page?.evaluate(() => window.slmHarness.dispose()).catch(() => undefined);
+    await browser?.close();
+    for (const m of server.values()) await m.dispose();
+  });
+
+  it.each(['fp32', 'q8'] as const)('WASM %s: every JSON-extraction case, greedy, the same JSON as the server, valid', async (dtype) => {
+    const info = await load(page, { dtype, device: 'wasm', threads: 1, warmup: null });
+    expect(info.decodeLoop).toBe('kv-loop');
+    const model = await serverModel(dtype);
+    for (const c of JSON_CASES.cases) {
+      const want = await serverText(model, c.prompt, formatOf(c), JSON_CASES.max_tokens);
+      const r = await generate(page, messagesOf(c.prompt), { greedy: true, maxNewTokens: JSON_CASES.max_tokens, responseFormat: formatOf(c) });
+      expect({ text: r.text, finish: r.finishReason, complete: r.jsonComplete }, c.id).toEqual(want);
+      expect(matchesSchema(r.text, c.schema), `${c.id}: ${r.text}`).toEqual({ ok: true });
+    }
+    // Text answers are untouched and say nothing about JSON.
+    const plain = await generate(page, messagesOf('What is the capital of France?'), { greedy: true, maxNewTokens: 16 });
+    expect(plain.jsonComplete).toBeNull();
+    expect(log.errors).toEqual([]);
+  });
+
+  it('an answer cut by max new tokens ends with length and incomplete JSON; a bad schema is a clear error and the worker keeps working', async () => {
+    await load(page, { dtype: 'fp32', device: 'wasm', threads: 1, warmup: null });
+    const c = JSON_CASES.cases[0]!;
+    const cut = await generate(page, messagesOf(c.prompt), { greedy: true, maxNewTokens: 4, responseFormat: formatOf(c) });
+    expect(cut.finishReason).toBe('length');
+    expect(cut.jsonComplete).toBe(false);
+    const bad = await page.evaluate(
+      ([m, p]) => window.slmHarness.generate(m, p).then(() => 'ok', (e: unknown) => String(e)),
+      [messagesOf('x'), { responseFormat: { type: 'json_schema', name: 'b', schema: { type: 'integer', minimum: 3, maximum: 1 } } }] as const,
+    );
+    expect(bad).toContain('The range at # is empty');
+    const again = await generate(page, messagesOf(c.prompt), { greedy: true, maxNewTokens: JSON_CASES.max_tokens, responseFormat: formatOf(c) });
+    expect(again.jsonComplete).toBe(true);
+  });
+});
+
+describe('WebGPU (SwiftShader): generate() with the grammar as a logits processor', () => {
+  let browser: Browser;
+  let page: Page;
+  let log: PageLog;
+  let model: ChatModel;
+  beforeAll(async () => {
+    browser = await launchBrowser({ webgpu: true });
+    ({ page, log } = await openHarness(browser));
+    model = await loadModel({ modelsDir, model: MODEL, dtype: 'fp32', threads: 1 }, () => {});
+  });
+  afterAll(async () => {
+    await page?.evaluate(() => window.slmHarness.dispose()).catch(() => undefined);
+    await browser?.close();
+    await model?.dispose();
+  });
+
+  it('the shortest case: valid JSON, the same as the server (SwiftShader decodes ~1 token/s)', async () => {
+    const info = await load(page, { dtype: 'fp32', device: 'webgpu', threads: 1, warmup: null });
+    expect(info.decodeLoop).toBe('generate');
+    const c = JSON_CASES.cases.find((x) => x.id === 'sum')!;
+    const want = await serverText(model, c.prompt, formatOf(c), 24);
+    const r = await generate(page, messagesOf(c.prompt), { greedy: true, maxNewTokens: 24, responseFormat: formatOf(c) });
+    expect(matchesSchema(r.text, c.schema), r.text).toEqual({ ok: true });
+    expect({ text: r.text, finish: r.finishReason, complete: r.jsonComplete }).toEqual(want);
+    expect(log.errors).toEqual([]);
+  });
+});
