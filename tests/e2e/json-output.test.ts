@@ -204,6 +204,32 @@ describe('JSON output on both sides', () => {
     expect(log.errors).toEqual([]);
   }, 600_000);
 
+  it('an endpoint that refuses response_format: the hosted answer comes as plain text and the pane and the strip say so', async () => {
+    const { page, log, posts } = await openApp();
+    await setup(page);
+    await pickPersonSchema(page);
+    // The endpoint refuses any response_format, as some OpenAI-compatible services do (the CORS
+    // preflight still goes to the real server; this answers the POST itself).
+    await page.route(`${server.baseURL}/chat/completions`, async (route) => {
+      const body = JSON.parse(route.request().postData() ?? '{}') as { response_format?: unknown };
+      if (!body.response_format) return route.continue();
+      await route.fulfill({
+        status: 400,
+        headers: { 'content-type': 'application/json', 'access-control-allow-origin': '*' },
+        body: JSON.stringify({ error: { message: "Invalid parameter: 'response_format' of type 'json_schema' is not supported with this model.", type: 'invalid_request_error', param: 'response_format' } }),
+      });
+    });
+    await sendAndWait(page, PROMPT);
+    const refused = page.locator(`${tid('pane-hosted')} ${tid('turn-format-refused')}`);
+    expect(await refused.textContent()).toBe('this endpoint does not support JSON Schema output; the answer was requested as plain text');
+    expect(await page.locator(`${tid('pane-local')} ${tid('turn-format-refused')}`).count()).toBe(0);
+    expect(posts.slice(-2).map((b) => 'response_format' in (JSON.parse(b) as object))).toEqual([true, false]);
+    expect((await lastJsonTurn(page, 'local')).matches).toBe('true');
+    const strip = await page.locator(`${tid('comparison-strip')} ${tid('strip-json')}`).allTextContents();
+    expect(strip[1]).toContain('this endpoint does not support JSON Schema output');
+    expect(log.errors).toEqual([]);
+  }, TEST_TIMEOUT);
+
   it('a share link round-trips the schema: applied in another profile, the Generation tab shows it active', async () => {
     expect(link).not.toBeNull();
     const { page, log } = await openApp();
