@@ -1,3 +1,4 @@
+// Over 300 lines: the suite format is one zod schema with its cross-field rules and their messages.
 /**
  * The evaluation suite format, defined once and validated with zod on the way in. A suite is a
  * file the user picked (or a stranger shared): every string has a length limit, objects are
@@ -15,6 +16,9 @@ import type { ChatMessage } from '../engines/types';
 import { checkResponseFormat } from '../inference/response-format';
 import { JSON_SCHEMA_LIMITS, jsonSchemaProblem } from './json-schema-check';
 import { compileScorerRegex } from './scorer-regex';
+import { readPointer } from './json-pointer';
+
+export { readPointer };
 
 export const SUITE_FORMAT = 'slm-playground-suite';
 export const SUITE_VERSION = 1;
@@ -64,19 +68,6 @@ export interface FieldSpec {
   tolerance?: number;
 }
 
-/** Reads a JSON Pointer (RFC 6901) in a parsed JSON value; `found: false` when a step is missing. */
-export function readPointer(value: unknown, pointer: string): { found: boolean; value: unknown } {
-  if (pointer === '') return { found: true, value };
-  if (!pointer.startsWith('/')) return { found: false, value: undefined };
-  let node: unknown = value;
-  for (const raw of pointer.slice(1).split('/')) {
-    const token = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    if (Array.isArray(node) && /^(0|[1-9]\d*)$/.test(token) && Number(token) < node.length) node = node[Number(token)];
-    else if (node !== null && typeof node === 'object' && !Array.isArray(node) && Object.hasOwn(node, token)) node = (node as Record<string, unknown>)[token];
-    else return { found: false, value: undefined };
-  }
-  return { found: true, value: node };
-}
 
 export const SCORER_TYPES = ['exact', 'normalized', 'contains', 'regex', 'numeric', 'json', 'json-schema', 'json-fields', 'judge', 'agreement'] as const satisfies readonly ScorerType[];
 
