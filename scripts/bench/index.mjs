@@ -15,12 +15,16 @@
  *   json        JSON validity on slm-json-20, free and schema-constrained, both sides (scripts/bench/json-suite.mjs; --no-json skips)
  *   bundle      initial_js_gzip_kb and precache_kb_gzip, read from dist/ (scripts/bench/bundle.mjs)
  *
+ *   constrained constrained_decode_ratio (JSON Schema ÷ free decode, interleaved pairs, slm-pocket and the 135M
+ *               scale model when built) and schema_compile_ms (scripts/bench/constrained.ts, Node, the generation core)
+ *
  *   ttft growth TTFT at turn 8 ÷ turn 1 of an 8-turn chat, KV reuse on and off, in the worker and
  *               through the reference server (scripts/bench/ttft-growth.mjs; --ttft-model picks the model)
  *
  * Options: --models slm-pocket,slm-reference  --dtypes fp32,q8  --no-build  --no-hosted  --no-suites
  *          --scale smollm2-135m:fp32,q8,q4+qwen2.5-0.5b:q4  (random-weight models at catalog shapes: scale.mjs)
- *          --no-ttft-growth  --ttft-model ID
+ *          --no-ttft-growth  --ttft-model ID  --no-constrained
+ *          --only constrained  (just that part: its fields on the last line; --scale-dir DIR for the 135M model)
  */
 import { existsSync } from 'node:fs';
 import { build, preview } from 'vite';
@@ -34,6 +38,7 @@ import { ttftGrowthLocal, ttftGrowthServer } from './ttft-growth.mjs';
 import { nativeDecode } from './native.mjs';
 import { measureAgreementMs } from './agreement.ts';
 import { measureScale, parseScaleSpec } from './scale.mjs';
+import { measureConstrained } from './constrained.ts';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -47,6 +52,13 @@ const DEFAULT = { model: 'slm-pocket', dtype: 'fp32' };
 const WARMUP = { prefillPasses: 4, maxTokens: 1536, minTokens: 1024, maxMs: 6000 };
 
 const log = (...a) => console.error('[bench]', ...a);
+const constrainedOpts = () => ({ log, ...(arg('scale-dir', '') ? { scaleDir: arg('scale-dir', '') } : {}) });
+if (arg('only', '') === 'constrained') {
+  const { constrained, ...fields } = await measureConstrained(constrainedOpts());
+  for (const d of constrained.decode) log(`${d.model} ${d.dtype}: constrained ${d.constrained_tps} vs free ${d.free_tps} tok/s, ratio ${d.ratio} (${d.pairs} pairs); per token: mask fill ${d.mask_fill_us} µs, apply ${d.mask_apply_us} µs, accept ${d.accept_us} µs`);
+  console.log(JSON.stringify({ ...fields, constrained }));
+  process.exit(0);
+}
 const r2 = (x) => (x === null || x === undefined || !Number.isFinite(x) ? null : Math.round(x * 100) / 100);
 
 if (!process.argv.includes('--no-build') || !existsSync('dist/index.html')) {
@@ -141,9 +153,10 @@ if (hosted.hosted_model) {
 if (suites.suite_cases) {
   console.log(`suite (${suites.suite_cases} cases): ${suites.suite_cases_per_min_local} cases/min local, ${suites.suite_cases_per_min_hosted} cases/min hosted, runner overhead ${suites.runner_overhead}`);
 }
+const { constrained: _cd, ...constrainedFields } = process.argv.includes('--no-constrained') ? { constrained: null } : await measureConstrained(constrainedOpts());
 const agreement = measureAgreementMs();
 console.log(`agreement of two 2,000-token answers: ${agreement.agreement_ms} ms (measures), ${agreement.agreement_diff_ms} ms (word diff, off the main thread in the page)`);
 const bundle = initialJsGzipKb();
 const precache = precacheKbGzip();
 console.log(`initial JavaScript (main thread, gzip): ${bundle.initial_js_gzip_kb} kB; service worker precache (gzip, no models, no ORT .wasm): ${precache.precache_kb_gzip} kB`);
-console.log(JSON.stringify({ ...topFields, ...hostedFields, ...suites, ...json, ...agreement, ...growth, initial_js_gzip_kb: bundle.initial_js_gzip_kb, precache_kb_gzip: precache.precache_kb_gzip, ...modelQuality(), runs }));
+console.log(JSON.stringify({ ...topFields, ...hostedFields, ...suites, ...json, ...agreement, ...growth, ...constrainedFields, initial_js_gzip_kb: bundle.initial_js_gzip_kb, precache_kb_gzip: precache.precache_kb_gzip, ...modelQuality(), runs }));
