@@ -50,7 +50,14 @@ export function ComparisonStrip({ rows }: { rows: StripRow[] }) {
                 <td>{r.bytesSent === 0 ? 'none (stayed on device)' : fmtBytes(r.bytesSent)}</td>
                 {json && (
                   <td data-testid="strip-json">
-                    {r.json ? <JsonBadges text={r.json.output} finish={r.json.finishReason} format={r.json.format} refused={r.constraintRefused} /> : r.constraintRefused}
+                    {r.json && <JsonBadges text={r.json.output} finish={r.json.finishReason} format={r.json.format} />}
+                    {/* Plain text, shown at once (the badges load with the JSON views). */}
+                    {r.constraintRefused && (
+                      <span className="muted small" data-testid="json-refused">
+                        {' '}
+                        {r.constraintRefused}
+                      </span>
+                    )}
                   </td>
                 )}
               </>

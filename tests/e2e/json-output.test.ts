@@ -225,8 +225,9 @@ describe('JSON output on both sides', () => {
     expect(await page.locator(`${tid('pane-local')} ${tid('turn-format-refused')}`).count()).toBe(0);
     expect(posts.slice(-2).map((b) => 'response_format' in (JSON.parse(b) as object))).toEqual([true, false]);
     expect((await lastJsonTurn(page, 'local')).matches).toBe('true');
-    const strip = await page.locator(`${tid('comparison-strip')} ${tid('strip-json')}`).allTextContents();
-    expect(strip[1]).toContain('this endpoint does not support JSON Schema output');
+    await page.waitForSelector(`${tid('comparison-strip')} ${tid('strip-json')} ${tid('json-badges')}`);
+    expect(await page.locator(`${tid('comparison-strip')} tr[data-pane="hosted"] ${tid('json-refused')}`).textContent()).toContain('this endpoint does not support JSON Schema output');
+    expect(await page.locator(`${tid('comparison-strip')} tr[data-pane="local"] ${tid('json-refused')}`).count()).toBe(0);
     expect(log.errors).toEqual([]);
   }, TEST_TIMEOUT);
 

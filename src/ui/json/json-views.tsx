@@ -122,18 +122,12 @@ export function JsonAnswer({ text, finish, format }: { text: string; finish: Fin
   );
 }
 
-/** The strip's cell: the verdict's badges, or the endpoint's refusal of the constraint. */
-export function JsonBadges({ text, finish, format, refused }: { text: string; finish: FinishReason | null | undefined; format: ResponseFormat; refused: string | null }) {
+/** The strip's cell: the verdict's badges (where it fails in the title). */
+export function JsonBadges({ text, finish, format }: { text: string; finish: FinishReason | null | undefined; format: ResponseFormat }) {
   const v = useMemo(() => verdictOf(text, finish, format), [text, finish, format]);
   return (
     <span title={v.detail || verdictLabel(v)}>
       <Badges v={v} format={format} />
-      {refused && (
-        <span className="muted small" data-testid="json-refused">
-          {' '}
-          {refused}
-        </span>
-      )}
     </span>
   );
 }
