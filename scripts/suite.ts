@@ -19,6 +19,7 @@ import { DEFAULT_ORIGIN_POLICY } from '../server/cors';
 import { loadModel, startServer, type RunningServer } from '../server/start';
 import { DEFAULT_GENERATION, validateGenerationParams, type GenerationParams } from '../src/engines/types';
 import { isPresetId, type PresetId } from '../src/engines/hosted/presets';
+import type { ConstraintMode } from '../src/eval/engines';
 import { toJson } from '../src/eval/export';
 import { buildResultsTable } from '../src/eval/results-table';
 import { importSuiteFile } from '../src/eval/import';
@@ -37,6 +38,7 @@ export const USAGE = `npm run suite -- --suite FILE [options]
   --reference             start the project's reference server (slm-reference) and use it as the hosted side
   --max-new-tokens N      default 64; greedy decoding
   --concurrency N         hosted requests in flight (default 4)
+  --constraint MODE       cases with a response schema: free (default), constrained, or both (twin columns)
   --no-build              use the existing build
   --dist DIR              the build folder (default dist)
   API key: environment variable SLM_HOSTED_KEY only.`;
@@ -53,6 +55,7 @@ export interface SuiteCliOptions {
   reference: boolean;
   maxNewTokens: number;
   concurrency: number;
+  constraint: ConstraintMode;
   build: boolean;
   dist: string;
 }
@@ -82,6 +85,8 @@ export function parseSuiteArgs(argv: string[], env: Record<string, string | unde
   if (!isPresetId(preset)) throw new Error(`--preset "${preset}" is not a preset.`);
   const reference = argv.includes('--reference');
   const hostedUrl = get('hosted-url') ?? env['SLM_HOSTED_URL'] ?? null;
+  const constraint = get('constraint') ?? 'free';
+  if (constraint !== 'free' && constraint !== 'constrained' && constraint !== 'both') throw new Error(`--constraint must be free, constrained or both, got "${constraint}".`);
   if (reference && hostedUrl) throw new Error('Use either --reference or --hosted-url, not both.');
   return {
     suite,
@@ -95,6 +100,7 @@ export function parseSuiteArgs(argv: string[], env: Record<string, string | unde
     reference,
     maxNewTokens: int('max-new-tokens', 64, 1, 4096),
     concurrency: int('concurrency', 4, 1, 64),
+    constraint,
     build: !argv.includes('--no-build'),
     dist: get('dist') ?? 'dist',
   };
@@ -161,9 +167,10 @@ export async function runSuiteHeadless(o: SuiteCliOptions, key: string | null): 
       hosted: hostedUrl ? { presetId: o.preset, baseUrl: hostedUrl, model: o.hostedModel, key } : null,
       params,
       hostedConcurrency: o.concurrency,
+      constraint: o.constraint,
       log: true,
     };
-    log(`${suite.cases.length} cases × ${(run.local ? 1 : 0) + (run.hosted ? 1 : 0)} engines`);
+    log(`${suite.cases.length} cases × ${((run.local ? 1 : 0) + (run.hosted ? 1 : 0)) * (o.constraint === 'both' ? 2 : 1)} engine columns`);
     const result = await page.evaluate((r) => window.slmHarness.runSuite(r), run);
     const file = o.out ?? `results-${suite.id}.json`;
     writeFileSync(file, toJson(result.record));
@@ -192,7 +199,7 @@ async function main(): Promise<void> {
   const table = buildResultsTable(out.record);
   for (const [j, t] of table.totals.entries()) {
     const e = table.head.engines[j];
-    log(`${e?.label}: ${t.passed}/${t.scored} passed${t.errors ? `, ${t.errors} errors` : ''}, p50 ${Math.round(t.e2e.p50 ?? 0)} ms`);
+    log(`${e?.label}: ${t.passed}/${t.scored} passed${t.errors ? `, ${t.errors} errors` : ''}, p50 ${Math.round(t.e2e.p50 ?? 0)} ms${t.structure.cases ? `, valid JSON ${t.structure.valid}/${t.structure.cases}, schema ${t.structure.matches}/${t.structure.cases}` : ''}`);
   }
   log(`wall ${Math.round(out.wallMs)} ms; wrote ${out.file}`);
 }

@@ -207,7 +207,7 @@ export function App() {
               storeError={suite.runs.storeError}
               onImportSuite={suite.suites.importFile}
               onRemoveSuite={(id) => void suite.suites.removeImported(id)}
-              onRun={(ref, ids, judge, conc) => void suite.run(ref, ids, judge, conc)}
+              onRun={(ref, ids, judge, conc, mode) => void suite.run(ref, ids, judge, conc, mode)}
               onStop={suite.runs.stop}
               onOpen={suite.open}
               onResume={(id, conc) => void suite.resume(id, conc)}

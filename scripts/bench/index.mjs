@@ -12,6 +12,7 @@
  *
  *   suites      a 42-case suite through the app's runner, local and hosted (scripts/bench/suite.mjs)
  *   share       share link sizes (scripts/bench/share-size.ts, run by suite.mjs)
+ *   json        JSON validity on slm-json-20, free and schema-constrained, both sides (scripts/bench/json-suite.mjs; --no-json skips)
  *   bundle      initial_js_gzip_kb and precache_kb_gzip, read from dist/ (scripts/bench/bundle.mjs)
  *
  *   constrained constrained_decode_ratio (JSON Schema ÷ free decode, interleaved pairs, slm-pocket and the 135M
@@ -34,6 +35,7 @@ import { initialJsGzipKb, precacheKbGzip } from './bundle.mjs';
 import { measureHosted, referenceModel } from './hosted.mjs';
 import { modelQuality } from './cards.mjs';
 import { measureSuites } from './suite.mjs';
+import { measureJsonValidity } from './json-suite.mjs';
 import { ttftGrowthLocal, ttftGrowthServer } from './ttft-growth.mjs';
 import { nativeDecode } from './native.mjs';
 import { measureAgreementMs } from './agreement.ts';
@@ -75,6 +77,7 @@ const browser = await launch();
 const runs = [];
 let hosted = {};
 let suites = {};
+let json = {};
 let growth = {};
 let swDownload = {};
 try {
@@ -137,6 +140,7 @@ try {
     hosted = await measureHosted({ browser, appUrl: base, log });
   }
   if (!process.argv.includes('--no-suites')) suites = await measureSuites({ browser, appUrl: base, log });
+  if (!process.argv.includes('--no-json')) json = await measureJsonValidity({ browser, appUrl: base, log });
   if (!process.argv.includes('--no-ttft-growth')) {
     // --ttft-model: the model the conversation benchmark runs on (the 135M-shape scale model once built).
     const model = arg('ttft-model', referenceModel());
@@ -187,4 +191,4 @@ const mins = {
   q4_over_q8_browser_min: q4OverQ8.length ? r2(Math.min(...q4OverQ8)) : null,
 };
 console.log(`worst over all runs: ${Object.entries(mins).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-console.log(JSON.stringify({ ...topFields, ...swDownload, ...mins, ...hostedFields, ...suites, ...agreement, ...growth, ...constrainedFields, initial_js_gzip_kb: bundle.initial_js_gzip_kb, precache_kb_gzip: precache.precache_kb_gzip, ...modelQuality(), runs }));
+console.log(JSON.stringify({ ...topFields, ...swDownload, ...mins, ...hostedFields, ...suites, ...json, ...agreement, ...growth, ...constrainedFields, initial_js_gzip_kb: bundle.initial_js_gzip_kb, precache_kb_gzip: precache.precache_kb_gzip, ...modelQuality(), runs }));

@@ -1,5 +1,6 @@
 /** One pane's conversation: turns as shown, and the messages an engine is sent for the next turn. */
 import type { ChatMessage, FinishReason } from '../engines/types';
+import type { ResponseFormat } from '../inference/response-format';
 import type { RunMetrics } from '../metrics/timing';
 
 export interface ChatTurn {
@@ -12,6 +13,10 @@ export interface ChatTurn {
   error?: string;
   /** Said with the answer (e.g. turns left out to fit the model's context). */
   notice?: string;
+  /** An answer asked for as JSON (object or schema): shown pretty-printed with its verdict. */
+  responseFormat?: ResponseFormat;
+  /** The endpoint refused the output constraint and answered as plain text: its message. */
+  constraintRefused?: string;
 }
 
 /** The messages sent to the engine: system prompt, then every completed turn, then the new prompt. */

@@ -4,6 +4,7 @@
  * prompt left the device.
  */
 import type { FinishReason } from '../engines/types';
+import type { ResponseFormat } from '../inference/response-format';
 import type { RunMetrics } from '../metrics/timing';
 import { runCost, type Price } from './pricing';
 
@@ -14,6 +15,10 @@ export interface PaneResult {
   /** Bytes of the request body sent over the network (0 for an in-browser engine). */
   bytesSent: number;
   error: string | null;
+  /** The answer was asked for as JSON: the format and what came back (the strip shows its validity). */
+  json?: { format: ResponseFormat; output: string; finishReason: FinishReason } | null;
+  /** The endpoint refused the output constraint and answered as plain text: its message. */
+  constraintRefused?: string | null;
 }
 
 /** One finished send: the prompt and every pane's answer with its numbers (what a share snapshot holds). */
@@ -38,6 +43,8 @@ export interface StripRow {
   costUsd: number | null;
   bytesSent: number;
   error: string | null;
+  json: { format: ResponseFormat; output: string; finishReason: FinishReason } | null;
+  constraintRefused: string | null;
 }
 
 export function computeStrip(results: PaneResult[], prices: Record<string, Price>): StripRow[] {
@@ -63,6 +70,8 @@ export function computeStrip(results: PaneResult[], prices: Record<string, Price
       costUsd: m ? runCost(m, prices) : null,
       bytesSent: r.bytesSent,
       error: r.error,
+      json: r.json ?? null,
+      constraintRefused: r.constraintRefused ?? null,
     };
   });
 }

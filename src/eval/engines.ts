@@ -37,3 +37,29 @@ export function mismatch(stored: EngineColumn, now: EngineColumn | null): string
   }
   return null;
 }
+
+/** How a suite run treats cases with a response schema: as text only, constrained only, or both side by side. */
+export type ConstraintMode = 'free' | 'constrained' | 'both';
+
+const CONSTRAINED_SUFFIX = '+schema';
+
+/** The constrained twin of a column: its own id and label, the same engine. */
+export function constrainedColumn(c: EngineColumn): EngineColumn {
+  return { ...c, id: `${c.id}${CONSTRAINED_SUFFIX}`, label: `${c.label} · schema-constrained`, constrained: true };
+}
+
+/** The columns a run has for `mode`: each engine free, constrained, or both (free first). */
+export function columnsFor<T extends { column: EngineColumn }>(live: T[], mode: ConstraintMode): T[] {
+  return live.flatMap((l) => {
+    const twin = { ...l, column: constrainedColumn(l.column) };
+    return mode === 'free' ? [l] : mode === 'constrained' ? [twin] : [l, twin];
+  });
+}
+
+/** The live engine that continues a stored column (a constrained twin continues on its engine). */
+export function liveFor<T extends { column: EngineColumn }>(stored: EngineColumn, available: T[]): T | null {
+  const baseId = stored.constrained && stored.id.endsWith(CONSTRAINED_SUFFIX) ? stored.id.slice(0, -CONSTRAINED_SUFFIX.length) : stored.id;
+  const now = available.find((a) => a.column.id === baseId);
+  if (!now) return null;
+  return stored.constrained ? { ...now, column: constrainedColumn(now.column) } : now;
+}

@@ -132,6 +132,14 @@ export function toMarkdown(record: RunRecord): string {
       `| ${label(j)} (${mdCell(where, 60)}) | ${mdCell(e.model, 100)} | ${fmtAccuracy(t)} | ${t.errors} | ${fmtMs(t.e2e.p50)} | ${fmtMs(t.e2e.p95)} | ${fmtMs(t.ttft.p50)} | ${fmtTps(t.decodeTps)} | ${t.inputTokens} / ${t.outputTokens} | ${fmtUsd(t.costUsd)} |`,
     );
   });
+  if (table.totals.some((t) => t.structure.cases > 0)) {
+    const pc = (v: number | null) => (v === null ? '—' : `${Math.round(v * 100)}%`);
+    out.push('', '### JSON output', '', '| Engine | Constraint | Valid JSON | Matches schema | Incomplete | Field accuracy |', '|---|---|---:|---:|---:|---:|');
+    table.totals.forEach((t, j) => {
+      const s = t.structure;
+      out.push(`| ${label(j)} | ${engines[j]?.constrained ? (t.refused ? `refused (${t.refused})` : 'schema') : 'none'} | ${pc(s.validRate)} (${s.valid}/${s.cases}) | ${pc(s.matchRate)} (${s.matches}/${s.cases}) | ${s.incomplete} | ${pc(t.fieldAccuracy)} |`);
+    });
+  }
   if (table.categories.length > 0 && engines.length > 0) {
     out.push('', '### Accuracy per category', '');
     out.push(`| Category | ${engines.map((_, j) => label(j)).join(' | ')} |`);

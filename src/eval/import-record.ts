@@ -78,7 +78,7 @@ export function buildCase(rec: Record<string, unknown>, line: number, csv: boole
   } else if (rawScorer !== undefined && rawScorer !== null) {
     bad('scorer', `expected a scorer name or object, got ${describeValue(rawScorer)}`);
   }
-  const jsonScorer = scorerName === 'json' || scorerName === 'json-schema' || scorerObject?.['type'] === 'json' || scorerObject?.['type'] === 'json-schema';
+  const jsonScorer = scorerName === 'json' || scorerName === 'json-schema' || scorerObject?.['type'] === 'json' || scorerObject?.['type'] === 'json-schema' || scorerObject?.['type'] === 'json-fields';
 
   // expected / answer
   let expected: string | undefined;

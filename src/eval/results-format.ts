@@ -3,4 +3,5 @@
  * starts a run with them, and parses a record only when one is imported.
  */
 export const RESULTS_FORMAT = 'slm-playground-results';
-export const RESULTS_VERSION = 1;
+/** 2: engine columns may run constrained, cells carry their structure verdict and a refused constraint. */
+export const RESULTS_VERSION = 2;

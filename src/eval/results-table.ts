@@ -42,6 +42,22 @@ export interface ColumnTotals extends Accuracy {
   costUsd: number | null;
   /** Sum of end-to-end times of done cells (ms). */
   generationMsSum: number;
+  /** Done cells of cases with a response schema: how many answered valid JSON, matched the schema, stopped incomplete. */
+  structure: StructureTotals;
+  /** Mean share of expected fields right over the done json-fields cells; null when there are none. */
+  fieldAccuracy: number | null;
+  /** Cells whose endpoint refused the output constraint (answered as plain text). */
+  refused: number;
+}
+
+export interface StructureTotals {
+  cases: number;
+  valid: number;
+  matches: number;
+  incomplete: number;
+  /** valid ÷ cases; null when no case has a schema. */
+  validRate: number | null;
+  matchRate: number | null;
 }
 
 export interface ResultsRow {
@@ -82,6 +98,9 @@ function totalsFor(engine: EngineColumn, record: RunRecord, cells: (CellResult |
   const cat = new Map<string, { scored: number; passed: number }>(categories.map((c) => [c, { scored: 0, passed: 0 }]));
   let scored = 0;
   let passed = 0;
+  const st = { cases: 0, valid: 0, matches: 0, incomplete: 0 };
+  const fieldScores: number[] = [];
+  let refused = 0;
   cells.forEach((cell, i) => {
     if (!cell) return;
     const sc = record.suite.cases[i] as SuiteCase;
@@ -96,6 +115,14 @@ function totalsFor(engine: EngineColumn, record: RunRecord, cells: (CellResult |
       return;
     }
     done++;
+    if (cell.constraintRefused) refused++;
+    if (cell.structure) {
+      st.cases++;
+      if (cell.structure.valid) st.valid++;
+      if (cell.structure.matches) st.matches++;
+      if (cell.structure.incomplete) st.incomplete++;
+    }
+    if (sc.scorer.type === 'json-fields' && cell.score) fieldScores.push(cell.score.score);
     if (cell.metrics) {
       e2e.push(cell.metrics.e2eMs);
       generationMsSum += cell.metrics.e2eMs;
@@ -131,6 +158,9 @@ function totalsFor(engine: EngineColumn, record: RunRecord, cells: (CellResult |
     outputTokens,
     costUsd,
     generationMsSum,
+    structure: { ...st, validRate: st.cases ? st.valid / st.cases : null, matchRate: st.cases ? st.matches / st.cases : null },
+    fieldAccuracy: fieldScores.length ? fieldScores.reduce((a, b) => a + b, 0) / fieldScores.length : null,
+    refused,
   };
 }
 

@@ -35,6 +35,17 @@ export interface EngineColumn {
   device?: string | null;
   /** Base URL only (http(s), no credentials, query or fragment), never a key. */
   endpoint?: string | null;
+  /** Cases with a response schema are sent with it as the output constraint (results format 2). */
+  constrained?: boolean;
+}
+
+/** The structure of a cell's answer to a case with a response schema (compare/json-verdict.ts). */
+export interface CellStructure {
+  valid: boolean;
+  incomplete: boolean;
+  /** Null when the answer is not valid JSON. */
+  matches: boolean | null;
+  detail: string;
 }
 
 export interface CellResult {
@@ -49,6 +60,10 @@ export interface CellResult {
   /** For judge-scored cells: who judged, what it was asked and what it answered. */
   judge?: { engineId: string; messages: ChatMessage[]; verdict: string };
   error?: string;
+  /** Cases with a response schema: valid JSON, matches the schema, or incomplete. */
+  structure?: CellStructure;
+  /** The endpoint refused the output constraint and answered as plain text: its message. */
+  constraintRefused?: string;
   attempts: number;
   /** Epoch ms. */
   finishedAt: number;
@@ -102,6 +117,7 @@ const engineColumnSchema = z.strictObject({
   dtype: z.string().max(20).nullable().optional(),
   device: z.string().max(100).nullable().optional(),
   endpoint: baseUrl.nullable().optional(),
+  constrained: z.boolean().optional(),
 });
 
 const loadMetricsSchema = z.strictObject({
@@ -137,6 +153,8 @@ const cellSchema = z.strictObject({
     })
     .optional(),
   error: z.string().max(5000).optional(),
+  structure: z.strictObject({ valid: z.boolean(), incomplete: z.boolean(), matches: z.boolean().nullable(), detail: z.string().max(2000) }).optional(),
+  constraintRefused: z.string().max(2000).optional(),
   attempts: z.number().int().min(0).max(1000),
   finishedAt: z.number().int().min(0),
 });
@@ -200,12 +218,21 @@ export function parseRunRecord(json: unknown): RunRecord {
   if (typeof version !== 'number' || !Number.isInteger(version)) throw new RunRecordError('This results file has no format version.');
   if (version > RESULTS_VERSION) throw new RunRecordError(`These results were saved by a newer SLM Playground (results format ${version}; this app reads up to ${RESULTS_VERSION}).`);
   if (version < 1) throw new RunRecordError(`Unknown results format version ${version}.`);
-  const r = runRecordSchema.safeParse(json);
+  // Version 1 had no constrained columns and no structure verdicts: the same record, read as 2.
+  const r = runRecordSchema.safeParse(version === 1 ? migrateV1(json as Record<string, unknown>) : json);
   if (!r.success) {
     const issues = zodIssues(r.error);
     throw new RunRecordError(`These results do not match the results format: ${describePathIssues(issues)}`, issues);
   }
   return r.data;
+}
+
+/** A version 1 record as version 2: none of its columns was constrained, so nothing else changes. A v1 file with a v2 field is refused (strict). */
+function migrateV1(json: Record<string, unknown>): unknown {
+  const engines = Array.isArray(json['engines']) ? json['engines'] : [];
+  const cells = Array.isArray(json['cells']) ? json['cells'] : [];
+  const v2Field = engines.some((e) => e && typeof e === 'object' && 'constrained' in e) || cells.some((c) => c && typeof c === 'object' && ('structure' in c || 'constraintRefused' in c));
+  return v2Field ? { ...json, version: 1 } : { ...json, version: RESULTS_VERSION };
 }
 
 /** The key of one cell (a case on an engine) in maps and sets. */

@@ -16,9 +16,10 @@
  *   a time limit per case), so a suite's catastrophic pattern fails its case instead of the page.
  */
 import { HostedError, type HostedErrorCode } from '../engines/hosted/errors';
-import type { ChatEngine, GenerationParams } from '../engines/types';
+import type { ChatEngine, FinishReason, GenerationParams, RunResult } from '../engines/types';
+import { jsonVerdict, parseJsonAnswer } from '../compare/json-verdict';
 import { buildJudgeMessages, parseJudgeVerdict } from './judge';
-import { MAX_OUTPUT_CHARS, type CellResult, type EngineColumn, type RunRecord } from './results';
+import { MAX_OUTPUT_CHARS, type CellResult, type CellStructure, type EngineColumn, type RunRecord } from './results';
 import { pendingCells } from './results-table';
 import { scoreOutput, type ScoreResult } from './scorers';
 import type { SuiteCase } from './suite';
@@ -97,6 +98,37 @@ const cut = (s: string) => (s.length > MAX_OUTPUT_CHARS ? s.slice(0, MAX_OUTPUT_
 
 class Stopped extends Error {}
 
+/** The name the response schema goes out under (OpenAI's json_schema.name; the same for every case). */
+export const CASE_SCHEMA_NAME = 'response';
+
+/**
+ * What one cell is asked with: the run's settings, as plain text — a suite's own Generation-tab
+ * format never leaks into it — except on a constrained column, where a case with a response schema
+ * is sent with that schema as the output constraint.
+ */
+export function cellParams(c: SuiteCase, column: EngineColumn, params: GenerationParams): GenerationParams {
+  const { responseFormat: _ignored, ...base } = params;
+  if (column.constrained && c.schema) return { ...base, responseFormat: { type: 'json_schema', name: CASE_SCHEMA_NAME, schema: c.schema } };
+  return base;
+}
+
+/** The structure verdict of an answer to a case with a response schema; the schema is matched in the sandbox. */
+export async function structureOf(schema: Record<string, unknown>, output: string, finish: FinishReason, sandbox: ScoringSandbox): Promise<CellStructure> {
+  const got = parseJsonAnswer(output);
+  if (!got) {
+    const v = jsonVerdict(output, finish, { type: 'json_object' }, () => null);
+    return { valid: false, incomplete: v.incomplete, matches: null, detail: v.detail };
+  }
+  const r = await sandbox.validateJsonSchema(schema, got.value);
+  if (r.status === 'done') return { valid: true, incomplete: false, matches: r.value === null, detail: r.value ?? '' };
+  return { valid: true, incomplete: false, matches: false, detail: r.status === 'timeout' ? `the schema check took too long (over ${r.limitMs} ms)` : `could not be checked: ${r.message}`.slice(0, 300) };
+}
+
+/** The hosted engine's note that the endpoint refused the constraint and answered as plain text. */
+function constraintRefusal(r: RunResult): string | undefined {
+  return r.formatFallback ? r.formatFallback.slice(0, 2000) : undefined;
+}
+
 /** One cell: generate (with retries), score, judge. Throws Stopped when the run is stopped. */
 async function runCell(c: SuiteCase, e: RunnerEngine, opts: RunnerOptions): Promise<CellResult> {
   const maxRetries = opts.maxRetries ?? DEFAULT_MAX_RETRIES;
@@ -105,10 +137,12 @@ async function runCell(c: SuiteCase, e: RunnerEngine, opts: RunnerOptions): Prom
   for (;;) {
     attempts++;
     try {
-      const r = await e.engine.generate({ messages: c.messages, params: opts.record.params, signal: opts.signal });
+      const r = await e.engine.generate({ messages: c.messages, params: cellParams(c, e.column, opts.record.params), signal: opts.signal });
       if (opts.signal.aborted || r.finishReason === 'abort') throw new Stopped();
       const output = cut(r.text);
       let score: ScoreResult | null = await scoreOutput(c, output, opts.sandbox);
+      const structure = c.schema ? await structureOf(c.schema, output, r.finishReason, opts.sandbox) : undefined;
+      const refused = constraintRefusal(r);
       let judge: CellResult['judge'];
       if (c.scorer.type === 'judge' && opts.judge) {
         const messages = buildJudgeMessages(c.scorer.rubric, c, output);
@@ -132,6 +166,8 @@ async function runCell(c: SuiteCase, e: RunnerEngine, opts: RunnerOptions): Prom
         metrics: r.metrics,
         score,
         ...(judge ? { judge } : {}),
+        ...(structure ? { structure } : {}),
+        ...(refused ? { constraintRefused: refused } : {}),
         attempts,
         finishedAt: Date.now(),
       };

@@ -10,7 +10,7 @@
  * Judge cases return null here: the runner scores them with a hosted engine (judge.ts); so do
  * agreement cases: the results table scores them against the hosted answer (agreement.ts).
  */
-import { parseExpectedNumber, type ScorerSpec, type SuiteCase } from './suite';
+import { parseExpectedNumber, readPointer, type FieldSpec, type ScorerSpec, type SuiteCase } from './suite';
 import { compileScorerRegex } from './scorer-regex';
 import type { SandboxOutcome, ScoringSandbox } from './sandbox/protocol';
 import { errorText } from '../lib/errors';
@@ -137,6 +137,41 @@ export function jsonDiff(expected: JsonValue, actual: JsonValue, path = ''): str
   return null;
 }
 
+/** Whether one answered field equals the expected one under `f.match`; null when right, else why not. */
+export function fieldProblem(f: FieldSpec, expected: unknown, actual: { found: boolean; value: unknown }): string | null {
+  if (!actual.found) return `${f.path}: missing`;
+  const got = actual.value;
+  switch (f.match) {
+    case 'exact':
+      return jsonDiff(expected as JsonValue, got as JsonValue) === null ? null : `${f.path}: expected ${jsonPreview(expected as JsonValue)}, got ${jsonPreview(got as JsonValue)}`;
+    case 'normalized': {
+      const e = normalizeText(typeof expected === 'string' ? expected : JSON.stringify(expected));
+      const o = normalizeText(typeof got === 'string' ? got : JSON.stringify(got));
+      return e === o ? null : `${f.path}: expected ${quote(e)}, got ${quote(o)} (normalized)`;
+    }
+    case 'numeric': {
+      const e = typeof expected === 'number' ? expected : parseExpectedNumber(String(expected));
+      const o = typeof got === 'number' ? got : typeof got === 'string' ? parseExpectedNumber(got) : null;
+      if (e === null) return `${f.path}: the expected value is not a number`;
+      if (o === null) return `${f.path}: expected ${e}, got ${jsonPreview(got as JsonValue)}`;
+      const tol = f.tolerance ?? 0;
+      return Math.abs(o - e) <= tol + 1e-9 * Math.max(1, Math.abs(e)) ? null : `${f.path}: expected ${tol > 0 ? `${e} ± ${tol}` : e}, got ${o}`;
+    }
+  }
+}
+
+/** Field-level accuracy: the share of expected fields the answer's JSON gets right; passes when all are. */
+export function scoreJsonFields(fields: readonly FieldSpec[], expectedText: string, out: string): ScoreResult {
+  const got = extractJson(out);
+  if (!got) return fail(`0/${fields.length} fields: not valid JSON: ${quote(out)}`);
+  const expected = JSON.parse(expectedText) as unknown;
+  const problems = fields.map((f) => fieldProblem(f, readPointer(expected, f.path).value, readPointer(got.value, f.path))).filter((p): p is string => p !== null);
+  const right = fields.length - problems.length;
+  const score = fields.length ? right / fields.length : 0;
+  const head = `${right}/${fields.length} fields right`;
+  return { pass: problems.length === 0, score, detail: problems.length ? `${head}: ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? '; …' : ''}` : head };
+}
+
 /** Scorers that run in this thread: everything but regex, json-schema (sandbox) and judge (runner). */
 function scoreDeterministic(c: SuiteCase, out: string): ScoreResult | null {
   const expected = c.expected ?? '';
@@ -172,6 +207,8 @@ function scoreDeterministic(c: SuiteCase, out: string): ScoreResult | null {
       const d = jsonDiff(JSON.parse(c.expected) as JsonValue, got.value);
       return d === null ? pass('JSON equals the expected value') : fail(`JSON differs ${d}`);
     }
+    case 'json-fields':
+      return scoreJsonFields(s.fields, expected, out);
     case 'regex':
     case 'json-schema':
     case 'judge':

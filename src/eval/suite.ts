@@ -1,3 +1,4 @@
+// Over 300 lines: the suite format is one zod schema with its cross-field rules and their messages.
 /**
  * The evaluation suite format, defined once and validated with zod on the way in. A suite is a
  * file the user picked (or a stranger shared): every string has a length limit, objects are
@@ -12,8 +13,12 @@
  */
 import { z } from 'zod';
 import type { ChatMessage } from '../engines/types';
+import { checkResponseFormat } from '../inference/response-format';
 import { JSON_SCHEMA_LIMITS, jsonSchemaProblem } from './json-schema-check';
 import { compileScorerRegex } from './scorer-regex';
+import { readPointer } from './json-pointer';
+
+export { readPointer };
 
 export const SUITE_FORMAT = 'slm-playground-suite';
 export const SUITE_VERSION = 1;
@@ -44,16 +49,30 @@ export type ScorerSpec =
   | { type: 'numeric'; tolerance: number }
   | { type: 'json' }
   | { type: 'json-schema'; schema: Record<string, unknown> }
+  /** Field-level accuracy: each field of the expected JSON object checked on its own; the score is the share right. */
+  | { type: 'json-fields'; fields: FieldSpec[] }
   | { type: 'judge'; rubric: string }
   /** No expected answer: the local answer is scored by its agreement with the hosted one (compare/agreement.ts). */
   | { type: 'agreement' };
 
 export type ScorerType = ScorerSpec['type'];
 
-export const SCORER_TYPES = ['exact', 'normalized', 'contains', 'regex', 'numeric', 'json', 'json-schema', 'judge', 'agreement'] as const satisfies readonly ScorerType[];
+/** How one expected field is compared: exactly (same JSON value), normalized text, or as a number within a tolerance. */
+export type FieldMatch = 'exact' | 'normalized' | 'numeric';
+
+export interface FieldSpec {
+  /** JSON Pointer into the expected value and the answer: "/age", "/items/0/name". */
+  path: string;
+  match: FieldMatch;
+  /** numeric only; default 0. */
+  tolerance?: number;
+}
+
+
+export const SCORER_TYPES = ['exact', 'normalized', 'contains', 'regex', 'numeric', 'json', 'json-schema', 'json-fields', 'judge', 'agreement'] as const satisfies readonly ScorerType[];
 
 /** Scorers that compare against `expected` and cannot work without it. `json` and `judge` use it when given. */
-export const SCORERS_NEEDING_EXPECTED: readonly ScorerType[] = ['exact', 'normalized', 'contains', 'numeric'];
+export const SCORERS_NEEDING_EXPECTED: readonly ScorerType[] = ['exact', 'normalized', 'contains', 'numeric', 'json-fields'];
 
 export interface SuiteCase {
   id: string;
@@ -62,6 +81,11 @@ export interface SuiteCase {
   messages: ChatMessage[];
   expected?: string;
   scorer: ScorerSpec;
+  /**
+   * The answer's JSON Schema: applied as the output constraint when the suite runs constrained,
+   * and the structure check (valid JSON, matches the schema) of every run.
+   */
+  schema?: Record<string, unknown>;
 }
 
 export interface Suite {
@@ -135,6 +159,19 @@ export const scorerSchema = z.discriminatedUnion(
     z.strictObject({ type: z.literal('numeric'), tolerance: z.number().min(0, 'tolerance must be ≥ 0').max(SUITE_LIMITS.maxTolerance) }),
     z.strictObject({ type: z.literal('json') }),
     jsonSchemaScorer,
+    z.strictObject({
+      type: z.literal('json-fields'),
+      fields: z
+        .array(
+          z.strictObject({
+            path: z.string().max(500).regex(/^(\/[^/]*)*$/, 'path must be a JSON Pointer such as "/age"'),
+            match: z.enum(['exact', 'normalized', 'numeric']),
+            tolerance: z.number().min(0, 'tolerance must be ≥ 0').max(SUITE_LIMITS.maxTolerance).optional(),
+          }),
+        )
+        .min(1, 'fields must not be empty')
+        .max(200),
+    }),
     z.strictObject({ type: z.literal('judge'), rubric: nonEmpty(SUITE_LIMITS.maxRubricChars, 'rubric') }),
     z.strictObject({ type: z.literal('agreement') }),
   ],
@@ -153,6 +190,7 @@ export const suiteCaseSchema = z
     expected: str(SUITE_LIMITS.maxExpectedChars).optional(),
     // A case with only a prompt is scored by agreement with the hosted answer.
     scorer: scorerSchema.default({ type: 'agreement' }),
+    schema: z.record(z.string(), z.unknown()).optional(),
   })
   .superRefine((c, ctx) => {
     const t = c.scorer.type;
@@ -165,6 +203,26 @@ export const suiteCaseSchema = z
     }
     if (t === 'numeric' && c.expected !== undefined && parseExpectedNumber(c.expected) === null) {
       ctx.addIssue({ code: 'custom', path: ['expected'], message: `the numeric scorer needs a number, got ${JSON.stringify(c.expected.slice(0, 60))}` });
+    }
+    if (c.schema !== undefined) {
+      // The same gate the output constraint uses (keyword and path named), then the validator's shape check.
+      const problem = checkResponseFormat({ type: 'json_schema', name: 'response', schema: c.schema })[0] ?? jsonSchemaProblem(c.schema);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['schema'], message: problem });
+    }
+    if (c.scorer.type === 'json-fields' && c.expected !== undefined) {
+      let expected: unknown;
+      try {
+        expected = JSON.parse(c.expected);
+      } catch {
+        ctx.addIssue({ code: 'custom', path: ['expected'], message: 'the json-fields scorer needs expected to be valid JSON' });
+        return;
+      }
+      c.scorer.fields.forEach((f, i) => {
+        const at = readPointer(expected, f.path);
+        if (!at.found) ctx.addIssue({ code: 'custom', path: ['scorer', 'fields', i, 'path'], message: `${JSON.stringify(f.path)} is not in the expected JSON` });
+        else if (f.match === 'numeric' && typeof at.value !== 'number' && !(typeof at.value === 'string' && parseExpectedNumber(at.value) !== null))
+          ctx.addIssue({ code: 'custom', path: ['scorer', 'fields', i, 'match'], message: `numeric needs a number at ${JSON.stringify(f.path)} in the expected JSON` });
+      });
     }
     if (t === 'json' && c.expected !== undefined) {
       try {

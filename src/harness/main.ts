@@ -10,7 +10,7 @@ import { appBase, ortBase } from '../hooks/urls';
 import { HostedEngine } from '../engines/hosted/HostedEngine';
 import { bindKey } from '../engines/hosted/keys';
 import { defaultSettings } from '../engines/hosted/presets';
-import { hostedColumn, localColumn } from '../eval/engines';
+import { columnsFor, hostedColumn, localColumn } from '../eval/engines';
 import { RESULTS_FORMAT, RESULTS_VERSION, type CellResult, type RunRecord } from '../eval/results';
 import { runSuite, type RunnerEngine } from '../eval/runner';
 import { createBrowserSandbox } from '../eval/sandbox/browser';
@@ -56,6 +56,7 @@ async function suiteRun(cfg: HarnessSuiteRun): Promise<HarnessSuiteResult> {
     engines.push({ column: hostedColumn(model, engine.label, h.baseUrl), engine });
     loads.push({ engineId: 'hosted', load: null });
   }
+  const columns = columnsFor(engines, cfg.constraint ?? 'free');
   const now = Date.now();
   let record: RunRecord = {
     format: RESULTS_FORMAT,
@@ -66,18 +67,18 @@ async function suiteRun(cfg: HarnessSuiteRun): Promise<HarnessSuiteResult> {
     updatedAt: now,
     status: 'running',
     suite: cfg.suite,
-    engines: engines.map((e) => e.column),
+    engines: columns.map((e) => e.column),
     params: cfg.params,
     prices: {},
     loads,
     cells: [],
   };
   const cells: CellResult[] = [];
-  const total = cfg.suite.cases.length * engines.length;
+  const total = cfg.suite.cases.length * columns.length;
   const sandbox = createBrowserSandbox(); // the app's scoring path: a Web Worker with a time limit per case
   const summary = await runSuite({
     record,
-    engines,
+    engines: columns,
     hostedConcurrency: cfg.hostedConcurrency,
     sandbox,
     signal: new AbortController().signal,

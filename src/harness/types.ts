@@ -5,6 +5,7 @@
 import type { PresetId } from '../engines/hosted/presets';
 import type { LoadedInfo, WarmupPlan, WorkerEnvironment } from '../engines/local/protocol';
 import type { ChatMessage, GenerationParams, RunResult } from '../engines/types';
+import type { ConstraintMode } from '../eval/engines';
 import type { RunRecord } from '../eval/results';
 import type { Suite } from '../eval/suite';
 import type { Dtype, ModelSource } from '../models/sources';
@@ -34,6 +35,8 @@ export interface HarnessSuiteRun {
   hosted: { presetId: PresetId; baseUrl: string; model: string; key: string | null } | null;
   params: GenerationParams;
   hostedConcurrency: number;
+  /** Cases with a response schema: free text (default), constrained, or both as twin columns (eval/engines.ts). */
+  constraint?: ConstraintMode;
   /** Log each finished cell to the console (progress for the CLI; the benchmark leaves it off). */
   log?: boolean;
 }

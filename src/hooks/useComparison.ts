@@ -9,6 +9,7 @@ import { conversationFor, type ChatTurn } from '../compare/conversation';
 import type { Exchange, PaneResult } from '../compare/strip';
 import { validateGenerationParams, type ChatEngine, type ChatMessage, type GenerationParams } from '../engines/types';
 import { failedAnswer } from './failed-answer';
+import { isConstrained } from '../inference/response-format';
 
 export interface PaneSpec {
   id: string;
@@ -63,6 +64,7 @@ export function useComparison(panes: PaneSpec[], onExchange?: (e: Exchange) => v
       const problems = validateGenerationParams(params);
       if (problems.length) return problems.join(' ');
 
+      const json = isConstrained(params.responseFormat) ? params.responseFormat : null;
       // Everything is prepared first, then every engine is called in the same tick.
       const jobs = active.map((p) => {
         const messages = conversationFor(systemPrompt, turnsRef.current[p.id] ?? [], prompt);
@@ -76,7 +78,7 @@ export function useComparison(panes: PaneSpec[], onExchange?: (e: Exchange) => v
           out[j.pane.id] = [
             ...(all[j.pane.id] ?? []),
             { id: j.userId, role: 'user', content: prompt },
-            { id: j.answerId, role: 'assistant', content: '', streaming: true },
+            { id: j.answerId, role: 'assistant', content: '', streaming: true, ...(json ? { responseFormat: json } : {}) },
           ];
         }
         return out;
@@ -100,8 +102,19 @@ export function useComparison(panes: PaneSpec[], onExchange?: (e: Exchange) => v
               },
             });
             pending.current.delete(j.answerId);
-            patch(j.pane.id, j.answerId, (t) => ({ ...t, content: r.text, streaming: false, finishReason: r.finishReason, metrics: r.metrics, ...(r.notice ? { notice: r.notice } : {}) }));
-            return { paneId: j.pane.id, label: j.pane.label, metrics: r.metrics, bytesSent: bytes(), error: null, output: r.text, finishReason: r.finishReason };
+            const refused = r.formatFallback ?? null;
+            patch(j.pane.id, j.answerId, (t) => ({ ...t, content: r.text, streaming: false, finishReason: r.finishReason, metrics: r.metrics, ...(refused ? { constraintRefused: refused } : {}), ...(r.notice ? { notice: r.notice } : {}) }));
+            return {
+              paneId: j.pane.id,
+              label: j.pane.label,
+              metrics: r.metrics,
+              bytesSent: bytes(),
+              error: null,
+              output: r.text,
+              finishReason: r.finishReason,
+              json: json ? { format: json, output: r.text, finishReason: r.finishReason } : null,
+              constraintRefused: refused,
+            };
           } catch (e) {
             // Text received in the frame the failure landed in is still pending: keep it (failed-answer.ts).
             const rest = pending.current.get(j.answerId) ?? '';

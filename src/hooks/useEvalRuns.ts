@@ -6,7 +6,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Price } from '../compare/pricing';
 import type { ChatEngine, GenerationParams } from '../engines/types';
-import { mismatch } from '../eval/engines';
+import { liveFor, mismatch } from '../eval/engines';
 import type { CellResult, EngineColumn, EngineLoad, RunRecord } from '../eval/results';
 import { RESULTS_FORMAT, RESULTS_VERSION } from '../eval/results-format';
 import type { RunnerEngine } from '../eval/runner';
@@ -176,7 +176,7 @@ export function useEvalRuns() {
       if (abort.current) return;
       const live: LiveEngine[] = [];
       for (const col of rec.engines) {
-        const now = available.find((a) => a.column.id === col.id) ?? null;
+        const now = liveFor(col, available);
         const why = mismatch(col, now?.column ?? null);
         if (why) {
           setError(why);

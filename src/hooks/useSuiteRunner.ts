@@ -7,7 +7,7 @@ import type { Price } from '../compare/pricing';
 import type { HostedEngine } from '../engines/hosted/HostedEngine';
 import type { LocalEngine } from '../engines/local/LocalEngine';
 import type { GenerationParams } from '../engines/types';
-import { hostedColumn, localColumn } from '../eval/engines';
+import { columnsFor, hostedColumn, localColumn, type ConstraintMode } from '../eval/engines';
 import type { LoadMetrics } from '../metrics/timing';
 import { useEvalRuns, type LiveEngine } from './useEvalRuns';
 import { useSuites, type SuiteRef } from './useSuites';
@@ -27,6 +27,11 @@ export interface SuiteRunnerDeps {
   hosted: { engine: HostedEngine | null; enabled: boolean; baseUrl: string };
   params: GenerationParams;
   prices: Record<string, Price>;
+}
+
+function withoutFormat(p: GenerationParams): GenerationParams {
+  const { responseFormat: _unused, ...rest } = p;
+  return rest;
 }
 
 export function useSuiteRunner(d: SuiteRunnerDeps) {
@@ -82,7 +87,7 @@ export function useSuiteRunner(d: SuiteRunnerDeps) {
   }, [liveEngines, runs]);
 
   const run = useCallback(
-    async (ref: SuiteRef, engineIds: string[], judgeId: string | null, concurrency: number) => {
+    async (ref: SuiteRef, engineIds: string[], judgeId: string | null, concurrency: number, mode: ConstraintMode = 'free') => {
       let suite;
       try {
         suite = await suites.resolve(ref);
@@ -95,9 +100,13 @@ export function useSuiteRunner(d: SuiteRunnerDeps) {
       setCompared(null);
       runs.start({
         suite,
-        engines: live.filter((l) => engineIds.includes(l.column.id)),
+        engines: columnsFor(
+          live.filter((l) => engineIds.includes(l.column.id)),
+          mode,
+        ),
         judge: live.find((l) => l.column.id === judgeId) ?? null,
-        params: d.params,
+        // A suite's output format is per case (its response schema, on constrained columns): the Generation tab's is not used.
+        params: withoutFormat(d.params),
         prices: d.prices,
         hostedConcurrency: concurrency,
       });

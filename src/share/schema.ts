@@ -20,7 +20,8 @@ import { suiteSchema } from '../eval/suite';
 import { MEASURE_IDS, type MeasureId } from '../compare/measure-ids';
 import type { SessionEntry } from '../compare/agreement-tally';
 
-export const SHARE_VERSION = 3;
+/** 4: the generation settings carry the output format (text, JSON object, JSON Schema with its schema). */
+export const SHARE_VERSION = 4;
 
 const MAX_TEXT = 20_000;
 const text = (max = MAX_TEXT) => z.string().max(max);
@@ -54,6 +55,8 @@ const sourceSchema = z
 const selectionSchema = settingsSelection.extend({ source: sourceSchema }).strict();
 
 const generationSchema = settingsGeneration.strict();
+/** Formats 1–3 predate the output format: a link of theirs that names one is not one they made. */
+const generationBeforeV4 = generationSchema.refine((g) => g.responseFormat === undefined, { error: 'share formats 1–3 have no output format (responseFormat)', path: ['responseFormat'] });
 
 const endpointSchema = settingsEndpoint
   .extend({ presetId: z.enum(PRESET_IDS as [PresetId, ...PresetId[]]), baseUrl: httpUrl })
@@ -102,7 +105,7 @@ export const shareSchemaV1 = z.strictObject({
   local: selectionSchema,
   /** The hosted pane: null when the sharer had none. Never a key. */
   hosted: endpointSchema.nullable(),
-  generation: generationSchema,
+  generation: generationBeforeV4,
   systemPrompt: text(),
   prompt: text(),
   snapshot: snapshotSchema.nullable(),
@@ -201,7 +204,13 @@ export const shareSchemaV3 = shareSchemaV2.extend({
   session: sessionSchema.nullable(),
 });
 
-export type ShareState = z.infer<typeof shareSchemaV3>;
+export const shareSchemaV4 = shareSchemaV3.extend({
+  v: z.literal(4),
+  /** The output format rides in the generation settings; the same schema limits as everywhere (response-format.ts). */
+  generation: generationSchema,
+});
+
+export type ShareState = z.infer<typeof shareSchemaV4>;
 export type ShareSession = z.infer<typeof sessionSchema>;
 export type ShareSuiteRef = z.infer<typeof suiteRefSchema>;
 export type ShareSuiteSnapshot = z.infer<typeof suiteSnapshotSchema>;
@@ -252,7 +261,13 @@ export function migrate(data: unknown): ShareState {
     if (!r.success) throw bad(r.error);
     return { ...r.data, v: SHARE_VERSION, session: null };
   }
-  const r = shareSchemaV3.safeParse(data);
+  if (v === 3) {
+    // Version 3 had no output format: answers were plain text.
+    const r = shareSchemaV3.safeParse(data);
+    if (!r.success) throw bad(r.error);
+    return { ...r.data, v: SHARE_VERSION };
+  }
+  const r = shareSchemaV4.safeParse(data);
   if (!r.success) throw bad(r.error);
   return r.data;
 }

@@ -2,11 +2,13 @@
 import type { StripRow } from '../compare/strip';
 import { fmtUsd } from '../compare/pricing';
 import { fmtBytes, fmtMs, fmtTps, tpsTitle } from '../metrics/format';
+import { JsonBadges } from './json-deferred';
 
 const ratio = (x: number | null) => (x === null ? '' : x === 1 ? ' (best)' : ` (${x.toFixed(x < 10 ? 2 : 0)}×)`);
 
 export function ComparisonStrip({ rows }: { rows: StripRow[] }) {
   if (rows.length < 2) return null;
+  const json = rows.some((r) => r.json || r.constraintRefused);
   return (
     <table className="metrics strip" data-testid="comparison-strip">
       <thead>
@@ -17,6 +19,7 @@ export function ComparisonStrip({ rows }: { rows: StripRow[] }) {
           <th>Tokens in/out</th>
           <th>Est. cost</th>
           <th>Prompt bytes sent</th>
+          {json && <th>JSON output</th>}
         </tr>
       </thead>
       <tbody>
@@ -26,7 +29,7 @@ export function ComparisonStrip({ rows }: { rows: StripRow[] }) {
               {r.first && <span className="badge ok">first</span>} {r.label}
             </td>
             {r.error ? (
-              <td colSpan={5} className="error">
+              <td colSpan={json ? 6 : 5} className="error">
                 {r.error}
               </td>
             ) : (
@@ -45,6 +48,18 @@ export function ComparisonStrip({ rows }: { rows: StripRow[] }) {
                 </td>
                 <td>{fmtUsd(r.costUsd)}</td>
                 <td>{r.bytesSent === 0 ? 'none (stayed on device)' : fmtBytes(r.bytesSent)}</td>
+                {json && (
+                  <td data-testid="strip-json">
+                    {r.json && <JsonBadges text={r.json.output} finish={r.json.finishReason} format={r.json.format} />}
+                    {/* Plain text, shown at once (the badges load with the JSON views). */}
+                    {r.constraintRefused && (
+                      <span className="muted small" data-testid="json-refused">
+                        {' '}
+                        {r.constraintRefused}
+                      </span>
+                    )}
+                  </td>
+                )}
               </>
             )}
           </tr>

@@ -1,5 +1,6 @@
 /** System prompt and sampling settings; invalid values are flagged before anything is sent. */
 import { validateGenerationParams, type GenerationParams } from '../engines/types';
+import { OutputFormat } from './json-deferred';
 
 interface Props {
   params: GenerationParams;
@@ -57,6 +58,7 @@ export function GenerationSettings({ params, systemPrompt, onParams, onSystemPro
         {num('topK', 'Top-k (0 = off)', 1, 0, 1000)}
         {num('repetitionPenalty', 'Repetition penalty', 0.05, 1, 3)}
       </div>
+      <OutputFormat params={params} onParams={onParams} />
       {problems.length > 0 && (
         <ul className="error" role="alert" data-testid="gen-errors">
           {problems.map((p) => (

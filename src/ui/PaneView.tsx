@@ -2,6 +2,7 @@
 import { memo } from 'react';
 import type { ChatTurn } from '../compare/conversation';
 import { RunMetricsView } from './RunMetricsView';
+import { JsonAnswer } from './json-deferred';
 
 const FINISH: Record<string, string> = {
   stop: '',
@@ -43,9 +44,15 @@ const TurnView = memo(function TurnView({ turn: t, title }: { turn: ChatTurn; ti
       <div className="who">{t.role === 'user' ? 'You' : title}</div>
       {/* Model output is plain text: React escapes it, nothing is rendered as HTML. */}
       <div className="content" data-testid="turn-content">
-        {t.content}
+        {/* JSON answers: pretty-printed with their verdict once complete (a lazily loaded view). */}
+        {t.responseFormat && !t.streaming && !t.error ? <JsonAnswer text={t.content} finish={t.finishReason} format={t.responseFormat} /> : t.content}
         {t.streaming && <span className="caret" aria-hidden="true" />}
       </div>
+      {t.constraintRefused && (
+        <p className="muted small" data-testid="turn-format-refused">
+          {t.constraintRefused}
+        </p>
+      )}
       {t.error && (
         <p className="error" role="alert" aria-live="assertive" data-testid="turn-error">
           {t.error}

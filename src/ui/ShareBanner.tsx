@@ -61,6 +61,14 @@ function Setup({ s }: { s: ShareState }) {
         {g.greedy ? 'greedy' : `temperature ${g.temperature}, top-p ${g.topP}, top-k ${g.topK}`} · max {g.maxNewTokens} tokens
         {g.repetitionPenalty !== 1 ? ` · repetition penalty ${g.repetitionPenalty}` : ''}
       </dd>
+      {g.responseFormat && g.responseFormat.type !== 'text' && (
+        <>
+          <dt>Output format</dt>
+          <dd data-testid="share-format">
+            {g.responseFormat.type === 'json_object' ? 'JSON (any object)' : <>JSON Schema “{g.responseFormat.name}”: <span className="mono">{JSON.stringify(g.responseFormat.schema).slice(0, 300)}</span></>}
+          </dd>
+        </>
+      )}
       {s.systemPrompt && (
         <>
           <dt>System prompt</dt>

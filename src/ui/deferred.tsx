@@ -11,11 +11,12 @@ const LOADING = <p className="muted small">Loading…</p>;
 /** All of them in one chunk: separate chunks cost ~6 kB more gzip in all (measured), for ~15 kB. */
 const panels = () => import('./deferred-panels');
 
-function deferred<P extends object>(load: () => Promise<ComponentType<P>>, fallback: ReactNode = LOADING): ComponentType<P> {
+/** A component loaded on first render; `fallback` (or a function of the props) shows meanwhile. */
+export function deferred<P extends object>(load: () => Promise<ComponentType<P>>, fallback: ReactNode | ((props: P) => ReactNode) = LOADING): ComponentType<P> {
   const Lazy = lazy(async () => ({ default: await load() }));
   return function Deferred(props: P) {
     return (
-      <Suspense fallback={fallback}>
+      <Suspense fallback={typeof fallback === 'function' ? fallback(props) : fallback}>
         <Lazy {...props} />
       </Suspense>
     );

@@ -99,7 +99,7 @@ describe('share links', () => {
   it('a hostile link is shown as text: no script runs, no endpoint is called, nothing is applied', async () => {
     const evil = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>';
     const state: ShareState = {
-      v: 3,
+      v: 4,
       local: { source: { type: 'bundled', modelId: 'slm-pocket' }, dtype: 'fp32', device: 'wasm', threads: 1, warmup: false },
       hosted: { presetId: 'custom', baseUrl: 'http://127.0.0.1:9/v1/"><script>window.__pwned=3</script>', model: evil },
       generation: { maxNewTokens: 8, temperature: 0.7, topP: 0.9, topK: 40, repetitionPenalty: 1, greedy: true },
@@ -179,7 +179,7 @@ describe('share links', () => {
     const { page, log } = await open(appUrl);
     await waitForProbe(page);
     const good = await encodeShare({
-      v: 3,
+      v: 4,
       local: { source: { type: 'bundled', modelId: 'slm-pocket' }, dtype: 'fp32', device: 'wasm', threads: 1, warmup: false },
       hosted: null,
       generation: { maxNewTokens: 8, temperature: 0.7, topP: 0.9, topK: 40, repetitionPenalty: 1, greedy: true },

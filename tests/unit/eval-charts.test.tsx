@@ -47,7 +47,7 @@ function record(): RunRecord {
   const cases = ids.map((id) => ({ id, category: 'k', messages: [{ role: 'user' as const, content: id }], expected: id, scorer: { type: 'exact' as const } }));
   return {
     format: 'slm-playground-results',
-    version: 1,
+    version: 2,
     id: 'r',
     name: 'r',
     createdAt: 0,

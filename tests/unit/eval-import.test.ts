@@ -115,7 +115,7 @@ describe('JSONL errors name the line and field', () => {
   it('unknown scorer', () => {
     const e = importError(() => importJsonl(jsonl(ok, ok, ok, '{"prompt": "p", "expected": "e", "scorer": "fuzzy"}')));
     expect([e.line, e.field]).toEqual([4, 'scorer']);
-    expect(e.message).toMatch(/^Line 4, field "scorer": unknown scorer "fuzzy" \(known: exact, normalized, contains, regex, numeric, json, json-schema, judge, agreement\)/);
+    expect(e.message).toMatch(/^Line 4, field "scorer": unknown scorer "fuzzy" \(known: exact, normalized, contains, regex, numeric, json, json-schema, json-fields, judge, agreement\)/);
   });
   it('unknown scorer type inside a scorer object', () => {
     const e = importError(() => importJsonl('{"prompt": "p", "expected": "e", "scorer": {"type": "fuzzy"}}'));

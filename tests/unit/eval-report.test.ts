@@ -39,7 +39,7 @@ function record(): RunRecord {
   const cases = ['a', 'b', 'c', 'd'].map((id) => ({ id, category: 'k', messages: [{ role: 'user' as const, content: id }], expected: id, scorer: { type: 'exact' as const } }));
   return {
     format: 'slm-playground-results',
-    version: 1,
+    version: 2,
     id: 'r',
     name: 'r',
     createdAt: Date.UTC(2026, 10, 26, 3, 0),

@@ -40,7 +40,7 @@ function record(): RunRecord {
   const hosted = (e2e: number, ttft: number | null, tps: number | null, i: number, o: number) => metrics('hosted', 'gpt-4o-mini', e2e, ttft, tps, i, o);
   return {
     format: 'slm-playground-results',
-    version: 1,
+    version: 2,
     id: 'run-1',
     name: 'Nightly | pocket vs mini',
     createdAt: Date.UTC(2026, 0, 2, 3, 4),
@@ -160,7 +160,7 @@ describe('parseRunRecord', () => {
   });
   it('rejects another format or a newer version with a clear message', () => {
     expect(() => parseRunRecord({ ...record(), format: 'slm-playground-suite' })).toThrow('This is not an SLM Playground results file: "format" is "slm-playground-suite", expected "slm-playground-results".');
-    expect(() => parseRunRecord({ ...record(), version: 2 })).toThrow(/saved by a newer SLM Playground \(results format 2; this app reads up to 1\)/);
+    expect(() => parseRunRecord({ ...record(), version: 3 })).toThrow(/saved by a newer SLM Playground \(results format 3; this app reads up to 2\)/);
     expect(() => parseRunRecord([])).toThrow(RunRecordError);
   });
   it('names the bad path', () => {

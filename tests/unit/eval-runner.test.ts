@@ -31,7 +31,7 @@ const suite: Suite = {
 function record(engines: RunnerEngine[], cells: CellResult[] = []): RunRecord {
   return {
     format: 'slm-playground-results',
-    version: 1,
+    version: 2,
     id: 'r1',
     name: 'run',
     createdAt: 0,

@@ -16,7 +16,7 @@ const suite: Suite = {
 
 const run = (id: string, createdAt: number): RunRecord => ({
   format: 'slm-playground-results',
-  version: 1,
+  version: 2,
   id,
   name: `run ${id}`,
   createdAt,

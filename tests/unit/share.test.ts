@@ -36,10 +36,19 @@ const metrics = {
 
 /** Every field set, none at its default, strings with quotes, markup, emoji and non-Latin text. */
 const FULL: ShareState = {
-  v: 3,
+  v: 4,
   local: { source: { type: 'mirror', modelId: 'org/My-Model.v2', revision: 'refs/pr/7', host: 'https://models.example.org/hub/' }, dtype: 'q4f16', device: 'webgpu', threads: 3, warmup: false },
   hosted: { presetId: 'azure-openai', baseUrl: 'https://res.openai.azure.com', model: 'gpt-4o-deploy', apiVersion: '2024-10-21', auth: 'bearer', sdkHeaders: true },
-  generation: { maxNewTokens: 333, temperature: 1.3, topP: 0.85, topK: 17, repetitionPenalty: 1.2, greedy: false, minNewTokens: 5 },
+  generation: {
+    maxNewTokens: 333,
+    temperature: 1.3,
+    topP: 0.85,
+    topK: 17,
+    repetitionPenalty: 1.2,
+    greedy: false,
+    minNewTokens: 5,
+    responseFormat: { type: 'json_schema', name: 'person', schema: { type: 'object', properties: { name: { type: 'string', description: 'ünïcødé "q"' }, age: { type: 'integer' } }, required: ['name', 'age'] } },
+  },
   systemPrompt: 'Answer in "quotes" <b>bold</b> — ünïcødé 日本語 🙂\nsecond line',
   prompt: "What's 2+2? </script><script>alert(1)</script>",
   snapshot: {
@@ -64,6 +73,14 @@ const FULL: ShareState = {
         { id: 'a', category: 'math', messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'What is 2+2?' }], expected: '4', scorer: { type: 'numeric', tolerance: 0.5 } },
         { id: 'b', category: 'style', messages: [{ role: 'user', content: 'Greet me' }], scorer: { type: 'regex', pattern: '^hello', flags: 'i' } },
         { id: 'c', category: 'style', messages: [{ role: 'user', content: 'Be nice' }], scorer: { type: 'judge', rubric: 'Kind and short.' } },
+        {
+          id: 'd',
+          category: 'json',
+          messages: [{ role: 'user', content: 'Return JSON with name Eve and age 33.' }],
+          expected: '{"name": "Eve", "age": 33}',
+          scorer: { type: 'json-fields', fields: [{ path: '/name', match: 'normalized' }, { path: '/age', match: 'numeric', tolerance: 0 }] },
+          schema: { type: 'object', properties: { name: { type: 'string' }, age: { type: 'integer' } }, required: ['name', 'age'], additionalProperties: false },
+        },
       ],
     },
   },
@@ -182,6 +199,8 @@ describe('share links: round trip', () => {
       if (f.version === 1) expect([s.suite, s.suiteSnapshot]).toEqual([null, null]);
       if (f.version === 2) expect(s.suite).toMatchObject({ kind: 'bundled', file: 'slm-skills-20.json' });
       if (f.version < 3) expect(s.session).toBeNull();
+      if (f.version < 4) expect(s.generation.responseFormat).toBeUndefined();
+      if (f.version === 4) expect(s.generation.responseFormat).toMatchObject({ type: 'json_schema', name: 'person', schema: { required: ['name', 'age'] } });
       if (f.version === 3) {
         expect(s.session!.entries.length).toBeGreaterThanOrEqual(2);
         expect(tallySentence(tallySession(s.session!.entries))).toMatch(/^Local agreed with hosted on \d+ of \d+ prompts/);

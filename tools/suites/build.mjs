@@ -19,6 +19,22 @@ function pick(fams, perFamily) {
   return out.map(toCase);
 }
 
+/** The json family's answers are {"name": …, "age": …}: the schema they fit, and each field scored on its own. */
+const PERSON_SCHEMA = {
+  type: 'object',
+  // Bounded, so a constrained answer always fits in max new tokens (a string may otherwise run on).
+  properties: { name: { type: 'string', maxLength: 24 }, age: { type: 'integer', minimum: 0, maximum: 150 } },
+  required: ['name', 'age'],
+  additionalProperties: false,
+};
+function toJsonCase(i) {
+  return {
+    ...toCase(i),
+    scorer: { type: 'json-fields', fields: [{ path: '/name', match: 'exact' }, { path: '/age', match: 'numeric' }] },
+    schema: PERSON_SCHEMA,
+  };
+}
+
 const suites = [
   {
     id: 'slm-skills-20',
@@ -32,6 +48,13 @@ const suites = [
     name: 'Embedded models: every task family, 3 items each (42)',
     description: '3 held-out items from each of the 14 task families the embedded models were trained on.',
     cases: pick(families, 3),
+  },
+  {
+    id: 'slm-json-20',
+    name: 'Embedded models: JSON objects with a schema, 20 items (20)',
+    description:
+      '20 held-out items of the json family ("Give a JSON object with name Emma and age 67."), each with a response schema (name: string, age: integer, nothing else). Scored per field (name exact, age as a number) and for structure (valid JSON, matches the schema); run it constrained, free, or both.',
+    cases: items.filter((i) => i.family === 'json').slice(0, 20).map(toJsonCase),
   },
   {
     id: 'slm-heldout-full',

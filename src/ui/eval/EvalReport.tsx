@@ -4,6 +4,7 @@ import { tradeOffs } from '../../eval/report';
 import type { RunRecord } from '../../eval/results';
 import type { Accuracy, ResultsTable } from '../../eval/results-table';
 import { fmtBytes, fmtMs, fmtTps, tpsTitle } from '../../metrics/format';
+import { StructureReport } from './StructureReport';
 
 const EvalCharts = lazy(() => import('./EvalCharts'));
 
@@ -48,6 +49,7 @@ export function EvalReport({ record, table }: { record: RunRecord; table: Result
         </tbody>
       </table>
       </div>
+      <StructureReport table={table} />
       {table.categories.length > 1 && (
         <div className="scroll-x" tabIndex={0} role="region" aria-label="Accuracy per category">
         <table className="totals" data-testid="report-categories">

@@ -5,6 +5,7 @@ import type { Progress } from '../../hooks/useEvalRuns';
 import type { EngineChoice } from '../../hooks/useSuiteRunner';
 import type { RunSummary } from '../../eval/store';
 import type { Suite } from '../../eval/suite';
+import type { ConstraintMode } from '../../eval/engines';
 
 interface Props {
   bundled: BundledSuite[];
@@ -17,7 +18,7 @@ interface Props {
   storeError: string | null;
   onImportSuite: (f: File) => Promise<{ suite: Suite | null; error: string | null }>;
   onRemoveSuite: (id: string) => void;
-  onRun: (ref: SuiteRef, engineIds: string[], judgeId: string | null, concurrency: number) => void;
+  onRun: (ref: SuiteRef, engineIds: string[], judgeId: string | null, concurrency: number, mode: ConstraintMode) => void;
   onStop: () => void;
   onOpen: (id: string) => void;
   onResume: (id: string, concurrency: number) => void;
@@ -39,6 +40,7 @@ export function SuitePanel(p: Props) {
   const [picked, setPicked] = useState<Record<string, boolean>>({});
   const [judgeId, setJudgeId] = useState<string>('');
   const [concurrency, setConcurrency] = useState('4');
+  const [mode, setMode] = useState<ConstraintMode>('free');
   const [importError, setImportError] = useState<string | null>(null);
   const [resultsError, setResultsError] = useState<string | null>(null);
   const running = p.progress !== null;
@@ -133,7 +135,13 @@ export function SuitePanel(p: Props) {
         <label htmlFor="suite-concurrency">Hosted requests in flight</label>
         <input id="suite-concurrency" inputMode="numeric" value={concurrency} onChange={(e) => setConcurrency(e.target.value)} data-testid="suite-concurrency" />
         {concError && <span className="error-text">{concError}</span>}
-        <p className="muted small">Uses the Generation tab's settings. Local models run one case at a time.</p>
+        <label htmlFor="suite-constraint">Cases with a response schema</label>
+        <select id="suite-constraint" value={mode} onChange={(e) => setMode(e.target.value === 'constrained' ? 'constrained' : e.target.value === 'both' ? 'both' : 'free')} data-testid="suite-constraint">
+          <option value="free">free text (the schema only scores)</option>
+          <option value="constrained">constrained: the schema is the output constraint</option>
+          <option value="both">both, side by side (a column per engine and mode)</option>
+        </select>
+        <p className="muted small">Uses the Generation tab's settings, but not its output format: each case brings its own schema. Local models run one case at a time.</p>
       </fieldset>
       {running ? (
         <button type="button" onClick={p.onStop} data-testid="suite-stop">Stop</button>
@@ -141,7 +149,7 @@ export function SuitePanel(p: Props) {
         <button
           type="button"
           disabled={chosen.length === 0 || !selected || concError !== null}
-          onClick={() => p.onRun(parseRef(suiteKey), chosen, judgeId || null, conc)}
+          onClick={() => p.onRun(parseRef(suiteKey), chosen, judgeId || null, conc, mode)}
           data-testid="suite-run"
         >
           Run suite

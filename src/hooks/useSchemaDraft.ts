@@ -1,0 +1,24 @@
+/** The schema editor's draft, kept in localStorage as typed (state/schema-draft.ts). */
+import { useCallback, useEffect, useState } from 'react';
+import { parseSchemaDraft, SCHEMA_DRAFT_KEY, type SchemaDraft } from '../state/schema-draft';
+
+function storage(): Storage | null {
+  try {
+    return typeof localStorage === 'undefined' ? null : localStorage;
+  } catch {
+    return null;
+  }
+}
+
+export function useSchemaDraft() {
+  const [draft, setDraft] = useState<SchemaDraft>(() => parseSchemaDraft(storage()?.getItem(SCHEMA_DRAFT_KEY) ?? null));
+  useEffect(() => {
+    try {
+      storage()?.setItem(SCHEMA_DRAFT_KEY, JSON.stringify(draft));
+    } catch {
+      // Storage full or blocked: the draft still lives for this session.
+    }
+  }, [draft]);
+  const update = useCallback((patch: Partial<SchemaDraft>) => setDraft((d) => ({ ...d, ...patch })), []);
+  return { draft, update };
+}
