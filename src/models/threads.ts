@@ -76,10 +76,14 @@ export function pairedDecision(pairs: readonly ThreadPair[]): PairedDecision {
   return { more: ratio >= PAIRED_MARGIN && agree >= PAIRED_AGREE, ratio, agree };
 }
 
-/** Tokens per calibration answer: ~250 ms of decoding at the warm-up's speed, 8..128. */
+/**
+ * Tokens per calibration answer: ~250 ms of decoding at the warm-up's speed, 8..384. The cap was
+ * 128: a toy model's 74-token answers then lasted 39–89 ms (measured), under the 50 ms below which
+ * the metrics hide a decode rate, and the 1-thread side read as 0 tok/s in every pair.
+ */
 export function pairTokens(warmupTps: number | null): number {
   if (warmupTps === null || !(warmupTps > 0)) return 32;
-  return Math.max(8, Math.min(128, Math.round(warmupTps / 4)));
+  return Math.max(8, Math.min(384, Math.round(warmupTps / 4)));
 }
 
 export interface KeyValueStore {

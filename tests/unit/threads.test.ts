@@ -84,10 +84,11 @@ describe('pairedDecision (A B A B pairs)', () => {
     expect(PAIRED_MARGIN).toBeLessThanOrEqual(1 / 0.95);
   });
 
-  it('answers last ~250 ms at the warm-up speed, 8..128 tokens', () => {
+  it('answers last ~250 ms at the warm-up speed, 8..384 tokens', () => {
     expect(pairTokens(null)).toBe(32);
     expect(pairTokens(45)).toBe(11);
-    expect(pairTokens(2000)).toBe(128);
+    expect(pairTokens(1000)).toBe(250);
+    expect(pairTokens(2000)).toBe(384);
     expect(pairTokens(10)).toBe(8);
   });
 });
