@@ -147,11 +147,9 @@ describe('embedded models', () => {
   const card = (n: string) => readJson(path.join(MODELS_DIR, n, 'card.json')) as Card;
   const minOverDtypes = (c: Card, family: string) =>
     Math.min(...['fp32', 'q8', 'q4'].map((d) => c.evaluation.node[d]?.per_family[family]?.accuracy ?? 0));
-  // Chat (10 held-out phrasings × 5): pocket 88/80/90% in fp32/q8/q4 ("How's it going?" always gets the wrong canned
-  // reply, "Good evening" 1/5 in fp32 and 4/5 in q8, "Thanks a lot" 1/5 in q8); reference 70% in every dtype ("How's it
-  // going?", "Who am I talking to?", "What are you able to do?"). The cards list chat as weak for both: a synthetic
-  // corpus cannot teach what those words mean.
-  const KNOWN_WEAK = ['chat'];
+  // Chat (10 held-out phrasings × 5) is among the stated families with no exception: since the compositional chat
+  // generator (tools/slm/chatgen.py) both models answer every held-out chat item in fp32, q8 and q4 (pocket was at
+  // 88/80/90%, the reference at 70%).
 
   it('the cards state each model\'s skills, and their held-out tables back them', () => {
     for (const n of ['slm-pocket', 'slm-reference']) {
@@ -166,23 +164,23 @@ describe('embedded models', () => {
     );
   });
 
-  it('pocket masters its stated families (>= 90% held-out in fp32, q8 and q4), chat aside', () => {
+  it('pocket masters its stated families (>= 90% held-out in fp32, q8 and q4)', () => {
     const c = card('slm-pocket');
-    for (const f of c.skills.stated.filter((f) => !KNOWN_WEAK.includes(f))) expect(minOverDtypes(c, f), f).toBeGreaterThanOrEqual(0.9);
+    for (const f of c.skills.stated) expect(minOverDtypes(c, f), f).toBeGreaterThanOrEqual(0.9);
   });
 
-  it('the reference model is the bigger one: >= 95% on pocket\'s stated families and >= 80% on every other, chat aside', () => {
+  it('the reference model is the bigger one: >= 95% on pocket\'s stated families and >= 80% on every other', () => {
     const p = card('slm-pocket');
     const r = card('slm-reference');
     expect(r.architecture.params).toBeGreaterThan(p.architecture.params);
-    for (const f of Object.keys(r.evaluation.node.fp32!.per_family).filter((f) => !KNOWN_WEAK.includes(f))) {
+    for (const f of Object.keys(r.evaluation.node.fp32!.per_family)) {
       expect(minOverDtypes(r, f), f).toBeGreaterThanOrEqual(p.skills.stated.includes(f) ? 0.95 : 0.8);
     }
     for (const d of ['fp32', 'q8', 'q4']) expect(r.evaluation.node[d]!.overall.accuracy, d).toBeGreaterThanOrEqual(0.9);
   });
 
   // The deliberate split (issue 18): pocket never saw add3, mul, reverse and sort3 in training (cards: 0% in every
-  // dtype), the reference learned them (mul 90%, the other three 100%).
+  // dtype), the reference learned them (mul 92/88/90% in fp32/q8/q4, the other three 100%).
   const POCKET_UNTRAINED = ['add3', 'mul', 'reverse', 'sort3'];
   it('the reference beats pocket by a wide margin on the families pocket does not master', () => {
     const p = card('slm-pocket');

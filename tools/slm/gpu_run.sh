@@ -2,9 +2,9 @@
 # One-shot GPU training used for the committed models (run from a folder holding slm/*.py and slm/data/):
 #   OUT=/path SECS_P=150 SECS_R=440 NTRAIN=3000000 bash slm/gpu_run.sh
 # Same recipe as build.sh's GPU branch (pocket without add3/mul/reverse/sort3, reference on every family), with the same
-# step budgets (pocket 6209, reference 7075). One run of both with the defaults (`cd .gpu && OUT=$OUT bash
-# slm/gpu_run.sh` on one H200, torch 2.11: corpus 31 s, pocket 6209 steps in 138 s, reference 7075 steps in 354 s,
-# 407 s in all) made the chatgen models of commit 587c185 (not the committed ones: README, Current results).
+# step budgets (pocket 6209, reference 7075). The committed models came from one run of both with the defaults
+# (`cd .gpu && OUT=$OUT bash slm/gpu_run.sh` on one H200, torch 2.11: corpus 31 s, pocket 6209 steps in 138 s,
+# reference 7075 steps in 354 s, 407 s in all).
 # Writes <OUT>/{pocket,reference}/{ckpt.pt,train.log,train_stats.json}, <OUT>/stdout.log and <OUT>/weights.npz (both state_dicts as numpy, a torch-version-free copy).
 set -uo pipefail
 export PYTHONUNBUFFERED=1
