@@ -34,7 +34,14 @@ export async function installQ4Rewrite(): Promise<void> {
     const [model, ...rest] = args;
     if (model instanceof Uint8Array) {
       const t0 = performance.now();
-      const r = rewriteQ4(model, MAX_FP32_BYTES);
+      let r: ReturnType<typeof rewriteQ4>;
+      try {
+        r = rewriteQ4(model, MAX_FP32_BYTES);
+      } catch {
+        // Bytes this reader cannot parse (a corrupt or truncated file): ONNX Runtime gets them as
+        // they are and reports its own error, which the app names "corrupt model" (errors.ts).
+        return original(...args);
+      }
       if (r.converted || r.kept) {
         last = { converted: r.converted, kept: r.kept, fp32Bytes: r.fp32Bytes, ms: performance.now() - t0, skipped: r.skipped ?? (r.keptReasons.join('; ') || null) };
       }
