@@ -329,10 +329,19 @@ describe('accessibility and the phone layout', () => {
       await kb.press('Space');
       await tabTo(page, tid('prompt'));
       await kb.type(PROMPT);
+      // A short answer can end (and focus return to the prompt) before a poll sees the answers
+      // area focused: record every focus move in the page instead.
+      await page.evaluate(() => {
+        const w = window as unknown as { __focusLog: string[] };
+        w.__focusLog = [];
+        document.addEventListener('focusin', (e) => w.__focusLog.push((e.target as HTMLElement).getAttribute('data-testid') ?? ''));
+      });
       await kb.press('Enter');
-      await expect.poll(async () => (await focused(page)).testid).toBe('answers');
       await waitIdle(page, ['local']);
       await expect.poll(async () => (await focused(page)).testid).toBe('prompt');
+      const moves = await page.evaluate(() => (window as unknown as { __focusLog: string[] }).__focusLog);
+      expect(moves, 'focus went to the answers while they streamed, then back to the prompt').toContain('answers');
+      expect(moves.lastIndexOf('prompt')).toBeGreaterThan(moves.indexOf('answers'));
       expect(await page.getAttribute(lastAnswerOf('local'), 'data-finish')).toBe('stop');
 
       // New chat.
