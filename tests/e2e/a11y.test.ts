@@ -79,7 +79,13 @@ async function showTab(page: Page, tab: string): Promise<void> {
 }
 
 async function closeSheet(page: Page): Promise<void> {
-  if ((await phoneNow(page)) && (await page.locator('#settings-sheet').isVisible())) await page.click(tid('close-settings'));
+  if (!(await phoneNow(page))) return;
+  // The sheet can be mid-change (a share link's load closes it): wait until it is either hidden or
+  // its close button can be clicked (CI once saw the sheet visible and its button not, for 60 s).
+  const sheet = page.locator('#settings-sheet');
+  const close = page.locator(tid('close-settings'));
+  await expect.poll(async () => (await sheet.isHidden()) || (await close.isVisible()), { timeout: 30_000 }).toBe(true);
+  if (await close.isVisible()) await close.click();
 }
 
 /**
