@@ -20,6 +20,7 @@ import { lcsLength, wordDiff, type DiffPart } from './lcs';
 export { lcsLength, MAX_LCS_CELLS, wordDiff, type DiffPart } from './lcs';
 
 import type { MeasureId } from './measure-ids';
+import { jsonInAnswer, type JsonValue } from '../lib/json-answer';
 
 export { MEASURE_IDS, type MeasureId } from './measure-ids';
 
@@ -139,54 +140,32 @@ export function numbersMeasure(ref: string, cand: string): MeasureOutcome | null
 
 // ——— JSON ———
 
-type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
-
-/** JSON in an answer: the whole trimmed text, else the first ``` fence that parses. */
-export function jsonIn(s: string): { value: Json } | null {
-  const t = s.trim();
-  if (t.startsWith('{') || t.startsWith('[')) {
-    try {
-      return { value: JSON.parse(t) as Json };
-    } catch {
-      // try fences
-    }
-  }
-  for (const m of t.matchAll(/```[ \t]*(?:json)?[ \t]*\r?\n([\s\S]*?)```/giu)) {
-    try {
-      return { value: JSON.parse(m[1] ?? '') as Json };
-    } catch {
-      // next fence
-    }
-  }
-  return null;
-}
-
 /** The first path where two JSON values differ ("$.a[2]"), or null when deep-equal (key order ignored). */
-export function jsonDifference(a: Json, b: Json, path = '$'): string | null {
+export function jsonDifference(a: JsonValue, b: JsonValue, path = '$'): string | null {
   if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return a === b ? null : path;
   if (Array.isArray(a) !== Array.isArray(b)) return path;
   if (Array.isArray(a) && Array.isArray(b)) {
     if (a.length !== b.length) return `${path} (${a.length} vs ${b.length} items)`;
     for (let i = 0; i < a.length; i++) {
-      const d = jsonDifference(a[i] as Json, b[i] as Json, `${path}[${i}]`);
+      const d = jsonDifference(a[i] as JsonValue, b[i] as JsonValue, `${path}[${i}]`);
       if (d) return d;
     }
     return null;
   }
-  const x = a as Record<string, Json>;
-  const y = b as Record<string, Json>;
+  const x = a as Record<string, JsonValue>;
+  const y = b as Record<string, JsonValue>;
   for (const k of new Set([...Object.keys(x), ...Object.keys(y)])) {
     if (!Object.hasOwn(x, k) || !Object.hasOwn(y, k)) return `${path}.${k} (in one answer only)`;
-    const d = jsonDifference(x[k] as Json, y[k] as Json, `${path}.${k}`);
+    const d = jsonDifference(x[k] as JsonValue, y[k] as JsonValue, `${path}.${k}`);
     if (d) return d;
   }
   return null;
 }
 
 export function jsonMeasure(ref: string, cand: string): MeasureOutcome | null {
-  const r = jsonIn(ref);
+  const r = jsonInAnswer(ref);
   if (!r || r.value === null || typeof r.value !== 'object') return null;
-  const c = jsonIn(cand);
+  const c = jsonInAnswer(cand);
   if (!c) return { agree: false, decisive: true, detail: 'the hosted answer is JSON, the local one is not' };
   let d: string | null;
   try {

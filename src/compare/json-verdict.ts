@@ -10,9 +10,7 @@
 import type { FinishReason } from '../engines/types';
 import type { ResponseFormat } from '../inference/response-format';
 import { errorText } from '../lib/errors';
-import { jsonIn } from './agreement';
-
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [k: string]: JsonValue };
+import { jsonInAnswer } from '../lib/json-answer';
 
 export interface JsonVerdict {
   /** The answer parses as JSON (the whole answer, or the first ``` fence). */
@@ -27,22 +25,12 @@ export interface JsonVerdict {
   pretty: string | null;
 }
 
-/** The answer as JSON: the whole trimmed text first, then a ``` fence (free-running models add them). */
-export function parseJsonAnswer(text: string): { value: JsonValue } | null {
-  const t = text.trim();
-  try {
-    return { value: JSON.parse(t) as JsonValue };
-  } catch {
-    return jsonIn(t) as { value: JsonValue } | null;
-  }
-}
-
 /**
  * The verdict for `text`, answered with `finish`, for `format`. `validate` returns null when the
  * value matches the schema, else where and why it does not.
  */
 export function jsonVerdict(text: string, finish: FinishReason | null | undefined, format: ResponseFormat, validate: (schema: Record<string, unknown>, value: unknown) => string | null): JsonVerdict {
-  const got = parseJsonAnswer(text);
+  const got = jsonInAnswer(text);
   if (!got) {
     const incomplete = finish === 'length';
     const detail = text.trim() === '' ? 'the answer is empty' : incomplete ? 'the answer stopped at max new tokens before the JSON was complete' : 'the answer is not valid JSON';

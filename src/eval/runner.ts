@@ -17,7 +17,8 @@
  */
 import { HostedError, type HostedErrorCode } from '../engines/hosted/errors';
 import type { ChatEngine, FinishReason, GenerationParams, RunResult } from '../engines/types';
-import { jsonVerdict, parseJsonAnswer } from '../compare/json-verdict';
+import { jsonVerdict } from '../compare/json-verdict';
+import { jsonInAnswer } from '../lib/json-answer';
 import { buildJudgeMessages, parseJudgeVerdict } from './judge';
 import { MAX_OUTPUT_CHARS, type CellResult, type CellStructure, type EngineColumn, type RunRecord } from './results';
 import { pendingCells } from './results-table';
@@ -114,7 +115,7 @@ export function cellParams(c: SuiteCase, column: EngineColumn, params: Generatio
 
 /** The structure verdict of an answer to a case with a response schema; the schema is matched in the sandbox. */
 export async function structureOf(schema: Record<string, unknown>, output: string, finish: FinishReason, sandbox: ScoringSandbox): Promise<CellStructure> {
-  const got = parseJsonAnswer(output);
+  const got = jsonInAnswer(output);
   if (!got) {
     const v = jsonVerdict(output, finish, { type: 'json_object' }, () => null);
     return { valid: false, incomplete: v.incomplete, matches: null, detail: v.detail };

@@ -14,6 +14,7 @@ import { parseExpectedNumber, readPointer, type FieldSpec, type ScorerSpec, type
 import { compileScorerRegex } from './scorer-regex';
 import type { SandboxOutcome, ScoringSandbox } from './sandbox/protocol';
 import { errorText } from '../lib/errors';
+import { jsonInAnswer, type JsonValue } from '../lib/json-answer';
 
 export interface ScoreResult {
   pass: boolean;
@@ -69,32 +70,6 @@ export function firstNumber(text: string): number | null {
   if (!m) return null;
   const n = Number(m[0].replace(/\u2212/g, '-').replace(/,/g, ''));
   return Number.isFinite(n) ? n : null;
-}
-
-type JsonValue = null | boolean | number | string | JsonValue[] | { [k: string]: JsonValue };
-
-/**
- * Reads JSON from a model output: the whole (trimmed) output, else the first ``` fence (```json or
- * bare) whose content parses. Returns undefined when there is none.
- */
-export function extractJson(output: string): { value: JsonValue } | undefined {
-  const t = output.trim();
-  try {
-    return { value: JSON.parse(t) as JsonValue };
-  } catch {
-    // fall through to fences
-  }
-  const fence = /```[ \t]*(?:json)?[ \t]*\r?\n([\s\S]*?)```/giu;
-  let m: RegExpExecArray | null;
-  let tries = 0;
-  while ((m = fence.exec(t)) !== null && tries++ < 20) {
-    try {
-      return { value: JSON.parse(m[1] ?? '') as JsonValue };
-    } catch {
-      // try the next fence
-    }
-  }
-  return undefined;
 }
 
 function jsonPreview(v: JsonValue | undefined): string {
@@ -162,7 +137,7 @@ export function fieldProblem(f: FieldSpec, expected: unknown, actual: { found: b
 
 /** Field-level accuracy: the share of expected fields the answer's JSON gets right; passes when all are. */
 export function scoreJsonFields(fields: readonly FieldSpec[], expectedText: string, out: string): ScoreResult {
-  const got = extractJson(out);
+  const got = jsonInAnswer(out);
   if (!got) return fail(`0/${fields.length} fields: not valid JSON: ${quote(out)}`);
   const expected = JSON.parse(expectedText) as unknown;
   const problems = fields.map((f) => fieldProblem(f, readPointer(expected, f.path).value, readPointer(got.value, f.path))).filter((p): p is string => p !== null);
@@ -201,7 +176,7 @@ function scoreDeterministic(c: SuiteCase, out: string): ScoreResult | null {
       return ok ? pass(`${got} is within ${s.tolerance} of ${e}`) : fail(`expected ${want}, got ${got}`);
     }
     case 'json': {
-      const got = extractJson(out);
+      const got = jsonInAnswer(out);
       if (!got) return fail(`not valid JSON: ${quote(out)}`);
       if (c.expected === undefined) return pass('valid JSON');
       const d = jsonDiff(JSON.parse(c.expected) as JsonValue, got.value);
@@ -233,7 +208,7 @@ async function scoreRegex(s: Extract<ScorerSpec, { type: 'regex' }>, out: string
 }
 
 async function scoreJsonSchema(s: Extract<ScorerSpec, { type: 'json-schema' }>, out: string, sandbox: ScoringSandbox): Promise<ScoreResult> {
-  const got = extractJson(out);
+  const got = jsonInAnswer(out);
   if (!got) return fail(`not valid JSON: ${quote(out)}`);
   const r = await sandbox.validateJsonSchema(s.schema, got.value);
   if (r.status !== 'done') return notDone(r, 'schema check');

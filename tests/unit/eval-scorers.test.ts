@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildJudgeMessages, parseJudgeVerdict } from '../../src/eval/judge';
-import { extractJson, firstNumber, jsonDiff, MAX_SCORED_CHARS, normalizeText, scoreOutput } from '../../src/eval/scorers';
+import { firstNumber, jsonDiff, MAX_SCORED_CHARS, normalizeText, scoreOutput } from '../../src/eval/scorers';
 import type { ScorerSpec, SuiteCase } from '../../src/eval/suite';
 import { createNodeSandbox } from '../../scripts/eval-sandbox/node';
 
@@ -109,9 +109,8 @@ describe('json scorer', () => {
     expect(await passes(mk({ type: 'json' }, '[1,2]'), '[2,1]')).toBe(false);
     expect(jsonDiff({ a: [1, { b: 2 }] }, { a: [1, { b: 3 }] })).toBe('at .a[1].b: expected 2, got 3');
   });
-  it('extracts the first fence that parses', async () => {
-    expect(extractJson('```json\nnot json\n```\n```json\n{"ok":true}\n```')).toEqual({ value: { ok: true } });
-    expect(extractJson('nothing here')).toBeUndefined();
+  it('scores the first fence that parses', async () => {
+    expect(await passes(mk({ type: 'json' }, '{"ok":true}'), '```json\nnot json\n```\n```json\n{"ok":true}\n```')).toBe(true);
   });
 });
 

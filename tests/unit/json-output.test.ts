@@ -5,7 +5,7 @@
  * the results table's structure totals, and the format migrations of results files and links.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { jsonVerdict, parseJsonAnswer, verdictLabel } from '../../src/compare/json-verdict';
+import { jsonVerdict, verdictLabel } from '../../src/compare/json-verdict';
 import { schemaMismatch } from '../../src/compare/schema-validator';
 import { checkSchemaDraft, jsonParseProblem, lineColumn, SCHEMA_EXAMPLES } from '../../src/eval/schema-draft';
 import { EMPTY_DRAFT, parseSchemaDraft } from '../../src/state/schema-draft';
@@ -48,8 +48,7 @@ describe('the verdict on a JSON answer', () => {
   it('JSON mode wants an object; a fenced answer still parses; no schema → matches null', () => {
     expect(jsonVerdict('[1,2]', 'stop', { type: 'json_object' }, schemaMismatch)).toMatchObject({ valid: true, matches: false });
     expect(jsonVerdict('```json\n{"a":1}\n```', 'stop', { type: 'json_object' }, schemaMismatch)).toMatchObject({ valid: true, matches: null });
-    expect(parseJsonAnswer('  {"a": [1, 2]} ')).toEqual({ value: { a: [1, 2] } });
-    expect(parseJsonAnswer('no')).toBeNull();
+    expect(jsonVerdict('  {"a": [1, 2]} ', 'stop', { type: 'json_object' }, schemaMismatch)).toMatchObject({ valid: true, pretty: '{\n  "a": [\n    1,\n    2\n  ]\n}' });
   });
   it('a validator that throws becomes a failed match, never a crash', () => {
     const v = jsonVerdict('{}', 'stop', asSchema, () => {
