@@ -11,9 +11,7 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { DEFAULT_ORIGIN_POLICY } from '../../server/cors';
-import type { ChatModel } from '../../server/model';
-import { loadModel, startServer, type RunningServer } from '../../server/start';
+import { startReferenceServer, type TestServer } from '../server/helpers';
 import { DESKTOP, PHONE, axe, focused, inViewport, screenshot, sidewaysOverflow, smallTargets, tabTo, type Finding, type Scheme } from './a11y-helpers';
 import { launchBrowser, openPage } from './browser';
 import { modelsDir } from './parity';
@@ -27,29 +25,12 @@ const SELECTED_TAB = '[id^="settings-tab-"][aria-selected=true]';
 const TINY_SUITE = 'id,category,prompt,expected,scorer\nq1,capitals,What is the capital of France?,Paris,contains\nq2,math,What is 2+3?,5,numeric\n';
 
 let browser: Browser;
-let model: ChatModel;
-let server: RunningServer;
+let server: TestServer;
 const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
   browser = await launchBrowser();
-  model = await loadModel({ modelsDir: modelsDir(), model: 'slm-pocket', dtype: 'fp32', threads: 1 }, () => {});
-  server = await startServer({
-    host: '127.0.0.1',
-    port: 0,
-    modelsDir: modelsDir(),
-    model: model.id,
-    dtype: 'fp32',
-    apiKey: null,
-    origins: DEFAULT_ORIGIN_POLICY,
-    queueLimit: 16,
-    maxBodyBytes: 1024 * 1024,
-    statsLimit: 50,
-    threads: 1,
-    log: () => {},
-    preloaded: model,
-    disposeModel: false,
-  });
+  server = await startReferenceServer({ modelsDir: modelsDir(), model: 'slm-pocket', statsLimit: 50 });
 });
 afterEach(async () => {
   while (contexts.length) await contexts.pop()?.close();
@@ -57,7 +38,6 @@ afterEach(async () => {
 afterAll(async () => {
   await browser?.close();
   await server?.close();
-  await model?.dispose();
 });
 
 async function open(url: string, opts: { phone?: boolean } = {}): Promise<Page> {

@@ -11,9 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { DEFAULT_ORIGIN_POLICY } from '../../server/cors';
-import type { ChatModel } from '../../server/model';
-import { loadModel, startServer, type RunningServer } from '../../server/start';
+import { startReferenceServer, type TestServer } from '../server/helpers';
 import { agreementOf, diffAnswers, measureAgreement } from '../../src/compare/agreement';
 import { answerPair } from '../../scripts/bench/agreement';
 import { suiteAgreement } from '../../src/eval/agreement';
@@ -26,36 +24,18 @@ import { loadModelOk, readTurn, setGeneration, tid, waitForProbe } from './ui';
 const appUrl = inject('appUrl');
 const distDir = inject('distDir');
 let browser: Browser;
-let model: ChatModel;
-let server: RunningServer;
+let server: TestServer;
 const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
   browser = await launchBrowser();
-  model = await loadModel({ modelsDir: modelsDir(), model: 'slm-reference', dtype: 'fp32', threads: 1 }, () => {});
-  server = await startServer({
-    host: '127.0.0.1',
-    port: 0,
-    modelsDir: modelsDir(),
-    model: model.id,
-    dtype: 'fp32',
-    apiKey: null,
-    origins: DEFAULT_ORIGIN_POLICY,
-    queueLimit: 64,
-    maxBodyBytes: 1024 * 1024,
-    statsLimit: 200,
-    threads: 1,
-    log: () => {},
-    preloaded: model,
-    disposeModel: false,
-  });
+  server = await startReferenceServer({ modelsDir: modelsDir(), model: 'slm-reference', queueLimit: 64, statsLimit: 200 });
 });
 
 afterAll(async () => {
   for (const c of contexts) await c.close().catch(() => undefined);
   await server?.close();
   await browser?.close();
-  await model?.dispose();
 });
 
 async function openApp(): Promise<{ page: Page; log: PageLog }> {

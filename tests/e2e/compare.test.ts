@@ -11,10 +11,9 @@ import net from 'node:net';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page, Request, Response } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { DEFAULT_ORIGIN_POLICY } from '../../server/cors';
 import type { ChatModel } from '../../server/model';
-import { loadModel, startServer, type RunningServer } from '../../server/start';
 import type { RequestTiming, StatsSnapshot } from '../../server/stats';
+import { loadTestModel, startReferenceServer, type TestServer } from '../server/helpers';
 import { launchBrowser, openPage, type PageLog } from './browser';
 import { eosIds, modelsDir, readParity, uiCases } from './parity';
 import { loadModelOk, parseBytes, parseMs, parseTokens, readTurn, setGeneration, tid, waitForProbe, type FinishedTurn } from './ui';
@@ -30,32 +29,11 @@ const TEST_TIMEOUT = 420_000;
 let browser: Browser;
 let model: ChatModel;
 /** The reference server without an API key, and one that requires RIGHT_KEY. */
-let open: RunningServer & { logs: string[] };
-let keyed: RunningServer & { logs: string[] };
+let open: TestServer;
+let keyed: TestServer;
 /** A port on 127.0.0.1 where nothing listens. */
 let deadPort: number;
 const contexts: BrowserContext[] = [];
-
-async function start(apiKey: string | null): Promise<RunningServer & { logs: string[] }> {
-  const logs: string[] = [];
-  const s = await startServer({
-    host: '127.0.0.1',
-    port: 0,
-    modelsDir: modelsDir(),
-    model: model.id,
-    dtype: 'fp32',
-    apiKey,
-    origins: DEFAULT_ORIGIN_POLICY,
-    queueLimit: 16,
-    maxBodyBytes: 1024 * 1024,
-    statsLimit: 200,
-    threads: 1,
-    log: (line) => logs.push(line),
-    preloaded: model,
-    disposeModel: false,
-  });
-  return { ...s, logs };
-}
 
 function closedPort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -72,9 +50,9 @@ function closedPort(): Promise<number> {
 beforeAll(async () => {
   browser = await launchBrowser();
   // The build's snapshot of the models (the weights the browser loads), one thread: the machine is shared.
-  model = await loadModel({ modelsDir: modelsDir(), model: 'slm-pocket', dtype: 'fp32', threads: 1 }, () => {});
-  open = await start(null);
-  keyed = await start(RIGHT_KEY);
+  model = await loadTestModel(modelsDir());
+  open = await startReferenceServer({ modelsDir: modelsDir(), model, statsLimit: 200 });
+  keyed = await startReferenceServer({ modelsDir: modelsDir(), model, apiKey: RIGHT_KEY, statsLimit: 200 });
   deadPort = await closedPort();
 });
 afterEach(async () => {
@@ -245,7 +223,7 @@ async function recordedPanes(page: Page): Promise<Record<Pane, string[]>> {
   });
 }
 
-async function serverTiming(server: RunningServer, id: string, headers: Record<string, string> = {}): Promise<RequestTiming> {
+async function serverTiming(server: TestServer, id: string, headers: Record<string, string> = {}): Promise<RequestTiming> {
   // The server records a request when its response ends (or the client left): poll briefly.
   const deadline = Date.now() + 15_000;
   for (;;) {

@@ -21,9 +21,7 @@ import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page, type Worker } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { DEFAULT_ORIGIN_POLICY } from '../../server/cors';
-import type { ChatModel } from '../../server/model';
-import { loadModel as loadServerModel, startServer, type RunningServer } from '../../server/start';
+import { startReferenceServer, type TestServer } from '../server/helpers';
 import { CHROMIUM_PATH, chromiumArgs } from './browser';
 import { modelsDir } from './parity';
 import { assistantTurns, loadModel, loadModelOk, readTurn, sendPrompt, setGeneration, tid, waitForAnswer, waitForLoadOutcome, waitForProbe } from './ui';
@@ -165,30 +163,12 @@ describe('memory: checked before the download, measured after', () => {
 });
 
 describe('crashes', () => {
-  let model: ChatModel;
-  let server: RunningServer;
+  let server: TestServer;
   beforeAll(async () => {
-    model = await loadServerModel({ modelsDir: modelsDir(), model: 'slm-pocket', dtype: 'fp32', threads: 1 }, () => {});
-    server = await startServer({
-      host: '127.0.0.1',
-      port: 0,
-      modelsDir: modelsDir(),
-      model: model.id,
-      dtype: 'fp32',
-      apiKey: null,
-      origins: DEFAULT_ORIGIN_POLICY,
-      queueLimit: 4,
-      maxBodyBytes: 1024 * 1024,
-      statsLimit: 50,
-      threads: 1,
-      log: () => {},
-      preloaded: model,
-      disposeModel: false,
-    });
+    server = await startReferenceServer({ modelsDir: modelsDir(), model: 'slm-pocket', queueLimit: 4, statsLimit: 50 });
   });
   afterAll(async () => {
     await server?.close();
-    await model?.dispose();
   });
 
   it('a WASM abort mid-answer: the message, the partial answer and the conversation stay, the hosted pane answers, the next Load works', async () => {
@@ -196,7 +176,7 @@ describe('crashes', () => {
     await page.click(tid('tab-hosted'));
     await page.selectOption(tid('hosted-preset'), 'reference');
     await page.fill(tid('hosted-base-url'), server.baseURL);
-    await page.fill(tid('hosted-model'), model.id);
+    await page.fill(tid('hosted-model'), server.model.id);
     await page.locator(tid('hosted-enabled')).setChecked(true);
     await page.click(tid('hosted-apply'));
     await page.waitForSelector(tid('pane-hosted'));

@@ -8,9 +8,7 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { DEFAULT_ORIGIN_POLICY } from '../../server/cors';
-import { loadModel, startServer, type RunningServer } from '../../server/start';
-import type { ChatModel } from '../../server/model';
+import { startReferenceServer, type TestServer } from '../server/helpers';
 import { launchBrowser, openPage, type PageLog } from './browser';
 import { modelsDir } from './parity';
 import { loadModelOk, setGeneration, tid, waitForProbe } from './ui';
@@ -19,35 +17,17 @@ const appUrl = inject('appUrl');
 const TEST_TIMEOUT = 420_000;
 const PROMPT = 'Give a JSON object with name Emma and age 67.';
 let browser: Browser;
-let model: ChatModel;
-let server: RunningServer;
+let server: TestServer;
 const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
   browser = await launchBrowser();
-  model = await loadModel({ modelsDir: modelsDir(), model: 'slm-reference', dtype: 'fp32', threads: 1 }, () => {});
-  server = await startServer({
-    host: '127.0.0.1',
-    port: 0,
-    modelsDir: modelsDir(),
-    model: model.id,
-    dtype: 'fp32',
-    apiKey: null,
-    origins: DEFAULT_ORIGIN_POLICY,
-    queueLimit: 64,
-    maxBodyBytes: 1024 * 1024,
-    statsLimit: 200,
-    threads: 1,
-    log: () => {},
-    preloaded: model,
-    disposeModel: false,
-  });
+  server = await startReferenceServer({ modelsDir: modelsDir(), model: 'slm-reference', queueLimit: 64, statsLimit: 200 });
 });
 
 afterAll(async () => {
   for (const c of contexts) await c.close().catch(() => undefined);
   await server?.close();
-  await model?.dispose();
   await browser?.close();
 });
 

@@ -15,9 +15,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Browser, BrowserContext, ConsoleMessage, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { DEFAULT_ORIGIN_POLICY } from '../../server/cors';
-import type { ChatModel } from '../../server/model';
-import { loadModel, startServer, type RunningServer } from '../../server/start';
+import { startReferenceServer, type TestServer } from '../server/helpers';
 import { launchBrowser } from './browser';
 import { modelsDir } from './parity';
 import { readTurn, tid, waitForProbe, type FinishedTurn } from './ui';
@@ -37,31 +35,12 @@ function leakAt(text: string | null | undefined): string | null {
 }
 
 let browser: Browser;
-let model: ChatModel;
-let server: RunningServer & { logs: string[] };
+let server: TestServer;
 const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
   browser = await launchBrowser();
-  model = await loadModel({ modelsDir: modelsDir(), model: 'slm-pocket', dtype: 'fp32', threads: 1 }, () => {});
-  const logs: string[] = [];
-  const s = await startServer({
-    host: '127.0.0.1',
-    port: 0,
-    modelsDir: modelsDir(),
-    model: model.id,
-    dtype: 'fp32',
-    apiKey: KEY,
-    origins: DEFAULT_ORIGIN_POLICY,
-    queueLimit: 16,
-    maxBodyBytes: 1024 * 1024,
-    statsLimit: 200,
-    threads: 1,
-    log: (line) => logs.push(line),
-    preloaded: model,
-    disposeModel: false,
-  });
-  server = { ...s, logs };
+  server = await startReferenceServer({ modelsDir: modelsDir(), model: 'slm-pocket', apiKey: KEY, statsLimit: 200 });
 });
 afterEach(async () => {
   while (contexts.length) await contexts.pop()?.close();
@@ -69,7 +48,6 @@ afterEach(async () => {
 afterAll(async () => {
   await browser?.close();
   await server?.close();
-  await model?.dispose();
 });
 
 interface SeenRequest {
@@ -352,7 +330,7 @@ describe('the API key never leaks', () => {
     const { page } = rec;
     const endpoint = server.url;
     // Azure AI Foundry's preset sends the key as `api-key` (the reference server accepts both forms).
-    await configureHosted(page, { presetId: 'azure-foundry', baseUrl: server.baseURL, model: model.id });
+    await configureHosted(page, { presetId: 'azure-foundry', baseUrl: server.baseURL, model: server.model.id });
     expect(await page.textContent(tid('key-destination'))).toMatch(/an api-key header/);
     // This preset needs a key: without one the Hosted tab says so and nothing is sent.
     expect(await page.textContent(tid('hosted-error'))).toMatch(/needs an API key/);

@@ -6,9 +6,7 @@
 import fs from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { DEFAULT_ORIGIN_POLICY } from '../../server/cors';
-import { loadModel, startServer, type RunningServer } from '../../server/start';
-import type { ChatModel } from '../../server/model';
+import { startReferenceServer, type TestServer } from '../server/helpers';
 import { parseRunRecord, type RunRecord } from '../../src/eval/results';
 import { launchBrowser, openPage, type PageLog } from './browser';
 import { modelsDir } from './parity';
@@ -16,29 +14,12 @@ import { loadModelOk, setGeneration, tid, waitForProbe } from './ui';
 
 const appUrl = inject('appUrl');
 let browser: Browser;
-let model: ChatModel;
-let server: RunningServer;
+let server: TestServer;
 const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
   browser = await launchBrowser();
-  model = await loadModel({ modelsDir: modelsDir(), model: 'slm-reference', dtype: 'fp32', threads: 1 }, () => {});
-  server = await startServer({
-    host: '127.0.0.1',
-    port: 0,
-    modelsDir: modelsDir(),
-    model: model.id,
-    dtype: 'fp32',
-    apiKey: null,
-    origins: DEFAULT_ORIGIN_POLICY,
-    queueLimit: 64,
-    maxBodyBytes: 1024 * 1024,
-    statsLimit: 200,
-    threads: 1,
-    log: () => {},
-    preloaded: model,
-    disposeModel: false,
-  });
+  server = await startReferenceServer({ modelsDir: modelsDir(), model: 'slm-reference', queueLimit: 64, statsLimit: 200 });
 });
 
 afterAll(async () => {

@@ -1,4 +1,4 @@
-/** Shared helpers for the reference-server tests: start a server on a free port, raw HTTP, polling. */
+/** Shared helpers for the reference-server tests (and the e2e tests' server): start a server on a free port, raw HTTP, polling. */
 import http from 'node:http';
 import path from 'node:path';
 import { DEFAULT_ORIGIN_POLICY } from '../../server/cors';
@@ -10,22 +10,32 @@ export const MODELS_DIR = path.resolve('public/models');
 /** The small model: fast enough for many requests per test. */
 export const TEST_MODEL = 'slm-pocket';
 
-export function loadTestModel(): Promise<ChatModel> {
-  return loadModel({ modelsDir: MODELS_DIR, model: TEST_MODEL, dtype: 'fp32', threads: 1 }, () => {});
+/** The small model, fp32 on one thread (the machine is shared); the e2e tests pass the build's snapshot. */
+export function loadTestModel(modelsDir = MODELS_DIR): Promise<ChatModel> {
+  return loadModel({ modelsDir, model: TEST_MODEL, dtype: 'fp32', threads: 1 }, () => {});
 }
 
 export interface TestServer extends RunningServer {
   logs: string[];
 }
 
-/** A server on 127.0.0.1 and a free port, sharing an already loaded model. */
-export async function startTestServer(model: ChatModel, overrides: Partial<StartOptions> = {}): Promise<TestServer> {
+export interface ReferenceServerOptions extends Partial<Omit<StartOptions, 'model' | 'preloaded' | 'disposeModel' | 'log'>> {
+  /** A model folder to load (close() disposes it), or an already loaded model to share (left loaded). */
+  model: string | ChatModel;
+}
+
+/**
+ * The reference server as every test starts it: 127.0.0.1 on a free port, no key, the default
+ * origins, fp32 on one thread (the machine is shared), its log lines kept in `logs`. `modelsDir`
+ * defaults to public/models; the e2e tests pass the build's snapshot.
+ */
+export async function startReferenceServer({ model, ...overrides }: ReferenceServerOptions): Promise<TestServer> {
   const logs: string[] = [];
   const server = await startServer({
     host: '127.0.0.1',
     port: 0,
     modelsDir: MODELS_DIR,
-    model: model.id,
+    model: typeof model === 'string' ? model : model.id,
     dtype: 'fp32',
     apiKey: null,
     origins: DEFAULT_ORIGIN_POLICY,
@@ -34,11 +44,15 @@ export async function startTestServer(model: ChatModel, overrides: Partial<Start
     statsLimit: 100,
     threads: 1,
     log: (line) => logs.push(line),
-    preloaded: model,
-    disposeModel: false,
     ...overrides,
+    ...(typeof model === 'string' ? {} : { preloaded: model, disposeModel: false }),
   });
   return { ...server, logs };
+}
+
+/** A server sharing an already loaded model. */
+export function startTestServer(model: ChatModel, overrides: Omit<ReferenceServerOptions, 'model'> = {}): Promise<TestServer> {
+  return startReferenceServer({ ...overrides, model });
 }
 
 export interface RawResponse {
