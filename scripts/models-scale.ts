@@ -6,6 +6,11 @@
  * generator's source files, the tokenizer it pads, the shape, the seed and the external-data choice. A folder is
  * reused when its manifest lists the requested files; missing dtypes are added to it. Each folder is a transformers.js
  * hub model (config.json, tokenizer files, onnx/model{suffix}.onnx[_data]).
+ *
+ * Pruning (a folder is 100–650 MB and every change of the hashed files makes a new one): generating a folder removes the
+ * folders of the same shape, seed and layout with another hash (SLM_SCALE_KEEP_OLD=1 keeps them, for a cache shared by
+ * branches whose tools/slm differ); `npm run models:scale -- --prune [--cache DIR]` removes every folder whose hash is
+ * not the current one for its shape, seed and layout, and those of shapes this tool no longer makes.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -52,13 +57,79 @@ export function python(): string {
   return process.env['PYTHON'] ?? '/usr/bin/python3';
 }
 
+function variantOf(shape: string, seed: number, externalData: 'auto' | 'always'): string {
+  return `${shape}-s${seed}${externalData === 'always' ? '-ext' : ''}`;
+}
+
 function cacheName(req: ScaleRequest): string {
   const seed = req.seed ?? 0;
   const ext = req.externalData ?? 'auto';
   const h = crypto.createHash('sha256');
   for (const f of [...TOOL_FILES, TOKENIZER]) h.update(f).update(fs.readFileSync(path.join(ROOT, f)));
   h.update(JSON.stringify({ shape: req.shape, seed, ext }));
-  return `${req.shape}-s${seed}${ext === 'always' ? '-ext' : ''}-${h.digest('hex').slice(0, 12)}`;
+  return `${variantOf(req.shape, seed, ext)}-${h.digest('hex').slice(0, 12)}`;
+}
+
+/** A cache folder's name read back; `variant` is the name without its hash (shape, seed, layout). */
+export interface ScaleFolder {
+  name: string;
+  variant: string;
+  shape: string;
+  seed: number;
+  externalData: 'auto' | 'always';
+}
+
+export function parseScaleFolder(name: string): ScaleFolder | null {
+  const m = /^(.+)-s(\d+)(-ext)?-[0-9a-f]{12}$/.exec(name);
+  if (!m) return null;
+  const [, shape = '', seed = '', ext] = m;
+  const externalData = ext ? 'always' : 'auto';
+  return { name, variant: variantOf(shape, Number(seed), externalData), shape, seed: Number(seed), externalData };
+}
+
+/**
+ * The folders among `names` to remove. `current` gives, for a scale folder, the name its variant's folder has now:
+ * the folder is stale when that is another name, or null (a variant this tool no longer makes). Folders whose variant
+ * `current` leaves undefined, and names that are not scale folders (someone else's), are kept.
+ */
+export function staleScaleFolders(names: readonly string[], current: (f: ScaleFolder) => string | null | undefined): string[] {
+  return names.filter((n) => {
+    const f = parseScaleFolder(n);
+    if (!f) return false;
+    const now = current(f);
+    return now !== undefined && now !== n;
+  });
+}
+
+/** After generating `name`: its variant's current name is `name`; other variants are not judged. */
+export function replacedBy(name: string): (f: ScaleFolder) => string | undefined {
+  const variant = parseScaleFolder(name)?.variant;
+  return (f) => (f.variant === variant ? name : undefined);
+}
+
+/** For `--prune`: every folder's current name, null for a shape this tool does not make. */
+export function currentScaleName(f: ScaleFolder): string | null {
+  if (!(SCALE_SHAPES as readonly string[]).includes(f.shape)) return null;
+  return cacheName({ shape: f.shape as ScaleShape, dtypes: [], seed: f.seed, externalData: f.externalData });
+}
+
+function folderBytes(p: string): number {
+  const st = fs.lstatSync(p);
+  return st.isDirectory() ? fs.readdirSync(p).reduce((t, n) => t + folderBytes(path.join(p, n)), 0) : st.size;
+}
+
+/** Removes the stale folders of `cacheDir` (see staleScaleFolders), one log line each; returns their names. */
+export function pruneScaleCache(cacheDir: string, current: (f: ScaleFolder) => string | null | undefined, log: (line: string) => void, why: string): string[] {
+  if (!fs.existsSync(cacheDir)) return [];
+  const names = fs.readdirSync(cacheDir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+  const stale = staleScaleFolders(names, current);
+  for (const name of stale) {
+    const dir = path.join(cacheDir, name);
+    const mb = folderBytes(dir) / 1e6;
+    fs.rmSync(dir, { recursive: true, force: true });
+    log(`[scale] removed ${name} (${mb.toFixed(1)} MB): ${why}`);
+  }
+  return stale;
 }
 
 function readManifest(dir: string): ScaleManifest | null {
@@ -99,17 +170,36 @@ export async function ensureScaleModel(req: ScaleRequest, log: (line: string) =>
   if (code !== 0) throw new Error(`tools/slm/scale.py failed (exit ${code}): ${stderr.slice(-2000)}`);
   const manifest = readManifest(dir);
   if (!manifest) throw new Error(`tools/slm/scale.py wrote no manifest in ${dir}`);
+  if (process.env['SLM_SCALE_KEEP_OLD'] !== '1') {
+    pruneScaleCache(SCALE_CACHE, replacedBy(name), log, `an older build, replaced by ${name} (the hashed tools/slm files or tokenizer changed)`);
+  }
   return { dir, name, manifest, generatedSeconds: (Date.now() - t0) / 1000 };
 }
 
-function parseArgs(argv: string[]): { shapes: ScaleShape[]; dtypes: ScaleDtype[]; seed: number; externalData: 'auto' | 'always' } {
-  const out = { shapes: ['smollm2-135m', 'qwen2.5-0.5b'] as ScaleShape[], dtypes: ['fp32', 'q8', 'q4'] as ScaleDtype[], seed: 0, externalData: 'auto' as 'auto' | 'always' };
+interface Args {
+  shapes: ScaleShape[];
+  dtypes: ScaleDtype[];
+  seed: number;
+  externalData: 'auto' | 'always';
+  /** Set by --prune: remove stale folders from this cache and generate nothing. */
+  prune: string | null;
+}
+
+function parseArgs(argv: string[]): Args {
+  const out: Args = { shapes: ['smollm2-135m', 'qwen2.5-0.5b'], dtypes: ['fp32', 'q8', 'q4'], seed: 0, externalData: 'auto', prune: null };
+  let prune = false;
+  let cache: string | null = null;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const v = argv[i + 1];
     if (a === '--help' || a === '-h') {
       console.log(`usage: npm run models:scale -- [--shape ${SCALE_SHAPES.join(',')}] [--dtypes fp32,q8,q4] [--seed N] [--external-data auto|always]`);
+      console.log(`       npm run models:scale -- --prune [--cache DIR]   (remove folders whose hash is not current; default ${path.relative(ROOT, SCALE_CACHE)})`);
       process.exit(0);
+    }
+    if (a === '--prune') {
+      prune = true;
+      continue;
     }
     if (v === undefined) throw new Error(`${a} needs a value`);
     i++;
@@ -129,18 +219,27 @@ function parseArgs(argv: string[]): { shapes: ScaleShape[]; dtypes: ScaleDtype[]
     } else if (a === '--external-data') {
       if (v !== 'auto' && v !== 'always') throw new Error(`--external-data is auto or always, got "${v}"`);
       out.externalData = v;
+    } else if (a === '--cache') {
+      cache = path.resolve(v);
     } else throw new Error(`unknown flag ${a} (see --help)`);
   }
+  if (cache !== null && !prune) throw new Error('--cache goes with --prune');
+  if (prune) out.prune = cache ?? SCALE_CACHE;
   return out;
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(import.meta.filename)) {
   try {
     const a = parseArgs(process.argv.slice(2));
-    for (const shape of a.shapes) {
-      const m = await ensureScaleModel({ shape, dtypes: a.dtypes, seed: a.seed, externalData: a.externalData }, console.log);
-      const files = Object.entries(m.manifest.files).map(([f, x]) => `${f} ${(x.bytes / 1e6).toFixed(1)} MB`).join(', ');
-      console.log(`${m.name}: ${(m.manifest.params / 1e6).toFixed(1)}M params, ${m.generatedSeconds ? `generated in ${m.generatedSeconds.toFixed(0)} s` : 'cached'}; ${files}\n  ${m.dir}`);
+    if (a.prune !== null) {
+      const removed = pruneScaleCache(a.prune, currentScaleName, console.log, 'not the current build of its shape, seed and layout');
+      console.log(`${removed.length} stale folder(s) removed from ${a.prune}`);
+    } else {
+      for (const shape of a.shapes) {
+        const m = await ensureScaleModel({ shape, dtypes: a.dtypes, seed: a.seed, externalData: a.externalData }, console.log);
+        const files = Object.entries(m.manifest.files).map(([f, x]) => `${f} ${(x.bytes / 1e6).toFixed(1)} MB`).join(', ');
+        console.log(`${m.name}: ${(m.manifest.params / 1e6).toFixed(1)}M params, ${m.generatedSeconds ? `generated in ${m.generatedSeconds.toFixed(0)} s` : 'cached'}; ${files}\n  ${m.dir}`);
+      }
     }
   } catch (e) {
     console.error(e instanceof Error ? e.message : String(e));
