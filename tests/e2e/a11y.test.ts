@@ -15,7 +15,7 @@ import { startReferenceServer, type TestServer } from '../server/helpers';
 import { DESKTOP, PHONE, axe, focused, inViewport, screenshot, sidewaysOverflow, smallTargets, tabTo, type Finding, type Scheme } from './a11y-helpers';
 import { launchBrowser, openPage } from './browser';
 import { modelsDir } from './parity';
-import { loadModelOk, tid, waitForProbe } from './ui';
+import { loadModelOk, sleepPerToken, tid, waitForProbe } from './ui';
 
 const appUrl = inject('appUrl');
 const PROMPT = 'What is the capital of France?';
@@ -294,6 +294,8 @@ describe('accessibility and the phone layout', () => {
       await expect.poll(async () => (await focused(page)).testid).toBe('prompt');
 
       // Send with Enter: focus moves into the answer area; Esc stops; focus comes back to the prompt box.
+      // 10 ms a token (a 3 s answer): at full speed the answer can end before Escape arrives.
+      await sleepPerToken(page, 10);
       await kb.type(PROMPT);
       await kb.press('Enter');
       await expect.poll(async () => (await focused(page)).testid).toBe('answers');
@@ -301,6 +303,7 @@ describe('accessibility and the phone layout', () => {
       await kb.press('Escape');
       await waitIdle(page, ['local']);
       expect(await page.getAttribute(lastAnswerOf('local'), 'data-finish')).toBe('abort');
+      await sleepPerToken(page, 0);
       await expect.poll(async () => (await focused(page)).testid).toBe('prompt');
       // The answer was announced once it ended (a polite live region).
       expect(await page.getAttribute(tid('answer-announcement'), 'aria-live')).toBe('polite');

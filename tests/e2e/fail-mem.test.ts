@@ -18,13 +18,13 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page, type Worker } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startReferenceServer, type TestServer } from '../server/helpers';
 import { CHROMIUM_PATH, chromiumArgs } from './browser';
 import { modelsDir } from './parity';
-import { assistantTurns, loadModel, loadModelOk, readTurn, sendPrompt, setGeneration, tid, waitForAnswer, waitForLoadOutcome, waitForProbe } from './ui';
+import { assistantTurns, loadModel, modelWorker, loadModelOk, readTurn, sendPrompt, setGeneration, tid, waitForAnswer, waitForLoadOutcome, waitForProbe } from './ui';
 
 const appUrl = inject('appUrl');
 const distDir = inject('distDir');
@@ -49,16 +49,6 @@ async function open(b: Browser = browser): Promise<{ page: Page; errors: string[
   await page.goto(appUrl, { waitUntil: 'load' });
   await waitForProbe(page);
   return { page, errors };
-}
-
-/** The model worker of the page (the newest: every load starts a fresh one). */
-async function modelWorker(page: Page): Promise<Worker> {
-  for (let i = 0; i < 100; i++) {
-    const w = page.workers().filter((x) => x.url().includes('model.worker')).at(-1);
-    if (w) return w;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`no model worker among ${page.workers().map((w) => w.url()).join(', ')}`);
 }
 
 beforeAll(async () => {

@@ -2,7 +2,7 @@
  * Helpers that drive the app's UI through its data-testid hooks (src/ui/*.tsx, src/App.tsx).
  * They only click, type and read what a user sees; assertions stay in the tests.
  */
-import type { Locator, Page } from 'playwright-core';
+import type { Locator, Page, Worker } from 'playwright-core';
 
 export const tid = (id: string) => `[data-testid="${id}"]`;
 
@@ -10,6 +10,25 @@ export const tid = (id: string) => `[data-testid="${id}"]`;
 export const LOCAL_PANE = tid('pane-local');
 export const ASSISTANT_TURNS = `${LOCAL_PANE} ${tid('turn-assistant')}`;
 export const USER_TURNS = `${LOCAL_PANE} ${tid('turn-user')}`;
+
+/**
+ * The model worker of the page: the newest one that still answers (every load starts a fresh
+ * worker, and Playwright can still list one that has just been closed, e.g. the probe's).
+ */
+export async function modelWorker(page: Page): Promise<Worker> {
+  for (let i = 0; i < 100; i++) {
+    for (const w of page.workers().filter((x) => x.url().includes('model.worker')).reverse()) {
+      if (await w.evaluate(() => true).catch(() => false)) return w;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no live model worker among ${page.workers().map((w) => w.url()).join(', ')}`);
+}
+
+/** Slows every token of the next answers by `ms` in the model worker (test builds only; 0 undoes it). */
+export async function sleepPerToken(page: Page, ms: number): Promise<void> {
+  await (await modelWorker(page)).evaluate((n) => (self as unknown as { __slmTestHooks: { sleepPerToken(ms: number): void } }).__slmTestHooks.sleepPerToken(n), ms);
+}
 
 /** Waits until the worker's environment probe finished (the isolation badge is no longer "probing…"). */
 export async function waitForProbe(page: Page): Promise<string> {

@@ -3,7 +3,7 @@
  * tests/e2e/global-setup.ts); production builds define it false and the bundler drops this code
  * (tests/e2e/fail-mem.test.ts checks a production bundle). The e2e tests call the hooks through
  * Playwright's `worker.evaluate` while the worker is idle, to make real failures happen later:
- * a destroyed WebGPU device, a WASM abort in the middle of an answer.
+ * a destroyed WebGPU device, a WASM abort in the middle of an answer, an answer slow enough to stop.
  */
 import { ortDevice } from './device-loss';
 import type { Transformers } from './ort-setup';
@@ -11,9 +11,19 @@ import type { Transformers } from './ort-setup';
 declare const self: DedicatedWorkerGlobalScope & { __slmTestHooks?: unknown };
 
 let abortAfter: number | null = null;
+let sleepPerTokenMs = 0;
+/** Atomics.wait needs a shared Int32Array (the app is cross-origin isolated, so SharedArrayBuffer exists). */
+const sleeper = typeof SharedArrayBuffer === 'function' ? new Int32Array(new SharedArrayBuffer(4)) : null;
+
+/** Blocks this worker for `ms` without spinning a core (the e2e machines have two). */
+function sleep(ms: number): void {
+  if (sleeper) Atomics.wait(sleeper, 0, 0, ms);
+  else for (const end = performance.now() + ms; performance.now() < end; );
+}
 
 /** Called by the runtime for every generated token (test builds only). */
 export function testHookOnToken(count: number): void {
+  if (sleepPerTokenMs > 0) sleep(sleepPerTokenMs);
   if (abortAfter !== null && count >= abortAfter) {
     abortAfter = null;
     // What Emscripten throws on abort() (an OOM in ONNX Runtime's allocator ends the same way).
@@ -33,6 +43,14 @@ export function installTestHooks(): void {
     /** The next answer aborts as ONNX Runtime would after `tokens` tokens. */
     abortAfterTokens(tokens: number): void {
       abortAfter = tokens;
+    },
+    /**
+     * Every token of the following answers takes `ms` longer (0: back to full speed), so a test can
+     * stop an answer mid-way however fast the model or busy the machine (a 300-token answer of the
+     * pocket model lasts ~150 ms; CI once saw it end before the test's Escape reached the page).
+     */
+    sleepPerToken(ms: number): void {
+      sleepPerTokenMs = ms;
     },
   };
 }
