@@ -282,7 +282,14 @@ export function ShareBanner({ incoming, mine, mineSuite, applied, canRestore, on
           Close
         </button>
       </div>
-      {applied && <p className="small muted" data-testid="share-applied">Setup applied (your own was kept: "Back to my own setup" restores it). The model loads with "Run it on my device"; then press Send.</p>}
+      {applied && (
+        <p className="small muted" data-testid="share-applied">
+          Setup applied (your own was kept: "Back to my own setup" restores it). The model loads with "Run it on my device"; then press Send.
+          {s.generation.responseFormat?.type === 'json_schema' && (
+            <span data-testid="share-applied-schema"> The link's JSON Schema is now in the Generation tab's editor; a draft of your own that it replaced is kept there ("Restore my draft").</span>
+          )}
+        </p>
+      )}
     </section>
   );
 }
