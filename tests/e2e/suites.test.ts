@@ -4,6 +4,7 @@
  * run, bad imports, and export → import.
  */
 import fs from 'node:fs';
+import Papa from 'papaparse';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DEFAULT_ORIGIN_POLICY } from '../../server/cors';
@@ -131,9 +132,19 @@ describe('evaluation suites', () => {
     expect(exported.record.engines.map((e) => e.kind)).toEqual(['local', 'hosted']);
     expect(exported.record.engines[1]?.endpoint).toBe(server.baseURL);
     const [csv] = await Promise.all([page.waitForEvent('download'), page.click(tid('export-csv'))]);
-    expect(fs.readFileSync(await csv.path(), 'utf8').split('\n')[0]).toMatch(/^run,case_id,category/);
+    const csvRows = Papa.parse<Record<string, string>>(fs.readFileSync(await csv.path(), 'utf8'), { header: true }).data;
+    expect(Object.keys(csvRows[0] ?? {}).slice(0, 3)).toEqual(['run', 'case_id', 'category']);
+    // Measured memory in the results files: the local load's and each local answer's peak (JSON, CSV, Markdown).
+    const localLoad = exported.record.loads.find((l) => l.engineId === exported!.record.engines[0]?.id)?.load;
+    expect(localLoad?.memory?.wasmHeapBytes).toBeGreaterThan(localLoad?.memory?.weightsBytes ?? Infinity);
+    const peaks = csvRows.filter((r) => r['engine'] === exported!.record.engines[0]?.label).map((r) => Number(r['memory_peak_bytes']));
+    expect(peaks).toHaveLength(20);
+    expect(peaks.every((b) => b >= (localLoad?.memory?.wasmHeapBytes ?? Infinity))).toBe(true);
+    expect(csvRows.filter((r) => r['engine'] === exported!.record.engines[1]?.label).every((r) => r['memory_peak_bytes'] === '')).toBe(true);
     const [md] = await Promise.all([page.waitForEvent('download'), page.click(tid('export-md'))]);
-    expect(fs.readFileSync(await md.path(), 'utf8')).toMatch(/\| Engine \|/);
+    const mdText = fs.readFileSync(await md.path(), 'utf8');
+    expect(mdText).toMatch(/\| Engine \|.*\| Memory peak \|/);
+    expect(mdText).toMatch(/\*\*Load memory:\*\*\n\n- .*model worker WASM [\d.]+ MB · weights file [\d.]+ MB/);
 
     // Share the suite and its results.
     sharerAccuracy = Object.fromEntries(Object.entries(acc).map(([k, v]) => [k, `${Math.round((100 * v.passed) / v.scored)}% (${v.passed}/${v.scored})`]));
@@ -153,6 +164,8 @@ describe('evaluation suites', () => {
     expect(await page.locator(tid('share-suite')).textContent()).toMatch(/20 cases, bundled with the app/);
     expect(await page.locator(tid('share-suite-local-Accuracy')).textContent()).toBe(sharerAccuracy['local']);
     expect(await page.locator(tid('share-suite-hosted-Accuracy')).textContent()).toBe(sharerAccuracy['hosted']);
+    expect(await page.locator(tid('share-suite-local-Memory peak')).textContent()).toMatch(/^[\d.]+ MB$/);
+    expect(await page.locator(tid('share-suite-hosted-Memory peak')).textContent()).toBe('—');
     await page.click(tid('share-run'));
     // The Suites tab opens with the shared suite chosen; the model loads; the hosted endpoint is the link's.
     expect(await page.inputValue(tid('suite-select'))).toBe('b:slm-skills-20.json');
