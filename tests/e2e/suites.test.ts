@@ -117,6 +117,10 @@ describe('evaluation suites', () => {
     expect(acc['hosted']!.passed).toBeGreaterThanOrEqual(18);
     expect(acc['hosted']!.passed - acc['local']!.passed).toBeGreaterThanOrEqual(5);
     expect(await page.locator(tid('matrix-row')).count()).toBe(20);
+    // The report's memory peak: measured for the in-browser engine, none for the hosted one.
+    const memory = await page.$$eval('[data-testid="report-memory"]', (els) => els.map((e) => e.getAttribute('data-bytes')));
+    expect(Number(memory[0])).toBeGreaterThan(0);
+    expect(memory[1]).toBe('');
     const states = await page.$$eval('[data-testid="matrix-cell"]', (els) => els.map((e) => e.getAttribute('data-state')));
     expect(states).toHaveLength(40);
     expect(states.every((s) => s === 'pass' || s === 'fail')).toBe(true);
@@ -250,6 +254,17 @@ describe('evaluation suites', () => {
     await page.setInputFiles(tid('suite-import'), { name: 'broken.csv', mimeType: 'text/csv', buffer: Buffer.from(badCsv) });
     await expect.poll(() => page.locator(tid('suite-import-error')).textContent()).toMatch(/broken\.csv: .*Line 2/);
     expect(await page.locator(tid('suite-description')).textContent()).toMatch(/^2 cases/); // the good import is still selected
+
+    // A response schema per case ("response_schema", JSON text in CSV): bad JSON names its row and field; a good one imports.
+    const schemaCsv = (cell: string) => `id,prompt,expected,scorer,response_schema\nann,"Ann is 31. JSON please.","{""name"": ""Ann""}",json,${cell}\n`;
+    await page.setInputFiles(tid('suite-import'), { name: 'people.csv', mimeType: 'text/csv', buffer: Buffer.from(schemaCsv('"{""type"": ""object"""')) });
+    await expect.poll(() => page.locator(tid('suite-import-error')).textContent()).toMatch(/people\.csv: Line 2, field "response_schema": not valid JSON/);
+    await page.setInputFiles(tid('suite-import'), { name: 'people.csv', mimeType: 'text/csv', buffer: Buffer.from(schemaCsv('"{""type"": ""object"", ""not"": {}}"')) });
+    await expect.poll(() => page.locator(tid('suite-import-error')).textContent()).toMatch(/people\.csv: Line 2, field "response_schema": "not" at #\/not is not supported in constrained output/);
+    expect(await page.locator(tid('suite-description')).textContent()).toMatch(/^2 cases/);
+    await page.setInputFiles(tid('suite-import'), { name: 'people.csv', mimeType: 'text/csv', buffer: Buffer.from(schemaCsv('"{""type"": ""object"", ""required"": [""name""]}"')) });
+    await expect.poll(() => page.locator(tid('suite-import-error')).count()).toBe(0);
+    await expect.poll(() => page.locator(tid('suite-description')).textContent()).toMatch(/^1 cases/);
 
     const runsBefore = await page.locator(tid('suite-run-item')).count();
     await page.setInputFiles(tid('results-import'), { name: 'r.json', mimeType: 'application/json', buffer: Buffer.from('{"format":"slm-playground-results","version":1,"id":"x"') });
