@@ -66,9 +66,29 @@ export function placeDraft(d: SchemaDraft, text: string, name: string, now: numb
   return { ...d, text, name, placed: { text, name }, kept: keepCurrent(d, { text, name }, now) };
 }
 
-/** A JSON Schema format that became active elsewhere (a share link, another tab): shown, and recorded as applied. */
+/** Whether a draft's text and name make exactly `format` (whitespace and layout aside). */
+function makes(k: { text: string; name: string }, format: { name: string; schema: Record<string, unknown> }): boolean {
+  if (k.name !== format.name) return false;
+  try {
+    return JSON.stringify(JSON.parse(k.text)) === JSON.stringify(format.schema);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A JSON Schema format that became active elsewhere (a share link, another tab, "Back to my own
+ * setup"): shown, and recorded as applied. A draft that already makes it stays as typed; a kept
+ * draft that makes it comes back as typed and leaves the kept list (it is the active format again).
+ */
 export function adoptFormat(d: SchemaDraft, format: { name: string; schema: Record<string, unknown> }, appliedKey: string, now: number): SchemaDraft {
-  return { ...placeDraft(d, JSON.stringify(format.schema, null, 2), format.name, now), applied: appliedKey, pending: false };
+  const mine = d.kept.find((k) => makes(k, format));
+  const next = makes(d, format)
+    ? d
+    : mine
+      ? { ...d, text: mine.text, name: mine.name, placed: null, kept: keepCurrent(d, mine, now) }
+      : placeDraft(d, JSON.stringify(format.schema, null, 2), format.name, now);
+  return { ...next, kept: next.kept.filter((k) => !makes(k, format)), applied: appliedKey, pending: false };
 }
 
 /** Back to kept draft `i`; the text it replaces is kept in turn when it is the user's own. */

@@ -295,6 +295,21 @@ describe('the schema draft when a schema from elsewhere arrives (share link, ano
     expect(isOwnDraft({ ...example, name: 'renamed' })).toBe(true);
   });
 
+  it('a draft that already makes the incoming schema stays as typed; a kept draft that makes it goes ("Back to my own setup")', () => {
+    const mineText = '{"type":"object","properties":{"name":{"type":"string"}},"required":["name"]}';
+    const typedSame = typed(mineText, 'person');
+    const same = adoptFormat(typedSame, shared, key, 1);
+    expect([same.text, same.kept, same.applied]).toEqual([mineText, [], key]);
+    // The user's own schema "mine" is kept when a link replaces it, and dropped when it comes back as the active format.
+    const own = { name: 'mine', schema: { type: 'string' } };
+    const ownKey = JSON.stringify({ type: 'json_schema', ...own });
+    const linked = adoptFormat(typed('{ "type": "string" }', 'mine'), shared, key, 2);
+    expect(linked.kept.map((k) => k.name)).toEqual(['mine']);
+    const back = adoptFormat(linked, own, ownKey, 3);
+    expect([back.text, back.name, back.kept, back.applied]).toEqual(['{ "type": "string" }', 'mine', [], ownKey]);
+    expect(isOwnDraft(back)).toBe(true);
+  });
+
   it("a second link replacing the first link's schema keeps the user's draft once, and an edit of the shared schema too", () => {
     const first = adoptFormat(typed('{"type":"string"}'), shared, key, 1);
     const other = { name: 'other', schema: { type: 'array' } };
