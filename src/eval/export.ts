@@ -9,7 +9,7 @@
 import Papa from 'papaparse';
 import { fmtUsd, runCost } from '../compare/pricing';
 import { suiteAgreement, suiteAgreementMarkdown } from './agreement';
-import { fmtMs, fmtTps } from '../metrics/format';
+import { fmtBytes, fmtLoadMemory, fmtMs, fmtTps } from '../metrics/format';
 import { type RunRecord } from './results';
 import { buildResultsTable, type Accuracy } from './results-table';
 
@@ -34,6 +34,7 @@ export const CSV_COLUMNS = [
   'decode_tps',
   'input_tokens',
   'output_tokens',
+  'memory_peak_bytes',
   'cost_usd',
   'error',
 ] as const;
@@ -70,6 +71,7 @@ export function toCsv(record: RunRecord): string {
         n(m?.decodeTps),
         n(m?.inputTokens),
         n(m?.outputTokens),
+        n(m?.memoryPeakBytes),
         m ? n(runCost(m, record.prices)) : '',
         guardFormula(cell?.error ?? ''),
       ]);
@@ -107,7 +109,8 @@ const MAX_FAILURES = 10;
 
 /**
  * A summary for a GitHub issue or PR: title, suite, date and settings; a table with a row per engine
- * (accuracy with 95% Wilson CI, p50/p95 end-to-end latency, TTFT p50, decode tok/s, tokens, cost);
+ * (accuracy with 95% Wilson CI, p50/p95 end-to-end latency, TTFT p50, decode tok/s, tokens, memory
+ * peak, cost) and each local engine's measured load memory;
  * accuracy per category; and up to 10 failing cases.
  */
 export function toMarkdown(record: RunRecord): string {
@@ -122,16 +125,22 @@ export function toMarkdown(record: RunRecord): string {
     `**Settings:** max new tokens ${p.maxNewTokens}, ${p.greedy ? 'greedy' : `temperature ${p.temperature}, top-p ${p.topP}, top-k ${p.topK}`}, repetition penalty ${p.repetitionPenalty}`,
     '',
   );
-  out.push('| Engine | Model | Accuracy (95% CI) | Errors | Latency p50 | Latency p95 | TTFT p50 | Decode | Tokens in / out | Cost |');
-  out.push('|---|---|---|---:|---:|---:|---:|---:|---:|---:|');
+  out.push('| Engine | Model | Accuracy (95% CI) | Errors | Latency p50 | Latency p95 | TTFT p50 | Decode | Tokens in / out | Memory peak | Cost |');
+  out.push('|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   table.totals.forEach((t, j) => {
     const e = engines[j];
     if (!e) return;
     const where = [e.kind, e.device, e.dtype].filter(Boolean).join(', ');
     out.push(
-      `| ${label(j)} (${mdCell(where, 60)}) | ${mdCell(e.model, 100)} | ${fmtAccuracy(t)} | ${t.errors} | ${fmtMs(t.e2e.p50)} | ${fmtMs(t.e2e.p95)} | ${fmtMs(t.ttft.p50)} | ${fmtTps(t.decodeTps)} | ${t.inputTokens} / ${t.outputTokens} | ${fmtUsd(t.costUsd)} |`,
+      `| ${label(j)} (${mdCell(where, 60)}) | ${mdCell(e.model, 100)} | ${fmtAccuracy(t)} | ${t.errors} | ${fmtMs(t.e2e.p50)} | ${fmtMs(t.e2e.p95)} | ${fmtMs(t.ttft.p50)} | ${fmtTps(t.decodeTps)} | ${t.inputTokens} / ${t.outputTokens} | ${fmtBytes(t.memoryPeakBytes)} | ${fmtUsd(t.costUsd)} |`,
     );
   });
+  // The load's measured memory (docs/metrics.md "Memory"), where one was recorded.
+  const loadLines = engines.flatMap((e) => {
+    const m = record.loads.find((l) => l.engineId === e.id)?.load?.memory;
+    return m ? [`- ${mdCell(e.label, 80)}: ${mdCell(fmtLoadMemory(m), 300)}${m.note ? ` (${mdCell(m.note, 300)})` : ''}`] : [];
+  });
+  if (loadLines.length > 0) out.push('', '**Load memory:**', '', ...loadLines);
   if (table.totals.some((t) => t.structure.cases > 0)) {
     const pc = (v: number | null) => (v === null ? '—' : `${Math.round(v * 100)}%`);
     out.push('', '### JSON output', '', '| Engine | Constraint | Valid JSON | Matches schema | Incomplete | Field accuracy |', '|---|---|---:|---:|---:|---:|');

@@ -7,11 +7,13 @@ import type { ChatMessage } from '../engines/types';
 import type { Issues } from './import-issues';
 
 
-export const RECORD_FIELDS = ['id', 'category', 'family', 'prompt', 'system', 'messages', 'expected', 'answer', 'scorer', 'pattern', 'flags', 'tolerance', 'schema', 'rubric'] as const;
+export const RECORD_FIELDS = ['id', 'category', 'family', 'prompt', 'system', 'messages', 'expected', 'answer', 'scorer', 'pattern', 'flags', 'tolerance', 'schema', 'rubric', 'response_schema'] as const;
 type RecordField = (typeof RECORD_FIELDS)[number];
 const SCORER_PARAMS = ['pattern', 'flags', 'tolerance', 'schema', 'rubric'] as const;
 type ScorerParam = (typeof SCORER_PARAMS)[number];
 const PARAM_OWNER: Record<ScorerParam, ScorerType> = { pattern: 'regex', flags: 'regex', tolerance: 'numeric', schema: 'json-schema', rubric: 'judge' };
+
+const hint = (p: ScorerParam) => (p === 'schema' ? '; the answer\'s own JSON Schema (the output constraint) goes in "response_schema"' : '');
 
 export function describeValue(v: unknown): string {
   if (v === null) return 'null';
@@ -114,14 +116,25 @@ export function buildCase(rec: Record<string, unknown>, line: number, csv: boole
   }
   const hasSystem = fromPrompt && typeof system === 'string' && system.trim() !== '';
 
+  // The answer's JSON Schema (the suite format's case `schema`): the output constraint of constrained
+  // runs and the structure check of every run. Its own field, because "schema" is the json-schema
+  // scorer's parameter (that scorer accepts keywords the constraint refuses, such as "not").
+  let responseSchema: unknown;
+  const rawRs = get('response_schema');
+  if (rawRs !== undefined && rawRs !== null) {
+    const v = jsonText('response_schema', rawRs);
+    if (v !== undefined && (typeof v !== 'object' || v === null || Array.isArray(v))) bad('response_schema', `expected a JSON Schema object, got ${describeValue(v)}`);
+    else responseSchema = v;
+  }
+
   // scorer parameters
   const params: Partial<Record<ScorerParam, unknown>> = {};
   for (const p of SCORER_PARAMS) {
     const v = get(p);
     if (v === undefined) continue;
     if (scorerObject) bad(p, `put "${p}" inside the scorer object`);
-    else if (scorerName !== undefined && PARAM_OWNER[p] !== scorerName) bad(p, `"${p}" is only used by the ${PARAM_OWNER[p]} scorer (this case uses ${scorerName})`);
-    else if (scorerName === undefined && rawScorer === undefined) bad(p, `"${p}" is only used by the ${PARAM_OWNER[p]} scorer: set "scorer" to "${PARAM_OWNER[p]}"`);
+    else if (scorerName !== undefined && PARAM_OWNER[p] !== scorerName) bad(p, `"${p}" is only used by the ${PARAM_OWNER[p]} scorer (this case uses ${scorerName})${hint(p)}`);
+    else if (scorerName === undefined && rawScorer === undefined) bad(p, `"${p}" is only used by the ${PARAM_OWNER[p]} scorer: set "scorer" to "${PARAM_OWNER[p]}"${hint(p)}`);
     params[p] = v;
   }
   let scorer: unknown = scorerObject;
@@ -165,6 +178,7 @@ export function buildCase(rec: Record<string, unknown>, line: number, csv: boole
   if (issues.count > before) return null;
   const caseDraft: Record<string, unknown> = { id, category, messages, scorer };
   if (expected !== undefined) caseDraft['expected'] = expected;
+  if (responseSchema !== undefined) caseDraft['schema'] = responseSchema;
   return { caseDraft, names: { expected: expectedKey, category: categoryKey, scorerIsName: scorerName !== undefined, fromPrompt, hasSystem } };
 }
 
@@ -173,6 +187,7 @@ function fieldName(path: PropertyKey[], names: Built['names']): string {
   const [head, ...rest] = path;
   if (head === 'expected') return names.expected;
   if (head === 'category') return names.category;
+  if (head === 'schema') return 'response_schema';
   if (head === 'scorer') return names.scorerIsName && rest.length > 0 ? formatPath(rest) : formatPath(path);
   if (head === 'messages' && names.fromPrompt) {
     const i = rest[0];

@@ -10,7 +10,8 @@
  *
  * Record fields (JSONL keys or CSV columns): id, category (or family), prompt + optional system,
  * or messages; expected (or answer); scorer — a name, with its parameters in pattern, flags,
- * tolerance, schema, rubric, or a whole ScorerSpec object. Defaults: id `case-<line>`, category
+ * tolerance, schema, rubric, or a whole ScorerSpec object; response_schema, the case's own JSON
+ * Schema (the suite format's case `schema`: the output constraint). Defaults: id `case-<line>`, category
  * "general", scorer "exact" when there is an expected answer, else "agreement" (a prompt alone: the
  * local answer is scored by its agreement with the hosted one), tolerance 0. Unknown fields are
  * errors (a misspelt "expeted" would otherwise silently drop the answer).
@@ -195,7 +196,7 @@ const CSV_COLUMNS: readonly string[] = RECORD_FIELDS;
 /**
  * CSV with a header row naming the columns (any order, case-insensitive): id, category (or family),
  * prompt, system, messages (JSON text), expected (or answer), scorer, pattern, flags, tolerance,
- * schema (JSON text), rubric. Quoted fields may hold commas, quotes ("") and newlines; empty cells
+ * schema (JSON text), rubric, response_schema (JSON text). Quoted fields may hold commas, quotes ("") and newlines; empty cells
  * count as absent. A record's line is the line it starts on.
  */
 export function importCsv(text: string, meta: SuiteMeta = metaFromFileName('')): Suite {

@@ -48,6 +48,11 @@ export interface ColumnTotals extends Accuracy {
   fieldAccuracy: number | null;
   /** Cells whose endpoint refused the output constraint (answered as plain text). */
   refused: number;
+  /**
+   * Local engines: the model worker's WASM memory at its peak (bytes), the largest of its load's
+   * figure and every answer's `memoryPeakBytes` (WASM memory never shrinks); null when not measured.
+   */
+  memoryPeakBytes: number | null;
 }
 
 export interface StructureTotals {
@@ -101,9 +106,13 @@ function totalsFor(engine: EngineColumn, record: RunRecord, cells: (CellResult |
   const st = { cases: 0, valid: 0, matches: 0, incomplete: 0 };
   const fieldScores: number[] = [];
   let refused = 0;
+  const loadMemory = record.loads.find((l) => l.engineId === engine.id)?.load?.memory?.wasmHeapBytes ?? null;
+  let memoryPeakBytes: number | null = loadMemory;
   cells.forEach((cell, i) => {
     if (!cell) return;
     const sc = record.suite.cases[i] as SuiteCase;
+    const mem = cell.metrics?.memoryPeakBytes;
+    if (typeof mem === 'number') memoryPeakBytes = Math.max(memoryPeakBytes ?? 0, mem);
     if (cell.metrics) {
       inputTokens += cell.metrics.inputTokens;
       outputTokens += cell.metrics.outputTokens;
@@ -161,6 +170,7 @@ function totalsFor(engine: EngineColumn, record: RunRecord, cells: (CellResult |
     structure: { ...st, validRate: st.cases ? st.valid / st.cases : null, matchRate: st.cases ? st.matches / st.cases : null },
     fieldAccuracy: fieldScores.length ? fieldScores.reduce((a, b) => a + b, 0) / fieldScores.length : null,
     refused,
+    memoryPeakBytes,
   };
 }
 

@@ -10,6 +10,9 @@ function storage(): Storage | null {
   }
 }
 
+/** A change to the draft: fields to set, or a function of the latest draft (state/schema-draft.ts's transitions). */
+export type DraftUpdate = Partial<SchemaDraft> | ((d: SchemaDraft) => SchemaDraft);
+
 export function useSchemaDraft() {
   const [draft, setDraft] = useState<SchemaDraft>(() => parseSchemaDraft(storage()?.getItem(SCHEMA_DRAFT_KEY) ?? null));
   useEffect(() => {
@@ -19,6 +22,6 @@ export function useSchemaDraft() {
       // Storage full or blocked: the draft still lives for this session.
     }
   }, [draft]);
-  const update = useCallback((patch: Partial<SchemaDraft>) => setDraft((d) => ({ ...d, ...patch })), []);
+  const update = useCallback((u: DraftUpdate) => setDraft((d) => (typeof u === 'function' ? u(d) : { ...d, ...u })), []);
   return { draft, update };
 }

@@ -1,5 +1,5 @@
 /** Number formatting shared by every view. */
-import { MIN_DECODE_INTERVALS, MIN_DECODE_WINDOW_MS } from './timing';
+import { memoryOverFile, MIN_DECODE_INTERVALS, MIN_DECODE_WINDOW_MS, type LoadMemory } from './timing';
 
 /** The tooltip of a decode rate shown as "—" (timing.ts: decodeRate). */
 export const RATE_TOO_SHORT = `— : not measured, or measured over less than ${MIN_DECODE_WINDOW_MS} ms or ${MIN_DECODE_INTERVALS} tokens, which is too short to give a meaningful rate`;
@@ -38,4 +38,15 @@ export function fmtPrefill(m: { inputTokens: number; reusedInputTokens?: number 
   const reused = m.reusedInputTokens;
   if (reused === null || reused === undefined) return 'unknown';
   return `prefill ${Math.max(0, m.inputTokens - reused)} new · ${reused} reused`;
+}
+
+/**
+ * A load's measured memory in one line, as the Load status, a shared snapshot and the Markdown
+ * export show it: "2.5 GB page + workers (310 MB before the load) · model worker WASM 1.9 GB ·
+ * weights file 428 MB · 5.05× the file". `note` (what could not be measured) is left to the caller.
+ */
+export function fmtLoadMemory(m: LoadMemory): string {
+  const ratio = memoryOverFile(m);
+  const page = m.pageBytes !== null ? `${fmtBytes(m.pageBytes)} page + workers${m.baselineBytes !== null ? ` (${fmtBytes(m.baselineBytes)} before the load)` : ''} · ` : '';
+  return `${page}model worker WASM ${fmtBytes(m.wasmHeapBytes)} · weights file ${fmtBytes(m.weightsBytes)}${ratio !== null ? ` · ${ratio.toFixed(2)}× the file` : ''}`;
 }

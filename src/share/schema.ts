@@ -20,8 +20,11 @@ import { suiteSchema } from '../eval/suite';
 import { MEASURE_IDS, type MeasureId } from '../compare/measure-ids';
 import type { SessionEntry } from '../compare/agreement-tally';
 
-/** 4: the generation settings carry the output format (text, JSON object, JSON Schema with its schema). */
-export const SHARE_VERSION = 4;
+/**
+ * 4: the generation settings carry the output format (text, JSON object, JSON Schema with its schema).
+ * 5: a suite snapshot's engines carry their measured memory peak (`memoryPeakBytes`).
+ */
+export const SHARE_VERSION = 5;
 
 const MAX_TEXT = 20_000;
 const text = (max = MAX_TEXT) => z.string().max(max);
@@ -210,11 +213,20 @@ export const shareSchemaV4 = shareSchemaV3.extend({
   generation: generationSchema,
 });
 
-export type ShareState = z.infer<typeof shareSchemaV4>;
+/** The local engine's model worker WASM memory at its peak over the run (bytes); null: hosted, or not measured. */
+const suiteTotalsSchemaV5 = suiteTotalsSchema.extend({ memoryPeakBytes: z.number().int().min(0).nullable() }).strict();
+const suiteSnapshotSchemaV5 = suiteSnapshotSchema.extend({ engines: z.array(suiteTotalsSchemaV5).min(1).max(8) }).strict();
+
+export const shareSchemaV5 = shareSchemaV4.extend({
+  v: z.literal(5),
+  suiteSnapshot: suiteSnapshotSchemaV5.nullable(),
+});
+
+export type ShareState = z.infer<typeof shareSchemaV5>;
 export type ShareSession = z.infer<typeof sessionSchema>;
 export type ShareSuiteRef = z.infer<typeof suiteRefSchema>;
-export type ShareSuiteSnapshot = z.infer<typeof suiteSnapshotSchema>;
-export type ShareSuiteTotals = z.infer<typeof suiteTotalsSchema>;
+export type ShareSuiteSnapshot = z.infer<typeof suiteSnapshotSchemaV5>;
+export type ShareSuiteTotals = z.infer<typeof suiteTotalsSchemaV5>;
 export type ShareSnapshot = z.infer<typeof snapshotSchema>;
 export type ShareAnswer = z.infer<typeof answerSchema>;
 export type ShareDevice = z.infer<typeof deviceSchema>;
@@ -249,6 +261,8 @@ export function migrate(data: unknown): ShareState {
   if (v > SHARE_VERSION) throw new ShareError(`This link was made by a newer SLM Playground (share format ${v}; this app reads up to ${SHARE_VERSION}). Reload the page to get the latest version.`);
   if (v < 1) throw new ShareError(`Unknown share format version ${v}.`);
   const bad = (e: z.ZodError) => new ShareError(`This share does not match the share format, so nothing from it was applied. ${describeIssues(e)}`);
+  // Versions 2–4 had no memory in a suite snapshot: not measured.
+  const withMemory = (s: z.infer<typeof suiteSnapshotSchema> | null): ShareSuiteSnapshot | null => s && { ...s, engines: s.engines.map((e) => ({ ...e, memoryPeakBytes: null })) };
   if (v === 1) {
     // Version 1 had no suites: the same setup, with none.
     const r = shareSchemaV1.safeParse(data);
@@ -259,15 +273,20 @@ export function migrate(data: unknown): ShareState {
     // Version 2 had no session agreement.
     const r = shareSchemaV2.safeParse(data);
     if (!r.success) throw bad(r.error);
-    return { ...r.data, v: SHARE_VERSION, session: null };
+    return { ...r.data, v: SHARE_VERSION, suiteSnapshot: withMemory(r.data.suiteSnapshot), session: null };
   }
   if (v === 3) {
     // Version 3 had no output format: answers were plain text.
     const r = shareSchemaV3.safeParse(data);
     if (!r.success) throw bad(r.error);
-    return { ...r.data, v: SHARE_VERSION };
+    return { ...r.data, v: SHARE_VERSION, suiteSnapshot: withMemory(r.data.suiteSnapshot) };
   }
-  const r = shareSchemaV4.safeParse(data);
+  if (v === 4) {
+    const r = shareSchemaV4.safeParse(data);
+    if (!r.success) throw bad(r.error);
+    return { ...r.data, v: SHARE_VERSION, suiteSnapshot: withMemory(r.data.suiteSnapshot) };
+  }
+  const r = shareSchemaV5.safeParse(data);
   if (!r.success) throw bad(r.error);
   return r.data;
 }

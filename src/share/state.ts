@@ -90,6 +90,7 @@ export function suiteTotalsOf(e: EngineColumn, t: ColumnTotals): ShareSuiteTotal
     inputTokens: t.inputTokens,
     outputTokens: t.outputTokens,
     costUsd: t.costUsd,
+    memoryPeakBytes: e.kind === 'local' ? t.memoryPeakBytes : null,
   };
 }
 

@@ -1,8 +1,8 @@
 /** Load progress (per file, with bytes), the ready summary with load metrics, or a clear error. */
 import type { LocalModelState, RetryChange } from '../hooks/useLocalModel';
 import type { CacheReport } from '../engines/local/protocol';
-import { fmtBytes, fmtMs, fmtTps } from '../metrics/format';
-import { memoryOverFile, type LoadMemory } from '../metrics/timing';
+import { fmtBytes, fmtLoadMemory, fmtMs, fmtTps } from '../metrics/format';
+import type { LoadMemory } from '../metrics/timing';
 import { loadedBytes, overallFraction } from '../engines/local/load-progress';
 
 const PHASE: Record<string, string> = {
@@ -51,12 +51,9 @@ function CacheRow({ cache, persisted }: { cache: CacheReport; persisted: boolean
 
 /** The measured memory beside the file size (docs/metrics.md "Memory"). */
 export function MemoryLine({ m }: { m: LoadMemory }) {
-  const ratio = memoryOverFile(m);
-  const peak = m.pageBytes !== null ? `${fmtBytes(m.pageBytes)} page + workers${m.baselineBytes !== null ? ` (${fmtBytes(m.baselineBytes)} before the load)` : ''}` : null;
   return (
     <span data-testid="load-memory" data-page-bytes={m.pageBytes ?? ''} data-wasm-bytes={m.wasmHeapBytes ?? ''} data-weights-bytes={m.weightsBytes ?? ''}>
-      {peak ? `${peak} · ` : ''}model worker WASM {fmtBytes(m.wasmHeapBytes)} · weights file {fmtBytes(m.weightsBytes)}
-      {ratio !== null && ` · ${ratio.toFixed(2)}× the file`}
+      {fmtLoadMemory(m)}
       {m.note && <span className="small muted"> — {m.note}</span>}
     </span>
   );

@@ -1,3 +1,4 @@
+// Over 300 lines: one banner for the three things a link carries (setup, an exchange snapshot, a suite snapshot), each beside the viewer's own.
 /**
  * An opened share link: what it would set up (saying plainly if it names a hosted endpoint), the
  * sharer's numbers when it carries a snapshot, and — once the viewer has run the same prompt —
@@ -5,7 +6,7 @@
  */
 import type { Exchange } from '../compare/strip';
 import type { Incoming } from '../hooks/useShare';
-import { fmtBytes, fmtMs, fmtTps } from '../metrics/format';
+import { fmtBytes, fmtLoadMemory, fmtMs, fmtTps } from '../metrics/format';
 import type { RunMetrics } from '../metrics/timing';
 import { metricCells } from './RunMetricsView';
 import { sourceLabel } from '../models/sources';
@@ -31,7 +32,7 @@ interface Props {
 }
 
 /** The rows shown for the sharer (and the viewer), formatted exactly as under each answer. */
-const ROWS = ['TTFT', 'Prefill', 'Decode', 'End to end', 'Tokens in/out', 'Device'];
+const ROWS = ['TTFT', 'Prefill', 'Decode', 'End to end', 'Tokens in/out', 'Memory peak', 'Device'];
 const value = (m: RunMetrics | null, label: string) => (m ? (metricCells(m).find(([k]) => k === label)?.[1] ?? '—') : '—');
 
 function Setup({ s }: { s: ShareState }) {
@@ -109,6 +110,13 @@ function Snapshot({ s, mine }: { s: ShareState; mine: Exchange | null }) {
       {snap.load && (
         <p className="small" data-testid="share-load">
           Model load: {fmtMs(snap.load.totalMs)} ({fmtBytes(snap.load.downloadBytes)}, warm-up {fmtMs(snap.load.warmupMs)})
+          {snap.load.memory && (
+            <>
+              {' · memory: '}
+              <span data-testid="share-load-memory">{fmtLoadMemory(snap.load.memory)}</span>
+              {snap.load.memory.note && <span className="muted"> — {snap.load.memory.note}</span>}
+            </>
+          )}
         </p>
       )}
       <div className="scroll-x" tabIndex={0} role="region" aria-label="The sharer's numbers">
@@ -179,6 +187,7 @@ function SuiteSnapshot({ s, mine }: { s: ShareState; mine: RunRecord | null }) {
     ['TTFT p50', (t) => fmtMs(t.ttftP50)],
     ['Decode', (t) => fmtTps(t.decodeTps)],
     ['Tokens in/out', (t) => `${t.inputTokens} / ${t.outputTokens}`],
+    ['Memory peak', (t) => fmtBytes(t.memoryPeakBytes)],
     ['Errors', (t) => String(t.errors)],
   ];
   const mineTotals = (kind: 'local' | 'hosted') => {
@@ -282,7 +291,14 @@ export function ShareBanner({ incoming, mine, mineSuite, applied, canRestore, on
           Close
         </button>
       </div>
-      {applied && <p className="small muted" data-testid="share-applied">Setup applied (your own was kept: "Back to my own setup" restores it). The model loads with "Run it on my device"; then press Send.</p>}
+      {applied && (
+        <p className="small muted" data-testid="share-applied">
+          Setup applied (your own was kept: "Back to my own setup" restores it). The model loads with "Run it on my device"; then press Send.
+          {s.generation.responseFormat?.type === 'json_schema' && (
+            <span data-testid="share-applied-schema"> The link's JSON Schema is now in the Generation tab's editor; a draft of your own that it replaced is kept there ("Restore my draft").</span>
+          )}
+        </p>
+      )}
     </section>
   );
 }

@@ -4,7 +4,7 @@
  * server on 127.0.0.1, slm-reference weights) as the hosted LLM — and both answers are valid, match
  * the schema and carry their badges; a broken schema names its error and the app stays usable with
  * the draft kept; the bundled JSON suite, constrained, is 100% valid on both sides; a share link
- * carries the schema to another browser profile.
+ * carries the schema to another browser profile, keeping the draft it replaces there restorable.
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -211,20 +211,42 @@ describe('JSON output on both sides', () => {
     expect(log.errors).toEqual([]);
   }, TEST_TIMEOUT);
 
-  it('a share link round-trips the schema: applied in another profile, the Generation tab shows it active', async () => {
+  it("a share link round-trips the schema: applied in another profile, the Generation tab shows it active, and the viewer's own draft is kept and restorable", async () => {
     expect(link).not.toBeNull();
     const { page, log } = await openApp();
+    // The viewer's own schema draft, typed before opening the link: in use as "mine".
+    const mine = '{ "type": "object", "properties": { "city": { "type": "string" } }, "required": ["city"] }';
+    await page.click(tid('tab-settings'));
+    await page.click(tid('format-json_schema'));
+    await page.fill(tid('schema-name'), 'mine');
+    await page.fill(tid('schema-text'), mine);
+    await page.waitForSelector(tid('schema-ok'));
+    const storedFormat = () => page.evaluate(() => (JSON.parse(localStorage.getItem('slm.settings.v1') ?? 'null') as { generation: { responseFormat?: { type: string; name: string } } }).generation.responseFormat);
+    await page.waitForFunction(() => /"name":"mine"/.test(localStorage.getItem('slm.settings.v1') ?? ''));
     await page.goto(link!);
     await page.waitForSelector(tid('share-banner'));
     expect(await page.locator(tid('share-format')).textContent()).toMatch(/JSON Schema “person”/);
     await page.click(tid('share-apply'));
+    expect(await page.locator(tid('share-applied-schema')).textContent()).toMatch(/Restore my draft/);
     await page.click(tid('tab-settings'));
     await page.waitForSelector(tid('schema-ok'));
     expect(await page.isChecked(tid('format-json_schema'))).toBe(true);
     expect(JSON.parse(await page.inputValue(tid('schema-text')))).toMatchObject({ required: ['name', 'age'], additionalProperties: false });
     expect(await page.inputValue(tid('schema-name'))).toBe('person');
-    const stored = await page.evaluate(() => JSON.parse(localStorage.getItem('slm.settings.v1') ?? 'null') as { generation: { responseFormat?: { type: string; name: string } } });
-    expect(stored.generation.responseFormat).toMatchObject({ type: 'json_schema', name: 'person' });
+    expect(await storedFormat()).toMatchObject({ type: 'json_schema', name: 'person' });
+    // The draft the link's schema replaced is kept, across a reload, and comes back on request.
+    expect(await page.locator(tid('schema-kept-item')).allTextContents()).toEqual([expect.stringMatching(/^“mine”, 90 characters, kept /)]);
+    await page.reload();
+    await waitForProbe(page);
+    await page.click(tid('tab-settings'));
+    await page.click(tid('schema-restore-draft'));
+    await page.waitForFunction((sel) => (document.querySelector(sel) as HTMLTextAreaElement | null)?.value.includes('"city"') ?? false, tid('schema-text'));
+    expect(await page.inputValue(tid('schema-text'))).toBe(mine);
+    expect(await page.inputValue(tid('schema-name'))).toBe('mine');
+    expect(await page.locator(tid('schema-kept')).count()).toBe(0);
+    await page.waitForSelector(tid('schema-ok'));
+    await page.waitForFunction(() => /"name":"mine"/.test(localStorage.getItem('slm.settings.v1') ?? ''));
+    expect(await storedFormat()).toMatchObject({ type: 'json_schema', name: 'mine', schema: { required: ['city'] } });
     expect(log.errors).toEqual([]);
   }, TEST_TIMEOUT);
 });

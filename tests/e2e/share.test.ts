@@ -65,9 +65,12 @@ describe('share links', () => {
     expect(await banner.locator(tid('share-prompt')).textContent()).toBe(PROMPT);
     expect(await banner.locator(tid('share-device')).textContent()).toMatch(/wasm · 1 thread · cross-origin isolated/);
     // The sharer's numbers, exactly as the sharer's page showed them.
-    for (const k of ['TTFT', 'Prefill', 'Decode', 'Tokens in/out']) {
+    for (const k of ['TTFT', 'Prefill', 'Decode', 'Tokens in/out', 'Memory peak']) {
       expect(await banner.locator(tid(`share-local-${k}`)).textContent(), k).toBe(answer.metrics[k]);
     }
+    // Measured memory travels with the snapshot: the answer's peak and the load's figures beside the file size.
+    expect(answer.metrics['Memory peak']).toMatch(/^[\d.]+ MB$/);
+    expect(await banner.locator(tid('share-load-memory')).textContent()).toMatch(/model worker WASM [\d.]+ MB · weights file [\d.]+ MB/);
     expect(await banner.locator(tid('share-local-output')).textContent()).toBe(answer.content);
     // Nothing applied yet: the viewer's system prompt and empty composer are untouched; no model file fetched.
     await viewer.page.click(tid('tab-settings'));
@@ -99,7 +102,7 @@ describe('share links', () => {
   it('a hostile link is shown as text: no script runs, no endpoint is called, nothing is applied', async () => {
     const evil = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>';
     const state: ShareState = {
-      v: 4,
+      v: 5,
       local: { source: { type: 'bundled', modelId: 'slm-pocket' }, dtype: 'fp32', device: 'wasm', threads: 1, warmup: false },
       hosted: { presetId: 'custom', baseUrl: 'http://127.0.0.1:9/v1/"><script>window.__pwned=3</script>', model: evil },
       generation: { maxNewTokens: 8, temperature: 0.7, topP: 0.9, topK: 40, repetitionPenalty: 1, greedy: true },
@@ -120,7 +123,7 @@ describe('share links', () => {
         takenAt: '2026-11-25T21:00:00.000Z',
         device: { userAgent: evil, hardwareConcurrency: 2, crossOriginIsolated: true, adapter: evil, backend: 'wasm', threads: 1 },
         suiteId: 'evil',
-        engines: [{ kind: 'local', label: evil, model: evil, passed: 1, scored: 1, errors: 0, e2eP50: 1, e2eP95: 1, ttftP50: 1, decodeTps: 1, inputTokens: 1, outputTokens: 1, costUsd: 0 }],
+        engines: [{ kind: 'local', label: evil, model: evil, passed: 1, scored: 1, errors: 0, e2eP50: 1, e2eP95: 1, ttftP50: 1, decodeTps: 1, inputTokens: 1, outputTokens: 1, costUsd: 0, memoryPeakBytes: 1 }],
         cells: [[0, 0, 1, 1]],
       },
       session: {
@@ -179,7 +182,7 @@ describe('share links', () => {
     const { page, log } = await open(appUrl);
     await waitForProbe(page);
     const good = await encodeShare({
-      v: 4,
+      v: 5,
       local: { source: { type: 'bundled', modelId: 'slm-pocket' }, dtype: 'fp32', device: 'wasm', threads: 1, warmup: false },
       hosted: null,
       generation: { maxNewTokens: 8, temperature: 0.7, topP: 0.9, topK: 40, repetitionPenalty: 1, greedy: true },

@@ -4,6 +4,7 @@
  * run, bad imports, and export → import.
  */
 import fs from 'node:fs';
+import Papa from 'papaparse';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startReferenceServer, type TestServer } from '../server/helpers';
@@ -97,6 +98,10 @@ describe('evaluation suites', () => {
     expect(acc['hosted']!.passed).toBeGreaterThanOrEqual(18);
     expect(acc['hosted']!.passed - acc['local']!.passed).toBeGreaterThanOrEqual(5);
     expect(await page.locator(tid('matrix-row')).count()).toBe(20);
+    // The report's memory peak: measured for the in-browser engine, none for the hosted one.
+    const memory = await page.$$eval('[data-testid="report-memory"]', (els) => els.map((e) => e.getAttribute('data-bytes')));
+    expect(Number(memory[0])).toBeGreaterThan(0);
+    expect(memory[1]).toBe('');
     const states = await page.$$eval('[data-testid="matrix-cell"]', (els) => els.map((e) => e.getAttribute('data-state')));
     expect(states).toHaveLength(40);
     expect(states.every((s) => s === 'pass' || s === 'fail')).toBe(true);
@@ -112,9 +117,19 @@ describe('evaluation suites', () => {
     expect(exported.record.engines.map((e) => e.kind)).toEqual(['local', 'hosted']);
     expect(exported.record.engines[1]?.endpoint).toBe(server.baseURL);
     const [csv] = await Promise.all([page.waitForEvent('download'), page.click(tid('export-csv'))]);
-    expect(fs.readFileSync(await csv.path(), 'utf8').split('\n')[0]).toMatch(/^run,case_id,category/);
+    const csvRows = Papa.parse<Record<string, string>>(fs.readFileSync(await csv.path(), 'utf8'), { header: true }).data;
+    expect(Object.keys(csvRows[0] ?? {}).slice(0, 3)).toEqual(['run', 'case_id', 'category']);
+    // Measured memory in the results files: the local load's and each local answer's peak (JSON, CSV, Markdown).
+    const localLoad = exported.record.loads.find((l) => l.engineId === exported!.record.engines[0]?.id)?.load;
+    expect(localLoad?.memory?.wasmHeapBytes).toBeGreaterThan(localLoad?.memory?.weightsBytes ?? Infinity);
+    const peaks = csvRows.filter((r) => r['engine'] === exported!.record.engines[0]?.label).map((r) => Number(r['memory_peak_bytes']));
+    expect(peaks).toHaveLength(20);
+    expect(peaks.every((b) => b >= (localLoad?.memory?.wasmHeapBytes ?? Infinity))).toBe(true);
+    expect(csvRows.filter((r) => r['engine'] === exported!.record.engines[1]?.label).every((r) => r['memory_peak_bytes'] === '')).toBe(true);
     const [md] = await Promise.all([page.waitForEvent('download'), page.click(tid('export-md'))]);
-    expect(fs.readFileSync(await md.path(), 'utf8')).toMatch(/\| Engine \|/);
+    const mdText = fs.readFileSync(await md.path(), 'utf8');
+    expect(mdText).toMatch(/\| Engine \|.*\| Memory peak \|/);
+    expect(mdText).toMatch(/\*\*Load memory:\*\*\n\n- .*model worker WASM [\d.]+ MB · weights file [\d.]+ MB/);
 
     // Share the suite and its results.
     sharerAccuracy = Object.fromEntries(Object.entries(acc).map(([k, v]) => [k, `${Math.round((100 * v.passed) / v.scored)}% (${v.passed}/${v.scored})`]));
@@ -134,6 +149,8 @@ describe('evaluation suites', () => {
     expect(await page.locator(tid('share-suite')).textContent()).toMatch(/20 cases, bundled with the app/);
     expect(await page.locator(tid('share-suite-local-Accuracy')).textContent()).toBe(sharerAccuracy['local']);
     expect(await page.locator(tid('share-suite-hosted-Accuracy')).textContent()).toBe(sharerAccuracy['hosted']);
+    expect(await page.locator(tid('share-suite-local-Memory peak')).textContent()).toMatch(/^[\d.]+ MB$/);
+    expect(await page.locator(tid('share-suite-hosted-Memory peak')).textContent()).toBe('—');
     await page.click(tid('share-run'));
     // The Suites tab opens with the shared suite chosen; the model loads; the hosted endpoint is the link's.
     expect(await page.inputValue(tid('suite-select'))).toBe('b:slm-skills-20.json');
@@ -218,6 +235,17 @@ describe('evaluation suites', () => {
     await page.setInputFiles(tid('suite-import'), { name: 'broken.csv', mimeType: 'text/csv', buffer: Buffer.from(badCsv) });
     await expect.poll(() => page.locator(tid('suite-import-error')).textContent()).toMatch(/broken\.csv: .*Line 2/);
     expect(await page.locator(tid('suite-description')).textContent()).toMatch(/^2 cases/); // the good import is still selected
+
+    // A response schema per case ("response_schema", JSON text in CSV): bad JSON names its row and field; a good one imports.
+    const schemaCsv = (cell: string) => `id,prompt,expected,scorer,response_schema\nann,"Ann is 31. JSON please.","{""name"": ""Ann""}",json,${cell}\n`;
+    await page.setInputFiles(tid('suite-import'), { name: 'people.csv', mimeType: 'text/csv', buffer: Buffer.from(schemaCsv('"{""type"": ""object"""')) });
+    await expect.poll(() => page.locator(tid('suite-import-error')).textContent()).toMatch(/people\.csv: Line 2, field "response_schema": not valid JSON/);
+    await page.setInputFiles(tid('suite-import'), { name: 'people.csv', mimeType: 'text/csv', buffer: Buffer.from(schemaCsv('"{""type"": ""object"", ""not"": {}}"')) });
+    await expect.poll(() => page.locator(tid('suite-import-error')).textContent()).toMatch(/people\.csv: Line 2, field "response_schema": "not" at #\/not is not supported in constrained output/);
+    expect(await page.locator(tid('suite-description')).textContent()).toMatch(/^2 cases/);
+    await page.setInputFiles(tid('suite-import'), { name: 'people.csv', mimeType: 'text/csv', buffer: Buffer.from(schemaCsv('"{""type"": ""object"", ""required"": [""name""]}"')) });
+    await expect.poll(() => page.locator(tid('suite-import-error')).count()).toBe(0);
+    await expect.poll(() => page.locator(tid('suite-description')).textContent()).toMatch(/^1 cases/);
 
     const runsBefore = await page.locator(tid('suite-run-item')).count();
     await page.setInputFiles(tid('results-import'), { name: 'r.json', mimeType: 'application/json', buffer: Buffer.from('{"format":"slm-playground-results","version":1,"id":"x"') });

@@ -275,3 +275,71 @@ describe('suite JSON', () => {
     expect(parseSuite({ ...suite, cases: [{ id: 'j', category: 'c', messages: [{ role: 'user', content: 'q' }], scorer: { type: 'json' } }] }).cases).toHaveLength(1);
   });
 });
+
+describe('response schema (the case\'s "schema": the output constraint)', () => {
+  const person = { type: 'object', properties: { name: { type: 'string' }, age: { type: 'integer' } }, required: ['name', 'age'], additionalProperties: false };
+  const expected = { name: 'Ann', age: 31 };
+
+  it('JSONL: an object in "response_schema" becomes the case\'s schema, beside any scorer', () => {
+    const s = importJsonl(
+      jsonl(
+        JSON.stringify({ id: 'p1', prompt: 'Ann is 31.', expected, scorer: { type: 'json-fields', fields: [{ path: '/name', match: 'exact' }, { path: '/age', match: 'numeric' }] }, response_schema: person }),
+        JSON.stringify({ id: 'p2', prompt: 'Bob is 40.', scorer: 'json', response_schema: JSON.stringify(person) }),
+        JSON.stringify({ id: 'p3', prompt: 'Say hi.', expected: 'hi' }),
+      ),
+    );
+    expect(s.cases.map((c) => c.schema)).toEqual([person, person, undefined]);
+    expect(s.cases[0]?.scorer.type).toBe('json-fields');
+    expect(s.cases[0]?.expected).toBe(JSON.stringify(expected));
+    // The same suite as a whole-suite JSON file says: a round trip through parseSuite keeps it.
+    expect(parseSuite(JSON.parse(JSON.stringify(s))).cases[1]?.schema).toEqual(person);
+  });
+
+  it('CSV: the "response_schema" column holds the schema as JSON text, with the json-schema scorer\'s own "schema" beside it', () => {
+    const q = (v: unknown) => `"${JSON.stringify(v).replace(/"/g, '""')}"`;
+    const csv = [
+      'id,prompt,expected,scorer,schema,response_schema',
+      `a,Ann is 31.,${q(expected)},json,,${q(person)}`,
+      `b,Give an object.,,json-schema,${q({ type: 'object', not: { required: ['x'] } })},${q({ type: 'object' })}`,
+      'c,Say hi.,hi,exact,,',
+    ].join('\n');
+    const s = importSuiteFile('people.csv', csv);
+    expect(s.cases.map((c) => c.schema)).toEqual([person, { type: 'object' }, undefined]);
+    // "not" is fine for the scorer (it validates), while the constraint refuses it (next test).
+    expect(s.cases[1]?.scorer).toEqual({ type: 'json-schema', schema: { type: 'object', not: { required: ['x'] } } });
+  });
+
+  it('bad JSON in a CSV cell: the row\'s line and the field', () => {
+    const csv = ['prompt,scorer,response_schema', 'ok,json,"{""type"": ""object""}"', '"two', 'lines",json,"{""type"": ""object"""'].join('\n');
+    const e = importError(() => importCsv(csv));
+    expect([e.line, e.field]).toEqual([3, 'response_schema']);
+    expect(e.message).toMatch(/^Line 3, field "response_schema": not valid JSON \(/);
+  });
+
+  it('not an object: named with what it is', () => {
+    const arr = importError(() => importJsonl(jsonl('{"prompt": "p"}', '{"prompt": "p2", "response_schema": [1, 2]}')));
+    expect(arr.message).toBe('Line 2, field "response_schema": expected a JSON Schema object, got an array');
+    const str = importError(() => importCsv('prompt,response_schema\np,"""object"""\n'));
+    expect(str.message).toBe('Line 2, field "response_schema": expected a JSON Schema object, got "object"');
+  });
+
+  it('an invalid schema or one the constraint cannot use: the same gate as the suite JSON, named as the file names it', () => {
+    const typo = importError(() => importJsonl(jsonl('{"prompt": "p"}', '{"prompt": "p2"}', '{"prompt": "p3", "response_schema": {"type": "strin"}}')));
+    expect([typo.line, typo.field]).toEqual([3, 'response_schema']);
+    expect(typo.message).toMatch(/^Line 3, field "response_schema": .*strin/);
+    const unsupported = importError(() => importCsv('prompt,response_schema\np,"{""type"": ""object"", ""not"": {""required"": [""x""]}}"\n'));
+    expect([unsupported.line, unsupported.field]).toEqual([2, 'response_schema']);
+    expect(unsupported.message).toMatch(/"not"/);
+    // The whole-suite JSON path refuses the same schema, naming its path.
+    const whole = importError(() =>
+      importSuiteJson(JSON.stringify({ format: 'slm-playground-suite', version: 1, id: 's', name: 'S', cases: [{ id: 'a', category: 'c', messages: [{ role: 'user', content: 'q' }], schema: { type: 'object', not: { required: ['x'] } } }] })),
+    );
+    expect(whole.field).toBe('cases[0].schema');
+    expect(whole.message.replace('Field "cases[0].schema": ', '')).toBe(unsupported.message.replace('Line 2, field "response_schema": ', ''));
+  });
+
+  it('"schema" with another scorer says where the response schema goes', () => {
+    const e = importError(() => importJsonl('{"prompt": "p", "expected": "{}", "scorer": "json", "schema": {"type": "object"}}'));
+    expect(e.message).toBe('Line 1, field "schema": "schema" is only used by the json-schema scorer (this case uses json); the answer\'s own JSON Schema (the output constraint) goes in "response_schema"');
+  });
+});

@@ -65,14 +65,26 @@ function record(): RunRecord {
     params: DEFAULT_GENERATION,
     prices: { 'gpt-4o-mini': { inputPerM: 0.15, outputPerM: 0.6 } },
     loads: [
-      { engineId: 'pocket', load: { downloadMs: 800, downloadBytes: 4_000_000, fromCache: false, sessionCreateMs: 150, warmupMs: 50, warmupTokens: 4, totalMs: 1000 } },
+      {
+        engineId: 'pocket',
+        load: {
+          downloadMs: 800,
+          downloadBytes: 4_000_000,
+          fromCache: false,
+          sessionCreateMs: 150,
+          warmupMs: 50,
+          warmupTokens: 4,
+          totalMs: 1000,
+          memory: { weightsBytes: 4_000_000, wasmHeapBytes: 50_000_000, pageBytes: 120_000_000, baselineBytes: 40_000_000, note: null },
+        },
+      },
       { engineId: 'mini', load: null },
     ],
     // Deliberately not in table order.
     cells: [
       cell('b', 'mini', { output: '5', metrics: hosted(2000, 500, 80, 2000, 1000), score: pass }),
       cell('a', 'pocket', { output: '4', metrics: local(100, 10, 50, 10, 5), score: pass }),
-      cell('b', 'pocket', { output: '=SUM(A1) | 6\nsix, "six"', metrics: local(300, 30, 30, 20, 10), score: failScore }),
+      cell('b', 'pocket', { output: '=SUM(A1) | 6\nsix, "six"', metrics: { ...local(300, 30, 30, 20, 10), memoryPeakBytes: 60_000_000 }, score: failScore }),
       cell('c', 'pocket', { status: 'error', finishReason: 'error', error: 'worker crashed', attempts: 2 }),
       cell('a', 'mini', { output: '4', metrics: hosted(1000, 400, 100, 1000, 500), score: pass }),
       cell('c', 'mini', {
@@ -102,7 +114,7 @@ describe('buildResultsTable', () => {
 
   it('local totals: errors are not scored; Wilson CI; numpy percentiles; local is free', () => {
     const [local] = buildResultsTable(record()).totals;
-    expect(local).toMatchObject({ engineId: 'pocket', done: 2, errors: 1, scored: 2, passed: 1, accuracy: 0.5, inputTokens: 30, outputTokens: 15, costUsd: 0, generationMsSum: 400 });
+    expect(local).toMatchObject({ engineId: 'pocket', done: 2, errors: 1, scored: 2, passed: 1, accuracy: 0.5, inputTokens: 30, outputTokens: 15, costUsd: 0, generationMsSum: 400, memoryPeakBytes: 60_000_000 });
     // Wilson 1/2: 0.5 ∓ 1.96·√(0.125 + 0.2401) / 2.9208 = 0.5 ∓ 0.40547
     expect(local?.ci?.low).toBeCloseTo(0.0945, 4);
     expect(local?.ci?.high).toBeCloseTo(0.9055, 4);
@@ -110,13 +122,18 @@ describe('buildResultsTable', () => {
     expect(local?.ttft.p50).toBe(20);
     expect(local?.ttft.p95).toBeCloseTo(29, 10);
     expect(local?.decodeTps).toBe(40);
+    // The peak is the largest of the load's WASM heap and every answer's; without answers, the load's.
+    const noCells = buildResultsTable({ ...record(), cells: [] }).totals[0];
+    expect(noCells?.memoryPeakBytes).toBe(50_000_000);
+    const noMemory = buildResultsTable({ ...record(), loads: [{ engineId: 'pocket', load: null }], cells: record().cells.filter((c) => c.caseId !== 'b') }).totals[0];
+    expect(noMemory?.memoryPeakBytes).toBeNull();
     expect(local?.perCategory['math']).toMatchObject({ scored: 2, passed: 1, accuracy: 0.5 });
     expect(local?.perCategory['geo']).toEqual({ scored: 0, passed: 0, accuracy: null, ci: null });
   });
 
   it('hosted totals: judge scores count, unjudged cells do not; cost from the price table', () => {
     const [, hosted] = buildResultsTable(record()).totals;
-    expect(hosted).toMatchObject({ engineId: 'mini', done: 4, errors: 0, scored: 3, passed: 3, accuracy: 1, inputTokens: 5000, outputTokens: 3000, generationMsSum: 10_000 });
+    expect(hosted).toMatchObject({ engineId: 'mini', done: 4, errors: 0, scored: 3, passed: 3, accuracy: 1, inputTokens: 5000, outputTokens: 3000, generationMsSum: 10_000, memoryPeakBytes: null });
     // Wilson 3/3: low = (1 + 0.64027 − 1.96·√(3.8416/36)) / 2.28053 = 0.4385
     expect(hosted?.ci?.low).toBeCloseTo(0.4385, 4);
     expect(hosted?.ci?.high).toBe(1);
@@ -204,7 +221,9 @@ describe('exports', () => {
     ]);
     const bPocket = rows[2]!;
     expect(bPocket['output']).toBe('\'=SUM(A1) | 6\nsix, "six"');
-    expect(bPocket).toMatchObject({ run: 'Nightly | pocket vs mini', category: 'math', model: 'slm-pocket', pass: 'false', score: '0', expected: '5', ttft_ms: '30', e2e_ms: '300', decode_tps: '30', input_tokens: '20', output_tokens: '10', cost_usd: '0' });
+    expect(bPocket).toMatchObject({ run: 'Nightly | pocket vs mini', category: 'math', model: 'slm-pocket', pass: 'false', score: '0', expected: '5', ttft_ms: '30', e2e_ms: '300', decode_tps: '30', input_tokens: '20', output_tokens: '10', memory_peak_bytes: '60000000', cost_usd: '0' });
+    // Memory is per answer, local only: empty where not measured.
+    expect([rows[0]!['memory_peak_bytes'], rows[1]!['memory_peak_bytes']]).toEqual(['', '']);
     expect(rows[3]!['cost_usd']).toBe(String((2000 * 0.15 + 1000 * 0.6) / 1e6));
     expect(rows[4]).toMatchObject({ status: 'error', pass: '', error: 'worker crashed' });
     // Raw text: the field with a comma, quotes and newline is quoted, quotes doubled.
@@ -216,8 +235,10 @@ describe('exports', () => {
     const md = toMarkdown(record());
     expect(md).toContain('## Nightly \\| pocket vs mini');
     expect(md).toContain('**Suite:** Mini suite (4 cases) · **Date:** 2026-01-02 03:04 UTC · **Status:** stopped');
-    expect(md).toContain('| Pocket (local, wasm, q4) | slm-pocket | 50.0% (9.5–90.5%), 1/2 | 1 | 200 ms | 290 ms | 20 ms | 40.0 tok/s | 30 / 15 | $0 |');
-    expect(md).toContain('| GPT mini (hosted) | gpt-4o-mini | 100.0% (43.8–100.0%), 3/3 | 0 | 2500 ms | 3850 ms | 500 ms | 90.0 tok/s | 5000 / 3000 | $0.00255 |');
+    expect(md).toContain('| Pocket (local, wasm, q4) | slm-pocket | 50.0% (9.5–90.5%), 1/2 | 1 | 200 ms | 290 ms | 20 ms | 40.0 tok/s | 30 / 15 | 57.2 MB | $0 |');
+    expect(md).toContain('| GPT mini (hosted) | gpt-4o-mini | 100.0% (43.8–100.0%), 3/3 | 0 | 2500 ms | 3850 ms | 500 ms | 90.0 tok/s | 5000 / 3000 | — | $0.00255 |');
+    // The local load's measured memory, beside the file size (hosted engines have none).
+    expect(md).toContain('**Load memory:**\n\n- Pocket: 114 MB page + workers (38.1 MB before the load) · model worker WASM 47.7 MB · weights file 3.8 MB · 20.00× the file\n');
     expect(md).toContain('| Category | Pocket | GPT mini |');
     expect(md).toContain('| math | 50.0% (9.5–90.5%), 1/2 | 100.0% (34.2–100.0%), 2/2 |');
     expect(md).toContain('| geo | — | 100.0% (20.7–100.0%), 1/1 |');

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { jsonVerdict, verdictLabel } from '../../src/compare/json-verdict';
 import { schemaMismatch } from '../../src/compare/schema-validator';
 import { checkSchemaDraft, jsonParseProblem, lineColumn, SCHEMA_EXAMPLES } from '../../src/eval/schema-draft';
-import { EMPTY_DRAFT, parseSchemaDraft } from '../../src/state/schema-draft';
+import { adoptFormat, discardKept, EMPTY_DRAFT, isOwnDraft, MAX_KEPT, parseSchemaDraft, placeDraft, restoreKept, type SchemaDraft } from '../../src/state/schema-draft';
 import { fieldProblem, scoreJsonFields, scoreOutput } from '../../src/eval/scorers';
 import { parseSuite, readPointer, type Suite } from '../../src/eval/suite';
 import { parseRunRecord, type EngineColumn, type RunRecord } from '../../src/eval/results';
@@ -95,8 +95,10 @@ describe('the schema editor check', () => {
     expect(checkSchemaDraft(JSON.stringify(big), 'x').problems[0]).toMatch(/too large/);
   });
   it('the draft store keeps what was typed and falls back on garbage', () => {
-    const d = { text: '{ not json', name: 'x', pending: true, applied: null };
+    const d = { text: '{ not json', name: 'x', pending: true, applied: null, placed: null, kept: [{ text: '{"type":"object"}', name: 'mine', at: 5 }] };
     expect(parseSchemaDraft(JSON.stringify(d))).toEqual(d);
+    // A draft stored before drafts were kept reads with nothing kept and nothing placed.
+    expect(parseSchemaDraft(JSON.stringify({ text: '{ not json', name: 'x', pending: true, applied: null }))).toEqual({ ...d, kept: [] });
     expect(parseSchemaDraft('{')).toEqual(EMPTY_DRAFT);
     expect(parseSchemaDraft(JSON.stringify({ text: 1 }))).toEqual(EMPTY_DRAFT);
   });
@@ -259,5 +261,84 @@ describe('format migrations', () => {
     expect(() => migrate({ ...link, generation: { ...DEFAULT_GENERATION, responseFormat: { type: 'json_object' } } })).toThrow(/generation\.responseFormat: share formats 1–3 have no output format/);
     expect(migrate({ ...link, v: 4, generation: { ...DEFAULT_GENERATION, responseFormat: asSchema } }).generation.responseFormat).toEqual(asSchema);
     expect(() => migrate({ ...link, v: 4, generation: { ...DEFAULT_GENERATION, responseFormat: { ...asSchema, schema: { type: 'object', not: {} } } } })).toThrow(/"not" at #\/not is not supported/);
+  });
+});
+
+describe('the schema draft when a schema from elsewhere arrives (share link, another tab, an example)', () => {
+  const person = { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] };
+  const shared = { name: 'person', schema: person };
+  const key = JSON.stringify({ type: 'json_schema', ...shared });
+  const typed = (text: string, name = 'mine'): SchemaDraft => ({ ...EMPTY_DRAFT, text, name, applied: null });
+
+  it("a shared schema replaces the editor's text and keeps the user's own draft, valid or not", () => {
+    const mine = typed('{ "type": "object", "properties": { "age": { "type": "integr" } } }');
+    const d = adoptFormat(mine, shared, key, 1000);
+    expect(JSON.parse(d.text)).toEqual(person);
+    expect([d.name, d.applied, d.pending]).toEqual(['person', key, false]);
+    expect(d.kept).toEqual([{ text: mine.text, name: 'mine', at: 1000 }]);
+    expect(isOwnDraft(d)).toBe(false);
+    // Restoring brings the user's text back; the shared schema (recoverable from the link) is not kept.
+    const back = restoreKept(d, 0, 2000);
+    expect([back.text, back.name, back.kept]).toEqual([mine.text, 'mine', []]);
+    expect(isOwnDraft(back)).toBe(true);
+  });
+
+  it('keeps nothing when there is nothing of the user\'s: empty, an example, or the same schema', () => {
+    expect(adoptFormat(EMPTY_DRAFT, shared, key, 1).kept).toEqual([]);
+    const example = placeDraft(EMPTY_DRAFT, '{"type":"object"}', 'example', 1);
+    expect(isOwnDraft(example)).toBe(false);
+    expect(adoptFormat(example, shared, key, 2).kept).toEqual([]);
+    const same = typed(JSON.stringify(person, null, 2), 'person');
+    expect(adoptFormat(same, shared, key, 3).kept).toEqual([]);
+    // Renaming a placed schema makes it the user's own.
+    expect(isOwnDraft({ ...example, name: 'renamed' })).toBe(true);
+  });
+
+  it('a draft that already makes the incoming schema stays as typed; a kept draft that makes it goes ("Back to my own setup")', () => {
+    const mineText = '{"type":"object","properties":{"name":{"type":"string"}},"required":["name"]}';
+    const typedSame = typed(mineText, 'person');
+    const same = adoptFormat(typedSame, shared, key, 1);
+    expect([same.text, same.kept, same.applied]).toEqual([mineText, [], key]);
+    // The user's own schema "mine" is kept when a link replaces it, and dropped when it comes back as the active format.
+    const own = { name: 'mine', schema: { type: 'string' } };
+    const ownKey = JSON.stringify({ type: 'json_schema', ...own });
+    const linked = adoptFormat(typed('{ "type": "string" }', 'mine'), shared, key, 2);
+    expect(linked.kept.map((k) => k.name)).toEqual(['mine']);
+    const back = adoptFormat(linked, own, ownKey, 3);
+    expect([back.text, back.name, back.kept, back.applied]).toEqual(['{ "type": "string" }', 'mine', [], ownKey]);
+    expect(isOwnDraft(back)).toBe(true);
+  });
+
+  it("a second link replacing the first link's schema keeps the user's draft once, and an edit of the shared schema too", () => {
+    const first = adoptFormat(typed('{"type":"string"}'), shared, key, 1);
+    const other = { name: 'other', schema: { type: 'array' } };
+    const second = adoptFormat(first, other, JSON.stringify({ type: 'json_schema', ...other }), 2);
+    expect(second.kept.map((k) => k.text)).toEqual(['{"type":"string"}']);
+    const edited = { ...second, text: '{"type":"array","maxItems":3}' };
+    const third = adoptFormat(edited, shared, key, 3);
+    expect(third.kept.map((k) => k.text)).toEqual(['{"type":"array","maxItems":3}', '{"type":"string"}']);
+  });
+
+  it("an example button keeps the user's draft the same way, and restoring swaps an own text back into the kept list", () => {
+    const d = placeDraft(typed('{"type":"number"}'), '{"type":"object"}', 'example', 1);
+    expect(d.kept.map((k) => k.text)).toEqual(['{"type":"number"}']);
+    const editedExample = { ...d, text: '{"type":"object","required":["a"]}' };
+    const swapped = restoreKept(editedExample, 0, 2);
+    expect(swapped.text).toBe('{"type":"number"}');
+    expect(swapped.kept.map((k) => k.text)).toEqual(['{"type":"object","required":["a"]}']);
+    expect(discardKept(swapped, 0).kept).toEqual([]);
+    expect(restoreKept(swapped, 7, 3)).toBe(swapped);
+  });
+
+  it(`holds at most ${MAX_KEPT} drafts, newest first, no duplicates`, () => {
+    let d = typed('{"minimum":0}');
+    for (let i = 1; i <= MAX_KEPT + 2; i++) d = placeDraft({ ...d, text: `{"minimum":${i}}`, name: 'mine' }, '{}', 'x', i);
+    expect(d.kept.length).toBe(MAX_KEPT);
+    expect(d.kept[0]?.text).toBe(`{"minimum":${MAX_KEPT + 2}}`);
+    const again = placeDraft({ ...d, text: d.kept[2]!.text, name: 'mine' }, '{}', 'x', 99);
+    expect(again.kept.length).toBe(MAX_KEPT);
+    expect(again.kept[0]?.at).toBe(99);
+    expect(new Set(again.kept.map((k) => k.text)).size).toBe(MAX_KEPT);
+    expect(parseSchemaDraft(JSON.stringify(again))).toEqual(again);
   });
 });

@@ -36,7 +36,7 @@ const metrics = {
 
 /** Every field set, none at its default, strings with quotes, markup, emoji and non-Latin text. */
 const FULL: ShareState = {
-  v: 4,
+  v: 5,
   local: { source: { type: 'mirror', modelId: 'org/My-Model.v2', revision: 'refs/pr/7', host: 'https://models.example.org/hub/' }, dtype: 'q4f16', device: 'webgpu', threads: 3, warmup: false },
   hosted: { presetId: 'azure-openai', baseUrl: 'https://res.openai.azure.com', model: 'gpt-4o-deploy', apiVersion: '2024-10-21', auth: 'bearer', sdkHeaders: true },
   generation: {
@@ -55,9 +55,16 @@ const FULL: ShareState = {
     takenAt: '2026-11-25T20:15:00.000Z',
     device: { userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Chrome/156', hardwareConcurrency: 2, crossOriginIsolated: true, adapter: 'google swiftshader (SwiftShader Device)', backend: 'wasm', threads: 2 },
     prompt: "What's 2+2? </script><script>alert(1)</script>",
-    load: { downloadMs: 812.5, downloadBytes: 3_430_000, sessionCreateMs: 2100.1, warmupMs: 5238.8, totalMs: 8538 },
+    load: {
+      downloadMs: 812.5,
+      downloadBytes: 3_430_000,
+      sessionCreateMs: 2100.1,
+      warmupMs: 5238.8,
+      totalMs: 8538,
+      memory: { weightsBytes: 3_430_000, wasmHeapBytes: 41_943_040, pageBytes: 98_000_000, baselineBytes: 30_000_000, note: 'measured <b>late</b>' },
+    },
     answers: [
-      { pane: 'local', label: 'slm-pocket', output: '4 <img src=x onerror=alert(1)>', finishReason: 'stop', error: null, metrics, bytesSent: 0 },
+      { pane: 'local', label: 'slm-pocket', output: '4 <img src=x onerror=alert(1)>', finishReason: 'stop', error: null, metrics: { ...metrics, memoryPeakBytes: 45_088_768 }, bytesSent: 0 },
       { pane: 'hosted', label: 'gpt-4o-deploy', output: '', finishReason: 'error', error: 'rejected (401)', metrics: null, bytesSent: 312 },
     ],
   },
@@ -89,8 +96,8 @@ const FULL: ShareState = {
     device: { userAgent: 'Mozilla/5.0 Chrome/156', hardwareConcurrency: 2, crossOriginIsolated: true, adapter: null, backend: 'wasm', threads: 1 },
     suiteId: 'my-suite',
     engines: [
-      { kind: 'local', label: 'slm-pocket', model: 'slm-pocket', passed: 1, scored: 2, errors: 0, e2eP50: 40.5, e2eP95: 80, ttftP50: 12, decodeTps: 700.5, inputTokens: 60, outputTokens: 20, costUsd: 0 },
-      { kind: 'hosted', label: 'gpt-4o', model: 'gpt-4o', passed: 2, scored: 3, errors: 0, e2eP50: 400, e2eP95: 900.25, ttftP50: 200, decodeTps: null, inputTokens: 70, outputTokens: 30, costUsd: 0.000475 },
+      { kind: 'local', label: 'slm-pocket', model: 'slm-pocket', passed: 1, scored: 2, errors: 0, e2eP50: 40.5, e2eP95: 80, ttftP50: 12, decodeTps: 700.5, inputTokens: 60, outputTokens: 20, costUsd: 0, memoryPeakBytes: 52_428_800 },
+      { kind: 'hosted', label: 'gpt-4o', model: 'gpt-4o', passed: 2, scored: 3, errors: 0, e2eP50: 400, e2eP95: 900.25, ttftP50: 200, decodeTps: null, inputTokens: 70, outputTokens: 30, costUsd: 0.000475, memoryPeakBytes: null },
     ],
     cells: [
       [0, 0, 1, 40],
@@ -201,6 +208,12 @@ describe('share links: round trip', () => {
       if (f.version < 3) expect(s.session).toBeNull();
       if (f.version < 4) expect(s.generation.responseFormat).toBeUndefined();
       if (f.version === 4) expect(s.generation.responseFormat).toMatchObject({ type: 'json_schema', name: 'person', schema: { required: ['name', 'age'] } });
+      if (f.version < 5) expect(s.suiteSnapshot?.engines.map((e) => e.memoryPeakBytes) ?? []).toEqual(s.suiteSnapshot?.engines.map(() => null) ?? []);
+      if (f.version === 5) {
+        expect(s.suiteSnapshot!.engines.map((e) => [e.kind, e.memoryPeakBytes])).toEqual([['local', 24_313_856]]);
+        expect(s.snapshot!.load!.memory).toMatchObject({ weightsBytes: 3_430_000, wasmHeapBytes: 24_248_320 });
+        expect(s.snapshot!.answers[0]!.metrics!.memoryPeakBytes).toBe(24_313_856);
+      }
       if (f.version === 3) {
         expect(s.session!.entries.length).toBeGreaterThanOrEqual(2);
         expect(tallySentence(tallySession(s.session!.entries))).toMatch(/^Local agreed with hosted on \d+ of \d+ prompts/);
@@ -322,6 +335,19 @@ describe('share links: hostile or broken links are refused with a reason', () =>
     expect(await refusal(await deflate('[1,2,3]'))).toMatch(/not an SLM Playground share/);
     expect(await refusal(await deflate('"just a string"'))).toMatch(/not an SLM Playground share/);
     expect(await refusal(await deflate('{"__proto__": {"v": 1}}'))).toMatch(/no schema version/);
+  });
+
+  it('format 4 → 5: a suite snapshot without memory opens with the memory "not measured"; a format-4 link that names it is refused', async () => {
+    const v4 = { ...FULL, v: 4, suiteSnapshot: { ...FULL.suiteSnapshot!, engines: FULL.suiteSnapshot!.engines.map(({ memoryPeakBytes: _m, ...e }) => e) } };
+    const opened = await decodeShare(await deflate(JSON.stringify(v4)));
+    expect(opened).toEqual({ ...FULL, suiteSnapshot: { ...FULL.suiteSnapshot!, engines: FULL.suiteSnapshot!.engines.map((e) => ({ ...e, memoryPeakBytes: null })) } });
+    // Formats 2 and 3 carried suite snapshots too: the same migration.
+    const v3 = { ...v4, v: 3, generation: { ...FULL.generation, responseFormat: undefined }, snapshot: { ...FULL.snapshot!, load: { ...FULL.snapshot!.load!, memory: undefined } } };
+    expect((await decodeShare(await deflate(JSON.stringify(v3)))).suiteSnapshot?.engines.map((e) => e.memoryPeakBytes)).toEqual([null, null]);
+    expect(await refusal(await deflate(JSON.stringify({ ...FULL, v: 4 })))).toMatch(/suiteSnapshot\.engines\.0: unknown|memoryPeakBytes/);
+    // Format 5 requires it (null when not measured) and refuses anything else beside it.
+    expect(await mutate((s) => delete (s['suiteSnapshot'] as { engines: Record<string, unknown>[] }).engines[0]!['memoryPeakBytes'])).toMatch(/suiteSnapshot\.engines\.0\.memoryPeakBytes/);
+    expect(await mutate((s) => ((s['suiteSnapshot'] as { engines: Record<string, unknown>[] }).engines[0]!['extra'] = 1))).toMatch(/suiteSnapshot\.engines\.0/);
   });
 
   it('versions: newer links say so, nonsense versions are refused', async () => {

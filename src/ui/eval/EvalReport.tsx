@@ -29,6 +29,7 @@ export function EvalReport({ record, table }: { record: RunRecord; table: Result
             <th>TTFT p50</th>
             <th>Decode</th>
             <th>Tokens in / out</th>
+            <th title="Local engines: the model worker's WASM memory at its peak (the load's, or after an answer; it never shrinks)">Memory peak</th>
             <th>Cost</th>
             <th>Errors</th>
           </tr>
@@ -42,6 +43,7 @@ export function EvalReport({ record, table }: { record: RunRecord; table: Result
               <td>{fmtMs(t.ttft.p50)}</td>
               <td title={tpsTitle(t.decodeTps)}>{fmtTps(t.decodeTps)}</td>
               <td>{t.inputTokens} / {t.outputTokens}</td>
+              <td data-testid="report-memory" data-bytes={t.memoryPeakBytes ?? ''}>{fmtBytes(t.memoryPeakBytes)}</td>
               <td>{usd(t.costUsd)}</td>
               <td>{t.errors}</td>
             </tr>

@@ -8,13 +8,14 @@ import type { ResponseFormat } from '../../inference/response-format';
 import { jsonVerdict, verdictLabel, type JsonVerdict } from '../../compare/json-verdict';
 import { schemaMismatch } from '../../compare/schema-validator';
 import { checkSchemaDraft, SCHEMA_EXAMPLES } from '../../eval/schema-draft';
-import type { SchemaDraft } from '../../state/schema-draft';
+import { adoptFormat, discardKept, placeDraft, restoreKept, type SchemaDraft } from '../../state/schema-draft';
 
 interface EditorProps {
   params: GenerationParams;
   onParams: (p: GenerationParams) => void;
   draft: SchemaDraft;
-  onDraft: (patch: Partial<SchemaDraft>) => void;
+  /** Fields to set, or a transition of the latest draft (state/schema-draft.ts). */
+  onDraft: (u: Partial<SchemaDraft> | ((d: SchemaDraft) => SchemaDraft)) => void;
 }
 
 const pretty = (schema: Record<string, unknown>) => JSON.stringify(schema, null, 2);
@@ -24,13 +25,14 @@ export function SchemaEditor({ params, onParams, draft, onDraft }: EditorProps) 
   const rf = params.responseFormat;
   const activeKey = rf?.type === 'json_schema' ? JSON.stringify(rf) : null;
 
-  // A schema that arrived from elsewhere (a share link, another tab) replaces the draft once;
-  // the user's own edits never do (they are what `applied` records).
+  // A schema that arrived from elsewhere (a share link, another tab) is shown once; the user's
+  // own draft it replaces is kept, with "Restore my draft" below. The user's own edits never
+  // come back here (they are what `applied` records).
   useEffect(() => {
-    if (rf?.type === 'json_schema' && activeKey !== draft.applied) onDraft({ text: pretty(rf.schema), name: rf.name, applied: activeKey, pending: false });
+    if (rf?.type === 'json_schema' && activeKey !== null && activeKey !== draft.applied) onDraft((d) => adoptFormat(d, rf, activeKey, Date.now()));
     else if (!rf && !draft.text) {
       const ex = SCHEMA_EXAMPLES[0];
-      if (ex) onDraft({ text: pretty(ex.schema), name: ex.name });
+      if (ex) onDraft((d) => placeDraft(d, pretty(ex.schema), ex.name, Date.now()));
     }
   }, [activeKey]); // only when the active format changes
 
@@ -50,11 +52,32 @@ export function SchemaEditor({ params, onParams, draft, onDraft }: EditorProps) 
       <div className="row">
         <span className="muted small">Examples:</span>
         {SCHEMA_EXAMPLES.map((ex) => (
-          <button key={ex.id} type="button" className="small" onClick={() => onDraft({ text: pretty(ex.schema), name: ex.name })} data-testid={`schema-example-${ex.id}`} title={`Try with: ${ex.prompt}`}>
+          <button key={ex.id} type="button" className="small" onClick={() => onDraft((d) => placeDraft(d, pretty(ex.schema), ex.name, Date.now()))} data-testid={`schema-example-${ex.id}`} title={`Try with: ${ex.prompt}`}>
             {ex.label}
           </button>
         ))}
       </div>
+      {draft.kept.length > 0 && (
+        <div className="notice" role="status" data-testid="schema-kept">
+          <p className="small">
+            {draft.kept.length === 1 ? 'Your own draft was kept' : `Your own ${draft.kept.length} earlier drafts were kept`} when a schema from a share link, another tab or an example replaced
+            the editor's text:
+          </p>
+          <ul className="small">
+            {draft.kept.map((k, i) => (
+              <li key={`${k.at}-${i}`} data-testid="schema-kept-item">
+                “{k.name}”, {k.text.length.toLocaleString('en-US')} characters, kept {new Date(k.at).toLocaleTimeString()}{' '}
+                <button type="button" className="small" onClick={() => onDraft((d) => restoreKept(d, i, Date.now()))} data-testid="schema-restore-draft">
+                  Restore my draft
+                </button>{' '}
+                <button type="button" className="small link" onClick={() => onDraft((d) => discardKept(d, i))} data-testid="schema-discard-draft">
+                  Discard
+                </button>
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
       <div className="field">
         <label htmlFor="schema-name">Schema name</label>
         <input id="schema-name" value={draft.name} onChange={(e) => onDraft({ name: e.target.value })} data-testid="schema-name" spellCheck={false} />
