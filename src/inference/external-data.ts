@@ -48,16 +48,19 @@ function entry(key: string, value: string): Writer {
  * ONNX model this reader can walk: ONNX Runtime then gets them as they are).
  */
 export function externalizeInitializers(model: Uint8Array, minBytes = MIN_EXTERNAL_BYTES, path = INLINE_WEIGHTS_PATH): ExternalizedModel | null {
-  let top: ReturnType<typeof fields>;
-  let gfs: ReturnType<typeof fields>;
   try {
-    top = fields(model);
-    const graph = top.find((f) => f.no === MODEL_GRAPH && f.wire === WIRE_LEN);
-    if (!graph) return null;
-    gfs = fields(model, graph.valueStart, graph.valueEnd);
+    return externalize(model, minBytes, path);
   } catch {
+    // Bytes this reader cannot walk (a corrupt or truncated file): ONNX Runtime reports its own error.
     return null;
   }
+}
+
+function externalize(model: Uint8Array, minBytes: number, path: string): ExternalizedModel | null {
+  const top = fields(model);
+  const graph = top.find((f) => f.no === MODEL_GRAPH && f.wire === WIRE_LEN);
+  if (!graph) return null;
+  const gfs = fields(model, graph.valueStart, graph.valueEnd);
   const g = new Writer();
   let tensors = 0;
   let bytes = 0;

@@ -7,7 +7,8 @@
  * - weights: the ONNX file(s) of the dtype (graph + external data).
  * - the weights in the WASM heap: once, plus one tensor's staging buffer. The worker hands ONNX
  *   Runtime Web the weights as external data of the file's own buffer (worker/external-weights.ts),
- *   which it reads tensor by tensor into a staging buffer and then into place. Measured (npm run
+ *   which it reads tensor by tensor; the heap's excess over the weights is about the largest tensor
+ *   (a staging buffer, inferred from the sizes) plus fixed costs. Measured (npm run
  *   bench:memory): the 652 MB fp32 SmolLM2-135M-shape scale model's heap 1.41 × the file, q8 1.27 ×
  *   (before, with the file handed over whole: 2.83 × and 2.60 ×, "3 copies"). The largest tensor is
  *   the embedding table (vocab × hidden); when the config does not say, half the weights.

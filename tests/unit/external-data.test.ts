@@ -72,5 +72,8 @@ describe('weights as external data of the model buffer itself', () => {
     expect(externalizeInitializers(Uint8Array.from([0xff, 0xff, 0xff]))).toBeNull();
     // No graph.
     expect(externalizeInitializers(new Writer().int(1, 8).finish())).toBeNull();
+    // A graph that parses, with an initializer whose own bytes do not (a damaged file).
+    const damaged = new Writer().int(1, 8).bytes(7, new Writer().bytes(5, Uint8Array.from([0x0a, 0x7f, 0x01]))).finish();
+    expect(externalizeInitializers(damaged)).toBeNull();
   });
 });
