@@ -43,13 +43,14 @@ describe('kvCacheBytes and arena', () => {
 });
 
 describe('estimateMemory', () => {
-  it('sums every onnx file; WASM heap = 3 × weights + KV + arena; context capped at 4096', () => {
+  it('sums every onnx file; WASM heap = weights + the largest tensor staged + KV + arena; context capped at 4096', () => {
     const e = estimateMemory({ files: [{ file: 'config.json', bytes: 700 }, { file: 'onnx/model.onnx', bytes: 2000 * MIB }], config: QWEN, dtype: 'fp32', device: 'wasm' })!;
     expect(e.weightsBytes).toBe(2000 * MIB);
     expect(e.inlineFileBytes).toBe(2000 * MIB);
     expect(e.contextTokens).toBe(4096);
     expect(e.kvBytes).toBe(24 * 2 * 64 * 4096 * 2 * 4);
-    expect(e.wasmHeapBytes).toBe(3 * 2000 * MIB + e.kvBytes + 200 * MIB);
+    expect(e.stagingBytes).toBe(151936 * 896 * 4);
+    expect(e.wasmHeapBytes).toBe(2000 * MIB + e.stagingBytes + e.kvBytes + 200 * MIB);
     expect(e.totalBytes).toBe(e.wasmHeapBytes + e.weightsBytes);
     expect(e.largestTensorBytes).toBe(151936 * 896 * 4);
   });
@@ -70,26 +71,32 @@ describe('estimateMemory', () => {
 
 describe('checkFit', () => {
   const wasm = (bytes: number, cfg: Record<string, unknown> = QWEN) => estimateMemory({ files: [{ file: 'onnx/model.onnx', bytes }], config: cfg, dtype: 'fp32', device: 'wasm' })!;
+  const external = (bytes: number) => estimateMemory({ files: [{ file: 'onnx/model.onnx', bytes: MIB }, { file: 'onnx/model.onnx_data', bytes }], config: QWEN, dtype: 'fp32', device: 'wasm' })!;
   it('a small model fits', () => {
     expect(checkFit(wasm(100 * MIB), NO_LIMITS)).toEqual({ verdict: 'fits', reasons: [] });
   });
   it('WASM: over 4 GB of heap is too big, with the numbers', () => {
-    const fit = checkFit(wasm(2000 * MIB), NO_LIMITS);
+    const fit = checkFit(external(3200 * MIB), NO_LIMITS);
     expect(fit.verdict).toBe('too-big');
-    expect(fit.reasons.join(' ')).toMatch(/WASM memory \(3 × 2,000 MB weights while loading.*needs 6,296 MB, the limit is 4,096 MB/);
+    expect(fit.reasons.join(' ')).toMatch(/WASM memory \(3,201 MB weights \+ 519 MB for the largest tensor while loading \+ 96 MB KV cache at 4096 tokens \+ 320 MB arena.*needs 4,136 MB, the limit is 4,096 MB/);
+    // Without the vocabulary size the largest tensor is taken as half the weights.
+    const { vocab_size: _, ...noVocab } = QWEN;
+    expect(estimateMemory({ files: [{ file: 'onnx/model.onnx', bytes: 100 * MIB }], config: noVocab, dtype: 'fp32', device: 'wasm' })!.stagingBytes).toBe(50 * MIB);
   });
   it('one inline file over 2 GB is too big even on WebGPU', () => {
     const e = estimateMemory({ files: [{ file: 'onnx/model.onnx', bytes: 2.5 * GIB }], config: QWEN, dtype: 'fp32', device: 'webgpu' })!;
     expect(checkFit(e, NO_LIMITS).reasons[0]).toMatch(/2 GB ArrayBuffer/);
   });
   it('close: between 80% and 100% of a limit', () => {
-    expect(checkFit(wasm(1100 * MIB), NO_LIMITS).verdict).toBe('close');
+    expect(checkFit(external(2500 * MIB), NO_LIMITS)).toMatchObject({ verdict: 'close', reasons: [expect.stringMatching(/^WASM memory/)] });
+    expect(checkFit(wasm(1800 * MIB), NO_LIMITS)).toMatchObject({ verdict: 'close', reasons: [expect.stringMatching(/^One \.onnx file/)] });
+    expect(checkFit(wasm(1100 * MIB), NO_LIMITS).verdict).toBe('fits');
   });
   it('deviceMemory under 8 GB refuses; at 8 (the cap) it only warns', () => {
     const e = wasm(900 * MIB);
     expect(checkFit(e, { ...NO_LIMITS, deviceMemoryGiB: 2 }).verdict).toBe('too-big');
     expect(checkFit(e, { ...NO_LIMITS, deviceMemoryGiB: 8 }).verdict).toBe('fits');
-    expect(checkFit(wasm(1050 * MIB), { ...NO_LIMITS, deviceMemoryGiB: 8 }).reasons.join(' ')).toMatch(/at least 8 GB/);
+    expect(checkFit(wasm(1700 * MIB), { ...NO_LIMITS, deviceMemoryGiB: 8 }).reasons.join(' ')).toMatch(/at least 8 GB/);
   });
   it("WebGPU: the embedding table against the adapter's buffer limits", () => {
     const e = estimateMemory({ files: [{ file: 'onnx/model.onnx', bytes: 1000 * MIB }], config: QWEN, dtype: 'fp32', device: 'webgpu' })!;
@@ -100,11 +107,11 @@ describe('checkFit', () => {
 
 describe('dtypeThatFits and the message', () => {
   it('offers the largest smaller dtype that fits, among those offered', () => {
-    const e = estimateMemory({ files: [{ file: 'onnx/model.onnx', bytes: 2000 * MIB }], config: QWEN, dtype: 'fp32', device: 'wasm' })!;
+    const e = estimateMemory({ files: [{ file: 'onnx/model.onnx', bytes: 3000 * MIB }], config: QWEN, dtype: 'fp32', device: 'wasm' })!;
     expect(dtypeThatFits(e, QWEN, NO_LIMITS, ['fp32', 'fp16', 'q8', 'q4'])).toBe('fp16');
     expect(dtypeThatFits(e, QWEN, NO_LIMITS, ['fp32', 'q4'])).toBe('q4');
     expect(dtypeThatFits(e, QWEN, NO_LIMITS, ['fp32'])).toBeNull();
     const msg = fitMessage('big/model', e, checkFit(e, NO_LIMITS), 'fp16');
-    expect(msg).toMatch(/^big\/model as fp32 is too big for WASM on this device; nothing was downloaded\. .*fp16 would fit \(about 1,000 MB of weights\)\.$/);
+    expect(msg).toMatch(/^big\/model as fp32 is too big for WASM on this device; nothing was downloaded\. .*fp16 would fit \(about 1,500 MB of weights\)\.$/);
   });
 });

@@ -65,6 +65,7 @@ const fromWorker: FromWorker[] = [
       memoryFit: null,
       weightsBytes: 1,
       wasmHeapBytes: 16 * 1024 * 1024,
+      sessionMemory: { externalTensors: 3, externalBytes: 1000, heldBytes: 1200, heapAfterCreateBytes: 17 * 1024 * 1024 },
     },
   },
   { kind: 'tokens', id: 3, text: 'Hello', count: 2 },

@@ -112,6 +112,19 @@ export interface LoadedInfo {
   weightsBytes: number | null;
   /** The worker's WASM memory after load (a high-water mark: WASM memory never shrinks); null when not measured. */
   wasmHeapBytes: number | null;
+  /** How the weights reached ONNX Runtime (WASM: as external data of the file itself, worker/external-weights.ts); null when not measured. */
+  sessionMemory: SessionMemory | null;
+}
+
+/** The model session's creation, as memory sees it (WASM). */
+export interface SessionMemory {
+  /** Initializers handed over as external data of the file's own buffer (0: the file went in whole), and their bytes. */
+  externalTensors: number;
+  externalBytes: number;
+  /** Model bytes JavaScript held while the session was created (the buffer handed to ONNX Runtime). */
+  heldBytes: number;
+  /** The WASM heap right after the session was created (its peak so far: WASM memory never shrinks). */
+  heapAfterCreateBytes: number | null;
 }
 
 export interface WeightRewrite {
