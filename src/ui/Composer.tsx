@@ -19,9 +19,13 @@ export function Composer({ busy, ready, draft, onDraft, onSend, onStop, onClear,
   const submit = async (e?: FormEvent) => {
     e?.preventDefault();
     const sent = draft;
+    // The box empties as the prompt goes out, not when the answers end (onSend resolves then): the
+    // user may type the next prompt while they stream, and that text must survive. A refused send
+    // (empty, busy, bad settings) is refused before any answer starts and gets its text back.
+    onDraft('');
     const problem = await onSend(sent);
     setError(problem);
-    if (!problem) onDraft('');
+    if (problem) onDraft(sent);
   };
   const onKey = (e: KeyboardEvent<HTMLTextAreaElement>) => {
     if (e.key === 'Enter' && !e.shiftKey) {

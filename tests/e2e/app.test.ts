@@ -25,6 +25,7 @@ import {
   recorded,
   sendPrompt,
   setGeneration,
+  sleepPerToken,
   streamedPartials,
   tableRows,
   tid,
@@ -233,6 +234,17 @@ describe('SLM Playground app (built, headless Chromium)', () => {
     expect(parseTokens(next.metrics['Tokens in/out'])[1]).toBeLessThanOrEqual(32);
     expect(await assistantTurns(page).count()).toBe(index + 2);
     expect(await page.locator(USER_TURNS).count()).toBe(index + 2);
+
+    // The next prompt, typed while an answer streams, is still in the box when the answer ends.
+    await setGeneration(page, { maxNewTokens: 64, ...(fixed ? { fixedLength: true } : {}) });
+    await sleepPerToken(page, 20);
+    const slow = await sendPrompt(page, c.messages[0]!.content);
+    expect(await page.inputValue(tid('prompt'))).toBe('');
+    await page.fill(tid('prompt'), 'typed while it answered');
+    expect(await assistantTurns(page).nth(slow).getAttribute('data-streaming')).toBe('true');
+    await waitForAnswer(page, slow);
+    await sleepPerToken(page, 0);
+    expect(await page.inputValue(tid('prompt'))).toBe('typed while it answered');
     expect(log.errors).toEqual([]);
   });
 

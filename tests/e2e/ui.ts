@@ -190,7 +190,18 @@ export async function sendPrompt(page: Page, prompt: string): Promise<number> {
   const before = await assistantTurns(page).count();
   await page.fill(tid('prompt'), prompt);
   await page.locator(tid('send')).click();
-  await page.waitForFunction(([sel, n]) => document.querySelectorAll(sel).length > n, [ASSISTANT_TURNS, before] as const);
+  try {
+    await page.waitForFunction(([sel, n]) => document.querySelectorAll(sel).length > n, [ASSISTANT_TURNS, before] as const);
+  } catch (e) {
+    // Say what the page showed instead of a new turn (CI logs are all there is to go on).
+    const shown = await page.evaluate(() => ({
+      sendError: document.querySelector('[data-testid="send-error"]')?.textContent ?? null,
+      prompt: (document.querySelector('[data-testid="prompt"]') as HTMLTextAreaElement | null)?.value ?? null,
+      buttons: [...document.querySelectorAll('[data-testid="send"], [data-testid="stop"]')].map((b) => `${b.getAttribute('data-testid')}${(b as HTMLButtonElement).disabled ? ' (disabled)' : ''}`),
+      streaming: [...document.querySelectorAll('[data-streaming="true"]')].map((t) => t.closest('[data-testid^="pane-"]')?.getAttribute('data-testid')),
+    }));
+    throw new Error(`no new answer turn after sending "${prompt}": ${JSON.stringify(shown)}`, { cause: e });
+  }
   return before;
 }
 
