@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { externalizeModel } from '../../src/inference/external-initializers';
 import { dequantize, rewriteQ4 } from '../../src/inference/q4-rewrite';
-import { fields, int64s, str, Writer } from '../../src/lib/protobuf';
+import { fields, int64s, str, Writer, type Field } from '../../src/lib/protobuf';
 
 /** Codes, scales and zero points of a [K, N] weight in MatMulNBits' layout (bits 4, block bs). */
 function pack(K: number, N: number, bs: number, code: (k: number, n: number) => number, zp: (n: number, b: number) => number, scale: (n: number, b: number) => number) {
@@ -83,5 +84,121 @@ describe('q4 → fp32 rewrite', () => {
     expect(capped.skipped).toMatch(/exceed/);
     // No MatMulNBits at all: untouched.
     expect(rewriteQ4(new Writer().int(1, 8).bytes(7, new Writer().bytes(1, relu)).finish())).toMatchObject({ bytes: null, converted: 0, kept: 0 });
+  });
+
+  /** The test model above, with `pad` extra bytes in the graph's name (moves every later offset) and a 8 KiB initializer read by the Relu. */
+  function q4Model(pad: number) {
+    const K = 32, N = 4, bs = 16;
+    const { B, scales, zps } = pack(K, N, bs, code, zp, scale);
+    const tensor = (name: string, dims: number[], type: number, raw: Uint8Array) => {
+      const t = new Writer();
+      for (const d of dims) t.int(1, d);
+      return t.int(2, type).string(8, name).bytes(9, raw);
+    };
+    const attr = (name: string, i: number) => new Writer().string(1, name).int(3, i).int(20, 2);
+    const node = new Writer().string(1, 'x').string(1, 'B').string(1, 'S').string(1, 'Z').string(2, 'y').string(3, 'mm').string(4, 'MatMulNBits').string(7, 'com.microsoft');
+    for (const [k, v] of [['K', K], ['N', N], ['bits', 4], ['block_size', bs], ['accuracy_level', 4]] as const) node.bytes(5, attr(k, v));
+    const add = new Writer().string(1, 'y').string(1, 'big').string(2, 'z').string(4, 'Add');
+    const big = Uint8Array.from({ length: 8192 }, (_, i) => (i * 31) & 255);
+    const graph = new Writer().bytes(1, node).bytes(1, add).string(2, 'g' + 'p'.repeat(pad))
+      .bytes(5, tensor('B', [N, K / bs, bs / 2], 2, B)).bytes(5, tensor('S', [N * (K / bs)], 1, new Uint8Array(scales.buffer)))
+      .bytes(5, tensor('Z', [N], 2, zps)).bytes(5, tensor('big', [2048], 1, big)).bytes(5, tensor('keep', [1], 1, new Uint8Array(4)));
+    return { K, N, bs, big, model: new Writer().int(1, 8).bytes(7, graph).string(2, 'test').finish() };
+  }
+
+  const inits = (out: Uint8Array) => {
+    const g = fields(out).find((f) => f.no === 7)!;
+    return fields(out, g.valueStart, g.valueEnd).filter((f) => f.no === 5).map((f) => fields(out, f.valueStart, f.valueEnd));
+  };
+  const tname = (out: Uint8Array, t: Field[]) => str(out, t.find((x) => x.no === 8)!);
+  /** A tensor's external-data entries as a key → value map. */
+  const ext = (out: Uint8Array, t: Field[]) =>
+    new Map(t.filter((x) => x.no === 13).map((e) => {
+      const kv = fields(out, e.valueStart, e.valueEnd);
+      return [str(out, kv.find((x) => x.no === 1)!), str(out, kv.find((x) => x.no === 2)!)];
+    }));
+
+  it('inline: the fp32 weights are right wherever they land (4-byte aligned or not), through a reused buffer', () => {
+    for (let pad = 0; pad < 4; pad++) {
+      const { K, N, bs, model } = q4Model(pad);
+      const out = rewriteQ4(model).bytes!;
+      const w = inits(out).find((t) => tname(out, t) === 'mm_fp32_weight')!;
+      const raw = w.find((x) => x.no === 9)!;
+      const W = new Float32Array(out.slice(raw.valueStart, raw.valueEnd).buffer);
+      for (let k = 0; k < K; k++) for (let n = 0; n < N; n++) expect(W[k * N + n]).toBe(want(k, n, bs));
+    }
+  });
+
+  it('external mode: a small model whose fp32 weights and large kept initializers are references into the two mounted buffers', () => {
+    const { K, N, bs, big, model } = q4Model(1);
+    const r = rewriteQ4(model, Infinity, { modelFile: 'm.bin', weightsFile: 'w.bin' });
+    expect(r).toMatchObject({ converted: 1, kept: 0, fp32Bytes: K * N * 4 });
+    const out = r.bytes!;
+    expect(out.length).toBeLessThan(1000);
+    expect(r.externalData.map((e) => e.path)).toEqual(['m.bin', 'w.bin']);
+    const [m, w] = r.externalData.map((e) => e.data) as [Uint8Array, Uint8Array];
+    expect(m).toBe(model);
+    const ts = inits(out);
+    expect(ts.map((t) => tname(out, t))).toEqual(['big', 'keep', 'mm_fp32_weight']);
+    const [tb, tk, tw] = ts as [Field[], Field[], Field[]];
+    // Small initializers stay inline; large ones point at their own bytes in the model.
+    expect(tk.some((x) => x.no === 9)).toBe(true);
+    expect(tb.some((x) => x.no === 9)).toBe(false);
+    expect(tb.find((x) => x.no === 14)?.varint).toBe(1);
+    const eb = ext(out, tb);
+    expect(eb.get('location')).toBe('m.bin');
+    expect([...m.subarray(Number(eb.get('offset')), Number(eb.get('offset')) + Number(eb.get('length')))]).toEqual([...big]);
+    expect(int64s(out, tb, 1)).toEqual([2048]);
+    // The new weight: [K, N] fp32 in w.bin.
+    const ew = ext(out, tw);
+    expect(ew.get('location')).toBe('w.bin');
+    expect(Number(ew.get('length'))).toBe(K * N * 4);
+    const W = new Float32Array(w.slice(Number(ew.get('offset')), Number(ew.get('offset')) + K * N * 4).buffer);
+    for (let k = 0; k < K; k++) for (let n = 0; n < N; n++) expect(W[k * N + n]).toBe(want(k, n, bs));
+    expect(int64s(out, tw, 1)).toEqual([K, N]);
+  });
+
+  it('dequantize writes at an offset of a shared buffer exactly what it returns alone', () => {
+    const K = 48, N = 5, bs = 16;
+    const { B, scales, zps } = pack(K, N, bs, code, zp, scale);
+    const p = { K, N, blockSize: bs, scales, zeroPoints: zps, b: { data: B } };
+    const alone = dequantize(p);
+    const shared = new Float32Array(7 + K * N + 3).fill(-1);
+    dequantize(p, shared, 7);
+    expect([...shared.subarray(7, 7 + K * N)]).toEqual([...alone]);
+    expect([shared[6], shared[7 + K * N]]).toEqual([-1, -1]);
+  });
+});
+
+describe('external initializers', () => {
+  const tensor = (name: string, raw: Uint8Array) => new Writer().int(1, raw.length / 4).int(2, 1).string(8, name).bytes(9, raw);
+  it('moves initializers of at least the threshold out by reference, leaves the rest and every other field as they were', () => {
+    const big = Uint8Array.from({ length: 4096 }, (_, i) => i & 255);
+    const node = new Writer().string(1, 'x').string(1, 'a').string(2, 'y').string(4, 'Add');
+    const graph = new Writer().bytes(1, node).string(2, 'g').bytes(5, tensor('a', big)).bytes(5, tensor('s', new Uint8Array(8)));
+    const model = new Writer().int(1, 8).bytes(7, graph).string(2, 'prod').finish();
+    const r = externalizeModel(model, 'f.bin');
+    expect(r.tensors).toBe(1);
+    const out = r.bytes!;
+    expect(out.length).toBeLessThan(200);
+    const top = fields(out);
+    expect(top.map((f) => f.no)).toEqual([1, 7, 2]);
+    const g = top.find((f) => f.no === 7)!;
+    const gfs = fields(out, g.valueStart, g.valueEnd);
+    expect(gfs.map((f) => f.no)).toEqual([1, 2, 5, 5]);
+    const [a, s] = gfs.filter((f) => f.no === 5).map((f) => fields(out, f.valueStart, f.valueEnd)) as [Field[], Field[]];
+    expect(s.some((x) => x.no === 9)).toBe(true);
+    expect(a.some((x) => x.no === 9)).toBe(false);
+    expect(int64s(out, a, 1)).toEqual([1024]);
+    const e = new Map(a.filter((x) => x.no === 13).map((x) => {
+      const kv = fields(out, x.valueStart, x.valueEnd);
+      return [str(out, kv[0]!), str(out, kv[1]!)];
+    }));
+    expect(e.get('location')).toBe('f.bin');
+    const off = Number(e.get('offset'));
+    expect([...model.subarray(off, off + Number(e.get('length')))]).toEqual([...big]);
+    // Nothing large enough, or no graph: nothing to do.
+    expect(externalizeModel(model, 'f.bin', 1 << 20).bytes).toBeNull();
+    expect(externalizeModel(new Writer().int(1, 8).finish(), 'f.bin').bytes).toBeNull();
   });
 });

@@ -105,6 +105,8 @@ export interface LoadedInfo {
   outputPool: boolean;
   /** q4 weights turned into fp32 at load (WASM only; src/inference/q4-rewrite.ts), null when the model had none. */
   weightRewrite: WeightRewrite | null;
+  /** Where the WASM session creation went (worker/q4-session.ts), summed over the load's sessions; absent on WebGPU. */
+  sessionParts?: SessionParts | null;
   /** What the preflight estimated from the files' sizes (src/models/memory.ts), and its verdict; null when sizes were unknown. */
   memoryEstimate: MemoryEstimate | null;
   memoryFit: FitVerdict | null;
@@ -112,6 +114,15 @@ export interface LoadedInfo {
   weightsBytes: number | null;
   /** The worker's WASM memory after load (a high-water mark: WASM memory never shrinks); null when not measured. */
   wasmHeapBytes: number | null;
+}
+
+export interface SessionParts {
+  /** Preparing the bytes for ONNX Runtime (q4 rewrite, external initializers), ms. */
+  prepareMs: number;
+  /** ONNX Runtime's InferenceSession.create, ms. */
+  createMs: number;
+  /** Initializers handed over as external data (copied once into the WASM heap, not three times). */
+  externalFiles: number;
 }
 
 export interface WeightRewrite {

@@ -33,7 +33,7 @@ declare const __SLM_TEST_HOOKS__: boolean;
 import { setupTransformers, type Transformers } from './ort-setup';
 import { DownloadError, ModelStore } from './model-store';
 import { preflight } from './preflight';
-import { installQ4Rewrite, takeRewrite } from './q4-session';
+import { installQ4Rewrite, takeRewrite, takeSessionParts } from './q4-session';
 import { StopSignal, tracedRun } from './traced-run';
 import { warmUp } from './warmup';
 
@@ -207,6 +207,7 @@ export class ModelRuntime {
         decodeLoopReason: generator.reason,
         outputPool: generator.pooling,
         weightRewrite: takeRewrite(),
+        sessionParts: takeSessionParts(),
         memoryEstimate: memory.estimate,
         memoryFit: memory.verdict,
         weightsBytes: memory.estimate?.weightsBytes ?? null,
