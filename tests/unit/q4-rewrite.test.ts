@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { prepareForOrt } from '../../src/engines/local/worker/q4-session';
 import { externalizeModel } from '../../src/inference/external-initializers';
 import { dequantize, rewriteQ4 } from '../../src/inference/q4-rewrite';
 import { fields, int64s, str, Writer, type Field } from '../../src/lib/protobuf';
@@ -202,3 +203,35 @@ describe('external initializers', () => {
     expect(externalizeModel(new Writer().int(1, 8).finish(), 'f.bin').bytes).toBeNull();
   });
 });
+
+describe("the worker's preparation for ONNX Runtime Web (q4-session.ts)", () => {
+  it('q4: rewritten and external (model + weights); no MatMulNBits: externalized into the bytes themselves; nothing large: untouched', () => {
+    const K = 32, N = 4, bs = 16;
+    const { B, scales, zps } = pack(K, N, bs, code, zp, scale);
+    const t = (name: string, dims: number[], type: number, raw: Uint8Array) => {
+      const w = new Writer();
+      for (const d of dims) w.int(1, d);
+      return w.int(2, type).string(8, name).bytes(9, raw);
+    };
+    const attr = (name: string, i: number) => new Writer().string(1, name).int(3, i);
+    const node = new Writer().string(1, 'x').string(1, 'B').string(1, 'S').string(1, 'Z').string(2, 'y').string(3, 'mm').string(4, 'MatMulNBits').string(7, 'com.microsoft');
+    for (const [k, v] of [['K', K], ['N', N], ['bits', 4], ['block_size', bs]] as const) node.bytes(5, attr(k, v));
+    const emb = new Uint8Array(8192).fill(7);
+    const q4 = new Writer().int(1, 8).bytes(7, new Writer().bytes(1, node).bytes(5, t('B', [N, K / bs, bs / 2], 2, B))
+      .bytes(5, t('S', [N * (K / bs)], 1, new Uint8Array(scales.buffer))).bytes(5, t('Z', [N], 2, zps)).bytes(5, t('emb', [2048], 1, emb))).finish();
+    const a = prepareForOrt(q4)!;
+    expect(a.externalData.map((e) => e.data.length)).toEqual([q4.length, K * N * 4]);
+    expect(a.bytes.length).toBeLessThan(q4.length - 8192);
+
+    const relu = new Writer().string(1, 'x').string(2, 'y').string(4, 'Relu');
+    const plain = new Writer().int(1, 8).bytes(7, new Writer().bytes(1, relu).bytes(5, t('emb', [2048], 1, emb))).finish();
+    const b = prepareForOrt(plain)!;
+    expect(b.externalData).toHaveLength(1);
+    expect(b.externalData[0]!.data).toBe(plain);
+    expect(b.bytes.length).toBeLessThan(200);
+
+    const small = new Writer().int(1, 8).bytes(7, new Writer().bytes(1, relu).bytes(5, t('s', [1], 1, new Uint8Array(4)))).finish();
+    expect(prepareForOrt(small)).toBeNull();
+  });
+});
+
