@@ -96,7 +96,7 @@ for (const file of files) {
   console.log(`${path.basename(path.dirname(path.dirname(file)))}/${path.basename(file)}: ${(read.v.length / 1e6).toFixed(1)} MB, read ${f0(read.wall)} ms (cpu ${f0(read.cpu)})`);
   // The inline rewrite (one model buffer, as before external data) only when a variant uses it.
   let bytes = read.v;
-  if (variants.some((v) => v !== 'ext')) {
+  if (variants.some((v) => !v.startsWith('ext'))) {
     const rw = timed(() => rewriteQ4(read.v, 1 << 30));
     console.log(`  rewriteQ4 (inline): ${f0(rw.wall)} ms (cpu ${f0(rw.cpu)}), converted ${rw.v.converted}, fp32 ${(rw.v.fp32Bytes / 1e6).toFixed(0)} MB`);
     bytes = rw.v.bytes ?? read.v;
@@ -105,11 +105,13 @@ for (const file of files) {
   let ref = null;
   for (const v of variants) {
     let s;
-    if (v === 'ext') {
+    if (v.startsWith('ext')) {
       // The worker's own preparation (q4 rewrite in external mode, or externalization), from the file's bytes.
       const e = timed(() => prepareForOrt(read.v));
       console.log(`  prepareForOrt: ${f0(e.wall)} ms (cpu ${f0(e.cpu)}), model ${(e.v.bytes.length / 1e6).toFixed(2)} MB, ${e.v.externalData.length} files`);
-      s = await timed(() => ort.InferenceSession.create(e.v.bytes, { graphOptimizationLevel: 'all', externalData: e.v.externalData }));
+      // ext: the worker's options; ext-<variant>: with that variant's options too.
+      const extra = SESSION[v.slice(4)] ?? { graphOptimizationLevel: 'all' };
+      s = await timed(() => ort.InferenceSession.create(e.v.bytes, { ...extra, externalData: e.v.externalData }));
     } else s = await timed(() => ort.InferenceSession.create(bytes, SESSION[v]));
     const d = await decodeStep(s.v, cfg);
     let diff = 0;

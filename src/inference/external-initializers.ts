@@ -9,8 +9,8 @@
  * then copies each initializer into its tensor: three heap copies of the weights, all first-touched
  * pages in a fresh worker. External initializers skip the first two. Measured on the 135M shape
  * (docs/scale-models.md, "Warm load, split"): WASM heap after load q4 1833 → 969 MB, q8 649 → 319,
- * fp32 1847 → 921; session creation of the fp32 file in a fresh ORT-web (Node, same WASM, load
- * ~10) 3.0 / 2.1 s of CPU → 1.6 / 1.6 s. Same bytes, so the logits are bit-identical.
+ * fp32 1847 → 921; session creation in a fresh ORT-web (Node, same WASM, load ~3.5) q4 1.6 → 1.25 s,
+ * fp32 1.75 → 1.45 s. Same bytes, so the logits are bit-identical.
  */
 import { fields, Writer, WIRE_LEN, type Field } from '../lib/protobuf';
 

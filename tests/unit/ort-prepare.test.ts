@@ -1,0 +1,32 @@
+// @vitest-environment node
+// The worker's model preparation (src/engines/local/worker/q4-session.ts) against ONNX Runtime
+// Web's own WASM (its Node build): a model whose initializers were made external data gives the
+// same output as the original bytes.
+import path from 'node:path';
+import * as ort from 'onnxruntime-web';
+import { describe, expect, it } from 'vitest';
+import { prepareForOrt } from '../../src/engines/local/worker/q4-session';
+import { Writer } from '../../src/lib/protobuf';
+
+ort.env.wasm.numThreads = 1;
+ort.env.wasm.wasmPaths = path.resolve('node_modules/onnxruntime-web/dist') + '/';
+
+describe('preparing models for ONNX Runtime Web', () => {
+  it('external initializers: the same numbers as the inline model', async () => {
+    // y = x + w, w a float[2048] initializer of 8 KiB (over the external threshold).
+    const w = Float32Array.from({ length: 2048 }, (_, i) => Math.sin(i));
+    const value = (name: string) =>
+      new Writer().string(1, name).bytes(2, new Writer().bytes(1, new Writer().int(1, 1).bytes(2, new Writer().bytes(1, new Writer().int(1, 2048)))));
+    const init = new Writer().int(1, 2048).int(2, 1).string(8, 'w').bytes(9, new Uint8Array(w.buffer));
+    const graph = new Writer().bytes(1, new Writer().string(1, 'x').string(1, 'w').string(2, 'y').string(4, 'Add')).string(2, 'g')
+      .bytes(5, init).bytes(11, value('x')).bytes(12, value('y'));
+    const model = new Writer().int(1, 8).bytes(8, new Writer().string(1, '').int(2, 13)).bytes(7, graph).finish();
+    const p = prepareForOrt(model)!;
+    expect(p.externalData).toHaveLength(1);
+    const x = new ort.Tensor('float32', Float32Array.from({ length: 2048 }, (_, i) => i / 7), [2048]);
+    const run = async (s: ort.InferenceSession) => [...((await s.run({ x }))['y']!.data as Float32Array)];
+    const [a, b] = await Promise.all([ort.InferenceSession.create(model), ort.InferenceSession.create(p.bytes, { externalData: p.externalData })]);
+    expect(await run(b)).toEqual(await run(a));
+    await Promise.all([a.release(), b.release()]);
+  });
+});
