@@ -1,3 +1,4 @@
+// About 310 lines: one rewrite (parse, plan, dequantize, write) in its two output modes, inline and external data.
 /**
  * q4 → fp32 at load time, for ONNX Runtime Web's WASM backend. A q4 model keeps its small
  * download; before the session is created, every 4-bit `com.microsoft.MatMulNBits` node whose
