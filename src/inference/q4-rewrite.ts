@@ -207,19 +207,19 @@ export function dequantize(
   return W;
 }
 
-// Reused when a weight's place in the output is not 4-byte aligned (one allocation, not one a node).
-let scratch: Float32Array<ArrayBufferLike> | null = null;
-
-/** Dequantizes `p` into `out` at byte `at`: in place when aligned, else through the scratch buffer. */
-function dequantizeInto(p: Plan, out: Uint8Array, at: number): void {
+/**
+ * Dequantizes `p` into `out` at byte `at`: in place when aligned, else through `scratch` (one
+ * buffer per rewrite, reused by its nodes, not one allocation a node; dropped with the rewrite).
+ */
+function dequantizeInto(p: Plan, out: Uint8Array, at: number, scratch: { buf: Float32Array | null }): void {
   const n = p.K * p.N;
   if ((out.byteOffset + at) % 4 === 0) {
     dequantize(p, new Float32Array(out.buffer, out.byteOffset + at, n));
     return;
   }
-  if (!scratch || scratch.length < n) scratch = new Float32Array(n);
-  dequantize(p, scratch);
-  out.set(new Uint8Array(scratch.buffer, 0, n * 4), at);
+  if (!scratch.buf || scratch.buf.length < n) scratch.buf = new Float32Array(n);
+  dequantize(p, scratch.buf);
+  out.set(new Uint8Array(scratch.buf.buffer, 0, n * 4), at);
 }
 
 function nodeProto(op: string, inputs: string[], output: string, name: string): Writer {
@@ -277,6 +277,7 @@ export function rewriteQ4(model: Uint8Array, maxOutputBytes = Infinity, external
   // External mode: every new weight in one buffer, dequantized now (no second copy at finish()).
   const weights = external ? new Float32Array(fp32Bytes / 4) : null;
   let weightsAt = 0;
+  const scratch = { buf: null as Float32Array | null };
   for (const f of gfs) {
     const p = plans.get(f);
     if (p) {
@@ -289,7 +290,7 @@ export function rewriteQ4(model: Uint8Array, maxOutputBytes = Infinity, external
         dequantize(p, weights, weightsAt);
         externalRef(t, external.weightsFile, weightsAt * 4, p.K * p.N * 4);
         weightsAt += p.K * p.N;
-      } else t.bytes(TENSOR_RAW, { size: p.K * p.N * 4, fill: (out: Uint8Array, at: number) => dequantizeInto(p, out, at) });
+      } else t.bytes(TENSOR_RAW, { size: p.K * p.N * 4, fill: (out: Uint8Array, at: number) => dequantizeInto(p, out, at, scratch) });
       newInits.push(t);
     } else if (f.no === GRAPH_INITIALIZER && dropped.has(readTensor(model, f).name)) {
       continue;
