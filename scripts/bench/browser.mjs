@@ -103,6 +103,17 @@ export async function measureHarness(browser, base, { model, dtype, threads, war
       warmup_ms: cold.info.warmupMs,
       warmup_tokens: cold.info.warmupTokens,
       session_ms: cold.info.sessionCreateMs,
+      // The warm load's own parts (the fields above are the cold load's): cache read, session
+      // creation with ONNX Runtime's share of it (sessionParts: WASM only), warm-up.
+      warm_parts: {
+        read_ms: Math.round(warm.info.downloadMs),
+        session_ms: Math.round(warm.info.sessionCreateMs),
+        prepare_ms: warm.info.sessionParts ? Math.round(warm.info.sessionParts.prepareMs) : null,
+        ort_create_ms: warm.info.sessionParts ? Math.round(warm.info.sessionParts.createMs) : null,
+        warmup_ms: Math.round(warm.info.warmupMs),
+        warmup_tokens: warm.info.warmupTokens,
+        wasm_heap_mb: warm.info.wasmHeapBytes === null ? null : Math.round(warm.info.wasmHeapBytes / 1e6),
+      },
       decode_cold: median(colds),
       decode_cold_samples: colds.map((x) => Math.round(x)),
       decode_steady: median(steady.slice(-steadyKept)),

@@ -84,12 +84,12 @@ export async function measureMemory(browser, base, { source, dtype, fileBytes, t
     const over = (b) => (b === null ? null : Math.round((b / fileBytes) * 100) / 100);
     // The moment the samples cannot see: while ONNX Runtime creates the session the worker is busy
     // and answers the page's measurement only afterwards, when the model bytes it held are garbage.
-    // Then: the heap right after creation + the model bytes JavaScript held (+ the q4 file the
-    // rewrite started from) + the JavaScript the page and workers hold after load (heap excluded).
+    // Then: the heap right after creation + the model bytes JavaScript held (the file, the small
+    // graph, a q4 rewrite's fp32 weights) + the JavaScript the page and workers hold after load (heap excluded).
     const sm = info.sessionMemory;
     const createPeak =
       sm && sm.heapAfterCreateBytes !== null && info.wasmHeapBytes !== null
-        ? sm.heapAfterCreateBytes + sm.heldBytes + (info.weightRewrite ? fileBytes : 0) + Math.max(0, afterLoad - baseline - info.wasmHeapBytes)
+        ? sm.heapAfterCreateBytes + sm.heldBytes + Math.max(0, afterLoad - baseline - info.wasmHeapBytes)
         : null;
     const peakAbove = Math.max(top - baseline, createPeak ?? 0);
     return {

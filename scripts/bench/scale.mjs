@@ -121,7 +121,7 @@ export async function measureScale({ browser, base, specs, warmup, log, r2 }) {
           threads_auto_vs_best: r2(auto.decode_steady / best.decode_steady),
           cold_load_ms: Math.round(auto.cold_load_ms),
           warm_load_ms: Math.round(auto.warm_load_ms),
-          warm_load_parts: { session_ms: Math.round(auto.session_ms), warmup_ms: Math.round(auto.warmup_ms), warmup_tokens: auto.warmup_tokens },
+          warm_load_parts: auto.warm_parts,
           native_warm_load_ms: Math.round(nativeWarm.warm_load_ms),
           native_warm_load_parts: { session_ms: Math.round(nativeWarm.session_ms), warmup_ms: Math.round(nativeWarm.warmup_ms), warmup_tokens: nativeWarm.warmup_tokens },
           warm_load_over_native: r2(auto.warm_load_ms / nativeWarm.warm_load_ms),

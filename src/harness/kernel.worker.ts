@@ -2,11 +2,11 @@
 /**
  * The benchmark's kernel floor (issue 12, `kernel_ratio`): runs a bare ONNX graph of one decode
  * step's weight matmuls (tools/slm/kernel_graph.py) in ONNX Runtime Web with the model worker's own
- * setup (ort-setup.ts: the plain WASM build, the same thread count; the q4 rewrite installed, so q4
+ * setup (ort-setup.ts: the plain WASM build, the same thread count; the session preparation installed (external-weights.ts), so q4
  * graphs run the kernels the app runs) and times `runs` runs after `warmups`.
  */
 import { setupTransformers } from '../engines/local/worker/ort-setup';
-import { installQ4Rewrite } from '../engines/local/worker/q4-session';
+import { installExternalWeights } from '../engines/local/worker/external-weights';
 import { errorText } from '../lib/errors';
 
 declare const self: DedicatedWorkerGlobalScope;
@@ -25,7 +25,7 @@ self.onmessage = async (ev: MessageEvent<KernelRequest>) => {
   const { url, threads, ortBase, warmups, runs } = ev.data;
   try {
     await setupTransformers('wasm', threads, ortBase);
-    await installQ4Rewrite();
+    await installExternalWeights();
     const ort = await import('onnxruntime-web/webgpu');
     const bytes = new Uint8Array(await (await fetch(url)).arrayBuffer());
     const t0 = performance.now();

@@ -8,9 +8,10 @@
  * large initializers are rewritten to point at their own bytes in the file (`data_location:
  * EXTERNAL`, `location`/`offset`/`length`), and the file itself — the buffer transformers.js already
  * holds — is mounted as that external file: the heap then gets the small graph and each tensor read
- * once, straight into its place.
+ * once, straight into its place. The q4 rewrite (q4-rewrite.ts) places its fp32 weights, written
+ * into one buffer of their own, with the same references (`externalRef`, `externalizeTensor`).
  */
-import { fields, Writer, WIRE_LEN, WIRE_VARINT } from '../lib/protobuf';
+import { fields, Writer, WIRE_LEN, WIRE_VARINT, type Field } from '../lib/protobuf';
 
 // ONNX field numbers (onnx.proto3).
 const MODEL_GRAPH = 7;
@@ -25,8 +26,11 @@ const EXTERNAL = 1;
 /** The name the file is mounted under (a plain relative name: ONNX Runtime refuses paths that leave the model's folder). */
 export const INLINE_WEIGHTS_PATH = 'slm-inline-weights.bin';
 
-/** Initializers smaller than this stay in the graph (ONNX Runtime keeps small ones inline anyway). */
-export const MIN_EXTERNAL_BYTES = 1024;
+/**
+ * Initializers smaller than this stay in the graph: an external reference costs ONNX Runtime a
+ * lookup and a copy of its own, not worth it for a bias or a norm's weight (one 4 KiB page).
+ */
+export const MIN_EXTERNAL_BYTES = 4096;
 
 export interface ExternalizedModel {
   /** The model without its large tensors' bytes. */
@@ -40,6 +44,29 @@ export interface ExternalizedModel {
 
 function entry(key: string, value: string): Writer {
   return new Writer().string(ENTRY_KEY, key).string(ENTRY_VALUE, value);
+}
+
+/** Appends to TensorProto `t` the fields that place its bytes at `offset`, `length` bytes, of the file mounted as `location`. */
+export function externalRef(t: Writer, location: string, offset: number, length: number): Writer {
+  t.bytes(TENSOR_EXTERNAL, entry('location', location)).bytes(TENSOR_EXTERNAL, entry('offset', String(offset))).bytes(TENSOR_EXTERNAL, entry('length', String(length)));
+  return t.int(TENSOR_LOCATION, EXTERNAL);
+}
+
+/**
+ * The initializer field `f` of `buf` with its raw_data replaced by a reference to those same bytes
+ * of `buf`, mounted as `location`; null when it has no raw_data of at least `minBytes` or is
+ * external already (a model that ships its own `.onnx_data`). Offsets count from the start of
+ * `buf`'s own view, whatever its byteOffset.
+ */
+export function externalizeTensor(buf: Uint8Array, f: Field, location: string, minBytes = MIN_EXTERNAL_BYTES): { tensor: Writer; bytes: number } | null {
+  const tfs = fields(buf, f.valueStart, f.valueEnd);
+  const raw = tfs.find((x) => x.no === TENSOR_RAW && x.wire === WIRE_LEN);
+  const external = tfs.some((x) => x.no === TENSOR_LOCATION && x.wire === WIRE_VARINT && x.varint === EXTERNAL);
+  if (!raw || external || raw.valueEnd - raw.valueStart < minBytes) return null;
+  const t = new Writer();
+  for (const x of tfs) if (x !== raw && x.no !== TENSOR_LOCATION && x.no !== TENSOR_EXTERNAL) t.raw(buf.subarray(x.start, x.end));
+  const length = raw.valueEnd - raw.valueStart;
+  return { tensor: externalRef(t, location, raw.valueStart, length), bytes: length };
 }
 
 /**
@@ -69,22 +96,14 @@ function externalize(model: Uint8Array, minBytes: number, path: string): Externa
       g.raw(model.subarray(f.start, f.end));
       continue;
     }
-    const tfs = fields(model, f.valueStart, f.valueEnd);
-    const raw = tfs.find((x) => x.no === TENSOR_RAW && x.wire === WIRE_LEN);
-    const external = tfs.some((x) => x.no === TENSOR_LOCATION && x.wire === WIRE_VARINT && x.varint === EXTERNAL);
-    if (!raw || external || raw.valueEnd - raw.valueStart < minBytes) {
+    const x = externalizeTensor(model, f, path, minBytes);
+    if (!x) {
       g.raw(model.subarray(f.start, f.end));
       continue;
     }
-    const t = new Writer();
-    for (const x of tfs) if (x !== raw && x.no !== TENSOR_LOCATION && x.no !== TENSOR_EXTERNAL) t.raw(model.subarray(x.start, x.end));
-    const length = raw.valueEnd - raw.valueStart;
-    // Offsets count from the start of the mounted buffer: `model`'s own view, whatever its byteOffset.
-    t.bytes(TENSOR_EXTERNAL, entry('location', path)).bytes(TENSOR_EXTERNAL, entry('offset', String(raw.valueStart))).bytes(TENSOR_EXTERNAL, entry('length', String(length)));
-    t.int(TENSOR_LOCATION, EXTERNAL);
-    g.bytes(GRAPH_INITIALIZER, t);
+    g.bytes(GRAPH_INITIALIZER, x.tensor);
     tensors++;
-    bytes += length;
+    bytes += x.bytes;
   }
   if (!tensors) return null;
   const m = new Writer();

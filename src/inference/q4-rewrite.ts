@@ -1,3 +1,4 @@
+// About 320 lines: one rewrite (parse, plan, dequantize, write) in its two output modes, inline and external data.
 /**
  * q4 → fp32 at load time, for ONNX Runtime Web's WASM backend. A q4 model keeps its small
  * download; before the session is created, every 4-bit `com.microsoft.MatMulNBits` node whose
@@ -14,6 +15,17 @@
  * The cost is memory: 4 bytes a weight in the session instead of ~0.56; `maxOutputBytes` bounds it.
  */
 import { fields, int64s, str, Writer, WIRE_LEN, type Field } from '../lib/protobuf';
+import { externalizeTensor, externalRef } from './external-data';
+
+/**
+ * External mode (external-data.ts has the measured reason): kept initializers become
+ * references into the model's own bytes (mounted as `modelFile`), the new fp32 weights references
+ * into one buffer (mounted as `weightsFile`), and the model bytes returned are small.
+ */
+export interface ExternalFiles {
+  modelFile: string;
+  weightsFile: string;
+}
 
 // ONNX field numbers (onnx.proto3).
 const MODEL_GRAPH = 7;
@@ -39,6 +51,11 @@ const UINT8 = 2;
 export interface Q4RewriteResult {
   /** The rewritten model, or null when nothing was (or could be) rewritten. */
   bytes: Uint8Array | null;
+  /** External mode: the files `bytes` refers to, for ONNX Runtime Web's `externalData` option (else empty). */
+  externalData: { path: string; data: Uint8Array }[];
+  /** External mode: initializers that are references into those files, and their bytes (else 0). */
+  externalTensors: number;
+  externalBytes: number;
   converted: number;
   /** MatMulNBits nodes left as they are, with why (first few). */
   kept: number;
@@ -144,18 +161,29 @@ function planNode(buf: Uint8Array, node: Field, inits: Map<string, Tensor>): Pla
 /** Rows of W^T dequantized at a time before they are written into W's columns (cache-friendly transpose). */
 const TILE = 64;
 
+// One tile buffer for every node (one per call was a fresh allocation each time: 211 of them for
+// the 135M shape, each first-touched).
+let tile: Float32Array | null = null;
+function tileBuffer(n: number): Float32Array {
+  if (!tile || tile.length < n) tile = new Float32Array(n);
+  return tile;
+}
+
 /** W [K, N] row-major fp32 from MatMulNBits' B [N, K/bs, bs/2] (low nibble first), scales and zero points. */
-export function dequantize(p: Pick<Plan, 'K' | 'N' | 'blockSize' | 'scales' | 'zeroPoints'> & { b: { data: Uint8Array | null } }): Float32Array {
+export function dequantize(
+  p: Pick<Plan, 'K' | 'N' | 'blockSize' | 'scales' | 'zeroPoints'> & { b: { data: Uint8Array | null } },
+  W: Float32Array<ArrayBufferLike> = new Float32Array(p.K * p.N),
+  at = 0,
+): Float32Array<ArrayBufferLike> {
   const { K, N, blockSize: bs, scales, zeroPoints } = p;
   const B = p.b.data!;
   const nb = Math.ceil(K / bs);
   const half = bs / 2;
   const padded = nb * bs;
   const zpRow = Math.ceil(nb / 2);
-  const W = new Float32Array(K * N);
   // Measured: writing W column by column straight from B took 5.5 s for a 16M-parameter model
   // (every store a cache miss once N is the vocabulary); TILE rows of W^T first, then the columns.
-  const tile = new Float32Array(TILE * padded);
+  const tile = tileBuffer(TILE * padded);
   const lut = new Float32Array(16);
   for (let n0 = 0; n0 < N; n0 += TILE) {
     const rows = Math.min(TILE, N - n0);
@@ -175,11 +203,26 @@ export function dequantize(p: Pick<Plan, 'K' | 'N' | 'blockSize' | 'scales' | 'z
       }
     }
     for (let k = 0; k < K; k++) {
-      const w = k * N + n0;
+      const w = at + k * N + n0;
       for (let r = 0; r < rows; r++) W[w + r] = tile[r * padded + k]!;
     }
   }
   return W;
+}
+
+/**
+ * Dequantizes `p` into `out` at byte `at`: in place when aligned, else through `scratch` (one
+ * buffer per rewrite, reused by its nodes, not one allocation a node; dropped with the rewrite).
+ */
+function dequantizeInto(p: Plan, out: Uint8Array, at: number, scratch: { buf: Float32Array | null }): void {
+  const n = p.K * p.N;
+  if ((out.byteOffset + at) % 4 === 0) {
+    dequantize(p, new Float32Array(out.buffer, out.byteOffset + at, n));
+    return;
+  }
+  if (!scratch.buf || scratch.buf.length < n) scratch.buf = new Float32Array(n);
+  dequantize(p, scratch.buf);
+  out.set(new Uint8Array(scratch.buf.buffer, 0, n * 4), at);
 }
 
 function nodeProto(op: string, inputs: string[], output: string, name: string): Writer {
@@ -192,10 +235,10 @@ function nodeProto(op: string, inputs: string[], output: string, name: string): 
  * Rewrites the MatMulNBits nodes of the ONNX model in `model`; `maxOutputBytes` bounds the fp32
  * weights it may add (nothing is rewritten above it).
  */
-export function rewriteQ4(model: Uint8Array, maxOutputBytes = Infinity): Q4RewriteResult {
+export function rewriteQ4(model: Uint8Array, maxOutputBytes = Infinity, external: ExternalFiles | null = null): Q4RewriteResult {
   const top = fields(model);
   const graph = top.find((f) => f.no === MODEL_GRAPH && f.wire === WIRE_LEN);
-  const none = (extra: Partial<Q4RewriteResult>): Q4RewriteResult => ({ bytes: null, converted: 0, kept: 0, keptReasons: [], fp32Bytes: 0, skipped: null, ...extra });
+  const none = (extra: Partial<Q4RewriteResult>): Q4RewriteResult => ({ bytes: null, externalData: [], externalTensors: 0, externalBytes: 0, converted: 0, kept: 0, keptReasons: [], fp32Bytes: 0, skipped: null, ...extra });
   if (!graph) return none({});
   const gfs = fields(model, graph.valueStart, graph.valueEnd);
   const nbits = gfs.filter((f) => {
@@ -234,6 +277,12 @@ export function rewriteQ4(model: Uint8Array, maxOutputBytes = Infinity): Q4Rewri
   }
   const g = new Writer();
   const newInits: Writer[] = [];
+  // External mode: every new weight in one buffer, dequantized now (no second copy at finish()).
+  const weights = external ? new Float32Array(fp32Bytes / 4) : null;
+  let weightsAt = 0;
+  const scratch = { buf: null as Float32Array | null };
+  let externalTensors = 0;
+  let externalBytes = 0;
   for (const f of gfs) {
     const p = plans.get(f);
     if (p) {
@@ -242,11 +291,24 @@ export function rewriteQ4(model: Uint8Array, maxOutputBytes = Infinity): Q4Rewri
       g.bytes(GRAPH_NODE, nodeProto('MatMul', [p.a, wName], mmOut, `${p.name}_fp32`));
       if (p.bias) g.bytes(GRAPH_NODE, nodeProto('Add', [mmOut, p.bias], p.output, `${p.name}_bias`));
       const t = new Writer().int(TENSOR_DIMS, p.K).int(TENSOR_DIMS, p.N).int(TENSOR_TYPE, FLOAT).string(TENSOR_NAME, wName);
-      t.bytes(TENSOR_RAW, { size: p.K * p.N * 4, fill: (out: Uint8Array, at: number) => out.set(new Uint8Array(dequantize(p).buffer), at) });
+      if (external && weights) {
+        dequantize(p, weights, weightsAt);
+        externalRef(t, external.weightsFile, weightsAt * 4, p.K * p.N * 4);
+        weightsAt += p.K * p.N;
+        externalTensors++;
+        externalBytes += p.K * p.N * 4;
+      } else t.bytes(TENSOR_RAW, { size: p.K * p.N * 4, fill: (out: Uint8Array, at: number) => dequantizeInto(p, out, at, scratch) });
       newInits.push(t);
     } else if (f.no === GRAPH_INITIALIZER && dropped.has(readTensor(model, f).name)) {
       continue;
-    } else g.raw(model.subarray(f.start, f.end));
+    } else {
+      const t = external && f.no === GRAPH_INITIALIZER ? externalizeTensor(model, f, external.modelFile) : null;
+      if (t) {
+        g.bytes(GRAPH_INITIALIZER, t.tensor);
+        externalTensors++;
+        externalBytes += t.bytes;
+      } else g.raw(model.subarray(f.start, f.end));
+    }
   }
   for (const t of newInits) g.bytes(GRAPH_INITIALIZER, t);
   const m = new Writer();
@@ -254,5 +316,6 @@ export function rewriteQ4(model: Uint8Array, maxOutputBytes = Infinity): Q4Rewri
     if (f === graph) m.bytes(MODEL_GRAPH, g);
     else m.raw(model.subarray(f.start, f.end));
   }
-  return { bytes: m.finish(), converted: plans.size, kept, keptReasons: keptReasons.slice(0, 3), fp32Bytes, skipped: null };
+  const externalData = external && weights ? [{ path: external.modelFile, data: model }, { path: external.weightsFile, data: new Uint8Array(weights.buffer) }] : [];
+  return { bytes: m.finish(), externalData, externalTensors, externalBytes, converted: plans.size, kept, keptReasons: keptReasons.slice(0, 3), fp32Bytes, skipped: null };
 }

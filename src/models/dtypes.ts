@@ -33,7 +33,7 @@ export function dtypesExcept(...missing: Dtype[]): Dtype[] {
 
 /**
  * The most fp32 weight bytes a q4 model may grow to when its 4-bit MatMuls are rewritten as fp32
- * ones at load on WASM (src/inference/q4-rewrite.ts, src/engines/local/worker/q4-session.ts).
+ * ones at load on WASM (src/inference/q4-rewrite.ts, src/engines/local/worker/external-weights.ts).
  * wasm32 memory ends at 4 GiB, and while a session is created ONNX Runtime holds the model bytes
  * and its own copy of every initializer (~2x). A SmolLM2-135M-shape model adds 540 MB; a
  * Qwen2.5-0.5B-shape one would add 1.98 GB (kept 4-bit, and the recommendation avoids q4 there).

@@ -65,6 +65,7 @@ const fromWorker: FromWorker[] = [
       memoryFit: null,
       weightsBytes: 1,
       wasmHeapBytes: 16 * 1024 * 1024,
+      sessionParts: { prepareMs: 40, createMs: 900, externalFiles: 1 },
       sessionMemory: { externalTensors: 3, externalBytes: 1000, heldBytes: 1200, heapAfterCreateBytes: 17 * 1024 * 1024 },
     },
   },

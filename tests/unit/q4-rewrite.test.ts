@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { FP32_WEIGHTS_PATH, prepareForOrt } from '../../src/engines/local/worker/external-weights';
+import { INLINE_WEIGHTS_PATH } from '../../src/inference/external-data';
 import { dequantize, rewriteQ4 } from '../../src/inference/q4-rewrite';
-import { fields, int64s, str, Writer } from '../../src/lib/protobuf';
+import { fields, int64s, str, Writer, type Field } from '../../src/lib/protobuf';
 
 /** Codes, scales and zero points of a [K, N] weight in MatMulNBits' layout (bits 4, block bs). */
 function pack(K: number, N: number, bs: number, code: (k: number, n: number) => number, zp: (n: number, b: number) => number, scale: (n: number, b: number) => number) {
@@ -20,6 +22,21 @@ function pack(K: number, N: number, bs: number, code: (k: number, n: number) => 
     }
   }
   return { B, scales, zps };
+}
+
+/** A TensorProto: dims, data type, name, raw bytes. */
+function tensor(name: string, dims: number[], type: number, raw: Uint8Array): Writer {
+  const t = new Writer();
+  for (const d of dims) t.int(1, d);
+  return t.int(2, type).string(8, name).bytes(9, raw);
+}
+
+/** A 4-bit MatMulNBits node `mm`: y = x · (B, S, Z), [K, N], block `bs`. */
+function q4Node(K: number, N: number, bs: number): Writer {
+  const attr = (name: string, i: number) => new Writer().string(1, name).int(3, i).int(20, 2);
+  const node = new Writer().string(1, 'x').string(1, 'B').string(1, 'S').string(1, 'Z').string(2, 'y').string(3, 'mm').string(4, 'MatMulNBits').string(7, 'com.microsoft');
+  for (const [k, v] of [['K', K], ['N', N], ['bits', 4], ['block_size', bs], ['accuracy_level', 4]] as const) node.bytes(5, attr(k, v));
+  return node;
 }
 
 const code = (k: number, n: number) => (k * 7 + n * 3) % 16;
@@ -42,14 +59,7 @@ describe('q4 → fp32 rewrite', () => {
   it('rewrites a MatMulNBits node into MatMul + fp32 initializer, drops the packed ones, keeps everything else', () => {
     const K = 32, N = 4, bs = 16;
     const { B, scales, zps } = pack(K, N, bs, code, zp, scale);
-    const tensor = (name: string, dims: number[], type: number, raw: Uint8Array) => {
-      const t = new Writer();
-      for (const d of dims) t.int(1, d);
-      return t.int(2, type).string(8, name).bytes(9, raw);
-    };
-    const attr = (name: string, i: number) => new Writer().string(1, name).int(3, i).int(20, 2);
-    const node = new Writer().string(1, 'x').string(1, 'B').string(1, 'S').string(1, 'Z').string(2, 'y').string(3, 'mm').string(4, 'MatMulNBits').string(7, 'com.microsoft');
-    for (const [k, v] of [['K', K], ['N', N], ['bits', 4], ['block_size', bs], ['accuracy_level', 4]] as const) node.bytes(5, attr(k, v));
+    const node = q4Node(K, N, bs);
     const relu = new Writer().string(1, 'y').string(2, 'z').string(4, 'Relu');
     const graph = new Writer().bytes(1, node).bytes(1, relu).string(2, 'g')
       .bytes(5, tensor('B', [N, K / bs, bs / 2], 2, B)).bytes(5, tensor('S', [N * (K / bs)], 1, new Uint8Array(scales.buffer)))
@@ -84,4 +94,113 @@ describe('q4 → fp32 rewrite', () => {
     // No MatMulNBits at all: untouched.
     expect(rewriteQ4(new Writer().int(1, 8).bytes(7, new Writer().bytes(1, relu)).finish())).toMatchObject({ bytes: null, converted: 0, kept: 0 });
   });
+
+  /** The test model above, with `pad` extra bytes in the graph's name (moves every later offset) and a 8 KiB initializer read by the Relu. */
+  function q4Model(pad: number) {
+    const K = 32, N = 4, bs = 16;
+    const { B, scales, zps } = pack(K, N, bs, code, zp, scale);
+    const node = q4Node(K, N, bs);
+    const add = new Writer().string(1, 'y').string(1, 'big').string(2, 'z').string(4, 'Add');
+    const big = Uint8Array.from({ length: 8192 }, (_, i) => (i * 31) & 255);
+    const graph = new Writer().bytes(1, node).bytes(1, add).string(2, 'g' + 'p'.repeat(pad))
+      .bytes(5, tensor('B', [N, K / bs, bs / 2], 2, B)).bytes(5, tensor('S', [N * (K / bs)], 1, new Uint8Array(scales.buffer)))
+      .bytes(5, tensor('Z', [N], 2, zps)).bytes(5, tensor('big', [2048], 1, big)).bytes(5, tensor('keep', [1], 1, new Uint8Array(4)));
+    return { K, N, bs, big, model: new Writer().int(1, 8).bytes(7, graph).string(2, 'test').finish() };
+  }
+
+  const inits = (out: Uint8Array) => {
+    const g = fields(out).find((f) => f.no === 7)!;
+    return fields(out, g.valueStart, g.valueEnd).filter((f) => f.no === 5).map((f) => fields(out, f.valueStart, f.valueEnd));
+  };
+  const tname = (out: Uint8Array, t: Field[]) => str(out, t.find((x) => x.no === 8)!);
+  /** A tensor's external-data entries as a key → value map. */
+  const ext = (out: Uint8Array, t: Field[]) =>
+    new Map(t.filter((x) => x.no === 13).map((e) => {
+      const kv = fields(out, e.valueStart, e.valueEnd);
+      return [str(out, kv.find((x) => x.no === 1)!), str(out, kv.find((x) => x.no === 2)!)];
+    }));
+
+  it('inline: the fp32 weights are right wherever they land (4-byte aligned or not), through a reused buffer', () => {
+    for (let pad = 0; pad < 4; pad++) {
+      const { K, N, bs, model } = q4Model(pad);
+      const out = rewriteQ4(model).bytes!;
+      const w = inits(out).find((t) => tname(out, t) === 'mm_fp32_weight')!;
+      const raw = w.find((x) => x.no === 9)!;
+      const W = new Float32Array(out.slice(raw.valueStart, raw.valueEnd).buffer);
+      for (let k = 0; k < K; k++) for (let n = 0; n < N; n++) expect(W[k * N + n]).toBe(want(k, n, bs));
+    }
+  });
+
+  it('external mode: a small model whose fp32 weights and large kept initializers are references into the two mounted buffers', () => {
+    const { K, N, bs, big, model } = q4Model(1);
+    const r = rewriteQ4(model, Infinity, { modelFile: 'm.bin', weightsFile: 'w.bin' });
+    expect(r).toMatchObject({ converted: 1, kept: 0, fp32Bytes: K * N * 4 });
+    const out = r.bytes!;
+    expect(out.length).toBeLessThan(1000);
+    expect(r.externalData.map((e) => e.path)).toEqual(['m.bin', 'w.bin']);
+    const [m, w] = r.externalData.map((e) => e.data) as [Uint8Array, Uint8Array];
+    expect(m).toBe(model);
+    const ts = inits(out);
+    expect(ts.map((t) => tname(out, t))).toEqual(['big', 'keep', 'mm_fp32_weight']);
+    const [tb, tk, tw] = ts as [Field[], Field[], Field[]];
+    // Small initializers stay inline; large ones point at their own bytes in the model.
+    expect(tk.some((x) => x.no === 9)).toBe(true);
+    expect(tb.some((x) => x.no === 9)).toBe(false);
+    expect(tb.find((x) => x.no === 14)?.varint).toBe(1);
+    const eb = ext(out, tb);
+    expect(eb.get('location')).toBe('m.bin');
+    expect([...m.subarray(Number(eb.get('offset')), Number(eb.get('offset')) + Number(eb.get('length')))]).toEqual([...big]);
+    expect(int64s(out, tb, 1)).toEqual([2048]);
+    // The new weight: [K, N] fp32 in w.bin.
+    const ew = ext(out, tw);
+    expect(ew.get('location')).toBe('w.bin');
+    expect(Number(ew.get('length'))).toBe(K * N * 4);
+    const W = new Float32Array(w.slice(Number(ew.get('offset')), Number(ew.get('offset')) + K * N * 4).buffer);
+    for (let k = 0; k < K; k++) for (let n = 0; n < N; n++) expect(W[k * N + n]).toBe(want(k, n, bs));
+    expect(int64s(out, tw, 1)).toEqual([K, N]);
+  });
+
+  it('dequantize writes at an offset of a shared buffer exactly what it returns alone', () => {
+    const K = 48, N = 5, bs = 16;
+    const { B, scales, zps } = pack(K, N, bs, code, zp, scale);
+    const p = { K, N, blockSize: bs, scales, zeroPoints: zps, b: { data: B } };
+    const alone = dequantize(p);
+    const shared = new Float32Array(7 + K * N + 3).fill(-1);
+    dequantize(p, shared, 7);
+    expect([...shared.subarray(7, 7 + K * N)]).toEqual([...alone]);
+    expect([shared[6], shared[7 + K * N]]).toEqual([-1, -1]);
+  });
 });
+
+describe("the worker's preparation for ONNX Runtime Web (external-weights.ts)", () => {
+  it('q4: rewritten and external (model + weights); no MatMulNBits: externalized into the bytes themselves; nothing large: untouched', () => {
+    const K = 32, N = 4, bs = 16;
+    const { B, scales, zps } = pack(K, N, bs, code, zp, scale);
+    const node = q4Node(K, N, bs);
+    const emb = new Uint8Array(8192).fill(7);
+    const q4 = new Writer().int(1, 8).bytes(7, new Writer().bytes(1, node).bytes(5, tensor('B', [N, K / bs, bs / 2], 2, B))
+      .bytes(5, tensor('S', [N * (K / bs)], 1, new Uint8Array(scales.buffer))).bytes(5, tensor('Z', [N], 2, zps)).bytes(5, tensor('emb', [2048], 1, emb))).finish();
+    const qa = prepareForOrt(q4);
+    const a = qa.prepared!;
+    expect(a.externalData.map((e) => e.path)).toEqual([INLINE_WEIGHTS_PATH, FP32_WEIGHTS_PATH]);
+    expect(a.externalData.map((e) => e.data.length)).toEqual([q4.length, K * N * 4]);
+    expect(a.externalData[0]!.data).toBe(q4);
+    expect(a.bytes.length).toBeLessThan(q4.length - 8192);
+    // The fp32 weight (128 bytes, under the threshold, but in the weights file all the same) and emb.
+    expect([a.externalTensors, a.externalBytes]).toEqual([2, K * N * 4 + 8192]);
+    expect(qa.rewrite).toMatchObject({ converted: 1, kept: 0, fp32Bytes: K * N * 4, skipped: null });
+
+    const relu = new Writer().string(1, 'x').string(2, 'y').string(4, 'Relu');
+    const plain = new Writer().int(1, 8).bytes(7, new Writer().bytes(1, relu).bytes(5, tensor('emb', [2048], 1, emb))).finish();
+    const pb = prepareForOrt(plain);
+    expect(pb.rewrite).toBeNull();
+    const b = pb.prepared!;
+    expect(b.externalData).toHaveLength(1);
+    expect(b.externalData[0]!.data).toBe(plain);
+    expect(b.bytes.length).toBeLessThan(200);
+
+    const small = new Writer().int(1, 8).bytes(7, new Writer().bytes(1, relu).bytes(5, tensor('s', [1], 1, new Uint8Array(4)))).finish();
+    expect(prepareForOrt(small)).toEqual({ prepared: null, rewrite: null });
+  });
+});
+

@@ -105,6 +105,8 @@ export interface LoadedInfo {
   outputPool: boolean;
   /** q4 weights turned into fp32 at load (WASM only; src/inference/q4-rewrite.ts), null when the model had none. */
   weightRewrite: WeightRewrite | null;
+  /** Where the WASM session creation went (worker/external-weights.ts), summed over the load's sessions; null on WebGPU. */
+  sessionParts: SessionParts | null;
   /** What the preflight estimated from the files' sizes (src/models/memory.ts), and its verdict; null when sizes were unknown. */
   memoryEstimate: MemoryEstimate | null;
   memoryFit: FitVerdict | null;
@@ -118,13 +120,22 @@ export interface LoadedInfo {
 
 /** The model session's creation, as memory sees it (WASM). */
 export interface SessionMemory {
-  /** Initializers handed over as external data of the file's own buffer (0: the file went in whole), and their bytes. */
+  /** Initializers handed over as external data (of the file's own buffer; with a q4 rewrite, of its fp32 weights too; 0: the file went in whole), and their bytes. */
   externalTensors: number;
   externalBytes: number;
-  /** Model bytes JavaScript held while the session was created (the buffer handed to ONNX Runtime). */
+  /** Model bytes JavaScript held while the session was created (the file, the small graph handed to ONNX Runtime, a q4 rewrite's fp32 weights). */
   heldBytes: number;
   /** The WASM heap right after the session was created (its peak so far: WASM memory never shrinks). */
   heapAfterCreateBytes: number | null;
+}
+
+export interface SessionParts {
+  /** Preparing the bytes for ONNX Runtime (q4 rewrite, external data), ms. */
+  prepareMs: number;
+  /** ONNX Runtime's InferenceSession.create, ms. */
+  createMs: number;
+  /** Buffers mounted as external data files (the model's own bytes; with a q4 rewrite, its fp32 weights too). */
+  externalFiles: number;
 }
 
 export interface WeightRewrite {

@@ -1,26 +1,74 @@
 /**
- * Where a WASM worker's sessions get their weights as external data (src/inference/external-data.ts
- * has the rewrite and the measured reason). Like q4-session.ts, a wrapper around ONNX Runtime Web's
- * `InferenceSession.create(bytes, options)`, the call transformers.js creates every session with;
- * installed before the q4 wrapper, so a rewritten q4 model is split too. It also records what the
- * creation cost in memory (the heap after it, the bytes JavaScript held meanwhile), which a page-side
- * sample cannot see: the worker answers `measureUserAgentSpecificMemory()` only once it is idle again.
- * WASM only: on WebGPU the weights go to GPU buffers and this path is not measured.
+ * Where a WASM worker prepares model bytes for ONNX Runtime Web: transformers.js creates every
+ * session through `InferenceSession.create(bytes, options)`, the same class object this module
+ * imports, so a wrapper around that static method sees the bytes after download or cache read and
+ * before ONNX Runtime parses them. Two steps, one mechanism (external data):
+ * - q4 weights become fp32 ones, all of them dequantized into one buffer (src/inference/q4-rewrite.ts
+ *   has the rewrite and its measured reason);
+ * - large initializers become external data pointing back into the bytes transformers.js already
+ *   holds (src/inference/external-data.ts has the measured reason: ONNX Runtime then copies each
+ *   weight once, not the whole file three times).
+ * It records what the creation cost, which a page-side sample cannot see (the worker answers
+ * `measureUserAgentSpecificMemory()` only once it is idle again): its parts (preparing the bytes,
+ * ONNX Runtime's create) and its memory (the heap after it, the bytes JavaScript held meanwhile).
+ * Installed only in a worker that runs the WASM backend (WebGPU has fast 4-bit shaders and puts
+ * the weights in GPU buffers; a worker serves one device for its whole life).
  */
-import { externalizeInitializers } from '../../../inference/external-data';
-import type { SessionMemory } from '../protocol';
+import { externalizeInitializers, INLINE_WEIGHTS_PATH } from '../../../inference/external-data';
+import { rewriteQ4 } from '../../../inference/q4-rewrite';
+import { Q4_FP32_MAX_BYTES } from '../../../models/dtypes';
+import type { SessionMemory, SessionParts, WeightRewrite } from '../protocol';
 import { wasmHeapBytes } from './wasm-memory';
 
+/** The largest fp32 weight set made at load (why: src/models/dtypes.ts). */
+export const MAX_FP32_BYTES = Q4_FP32_MAX_BYTES;
+
+/** Where the q4 rewrite's fp32 weights are mounted (none of a hub model's own names: those are `*.onnx_data`). */
+export const FP32_WEIGHTS_PATH = 'slm-q4-fp32-weights.bin';
+
 type Create = (...args: unknown[]) => Promise<unknown>;
+type ExternalData = { path: string; data: Uint8Array | string }[];
+
+/** What the sessions created since the last `takeSessionRecord()` cost (the last session's rewrite and memory, the parts summed). */
+export interface SessionRecord {
+  weightRewrite: WeightRewrite | null;
+  sessionParts: SessionParts | null;
+  sessionMemory: SessionMemory | null;
+}
 
 let installed = false;
-let last: SessionMemory | null = null;
+let record: SessionRecord = { weightRewrite: null, sessionParts: null, sessionMemory: null };
 
-/** The memory record of the last session created since the last call (null: none, or not installed). */
-export function takeSessionMemory(): SessionMemory | null {
-  const r = last;
-  last = null;
+/**
+ * The record so far, cleared. A load calls it before its sessions are created too, so what a
+ * failed load left (its rewrite, its parts) is never reported as the next load's.
+ */
+export function takeSessionRecord(): SessionRecord {
+  const r = record;
+  record = { weightRewrite: null, sessionParts: null, sessionMemory: null };
   return r;
+}
+
+export interface Prepared {
+  /** The model to hand ONNX Runtime, and the files it refers to (besides any the model came with). */
+  bytes: Uint8Array;
+  externalData: { path: string; data: Uint8Array }[];
+  externalTensors: number;
+  externalBytes: number;
+}
+
+/**
+ * `model` prepared for ONNX Runtime Web, or null to hand it over as it is (nothing large enough to
+ * move out); `rewrite` is the q4 rewrite's record, null when the model had no MatMulNBits. Throws
+ * on bytes the protobuf reader cannot parse.
+ */
+export function prepareForOrt(model: Uint8Array): { prepared: Prepared | null; rewrite: WeightRewrite | null } {
+  const t0 = performance.now();
+  const r = rewriteQ4(model, MAX_FP32_BYTES, { modelFile: INLINE_WEIGHTS_PATH, weightsFile: FP32_WEIGHTS_PATH });
+  const rewrite = r.converted || r.kept ? { converted: r.converted, kept: r.kept, fp32Bytes: r.fp32Bytes, ms: performance.now() - t0, skipped: r.skipped ?? (r.keptReasons.join('; ') || null) } : null;
+  if (r.bytes) return { prepared: { bytes: r.bytes, externalData: r.externalData, externalTensors: r.externalTensors, externalBytes: r.externalBytes }, rewrite };
+  const split = externalizeInitializers(model);
+  return { prepared: split && { bytes: split.graph, externalData: [split.externalData], externalTensors: split.tensors, externalBytes: split.bytes }, rewrite };
 }
 
 export async function installExternalWeights(): Promise<void> {
@@ -31,15 +79,33 @@ export async function installExternalWeights(): Promise<void> {
   cls.create = async (...args: unknown[]) => {
     const [model, options, ...rest] = args;
     if (!(model instanceof Uint8Array)) return original(...args);
-    const opts = (options ?? {}) as { externalData?: unknown[] };
-    // A model that comes with its own external data files is left as it is.
-    const split = opts.externalData?.length ? null : externalizeInitializers(model);
-    const session = split ? await original(split.graph, { ...opts, externalData: [split.externalData] }, ...rest) : await original(...args);
-    last = {
-      externalTensors: split?.tensors ?? 0,
-      externalBytes: split?.bytes ?? 0,
-      heldBytes: model.byteLength + (split?.graph.byteLength ?? 0),
-      heapAfterCreateBytes: wasmHeapBytes(),
+    const t0 = performance.now();
+    let p: ReturnType<typeof prepareForOrt>;
+    try {
+      p = prepareForOrt(model);
+    } catch {
+      // Bytes this reader cannot parse (a corrupt or truncated file): ONNX Runtime gets them as
+      // they are and reports its own error, which the app names "corrupt model" (errors.ts).
+      return original(...args);
+    }
+    const t1 = performance.now();
+    const prepared = p.prepared;
+    // A model that ships its own external data (`model.onnx_data`) keeps it: ours is added beside.
+    const opts = (options ?? {}) as { externalData?: ExternalData };
+    const session = prepared ? await original(prepared.bytes, { ...opts, externalData: [...(opts.externalData ?? []), ...prepared.externalData] }, ...rest) : await original(...args);
+    const createMs = performance.now() - t1;
+    const sum = record.sessionParts ?? { prepareMs: 0, createMs: 0, externalFiles: 0 };
+    // Buffers JavaScript held meanwhile: the file, the small graph, the fp32 weights (not the file twice).
+    const held = prepared ? prepared.bytes.byteLength + prepared.externalData.reduce((s, e) => s + (e.data === model ? 0 : e.data.byteLength), 0) : 0;
+    record = {
+      weightRewrite: p.rewrite ?? record.weightRewrite,
+      sessionParts: { prepareMs: sum.prepareMs + t1 - t0, createMs: sum.createMs + createMs, externalFiles: sum.externalFiles + (prepared?.externalData.length ?? 0) },
+      sessionMemory: {
+        externalTensors: prepared?.externalTensors ?? 0,
+        externalBytes: prepared?.externalBytes ?? 0,
+        heldBytes: model.byteLength + held,
+        heapAfterCreateBytes: wasmHeapBytes(),
+      },
     };
     return session;
   };

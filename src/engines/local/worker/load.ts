@@ -21,8 +21,7 @@ import { wasmHeapBytes } from './wasm-memory';
 import { setupTransformers, type Transformers } from './ort-setup';
 import { DownloadError, ModelStore } from './model-store';
 import { preflight } from './preflight';
-import { installQ4Rewrite, takeRewrite } from './q4-session';
-import { installExternalWeights, takeSessionMemory } from './external-weights';
+import { installExternalWeights, takeSessionRecord } from './external-weights';
 import { warmUp } from './warmup';
 
 type Post = (msg: FromWorker) => void;
@@ -90,11 +89,7 @@ export async function loadModel(id: number, req: LoadRequest, post: Post, glue: 
   let build: LoadedInfo['ortBuild'];
   try {
     ({ t, build } = await setupTransformers(req.device, req.threads, req.ortBase));
-    if (req.device === 'wasm') {
-      // Order matters: the q4 wrapper, installed last, runs first and hands its fp32 model to this one.
-      await installExternalWeights();
-      await installQ4Rewrite();
-    }
+    if (req.device === 'wasm') await installExternalWeights();
   } catch (e) {
     return fail('internal', errorText(e));
   }
@@ -138,6 +133,8 @@ export async function loadModel(id: number, req: LoadRequest, post: Post, glue: 
     return fail('tokenizer-missing', `The tokenizer of ${loc.modelId} could not be loaded.`, { detail: errorText(e) });
   }
   post({ kind: 'phase', id, phase: 'session' });
+  // Drops what an earlier load that failed left (its rewrite, its parts): this load reports its own.
+  takeSessionRecord();
   try {
     model = await t.AutoModelForCausalLM.from_pretrained(loc.modelId, {
       revision: loc.revision,
@@ -150,6 +147,7 @@ export async function loadModel(id: number, req: LoadRequest, post: Post, glue: 
     throw new EngineFailure(classifyLoadError(e, ctx));
   }
   const tReady = now();
+  const session = takeSessionRecord();
   const cache = await store.report();
   if (req.device === 'webgpu') watchDeviceLoss(t, (error) => post({ kind: 'crashed', id: 0, error }));
   const downloadBytes = sum(fileBytes) || plan.totalBytes || 0;
@@ -183,12 +181,13 @@ export async function loadModel(id: number, req: LoadRequest, post: Post, glue: 
       decodeLoop: generator.loop,
       decodeLoopReason: generator.reason,
       outputPool: generator.pooling,
-      weightRewrite: takeRewrite(),
+      weightRewrite: session.weightRewrite,
+      sessionParts: session.sessionParts,
       memoryEstimate: memory.estimate,
       memoryFit: memory.verdict,
       weightsBytes: memory.estimate?.weightsBytes ?? null,
       wasmHeapBytes: null,
-      sessionMemory: takeSessionMemory(),
+      sessionMemory: session.sessionMemory,
     },
     last: null,
   };

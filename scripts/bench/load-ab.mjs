@@ -1,0 +1,83 @@
+/**
+ * Warm load of one scale model, two builds of the app in turn (A B A B, same sitting), split into
+ * its parts as the worker reports them (issue 12 item 3 "load"): each round opens the harness in a
+ * fresh context, loads once (fills the HTTP cache), then loads again (warm: a fresh worker, the
+ * bytes from the HTTP cache) and keeps the second load's parts.
+ * With --native, each round also runs the native warm load (onnxruntime-node: session + the same
+ * warm-up on the same files, as the bench's `native_warm_load_ms`), so each side gets its ratio.
+ *   tsx scripts/bench/load-ab.mjs --a /tmp/base/dist --b dist --shape smollm2-135m --dtype q4 [--rounds 2] [--threads 1] [--native]
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execSync } from 'node:child_process';
+import { preview } from 'vite';
+import { ensureScaleModel } from '../models-scale.ts';
+import { MIRROR_ORG, startModelHost } from '../../tests/e2e/model-host.ts';
+import { harnessLoad, launch, openHarness } from './browser.mjs';
+import { DEFAULT_WARMUP } from '../../src/engines/local/LocalEngine.ts';
+import { nativeWarmLoad } from './native.mjs';
+
+const args = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+const sides = { A: path.resolve(opt('a', 'dist')), B: path.resolve(opt('b', 'dist')) };
+const shape = opt('shape', 'smollm2-135m');
+const dtype = opt('dtype', 'q4');
+const rounds = Number(opt('rounds', '2'));
+const threads = Number(opt('threads', '1'));
+const warmup = opt('warmup', 'on') === 'off' ? null : DEFAULT_WARMUP;
+const native = args.includes('--native');
+
+const servers = {};
+for (const [k, dir] of Object.entries(sides)) {
+  const s = await preview({ build: { outDir: dir }, preview: { port: 0, strictPort: false }, logLevel: 'warn' });
+  servers[k] = { s, base: s.resolvedUrls?.local?.[0] ?? `http://localhost:${s.httpServer.address().port}/` };
+}
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'slm-load-ab-'));
+const host = await startModelHost(path.resolve('public/models/slm-pocket'), root);
+const m = await ensureScaleModel({ shape, dtypes: [dtype] });
+fs.symlinkSync(m.dir, path.join(root, MIRROR_ORG, m.name), 'dir');
+const source = { type: 'mirror', host: host.url, modelId: `${MIRROR_ORG}/${m.name}`, revision: 'main' };
+const browser = await launch();
+const load = () => execSync('uptime').toString().trim().replace(/.*load average: /, '');
+const parts = (r) => ({
+  total_ms: Math.round(r.ms),
+  read_ms: Math.round(r.info.downloadMs),
+  session_ms: Math.round(r.info.sessionCreateMs),
+  rewrite_ms: r.info.weightRewrite ? Math.round(r.info.weightRewrite.ms) : null,
+  prepare_ms: r.info.sessionParts ? Math.round(r.info.sessionParts.prepareMs) : null,
+  ort_create_ms: r.info.sessionParts ? Math.round(r.info.sessionParts.createMs) : null,
+  warmup_ms: Math.round(r.info.warmupMs),
+  warmup_tokens: r.info.warmupTokens,
+  warmup_tps: r.info.warmupDecodeTps === null ? null : Math.round(r.info.warmupDecodeTps * 10) / 10,
+  heap_mb: r.info.wasmHeapBytes === null ? null : Math.round(r.info.wasmHeapBytes / 1e6),
+});
+try {
+  for (let i = 0; i < rounds; i++) {
+    if (native) {
+      const l0 = load();
+      const n = await nativeWarmLoad({ model: m.name, dtype, threads, modelsDir: path.dirname(m.dir), warmup: warmup ?? { prefillPasses: 0, maxTokens: 0, minTokens: 0, minDecodeMs: 0, maxMs: 0 } });
+      console.log(JSON.stringify({ side: 'native', round: i + 1, shape, dtype, load_before: l0, warm: { total_ms: Math.round(n.warm_load_ms), session_ms: Math.round(n.session_ms), warmup_ms: Math.round(n.warmup_ms), warmup_tokens: n.warmup_tokens } }));
+    }
+    for (const k of i % 2 ? ['B', 'A'] : ['A', 'B']) {
+      const { context, page } = await openHarness(browser, servers[k].base);
+      try {
+        const opts = { source, dtype, device: 'wasm', threads, warmup };
+        const cold = await harnessLoad(page, opts);
+        const l0 = load();
+        const warm = await harnessLoad(page, opts);
+        console.log(JSON.stringify({ side: k, round: i + 1, shape, dtype, load_before: l0, load_after: load(), warm: parts(warm), cold: parts(cold) }));
+      } finally {
+        await context.close();
+      }
+    }
+  }
+} finally {
+  await browser.close();
+  await host.close();
+  for (const { s } of Object.values(servers)) await new Promise((r) => s.httpServer.close(r));
+  fs.rmSync(root, { recursive: true, force: true });
+}
