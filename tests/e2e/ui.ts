@@ -197,8 +197,8 @@ export async function sendPrompt(page: Page, prompt: string): Promise<number> {
     const shown = await page.evaluate(() => ({
       sendError: document.querySelector('[data-testid="send-error"]')?.textContent ?? null,
       prompt: (document.querySelector('[data-testid="prompt"]') as HTMLTextAreaElement | null)?.value ?? null,
-      buttons: [...document.querySelectorAll('[data-testid="send"], [data-testid="stop"]')].map((b) => `${b.getAttribute('data-testid')}${(b as HTMLButtonElement).disabled ? ' (disabled)' : ''}`),
-      streaming: [...document.querySelectorAll('[data-streaming="true"]')].map((t) => t.closest('[data-testid^="pane-"]')?.getAttribute('data-testid')),
+      buttons: Array.from(document.querySelectorAll('[data-testid="send"], [data-testid="stop"]')).map((b) => `${b.getAttribute('data-testid')}${(b as HTMLButtonElement).disabled ? ' (disabled)' : ''}`),
+      streaming: Array.from(document.querySelectorAll('[data-streaming="true"]')).map((t) => t.closest('[data-testid^="pane-"]')?.getAttribute('data-testid')),
     }));
     throw new Error(`no new answer turn after sending "${prompt}": ${JSON.stringify(shown)}`, { cause: e });
   }
