@@ -285,8 +285,8 @@ export class GrammarConstraint implements StepConstraint {
   private failure: unknown = null;
   /** Reused between steps: the allowed tokens' logits while the row is filled with −∞. */
   private scratch: Float64Array = new Float64Array(256);
-  /** Time spent filling masks / applying them / accepting tokens (ms), for the benchmark's breakdown. */
-  readonly time = { fill: 0, apply: 0, accept: 0 };
+  /** Time spent filling masks / applying them / accepting tokens (ms), and masks filled, for the benchmark's breakdown. */
+  readonly time = { fill: 0, apply: 0, accept: 0, fills: 0 };
 
   constructor(
     private readonly matcher: XGrammarMatcher,
@@ -317,6 +317,7 @@ export class GrammarConstraint implements StepConstraint {
     const p = this.matcher.getNextTokenBitmask().then(
       (mask) => {
         this.time.fill += performance.now() - t0;
+        this.time.fills++;
         if (this.pending === p) this.pending = null;
         if (step !== this.steps) return;
         this.mask = mask;
