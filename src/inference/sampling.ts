@@ -201,18 +201,27 @@ export function nextToken(
   applyRepetitionPenalty(logits, tokens, count, s.repetitionPenalty, seen);
   suppressEos(logits, eos, generated, s.minNewTokens);
   if (!constraint) return s.doSample ? sample(logits, s, random) : argmax(logits);
-  const unsorted = s.doSample && unmaskedDrawIsExact(s);
-  const choose = (): number => (unsorted ? drawUnsorted(logits, s.temperature, random) : s.doSample ? sample(logits, s, random) : argmax(logits));
-  if (!s.doSample || unsorted) {
-    const guess = choose();
+  if (!s.doSample || unmaskedDrawIsExact(s)) {
+    const guess = choose(logits, s, random);
     if (constraint.tryAccept(guess)) return guess;
   }
-  const masked = (): number => {
-    constraint.apply(logits);
-    const id = choose();
-    constraint.accept(id);
-    return id;
-  };
+  // The only closure is here, on the masked path: closures built before the fast path returned
+  // cost every call its captured context (slm-pocket's constrained steps replayed without the
+  // model: 4.41 vs 3.59 µs a token, p25 of 40 interleaved passes).
   const pending = constraint.prepare();
-  return pending ? pending.then(masked) : masked();
+  return pending ? pending.then(() => chooseMasked(logits, s, random, constraint)) : chooseMasked(logits, s, random, constraint);
+}
+
+/** Greedy, or a draw: `drawUnsorted` where top-k and top-p are off (a step may draw twice), else `sample`. */
+function choose(logits: Float32Array, s: SamplingSettings, random: () => number): number {
+  if (!s.doSample) return argmax(logits);
+  return unmaskedDrawIsExact(s) ? drawUnsorted(logits, s.temperature, random) : sample(logits, s, random);
+}
+
+/** The choice among the tokens the grammar allows (its mask ready), accepted into the grammar. */
+function chooseMasked(logits: Float32Array, s: SamplingSettings, random: () => number, constraint: StepConstraint): number {
+  constraint.apply(logits);
+  const id = choose(logits, s, random);
+  constraint.accept(id);
+  return id;
 }
