@@ -190,6 +190,8 @@ export class GrammarCache {
     if (generation === this.generation) {
       this.broken = true;
       this.engine = null;
+      // Its grammars go with it (never disposed: that too would call into the stopped instance).
+      this.compiled.clear();
     }
     return true;
   }
