@@ -165,8 +165,9 @@ export interface StepConstraint {
  * p(a) + (1 − p(A)) · p(a)/p(A) = p(a)/p(A): exactly the masked (renormalised) distribution, for
  * any temperature (it scales logits, which commutes with masking). Not with top-k or top-p: they
  * pick their set before the mask, so the unmasked draw's set differs from the masked one's.
- * (candidates() leaves out tokens 30 nats below the best; when every allowed token is that far
- * down, the first draw is never kept and the masked draw decides: a difference under 1e-13.)
+ * (Both draws leave out tokens 30 nats below their best, as candidates() does: allowed tokens under
+ * the unmasked floor but over the masked one can only come from the second draw. The difference in
+ * total variation is at most about 2·V·e^−30 for V tokens: 1e-10 at 512, 3e-8 at 150k.)
  */
 export function unmaskedDrawIsExact(s: Pick<SamplingSettings, 'topK' | 'topP'>): boolean {
   return !(s.topK > 0) && !(s.topP > 0 && s.topP < 1);
