@@ -20,7 +20,7 @@ import { errorText } from '../src/lib/errors';
 import type { Dtype } from '../src/models/dtypes';
 import { apiErrors } from './errors';
 import { StopStringFilter } from './stop';
-import { loadXGrammarNode, reloadXGrammarNode } from './xgrammar-node';
+import { loadXGrammarNode } from './xgrammar-node';
 import type { PromptMessage, Sampling } from './validation';
 
 export { DTYPES, type Dtype } from '../src/models/dtypes';
@@ -165,7 +165,7 @@ export class ReferenceModel implements ChatModel {
     const generator = new TokenGenerator(transformers, model, { device: 'cpu', eosTokenIds: eos, pooled: false, ...cache, cacheOffReason: off });
     const defaults = modelSamplingDefaults(model.configs['generation_config']);
     const vocab = vocabFromTokenizerJson(tokenizer._tokenizerJSON, { vocabSize: config.vocab_size ?? null, stopTokenIds: eos });
-    const grammars = new GrammarCache(vocab, { load: loadXGrammarNode, reload: reloadXGrammarNode });
+    const grammars = new GrammarCache(vocab, { load: loadXGrammarNode });
     return new ReferenceModel(opts.modelId, opts.dtype, created, config.max_position_embeddings ?? null, tokenizer, model, generator, defaults, off, grammars);
   }
 

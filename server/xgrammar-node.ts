@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { asXGrammar, type XGrammarLib } from '../src/inference/xgrammar';
+import { asXGrammar, type XGrammarLib, type XGrammarLoader } from '../src/inference/xgrammar';
 
 let loaded: Promise<XGrammarLib> | null = null;
 
@@ -26,14 +26,9 @@ function instance(): XGrammarLib {
   }
 }
 
-/** The process's XGrammar, loaded on first use. */
-export function loadXGrammarNode(): Promise<XGrammarLib> {
+/** The process's XGrammar, loaded on first use; `fresh`: a new instance replacing it (after the WebAssembly aborted, the old one is not trusted). */
+export const loadXGrammarNode: XGrammarLoader = (opts) => {
+  if (opts?.fresh) loaded = null;
   loaded ??= Promise.resolve().then(instance);
   return loaded;
-}
-
-/** A fresh instance, replacing the shared one: after the WebAssembly aborted on a schema, the old one is unusable. */
-export function reloadXGrammarNode(): Promise<XGrammarLib> {
-  loaded = Promise.resolve().then(instance);
-  return loaded;
-}
+};

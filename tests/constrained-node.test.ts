@@ -12,6 +12,7 @@ import { TokenGenerator } from '../src/inference/core';
 import { GrammarCache, vocabFromTokenizerJson } from '../src/inference/grammar';
 import { promptIds } from '../src/inference/prompt';
 import type { ResponseFormat } from '../src/inference/response-format';
+import type { SamplingSettings } from '../src/inference/sampling';
 import { GREEDY } from '../src/inference/settings';
 import { loadModel } from '../server/start';
 import type { ChatModel } from '../server/model';
@@ -37,7 +38,7 @@ describe.each(MODELS)('%s', (name) => {
   describe.each(DTYPES)('%s', (dtype) => {
     let chat: ChatModel;
     let server: TestServer;
-    let core: (prompt: string, format: ResponseFormat, maxNewTokens: number, loop: 'auto' | 'generate') => Promise<{ text: string; finish: string; complete: boolean | null }>;
+    let core: (prompt: string, format: ResponseFormat, maxNewTokens: number, loop: 'auto' | 'generate', sampling?: SamplingSettings, seed?: number) => Promise<{ text: string; finish: string; complete: boolean | null }>;
     const disposers: (() => Promise<void>)[] = [];
 
     beforeAll(async () => {
@@ -52,10 +53,10 @@ describe.each(MODELS)('%s', (name) => {
       const grammars = new GrammarCache(vocabFromTokenizerJson(tokenizer._tokenizerJSON, { vocabSize: 512, stopTokenIds: eos }), { load: loadXGrammarNode });
       const gens = { auto: new TokenGenerator(transformers, model, { device: 'cpu', eosTokenIds: eos, pooled: false }), generate: new TokenGenerator(transformers, model, { device: 'cpu', eosTokenIds: eos, pooled: false, loop: 'generate' }) };
       expect(gens.auto.loop).toBe('kv-loop');
-      core = async (prompt, format, maxNewTokens, loop) => {
+      core = async (prompt, format, maxNewTokens, loop, sampling = GREEDY, seed) => {
         const ids = promptIds(tokenizer.apply_chat_template([{ role: 'user', content: prompt }], { add_generation_prompt: true, return_dict: true }));
         const constraint = await grammars.constraint(format);
-        const r = await gens[loop].generate(ids, { maxNewTokens, sampling: GREEDY }, { onToken: () => {}, shouldStop: () => null }, { constraint });
+        const r = await gens[loop].generate(ids, { maxNewTokens, sampling, ...(seed === undefined ? {} : { seed }) }, { onToken: () => {}, shouldStop: () => null }, { constraint });
         constraint?.dispose();
         return { text: tokenizer.decode(r.ids, { skip_special_tokens: true }), finish: r.finishReason, complete: r.grammarComplete };
       };
@@ -95,6 +96,21 @@ describe.each(MODELS)('%s', (name) => {
       expect(() => JSON.parse(short.text)).toThrow();
       for (const loop of ['auto', 'generate'] as const) {
         expect(await core(prompt, { type: 'json_object' }, 3, loop)).toEqual({ text: short.text, finish: 'length', complete: false });
+      }
+    });
+
+    it('sampled under the grammar, the unmasked draw kept when allowed (no top-k/top-p) or masked first (top-k, top-p): valid JSON, or cut by length', async () => {
+      if (dtype !== 'fp32') return;
+      const ways: SamplingSettings[] = [
+        { ...GREEDY, doSample: true, temperature: 1.2, topK: 0, topP: 1 },
+        { ...GREEDY, doSample: true, temperature: 1.2, topK: 40, topP: 0.9 },
+      ];
+      for (const sampling of ways) {
+        for (const [i, c] of JSON_CASES.cases.entries()) {
+          const r = await core(c.prompt, { type: 'json_schema', name: c.id, schema: c.schema }, JSON_CASES.max_tokens, 'auto', sampling, 1000 + i);
+          if (r.finish === 'length') expect(r.complete, `${c.id}: ${r.text}`).toBe(false);
+          else expect([r.finish, r.complete, matchesSchema(r.text, c.schema)], `${c.id} top-k ${sampling.topK}: ${r.text}`).toEqual(['stop', true, { ok: true }]);
+        }
       }
     });
 

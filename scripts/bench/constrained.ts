@@ -7,7 +7,10 @@
  *                             fixture), same run, interleaved pairs: each constrained answer of n tokens
  *                             is paired with a free answer of exactly n tokens (fixed length) for the same
  *                             prompt, order alternating; the ratio is the median over pairs. Per token,
- *                             where the time goes: mask fill (XGrammar), mask apply (logits → −∞), accept.
+ *                             where the time goes: mask fill (XGrammar), mask apply (logits → −∞), accept,
+ *                             and the share of steps that needed a mask. Beside it the same pairs on the
+ *                             process's CPU time per token (`cpu_ratio`): on a shared machine wall time
+ *                             swings with other load, CPU time far less. Both with p25/p75 and the load.
  *   schema_compile_ms         compiling each fixture schema (and JSON mode) over the embedded tokenizer
  *                             (512 tokens) and over 50k-token vocabularies: the scale models' layout
  *                             (the embedded BPE padded with <unused_N> to 49,152, scripts/models-scale.ts)
@@ -17,6 +20,7 @@
  * --scale-dir DIR: a 135M scale model folder (default: .cache/scale-models/smollm2-135m-*, skipped when absent).
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import * as transformers from '@huggingface/transformers';
 import { TokenGenerator } from '../../src/inference/core.ts';
@@ -39,15 +43,34 @@ export interface DecodeRatio {
   model: string;
   dtype: string;
   ratio: number | null;
+  /** The pairs' ratios: 25th and 75th percentiles (the spread around the median). */
+  ratio_p25: number | null;
+  ratio_p75: number | null;
+  /** The same pairs on the process's CPU time per token (less sensitive to other load): median, p25, p75. */
+  cpu_ratio: number | null;
+  cpu_ratio_p25: number | null;
+  cpu_ratio_p75: number | null;
   constrained_tps: number | null;
   free_tps: number | null;
   pairs: number;
   /** Per constrained token, µs: XGrammar's mask, applying it to the logits, accepting the token; and the whole step. */
+  /** Share of constrained steps whose mask was filled (the rest kept the unmasked argmax). */
+  masked_steps: number | null;
   mask_fill_us: number | null;
   mask_apply_us: number | null;
   accept_us: number | null;
   step_us: number | null;
+  /** The machine's 1-minute load average at the start and end of the measurement. */
+  load: [number, number];
 }
+
+const quantile = (xs: number[], p: number): number | null => {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const at = p * (s.length - 1);
+  const lo = Math.floor(at);
+  return (s[lo] ?? 0) + ((s[Math.ceil(at)] ?? 0) - (s[lo] ?? 0)) * (at - lo);
+};
 
 /** Interleaved constrained / free pairs on one model (see the header). */
 export async function decodeRatio(opts: { modelsDir: string; model: string; dtype: 'fp32' | 'q8' | 'q4'; threads?: number; repeats?: number; warmup?: boolean; cases?: number; log?: (s: string) => void }): Promise<DecodeRatio> {
@@ -60,13 +83,26 @@ export async function decodeRatio(opts: { modelsDir: string; model: string; dtyp
   const grammars = new GrammarCache(vocabFromTokenizerJson(tokenizer._tokenizerJSON, { vocabSize: config.vocab_size, stopTokenIds: eos }), { load: loadXGrammarNode });
   const run = async (ids: number[], settings: DecodeSettings, constraint: GrammarConstraint | null) => {
     const times: number[] = [];
-    const r = await gen.generate(ids, settings, { onToken: () => times.push(performance.now()), shouldStop: () => null }, { constraint, reuse: false });
-    return { n: r.ids.length + (r.finishReason === 'stop' ? 1 : 0), tps: tps(times) };
+    // The process's CPU time between the first and the last token too: other tenants of the
+    // machine stretch wall time (the ratio swung 0.3-1.4 within one run at load 14), much less the
+    // CPU time this process itself spends per token (onnxruntime-node's threads included).
+    let cpu0 = 0;
+    let cpu1 = 0;
+    const onToken = () => {
+      const c = process.cpuUsage();
+      cpu1 = c.user + c.system;
+      if (times.length === 0) cpu0 = cpu1;
+      times.push(performance.now());
+    };
+    const r = await gen.generate(ids, settings, { onToken, shouldStop: () => null }, { constraint, reuse: false });
+    return { n: r.ids.length + (r.finishReason === 'stop' ? 1 : 0), tps: tps(times), cpuTps: cpu1 > cpu0 ? ((times.length - 1) * 1e6) / (cpu1 - cpu0) : NaN };
   };
   const ratios: number[] = [];
+  const cpuRatios: number[] = [];
   const ctps: number[] = [];
   const ftps: number[] = [];
-  const cost = { fill: 0, apply: 0, accept: 0, tokens: 0, ms: 0 };
+  const cost = { fill: 0, apply: 0, accept: 0, fills: 0, tokens: 0, ms: 0 };
+  const load0 = os.loadavg()[0] ?? 0;
   const repeats = opts.repeats ?? 3;
   const cases = FIXTURE.cases.slice(0, opts.cases ?? FIXTURE.cases.length);
   for (let rep = opts.warmup === false ? 0 : -1; rep < repeats; rep++) {
@@ -81,6 +117,7 @@ export async function decodeRatio(opts: { modelsDir: string; model: string; dtyp
           cost.fill += k.time.fill;
           cost.apply += k.time.apply;
           cost.accept += k.time.accept;
+          cost.fills += k.time.fills;
           cost.tokens += r.n;
           cost.ms += performance.now() - t0;
         }
@@ -89,8 +126,8 @@ export async function decodeRatio(opts: { modelsDir: string; model: string; dtyp
       };
       const free = (n: number) => run(ids, { maxNewTokens: n, sampling: { ...GREEDY, minNewTokens: n } }, null);
       // Alternate which goes first, so drift (heat, other load) hits both sides alike.
-      let a: { n: number; tps: number };
-      let b: { n: number; tps: number };
+      let a: { n: number; tps: number; cpuTps: number };
+      let b: { n: number; tps: number; cpuTps: number };
       if ((rep + FIXTURE.cases.indexOf(c)) % 2 === 0) {
         a = await constrained();
         b = await free(a.n);
@@ -101,6 +138,7 @@ export async function decodeRatio(opts: { modelsDir: string; model: string; dtyp
       }
       if (rep < 0 || !(a.tps > 0) || !(b.tps > 0)) continue; // rep -1: warm-up (compiles every schema once)
       ratios.push(a.tps / b.tps);
+      if (a.cpuTps > 0 && b.cpuTps > 0) cpuRatios.push(a.cpuTps / b.cpuTps);
       ctps.push(a.tps);
       ftps.push(b.tps);
     }
@@ -113,13 +151,20 @@ export async function decodeRatio(opts: { modelsDir: string; model: string; dtyp
     model: opts.model,
     dtype: opts.dtype,
     ratio: r2(median(ratios)),
+    ratio_p25: r2(quantile(ratios, 0.25)),
+    ratio_p75: r2(quantile(ratios, 0.75)),
+    cpu_ratio: r2(median(cpuRatios)),
+    cpu_ratio_p25: r2(quantile(cpuRatios, 0.25)),
+    cpu_ratio_p75: r2(quantile(cpuRatios, 0.75)),
     constrained_tps: r2(median(ctps)),
     free_tps: r2(median(ftps)),
     pairs: ratios.length,
+    masked_steps: cost.tokens ? r2(cost.fills / cost.tokens) : null,
     mask_fill_us: us(cost.fill),
     mask_apply_us: us(cost.apply),
     accept_us: us(cost.accept),
     step_us: us(cost.ms),
+    load: [r2(load0) ?? 0, r2(os.loadavg()[0] ?? 0) ?? 0],
   };
 }
 
@@ -224,14 +269,16 @@ export async function measureConstrained(opts: { scaleDir?: string; noEmbedded?:
     await compileTimes('natural byte-level (50,000)', naturalVocab(50_000)),
   ];
   log('constrained: decode ratio, slm-pocket fp32…');
-  const embedded = opts.noEmbedded ? null : await decodeRatio({ modelsDir: 'public/models', model: 'slm-pocket', dtype: 'fp32', log });
+  // 6 passes × 8 cases = 48 pairs (a pass takes ~1 s here): a tighter median on a shared machine.
+  const embedded = opts.noEmbedded ? null : await decodeRatio({ modelsDir: 'public/models', model: 'slm-pocket', dtype: 'fp32', repeats: 6, log });
   const dir = scaleDir(opts.scaleDir);
   let scale: DecodeRatio | null = null;
   if (dir) {
     log(`constrained: decode ratio, ${dir} q8…`);
-    // Fewer pairs (a 30-layer model decodes ~30-60 tokens/s on this machine): 4 cases, one pass, no
-    // warm-up pass (compilation happens before each timed run and is not in its token times).
-    scale = await decodeRatio({ modelsDir: path.dirname(dir), model: path.basename(dir), dtype: 'q8', repeats: 1, warmup: false, cases: 4, threads: 2, log });
+    // Fewer pairs than the embedded model's (a 30-layer model decodes ~30-120 tokens/s on this
+    // machine): every case once, no warm-up pass (compilation happens before each timed run and is
+    // not in its token times). 4 pairs (the earlier setting) spread 0.89-1.05 between runs.
+    scale = await decodeRatio({ modelsDir: path.dirname(dir), model: path.basename(dir), dtype: 'q8', repeats: 1, warmup: false, threads: 2, log });
   } else log('constrained: no 135M scale model in .cache/scale-models (npm run models:scale); its ratio is skipped');
   return {
     constrained_decode_ratio: embedded?.ratio ?? null,

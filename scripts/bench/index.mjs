@@ -59,7 +59,7 @@ const log = (...a) => console.error('[bench]', ...a);
 const constrainedOpts = () => ({ log, ...(arg('scale-dir', '') ? { scaleDir: arg('scale-dir', '') } : {}) });
 if (arg('only', '') === 'constrained') {
   const { constrained, ...fields } = await measureConstrained(constrainedOpts());
-  for (const d of constrained.decode) log(`${d.model} ${d.dtype}: constrained ${d.constrained_tps} vs free ${d.free_tps} tok/s, ratio ${d.ratio} (${d.pairs} pairs); per token: mask fill ${d.mask_fill_us} µs, apply ${d.mask_apply_us} µs, accept ${d.accept_us} µs`);
+  for (const d of constrained.decode) log(`${d.model} ${d.dtype}: constrained ${d.constrained_tps} vs free ${d.free_tps} tok/s, ratio ${d.ratio} (p25–p75 ${d.ratio_p25}–${d.ratio_p75}, ${d.pairs} pairs, load ${d.load.join('→')}; on CPU time ${d.cpu_ratio}, ${d.cpu_ratio_p25}–${d.cpu_ratio_p75}); per token: mask fill ${d.mask_fill_us} µs (${d.masked_steps} of steps masked), apply ${d.mask_apply_us} µs, accept ${d.accept_us} µs`);
   console.log(JSON.stringify({ ...fields, constrained }));
   process.exit(0);
 }

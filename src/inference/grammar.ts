@@ -15,7 +15,7 @@
  */
 import { isConstrained, type ResponseFormat } from './response-format';
 import type { StepConstraint } from './sampling';
-import type { XCompiledGrammar, XGrammarLib, XGrammarMatcher, XTokenizerInfo } from './xgrammar';
+import { isEngineAbort, type XCompiledGrammar, type XGrammarLib, type XGrammarLoader, type XGrammarMatcher, type XTokenizerInfo } from './xgrammar';
 import { errorText } from '../lib/errors';
 
 /** A tokenizer's vocabulary as XGrammar reads it. */
@@ -104,6 +104,8 @@ export interface GrammarCacheStats {
   hits: number;
   /** The last compilation's time, ms (null before any). */
   lastCompileMs: number | null;
+  /** Fresh XGrammar instances started after one aborted. */
+  restarts: number;
 }
 
 interface Engine {
@@ -113,25 +115,32 @@ interface Engine {
 }
 
 export interface GrammarCacheOptions {
-  /** Loads XGrammar (lazily, on the first constrained generation). */
-  load: () => Promise<XGrammarLib>;
-  /** A fresh engine after one stopped (Node can; the browser's module cannot be reloaded). */
-  reload?: () => Promise<XGrammarLib>;
+  /** Loads XGrammar (lazily, on the first constrained generation); `fresh`: a new instance, after one aborted. */
+  load: XGrammarLoader;
   /** Compiled grammars kept (least recently used out first). */
   maxEntries?: number;
 }
+
+const ENGINE_STOPPED = 'The grammar engine stopped (a WebAssembly abort); the next JSON answer starts a new one.';
 
 /**
  * The compiled grammars of one tokenizer, keyed by format (schema text). Compiling a JSON Schema
  * over a vocabulary builds its token tables (tens to hundreds of ms on a 50k vocabulary, bench:
  * schema_compile_ms); every later generation with the same schema only creates a matcher.
+ *
+ * After XGrammar aborts (in a compile, a matcher's creation, or a step of a generation), its
+ * WebAssembly instance is not trusted again: the request that met the abort fails with a
+ * GrammarError, and the next one drops the instance and everything compiled on it and starts a
+ * fresh instance (`load({ fresh: true })`), so JSON output works again without reloading the model.
  */
 export class GrammarCache {
   readonly key: string;
   private engine: Promise<Engine> | null = null;
+  /** Counts engines started: a constraint's abort marks the cache broken only if its engine is still the current one. */
+  private generation = 0;
+  private broken = false;
   private readonly compiled = new Map<string, Promise<XCompiledGrammar>>();
-  private readonly counts: GrammarCacheStats = { compiles: 0, hits: 0, lastCompileMs: null };
-  private stopped: string | null = null;
+  private readonly counts: GrammarCacheStats = { compiles: 0, hits: 0, lastCompileMs: null, restarts: 0 };
 
   constructor(
     readonly vocab: TokenizerVocab,
@@ -144,35 +153,67 @@ export class GrammarCache {
     return { ...this.counts };
   }
 
-  private start(load: () => Promise<XGrammarLib>): Promise<Engine> {
+  private start(fresh: boolean): Promise<Engine> {
     const v = this.vocab;
+    this.generation++;
     const p = (async () => {
-      const lib = await load();
+      const lib = await this.opts.load({ fresh });
       const info = await lib.TokenizerInfo.createTokenizerInfo(v.tokens, v.vocabType, v.prependSpace, v.vocabSize, v.stopTokenIds);
       const compiler = await lib.GrammarCompiler.createGrammarCompiler(info, false);
       return { lib, info, compiler };
     })();
-    p.catch(() => (this.engine = null));
+    p.catch((e: unknown) => {
+      if (this.engine !== p) return;
+      this.engine = null;
+      if (isEngineAbort(e)) this.broken = true;
+    });
     return p;
   }
 
-  /** The compiled grammar for `format` (JSON object or JSON Schema), from the cache when it is there. */
-  async compile(format: Exclude<ResponseFormat, { type: 'text' }>): Promise<{ grammar: XCompiledGrammar; lib: XGrammarLib; cached: boolean }> {
-    if (this.stopped) {
-      if (!this.opts.reload) throw new GrammarError(this.stopped);
-      this.stopped = null;
+  /** The current engine; a fresh one (and an empty cache) after an abort. */
+  private current(): Promise<Engine> {
+    if (this.broken) {
+      this.broken = false;
+      // Nothing is disposed: calls into the stopped instance are what is not trusted. Dropping
+      // every reference lets the instance and its WebAssembly memory be collected.
       this.compiled.clear();
-      this.engine = this.start(this.opts.reload);
+      this.counts.restarts++;
+      this.engine = this.start(true);
     }
-    this.engine ??= this.start(this.opts.load);
-    const engine = await this.engine;
+    this.engine ??= this.start(false);
+    return this.engine;
+  }
+
+  /** Marks the engine of `generation` stopped, if it is still the current one. */
+  private stopped(generation: number, e: unknown): boolean {
+    if (!isEngineAbort(e)) return false;
+    if (generation === this.generation) {
+      this.broken = true;
+      this.engine = null;
+      // Its grammars go with it (never disposed: that too would call into the stopped instance).
+      this.compiled.clear();
+    }
+    return true;
+  }
+
+  /** The compiled grammar for `format` (JSON object or JSON Schema), from the cache when it is there. */
+  async compile(format: Exclude<ResponseFormat, { type: 'text' }>): Promise<{ grammar: XCompiledGrammar; lib: XGrammarLib; cached: boolean; generation: number }> {
+    const started = this.current();
+    const generation = this.generation;
+    let engine: Engine;
+    try {
+      engine = await started;
+    } catch (e) {
+      if (isEngineAbort(e)) throw new GrammarError(`${ENGINE_STOPPED} (${errorText(e)})`);
+      throw e;
+    }
     const key = formatKey(format);
     const hit = this.compiled.get(key);
     if (hit) {
       this.compiled.delete(key);
       this.compiled.set(key, hit);
       this.counts.hits++;
-      return { grammar: await hit, lib: engine.lib, cached: true };
+      return { grammar: await hit, lib: engine.lib, cached: true, generation };
     }
     const t0 = performance.now();
     // JSON mode means a JSON object (OpenAI's json_object), not any JSON value: XGrammar's built-in
@@ -185,15 +226,10 @@ export class GrammarCache {
     try {
       grammar = await job;
     } catch (e) {
-      this.compiled.delete(key);
-      // The WebAssembly build aborts on a schema its checks refuse (the reason goes to the console):
-      // the module is unusable afterwards.
+      if (this.compiled.get(key) === job) this.compiled.delete(key);
       const text = errorText(e);
-      if (/abort/i.test(text)) {
-        this.stopped = 'The grammar engine stopped on an earlier schema; reload the model to use JSON output again.';
-        this.engine = null;
-        throw new GrammarError(`The JSON Schema could not be compiled into a grammar (check its ranges, patterns and $ref targets): ${text}`);
-      }
+      // The WebAssembly build aborts on a schema its checks refuse (the reason goes to the console).
+      if (this.stopped(generation, e)) throw new GrammarError(`The JSON Schema could not be compiled into a grammar (check its ranges, patterns and $ref targets): ${text}`);
       throw new GrammarError(`The JSON Schema could not be compiled into a grammar: ${text}`);
     }
     this.counts.compiles++;
@@ -206,15 +242,21 @@ export class GrammarCache {
       this.compiled.delete(oldest);
       void dropped?.then((g) => g.dispose(), () => {});
     }
-    return { grammar, lib: engine.lib, cached: false };
+    return { grammar, lib: engine.lib, cached: false, generation };
   }
 
   /** A constraint for one generation in `format`; null for text. */
   async constraint(format: ResponseFormat | undefined): Promise<GrammarConstraint | null> {
     if (!isConstrained(format)) return null;
-    const { grammar, lib } = await this.compile(format);
-    const matcher = await lib.GrammarMatcher.createGrammarMatcher(grammar, this.vocab.stopTokenIds);
-    return new GrammarConstraint(matcher, this.vocab.vocabSize, this.vocab.tokens.length);
+    const { grammar, lib, generation } = await this.compile(format);
+    let matcher: XGrammarMatcher;
+    try {
+      matcher = await lib.GrammarMatcher.createGrammarMatcher(grammar, this.vocab.stopTokenIds);
+    } catch (e) {
+      if (this.stopped(generation, e)) throw new GrammarError(`${ENGINE_STOPPED} (${errorText(e)})`);
+      throw e;
+    }
+    return new GrammarConstraint(matcher, this.vocab.vocabSize, this.vocab.tokens.length, (e) => this.stopped(generation, e));
   }
 
   dispose(): void {
@@ -230,25 +272,31 @@ export class GrammarCache {
 
 /**
  * One generation's grammar state: `prepare()` fills the mask of allowed tokens for the current
- * state (XGrammar's call is asynchronous), `apply()` sets every other logit to −∞ in place,
- * `accept()` advances the state with the chosen token.
+ * state (XGrammar's call is asynchronous; nothing to wait for once it is there), `apply()` sets
+ * every other logit to −∞ in place, `accept()` advances the state with the chosen token. An abort
+ * inside XGrammar becomes a GrammarError (not a crash of ONNX Runtime: the model is fine) and is
+ * reported to the cache (`onAbort`), which starts a fresh instance for the next generation.
  */
 export class GrammarConstraint implements StepConstraint {
   private mask: Int32Array | null = null;
   private steps = 0;
   private maskStep = -1;
+  private pending: Promise<void> | null = null;
+  private pendingStep = -1;
   private finished = false;
   private failure: unknown = null;
   /** Reused between steps: the allowed tokens' logits while the row is filled with −∞. */
   private scratch: Float64Array = new Float64Array(256);
-  /** Time spent filling masks / applying them / accepting tokens (ms), for the benchmark's breakdown. */
-  readonly time = { fill: 0, apply: 0, accept: 0 };
+  /** Time spent filling masks / applying them / accepting tokens (ms), and masks filled, for the benchmark's breakdown. */
+  readonly time = { fill: 0, apply: 0, accept: 0, fills: 0 };
 
   constructor(
     private readonly matcher: XGrammarMatcher,
     private readonly vocabSize: number,
     /** How many ids the tokenizer has (≤ vocabSize). */
     private readonly knownTokens: number = vocabSize,
+    /** Told about an error from XGrammar; true when it was an abort (the instance is not trusted again). */
+    private readonly onAbort: (e: unknown) => boolean = isEngineAbort,
   ) {}
 
   /** Whether the grammar accepted end-of-sequence: the structure is complete. */
@@ -256,21 +304,35 @@ export class GrammarConstraint implements StepConstraint {
     return this.finished;
   }
 
-  async prepare(): Promise<void> {
+  /** `e` as this generation's failure: an abort becomes a GrammarError. */
+  private fail(e: unknown): unknown {
+    this.failure = this.onAbort(e) ? new GrammarError(`${ENGINE_STOPPED} (${errorText(e)})`) : e;
+    return this.failure;
+  }
+
+  prepare(): Promise<void> | void {
+    if (this.failure) throw this.failure;
     if (this.maskStep === this.steps) return;
-    const t0 = performance.now();
+    if (this.pending && this.pendingStep === this.steps) return this.pending;
     const step = this.steps;
-    let mask: Int32Array;
-    try {
-      mask = await this.matcher.getNextTokenBitmask();
-    } catch (e) {
-      this.failure = e;
-      throw e;
-    }
-    this.time.fill += performance.now() - t0;
-    if (step !== this.steps) return;
-    this.mask = mask;
-    this.maskStep = step;
+    const t0 = performance.now();
+    const p = this.matcher.getNextTokenBitmask().then(
+      (mask) => {
+        this.time.fill += performance.now() - t0;
+        this.time.fills++;
+        if (this.pending === p) this.pending = null;
+        if (step !== this.steps) return;
+        this.mask = mask;
+        this.maskStep = step;
+      },
+      (e: unknown) => {
+        if (this.pending === p) this.pending = null;
+        throw this.fail(e);
+      },
+    );
+    this.pending = p;
+    this.pendingStep = step;
+    return p;
   }
 
   apply(logits: Float32Array): void {
@@ -287,19 +349,29 @@ export class GrammarConstraint implements StepConstraint {
   }
 
   tryAccept(id: number): boolean {
+    if (this.failure) throw this.failure;
     // Ids the tokenizer does not have (padding) are never allowed; XGrammar is not asked.
     if (id < 0 || id >= this.knownTokens) return false;
     const t0 = performance.now();
-    const ok = this.matcher.acceptToken(id);
+    let ok: boolean;
+    try {
+      ok = this.matcher.acceptToken(id);
+      if (ok) this.finished = this.matcher.isTerminated();
+    } catch (e) {
+      throw this.fail(e);
+    }
     this.time.accept += performance.now() - t0;
     if (!ok) return false;
     this.steps++;
-    if (this.matcher.isTerminated()) this.finished = true;
     return true;
   }
 
   dispose(): void {
-    this.matcher.dispose();
+    try {
+      this.matcher.dispose();
+    } catch {
+      // An instance that aborted may refuse even this; it is dropped whole.
+    }
   }
 }
 

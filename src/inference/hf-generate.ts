@@ -97,7 +97,7 @@ export async function runGenerate(lib: TransformersLib, model: CausalLM, run: Hf
         onToken(Number(last));
       }
       const stop = shouldStop() || (constraint?.terminated ?? false);
-      if (constraint && !stop) void constraint.prepare().catch(() => {});
+      if (constraint && !stop) void constraint.prepare()?.catch(() => {});
       return inputIds.map(() => stop);
     }
   }

@@ -21,7 +21,7 @@
  * native baseline with the same loop.
  */
 import { OutputPool } from './output-pool';
-import { nextConstrainedToken, nextToken, type SamplingSettings, type StepConstraint } from './sampling';
+import { nextToken, type SamplingSettings, type StepConstraint } from './sampling';
 
 /** What the KV decode loop did in one generation. */
 export interface DecodeStats {
@@ -313,9 +313,9 @@ export class KvDecoder {
       if (!(all instanceof Float32Array) || all.length < n * V) throw new Error('The model returned no float32 logits for the last position.');
       const row = all.subarray((n - 1) * V, n * V);
       const constraint = req.constraint ?? null;
-      const id = constraint
-        ? await nextConstrainedToken(row, req.sampling, tokens, count, generated, req.eosTokenIds, this.seen, constraint, req.random)
-        : nextToken(row, req.sampling, tokens, count, generated, req.eosTokenIds, this.seen, req.random);
+      // A number unless a grammar's mask had to be filled: no await (no microtask turn) otherwise.
+      const next = nextToken(row, req.sampling, tokens, count, generated, req.eosTokenIds, this.seen, req.random, constraint);
+      const id = typeof next === 'number' ? next : await next;
       tokens[count++] = id;
       generated++;
       req.onToken(id);

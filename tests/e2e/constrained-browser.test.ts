@@ -90,6 +90,21 @@ describe('constrained decoding in the worker equals the reference server', () =>
     const again = await generate(page, messagesOf(c.prompt), { greedy: true, maxNewTokens: JSON_CASES.max_tokens, responseFormat: formatOf(c) });
     expect(again.jsonComplete).toBe(true);
   });
+
+  it('after XGrammar aborts in the worker, the next JSON request runs on a fresh instance; the model answers in JSON again', async () => {
+    await load(page, { dtype: 'fp32', device: 'wasm', threads: 1, warmup: null });
+    const worker = page.workers().filter((w) => w.url().includes('model.worker')).at(-1);
+    if (!worker) throw new Error(`no model worker among ${page.workers().map((w) => w.url()).join(', ')}`);
+    type Hooks = { grammarRecovery(): Promise<{ error: string; restarts: number; allowed: number[]; freshInstance: boolean }> };
+    const r = await worker.evaluate(() => (self as unknown as { __slmTestHooks: Hooks }).__slmTestHooks.grammarRecovery());
+    // A real abort of the WebAssembly (Emscripten's "Aborted()"), then JSON mode on a new instance: only "{" may start.
+    expect(r.error).toMatch(/could not be compiled.*Aborted/);
+    expect(r).toMatchObject({ restarts: 1, allowed: [0], freshInstance: true });
+    const c = JSON_CASES.cases[0]!;
+    const again = await generate(page, messagesOf(c.prompt), { greedy: true, maxNewTokens: JSON_CASES.max_tokens, responseFormat: formatOf(c) });
+    expect(again.jsonComplete).toBe(true);
+    expect(matchesSchema(again.text, c.schema), again.text).toEqual({ ok: true });
+  });
 });
 
 describe('WebGPU (SwiftShader): generate() with the grammar as a logits processor', () => {

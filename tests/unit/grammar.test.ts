@@ -2,7 +2,8 @@
 // as in the reference server) over the embedded models' byte-level BPE and a padded tokenizer.json.
 import fs from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { applyBitmask, formatKey, GrammarCache, GrammarConstraint, vocabFromTokenizerJson, vocabKey, type TokenizerVocab } from '../../src/inference/grammar';
+import { applyBitmask, formatKey, GrammarCache, GrammarConstraint, GrammarError, vocabFromTokenizerJson, vocabKey, type TokenizerVocab } from '../../src/inference/grammar';
+import { isEngineAbort, type XGrammarLib, type XGrammarLoader } from '../../src/inference/xgrammar';
 import type { ResponseFormat } from '../../src/inference/response-format';
 import { loadXGrammarNode } from '../../server/xgrammar-node';
 
@@ -213,5 +214,46 @@ describe('applyBitmask', () => {
     const t0 = performance.now();
     for (let k = 0; k < 200; k++) applyBitmask(logits, mask, 49152);
     console.log(`applyBitmask, 49,152 ids, dense mask: ${(((performance.now() - t0) / 200) * 1000).toFixed(1)} µs`);
+  });
+});
+
+describe('after XGrammar aborts, the next request starts a fresh instance', () => {
+  // Node's loader (a fresh instance is a fresh copy of the module); the worker's makes one from the
+  // bundle's source (xgrammar.ts: instantiateXGrammar; tests/e2e/constrained-browser.test.ts).
+  const made: { lib: XGrammarLib; fresh: boolean }[] = [];
+  const load: XGrammarLoader = async (opts) => {
+    const lib = await loadXGrammarNode(opts);
+    if (made.at(-1)?.lib !== lib) made.push({ lib, fresh: opts?.fresh ?? false });
+    return lib;
+  };
+
+  it('a schema the WebAssembly aborts on fails with a GrammarError; the next constraint works on a new instance', async () => {
+    const c0 = new GrammarCache(vocab, { load });
+    const person: ResponseFormat = { type: 'json_schema', name: 'p', schema: { type: 'object', properties: { n: { type: 'integer' } } } };
+    (await c0.constraint(person))?.dispose();
+    expect(made).toHaveLength(1);
+    // An unresolved $ref: XGrammar's converter fails a CHECK and Emscripten aborts (checkResponseFormat refuses it before the worker or the server would compile it).
+    const aborting: ResponseFormat = { type: 'json_schema', name: 'x', schema: { $ref: '#/definitions/x' } };
+    const err = await c0.constraint(aborting).then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(GrammarError);
+    expect(String(err)).toMatch(/could not be compiled.*Aborted/);
+    expect(made).toHaveLength(1);
+    // The next request: a fresh instance, the cache emptied (the person schema is compiled again), a working mask.
+    const c = await c0.constraint({ type: 'json_object' });
+    if (!c) throw new Error('no constraint');
+    await c.prepare();
+    expect(tokensOf(allowed(c))).toEqual(['{', '{"']);
+    c.dispose();
+    expect(made.map((m) => m.fresh)).toEqual([false, true]);
+    expect(made[1]?.lib).not.toBe(made[0]?.lib);
+    (await c0.constraint(person))?.dispose();
+    expect(c0.stats()).toMatchObject({ restarts: 1, compiles: 3, hits: 0 });
+    c0.dispose();
+  });
+
+  it('isEngineAbort tells a WebAssembly abort from a grammar refusal', async () => {
+    expect(isEngineAbort(new WebAssembly.RuntimeError('unreachable'))).toBe(true);
+    expect(isEngineAbort(new Error('RuntimeError: Aborted(). Build with -sASSERTIONS for more info.'))).toBe(true);
+    expect(isEngineAbort(new Error('The grammar refused token 3.'))).toBe(false);
   });
 });

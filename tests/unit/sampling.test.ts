@@ -2,7 +2,7 @@
 // logits processors; top-p, which it leaves out, follows Hugging Face's definition.
 import { RepetitionPenaltyLogitsProcessor, Tensor } from '@huggingface/transformers';
 import { describe, expect, it } from 'vitest';
-import { applyRepetitionPenalty, argmax, candidates, nextToken, sample, suppressEos, type SamplingSettings } from '../../src/inference/sampling';
+import { applyRepetitionPenalty, argmax, candidates, drawUnsorted, nextToken, sample, suppressEos, type SamplingSettings, type StepConstraint } from '../../src/inference/sampling';
 
 const GREEDY: SamplingSettings = { doSample: false, temperature: 1, topK: 0, topP: 1, repetitionPenalty: 1, minNewTokens: 0 };
 
@@ -101,6 +101,97 @@ describe('nextToken', () => {
   it('sampling with top-k 1 is greedy whatever the draw', () => {
     for (const r of [0, 0.5, 0.999]) {
       expect(nextToken(Float32Array.from([0, 1, 7, 2]), { ...GREEDY, doSample: true, temperature: 3, topK: 1 }, new Int32Array(0), 0, 0, [], new Uint8Array(4), () => r)).toBe(2);
+    }
+  });
+});
+
+/** A grammar that allows a fixed set of ids at every step (the sampling core's side of StepConstraint; the real one is tests/unit/grammar.test.ts). */
+class AllowSet implements StepConstraint {
+  prepared = 0;
+  private ready = false;
+  terminated = false;
+  constructor(private readonly allowed: ReadonlySet<number>) {}
+  prepare(): Promise<void> {
+    this.prepared++;
+    return Promise.resolve().then(() => void (this.ready = true));
+  }
+  apply(logits: Float32Array): void {
+    if (!this.ready) throw new Error('not ready');
+    for (let i = 0; i < logits.length; i++) if (!this.allowed.has(i)) logits[i] = -Infinity;
+  }
+  accept(id: number): void {
+    if (!this.tryAccept(id)) throw new Error(`refused ${id}`);
+  }
+  tryAccept(id: number): boolean {
+    if (!this.allowed.has(id)) return false;
+    this.ready = false;
+    return true;
+  }
+}
+
+/** Softmax of `logits` at temperature `t` over `ids` only. */
+function maskedProbs(logits: number[], ids: number[], t: number): number[] {
+  const w = logits.map((l, i) => (ids.includes(i) ? Math.exp(l / t) : 0));
+  const z = w.reduce((a, b) => a + b, 0);
+  return w.map((x) => x / z);
+}
+
+describe('drawUnsorted', () => {
+  it('has the distribution of sample() without top-k/top-p (measured over an even grid of draws)', () => {
+    const logits = [1, 3, 2.5, -4, 0, 3];
+    for (const t of [0.5, 1, 2]) {
+      const want = candidates(Float32Array.from(logits), { temperature: t, topK: 0, topP: 1 });
+      const counts = new Array<number>(logits.length).fill(0);
+      const N = 100_000;
+      for (let k = 0; k < N; k++) counts[drawUnsorted(Float32Array.from(logits), t, () => (k + 0.5) / N)]!++;
+      want.ids.forEach((id, j) => expect(counts[id]! / N, `t ${t}, id ${id}`).toBeCloseTo(want.probs[j]!, 4));
+    }
+  });
+});
+
+describe('nextToken under a grammar', () => {
+  const none = new Int32Array(0);
+  it('greedy: the unmasked argmax when allowed, with no Promise; otherwise the masked argmax after the mask', async () => {
+    const c = new AllowSet(new Set([1, 2]));
+    expect(nextToken(Float32Array.from([0, 5, 1]), GREEDY, none, 0, 0, [], new Uint8Array(3), Math.random, c)).toBe(1);
+    expect(c.prepared).toBe(0);
+    const refused = nextToken(Float32Array.from([9, 5, 1]), GREEDY, none, 0, 0, [], new Uint8Array(3), Math.random, c);
+    expect(refused).toBeInstanceOf(Promise);
+    expect(await refused).toBe(1);
+    expect(c.prepared).toBe(1);
+  });
+
+  it('sampling without top-k/top-p: the result has the masked distribution (the unmasked draw is kept when allowed)', async () => {
+    const logits = [2, 1.5, 0, 1, -1];
+    const allowed = [1, 2, 4];
+    const t = 0.8;
+    const want = maskedProbs(logits, allowed, t);
+    const c = new AllowSet(new Set(allowed));
+    const counts = new Array<number>(logits.length).fill(0);
+    // Every pair (first draw, second draw) from an even 300 × 300 grid: an exact integral up to the grid's step.
+    const G = 300;
+    let unmaskedKept = 0;
+    for (let a = 0; a < G; a++) {
+      for (let b = 0; b < G; b++) {
+        const draws = [(a + 0.5) / G, (b + 0.5) / G];
+        let k = 0;
+        const r = nextToken(Float32Array.from(logits), { ...GREEDY, doSample: true, temperature: t }, none, 0, 0, [], new Uint8Array(5), () => draws[k++] ?? 0.5, c);
+        if (typeof r === 'number') unmaskedKept++;
+        counts[await r]!++;
+      }
+    }
+    counts.forEach((n, i) => expect(n / (G * G), `id ${i}`).toBeCloseTo(want[i]!, 2));
+    // The unmasked draw is allowed with probability p(A): the mask was skipped that often.
+    const pA = maskedProbs(logits, [0, 1, 2, 3, 4], t).reduce((s, p, i) => s + (allowed.includes(i) ? p : 0), 0);
+    expect(unmaskedKept / (G * G)).toBeCloseTo(pA, 2);
+  });
+
+  it('sampling with top-k or top-p masks first: top-k over the allowed tokens', async () => {
+    for (const r of [0, 0.5, 0.999]) {
+      const c = new AllowSet(new Set([1, 2]));
+      // Unmasked top-1 is the refused token 0; masked top-1 is token 1.
+      expect(await nextToken(Float32Array.from([9, 5, 1]), { ...GREEDY, doSample: true, temperature: 1, topK: 1 }, none, 0, 0, [], new Uint8Array(3), () => r, c)).toBe(1);
+      expect(c.prepared).toBe(1);
     }
   });
 });

@@ -3,8 +3,12 @@
  * tests/e2e/global-setup.ts); production builds define it false and the bundler drops this code
  * (tests/e2e/fail-mem.test.ts checks a production bundle). The e2e tests call the hooks through
  * Playwright's `worker.evaluate` while the worker is idle, to make real failures happen later:
- * a destroyed WebGPU device, a WASM abort in the middle of an answer, an answer slow enough to stop.
+ * a destroyed WebGPU device, a WASM abort in the middle of an answer, an XGrammar abort, an answer
+ * slow enough to stop.
  */
+import { GrammarCache } from '../../../inference/grammar';
+import { loadXGrammar } from '../../../inference/xgrammar';
+import { errorText } from '../../../lib/errors';
 import { ortDevice } from './device-loss';
 import type { Transformers } from './ort-setup';
 
@@ -51,6 +55,27 @@ export function installTestHooks(): void {
      */
     sleepPerToken(ms: number): void {
       sleepPerTokenMs = ms;
+    },
+    /**
+     * XGrammar's recovery here, with the worker's loader: a grammar cache over a small vocabulary
+     * compiles a schema the WebAssembly aborts on (an unresolved $ref, which the request checks
+     * refuse before any real compile), then JSON mode. Resolves to what each step gave.
+     */
+    async grammarRecovery(): Promise<{ error: string; restarts: number; allowed: number[]; freshInstance: boolean }> {
+      const tokens = ['{', '}', '"', 'a', ':', ' ', ',', '<eos>'];
+      const cache = new GrammarCache({ tokens, vocabType: 'raw', prependSpace: false, vocabSize: tokens.length, stopTokenIds: [7] }, { load: loadXGrammar });
+      const before = await loadXGrammar();
+      const error = await cache.constraint({ type: 'json_schema', name: 'x', schema: { $ref: '#/definitions/x' } }).then(() => '', (e: unknown) => errorText(e));
+      const c = await cache.constraint({ type: 'json_object' });
+      if (!c) throw new Error('no constraint for JSON mode');
+      await c.prepare();
+      const row = new Float32Array(tokens.length);
+      c.apply(row);
+      c.dispose();
+      const after = await loadXGrammar();
+      const restarts = cache.stats().restarts;
+      cache.dispose();
+      return { error, restarts, allowed: [...row.keys()].filter((i) => row[i] === 0), freshInstance: after !== before };
     },
   };
 }
