@@ -75,7 +75,9 @@ async function closeSheet(page: Page): Promise<void> {
 async function everyWay(page: Page, view: string, findings: Finding[], prepare: (page: Page) => Promise<void> = async () => {}): Promise<void> {
   for (const [size, vp] of [['desktop', DESKTOP], ['phone', PHONE]] as const) {
     await page.setViewportSize(vp);
-    await page.waitForFunction((phone) => matchMedia('(max-width: 720px)').matches === phone, size === 'phone');
+    // The app's own layout, not just the media query: React applies the phone layout (the sheet
+    // hidden) a render after matchMedia flips, and a tab clicked in between vanishes under the click.
+    await page.waitForFunction((phone) => matchMedia('(max-width: 720px)').matches === phone && document.querySelector('.app')?.classList.contains('phone') === phone, size === 'phone');
     await prepare(page);
     for (const scheme of ['light', 'dark'] as Scheme[]) {
       await page.emulateMedia({ colorScheme: scheme, reducedMotion: 'reduce' });
