@@ -7,12 +7,18 @@
  *       local model loaded, so the hosted pane answers alone). The app's TTFT for each answer
  *       (dd[data-metric="TTFT"]) is matched, by completion id (the response's x-request-id), to the
  *       server's own timing (GET /v1/slm/stats/{id}): `firstByteMs`, arrival → first content delta
- *       written. Client overhead (`client_overhead_ms`) = app TTFT − the TTFT of a bare `fetch`
- *       streaming request sent from the same page to the same server with the same request body,
- *       paired and interleaved with the app's (order alternating), so what the browser's own
- *       localhost round trip costs (~5 ms here) is not counted as the app's; the server runs without
- *       its prefix cache here, so both requests of a pair do the same work. App TTFT − server first
- *       byte is kept as `client_overhead_vs_server_ms`.
+ *       written. Client overhead (`client_overhead_ms`), per pair: (app TTFT − the server's first
+ *       byte for the app's request) − (bare TTFT − the server's first byte for the bare request),
+ *       where the bare request is a `fetch` streaming request sent from the same page to the same
+ *       server with the app's request body and headers (so the same CORS preflight cache entry),
+ *       paired and interleaved with the app's (order alternating); the median over the pairs, with
+ *       its spread (quartiles, min, max) and the machine's load average beside it. So neither the
+ *       browser's own localhost round trip (~5 ms here) nor the server's time (its first byte swung by
+ *       100+ ms between the two requests of a pair on a loaded machine) counts as the app's. The server
+ *       runs without its prefix cache here, so both requests of a pair do the same work. The same
+ *       difference without the server's times is `client_overhead_gross_ms`; app TTFT − server first
+ *       byte is kept as `client_overhead_vs_server_ms`. The app's TTFT is read exactly (the metric's
+ *       `data-ms`), not from its rounded text.
  *   (b) load: `concurrency` streaming requests at once from Node with the official `openai` client.
  *       The server generates one at a time and queues the rest (FIFO); it is started with a queue
  *       limit large enough for all of them, so every one should finish.
@@ -22,10 +28,11 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai';
-import { median } from '../../src/metrics/stats.ts';
+import { median, percentile } from '../../src/metrics/stats.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const FALLBACK_PROMPTS = ['What is the capital of France?', 'Which city is the capital of Japan?', 'What is the first letter of banana?'];
@@ -149,8 +156,11 @@ export async function measureInApp(browser, appUrl, server, prompts, log = () =>
   page.setDefaultTimeout(120_000);
   const ids = [];
   const bodies = [];
+  let headers = null;
   page.on('request', (r) => {
-    if (r.method() === 'POST' && r.url().startsWith(`${server.baseURL}/chat/completions`)) bodies.push(r.postData());
+    if (r.method() !== 'POST' || !r.url().startsWith(`${server.baseURL}/chat/completions`)) return;
+    bodies.push(r.postData());
+    if (!headers) headers = r.allHeaders().then(scriptHeaders);
   });
   page.on('response', (r) => {
     const req = r.request();
@@ -176,7 +186,7 @@ export async function measureInApp(browser, appUrl, server, prompts, log = () =>
     for (const [i, prompt] of prompts.entries()) {
       if (i > 0) await page.click(tid('new-chat'));
       // Odd pairs send the bare request first, with the app's last body for this prompt.
-      const bareFirst = i % 2 === 1 && bodies.length > 0 ? await bareFetch(page, server, withPrompt(bodies.at(-1), prompt)) : null;
+      const bareFirst = i % 2 === 1 && bodies.length > 0 ? await bareFetch(page, server, withPrompt(bodies.at(-1), prompt), await headers) : null;
       const before = ids.length;
       await page.fill(tid('prompt'), prompt);
       await page.click(tid('send'));
@@ -185,7 +195,8 @@ export async function measureInApp(browser, appUrl, server, prompts, log = () =>
       const turn = await page.locator(HOSTED_TURNS).first().evaluate((el) => ({
         finish: el.getAttribute('data-finish'),
         error: el.querySelector('[data-testid="turn-error"]')?.textContent ?? null,
-        ttft: el.querySelector('dd[data-metric="TTFT"]')?.textContent ?? null,
+        ttft: el.querySelector('dd[data-metric="TTFT"]')?.getAttribute('data-ms') ?? null,
+        ttftText: el.querySelector('dd[data-metric="TTFT"]')?.textContent ?? null,
         e2e: el.querySelector('dd[data-metric="End to end"]')?.textContent ?? null,
         tokens: el.querySelector('dd[data-metric="Tokens in/out"]')?.textContent ?? null,
       }));
@@ -193,15 +204,16 @@ export async function measureInApp(browser, appUrl, server, prompts, log = () =>
       const id = ids.length > before ? ids[ids.length - 1] : null;
       if (!id) throw new Error('no x-request-id on the chat completion response: cannot match it to the server timing');
       const t = await serverTiming(server.baseURL, id);
-      const ttft = parseMs(turn.ttft);
-      const b = bareFirst ?? (await bareFetch(page, server, bodies.at(-1)));
+      // Exact where the app gives it (data-ms), else its text ("12 ms": rounded to 1 ms at ≥ 10 ms).
+      const ttft = turn.ttft !== null && turn.ttft !== '' && Number.isFinite(Number(turn.ttft)) ? Number(turn.ttft) : parseMs(turn.ttftText);
+      const b = bareFirst ?? (await bareFetch(page, server, bodies.at(-1), await headers));
       const bare = b.ttft;
       const bt = b.id ? await serverTiming(server.baseURL, b.id) : null;
       const run = {
         prompt,
         id,
         finish: turn.finish,
-        ttft_ms: ttft,
+        ttft_ms: r2(ttft),
         e2e_ms: parseMs(turn.e2e),
         tokens: turn.tokens,
         server_first_byte_ms: t.firstByteMs,
@@ -210,14 +222,18 @@ export async function measureInApp(browser, appUrl, server, prompts, log = () =>
         server_total_ms: t.totalMs,
         server_decode_tps: t.decodeTps,
         bare_fetch_ttft_ms: r2(bare),
-        client_overhead_ms: ttft !== null && bare !== null ? r2(ttft - bare) : null,
-        client_overhead_vs_server_ms: ttft !== null && t.firstByteMs !== null ? r2(ttft - t.firstByteMs) : null,
-        // The same difference net of each request's own server time (on this shared machine the
-        // server's first byte swings by 100+ ms between the two requests of a pair).
-        client_overhead_net_ms:
+        bare_server_first_byte_ms: bt?.firstByteMs ?? null,
+        bare_first: bareFirst !== null,
+        // Net of each request's own server time (on this shared machine the server's first byte
+        // swings by 100+ ms between the two requests of a pair).
+        client_overhead_ms:
           ttft !== null && bare !== null && t.firstByteMs !== null && bt?.firstByteMs != null ? r2(ttft - t.firstByteMs - (bare - bt.firstByteMs)) : null,
+        client_overhead_gross_ms: ttft !== null && bare !== null ? r2(ttft - bare) : null,
+        client_overhead_vs_server_ms: ttft !== null && t.firstByteMs !== null ? r2(ttft - t.firstByteMs) : null,
       };
-      log(`hosted: app ${i + 1}/${prompts.length}: TTFT ${run.ttft_ms} ms, bare fetch ${run.bare_fetch_ttft_ms} ms, server first byte ${run.server_first_byte_ms} ms, overhead ${run.client_overhead_ms} ms`);
+      log(
+        `hosted: pair ${i + 1}/${prompts.length}${run.bare_first ? ' (bare first)' : ''}: app TTFT ${run.ttft_ms} ms (server ${run.server_first_byte_ms}), bare ${run.bare_fetch_ttft_ms} ms (server ${run.bare_server_first_byte_ms}), overhead ${run.client_overhead_ms} ms (gross ${run.client_overhead_gross_ms})`,
+      );
       runs.push(run);
     }
     return runs;
@@ -234,12 +250,22 @@ function withPrompt(body, prompt) {
   return JSON.stringify(b);
 }
 
+/**
+ * The headers a page script set on a request (Playwright's allHeaders() also lists what the browser
+ * adds: origin, referer, user-agent, sec-*, …; a script cannot set those, and the browser adds them
+ * to the bare request too). The bare request sends the rest, so both hit the same CORS preflight.
+ */
+const BROWSER_HEADERS = new Set(['accept-charset', 'accept-encoding', 'accept-language', 'connection', 'content-length', 'cookie', 'date', 'dnt', 'expect', 'host', 'keep-alive', 'origin', 'referer', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'user-agent', 'via', 'priority']);
+export function scriptHeaders(all) {
+  return Object.fromEntries(Object.entries(all).filter(([k]) => !BROWSER_HEADERS.has(k.toLowerCase()) && !/^(sec-|proxy-|access-control-request-|:)/i.test(k)));
+}
+
 /** A bare `fetch` streaming request from the page: ms to the first content delta (read to the end), and its request id. */
-function bareFetch(page, server, body) {
+function bareFetch(page, server, body, headers) {
   return page.evaluate(
-    async ([url, b]) => {
+    async ([url, b, h]) => {
       const t0 = performance.now();
-      const res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: b });
+      const res = await fetch(url, { method: 'POST', headers: h, body: b });
       const id = res.headers.get('x-request-id');
       const reader = res.body.getReader();
       const dec = new TextDecoder();
@@ -253,7 +279,7 @@ function bareFetch(page, server, body) {
       }
       return { ttft, id };
     },
-    [`${server.baseURL}/chat/completions`, body],
+    [`${server.baseURL}/chat/completions`, body, headers ?? { 'Content-Type': 'application/json' }],
   );
 }
 
@@ -315,29 +341,42 @@ export async function concurrentStreams(server, { n = 16, maxTokens = 32, prompt
   return result;
 }
 
+/** Median, quartiles, min and max of the finite values (null fields when there are none). */
+export function spread(values) {
+  const v = values.filter((x) => x !== null && x !== undefined && Number.isFinite(x));
+  return { n: v.length, median: r2(median(v)), p25: r2(percentile(v, 25)), p75: r2(percentile(v, 75)), min: v.length ? r2(Math.min(...v)) : null, max: v.length ? r2(Math.max(...v)) : null };
+}
+
 /**
  * Used by scripts/bench/index.mjs. `browser`: a Playwright Browser; `appUrl`: the served app;
- * `log`: progress lines. Options: prompts (7: the first pair is not counted), concurrency (16),
- * maxTokens (32), threads (server).
+ * `log`: progress lines. Options: prompts (21: the first pair is not counted, so 20 pairs),
+ * concurrency (16), maxTokens (32), threads (server).
  */
-export async function measureHosted({ browser, appUrl, log = () => {}, prompts: nPrompts = 7, concurrency = 16, maxTokens = 32, threads } = {}) {
+export async function measureHosted({ browser, appUrl, log = () => {}, prompts: nPrompts = 21, concurrency = 16, maxTokens = 32, threads } = {}) {
   const model = referenceModel();
   const server = await startReferenceServer({ model, queueLimit: Math.max(32, concurrency), threads, extraArgs: ['--kv-cache-mb', '0'], log });
   try {
     const distinct = promptsFor(model, nPrompts);
+    const loadBefore = loadavg()[0];
     const runs = await measureInApp(browser, appUrl, server, Array.from({ length: nPrompts }, (_, i) => distinct[i % distinct.length]), log);
-    // The first pair is left out of the client overhead: it carries each side's first CORS preflight
-    // and the SDK's first call (8.3 ms from create() to fetch in the page, 0.4-0.5 ms afterwards).
+    const loadAfter = loadavg()[0];
+    // The first pair is left out of the client overhead: it carries the page's first CORS preflight
+    // to the server (cached for both sides afterwards: same URL and headers, Access-Control-Max-Age
+    // 600) and the first run of the SDK's code.
     const paired = runs.slice(1);
+    const overhead = spread(paired.map((r) => r.client_overhead_ms));
+    log(`hosted: client overhead (net of server time) median ${overhead.median} ms, quartiles ${overhead.p25}…${overhead.p75}, range ${overhead.min}…${overhead.max}, ${overhead.n} pairs; load average ${loadBefore.toFixed(2)} → ${loadAfter.toFixed(2)}`);
     const load = await concurrentStreams(server, { n: concurrency, maxTokens, prompts: promptsFor(model, 8), log });
     return {
       hosted_model: server.model,
       hosted_ttft_ms: r2(median(runs.map((r) => r.ttft_ms))),
       server_first_byte_ms: r2(median(runs.map((r) => r.server_first_byte_ms))),
-      client_overhead_ms: r2(median(paired.map((r) => r.client_overhead_ms))),
+      client_overhead_ms: overhead.median,
+      client_overhead_spread: overhead,
+      client_overhead_gross_ms: r2(median(paired.map((r) => r.client_overhead_gross_ms))),
       bare_fetch_ttft_ms: r2(median(paired.map((r) => r.bare_fetch_ttft_ms))),
       client_overhead_vs_server_ms: r2(median(paired.map((r) => r.client_overhead_vs_server_ms))),
-      client_overhead_net_ms: r2(median(paired.map((r) => r.client_overhead_net_ms))),
+      hosted_load_avg: [r2(loadBefore), r2(loadAfter)],
       server_streams_ok: load.ok,
       server_streams_failed: load.failed,
       hosted_runs: runs,

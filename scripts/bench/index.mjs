@@ -27,6 +27,7 @@
  *          --scale smollm2-135m:fp32,q8,q4+qwen2.5-0.5b:q4  (random-weight models at catalog shapes: scale.mjs)
  *          --no-ttft-growth  --ttft-model ID  --no-constrained
  *          --only constrained  (just that part: its fields on the last line; --scale-dir DIR for the 135M model)
+ *          --only hosted [--pairs N]  (the reference server through the app: its fields and runs on the last line)
  */
 import { existsSync } from 'node:fs';
 import { build, preview } from 'vite';
@@ -73,6 +74,16 @@ const server = await preview({ preview: { port: 0, strictPort: false }, logLevel
 const base = server.resolvedUrls?.local?.[0] ?? `http://localhost:${server.httpServer.address().port}/`;
 log('serving', base);
 const browser = await launch();
+if (arg('only', '') === 'hosted') {
+  try {
+    const { hosted_runs: runs, concurrent: _c, ...fields } = await measureHosted({ browser, appUrl: base, log, prompts: Number(arg('pairs', '20')) + 1 });
+    console.log(JSON.stringify({ ...fields, hosted_runs: runs }));
+  } finally {
+    await browser.close();
+    await new Promise((r) => server.httpServer.close(r));
+  }
+  process.exit(0);
+}
 
 const runs = [];
 let hosted = {};

@@ -68,6 +68,10 @@ export function useHostedEndpoint() {
     }
   }, [settings, keyRing, keyVersion]);
   const engine = built.engine;
+  // An enabled hosted pane loads the SDK now, so the first send does not wait for it.
+  useEffect(() => {
+    engine?.preload();
+  }, [engine]);
   const [listError, setListError] = useState<string | null>(null);
   const error = built.error ?? listError;
 

@@ -49,7 +49,36 @@ function isolate(res: Response): Response {
   return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
 }
 
+/**
+ * Chromium's static routing (the ServiceWorker Static Routing API, Chrome 123+; absent elsewhere,
+ * where the fetch handler's early return does the same, later): requests this worker never
+ * answers — another origin's (the hosted endpoint's API), and any POST — go to the network
+ * without a fetch event. Measured in the page before: a hosted request waited 0.1-3.2 ms
+ * (resource timing, workerStart → fetchStart) for this worker's thread to wake up and decline it.
+ */
+interface RouterCondition {
+  requestMethod?: string;
+  urlPattern?: { protocol?: string; hostname?: string; port?: string };
+  not?: RouterCondition;
+}
+type WithRoutes = ExtendableEvent & { addRoutes?: (rules: { condition: RouterCondition; source: 'network' }[]) => Promise<void> };
+
+function addNetworkRoutes(event: WithRoutes): Promise<void> {
+  const own = { protocol: scope.protocol.slice(0, -1), hostname: scope.hostname, port: scope.port };
+  try {
+    const added = event.addRoutes?.([
+      { condition: { not: { urlPattern: own } }, source: 'network' },
+      { condition: { requestMethod: 'POST' }, source: 'network' },
+    ]);
+    // A browser that knows the API but not a condition rejects the rules: the fetch handler stays.
+    return (added ?? Promise.resolve()).catch(() => undefined);
+  } catch {
+    return Promise.resolve();
+  }
+}
+
 self.addEventListener('install', (event) => {
+  event.waitUntil(addNetworkRoutes(event));
   event.waitUntil(
     (async () => {
       const cache = await caches.open(APP_CACHE);

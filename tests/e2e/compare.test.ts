@@ -285,6 +285,17 @@ describe('comparison with a hosted model (the reference server)', () => {
     // The client's TTFT includes the server's time to the first byte.
     expect(parseMs(a.hosted.metrics['TTFT'])).toBeGreaterThanOrEqual(Math.floor(t0.firstByteMs ?? Infinity) - 1);
     expect(parseTokens(a.hosted.metrics['Tokens in/out'])).toEqual([t0.promptTokens, t0.completionTokens]);
+    // The service worker's static routes send the endpoint's API (another origin) to the network
+    // without a fetch event (src/pwa/service-worker.ts): the page is controlled, the request was not
+    // handed to the worker.
+    const routed = await page.evaluate(
+      (u) => ({
+        controlled: navigator.serviceWorker.controller !== null,
+        sources: (performance.getEntriesByType('resource') as (PerformanceResourceTiming & { workerMatchedSourceType?: string })[]).filter((e) => e.name === u).map((e) => e.workerMatchedSourceType ?? null),
+      }),
+      `${open.baseURL}/chat/completions`,
+    );
+    expect(routed).toEqual({ controlled: true, sources: ['network'] });
 
     // The strip: one row per pane, at most one "first" (on the lower TTFT), local free and on device.
     const strip = await readStrip(page);

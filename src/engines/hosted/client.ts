@@ -2,9 +2,11 @@
  * The only place that constructs SDK clients: the official `openai` package (OpenAI, or AzureOpenAI
  * for Azure deployments) from a ClientConfig. Retries are off by default (a retry would hide in the
  * timing record), the SDK's console logging is off (errors are reported as HostedError), and
- * redirects are refused so a key can never follow one to another origin.
+ * redirects are refused so a key can never follow one to another origin. Its `fetch` notes when
+ * each read of a streamed body arrived (arrival.ts), which the engine's timing record uses.
  */
 import OpenAI, { AzureOpenAI } from 'openai';
+import { timedFetch } from './arrival';
 import type { ClientConfig } from './presets';
 
 export interface ClientOptions {
@@ -25,6 +27,7 @@ export function createClient(config: ClientConfig, options: ClientOptions = {}):
     organization: null,
     project: null,
     fetchOptions: { redirect: 'error' as const },
+    fetch: timedFetch(),
   };
   if (config.kind === 'azure-openai') {
     const credential = config.credential;

@@ -6,3 +6,4 @@
  */
 export { createClient } from './client';
 export { toHostedError } from './sdk-errors';
+export { arrivalOf } from './arrival';
