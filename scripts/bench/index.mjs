@@ -69,8 +69,8 @@ if (arg('only', '') === 'constrained') {
 const r2 = (x) => (x === null || x === undefined || !Number.isFinite(x) ? null : Math.round(x * 100) / 100);
 
 /**
- * TTFT growth on one target: the 135M-shape scale model when --scale lists that shape (its first
- * dtype that keeps a KV cache: fp32, else q4; q8 keeps none), else --ttft-model or the reference
+ * TTFT growth on one target: the 135M-shape scale model when --scale lists that shape with a dtype
+ * that keeps a KV cache (fp32, else q4; q8 keeps none), else --ttft-model or the reference
  * model. At scale the embedded reference model runs too (`ttft_growth_embedded`: the issue asks for
  * both; on it a turn's TTFT is tens of ms and mostly noise).
  */
@@ -87,8 +87,11 @@ async function measureGrowth() {
   };
   const embedded = { model: arg('ttft-model', referenceModel()) };
   const spec = scaleSpecs.find((s) => s.shape === 'smollm2-135m');
-  if (!spec) return one(embedded);
-  const dtype = ['fp32', 'q4'].find((d) => spec.dtypes.includes(d)) ?? 'fp32';
+  const dtype = ['fp32', 'q4'].find((d) => spec?.dtypes.includes(d));
+  if (!spec || !dtype) {
+    if (spec) log('ttft growth: --scale lists smollm2-135m without fp32 or q4 (q8 keeps no KV cache), so it runs on the embedded model');
+    return one(embedded);
+  }
   const scale = await one({ scaleShape: 'smollm2-135m', dtype });
   const { ttft_growth_detail: _d, ...small } = await one(embedded);
   return { ...scale, ttft_growth_embedded: small };
