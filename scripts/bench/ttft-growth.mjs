@@ -6,7 +6,8 @@
  *   ttft_growth_server           the reference server with its prefix cache, TTFT seen by a client
  *   ttft_growth_server_no_reuse  the same server with --kv-cache-mb 0
  * On the embedded models a turn's TTFT is a few ms and mostly noise; the figures that matter are
- * on a model whose prefill users wait for (the 135M-shape scale model): pass it with --model.
+ * on a model whose prefill users wait for: the 135M-shape scale model (--scale-shape smollm2-135m,
+ * ttft-target.mjs), the same folder in the worker (through the tests' hub-like host) and the server.
  *
  * Every counted conversation is a new one to the cache: its first user turn carries the
  * conversation's number, so it shares only the system prompt with the ones before (as a user's
@@ -16,45 +17,19 @@
  * ttft_growth_server read 1.02–1.54 across runs. Each side also runs one uncounted conversation
  * first (the first answers after a load or a server start run cold), and the medians are over 5.
  *
- *   npm run bench:ttft-growth -- [--model slm-reference] [--dtype fp32] [--no-build]
+ *   npm run bench:ttft-growth -- [--model slm-reference | --scale-shape smollm2-135m] [--dtype fp32|q4]
+ *                                  [--repeats 5] [--sides local,server] [--history primed|scripted] [--no-build]
  *
  * A benchmark: it returns figures and asserts nothing.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { median } from '../../src/metrics/stats.ts';
 import { launch, openHarness } from './browser.mjs';
 import { referenceModel, startReferenceServer } from './hosted.mjs';
+import { openTarget } from './ttft-target.mjs';
 
 const r2 = (x) => (x === null || x === undefined || !Number.isFinite(x) ? null : Math.round(x * 100) / 100);
-const SYSTEM = 'You are a helpful assistant. Answer the question in a few sentences, plainly and without lists.';
-/** Eight user turns of ~30 tokens each (the embedded tokenizers: ~4 characters a token). */
-export const USER_TURNS = [
-  'I am planning a weekend trip to Paris in the spring with two friends. What are the three places we should not miss, and why?',
-  'That sounds good. We also like food a lot. Which neighbourhood would you pick for a long dinner on the first evening, and why?',
-  'On the second day we want to walk a lot. Can you suggest a route along the river that starts near a museum and ends at a park?',
-  'One of my friends does not like crowds at all. Which of the places you named are quieter early in the morning on a weekday?',
-  'We will arrive by train from London. How long does the trip take, and what is the easiest way to get from the station to the hotel?',
-  'Our budget for the weekend is limited. What are some free things to do in the city that are still worth the time of a visitor?',
-  'If it rains on Sunday, which indoor places would you recommend for an afternoon, apart from the big museums everybody visits?',
-  'Thanks for all of this. Can you now sum up the plan for the two days in a short paragraph that I can send to my friends?',
-];
-/**
- * The script for `model`: ~30-token user turns and 40-token answers where the context holds them
- * (1024+ tokens); the embedded models read at most 512 tokens of a ~1-character-a-token
- * vocabulary, so there the system prompt is one line, turns are cut to 24 characters and answers
- * to 12 tokens (said in the result).
- */
-export function scriptFor(model) {
-  let ctx = null;
-  try {
-    ctx = JSON.parse(readFileSync(`public/models/${model}/config.json`, 'utf8')).max_position_embeddings ?? null;
-  } catch {
-    // unknown: the full script
-  }
-  const short = ctx !== null && ctx < 1024;
-  return { system: short ? 'Answer briefly.' : SYSTEM, turns: short ? USER_TURNS.map((t) => t.slice(0, 24)) : USER_TURNS, answerTokens: short ? 12 : 40, short };
-}
 
 const growth = (ttfts) => (ttfts.length === 8 && ttfts[0] > 0 ? r2(ttfts[7] / ttfts[0]) : null);
 
@@ -64,61 +39,101 @@ export function turnsFor(script, tag) {
   return [`#${tag} ${first}`.slice(0, script.short ? first.length : undefined), ...script.turns.slice(1)];
 }
 
-/** The script in the model worker; `reuse` false prefills every prompt whole. TTFT per turn (page clock). */
+/**
+ * The script in the model worker; `reuse` false prefills every prompt whole. Per turn: TTFT (page
+ * clock, request → first chunk), prompt and reused tokens, and the engine's prefill (its own clock,
+ * generate start → first token: the new tokens' forward pass and the first sampling step); TTFT −
+ * prefill is the rest (chat template + tokenization of the whole conversation, the context fit,
+ * cache lookup, and the messages between page and worker). With `script.prime` (a random-weight
+ * model, ttft-script.ts) and reuse on, an uncounted 1-token request after each turn puts the
+ * history's answer into the kept state, as a trained model's own answer is.
+ */
 async function localConversation(page, reuse, script, tag) {
   return page.evaluate(
-    async ([system, turns, n, r]) => {
+    async ([system, turns, answers, n, r, prime]) => {
       const messages = [{ role: 'system', content: system }];
       const out = [];
-      for (const content of turns) {
+      for (const [i, content] of turns.entries()) {
         messages.push({ role: 'user', content });
         const run = await window.slmHarness.generate(messages, { greedy: true, maxNewTokens: n, minNewTokens: n }, r);
-        out.push({ ttft: run.metrics.ttftMs, input: run.metrics.inputTokens, reused: run.metrics.reusedInputTokens ?? null });
-        messages.push({ role: 'assistant', content: run.text });
+        const m = run.metrics;
+        const prefilled = m.inputTokens - (m.reusedInputTokens ?? 0);
+        out.push({ ttft: m.ttftMs, input: m.inputTokens, reused: m.reusedInputTokens ?? null, prefillMs: m.prefillTps ? (prefilled * 1000) / m.prefillTps : null });
+        messages.push({ role: 'assistant', content: answers?.[i] ?? run.text });
+        if (prime && r && i < turns.length - 1) await window.slmHarness.generate(messages, { greedy: true, maxNewTokens: 1, minNewTokens: 1 }, true);
       }
       return out;
     },
-    [script.system, turnsFor(script, tag), script.answerTokens, reuse],
+    [script.system, turnsFor(script, tag), script.answers, script.answerTokens, reuse, script.prime],
   );
 }
 
-/** ttft_growth_local with reuse on and off, per-turn medians over `repeats` conversations each (interleaved). */
-export async function ttftGrowthLocal({ browser, appUrl, model, dtype = 'fp32', repeats = 5, log = () => {} }) {
+const perTurn = (runs, key) => Array.from({ length: 8 }, (_, t) => r2(median(runs.map((r) => r[t]?.[key] ?? null))));
+
+/**
+ * ttft_growth_local with reuse on and off, per-turn medians over `repeats` conversations each
+ * (interleaved), on `target` (ttft-target.mjs: an embedded model or a scale model).
+ */
+export async function ttftGrowthLocal({ browser, appUrl, target, repeats = 5, log = () => {} }) {
   const { context, page } = await openHarness(browser, appUrl);
+  const { script, dtype } = target;
   try {
-    await page.evaluate((o) => window.slmHarness.load(o), { source: { type: 'bundled', modelId: model }, dtype, device: 'wasm', threads: 1, warmup: null });
-    const script = scriptFor(model);
+    const t0 = performance.now();
+    await page.evaluate((o) => window.slmHarness.load(o), { source: target.source, dtype, device: 'wasm', threads: 1, warmup: null });
+    log(`ttft growth, local ${target.label} ${dtype}: loaded in ${Math.round(performance.now() - t0)} ms`);
     // One conversation first, not counted: the first answers after a load run cold (measured: turn
-    // 1 at 1747 ms, the next ones at 65-210 ms, slm-reference fp32).
-    await localConversation(page, false, script, 0);
+    // 1 at 1747 ms, the next ones at 65-210 ms, slm-reference fp32). With reuse, so that every
+    // counted conversation's turn 1 finds the shared system prompt kept, as on the server side
+    // (a conversation with reuse off leaves the kept state as it was).
+    await localConversation(page, true, script, 0);
     const on = [];
     const off = [];
     for (let i = 1; i <= repeats; i++) {
       on.push(await localConversation(page, true, script, i));
       off.push(await localConversation(page, false, script, i));
+      log(`ttft growth, local ${target.label} ${dtype}: conversation ${i}/${repeats}: turn 1 → 8 ${r2(on.at(-1)[0].ttft)} → ${r2(on.at(-1)[7].ttft)} ms with reuse, ${r2(off.at(-1)[0].ttft)} → ${r2(off.at(-1)[7].ttft)} ms without`);
     }
-    const perTurn = (runs) => Array.from({ length: 8 }, (_, t) => r2(median(runs.map((r) => r[t]?.ttft ?? null))));
     const result = {
-      model,
+      model: target.label,
       dtype,
       answer_tokens: script.answerTokens,
       short_turns: script.short,
-      ttft_growth_local: growth(perTurn(on)),
-      ttft_growth_local_no_reuse: growth(perTurn(off)),
+      user_turn_tokens: script.turnTokens,
+      history_answer_tokens: script.scriptedAnswerTokens ?? 'the model\'s own answers',
+      history: script.answers ? (script.prime ? 'fixed answers, put into the kept state by an uncounted 1-token request' : 'fixed answers, prefilled by the next turn') : 'the model\'s answers',
+      ttft_growth_local: growth(perTurn(on, 'ttft')),
+      ttft_growth_local_no_reuse: growth(perTurn(off, 'ttft')),
       ttft_growth_local_runs: on.map((r) => growth(r.map((t) => t.ttft))),
-      ttft_ms_per_turn: perTurn(on),
-      ttft_ms_per_turn_no_reuse: perTurn(off),
+      ttft_growth_local_no_reuse_runs: off.map((r) => growth(r.map((t) => t.ttft))),
+      ttft_ms_per_turn: perTurn(on, 'ttft'),
+      prefill_ms_per_turn: perTurn(on, 'prefillMs'),
+      ttft_ms_per_turn_no_reuse: perTurn(off, 'ttft'),
+      prefill_ms_per_turn_no_reuse: perTurn(off, 'prefillMs'),
       prompt_tokens_per_turn: on[0].map((t) => t.input),
       reused_tokens_per_turn: on[0].map((t) => t.reused),
     };
-    log(`ttft growth, local ${model} ${dtype}: ${result.ttft_growth_local} with reuse, ${result.ttft_growth_local_no_reuse} without`);
+    log(`ttft growth, local ${target.label} ${dtype}: ${result.ttft_growth_local} with reuse, ${result.ttft_growth_local_no_reuse} without`);
     return result;
   } finally {
     await context.close();
   }
 }
 
-/** One streamed request from Node; TTFT to the first content delta and the usage. */
+/** The server's timing of request `id` (recorded when its response ends; polled briefly). */
+async function serverTiming(server, id) {
+  for (let i = 0; i < 40; i++) {
+    const res = await fetch(`${server.baseURL}/slm/stats/${encodeURIComponent(id)}`);
+    if (res.ok) return res.json();
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return null;
+}
+
+/**
+ * One streamed request from Node; TTFT to the first content delta, the usage, and the server's
+ * timing: arrival → generator start (`queuedMs`: body, chat template, tokenization, queue) and →
+ * first token (`firstTokenMs`; the difference is the prefill of the new tokens and the first step).
+ */
 async function streamOnce(server, messages, n) {
   const t0 = performance.now();
   const res = await fetch(`${server.baseURL}/chat/completions`, {
@@ -147,45 +162,64 @@ async function streamOnce(server, messages, n) {
       if (ev.usage) usage = ev.usage;
     }
   }
-  return { ttft, text, usage };
+  const id = res.headers.get('x-request-id');
+  const timing = id ? await serverTiming(server, id) : null;
+  return { ttft, text, usage, timing };
 }
 
-async function serverConversation(server, script, tag) {
+/** The script through the server; `prime`: as in localConversation (the server's prefix cache is on). */
+async function serverConversation(server, script, tag, prime) {
   const messages = [{ role: 'system', content: script.system }];
   const out = [];
-  for (const content of turnsFor(script, tag)) {
+  for (const [i, content] of turnsFor(script, tag).entries()) {
     messages.push({ role: 'user', content });
     const r = await streamOnce(server, messages, script.answerTokens);
-    out.push({ ttft: r.ttft, input: r.usage?.prompt_tokens ?? null, cached: r.usage?.prompt_tokens_details?.cached_tokens ?? null });
-    messages.push({ role: 'assistant', content: r.text });
+    const t = r.timing;
+    out.push({
+      ttft: r.ttft,
+      input: r.usage?.prompt_tokens ?? null,
+      cached: r.usage?.prompt_tokens_details?.cached_tokens ?? null,
+      queuedMs: t?.queuedMs ?? null,
+      prefillMs: t && t.firstTokenMs !== null ? t.firstTokenMs - t.queuedMs : null,
+    });
+    messages.push({ role: 'assistant', content: script.answers?.[i] ?? r.text });
+    if (prime && script.prime && i < 7) await streamOnce(server, messages, 1);
   }
   return out;
 }
 
 /** ttft_growth_server with the prefix cache on and off (two server processes), per-turn medians over `repeats`. */
-export async function ttftGrowthServer({ model, dtype = 'fp32', repeats = 5, log = () => {} }) {
-  const result = { model, dtype };
+export async function ttftGrowthServer({ target, repeats = 5, log = () => {} }) {
+  const { script, dtype } = target;
+  const result = { model: target.label, dtype };
   for (const [key, args] of [
     ['', []],
     ['_no_reuse', ['--kv-cache-mb', '0']],
   ]) {
-    const server = await startReferenceServer({ model, extraArgs: ['--dtype', dtype, ...args], log });
+    const t0 = performance.now();
+    // A scale model loads for minutes on a busy machine (135M fp32: 652 MB).
+    const server = await startReferenceServer({ model: target.server.model, extraArgs: [...target.server.extraArgs, '--dtype', dtype, ...args], log, timeoutMs: 900_000 });
+    log(`ttft growth, server ${target.label} ${dtype}${key}: started in ${Math.round(performance.now() - t0)} ms`);
     try {
-      const script = scriptFor(model);
-      await serverConversation(server, script, 0); // uncounted: the first answers after a start run cold
+      await serverConversation(server, script, 0, !key); // uncounted: the first answers after a start run cold
       const runs = [];
-      for (let i = 1; i <= repeats; i++) runs.push(await serverConversation(server, script, i));
-      const perTurn = Array.from({ length: 8 }, (_, t) => r2(median(runs.map((r) => r[t]?.ttft ?? null))));
-      result[`ttft_growth_server${key}`] = growth(perTurn);
+      for (let i = 1; i <= repeats; i++) {
+        runs.push(await serverConversation(server, script, i, !key));
+        log(`ttft growth, server ${target.label} ${dtype}${key}: conversation ${i}/${repeats}: turn 1 → 8 ${r2(runs.at(-1)[0].ttft)} → ${r2(runs.at(-1)[7].ttft)} ms`);
+      }
+      const ttfts = perTurn(runs, 'ttft');
+      result[`ttft_growth_server${key}`] = growth(ttfts);
       result[`ttft_growth_server${key}_runs`] = runs.map((r) => growth(r.map((t) => t.ttft)));
-      result[`ttft_ms_per_turn_server${key}`] = perTurn;
+      result[`ttft_ms_per_turn_server${key}`] = ttfts;
+      result[`queued_ms_per_turn_server${key}`] = perTurn(runs, 'queuedMs');
+      result[`prefill_ms_per_turn_server${key}`] = perTurn(runs, 'prefillMs');
       if (!key) result.cached_tokens_per_turn = runs[0].map((t) => t.cached);
       if (!key) result.prompt_tokens_per_turn_server = runs[0].map((t) => t.input);
     } finally {
       await server.stop();
     }
   }
-  log(`ttft growth, server ${model} ${dtype}: ${result.ttft_growth_server} with the prefix cache, ${result.ttft_growth_server_no_reuse} without`);
+  log(`ttft growth, server ${target.label} ${dtype}: ${result.ttft_growth_server} with the prefix cache, ${result.ttft_growth_server_no_reuse} without`);
   return result;
 }
 
@@ -196,9 +230,10 @@ const arg = (name, dflt) => {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { build, preview } = await import('vite');
-  const model = arg('model', referenceModel());
-  const dtype = arg('dtype', 'fp32');
   const log = (...a) => console.error('[bench]', ...a);
+  const target = await openTarget({ model: arg('model', referenceModel()), scaleShape: arg('scale-shape', null), dtype: arg('dtype', 'fp32'), history: arg('history', 'primed'), log });
+  const repeats = Number(arg('repeats', '5'));
+  const sides = arg('sides', 'local,server').split(',');
   if (!process.argv.includes('--no-build') || !existsSync('dist/index.html')) {
     log('building the app…');
     await build({ logLevel: 'warn' });
@@ -207,11 +242,12 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const appUrl = server.resolvedUrls?.local?.[0] ?? `http://localhost:${server.httpServer.address().port}/`;
   const browser = await launch();
   try {
-    const local = await ttftGrowthLocal({ browser, appUrl, model, dtype, log });
-    const remote = await ttftGrowthServer({ model, dtype, log });
+    const local = sides.includes('local') ? await ttftGrowthLocal({ browser, appUrl, target, repeats, log }) : {};
+    const remote = sides.includes('server') ? await ttftGrowthServer({ target, repeats, log }) : {};
     console.log(JSON.stringify({ ...local, ...remote }));
   } finally {
     await browser.close();
     await server.close();
+    await target.close();
   }
 }
