@@ -53,7 +53,12 @@ async function kernelRatio({ browser, base, host, root, model, file, dtype, thre
   const node = [];
   try {
     for (let i = 0; i < 3; i++) {
-      const w = await page.evaluate(([u, t]) => window.slmHarness.kernelBench(u, t, 10, 20), [url, threads]);
+      // Bounded: a kernel worker the browser ends without an error event (seen for the 0.5B shape's
+      // q4 graph, 2026-11-30) left this evaluate waiting forever and the whole bench with it.
+      const w = await Promise.race([
+        page.evaluate(([u, t]) => window.slmHarness.kernelBench(u, t, 10, 20), [url, threads]),
+        new Promise((_, reject) => setTimeout(() => reject(new Error(`the kernel worker gave no answer within ${KERNEL_TIMEOUT_MS / 60_000} min`)), KERNEL_TIMEOUT_MS).unref()),
+      ]);
       web.push(median(w.ms));
       node.push((await nativeKernel({ file: out, threads, warmups: 10, runs: 20 })).ms);
     }
@@ -65,6 +70,7 @@ async function kernelRatio({ browser, base, host, root, model, file, dtype, thre
   return { kernel_ratio: median(ratios), kernel_web_ms: web.map(r2k), kernel_node_ms: node.map(r2k), kernel_ratios: ratios.map(r2k) };
 }
 const r2k = (x) => Math.round(x * 100) / 100;
+const KERNEL_TIMEOUT_MS = 5 * 60_000;
 
 export async function measureScale({ browser, base, specs, warmup, log, r2 }) {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'slm-bench-host-'));
