@@ -29,7 +29,9 @@ describe('HostedEngine ↔ reference server', () => {
     expect(engine.kind).toBe('hosted');
     const chunks: StreamChunk[] = [];
     const t0 = performance.now();
-    const r = await engine.generate({ messages, params: fixed(40), onChunk: (c) => chunks.push(c) });
+    // 300 tokens: the pocket model streams ~2,000 tokens/s, and a decode rate needs ≥ 50 ms between
+    // the first and last chunk (metrics/timing.ts); 40 tokens (20 ms) gave "—" on a quiet machine.
+    const r = await engine.generate({ messages, params: fixed(300), onChunk: (c) => chunks.push(c) });
     expect(r.finishReason).toBe('length');
     expect(chunks.length).toBeGreaterThan(5);
     expect(chunks.every((c) => c.text.length > 0 && c.tokens === 1 && c.at >= t0)).toBe(true);
@@ -43,7 +45,7 @@ describe('HostedEngine ↔ reference server', () => {
       threads: null,
       crossOriginIsolated: null,
       tokenCountSource: 'usage',
-      outputTokens: 40,
+      outputTokens: 300,
       prefillTps: null,
       engineDecodeTps: null,
     });
