@@ -1,3 +1,4 @@
+// Over 300 lines: the preset table is data (ten endpoints and what each accepts); the one function that turns a preset and a key into a client configuration is checked against it.
 /**
  * Endpoint presets (pure data) and the pure function that turns the user's endpoint settings plus
  * a key into a client configuration. No network and no SDK objects here (see client.ts), so every
