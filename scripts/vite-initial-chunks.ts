@@ -41,7 +41,10 @@ export function initialChunks(root: string) {
     let sets = cache.get(graph);
     if (!sets) {
       const pageNow = closure(graph, page);
-      const harnessNow = closure(graph, harness);
+      // With its dynamic imports: a module the harness loads later (the hosted SDK's arrival.ts, on
+      // its first hosted request) must not land in "app" or "later", whose chunks import the page's
+      // entry, which throws without the page's #root (CI: the headless runner's hosted column).
+      const harnessNow = closure(graph, harness, true);
       // A module that brings a library of its own (openai, papaparse, idb), directly or not, stays out, with it.
       const ownLibrary = (id: string) => [...closure(graph, id)].some((d) => d.includes('/node_modules/') && !pageNow.has(d));
       const lazy = [...closure(graph, page, true)].filter((id) => id.startsWith(src) && !pageNow.has(id) && !ownLibrary(id));
