@@ -1,24 +1,14 @@
 // HostedEngine against small servers that misbehave on purpose: every failure becomes one typed
 // HostedError with a usable sentence, and the API key appears in none of them.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { HostedEngine, type HostedEngineOptions } from '../../src/engines/hosted/HostedEngine';
 import { HostedError, type HostedErrorCode } from '../../src/engines/hosted/errors';
 import { bindKey } from '../../src/engines/hosted/keys';
 import { DEFAULT_GENERATION, type GenerateRequest, type StreamChunk } from '../../src/engines/types';
-import { chunk, openSse, sendJson, sse, startFakeServer, streamAnswer, type FakeServer, type Handler } from './fake-server';
+import { chunk, openSse, sendJson, sse, fakeServersPerTest, streamAnswer, type FakeServer, type Handler } from './fake-server';
 
 const KEY = 'sk-live-SECRET-4f9a8b7c6d5e';
-const servers: FakeServer[] = [];
-
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-
-async function serve(handler: Handler): Promise<FakeServer> {
-  const s = await startFakeServer(handler);
-  servers.push(s);
-  return s;
-}
+const serve = fakeServersPerTest();
 
 function engineFor(s: FakeServer, opts: Partial<HostedEngineOptions> = {}): HostedEngine {
   return new HostedEngine({
@@ -108,7 +98,6 @@ describe('network failures', () => {
     const s = await serve(() => {});
     const url = s.baseURL;
     await s.close();
-    servers.length = 0;
     const engine = new HostedEngine({ endpoint: { presetId: 'ollama', baseUrl: url, model: 'm' }, key: bindKey(url, KEY) });
     const e = await failure(engine, 'unreachable');
     expect(e.message).toMatch(/CORS/);

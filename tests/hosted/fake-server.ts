@@ -1,5 +1,6 @@
 /** Small scripted HTTP servers on 127.0.0.1 that misbehave on purpose, for HostedEngine tests. */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import { afterEach } from 'vitest';
 
 export interface CapturedRequest {
   method: string;
@@ -93,4 +94,17 @@ export function streamAnswer(res: ServerResponse, pieces: string[], opts: { fini
   if (opts.usage) sse(res, usageChunk(opts.usage[0], opts.usage[1]));
   sse(res, '[DONE]');
   res.end();
+}
+
+/** `serve(handler)` for a test file: every fake server it starts is closed after each test. */
+export function fakeServersPerTest(): (handler: Handler) => Promise<FakeServer> {
+  const servers: FakeServer[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((s) => s.close()));
+  });
+  return async (handler) => {
+    const s = await startFakeServer(handler);
+    servers.push(s);
+    return s;
+  };
 }

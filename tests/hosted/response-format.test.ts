@@ -1,7 +1,7 @@
 // Structured output on the hosted side (issue 15): the app's output format → OpenAI's
 // response_format per preset, refused before anything is sent when the schema is bad, and a
 // plain-text retry with the specific message when an endpoint refuses response_format.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { HostedEngine, refusedResponseFormat } from '../../src/engines/hosted/HostedEngine';
 import { HostedError } from '../../src/engines/hosted/errors';
 import { PRESET_IDS, PRESETS } from '../../src/engines/hosted/presets';
@@ -9,22 +9,14 @@ import { buildChatRequest, FORMAT_FALLBACK_MESSAGE, JSON_MODE_ONLY_MESSAGE, resp
 import type { ResponseFormat } from '../../src/inference/response-format';
 import { DEFAULT_GENERATION, type GenerationParams } from '../../src/engines/types';
 import { errorText } from '../../src/lib/errors';
-import { sendJson, startFakeServer, streamAnswer, type FakeServer, type Handler } from './fake-server';
+import { sendJson, fakeServersPerTest, streamAnswer, type FakeServer, type Handler } from './fake-server';
 
 const SCHEMA = { type: 'object', properties: { name: { type: 'string' }, age: { type: 'integer' } }, required: ['name', 'age'], additionalProperties: false };
 const JSON_SCHEMA: ResponseFormat = { type: 'json_schema', name: 'person', schema: SCHEMA };
 const params = (responseFormat: ResponseFormat): GenerationParams => ({ ...DEFAULT_GENERATION, responseFormat });
 const msgs = [{ role: 'user' as const, content: 'Ann, 31' }];
 
-const servers: FakeServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-async function serve(handler: Handler): Promise<FakeServer> {
-  const s = await startFakeServer(handler);
-  servers.push(s);
-  return s;
-}
+const serve = fakeServersPerTest();
 const engineFor = (s: FakeServer, presetId: 'custom' | 'reference' = 'custom') => new HostedEngine({ endpoint: { presetId, baseUrl: s.baseURL, model: 'fake-model' } });
 
 describe('response_format per preset', () => {

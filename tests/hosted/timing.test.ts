@@ -1,21 +1,13 @@
 // The hosted engine's clock over real HTTP: TTFT starts at generate() (what runs before the request
 // counts), and a chunk is stamped when the network read that carried it arrived, not when the SDK
 // parsed it (src/engines/hosted/arrival.ts).
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { arrivalOf, timedFetch } from '../../src/engines/hosted/arrival';
 import { HostedEngine } from '../../src/engines/hosted/HostedEngine';
 import { DEFAULT_GENERATION, type StreamChunk } from '../../src/engines/types';
-import { chunk, openSse, sendJson, sse, startFakeServer, type FakeServer, type Handler } from './fake-server';
+import { chunk, openSse, sendJson, sse, fakeServersPerTest, type FakeServer, type Handler } from './fake-server';
 
-const servers: FakeServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-async function serve(handler: Handler): Promise<FakeServer> {
-  const s = await startFakeServer(handler);
-  servers.push(s);
-  return s;
-}
+const serve = fakeServersPerTest();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const request = (onChunk?: (c: StreamChunk) => void) => ({ messages: [{ role: 'user' as const, content: 'Hi' }], params: DEFAULT_GENERATION, ...(onChunk ? { onChunk } : {}) });
 
