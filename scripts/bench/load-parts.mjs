@@ -97,7 +97,7 @@ for (const file of files) {
   // The inline rewrite (one model buffer, as before external data) only when a variant uses it.
   let bytes = read.v;
   if (variants.some((v) => !v.startsWith('ext'))) {
-    const rw = timed(() => rewriteQ4(read.v, 1 << 30));
+    const rw = timed(() => rewriteQ4(read.v, { maxFp32Bytes: 1 << 30 }));
     console.log(`  rewriteQ4 (inline): ${f0(rw.wall)} ms (cpu ${f0(rw.cpu)}), converted ${rw.v.converted}, fp32 ${(rw.v.fp32Bytes / 1e6).toFixed(0)} MB`);
     bytes = rw.v.bytes ?? read.v;
   }

@@ -1,21 +1,29 @@
-// About 320 lines: one rewrite (parse, plan, dequantize, write) in its two output modes, inline and external data.
+// About 350 lines: one rewrite (parse, plan, write) in its two targets (fp32, int8) and two output modes (inline, external data).
 /**
- * q4 → fp32 at load time, for ONNX Runtime Web's WASM backend. A q4 model keeps its small
+ * q4 → fp32 or int8 at load time, for ONNX Runtime Web's WASM backend. A q4 model keeps its small
  * download; before the session is created, every 4-bit `com.microsoft.MatMulNBits` node whose
- * weights are plain initializers becomes a `MatMul` on the same weights dequantized to fp32
- * (value = (code − zero_point) × scale, per block of K), the packed initializers dropped.
+ * weights are plain initializers becomes
+ * - a `MatMul` on the same weights dequantized to fp32 (value = (code − zero_point) × scale, per
+ *   block of K), when the fp32 weights fit the bound the caller gives;
+ * - else the int8 pattern of a q8 model (DynamicQuantizeLinear → MatMulInteger → Cast → Mul) on the
+ *   dequantized weights requantized per output column (q4-dequant.ts);
+ * the packed initializers dropped.
  *
  * Measured reason (issue 12; docs/performance.md, "q4 on WASM"): ORT-web's WASM build has no
  * MLAS 4-bit GEMM kernels, so MatMulNBits falls back to dequantizing the whole weight into a
  * temporary buffer on every call: a 106M-parameter model decoded q4 at 2.7/5.3 tok/s (1/2 threads)
- * against 42.7 tok/s for fp32 in the same browser and 55–73 natively (ratio 0.05–0.07). The
- * dequantized MatMul runs the fp32 kernels (bandwidth-bound, the same speed as the fp32 model:
- * figures in performance.md), and the numbers are those MatMulNBits computes (fp32 dequantization
- * then an fp32 GEMM), so greedy output matches the unconverted model (tests/e2e/scale-parity.test.ts).
- * The cost is memory: 4 bytes a weight in the session instead of ~0.56; `maxOutputBytes` bounds it.
+ * against 42.7 tok/s for fp32 in the same browser and 55–73 natively (ratio 0.05–0.07), and the
+ * Qwen2.5-0.5B shape at 1.05 tok/s against 26.7 natively. The dequantized MatMul runs the fp32
+ * kernels (bandwidth-bound, the same speed as the fp32 model: figures in performance.md), and the
+ * numbers are those MatMulNBits computes (fp32 dequantization then an fp32 GEMM), so greedy output
+ * matches the unconverted model (tests/e2e/scale-parity.test.ts). Its cost is memory: 4 bytes a
+ * weight in the session instead of ~0.56, so past the fp32 bound (a 0.5B model would need 1.98 GB)
+ * the int8 form runs the q8 kernels at 1 byte a weight; its numbers are a q8 model's (the 4-bit
+ * values requantized, activations quantized per call), close to but not those of MatMulNBits.
  */
 import { fields, int64s, str, Writer, WIRE_LEN, type Field } from '../lib/protobuf';
 import { externalizeTensor, externalRef } from './external-data';
+import { dequantize, quantizeInt8 } from './q4-dequant';
 
 /**
  * External mode (external-data.ts has the measured reason): kept initializers become
@@ -45,8 +53,11 @@ const TENSOR_FLOAT_DATA = 4;
 const TENSOR_NAME = 8;
 const TENSOR_RAW = 9;
 const TENSOR_LOCATION = 14;
+const ATTR_TYPE = 20;
+const ATTR_INT = 2;
 const FLOAT = 1;
 const UINT8 = 2;
+const INT8 = 3;
 
 export interface Q4RewriteResult {
   /** The rewritten model, or null when nothing was (or could be) rewritten. */
@@ -60,8 +71,11 @@ export interface Q4RewriteResult {
   /** MatMulNBits nodes left as they are, with why (first few). */
   kept: number;
   keptReasons: string[];
-  /** fp32 weight bytes the rewrite adds (or would add). */
+  /** fp32 weight bytes the rewrite adds (or would add as fp32). */
   fp32Bytes: number;
+  /** What the 4-bit MatMuls became (null: nothing rewritten), and the weight bytes that added. */
+  to: 'fp32' | 'int8' | null;
+  addedBytes: number;
   /** Set when nothing was rewritten on purpose (size bound). */
   skipped: string | null;
 }
@@ -158,58 +172,6 @@ function planNode(buf: Uint8Array, node: Field, inits: Map<string, Tensor>): Pla
   };
 }
 
-/** Rows of W^T dequantized at a time before they are written into W's columns (cache-friendly transpose). */
-const TILE = 64;
-
-// One tile buffer for every node (one per call was a fresh allocation each time: 211 of them for
-// the 135M shape, each first-touched).
-let tile: Float32Array | null = null;
-function tileBuffer(n: number): Float32Array {
-  if (!tile || tile.length < n) tile = new Float32Array(n);
-  return tile;
-}
-
-/** W [K, N] row-major fp32 from MatMulNBits' B [N, K/bs, bs/2] (low nibble first), scales and zero points. */
-export function dequantize(
-  p: Pick<Plan, 'K' | 'N' | 'blockSize' | 'scales' | 'zeroPoints'> & { b: { data: Uint8Array | null } },
-  W: Float32Array<ArrayBufferLike> = new Float32Array(p.K * p.N),
-  at = 0,
-): Float32Array<ArrayBufferLike> {
-  const { K, N, blockSize: bs, scales, zeroPoints } = p;
-  const B = p.b.data!;
-  const nb = Math.ceil(K / bs);
-  const half = bs / 2;
-  const padded = nb * bs;
-  const zpRow = Math.ceil(nb / 2);
-  // Measured: writing W column by column straight from B took 5.5 s for a 16M-parameter model
-  // (every store a cache miss once N is the vocabulary); TILE rows of W^T first, then the columns.
-  const tile = tileBuffer(TILE * padded);
-  const lut = new Float32Array(16);
-  for (let n0 = 0; n0 < N; n0 += TILE) {
-    const rows = Math.min(TILE, N - n0);
-    for (let r = 0; r < rows; r++) {
-      const n = n0 + r;
-      let o = r * padded;
-      for (let blk = 0; blk < nb; blk++) {
-        const scale = scales[n * nb + blk]!;
-        const zp = zeroPoints ? (zeroPoints[n * zpRow + (blk >> 1)]! >> ((blk & 1) * 4)) & 15 : 8;
-        for (let c = 0; c < 16; c++) lut[c] = (c - zp) * scale;
-        const base = (n * nb + blk) * half;
-        for (let j = 0; j < half; j++) {
-          const byte = B[base + j]!;
-          tile[o++] = lut[byte & 15]!;
-          tile[o++] = lut[byte >> 4]!;
-        }
-      }
-    }
-    for (let k = 0; k < K; k++) {
-      const w = at + k * N + n0;
-      for (let r = 0; r < rows; r++) W[w + r] = tile[r * padded + k]!;
-    }
-  }
-  return W;
-}
-
 /**
  * Dequantizes `p` into `out` at byte `at`: in place when aligned, else through `scratch` (one
  * buffer per rewrite, reused by its nodes, not one allocation a node; dropped with the rewrite).
@@ -225,20 +187,39 @@ function dequantizeInto(p: Plan, out: Uint8Array, at: number, scratch: { buf: Fl
   out.set(new Uint8Array(scratch.buf.buffer, 0, n * 4), at);
 }
 
-function nodeProto(op: string, inputs: string[], output: string, name: string): Writer {
+function nodeProto(op: string, inputs: string[], outputs: string[], name: string, domain = ''): Writer {
   const w = new Writer();
   for (const i of inputs) w.string(NODE_INPUT, i);
-  return w.string(NODE_OUTPUT, output).string(NODE_NAME, name).string(NODE_OP, op);
+  for (const o of outputs) w.string(NODE_OUTPUT, o);
+  w.string(NODE_NAME, name).string(NODE_OP, op);
+  return domain ? w.string(NODE_DOMAIN, domain) : w;
+}
+
+/** A raw-data tensor proto (dims, type, name). */
+function tensorProto(name: string, dims: number[], type: number): Writer {
+  const t = new Writer();
+  for (const d of dims) t.int(TENSOR_DIMS, d);
+  return t.int(TENSOR_TYPE, type).string(TENSOR_NAME, name);
+}
+
+/** The most weight bytes the rewrite may add, per target type (a mode whose bound is 0 is off). */
+export interface RewriteLimits {
+  /** fp32 MatMul weights (4 bytes a weight): exact, and the fastest kernels. */
+  maxFp32Bytes?: number;
+  /** int8 MatMulInteger weights (1 byte a weight), where fp32 would pass its bound. */
+  maxInt8Bytes?: number;
 }
 
 /**
- * Rewrites the MatMulNBits nodes of the ONNX model in `model`; `maxOutputBytes` bounds the fp32
- * weights it may add (nothing is rewritten above it).
+ * Rewrites the MatMulNBits nodes of the ONNX model in `model`: as fp32 MatMuls when their fp32
+ * weights fit `maxFp32Bytes`, else as int8 MatMulIntegers when those fit `maxInt8Bytes`, else not
+ * at all. `external`: the weights go into one mounted buffer (see ExternalFiles).
  */
-export function rewriteQ4(model: Uint8Array, maxOutputBytes = Infinity, external: ExternalFiles | null = null): Q4RewriteResult {
+export function rewriteQ4(model: Uint8Array, limits: RewriteLimits = {}, external: ExternalFiles | null = null): Q4RewriteResult {
+  const { maxFp32Bytes = Infinity, maxInt8Bytes = 0 } = limits;
   const top = fields(model);
   const graph = top.find((f) => f.no === MODEL_GRAPH && f.wire === WIRE_LEN);
-  const none = (extra: Partial<Q4RewriteResult>): Q4RewriteResult => ({ bytes: null, externalData: [], externalTensors: 0, externalBytes: 0, converted: 0, kept: 0, keptReasons: [], fp32Bytes: 0, skipped: null, ...extra });
+  const none = (extra: Partial<Q4RewriteResult>): Q4RewriteResult => ({ bytes: null, externalData: [], externalTensors: 0, externalBytes: 0, converted: 0, kept: 0, keptReasons: [], fp32Bytes: 0, to: null, addedBytes: 0, skipped: null, ...extra });
   if (!graph) return none({});
   const gfs = fields(model, graph.valueStart, graph.valueEnd);
   const nbits = gfs.filter((f) => {
@@ -263,10 +244,13 @@ export function rewriteQ4(model: Uint8Array, maxOutputBytes = Infinity, external
     else plans.set(node, p);
   }
   const kept = nbits.length - plans.size;
-  const fp32Bytes = [...plans.values()].reduce((s, p) => s + p.K * p.N * 4, 0);
+  const weights = [...plans.values()].reduce((s, p) => s + p.K * p.N, 0);
+  const fp32Bytes = weights * 4;
   if (!plans.size) return none({ kept, keptReasons: keptReasons.slice(0, 3), fp32Bytes });
-  if (fp32Bytes > maxOutputBytes) {
-    return none({ kept: nbits.length, fp32Bytes, skipped: `${Math.round(fp32Bytes / 1e6)} MB of fp32 weights would exceed the ${Math.round(maxOutputBytes / 1e6)} MB bound` });
+  const to = fp32Bytes <= maxFp32Bytes ? 'fp32' : weights <= maxInt8Bytes ? 'int8' : null;
+  if (!to) {
+    const mb = (n: number) => Math.round(n / 1e6);
+    return none({ kept: nbits.length, fp32Bytes, skipped: `${mb(fp32Bytes)} MB of fp32 weights would exceed the ${mb(maxFp32Bytes)} MB bound${maxInt8Bytes ? `, and ${mb(weights)} MB of int8 ones the ${mb(maxInt8Bytes)} MB one` : ''}` });
   }
   // An initializer still read by a node that stays is kept.
   const dropped = new Set<string>();
@@ -277,27 +261,26 @@ export function rewriteQ4(model: Uint8Array, maxOutputBytes = Infinity, external
   }
   const g = new Writer();
   const newInits: Writer[] = [];
-  // External mode: every new weight in one buffer, dequantized now (no second copy at finish()).
-  const weights = external ? new Float32Array(fp32Bytes / 4) : null;
-  let weightsAt = 0;
+  // External mode: every new weight in one buffer, written now (no second copy at finish()).
+  const elem = to === 'fp32' ? 4 : 1;
+  const buf = external ? new ArrayBuffer(weights * elem) : null;
+  let bufAt = 0;
   const scratch = { buf: null as Float32Array | null };
   let externalTensors = 0;
   let externalBytes = 0;
+  // int8: one DynamicQuantizeLinear per activation, shared by the MatMuls that read it (q, k, v; gate, up).
+  const quantized = new Map<string, string>();
   for (const f of gfs) {
     const p = plans.get(f);
     if (p) {
-      const wName = `${p.name}_fp32_weight`;
-      const mmOut = p.bias ? `${p.output}_nobias` : p.output;
-      g.bytes(GRAPH_NODE, nodeProto('MatMul', [p.a, wName], mmOut, `${p.name}_fp32`));
-      if (p.bias) g.bytes(GRAPH_NODE, nodeProto('Add', [mmOut, p.bias], p.output, `${p.name}_bias`));
-      const t = new Writer().int(TENSOR_DIMS, p.K).int(TENSOR_DIMS, p.N).int(TENSOR_TYPE, FLOAT).string(TENSOR_NAME, wName);
-      if (external && weights) {
-        dequantize(p, weights, weightsAt);
-        externalRef(t, external.weightsFile, weightsAt * 4, p.K * p.N * 4);
-        weightsAt += p.K * p.N;
+      const out = p.bias ? `${p.output}_nobias` : p.output;
+      const t = to === 'fp32' ? fp32Weight(p, g, out, buf, bufAt, external, scratch) : int8Weight(p, g, out, buf, bufAt, external, quantized, newInits);
+      if (p.bias) g.bytes(GRAPH_NODE, nodeProto('Add', [out, p.bias], [p.output], `${p.name}_bias`));
+      if (external) {
+        bufAt += p.K * p.N * elem;
         externalTensors++;
-        externalBytes += p.K * p.N * 4;
-      } else t.bytes(TENSOR_RAW, { size: p.K * p.N * 4, fill: (out: Uint8Array, at: number) => dequantizeInto(p, out, at, scratch) });
+        externalBytes += p.K * p.N * elem;
+      }
       newInits.push(t);
     } else if (f.no === GRAPH_INITIALIZER && dropped.has(readTensor(model, f).name)) {
       continue;
@@ -316,6 +299,53 @@ export function rewriteQ4(model: Uint8Array, maxOutputBytes = Infinity, external
     if (f === graph) m.bytes(MODEL_GRAPH, g);
     else m.raw(model.subarray(f.start, f.end));
   }
-  const externalData = external && weights ? [{ path: external.modelFile, data: model }, { path: external.weightsFile, data: new Uint8Array(weights.buffer) }] : [];
-  return { bytes: m.finish(), externalData, externalTensors, externalBytes, converted: plans.size, kept, keptReasons: keptReasons.slice(0, 3), fp32Bytes, skipped: null };
+  const externalData = external && buf ? [{ path: external.modelFile, data: model }, { path: external.weightsFile, data: new Uint8Array(buf) }] : [];
+  return { bytes: m.finish(), externalData, externalTensors, externalBytes, converted: plans.size, kept, keptReasons: keptReasons.slice(0, 3), fp32Bytes, to, addedBytes: weights * elem, skipped: null };
+}
+
+/** MatMul(a, W fp32) → out; returns W's initializer (in `buf` at byte `at` in external mode, else inline). */
+function fp32Weight(p: Plan, g: Writer, out: string, buf: ArrayBuffer | null, at: number, external: ExternalFiles | null, scratch: { buf: Float32Array | null }): Writer {
+  const wName = `${p.name}_fp32_weight`;
+  g.bytes(GRAPH_NODE, nodeProto('MatMul', [p.a, wName], [out], `${p.name}_fp32`));
+  const t = tensorProto(wName, [p.K, p.N], FLOAT);
+  if (external && buf) {
+    dequantize(p, new Float32Array(buf, at, p.K * p.N));
+    return externalRef(t, external.weightsFile, at, p.K * p.N * 4);
+  }
+  return t.bytes(TENSOR_RAW, { size: p.K * p.N * 4, fill: (o: Uint8Array, i: number) => dequantizeInto(p, o, i, scratch) });
+}
+
+/**
+ * DynamicQuantizeLinear(a) (once per `a`) → MatMulInteger(a_q, Wq, a_zp, 0) → Cast → × (a_scale × scale)
+ * → out, the pattern of ONNX Runtime's quantize_dynamic and of the project's q8 models; returns
+ * Wq's initializer, the column scales and zero points going to `inits`.
+ */
+function int8Weight(p: Plan, g: Writer, out: string, buf: ArrayBuffer | null, at: number, external: ExternalFiles | null, quantized: Map<string, string>, inits: Writer[]): Writer {
+  let q = quantized.get(p.a);
+  if (!q) {
+    q = `${p.name}_a`;
+    quantized.set(p.a, q);
+    g.bytes(GRAPH_NODE, nodeProto('DynamicQuantizeLinear', [p.a], [`${q}_q`, `${q}_scale`, `${q}_zp`], `${q}_dql`));
+  }
+  const n = p.name;
+  const wName = `${n}_int8_weight`;
+  g.bytes(GRAPH_NODE, nodeProto('MatMulInteger', [`${q}_q`, wName, `${q}_zp`, `${n}_int8_zp`], [`${n}_mmi`], `${n}_mmi`));
+  const cast = nodeProto('Cast', [`${n}_mmi`], [`${n}_mmi_f`], `${n}_cast`);
+  cast.bytes(NODE_ATTR, new Writer().string(ATTR_NAME, 'to').int(ATTR_I, FLOAT).int(ATTR_TYPE, ATTR_INT));
+  g.bytes(GRAPH_NODE, cast);
+  g.bytes(GRAPH_NODE, nodeProto('Mul', [`${q}_scale`, `${n}_int8_scale`], [`${n}_scale`], `${n}_scale_mul`));
+  g.bytes(GRAPH_NODE, nodeProto('Mul', [`${n}_mmi_f`, `${n}_scale`], [out], `${n}_out_mul`));
+  const scale = new Float32Array(p.N);
+  const t = tensorProto(wName, [p.K, p.N], INT8);
+  if (external && buf) {
+    quantizeInt8(p, new Int8Array(buf, at, p.K * p.N), 0, scale);
+    externalRef(t, external.weightsFile, at, p.K * p.N);
+  } else {
+    const Wq = new Int8Array(p.K * p.N);
+    quantizeInt8(p, Wq, 0, scale);
+    t.bytes(TENSOR_RAW, new Uint8Array(Wq.buffer));
+  }
+  inits.push(tensorProto(`${n}_int8_scale`, [p.N], FLOAT).bytes(TENSOR_RAW, new Uint8Array(scale.buffer)));
+  inits.push(tensorProto(`${n}_int8_zp`, [p.N], INT8).bytes(TENSOR_RAW, new Uint8Array(p.N)));
+  return t;
 }

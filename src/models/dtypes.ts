@@ -36,6 +36,14 @@ export function dtypesExcept(...missing: Dtype[]): Dtype[] {
  * ones at load on WASM (src/inference/q4-rewrite.ts, src/engines/local/worker/external-weights.ts).
  * wasm32 memory ends at 4 GiB, and while a session is created ONNX Runtime holds the model bytes
  * and its own copy of every initializer (~2x). A SmolLM2-135M-shape model adds 540 MB; a
- * Qwen2.5-0.5B-shape one would add 1.98 GB (kept 4-bit, and the recommendation avoids q4 there).
+ * Qwen2.5-0.5B-shape one would add 1.98 GB, so it gets the int8 form below instead.
  */
 export const Q4_FP32_MAX_BYTES = 1024 * 1024 * 1024;
+
+/**
+ * Past Q4_FP32_MAX_BYTES, the most int8 weight bytes (one a weight) the same rewrite may make
+ * instead (MatMulInteger, the q8 kernels): a Qwen2.5-0.5B-shape model adds 358 MB, a 1.2B one about
+ * 1 GB. Beyond it the 4-bit kernel stays (one buffer of that size is also what JavaScript holds
+ * while the session is created).
+ */
+export const Q4_INT8_MAX_BYTES = 1536 * 1024 * 1024;

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { FP32_WEIGHTS_PATH, prepareForOrt } from '../../src/engines/local/worker/external-weights';
 import { INLINE_WEIGHTS_PATH } from '../../src/inference/external-data';
-import { dequantize, rewriteQ4 } from '../../src/inference/q4-rewrite';
+import { dequantize, quantizeInt8 } from '../../src/inference/q4-dequant';
+import { rewriteQ4 } from '../../src/inference/q4-rewrite';
 import { fields, int64s, str, Writer, type Field } from '../../src/lib/protobuf';
 
 /** Codes, scales and zero points of a [K, N] weight in MatMulNBits' layout (bits 4, block bs). */
@@ -88,7 +89,7 @@ describe('q4 → fp32 rewrite', () => {
     for (let k = 0; k < K; k++) for (let n = 0; n < N; n++) expect(W[k * N + n]).toBe(want(k, n, bs));
 
     // Over the size bound: nothing rewritten, and it says why.
-    const capped = rewriteQ4(model, 100);
+    const capped = rewriteQ4(model, { maxFp32Bytes: 100 });
     expect(capped.bytes).toBeNull();
     expect(capped.skipped).toMatch(/exceed/);
     // No MatMulNBits at all: untouched.
@@ -108,17 +109,6 @@ describe('q4 → fp32 rewrite', () => {
     return { K, N, bs, big, model: new Writer().int(1, 8).bytes(7, graph).string(2, 'test').finish() };
   }
 
-  const inits = (out: Uint8Array) => {
-    const g = fields(out).find((f) => f.no === 7)!;
-    return fields(out, g.valueStart, g.valueEnd).filter((f) => f.no === 5).map((f) => fields(out, f.valueStart, f.valueEnd));
-  };
-  const tname = (out: Uint8Array, t: Field[]) => str(out, t.find((x) => x.no === 8)!);
-  /** A tensor's external-data entries as a key → value map. */
-  const ext = (out: Uint8Array, t: Field[]) =>
-    new Map(t.filter((x) => x.no === 13).map((e) => {
-      const kv = fields(out, e.valueStart, e.valueEnd);
-      return [str(out, kv.find((x) => x.no === 1)!), str(out, kv.find((x) => x.no === 2)!)];
-    }));
 
   it('inline: the fp32 weights are right wherever they land (4-byte aligned or not), through a reused buffer', () => {
     for (let pad = 0; pad < 4; pad++) {
@@ -133,7 +123,7 @@ describe('q4 → fp32 rewrite', () => {
 
   it('external mode: a small model whose fp32 weights and large kept initializers are references into the two mounted buffers', () => {
     const { K, N, bs, big, model } = q4Model(1);
-    const r = rewriteQ4(model, Infinity, { modelFile: 'm.bin', weightsFile: 'w.bin' });
+    const r = rewriteQ4(model, {}, { modelFile: 'm.bin', weightsFile: 'w.bin' });
     expect(r).toMatchObject({ converted: 1, kept: 0, fp32Bytes: K * N * 4 });
     const out = r.bytes!;
     expect(out.length).toBeLessThan(1000);
@@ -169,6 +159,123 @@ describe('q4 → fp32 rewrite', () => {
     dequantize(p, shared, 7);
     expect([...shared.subarray(7, 7 + K * N)]).toEqual([...alone]);
     expect([shared[6], shared[7 + K * N]]).toEqual([-1, -1]);
+  });
+});
+
+const inits = (out: Uint8Array) => {
+  const g = fields(out).find((f) => f.no === 7)!;
+  return fields(out, g.valueStart, g.valueEnd).filter((f) => f.no === 5).map((f) => fields(out, f.valueStart, f.valueEnd));
+};
+const tname = (out: Uint8Array, t: Field[]) => str(out, t.find((x) => x.no === 8)!);
+/** A tensor's external-data entries as a key → value map. */
+const ext = (out: Uint8Array, t: Field[]) =>
+  new Map(t.filter((x) => x.no === 13).map((e) => {
+    const kv = fields(out, e.valueStart, e.valueEnd);
+    return [str(out, kv.find((x) => x.no === 1)!), str(out, kv.find((x) => x.no === 2)!)];
+  }));
+
+describe('q4 → int8 rewrite (past the fp32 bound)', () => {
+  const INT8 = { maxFp32Bytes: 0, maxInt8Bytes: Infinity };
+
+  it('quantizeInt8: one symmetric scale per output column, every weight within half a step, the largest at ±127', () => {
+    const K = 40, N = 70, bs = 16;
+    const { B, scales, zps } = pack(K, N, bs, code, zp, scale);
+    const p = { K, N, blockSize: bs, scales, zeroPoints: zps, b: { data: B } };
+    const W = dequantize(p);
+    const Wq = new Int8Array(3 + K * N).fill(99);
+    const s = new Float32Array(N);
+    quantizeInt8(p, Wq, 3, s);
+    expect([...Wq.subarray(0, 3)]).toEqual([99, 99, 99]);
+    for (let n = 0; n < N; n++) {
+      let amax = 0;
+      for (let k = 0; k < K; k++) amax = Math.max(amax, Math.abs(W[k * N + n]!));
+      expect(s[n]).toBeCloseTo(amax / 127, 7);
+      let top = 0;
+      for (let k = 0; k < K; k++) {
+        const q = Wq[3 + k * N + n]!;
+        expect(Math.abs(q * s[n]! - W[k * N + n]!)).toBeLessThanOrEqual(s[n]! / 2 + 1e-6);
+        top = Math.max(top, Math.abs(q));
+      }
+      expect(top).toBe(127);
+    }
+  });
+
+  /** Two MatMulNBits nodes reading the same activation x (as q/k/v do), the second with a bias. */
+  function twoNodes() {
+    const K = 32, N = 4, bs = 16;
+    const { B, scales, zps } = pack(K, N, bs, code, zp, scale);
+    const attr = (name: string, i: number) => new Writer().string(1, name).int(3, i).int(20, 2);
+    const mk = (y: string, nm: string, bias: string) => {
+      const node = new Writer().string(1, 'x').string(1, 'B').string(1, 'S').string(1, 'Z');
+      if (bias) node.string(1, '').string(1, bias);
+      node.string(2, y).string(3, nm).string(4, 'MatMulNBits').string(7, 'com.microsoft');
+      for (const [k, v] of [['K', K], ['N', N], ['bits', 4], ['block_size', bs]] as const) node.bytes(5, attr(k, v));
+      return node;
+    };
+    const graph = new Writer().bytes(1, mk('y1', 'a', '')).bytes(1, mk('y2', 'b', 'bias')).string(2, 'g')
+      .bytes(5, tensor('B', [N, K / bs, bs / 2], 2, B)).bytes(5, tensor('S', [N * (K / bs)], 1, new Uint8Array(scales.buffer)))
+      .bytes(5, tensor('Z', [N], 2, zps)).bytes(5, tensor('bias', [N], 1, new Uint8Array(16)));
+    return { K, N, bs, B, scales, zps, model: new Writer().int(1, 8).bytes(7, graph).string(2, 'test').finish() };
+  }
+
+  it('rewrites to DynamicQuantizeLinear (one per activation) → MatMulInteger → Cast → Mul, int8 weights [K, N] with column scales and zero points', () => {
+    const { K, N, bs, B, scales, zps, model } = twoNodes();
+    const r = rewriteQ4(model, INT8);
+    expect(r).toMatchObject({ converted: 2, kept: 0, to: 'int8', addedBytes: 2 * K * N, fp32Bytes: 2 * K * N * 4, skipped: null });
+    const out = r.bytes!;
+    const g = fields(out).find((f) => f.no === 7)!;
+    const gfs = fields(out, g.valueStart, g.valueEnd);
+    const nodes = gfs.filter((f) => f.no === 1).map((f) => fields(out, f.valueStart, f.valueEnd));
+    const op = (nfs: Field[]) => str(out, nfs.find((x) => x.no === 4)!);
+    const ins = (nfs: Field[]) => nfs.filter((x) => x.no === 1).map((x) => str(out, x));
+    const outs = (nfs: Field[]) => nfs.filter((x) => x.no === 2).map((x) => str(out, x));
+    expect(nodes.map(op)).toEqual(['DynamicQuantizeLinear', 'MatMulInteger', 'Cast', 'Mul', 'Mul', 'MatMulInteger', 'Cast', 'Mul', 'Mul', 'Add']);
+    const [dql, mmi1, cast1, , mul1, mmi2, , , mul2, add] = nodes as Field[][];
+    expect(ins(dql!)).toEqual(['x']);
+    const [xq, xs, xz] = outs(dql!);
+    expect(ins(mmi1!)).toEqual([xq, 'a_int8_weight', xz, 'a_int8_zp']);
+    expect(ins(mmi2!)[0]).toBe(xq);
+    // Cast's `to` is FLOAT.
+    const to = cast1!.filter((x) => x.no === 5).map((a) => fields(out, a.valueStart, a.valueEnd)).find((a) => str(out, a.find((x) => x.no === 1)!) === 'to')!;
+    expect(to.find((x) => x.no === 3)!.varint).toBe(1);
+    expect(outs(mul1!)).toEqual(['y1']);
+    expect(outs(mul2!)).toEqual(['y2_nobias']);
+    expect([ins(add!), outs(add!)]).toEqual([['y2_nobias', 'bias'], ['y2']]);
+    expect(xs).toBeTruthy();
+    // Initializers: the packed ones gone, the bias kept; int8 weight, column scales, zero points.
+    const ts = gfs.filter((f) => f.no === 5).map((f) => fields(out, f.valueStart, f.valueEnd));
+    const byName = new Map(ts.map((t) => [str(out, t.find((x) => x.no === 8)!), t]));
+    expect([...byName.keys()].sort()).toEqual(['a_int8_scale', 'a_int8_weight', 'a_int8_zp', 'b_int8_scale', 'b_int8_weight', 'b_int8_zp', 'bias']);
+    const raw = (t: Field[]) => out.slice(t.find((x) => x.no === 9)!.valueStart, t.find((x) => x.no === 9)!.valueEnd);
+    const w = byName.get('a_int8_weight')!;
+    expect([int64s(out, w, 1), w.find((x) => x.no === 2)!.varint]).toEqual([[K, N], 3]);
+    const want = new Int8Array(K * N);
+    const wantScale = new Float32Array(N);
+    quantizeInt8({ K, N, blockSize: bs, scales, zeroPoints: zps, b: { data: B } }, want, 0, wantScale);
+    expect([...new Int8Array(raw(w).buffer)]).toEqual([...want]);
+    expect([...new Float32Array(raw(byName.get('a_int8_scale')!).buffer)]).toEqual([...wantScale]);
+    const z = byName.get('a_int8_zp')!;
+    expect([z.find((x) => x.no === 2)!.varint, [...raw(z)]]).toEqual([3, new Array(N).fill(0)]);
+  });
+
+  it('fp32 while it fits its bound, int8 past it, neither past both (and it says why); external mode puts the int8 weights in the mounted buffer', () => {
+    const { K, N, model } = twoNodes();
+    expect(rewriteQ4(model, { maxFp32Bytes: 2 * K * N * 4, maxInt8Bytes: Infinity }).to).toBe('fp32');
+    expect(rewriteQ4(model, { maxFp32Bytes: 2 * K * N * 4 - 1, maxInt8Bytes: 2 * K * N }).to).toBe('int8');
+    const none = rewriteQ4(model, { maxFp32Bytes: 2 * K * N * 4 - 1, maxInt8Bytes: 2 * K * N - 1 });
+    expect(none).toMatchObject({ bytes: null, to: null, kept: 2 });
+    expect(none.skipped).toMatch(/fp32 weights would exceed .* and .* of int8 ones/);
+    const r = rewriteQ4(model, INT8, { modelFile: 'm.bin', weightsFile: 'w.bin' });
+    expect(r.externalData.map((e) => [e.path, e.data.length])).toEqual([['m.bin', model.length], ['w.bin', 2 * K * N]]);
+    // The mounted bytes are the two int8 weights, each where its tensor's reference says.
+    const out = r.bytes!;
+    const w = inits(out).find((t) => tname(out, t) === 'b_int8_weight')!;
+    expect(w.some((x) => x.no === 9)).toBe(false);
+    const e = ext(out, w);
+    expect([e.get('location'), e.get('offset'), e.get('length')]).toEqual(['w.bin', String(K * N), String(K * N)]);
+    const inline = rewriteQ4(model, INT8).bytes!;
+    const wi = inits(inline).find((t) => tname(inline, t) === 'b_int8_weight')!.find((x) => x.no === 9)!;
+    expect([...r.externalData[1]!.data.subarray(K * N)]).toEqual([...inline.subarray(wi.valueStart, wi.valueEnd)]);
   });
 });
 

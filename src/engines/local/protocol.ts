@@ -139,11 +139,14 @@ export interface SessionParts {
 }
 
 export interface WeightRewrite {
-  /** MatMulNBits nodes rewritten to MatMul, and left as they are. */
+  /** MatMulNBits nodes rewritten, and left as they are. */
   converted: number;
   kept: number;
-  /** fp32 weight bytes added (or that would have been). */
+  /** fp32 weight bytes the rewrite would add as fp32. */
   fp32Bytes: number;
+  /** What the rewritten nodes became (fp32 MatMul, or int8 MatMulInteger past the fp32 bound), and the bytes added. */
+  to: 'fp32' | 'int8' | null;
+  addedBytes: number;
   ms: number;
   /** Why nodes were kept, when some were. */
   skipped: string | null;

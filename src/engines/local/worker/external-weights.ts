@@ -3,8 +3,8 @@
  * session through `InferenceSession.create(bytes, options)`, the same class object this module
  * imports, so a wrapper around that static method sees the bytes after download or cache read and
  * before ONNX Runtime parses them. Two steps, one mechanism (external data):
- * - q4 weights become fp32 ones, all of them dequantized into one buffer (src/inference/q4-rewrite.ts
- *   has the rewrite and its measured reason);
+ * - q4 weights become fp32 ones (int8 ones past the fp32 bound), all of them written into one buffer
+ *   (src/inference/q4-rewrite.ts has the rewrite and its measured reason);
  * - large initializers become external data pointing back into the bytes transformers.js already
  *   holds (src/inference/external-data.ts has the measured reason: ONNX Runtime then copies each
  *   weight once, not the whole file three times).
@@ -16,14 +16,14 @@
  */
 import { externalizeInitializers, INLINE_WEIGHTS_PATH } from '../../../inference/external-data';
 import { rewriteQ4 } from '../../../inference/q4-rewrite';
-import { Q4_FP32_MAX_BYTES } from '../../../models/dtypes';
+import { Q4_FP32_MAX_BYTES, Q4_INT8_MAX_BYTES } from '../../../models/dtypes';
 import type { SessionMemory, SessionParts, WeightRewrite } from '../protocol';
 import { wasmHeapBytes } from './wasm-memory';
 
-/** The largest fp32 weight set made at load (why: src/models/dtypes.ts). */
-export const MAX_FP32_BYTES = Q4_FP32_MAX_BYTES;
+/** The largest fp32 and int8 weight sets made at load (why: src/models/dtypes.ts). */
+export const REWRITE_LIMITS = { maxFp32Bytes: Q4_FP32_MAX_BYTES, maxInt8Bytes: Q4_INT8_MAX_BYTES };
 
-/** Where the q4 rewrite's fp32 weights are mounted (none of a hub model's own names: those are `*.onnx_data`). */
+/** Where the q4 rewrite's new weights are mounted (none of a hub model's own names: those are `*.onnx_data`). */
 export const FP32_WEIGHTS_PATH = 'slm-q4-fp32-weights.bin';
 
 type Create = (...args: unknown[]) => Promise<unknown>;
@@ -62,10 +62,10 @@ export interface Prepared {
  * move out); `rewrite` is the q4 rewrite's record, null when the model had no MatMulNBits. Throws
  * on bytes the protobuf reader cannot parse.
  */
-export function prepareForOrt(model: Uint8Array): { prepared: Prepared | null; rewrite: WeightRewrite | null } {
+export function prepareForOrt(model: Uint8Array, limits = REWRITE_LIMITS): { prepared: Prepared | null; rewrite: WeightRewrite | null } {
   const t0 = performance.now();
-  const r = rewriteQ4(model, MAX_FP32_BYTES, { modelFile: INLINE_WEIGHTS_PATH, weightsFile: FP32_WEIGHTS_PATH });
-  const rewrite = r.converted || r.kept ? { converted: r.converted, kept: r.kept, fp32Bytes: r.fp32Bytes, ms: performance.now() - t0, skipped: r.skipped ?? (r.keptReasons.join('; ') || null) } : null;
+  const r = rewriteQ4(model, limits, { modelFile: INLINE_WEIGHTS_PATH, weightsFile: FP32_WEIGHTS_PATH });
+  const rewrite = r.converted || r.kept ? { converted: r.converted, kept: r.kept, fp32Bytes: r.fp32Bytes, to: r.to, addedBytes: r.addedBytes, ms: performance.now() - t0, skipped: r.skipped ?? (r.keptReasons.join('; ') || null) } : null;
   if (r.bytes) return { prepared: { bytes: r.bytes, externalData: r.externalData, externalTensors: r.externalTensors, externalBytes: r.externalBytes }, rewrite };
   const split = externalizeInitializers(model);
   return { prepared: split && { bytes: split.graph, externalData: [split.externalData], externalTensors: split.tensors, externalBytes: split.bytes }, rewrite };

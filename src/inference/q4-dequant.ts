@@ -1,0 +1,107 @@
+/**
+ * The arithmetic of the q4 rewrite (q4-rewrite.ts has the graph side and the measured reasons):
+ * MatMulNBits' 4-bit weights, B [N, K/bs, bs/2] (low nibble first) with per-block scales and zero
+ * points (value = (code − zero point) × scale), turned into
+ * - fp32 W [K, N], exactly the values MatMulNBits computes with;
+ * - int8 W [K, N] with one symmetric scale per output column (W ≈ Wq × scale[n], |Wq| ≤ 127), the
+ *   layout of MatMulInteger's B and of the project's own q8 models (tools/slm/quantize.py).
+ */
+
+/** What the arithmetic needs of a MatMulNBits node. */
+export interface Q4Weights {
+  K: number;
+  N: number;
+  blockSize: number;
+  scales: Float32Array;
+  zeroPoints: Uint8Array | null;
+  b: { data: Uint8Array | null };
+}
+
+/** Rows of W^T dequantized at a time before they are written into W's columns (cache-friendly transpose). */
+const TILE = 64;
+
+// One tile buffer for every node (one per call was a fresh allocation each time: 211 of them for
+// the 135M shape, each first-touched).
+let tile: Float32Array | null = null;
+function tileBuffer(n: number): Float32Array {
+  if (!tile || tile.length < n) tile = new Float32Array(n);
+  return tile;
+}
+
+const lut = new Float32Array(16);
+
+/** Rows n0 … n0+rows−1 of W^T (each `padded` = whole blocks long) dequantized into `t`. */
+function fillRows(p: Q4Weights, n0: number, rows: number, t: Float32Array): void {
+  const { K, blockSize: bs, scales, zeroPoints } = p;
+  const B = p.b.data!;
+  const nb = Math.ceil(K / bs);
+  const half = bs / 2;
+  const padded = nb * bs;
+  const zpRow = Math.ceil(nb / 2);
+  for (let r = 0; r < rows; r++) {
+    const n = n0 + r;
+    let o = r * padded;
+    for (let blk = 0; blk < nb; blk++) {
+      const scale = scales[n * nb + blk]!;
+      const zp = zeroPoints ? (zeroPoints[n * zpRow + (blk >> 1)]! >> ((blk & 1) * 4)) & 15 : 8;
+      for (let c = 0; c < 16; c++) lut[c] = (c - zp) * scale;
+      const base = (n * nb + blk) * half;
+      for (let j = 0; j < half; j++) {
+        const byte = B[base + j]!;
+        t[o++] = lut[byte & 15]!;
+        t[o++] = lut[byte >> 4]!;
+      }
+    }
+  }
+}
+
+/** W [K, N] row-major fp32, written at element `at` of `W`. */
+export function dequantize(p: Q4Weights, W: Float32Array<ArrayBufferLike> = new Float32Array(p.K * p.N), at = 0): Float32Array<ArrayBufferLike> {
+  const { K, N } = p;
+  const padded = Math.ceil(K / p.blockSize) * p.blockSize;
+  // Measured: writing W column by column straight from B took 5.5 s for a 16M-parameter model
+  // (every store a cache miss once N is the vocabulary); TILE rows of W^T first, then the columns.
+  const t = tileBuffer(TILE * padded);
+  for (let n0 = 0; n0 < N; n0 += TILE) {
+    const rows = Math.min(TILE, N - n0);
+    fillRows(p, n0, rows, t);
+    for (let k = 0; k < K; k++) {
+      const w = at + k * N + n0;
+      for (let r = 0; r < rows; r++) W[w + r] = t[r * padded + k]!;
+    }
+  }
+  return W;
+}
+
+/**
+ * Wq [K, N] int8 written at element `at` of `Wq`, and `scale` [N]: per output column n, the scale is
+ * max_k |W[k][n]| / 127 (1 for an all-zero column) and Wq = round(W / scale), as quantize.py does.
+ */
+export function quantizeInt8(p: Q4Weights, Wq: Int8Array, at: number, scale: Float32Array): void {
+  const { K, N } = p;
+  const padded = Math.ceil(K / p.blockSize) * p.blockSize;
+  const t = tileBuffer(TILE * padded);
+  const inv = new Float32Array(TILE);
+  for (let n0 = 0; n0 < N; n0 += TILE) {
+    const rows = Math.min(TILE, N - n0);
+    fillRows(p, n0, rows, t);
+    for (let r = 0; r < rows; r++) {
+      let amax = 0;
+      const o = r * padded;
+      for (let k = 0; k < K; k++) {
+        const v = Math.abs(t[o + k]!);
+        if (v > amax) amax = v;
+      }
+      const s = amax > 0 ? Math.fround(amax / 127) : 1;
+      scale[n0 + r] = s;
+      inv[r] = 1 / s;
+    }
+    for (let k = 0; k < K; k++) {
+      const w = at + k * N + n0;
+      for (let r = 0; r < rows; r++) {
+        const q = Math.round(t[r * padded + k]! * inv[r]!);
+        Wq[w + r] = q > 127 ? 127 : q < -127 ? -127 : q;
+      }
+    }
+  }
+}
