@@ -9,6 +9,8 @@ import {
   fitMessage,
   kvCacheBytes,
   kvShapeOf,
+  matmulParams,
+  q4Rewrite,
   type DeviceLimits,
 } from '../../src/models/memory';
 
@@ -113,5 +115,48 @@ describe('dtypeThatFits and the message', () => {
     expect(dtypeThatFits(e, QWEN, NO_LIMITS, ['fp32'])).toBeNull();
     const msg = fitMessage('big/model', e, checkFit(e, NO_LIMITS), 'fp16');
     expect(msg).toMatch(/^big\/model as fp32 is too big for WASM on this device; nothing was downloaded\. .*fp16 would fit \(about 1,500 MB of weights\)\.$/);
+  });
+});
+
+describe('q4 on WASM: the load-time rewrite of its 4-bit MatMuls', () => {
+  // SmolLM2-135M's shape, and Qwen2.5-0.5B's with its MLP size.
+  const SMOL = { num_hidden_layers: 30, num_attention_heads: 9, num_key_value_heads: 3, hidden_size: 576, intermediate_size: 1536, vocab_size: 49152 };
+  const QWEN_MLP = { ...QWEN, intermediate_size: 4864 };
+
+  it('counts the projections of every layer and the LM head; fp32 within its bound, int8 past it', () => {
+    expect(matmulParams(SMOL)).toBe(30 * (576 * 576 * 2 + 576 * 192 * 2 + 3 * 576 * 1536) + 49152 * 576);
+    expect(matmulParams(QWEN)).toBeNull(); // no intermediate_size
+    expect(q4Rewrite(SMOL)).toMatchObject({ to: 'fp32', bytes: matmulParams(SMOL)! * 4 });
+    const q = q4Rewrite(QWEN_MLP)!;
+    expect(q.to).toBe('int8');
+    expect(q.bytes).toBe(matmulParams(QWEN_MLP)!);
+    expect(q.bytes / 1e6).toBeGreaterThan(400);
+    expect(q.bytes / 1e6).toBeLessThan(500);
+  });
+
+  it('the heap holds the rewritten weights instead of the packed ones (the 135M shape: about its fp32 file), JavaScript their buffer too', () => {
+    const file = 200 * 1e6; // the 135M shape's model_q4.onnx
+    const e = estimateMemory({ files: [{ file: 'onnx/model_q4.onnx', bytes: file }], config: SMOL, dtype: 'q4', device: 'wasm' })!;
+    const plain = estimateMemory({ files: [{ file: 'onnx/model_q4.onnx', bytes: file }], config: SMOL, dtype: 'q4', device: 'webgpu' })!;
+    expect(plain.rewrite).toBeNull();
+    const n = matmulParams(SMOL)!;
+    expect(e.rewrite).toEqual({ to: 'fp32', bytes: n * 4 });
+    // weights in the heap ≈ the 652 MB fp32 file of the same model
+    const heapWeights = e.wasmHeapBytes - e.stagingBytes - e.kvBytes - e.arenaBytes;
+    expect(heapWeights / 1e6).toBeGreaterThan(640);
+    expect(heapWeights / 1e6).toBeLessThan(680);
+    expect(e.totalBytes).toBe(e.wasmHeapBytes + file + n * 4);
+    expect(checkFit(e, NO_LIMITS).verdict).toBe('fits');
+    // A q8 or fp32 file is not rewritten.
+    expect(estimateMemory({ files: [{ file: 'onnx/model.onnx', bytes: 652e6 }], config: SMOL, dtype: 'fp32', device: 'wasm' })!.rewrite).toBeNull();
+  });
+
+  it('names the rewrite in the WASM limit message', () => {
+    const big = { ...QWEN_MLP, num_hidden_layers: 80 };
+    const e = estimateMemory({ files: [{ file: 'onnx/model_q4.onnx', bytes: MIB }, { file: 'onnx/model_q4.onnx_data', bytes: 2.5 * GIB }], config: big, dtype: 'q4', device: 'wasm' })!;
+    expect(e.rewrite?.to).toBe('int8');
+    const fit = checkFit(e, NO_LIMITS);
+    expect(fit.verdict).not.toBe('fits');
+    expect(fit.reasons.join(' ')).toMatch(/4-bit MatMuls run as [\d,]+ MB of int8/);
   });
 });
