@@ -177,8 +177,8 @@ const ext = (out: Uint8Array, t: Field[]) =>
 describe('q4 → int8 rewrite (past the fp32 bound)', () => {
   const INT8 = { maxFp32Bytes: 0, maxInt8Bytes: Infinity };
 
-  it('quantizeInt8: one symmetric scale per output column, every weight within half a step, the largest at ±127', () => {
-    const K = 40, N = 70, bs = 16;
+  it.each([40, 41])('quantizeInt8 (K = %i): one symmetric scale per output column, every weight within half a step, the largest at ±127', (K) => {
+    const N = 70, bs = 16;
     const { B, scales, zps } = pack(K, N, bs, code, zp, scale);
     const p = { K, N, blockSize: bs, scales, zeroPoints: zps, b: { data: B } };
     const W = dequantize(p);
