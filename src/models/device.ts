@@ -79,8 +79,10 @@ export function recommend(entry: CatalogEntry, env: WorkerEnvironment): Recommen
     }
   }
   // q4 first where its weights can run as fp32 on WASM (Q4_FP32_MAX_BYTES): the smallest download,
-  // and measured (docs/scale-models.md) at fp32's browser speed, above q8's. Above that bound ORT-web's
-  // own 4-bit kernel runs at a twentieth of native speed, so q8 comes first up to 1B parameters.
+  // and measured (docs/scale-models.md) at fp32's browser speed, above q8's. Above that bound q4 runs
+  // as int8 MatMulIntegers (q8's kernels, Q4_INT8_MAX_BYTES) after a requantization at load (5 s at
+  // 0.5B here), so q8 comes first up to 1B parameters: the same kernels, no load-time work, 8-bit
+  // weights, and about the same download (the fp32 embeddings dominate both files at that size).
   const q4Fast = entry.params * 4 <= Q4_FP32_MAX_BYTES;
   const cpuOrder: Dtype[] = q4Fast ? ['q4', 'q8', 'fp32', 'fp16', 'q4f16'] : entry.params > 1e9 ? ['q4', 'q8', 'q4f16', 'fp16'] : ['q8', 'q4', 'fp32', 'fp16', 'q4f16'];
   const dtype = cpuOrder.find(has) ?? entry.dtypes[0] ?? 'fp32';
