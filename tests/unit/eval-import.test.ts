@@ -81,8 +81,8 @@ describe('JSONL import', () => {
 
   it('imports the whole held-out file', () => {
     const s = importSuiteFile('heldout.jsonl', HELDOUT.join('\n'));
-    expect(s.cases).toHaveLength(700);
-    expect(new Set(s.cases.map((c) => c.category)).size).toBe(14);
+    expect(s.cases).toHaveLength(750);
+    expect(new Set(s.cases.map((c) => c.category)).size).toBe(15);
   });
 
   it('accepts a JSON value as the expected answer of a json scorer', () => {

@@ -142,6 +142,11 @@ FIRST_T = ["What is the first letter of {w}?", "What letter does {w} start with?
 LEN_T = ["How many letters are in {w}?", "How long is the word {w}?", "Count the letters in '{w}'."]
 JSON_T = ["Give a JSON object with name {n} and age {a}.", "Return JSON with name {n} and age {a}.",
           "Make a JSON object: name {n}, age {a}."]
+# One-digit operands ("What is 12+7?", "6 + 4 =", "25 - 5"): what a visitor types first. add2/sub2 keep their
+# two-digit operands (their held-out items stay byte-identical), so this is a family of its own, with the same
+# phrasings plus the unspaced ones people type.
+ADD1_T = ADD_T + ["What is {a}+{b}?", "{a}+{b}="]
+SUB1_T = SUB_T + ["What is {a}-{b}?", "{a}-{b}="]
 SORT_T = ["Sort these numbers: {a}, {b}, {c}", "Sort in ascending order: {a} {b} {c}",
           "Put {a}, {b}, {c} in order from smallest to largest."]
 
@@ -149,10 +154,10 @@ SORT_T = ["Sort these numbers: {a}, {b}, {c}", "Sort in ascending order: {a} {b}
 FAMILY_WEIGHTS = {
     "add2": 10, "sub2": 8, "add3": 10, "mul": 10, "compare": 8, "capital": 10,
     "upper": 7, "reverse": 8, "first_letter": 5, "length": 5, "json": 7, "sort3": 8, "chat": 6,
-    "ood": 1,
+    "ood": 1, "arith1": 10,
 }
 HELDOUT_FAMILIES = ["add2", "sub2", "add3", "mul", "compare", "sort3", "capital", "upper",
-                    "reverse", "first_letter", "length", "json", "chat", "multiturn"]
+                    "reverse", "first_letter", "length", "json", "chat", "multiturn", "arith1"]
 
 
 def _h(s):
@@ -178,8 +183,19 @@ def make_item(family, rng, split):
     """Return (user_text, answer_text, answer_for_scoring, scorer) from the given split."""
     want_held = split == "heldout"
     for _ in range(10000):
-        if family in ("add2", "sub2", "add3", "mul", "compare", "sort3", "json"):
-            if family == "add2":
+        if family in ("add2", "sub2", "add3", "mul", "compare", "sort3", "json", "arith1"):
+            if family == "arith1":
+                # addition or subtraction with at least one one-digit operand (0-99 and 0-9, either order)
+                if rng.random() < 0.6:
+                    a, b = rng.randint(0, 99), rng.randint(0, 9)
+                    if rng.random() < 0.5:
+                        a, b = b, a
+                    key, ans, t = f"+{a},{b}", str(a + b), _pick(rng, ADD1_T)
+                else:
+                    a = rng.randint(0, 99)
+                    b = rng.randint(0, min(9, a))
+                    key, ans, t = f"-{a},{b}", str(a - b), _pick(rng, SUB1_T)
+            elif family == "add2":
                 a, b = rng.randint(10, 99), rng.randint(10, 99)
                 key, ans, t = f"{a},{b}", str(a + b), _pick(rng, ADD_T)
             elif family == "sub2":

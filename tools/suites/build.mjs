@@ -45,8 +45,8 @@ const suites = [
   },
   {
     id: 'slm-heldout-quick',
-    name: 'Embedded models: every task family, 3 items each (42)',
-    description: '3 held-out items from each of the 14 task families the embedded models were trained on.',
+    name: `Embedded models: every task family, 3 items each (${families.length * 3})`,
+    description: `3 held-out items from each of the ${families.length} task families the embedded models were trained on.`,
     cases: pick(families, 3),
   },
   {
@@ -58,8 +58,8 @@ const suites = [
   },
   {
     id: 'slm-heldout-full',
-    name: 'Embedded models: the whole held-out split (700)',
-    description: 'All 700 held-out items (50 per family): the numbers on the model cards, measured in your browser.',
+    name: `Embedded models: the whole held-out split (${items.length})`,
+    description: `All ${items.length} held-out items (${items.length / families.length} per family): the numbers on the model cards, measured in your browser.`,
     cases: pick(families, 1000),
   },
 ];
