@@ -1,17 +1,18 @@
 /**
  * Which of the memory benchmark's samples (memory.mjs) measure bytes held, and their peak.
  *
- * `performance.measureUserAgentSpecificMemory()` adds up, per realm, the JavaScript objects alive
- * at a garbage collection, each ArrayBuffer at its own length. ONNX Runtime Web's heap is a *shared*
- * WebAssembly.Memory: every growth gives `memory.buffer` a new SharedArrayBuffer of the new length
- * over the same memory (Emscripten takes it at once for its views), and the old objects are not
- * detached. A sample whose collection ran while the heap was growing counts the heap once per such
- * object still marked alive. Measured (docs/performance.md, "Memory on WASM"): a worker holding the
- * SharedArrayBuffer of each of 17 growths of one 358 MiB memory reads 2,047 MiB (a plain memory:
- * 358); on the 135M-shape q8 model, 3 of 17 loads had one sample at 1,091–1,356 MiB where the
- * heap (304 MiB), the file (238) and the rest (~20) make 562, the excess being the sizes of the
- * heap's last 3 or 4 growths, while the renderer's peak resident memory (VmHWM) rose by the same
- * ~615 MiB in those loads as in the others.
+ * `performance.measureUserAgentSpecificMemory()` counts bytes under every ArrayBuffer object that
+ * holds them, so bytes that move to a new object are counted twice while both exist. ONNX Runtime
+ * Web's heap is a *shared* WebAssembly.Memory: every growth gives `memory.buffer` a new
+ * SharedArrayBuffer of the new length over the same memory (Emscripten takes it at once for its
+ * views), and the old objects are not even detached. Measured (docs/performance.md, "Memory on WASM";
+ * tests/e2e/measure-memory-shared.test.ts): a worker holding the SharedArrayBuffer of each of 17
+ * growths of one 358 MiB memory reads 2,047 MiB; 200 MiB moved between objects reads 400 in samples
+ * taken meanwhile; a worker growing a memory 40 → … → 304 MiB while holding 200 MiB reads up to 757.
+ * On the 135M-shape q8 model 3 of 17 loads had one sample at 1,091–1,356 MiB where the heap
+ * (304 MiB), the file (238) and the rest (~20) make 562, the excess being the sizes of the heap's
+ * last 3 or 4 growths, while the renderer's peak resident memory (VmHWM) rose by the same ~615 MiB
+ * in those loads as in the others.
  *
  * Such a sample says nothing about the bytes held, so the peak leaves it out: a sample is dropped
  * when a growth falls after the previous sample's answer and no later than its own (the samples

@@ -7,8 +7,8 @@
  *
  * It also records when the heap grew (Emscripten grows it from JavaScript, `memory.grow()`, then
  * takes `memory.buffer` again): a shared memory hands out a new SharedArrayBuffer per growth, and
- * `performance.measureUserAgentSpecificMemory()` counts every such object still alive at its own
- * length, the one heap several times over (docs/performance.md, "Memory on WASM"). The benchmark
+ * `performance.measureUserAgentSpecificMemory()` counts bytes under every object that holds them,
+ * so a sample taken across a growth counts the heap more than once (docs/performance.md, "Memory on WASM"). The benchmark
  * leaves out the samples taken across a growth (scripts/bench/memory-samples.ts). Only growths made
  * in this worker are seen: with threads > 1 ONNX Runtime's own thread workers may grow it too (the
  * benchmark's memory runs use 1 thread; the size above is right either way).
