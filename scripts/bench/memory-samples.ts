@@ -8,8 +8,9 @@
  * views), and the old objects are not even detached. Measured (docs/performance.md, "Memory on WASM";
  * tests/e2e/measure-memory-shared.test.ts): a worker holding the SharedArrayBuffer of each of 17
  * growths of one 358 MiB memory reads 2,047 MiB; 200 MiB moved between objects reads 400 in samples
- * taken meanwhile; a worker growing a memory 40 → … → 304 MiB while holding 200 MiB reads up to 757.
- * On the 135M-shape q8 model 3 of 17 loads had one sample at 1,091–1,356 MiB where the heap
+ * taken meanwhile; a worker growing a memory 40 → … → 304 MiB while holding 200 MiB read up to 757
+ * (8 runs of 12).
+ * On the 135M-shape q8 model 3 of 23 loads had one sample at 1,091–1,356 MiB where the heap
  * (304 MiB), the file (238) and the rest (~20) make 562, the excess being the sizes of the heap's
  * last 3 or 4 growths, while the renderer's peak resident memory (VmHWM) rose by the same ~615 MiB
  * in those loads as in the others.
