@@ -4,7 +4,7 @@
  * object that holds them, so bytes that move to a new object are counted twice for a while:
  * - a *shared* WebAssembly.Memory gives a new SharedArrayBuffer per growth and leaves the old ones
  *   attached: each one still alive counts at its own length (one memory, counted once per growth);
- *   a plain memory's old buffers are detached by the growth and, once collected, count 0;
+ *   a plain memory's old buffers are detached by the growth and, measured once all is quiet, count 0;
  * - a buffer moved to a new object (a transfer) reads twice its size in samples taken meanwhile.
  * ONNX Runtime Web's heap is a shared memory that Emscripten grows 10–20 times per load. Should
  * Chromium ever count a backing store once, these cases fail and the rule can go.
@@ -114,7 +114,7 @@ describe('measureUserAgentSpecificMemory and a grown WebAssembly.Memory', () => 
     expect(r.measuredBytes).toBeGreaterThan(3 * r.finalBytes);
   });
 
-  it('plain: the old buffers are detached by each growth and, collected, count 0: the memory counts once', async () => {
+  it('plain: each growth detaches the old buffers; measured once all is quiet, the memory counts once', async () => {
     const r = await measure(false);
     expect(r.measuredBytes).toBeGreaterThan(0.9 * r.finalBytes);
     expect(r.measuredBytes).toBeLessThan(1.2 * r.finalBytes);
