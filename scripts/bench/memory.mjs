@@ -7,20 +7,28 @@
  * (page + its workers: JS heaps, ArrayBuffers, WASM memories) answers at once instead of at the
  * next GC. The page samples it back to back from before Load to after the last answer
  * (`memory_sampled_over_file`: the largest sample); the peak is the larger of that and
- * `memory_create_over_file` (below). Also reported, to explain the figure: the model worker's WASM memory after
+ * `memory_create_over_file` (below). Samples taken across a growth of the worker's WASM heap are
+ * left out: they count the shared heap once per SharedArrayBuffer still alive (memory-samples.ts
+ * has the rule and its measured reason; `memory_sampled_raw_over_file` is the largest sample of all,
+ * `memory_samples_dropped` how many were left out). Also reported, to explain the figure: the model worker's WASM memory after
  * load (a high-water mark: WASM memory never shrinks), the page + workers right after load and
  * after the answers (what stays), each ÷ the file. `memory_create_over_file`: the moment of
- * session creation, which no sample sees (the busy worker answers the measurement only after it),
- * from the worker's own record (worker/external-weights.ts).
+ * session creation, from the worker's own record (worker/external-weights.ts): a busy worker
+ * answers the page's measurement only afterwards, so samples see that moment rarely, and then
+ * with the heap counted several times. `memory_rss_over_file` (Linux): the page's renderer
+ * process, its peak resident memory (VmHWM) at the end − its resident memory before Load: what
+ * the operating system paid, Chromium's own allocations included, a cross-check that no sample can inflate.
  *
  *   npm run bench:memory [-- --no-build --models slm-pocket --dtypes fp32,q8 --scale-dir DIR]
  * Scale models are measured when their folders exist under .cache/scale-models (or --scale-dir):
- * nothing is generated here.
+ * nothing is generated here. `MEM_TRACE=1` prints every sample (when asked and answered, the parts
+ * over 1 MiB per realm) and marks the ones left out.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { CHROMIUM, CHROMIUM_ARGS, PROMPT } from './browser.mjs';
+import { acrossGrowth, heapGrowths, sampledPeak } from './memory-samples.ts';
 
 const MB = 1024 * 1024;
 const DTYPE_FILE = { fp32: 'model.onnx', q8: 'model_quantized.onnx', q4: 'model_q4.onnx' };
@@ -49,42 +57,59 @@ export async function measureMemory(browser, base, { source, dtype, fileBytes, t
     // The probe worker exists before Load in the app too: the footprint before Load includes it.
     await page.evaluate(() => window.slmHarness.probe());
     const baseline = await page.evaluate(async () => (await performance.measureUserAgentSpecificMemory()).bytes);
-    // MEM_TRACE=1: every sample (ms, MiB, the parts over 1 MiB) is logged, to see where a peak came from.
-    if (process.env.MEM_TRACE) await page.evaluate(() => (window.__memTraceOn = true));
-    const t0 = await page.evaluate(() => performance.now());
-    await page.evaluate(() => {
+    const rss = await rssWatch(browser);
+    const trace = Boolean(process.env.MEM_TRACE);
+    const t0 = await page.evaluate(() => performance.timeOrigin + performance.now());
+    // Wall-clock times (timeOrigin + now) on both sides: the worker records its heap's growths the same way.
+    await page.evaluate((withParts) => {
       const w = window;
-      w.__mem = { peak: 0, samples: 0, run: true };
-      if (w.__memTraceOn) w.__memTrace = [];
+      w.__mem = { samples: [], run: true };
       void (async () => {
         while (w.__mem.run) {
+          const askedAt = performance.timeOrigin + performance.now();
           const r = await performance.measureUserAgentSpecificMemory();
-          w.__mem.peak = Math.max(w.__mem.peak, r.bytes);
-          if (w.__memTrace) w.__memTrace.push([Math.round(performance.now()), Math.round(r.bytes / 1048576), r.breakdown.filter((b) => b.bytes > 1048576).map((b) => `${b.types.join('+')}:${b.attribution.map((a) => a.scope).join('/')}:${Math.round(b.bytes / 1048576)}`).join(' ')]);
-          w.__mem.samples++;
+          const answeredAt = performance.timeOrigin + performance.now();
+          const parts = withParts ? r.breakdown.filter((b) => b.bytes > 1048576).map((b) => `${b.types.join('+')}:${b.attribution.map((a) => a.scope).join('/')}:${Math.round(b.bytes / 1048576)}`).join(' ') : '';
+          w.__mem.samples.push({ askedAt, answeredAt, bytes: r.bytes, parts });
           await new Promise((res) => setTimeout(res, 20));
         }
       })();
-    });
+    }, trace);
     const info = await page.evaluate((o) => window.slmHarness.load(o), { source, dtype, device: 'wasm', threads, warmup: null });
     const afterLoad = await page.evaluate(async () => (await performance.measureUserAgentSpecificMemory()).bytes);
+    const answerSpans = [];
+    let heap = info.wasmHeapBytes;
     for (let i = 0; i < answers; i++) {
-      await page.evaluate(([msgs, n]) => window.slmHarness.generate(msgs, { maxNewTokens: n, minNewTokens: n, greedy: true }), [PROMPT, tokens]);
+      const a = await page.evaluate(async ([msgs, n]) => {
+        const from = performance.timeOrigin + performance.now();
+        const r = await window.slmHarness.generate(msgs, { maxNewTokens: n, minNewTokens: n, greedy: true });
+        return { from, to: performance.timeOrigin + performance.now(), heap: r.metrics.memoryPeakBytes ?? null };
+      }, [PROMPT, tokens]);
+      answerSpans.push({ from: a.from, to: a.to, heapBefore: heap, heapAfter: a.heap });
+      heap = a.heap;
     }
     const afterAnswers = await page.evaluate(async () => (await performance.measureUserAgentSpecificMemory()).bytes);
-    if (process.env.MEM_TRACE) {
-      for (const [t, mb, parts] of await page.evaluate(() => window.__memTrace)) console.error(`[mem-trace] +${t - Math.round(t0)} ms ${mb} MiB ${parts}`);
-      console.error(`[mem-trace] load: download ${Math.round(info.downloadMs)} ms, session ${Math.round(info.sessionCreateMs)} ms, rewrite ${info.weightRewrite ? Math.round(info.weightRewrite.ms) : '-'} ms`);
-    }
-    const { peak, samples } = await page.evaluate(async () => {
+    const samples = await page.evaluate(async () => {
       window.__mem.run = false;
-      return window.__mem;
+      return window.__mem.samples;
     });
-    const top = Math.max(peak, afterLoad, afterAnswers);
+    const growths = heapGrowths(info.sessionMemory?.heapGrowthsAt ?? [], answerSpans);
+    const sp = sampledPeak(samples, growths);
+    const rr = rss.stop();
+    if (trace) {
+      const growthsAt = info.sessionMemory?.heapGrowthsAt ?? [];
+      const ms = (t) => Math.round(t - t0);
+      const across = acrossGrowth(samples, growths);
+      samples.forEach((s, i) => console.error(`[mem-trace] +${ms(s.answeredAt)} ms (asked +${ms(s.askedAt)}) ${Math.round(s.bytes / MB)} MiB ${s.parts}${across[i] ? '  <- across a heap growth: left out' : ''}`));
+      console.error(`[mem-trace] heap grew at ${growthsAt.map((t) => `+${ms(t)}`).join(' ') || '-'} ms; load: download ${Math.round(info.downloadMs)} ms, session ${Math.round(info.sessionCreateMs)} ms, rewrite ${info.weightRewrite ? Math.round(info.weightRewrite.ms) : '-'} ms`);
+      if (rr) console.error(`[mem-trace] renderer RSS before Load ${Math.round(rr.baseBytes / MB)} MiB, VmHWM at the end ${Math.round(rr.hwmBytes / MB)} MiB`);
+    }
+    const top = Math.max(sp.peak, afterLoad, afterAnswers);
     const over = (b) => (b === null ? null : Math.round((b / fileBytes) * 100) / 100);
-    // The moment the samples cannot see: while ONNX Runtime creates the session the worker is busy
-    // and answers the page's measurement only afterwards, when the model bytes it held are garbage.
-    // Then: the heap right after creation + the model bytes JavaScript held (the file, the small
+    // The moment the samples (almost) never see: while ONNX Runtime creates the session the worker
+    // is busy and answers the page's measurement only afterwards, when the model bytes it held are
+    // garbage (a collection during creation can take one, which then counts the heap several times
+    // over and is left out above). Then: the heap right after creation + the model bytes JavaScript held (the file, the small
     // graph, a q4 rewrite's fp32 weights) + the JavaScript the page and workers hold after load (heap excluded).
     const sm = info.sessionMemory;
     const createPeak =
@@ -96,6 +121,9 @@ export async function measureMemory(browser, base, { source, dtype, fileBytes, t
       memory_peak_mb: Math.round((baseline + peakAbove) / MB),
       memory_over_file: over(peakAbove),
       memory_sampled_over_file: over(top - baseline),
+      memory_sampled_raw_over_file: over(Math.max(sp.rawPeak, afterLoad, afterAnswers) - baseline),
+      memory_samples_dropped: sp.dropped,
+      memory_rss_over_file: rr ? over(rr.hwmBytes - rr.baseBytes) : null,
       // q4 on WASM runs as fp32 (src/inference/q4-rewrite.ts): its fair figure is over the weights the session holds.
       memory_over_rewritten: info.weightRewrite?.converted && sm?.externalBytes ? Math.round((peakAbove / sm.externalBytes) * 100) / 100 : null,
       memory_baseline_mb: Math.round(baseline / MB),
@@ -106,13 +134,48 @@ export async function measureMemory(browser, base, { source, dtype, fileBytes, t
       wasm_heap_mb: info.wasmHeapBytes === null ? null : Math.round(info.wasmHeapBytes / MB),
       wasm_heap_over_file: over(info.wasmHeapBytes),
       memory_estimate_mb: info.memoryEstimate ? Math.round(info.memoryEstimate.wasmHeapBytes / MB) : null,
-      memory_samples: samples,
+      memory_samples: samples.length,
       session_create_ms: Math.round(info.sessionCreateMs),
       file_mb: Math.round((fileBytes / MB) * 10) / 10,
     };
   } finally {
     await context.close();
   }
+}
+
+/**
+ * The renderer processes of `browser` (Chromium's own list, over CDP) and, on Linux, their resident
+ * memory now; `stop()` gives the largest rise of a renderer's peak resident memory (VmHWM) over
+ * its resident memory at the start, or null where /proc cannot be read.
+ */
+async function rssWatch(browser) {
+  const statusKb = (pid, key) => {
+    try {
+      const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+      return m ? Number(m[1]) * 1024 : null;
+    } catch {
+      return null;
+    }
+  };
+  let pids = [];
+  try {
+    const cdp = await browser.newBrowserCDPSession();
+    pids = (await cdp.send('SystemInfo.getProcessInfo')).processInfo.filter((p) => p.type === 'renderer').map((p) => p.id);
+    await cdp.detach();
+  } catch {
+    return { stop: () => null };
+  }
+  const base = new Map(pids.map((p) => [p, statusKb(p, 'VmRSS')]).filter(([, b]) => b !== null));
+  return {
+    stop() {
+      let best = null;
+      for (const [pid, b] of base) {
+        const hwm = statusKb(pid, 'VmHWM');
+        if (hwm !== null && (best === null || hwm - b > best.hwmBytes - best.baseBytes)) best = { baseBytes: b, hwmBytes: hwm };
+      }
+      return best;
+    },
+  };
 }
 
 /** memory_* fields of one run, in a browser of its own (started with the flag above), for the main benchmark's rows. */
@@ -190,7 +253,7 @@ if (isMain) {
     fs.rmSync(root, { recursive: true, force: true });
     await new Promise((r) => server.httpServer.close(r));
   }
-  const cols = ['model', 'dtype', 'file_mb', 'memory_peak_mb', 'memory_baseline_mb', 'memory_over_file', 'memory_over_rewritten', 'memory_sampled_over_file', 'memory_create_over_file', 'memory_after_load_over_file', 'memory_after_answers_over_file', 'wasm_heap_mb', 'wasm_heap_over_file', 'memory_estimate_mb'];
+  const cols = ['model', 'dtype', 'file_mb', 'memory_peak_mb', 'memory_baseline_mb', 'memory_over_file', 'memory_over_rewritten', 'memory_sampled_over_file', 'memory_sampled_raw_over_file', 'memory_samples_dropped', 'memory_rss_over_file', 'memory_create_over_file', 'memory_after_load_over_file', 'memory_after_answers_over_file', 'wasm_heap_mb', 'wasm_heap_over_file', 'memory_estimate_mb'];
   console.log(cols.join('\t'));
   for (const r of runs) console.log(cols.map((c) => r[c]).join('\t'));
   console.log(JSON.stringify({ memory_runs: runs }));

@@ -66,7 +66,7 @@ const fromWorker: FromWorker[] = [
       weightsBytes: 1,
       wasmHeapBytes: 16 * 1024 * 1024,
       sessionParts: { prepareMs: 40, createMs: 900, externalFiles: 1 },
-      sessionMemory: { externalTensors: 3, externalBytes: 1000, heldBytes: 1200, heapAfterCreateBytes: 17 * 1024 * 1024 },
+      sessionMemory: { externalTensors: 3, externalBytes: 1000, heldBytes: 1200, heapAfterCreateBytes: 17 * 1024 * 1024, heapGrowthsAt: [1_796_000_000_000.5] },
     },
   },
   { kind: 'tokens', id: 3, text: 'Hello', count: 2 },

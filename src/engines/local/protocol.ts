@@ -127,6 +127,12 @@ export interface SessionMemory {
   heldBytes: number;
   /** The WASM heap right after the session was created (its peak so far: WASM memory never shrinks). */
   heapAfterCreateBytes: number | null;
+  /**
+   * When the WASM heap grew while the load's sessions were created (wall-clock ms,
+   * `performance.timeOrigin + now()`): page-side memory samples taken across a growth count the
+   * shared heap more than once (worker/wasm-memory.ts), and the benchmark leaves them out.
+   */
+  heapGrowthsAt: number[];
 }
 
 export interface SessionParts {

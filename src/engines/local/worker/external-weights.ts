@@ -18,7 +18,7 @@ import { externalizeInitializers, INLINE_WEIGHTS_PATH } from '../../../inference
 import { rewriteQ4 } from '../../../inference/q4-rewrite';
 import { Q4_FP32_MAX_BYTES, Q4_INT8_MAX_BYTES } from '../../../models/dtypes';
 import type { SessionMemory, SessionParts, WeightRewrite } from '../protocol';
-import { wasmHeapBytes } from './wasm-memory';
+import { heapGrowthsSince, wasmHeapBytes } from './wasm-memory';
 
 /** The largest fp32 and int8 weight sets made at load (why: src/models/dtypes.ts). */
 export const REWRITE_LIMITS = { maxFp32Bytes: Q4_FP32_MAX_BYTES, maxInt8Bytes: Q4_INT8_MAX_BYTES };
@@ -80,6 +80,7 @@ export async function installExternalWeights(): Promise<void> {
     const [model, options, ...rest] = args;
     if (!(model instanceof Uint8Array)) return original(...args);
     const t0 = performance.now();
+    const wallStart = performance.timeOrigin + t0;
     let p: ReturnType<typeof prepareForOrt>;
     try {
       p = prepareForOrt(model);
@@ -105,6 +106,7 @@ export async function installExternalWeights(): Promise<void> {
         externalBytes: prepared?.externalBytes ?? 0,
         heldBytes: model.byteLength + held,
         heapAfterCreateBytes: wasmHeapBytes(),
+        heapGrowthsAt: [...(record.sessionMemory?.heapGrowthsAt ?? []), ...heapGrowthsSince(wallStart)],
       },
     };
     return session;
