@@ -160,7 +160,8 @@ describe('embedded models', () => {
       expect(c.skills.stated_min_fp32, n).toBe(Math.min(...c.skills.stated.map((f) => c.evaluation.node.fp32!.per_family[f]!.accuracy)));
     }
     expect(card('slm-pocket').skills.stated).toEqual(
-      expect.arrayContaining(['capital', 'json', 'first_letter', 'upper', 'length', 'add2', 'sub2', 'compare', 'chat']),
+      // arith1: one-digit operands ("What is 12+7?"), what a visitor types first; both models got it wrong before it was a family.
+      expect.arrayContaining(['capital', 'json', 'first_letter', 'upper', 'length', 'add2', 'sub2', 'arith1', 'compare', 'chat']),
     );
   });
 

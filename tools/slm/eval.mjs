@@ -25,6 +25,8 @@ const readJSON = (p, d = undefined) => (fs.existsSync(p) ? JSON.parse(fs.readFil
 const parity = readJSON(path.join(dir, 'parity.json'));
 const config = readJSON(path.join(dir, 'config.json'));
 const trainStats = readJSON(path.join(work, 'train_stats.json'), {});
+// Training continued from a committed model (build.sh --continue, onnx_to_ckpt.py): that model's own training.
+const continuedFrom = trainStats.grown_from ? readJSON(path.join(path.dirname(trainStats.grown_from), 'previous_training.json'), null) : null;
 // Families never seen in training, and the keep-probabilities that still select something: a weight on an excluded
 // family selects nothing (the committed pocket run had both on its command line).
 const excluded = (trainStats.exclude_families || '').split(',').filter(Boolean);
@@ -124,9 +126,11 @@ const CANDIDATES = [
   ['chat', [{ role: 'user', content: 'Who are you?' }], 'I am a small language model trained for the SLM Playground. I can do simple math, word tasks and a few facts.'],
   ['capital', [{ role: 'user', content: 'What is the capital of France?' }], 'The capital of France is Paris.'],
   ['capital', [{ role: 'user', content: 'Which city is the capital of Japan?' }], 'The capital of Japan is Tokyo.'],
+  ['arith1', [{ role: 'user', content: 'What is 12+7?' }], '19'],
   ['add2', [{ role: 'user', content: 'What is 23 + 45?' }], '68'],
   ['add2', [{ role: 'user', content: 'What is 58 plus 67?' }], '125'],
   ['sub2', [{ role: 'user', content: 'What is 91 - 37?' }], '54'],
+  ['arith1', [{ role: 'user', content: 'What is 9 - 4?' }], '5'],
   ['compare', [{ role: 'user', content: 'Which is larger, 512 or 347?' }], '512'],
   ['first_letter', [{ role: 'user', content: 'What is the first letter of banana?' }], 'b'],
   ['length', [{ role: 'user', content: 'How many letters are in garden?' }], '6'],
@@ -143,7 +147,7 @@ const CANDIDATES = [
 // The deliberate split of skills (issue 18): the families each model is trained and expected to master.
 const ALL_FAMILIES = [...new Set(heldout.map((h) => h.family))];
 const STATED = name === 'slm-pocket'
-  ? ['capital', 'json', 'first_letter', 'upper', 'length', 'add2', 'sub2', 'compare', 'chat']
+  ? ['capital', 'json', 'first_letter', 'upper', 'length', 'add2', 'sub2', 'arith1', 'compare', 'chat']
   : ALL_FAMILIES;
 const accOf = (d, f) => results[d]?.per_family?.[f]?.accuracy;
 const minOver = (f) => Math.min(...dtypes.map((d) => accOf(d, f) ?? 0));
@@ -210,7 +214,7 @@ const card = {
     device: trainStats.device ?? 'cpu', device_name: trainStats.device_name ?? 'CPU', exclude_families: excluded.length ? excluded : null,
     epochs_completed: trainStats.epochs_completed, threads_after: trainStats.threads_after || null,
     family_weights: effectiveWeights || null, corpus_examples_used: trainStats.corpus_examples,
-    grown_from: trainStats.grown_from || null, schedule: 'AdamW, linear warmup then cosine decay (to 10%) over the budget',
+    grown_from: continuedFrom ? null : trainStats.grown_from || null, continued_from: continuedFrom, schedule: 'AdamW, linear warmup then cosine decay (to 10%) over the budget',
   },
   evaluation: {
     heldout: { path: 'tools/slm/data/heldout.jsonl', items: heldout.length, decoding: `greedy, max_new_tokens ${maxNew}, chat template with generation prompt` },
@@ -246,7 +250,8 @@ const hw = trainStats.device === 'cuda' ? `one ${trainStats.device_name} GPU (fp
 md += `- ${Math.round(trainStats.train_seconds ?? 0)} s wall clock on ${hw} (torch ${trainStats.torch_version}), final train loss ${trainStats.final_loss_ema}\n`;
 if (excluded.length) md += `- Never trained on ${excluded.join(', ')}: every example with a turn from these families is left out (the deliberate split of skills), ${trainStats.corpus_examples?.toLocaleString('en-US')} of ${trainStats.corpus_generated?.toLocaleString('en-US')} corpus examples used\n`;
 if (effectiveWeights) md += `- Family keep-probabilities (the rest 1.0): ${effectiveWeights}; ${trainStats.corpus_examples?.toLocaleString('en-US')} corpus examples used\n`;
-if (trainStats.grown_from) md += `- Initialised by growing the trained slm-pocket checkpoint (${trainStats.grown_from}); the pocket's own training time is not included above\n`;
+if (continuedFrom) md += `- Continued from the committed model, itself trained ${continuedFrom.steps} steps × batch ${continuedFrom.batch_size} in ${Math.round(continuedFrom.seconds ?? 0)} s on ${continuedFrom.device === 'cuda' ? `one ${continuedFrom.device_name} GPU` : 'CPU'}${continuedFrom.continued_from ? ' (itself continued from an earlier one: card.json)' : ''}\n`;
+if (trainStats.grown_from && !continuedFrom) md += `- Initialised by growing the trained slm-pocket checkpoint (${trainStats.grown_from}); the pocket's own training time is not included above\n`;
 md += '\n';
 md += `## Held-out accuracy (greedy)\n\n| family | torch fp32 | ${dtypes.map((d) => `node ${d}`).join(' | ')} |\n|---|---|${dtypes.map(() => '---').join('|')}|\n`;
 for (const f of fams) md += `| ${f} | ${pct(pyEval?.per_family?.[f]?.accuracy)} | ${dtypes.map((d) => pct(results[d]?.per_family?.[f]?.accuracy)).join(' | ')} |\n`;

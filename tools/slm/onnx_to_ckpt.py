@@ -7,7 +7,7 @@ the names of norms and embeddings; each MatMul weight is an anonymous `onnx::Mat
 node is named after its module (`/model/layers.3/mlp/up_proj/MatMul`), so the state dict is rebuilt from the node
 names (transposed back to torch's [out, in]). The tied LM head is the embedding. The checkpoint is then checked:
 greedy decoding in torch must reproduce every case of the folder's parity.json (the torch outputs it was exported
-from), token for token.
+from), token for token. The card's `training` block is kept beside it (previous_training.json) for the next card.
 """
 import json
 import os
@@ -59,6 +59,10 @@ def main():
         assert g == c["output_ids"], (c["messages"], g, c["output_ids"])
     os.makedirs(os.path.dirname(out) or ".", exist_ok=True)
     save_ckpt(model, cfg, out, {"from_onnx": folder})
+    # The committed model's own training, for the card of the model that continues from it (eval.mjs).
+    card = json.load(open(os.path.join(folder, "card.json")))
+    with open(os.path.join(os.path.dirname(out) or ".", "previous_training.json"), "w") as f:
+        json.dump(card.get("training"), f, indent=1)
     print(json.dumps({"folder": folder, "out": out, "tensors": len(sd), "parity_cases": len(parity["cases"])}))
 
 
