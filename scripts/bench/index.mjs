@@ -39,7 +39,7 @@ import { measureHosted, referenceModel } from './hosted.mjs';
 import { modelQuality } from './cards.mjs';
 import { measureSuites } from './suite.mjs';
 import { measureJsonValidity } from './json-suite.mjs';
-import { ttftGrowthLocal, ttftGrowthServer } from './ttft-growth.mjs';
+import { growthFloor, ttftGrowthLocal, ttftGrowthServer } from './ttft-growth.mjs';
 import { openTarget } from './ttft-target.mjs';
 import { nativeDecode } from './native.mjs';
 import { measureAgreementMs } from './agreement.ts';
@@ -81,7 +81,8 @@ async function measureGrowth() {
     try {
       const local = await ttftGrowthLocal({ browser, appUrl: base, target, log });
       const remote = await ttftGrowthServer({ target, log });
-      return { ttft_growth_model: target.label, ttft_growth_dtype: target.dtype, ttft_growth_local: local.ttft_growth_local, ttft_growth_local_no_reuse: local.ttft_growth_local_no_reuse, ttft_growth_server: remote.ttft_growth_server, ttft_growth_server_no_reuse: remote.ttft_growth_server_no_reuse, ttft_growth_detail: { ...local, ...remote } };
+      const floor = await growthFloor({ target, local, remote, log });
+      return { ttft_growth_model: target.label, ttft_growth_dtype: target.dtype, ttft_growth_local: local.ttft_growth_local, ttft_growth_local_no_reuse: local.ttft_growth_local_no_reuse, ttft_growth_server: remote.ttft_growth_server, ttft_growth_server_no_reuse: remote.ttft_growth_server_no_reuse, ttft_growth_floor: floor.ttft_growth_floor, ttft_growth_local_over_floor: floor.ttft_growth_local_over_floor, ttft_growth_server_over_floor: floor.ttft_growth_server_over_floor, ttft_growth_detail: { ...local, ...remote, ...floor } };
     } finally {
       await target.close();
     }

@@ -22,12 +22,14 @@
  *
  * A benchmark: it returns figures and asserts nothing.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median } from '../../src/metrics/stats.ts';
 import { launch, openHarness } from './browser.mjs';
 import { referenceModel, startReferenceServer } from './hosted.mjs';
 import { openTarget } from './ttft-target.mjs';
+import { overFloor, ttftFloor } from './ttft-floor.mjs';
 
 const r2 = (x) => (x === null || x === undefined || !Number.isFinite(x) ? null : Math.round(x * 100) / 100);
 
@@ -223,6 +225,20 @@ export async function ttftGrowthServer({ target, repeats = 5, log = () => {} }) 
   return result;
 }
 
+/**
+ * The model's own growth on `target` (ttft-floor.mjs) for the local conversation's token counts,
+ * and each side's growth over it: `ttft_growth_{local,server}_over_floor` is what the app adds.
+ */
+export async function growthFloor({ target, local, remote, log = () => {} }) {
+  const config = JSON.parse(readFileSync(path.join(target.dir, 'config.json'), 'utf8'));
+  const f = await ttftFloor({ dir: target.dir, dtype: target.dtype, config, prompt: local.prompt_tokens_per_turn, reused: local.reused_tokens_per_turn, log });
+  return {
+    ...f,
+    ttft_growth_local_over_floor: overFloor(local.ttft_growth_local, f.ttft_growth_floor),
+    ttft_growth_server_over_floor: overFloor(remote.ttft_growth_server, f.ttft_growth_floor),
+  };
+}
+
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
   return i === -1 ? dflt : process.argv[i + 1];
@@ -244,7 +260,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   try {
     const local = sides.includes('local') ? await ttftGrowthLocal({ browser, appUrl, target, repeats, log }) : {};
     const remote = sides.includes('server') ? await ttftGrowthServer({ target, repeats, log }) : {};
-    console.log(JSON.stringify({ ...local, ...remote }));
+    const floor = sides.includes('local') ? await growthFloor({ target, local, remote, log }) : {};
+    console.log(JSON.stringify({ ...local, ...remote, ...floor }));
   } finally {
     await browser.close();
     await server.close();

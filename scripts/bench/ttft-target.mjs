@@ -22,7 +22,7 @@ import { scriptFor } from './ttft-script.ts';
 export async function openTarget({ model, scaleShape = null, dtype = 'fp32', history = 'primed', log = () => {} }) {
   if (!scaleShape) {
     const dir = path.resolve('public/models', model);
-    return { label: model, model, dtype, source: { type: 'bundled', modelId: model }, server: { model, extraArgs: [] }, script: scriptFor(dir), close: async () => {} };
+    return { label: model, model, dtype, dir, source: { type: 'bundled', modelId: model }, server: { model, extraArgs: [] }, script: scriptFor(dir), close: async () => {} };
   }
   const m = await ensureScaleModel({ shape: scaleShape, dtypes: [dtype] }, log);
   if (m.generatedSeconds) log(`${m.name}: generated in ${m.generatedSeconds.toFixed(0)} s`);
@@ -33,6 +33,7 @@ export async function openTarget({ model, scaleShape = null, dtype = 'fp32', his
     label: `scale:${scaleShape}`,
     model: m.name,
     dtype,
+    dir: m.dir,
     source: { type: 'mirror', host: host.url, modelId: `${MIRROR_ORG}/${m.name}`, revision: 'main' },
     server: { model: m.name, extraArgs: ['--models-dir', path.dirname(m.dir)] },
     script: scriptFor(m.dir, history),
