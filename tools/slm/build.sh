@@ -18,11 +18,11 @@ PY=${PYTHON:-/usr/bin/python3}
 WORK=tools/slm/work
 GPU=$("$PY" -c 'import torch; print(int(torch.cuda.is_available()))')
 if [ "$GPU" = 1 ]; then POCKET_S=150; REF_S=440; N_TRAIN=3000000; else POCKET_S=0; REF_S=0; N_TRAIN=3000000; fi
-POCKET_STEPS=0; REF_STEPS=0; ONLY=""; SKIP_TRAIN=0; PER_FAMILY=0; CONTINUE=0
+POCKET_STEPS=0; REF_STEPS=0; ONLY=""; SKIP_TRAIN=0; PER_FAMILY=0; CONTINUE=0; POCKET_S_SET=0; REF_S_SET=0
 while [ $# -gt 0 ]; do
   case "$1" in
-    --pocket-seconds) POCKET_S=$2; shift 2;;
-    --reference-seconds) REF_S=$2; shift 2;;
+    --pocket-seconds) POCKET_S=$2; POCKET_S_SET=1; shift 2;;
+    --reference-seconds) REF_S=$2; REF_S_SET=1; shift 2;;
     --pocket-steps) POCKET_STEPS=$2; shift 2;;
     --reference-steps) REF_STEPS=$2; shift 2;;
     --only) ONLY=$2; shift 2;;
@@ -38,7 +38,7 @@ MODELS="pocket reference"; [ -n "$ONLY" ] && MODELS=$ONLY
 mkdir -p "$WORK"
 
 if [ "$SKIP_TRAIN" = 0 ] && [ "$CONTINUE" = 1 ]; then
-  [ "$POCKET_S" != 0 ] || POCKET_S=4200; [ "$REF_S" != 0 ] || REF_S=4200
+  [ "$POCKET_S_SET" = 1 ] || POCKET_S=4200; [ "$REF_S_SET" = 1 ] || REF_S=4200
   echo "== held-out split + corpus stats"
   "$PY" tools/slm/corpus.py --out-dir "$WORK" --train 600000
   echo "== tokenized corpus (600000 examples)"
