@@ -37,6 +37,7 @@ const tid = (id) => `[data-testid="${id}"]`;
 /** The scripted endpoint: /v1/models, CORS with a 600 s preflight cache, a stream with content after DELAY ms. */
 function startServer() {
   const stamps = new Map();
+  const preflights = [];
   let n = 0;
   const cors = (req) => ({
     'Access-Control-Allow-Origin': req.headers.origin ?? '*',
@@ -46,6 +47,7 @@ function startServer() {
   const server = http.createServer((req, res) => {
     const arrival = monoUs();
     if (req.method === 'OPTIONS') {
+      preflights.push(arrival);
       res.writeHead(204, { ...cors(req), 'Access-Control-Allow-Methods': 'GET, POST, OPTIONS', 'Access-Control-Allow-Headers': req.headers['access-control-request-headers'] ?? '*', 'Access-Control-Max-Age': '600' });
       res.end();
       return;
@@ -77,7 +79,7 @@ function startServer() {
       }, DELAY);
     });
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, stamps, baseURL: `http://127.0.0.1:${server.address().port}/v1` })));
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, stamps, preflights, baseURL: `http://127.0.0.1:${server.address().port}/v1` })));
 }
 
 /** Page hooks: marks named `probe:<event>` (a send is delimited by the harness clearing them). */
@@ -187,10 +189,26 @@ async function main() {
       const ttft = await page.locator(`${tid('pane-hosted')} dd[data-metric="TTFT"]`).first().getAttribute('data-ms');
       const marks = await page.evaluate(() => performance.getEntriesByType('mark').filter((m) => m.name.startsWith('probe:')).map((m) => ({ name: m.name.slice(6), t: m.startTime })));
       await page.click(tid('new-chat'));
-      return { ttft: Number(ttft), marks };
+      // The same request as a bare fetch from the page (the app's body and script headers).
+      const bare = await page.evaluate(async ([url, body]) => {
+        const t0 = performance.now();
+        performance.mark('probe:bare:fetch');
+        const res = await fetch(url, { method: 'POST', headers: { Accept: 'application/json', 'Content-Type': 'application/json' }, body });
+        const reader = res.body.getReader();
+        const dec = new TextDecoder();
+        let ttft = null;
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          if (ttft === null && /"content":"[^"]/.test(dec.decode(value, { stream: true }))) ttft = performance.now() - t0;
+        }
+        return { ttft, t0 };
+      }, [`${srv.baseURL}/chat/completions`, JSON.stringify({ model: 'probe-model', messages: [{ role: 'user', content: 'What is the capital of France?' }], stream: true })]);
+      return { ttft: Number(ttft), marks, bare };
     };
     // Warm-up: the first request carries the CORS preflight and the first run of the SDK's code.
     await sendOnce();
+    const traceStart = monoUs();
     await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'blink.user_timing', 'toplevel', 'v8.execute', 'loading'] });
     const sends = [];
     for (let i = 0; i < SENDS; i++) sends.push(await sendOnce());
@@ -198,6 +216,8 @@ async function main() {
     const out = arg('out', null);
     if (out) writeFileSync(out, JSON.stringify(trace));
     report(sends, trace.traceEvents ?? trace, srv.stamps);
+    // Preflights while traced (none expected: Access-Control-Max-Age 600 after the warm-up send).
+    console.log(`CORS preflights during the traced sends: ${srv.preflights.filter((t) => t >= traceStart).length}`);
   } finally {
     await context.close();
     await browser.close();
@@ -219,8 +239,12 @@ function report(sends, events, stamps) {
   const taskName = slices.some((e) => e.name === 'ThreadControllerImpl::RunTask') ? 'ThreadControllerImpl::RunTask' : 'RunTask';
   const tasks = slices.filter((e) => e.name === taskName);
   const submits = marksInTrace.filter((e) => e.name === 'probe:submit').map((e) => e.ts);
-  // One chat request per send: the last `sends.length` the server saw are the traced ones.
-  const ids = [...stamps.keys()].slice(-sends.length);
+  // Two chat requests per send (the app's, then the bare fetch's): the last 2 × sends the server saw.
+  const all = [...stamps.keys()].slice(-2 * sends.length);
+  const ids = all.filter((_, j) => j % 2 === 0);
+  const bareIds = all.filter((_, j) => j % 2 === 1);
+  const bareMarks = marksInTrace.filter((e) => e.name === 'probe:bare:fetch').map((e) => e.ts);
+  const gaps = { app: { toServer: [], readLag: [] }, bare: { toServer: [], readLag: [] } };
   const counts = { sends: sends.length, fetchBeforeTurns: 0, focusLayoutBeforeFetch: 0, otherWorkBeforeRead: 0 };
   sends.forEach((s, i) => {
     const submitT = s.marks.find((m) => m.name === 'submit')?.t ?? 0;
@@ -255,6 +279,16 @@ function report(sends, events, stamps) {
         .map(({ t, inner }) => `${(t.dur / 1000).toFixed(2)} ms [${inner.slice(0, 5).map((e) => `${e.name}${e.args?.data?.type ? `:${e.args.data.type}` : ''} ${(e.dur / 1000).toFixed(2)}`).join(', ')}]`);
     }
     const writeToRead = server && first !== null ? (toTrace(first) - server.content) / 1000 : null;
+    // The bare fetch of the same send: its fetch() → server arrival, and first content written → read.
+    const bs = stamps.get(bareIds[i]);
+    const bt = bareMarks[i];
+    if (server && fetchAt !== null && bs && bt !== undefined && s.bare.ttft !== null) {
+      gaps.app.toServer.push((server.arrival - toTrace(fetchAt)) / 1000);
+      gaps.bare.toServer.push((bs.arrival - bt) / 1000);
+      if (writeToRead !== null) gaps.app.readLag.push(writeToRead);
+      gaps.bare.readLag.push((bt + s.bare.ttft * 1000 - bs.content) / 1000);
+      console.log(`  bare fetch: TTFT ${s.bare.ttft.toFixed(2)} ms; fetch() → server ${((bs.arrival - bt) / 1000).toFixed(2)} ms (app ${((server.arrival - toTrace(fetchAt)) / 1000).toFixed(2)}); content written → read ${((bt + s.bare.ttft * 1000 - bs.content) / 1000).toFixed(2)} ms`);
+    }
     counts.fetchBeforeTurns += fetchBeforeTurns ? 1 : 0;
     counts.focusLayoutBeforeFetch += focusLayoutBeforeFetch ? 1 : 0;
     counts.otherWorkBeforeRead += other.length > 0 ? 1 : 0;
@@ -263,7 +297,9 @@ function report(sends, events, stamps) {
         `first content written → read ${writeToRead?.toFixed(2)} ms; other main-thread tasks in between: ${other.length ? other.join('; ') : 'none'}`,
     );
   });
+  const med = (v) => (v.length ? [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)].toFixed(2) : null);
   console.log(`\nsummary: ${JSON.stringify(counts)}`);
+  console.log(`medians (ms): fetch() → server arrival: app ${med(gaps.app.toServer)}, bare ${med(gaps.bare.toServer)}; first content written → read: app ${med(gaps.app.readLag)}, bare ${med(gaps.bare.readLag)}`);
 }
 
 await main();
