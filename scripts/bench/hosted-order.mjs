@@ -1,3 +1,4 @@
+// Over 300 lines: the scripted server, the page hooks and the report on one clock are one probe.
 /**
  * The order of events around one hosted send, in the real app (built dist/, vite preview), against
  * an in-process scripted SSE server: `npx tsx scripts/bench/hosted-order.mjs [--url APP] [--sends 6]

@@ -129,10 +129,13 @@ export function useComparison(panes: PaneSpec[], onExchange?: (e: Exchange) => v
         }),
       );
       // In the click's task when the requests leave in it (the SDK loaded: microtasks only), else at
-      // the latest in the next task. An earlier try rendered the send as a transition after the
-      // requests left: the render then ran as a fast endpoint's first bytes arrived (quiet rerun
-      // 06:12, 20 pairs: client_overhead_ms 8.7 against 5.2 and 6.1 rendered first). Here it runs
-      // in the same task right after the fetch() calls, while the request is on its way.
+      // the latest in the next task. Rendered in the click (before), the render, commit and
+      // useChatFocus's forced layout ran before the hosted fetch() in 8 of 8 traced sends
+      // (scripts/bench/hosted-order.mjs); now fetch() comes first in 8 of 8. Paired A/B against that
+      // (hosted-ab.mjs, 3 runs of 20 rounds, load 0-3): client_overhead_ms 2.94, 4.08, 3.30 against
+      // 6.35, 6.86, 4.58; -1.9, -1.7, -1.2 ms per round (docs/performance.md). A transition after the requests left was worse (8.7 ms: its
+      // render ran as a fast endpoint's first bytes arrived); here the render runs in the same task,
+      // right after the fetch() calls, while the request is on its way.
       await sentOrDeadline(started.sent, nextTask());
       onStart?.();
       setTurns((all) => {
