@@ -151,6 +151,28 @@ const HOSTED_TURNS = `${tid('pane-hosted')} ${tid('turn-assistant')}`;
  * each, so every request is one user message), the hosted pane's TTFT matched to the server's timing.
  */
 export async function measureInApp(browser, appUrl, server, prompts, log = () => {}) {
+  const app = await openApp(browser, appUrl, server);
+  try {
+    const runs = [];
+    for (const [i, prompt] of prompts.entries()) {
+      const run = await app.pair(i, prompt);
+      log(
+        `hosted: pair ${i + 1}/${prompts.length}${run.bare_first ? ' (bare first)' : ''}: app TTFT ${run.ttft_ms} ms (server ${run.server_first_byte_ms}), bare ${run.bare_fetch_ttft_ms} ms (server ${run.bare_server_first_byte_ms}), overhead ${run.client_overhead_ms} ms (gross ${run.client_overhead_gross_ms})`,
+      );
+      runs.push(run);
+    }
+    return runs;
+  } finally {
+    await app.close();
+  }
+}
+
+/**
+ * The app in its own context, its Hosted tab pointed at `server`. `pair(i, prompt)`: one app send
+ * and one bare fetch of the same body (the bare one first for odd `i`), with the server's timings;
+ * `close()`. Two apps open at once can take turns (scripts/bench/hosted-ab.mjs).
+ */
+export async function openApp(browser, appUrl, server) {
   const context = await browser.newContext();
   const page = await context.newPage();
   page.setDefaultTimeout(120_000);
@@ -181,65 +203,60 @@ export async function measureInApp(browser, appUrl, server, prompts, log = () =>
     await page.click(tid('hosted-apply'));
     await page.waitForSelector(tid('pane-hosted'));
     if ((await page.locator(tid('hosted-error')).count()) > 0) throw new Error(`Hosted tab: ${await page.textContent(tid('hosted-error'))}`);
-
-    const runs = [];
-    for (const [i, prompt] of prompts.entries()) {
-      if (i > 0) await page.click(tid('new-chat'));
-      // Odd pairs send the bare request first, with the app's last body for this prompt.
-      const bareFirst = i % 2 === 1 && bodies.length > 0 ? await bareFetch(page, server, withPrompt(bodies.at(-1), prompt), await headers) : null;
-      const before = ids.length;
-      await page.fill(tid('prompt'), prompt);
-      await page.click(tid('send'));
-      await page.waitForFunction((sel) => document.querySelector(sel)?.getAttribute('data-streaming') === 'false', HOSTED_TURNS);
-      await page.waitForSelector(tid('send'));
-      const turn = await page.locator(HOSTED_TURNS).first().evaluate((el) => ({
-        finish: el.getAttribute('data-finish'),
-        error: el.querySelector('[data-testid="turn-error"]')?.textContent ?? null,
-        ttft: el.querySelector('dd[data-metric="TTFT"]')?.getAttribute('data-ms') ?? null,
-        ttftText: el.querySelector('dd[data-metric="TTFT"]')?.textContent ?? null,
-        e2e: el.querySelector('dd[data-metric="End to end"]')?.textContent ?? null,
-        tokens: el.querySelector('dd[data-metric="Tokens in/out"]')?.textContent ?? null,
-      }));
-      if (turn.error) throw new Error(`hosted answer failed: ${turn.error}`);
-      const id = ids.length > before ? ids[ids.length - 1] : null;
-      if (!id) throw new Error('no x-request-id on the chat completion response: cannot match it to the server timing');
-      const t = await serverTiming(server.baseURL, id);
-      // Exact where the app gives it (data-ms), else its text ("12 ms": rounded to 1 ms at ≥ 10 ms).
-      const ttft = turn.ttft !== null && turn.ttft !== '' && Number.isFinite(Number(turn.ttft)) ? Number(turn.ttft) : parseMs(turn.ttftText);
-      const b = bareFirst ?? (await bareFetch(page, server, bodies.at(-1), await headers));
-      const bare = b.ttft;
-      const bt = b.id ? await serverTiming(server.baseURL, b.id) : null;
-      const run = {
-        prompt,
-        id,
-        finish: turn.finish,
-        ttft_ms: r2(ttft),
-        e2e_ms: parseMs(turn.e2e),
-        tokens: turn.tokens,
-        server_first_byte_ms: t.firstByteMs,
-        server_first_token_ms: t.firstTokenMs,
-        server_queued_ms: t.queuedMs,
-        server_total_ms: t.totalMs,
-        server_decode_tps: t.decodeTps,
-        bare_fetch_ttft_ms: r2(bare),
-        bare_server_first_byte_ms: bt?.firstByteMs ?? null,
-        bare_first: bareFirst !== null,
-        // Net of each request's own server time (on this shared machine the server's first byte
-        // swings by 100+ ms between the two requests of a pair).
-        client_overhead_ms:
-          ttft !== null && bare !== null && t.firstByteMs !== null && bt?.firstByteMs != null ? r2(ttft - t.firstByteMs - (bare - bt.firstByteMs)) : null,
-        client_overhead_gross_ms: ttft !== null && bare !== null ? r2(ttft - bare) : null,
-        client_overhead_vs_server_ms: ttft !== null && t.firstByteMs !== null ? r2(ttft - t.firstByteMs) : null,
-      };
-      log(
-        `hosted: pair ${i + 1}/${prompts.length}${run.bare_first ? ' (bare first)' : ''}: app TTFT ${run.ttft_ms} ms (server ${run.server_first_byte_ms}), bare ${run.bare_fetch_ttft_ms} ms (server ${run.bare_server_first_byte_ms}), overhead ${run.client_overhead_ms} ms (gross ${run.client_overhead_gross_ms})`,
-      );
-      runs.push(run);
-    }
-    return runs;
-  } finally {
+  } catch (e) {
     await context.close();
+    throw e;
   }
+  let sent = 0;
+  const pair = async (i, prompt) => {
+    if (sent++ > 0) await page.click(tid('new-chat'));
+    // Odd pairs send the bare request first, with the app's last body for this prompt.
+    const bareFirst = i % 2 === 1 && bodies.length > 0 ? await bareFetch(page, server, withPrompt(bodies.at(-1), prompt), await headers) : null;
+    const before = ids.length;
+    await page.fill(tid('prompt'), prompt);
+    await page.click(tid('send'));
+    await page.waitForFunction((sel) => document.querySelector(sel)?.getAttribute('data-streaming') === 'false', HOSTED_TURNS);
+    await page.waitForSelector(tid('send'));
+    const turn = await page.locator(HOSTED_TURNS).first().evaluate((el) => ({
+      finish: el.getAttribute('data-finish'),
+      error: el.querySelector('[data-testid="turn-error"]')?.textContent ?? null,
+      ttft: el.querySelector('dd[data-metric="TTFT"]')?.getAttribute('data-ms') ?? null,
+      ttftText: el.querySelector('dd[data-metric="TTFT"]')?.textContent ?? null,
+      e2e: el.querySelector('dd[data-metric="End to end"]')?.textContent ?? null,
+      tokens: el.querySelector('dd[data-metric="Tokens in/out"]')?.textContent ?? null,
+    }));
+    if (turn.error) throw new Error(`hosted answer failed: ${turn.error}`);
+    const id = ids.length > before ? ids[ids.length - 1] : null;
+    if (!id) throw new Error('no x-request-id on the chat completion response: cannot match it to the server timing');
+    const t = await serverTiming(server.baseURL, id);
+    // Exact where the app gives it (data-ms), else its text ("12 ms": rounded to 1 ms at ≥ 10 ms).
+    const ttft = turn.ttft !== null && turn.ttft !== '' && Number.isFinite(Number(turn.ttft)) ? Number(turn.ttft) : parseMs(turn.ttftText);
+    const b = bareFirst ?? (await bareFetch(page, server, bodies.at(-1), await headers));
+    const bare = b.ttft;
+    const bt = b.id ? await serverTiming(server.baseURL, b.id) : null;
+    return {
+      prompt,
+      id,
+      finish: turn.finish,
+      ttft_ms: r2(ttft),
+      e2e_ms: parseMs(turn.e2e),
+      tokens: turn.tokens,
+      server_first_byte_ms: t.firstByteMs,
+      server_first_token_ms: t.firstTokenMs,
+      server_queued_ms: t.queuedMs,
+      server_total_ms: t.totalMs,
+      server_decode_tps: t.decodeTps,
+      bare_fetch_ttft_ms: r2(bare),
+      bare_server_first_byte_ms: bt?.firstByteMs ?? null,
+      bare_first: bareFirst !== null,
+      // Net of each request's own server time (on this shared machine the server's first byte
+      // swings by 100+ ms between the two requests of a pair).
+      client_overhead_ms: ttft !== null && bare !== null && t.firstByteMs !== null && bt?.firstByteMs != null ? r2(ttft - t.firstByteMs - (bare - bt.firstByteMs)) : null,
+      client_overhead_gross_ms: ttft !== null && bare !== null ? r2(ttft - bare) : null,
+      client_overhead_vs_server_ms: ttft !== null && t.firstByteMs !== null ? r2(ttft - t.firstByteMs) : null,
+    };
+  };
+  return { page, pair, close: () => context.close() };
 }
 
 /** The app's request body (JSON) with its last user message replaced by `prompt`. */

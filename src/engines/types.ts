@@ -32,6 +32,13 @@ export interface GenerateRequest {
   params: GenerationParams;
   signal?: AbortSignal;
   onChunk?: (chunk: StreamChunk) => void;
+  /**
+   * Called when the request has left the page: hosted engines at the `fetch()` call of the chat
+   * request, local engines when the message to the worker is posted. Not called when the engine
+   * fails first; may be called again (a retried request): the first call counts. The page renders a
+   * send after it (compare/send-start.ts), so its render is not inside the request's TTFT.
+   */
+  onSent?: () => void;
   /** Local engines: start from the KV state kept from the last conversation where it fits (default true). */
   kvReuse?: boolean;
 }

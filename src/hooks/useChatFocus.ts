@@ -36,6 +36,9 @@ export function useChatFocus(busy: boolean, turns: Record<string, ChatTurn[]>, t
 
   // Follow the stream when the reader is at the bottom (phones: the answer area is the scroller).
   useEffect(() => {
+    // The send's own commit (busy just turned on; the effect below has not seen it yet): that effect
+    // scrolls, and reading scrollHeight here too was one more forced layout in the send.
+    if (busy && !wasBusy.current) return;
     const el = answersRef.current;
     if (el && atBottom.current && el.scrollHeight > el.clientHeight) el.scrollTop = el.scrollHeight;
   }, [turns]);

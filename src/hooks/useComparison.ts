@@ -10,6 +10,7 @@ import type { Exchange, PaneResult } from '../compare/strip';
 import { validateGenerationParams, type ChatEngine, type ChatMessage, type GenerationParams } from '../engines/types';
 import { failedAnswer } from './failed-answer';
 import { isConstrained } from '../inference/response-format';
+import { nextTask, sentOrDeadline, startAll } from '../compare/send-start';
 
 export interface PaneSpec {
   id: string;
@@ -55,7 +56,8 @@ export function useComparison(panes: PaneSpec[], onExchange?: (e: Exchange) => v
   }, []);
 
   const send = useCallback(
-    async (text: string, params: GenerationParams, systemPrompt: string): Promise<string | null> => {
+    /** `onStart`: called as the send is shown (the Composer empties its box then); not for a refused send. */
+    async (text: string, params: GenerationParams, systemPrompt: string, onStart?: () => void): Promise<string | null> => {
       const prompt = text.trim();
       if (!prompt) return 'Type a message first.';
       if (controllers.current.size > 0) return 'Wait for the current answers, or stop them.';
@@ -72,24 +74,15 @@ export function useComparison(panes: PaneSpec[], onExchange?: (e: Exchange) => v
         controllers.current.set(p.id, ac);
         return { pane: p, messages, ac, userId: nextId.current++, answerId: nextId.current++ };
       });
-      // Rendered in the microtask after the call, not as a transition after the requests leave: with
-      // a transition the render landed on the main thread just as a fast endpoint's first bytes
-      // arrived, and a quiet rerun (06:12, load 0.2, 20 pairs) measured client_overhead_ms 8.7 against
-      // 1.3-1.5 rendered first.
-      setTurns((all) => {
-        const out = { ...all };
-        for (const j of jobs) {
-          out[j.pane.id] = [
-            ...(all[j.pane.id] ?? []),
-            { id: j.userId, role: 'user', content: prompt },
-            { id: j.answerId, role: 'assistant', content: '', streaming: true, ...(json ? { responseFormat: json } : {}) },
-          ];
-        }
-        return out;
-      });
-      setBusy(true);
-      const results = await Promise.all(
-        jobs.map(async (j): Promise<Exchange['answers'][number]> => {
+      // The send is rendered once every request has left (send-start.ts): rendered in the click, its
+      // render, commit and useChatFocus's effects ran before the hosted fetch() (in its TTFT). Until
+      // then nothing of this send touches React state: streamed text waits in `pending` and an
+      // answer's final patch waits for `shown`, so neither is applied before its turn exists.
+      let markShown = () => {};
+      const shown = new Promise<void>((resolve) => (markShown = resolve));
+      const view = { shown: false };
+      const started = startAll(
+        jobs.map((j) => async (onSent: () => void): Promise<Exchange['answers'][number]> => {
           // Measured after the call: a hosted engine may learn its model name during the request.
           const bytes = () => j.pane.bytesFor(j.messages, params);
           try {
@@ -99,12 +92,14 @@ export function useComparison(panes: PaneSpec[], onExchange?: (e: Exchange) => v
               messages: j.messages,
               params,
               signal: j.ac.signal,
+              onSent,
               onChunk: (c) => {
                 if (!c.text) return;
                 pending.current.set(j.answerId, (pending.current.get(j.answerId) ?? '') + c.text);
-                frame.current ??= requestAnimationFrame(flush);
+                if (view.shown) frame.current ??= requestAnimationFrame(flush);
               },
             });
+            await shown;
             pending.current.delete(j.answerId);
             const refused = r.formatFallback ?? null;
             patch(j.pane.id, j.answerId, (t) => ({ ...t, content: r.text, streaming: false, finishReason: r.finishReason, metrics: r.metrics, ...(refused ? { constraintRefused: refused } : {}), ...(r.notice ? { notice: r.notice } : {}) }));
@@ -120,18 +115,45 @@ export function useComparison(panes: PaneSpec[], onExchange?: (e: Exchange) => v
               constraintRefused: refused,
             };
           } catch (e) {
+            await shown;
             // Text received in the frame the failure landed in is still pending: keep it (failed-answer.ts).
             const rest = pending.current.get(j.answerId) ?? '';
             pending.current.delete(j.answerId);
             const message = j.pane.describeError(e);
-            const shown = turnsRef.current[j.pane.id]?.find((t) => t.id === j.answerId)?.content ?? '';
+            const shownText = turnsRef.current[j.pane.id]?.find((t) => t.id === j.answerId)?.content ?? '';
             patch(j.pane.id, j.answerId, (t) => failedAnswer(t, rest, message));
-            return { paneId: j.pane.id, label: j.pane.label, metrics: null, bytesSent: bytes(), error: message, output: shown + rest, finishReason: 'error' };
+            return { paneId: j.pane.id, label: j.pane.label, metrics: null, bytesSent: bytes(), error: message, output: shownText + rest, finishReason: 'error' };
           } finally {
             controllers.current.delete(j.pane.id);
           }
         }),
       );
+      // In the click's task when the requests leave in it (the SDK loaded: microtasks only), else at
+      // the latest in the next task. Rendered in the click (before), the render, commit and
+      // useChatFocus's forced layout ran before the hosted fetch() in 8 of 8 traced sends
+      // (scripts/bench/hosted-order.mjs); now fetch() comes first in 8 of 8. Paired A/B against that
+      // (hosted-ab.mjs, 3 runs of 20 rounds, load 0-3): client_overhead_ms 2.94, 4.08, 3.30 against
+      // 6.35, 6.86, 4.58; -1.9, -1.7, -1.2 ms per round (docs/performance.md). A transition after the requests left was worse (8.7 ms: its
+      // render ran as a fast endpoint's first bytes arrived); here the render runs in the same task,
+      // right after the fetch() calls, while the request is on its way.
+      await sentOrDeadline(started.sent, nextTask());
+      onStart?.();
+      setTurns((all) => {
+        const out = { ...all };
+        for (const j of jobs) {
+          out[j.pane.id] = [
+            ...(all[j.pane.id] ?? []),
+            { id: j.userId, role: 'user', content: prompt },
+            { id: j.answerId, role: 'assistant', content: '', streaming: true, ...(json ? { responseFormat: json } : {}) },
+          ];
+        }
+        return out;
+      });
+      setBusy(true);
+      view.shown = true;
+      markShown();
+      if (pending.current.size > 0) frame.current ??= requestAnimationFrame(flush);
+      const results = await Promise.all(started.results);
       setLastResults(results);
       setBusy(false);
       onExchange?.({ prompt, answers: results });

@@ -19,7 +19,7 @@ interface Props {
   busy: boolean;
   draft: string;
   onDraft: (s: string) => void;
-  onSend: (text: string) => Promise<string | null>;
+  onSend: (text: string, onStart?: () => void) => Promise<string | null>;
   onStop: () => void;
   onClear: () => void;
   localReady: boolean;

@@ -6,7 +6,8 @@ interface Props {
   ready: boolean;
   draft: string;
   onDraft: (s: string) => void;
-  onSend: (text: string) => Promise<string | null>;
+  /** `onStart` is called as the send is shown, not for a refused one. */
+  onSend: (text: string, onStart?: () => void) => Promise<string | null>;
   onStop: () => void;
   onClear: () => void;
   canClear: boolean;
@@ -18,14 +19,12 @@ export function Composer({ busy, ready, draft, onDraft, onSend, onStop, onClear,
   const [error, setError] = useState<string | null>(null);
   const submit = async (e?: FormEvent) => {
     e?.preventDefault();
-    const sent = draft;
-    // The box empties as the prompt goes out, not when the answers end (onSend resolves then): the
-    // user may type the next prompt while they stream, and that text must survive. A refused send
-    // (empty, busy, bad settings) is refused before any answer starts and gets its text back.
-    onDraft('');
-    const problem = await onSend(sent);
+    // The box empties as the prompt goes out (onStart, in the same render as the new turns, after
+    // the requests left: useComparison), not when the answers end (onSend resolves then): the user
+    // may type the next prompt while they stream, and that text must survive. A refused send (empty,
+    // busy, bad settings) is refused before any answer starts and keeps its text.
+    const problem = await onSend(draft, () => onDraft(''));
     setError(problem);
-    if (problem) onDraft(sent);
   };
   const onKey = (e: KeyboardEvent<HTMLTextAreaElement>) => {
     if (e.key === 'Enter' && !e.shiftKey) {

@@ -26,7 +26,7 @@ interface Props {
 
 export const Conversation = memo(function Conversation({ panes, generation, systemPrompt, prices, draft, onDraft, localReady, onExchange, agreement, loadMs = null }: Props) {
   const chat = useComparison(panes, onExchange);
-  const onSend = useCallback((text: string) => chat.send(text, generation, systemPrompt), [chat.send, generation, systemPrompt]);
+  const onSend = useCallback((text: string, onStart?: () => void) => chat.send(text, generation, systemPrompt, onStart), [chat.send, generation, systemPrompt]);
   return (
     <ComparisonView
       panes={panes}

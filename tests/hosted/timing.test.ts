@@ -2,7 +2,7 @@
 // counts), and a chunk is stamped when the network read that carried it arrived, not when the SDK
 // parsed it (src/engines/hosted/arrival.ts).
 import { describe, expect, it } from 'vitest';
-import { arrivalOf, timedFetch } from '../../src/engines/hosted/arrival';
+import { arrivalOf, notifyOnFetch, timedFetch } from '../../src/engines/hosted/arrival';
 import { HostedEngine } from '../../src/engines/hosted/HostedEngine';
 import { DEFAULT_GENERATION, type StreamChunk } from '../../src/engines/types';
 import { chunk, openSse, sendJson, sse, fakeServersPerTest, type FakeServer, type Handler } from './fake-server';
@@ -70,6 +70,24 @@ describe('timedFetch', () => {
     await reader.cancel();
     await Promise.race([endless.requests[0]!.closed, sleep(3000).then(() => Promise.reject(new Error('the server kept writing after cancel')))]);
   });
+
+  it("notifyOnFetch: calls back right after the fetch() call, before its response; the browser's fetch never sees the key", async () => {
+    const log: string[] = [];
+    let seen: RequestInit | undefined;
+    const inner: typeof fetch = async (_input, init) => {
+      seen = init;
+      log.push('fetch() called');
+      await sleep(30);
+      log.push('response');
+      return new Response('data: [DONE]\n\n', { status: 200 });
+    };
+    const { fetchOptions } = notifyOnFetch(() => log.push('sent'));
+    const res = await timedFetch(inner)('http://x/chat/completions', { method: 'POST', body: '{}', ...fetchOptions });
+    expect(log).toEqual(['fetch() called', 'sent', 'response']);
+    expect(Object.keys(seen ?? {}).sort()).toEqual(['body', 'method']);
+    expect(res.status).toBe(200);
+    expect(notifyOnFetch(undefined)).toEqual({});
+  });
 });
 
 describe('HostedEngine clock', () => {
@@ -100,6 +118,27 @@ describe('HostedEngine clock', () => {
     expect(r.text).toBe('ok');
     expect(r.metrics.ttftMs).toBeGreaterThanOrEqual(240);
     expect(r.metrics.ttftMs).toBeLessThanOrEqual(performance.now() - t0);
+  });
+
+  it('onSent: once, when the chat request leaves (after the model list it first needed), before the first chunk', async () => {
+    const s = await serve(async (req, res) => {
+      if (req.url?.endsWith('/models')) {
+        sendJson(res, 200, { object: 'list', data: [{ id: 'fake-model', object: 'model', created: 1, owned_by: 'x' }] });
+        return;
+      }
+      grouped([['ok']], 20)(req, res, s.requests.at(-1)!);
+    });
+    const engine = new HostedEngine({ endpoint: { presetId: 'custom', baseUrl: s.baseURL, model: '' } });
+    const log: string[] = [];
+    const r = await engine.generate({ ...request((c) => log.push(`chunk ${c.text}`)), onSent: () => log.push(`sent (${s.requests.length} requests served: the model list)`) });
+    expect(r.text).toBe('ok');
+    expect(log).toEqual(['sent (1 requests served: the model list)', 'chunk ok']);
+
+    // A request that fails before it leaves (no model listed) reports nothing.
+    const empty = await serve((_req, res) => sendJson(res, 200, { object: 'list', data: [] }));
+    const sent: string[] = [];
+    await expect(new HostedEngine({ endpoint: { presetId: 'custom', baseUrl: empty.baseURL, model: '' } }).generate({ ...request(), onSent: () => sent.push('sent') })).rejects.toThrow(/lists no models/);
+    expect(sent).toEqual([]);
   });
 
   it('preload() sends no request, and the next generate() uses the client it built', async () => {

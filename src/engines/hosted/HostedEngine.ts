@@ -14,6 +14,7 @@ import { buildClientConfig, PRESETS, type ClientConfig, type EndpointPreset, typ
 import { checkResponseFormat } from '../../inference/response-format';
 import { buildChatRequest, estimatePromptTokens, estimateTokens, FORMAT_FALLBACK_MESSAGE, responseFormatParam, type ChatRequestBody } from './request';
 import { IdleWatchdog } from './watchdog';
+import { notifyOnFetch } from './arrival';
 import { errorText } from '../../lib/errors';
 
 export interface HostedEngineOptions {
@@ -189,7 +190,7 @@ export class HostedEngine implements ChatEngine {
     const userAborted = () => req.signal?.aborted === true && !watchdog.hasFired;
 
     try {
-      const { data: stream, response } = await sdk.client.chat.completions.create(body, { signal: controller.signal }).withResponse();
+      const { data: stream, response } = await sdk.client.chat.completions.create(body, { signal: controller.signal, ...notifyOnFetch(req.onSent) }).withResponse();
       contentType = response.headers.get('content-type');
       const arrival = sdk.arrivalOf(response);
       phase = 'stream';

@@ -224,6 +224,8 @@ export class LocalEngine implements ChatEngine {
         }
       },
     );
+    // The message to the worker is posted (synchronously, above): the request has left the page.
+    if (!this.dead) req.onSent?.();
     const onAbort = () => {
       aborted = true;
       if (flag) Atomics.store(new Int32Array(flag), 0, 1);
