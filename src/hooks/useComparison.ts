@@ -137,7 +137,7 @@ export function useComparison(panes: PaneSpec[], onExchange?: (e: Exchange) => v
       // render ran as a fast endpoint's first bytes arrived); here the render runs in the same task,
       // right after the fetch() calls, while the request is on its way. onStart empties the prompt box:
       // a store only the Composer reads (state/prompt-draft.ts), so this render is the conversation's,
-      // not App's (render phase 0.74/0.64 -> 0.30/0.38 ms, profiling build; A/B -0.14/-0.81 ms per round, noise-sized).
+      // not App's (render phase 0.74/0.64 -> 0.30/0.38 ms, profiling build; A/B -0.14/-0.81/-0.37 ms per round, noise-sized).
       await sentOrDeadline(started.sent, nextTask());
       onStart?.();
       setTurns((all) => {
