@@ -1,5 +1,5 @@
 /** Composes the hooks and panels; holds no logic of its own beyond wiring. */
-import { useCallback, useMemo, useState } from 'react';
+import { useCallback, useMemo } from 'react';
 import type { Exchange } from './compare/strip';
 import { useAgreement } from './hooks/useAgreement';
 import { BANNER_ID, TABS, useLayout } from './hooks/useLayout';
@@ -8,6 +8,7 @@ import { useShareFlow } from './hooks/useShareFlow';
 import { useHostedEndpoint } from './hooks/useHostedEndpoint';
 import { usePanes } from './hooks/usePanes';
 import { usePrices } from './hooks/usePrices';
+import { usePromptDraftStore } from './hooks/usePromptDraft';
 import { useEmbeddedCards } from './hooks/useEmbeddedCards';
 import { useLocalModel } from './hooks/useLocalModel';
 import { useOffline } from './hooks/useOffline';
@@ -35,7 +36,9 @@ export function App() {
   const panes = usePanes(local.engine, hosted.engine, hosted.settings.enabled === true);
   const storage = useStorageInfo();
   const offline = useOffline();
-  const [draft, setDraft] = useState('');
+  // The prompt box's text lives in a store the Composer alone subscribes to: Send empties it without
+  // re-rendering App (state/prompt-draft.ts, issue 14).
+  const draft = usePromptDraftStore();
   const cards = useEmbeddedCards();
   const catalog = useMemo(() => catalogFor(embeddedCatalog(cards)), [cards]);
   const sel = settings.selection;
@@ -61,7 +64,6 @@ export function App() {
     update,
     hosted,
     draft,
-    setDraft,
     env: local.env,
     loaded: local.state.status === 'ready' ? local.state : null,
     loadModel: (s) => void local.load(s, null),
@@ -163,7 +165,7 @@ export function App() {
                   modelId={sel.source.modelId}
                   appBase={appBase()}
                   onExample={(prompt) => {
-                    setDraft(prompt);
+                    draft.set(prompt);
                     layout.toChat();
                   }}
                   collapsed={layout.phone && ready}
@@ -252,7 +254,6 @@ export function App() {
           systemPrompt={settings.systemPrompt}
           prices={prices}
           draft={draft}
-          onDraft={setDraft}
           localReady={ready}
           onExchange={onExchange}
           agreement={agreement}

@@ -135,7 +135,9 @@ export function useComparison(panes: PaneSpec[], onExchange?: (e: Exchange) => v
       // (hosted-ab.mjs, 3 runs of 20 rounds, load 0-3): client_overhead_ms 2.94, 4.08, 3.30 against
       // 6.35, 6.86, 4.58; -1.9, -1.7, -1.2 ms per round (docs/performance.md). A transition after the requests left was worse (8.7 ms: its
       // render ran as a fast endpoint's first bytes arrived); here the render runs in the same task,
-      // right after the fetch() calls, while the request is on its way.
+      // right after the fetch() calls, while the request is on its way. onStart empties the prompt box:
+      // a store only the Composer reads (state/prompt-draft.ts), so this render is the conversation's,
+      // not App's (render phase 0.74/0.64 -> 0.30/0.38 ms, profiling build; A/B -0.14/-0.81/-0.37 ms per round, noise-sized).
       await sentOrDeadline(started.sent, nextTask());
       onStart?.();
       setTurns((all) => {

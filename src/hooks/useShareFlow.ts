@@ -16,6 +16,7 @@ import { clearBackup, readBackup, saveBackup } from '../state/share-backup';
 import type { ModelSelection, Settings } from '../state/settings';
 import type { Exchange } from '../compare/strip';
 import type { MadeLink } from './useShare';
+import type { PromptDraft } from '../state/prompt-draft';
 
 function store(): Storage | null {
   try {
@@ -29,8 +30,8 @@ interface Deps {
   settings: Settings;
   update: (patch: Partial<Settings>) => void;
   hosted: { settings: HostedSettings; update: (endpoint: EndpointSettings, enabled: boolean) => void };
-  draft: string;
-  setDraft: (s: string) => void;
+  /** The prompt box's text: read when a link is made, set when a shared setup is applied. */
+  draft: PromptDraft;
   env: WorkerEnvironment | null;
   loaded: { info: LoadedInfo; load: LoadMetrics } | null;
   loadModel: (sel: ModelSelection) => void;
@@ -66,7 +67,7 @@ export function useShareFlow(d: Deps) {
       const snapshot = snapshotOf({ exchange, env: d.env, loaded: d.loaded?.info ?? null, load: d.loaded?.load ?? null, now: new Date() });
       return d.makeLink({ ...current(exchange.prompt, suite !== 'none'), snapshot, suiteSnapshot, session });
     }
-    return d.makeLink({ ...current(d.draft, suite !== 'none'), suiteSnapshot, session });
+    return d.makeLink({ ...current(d.draft.get(), suite !== 'none'), suiteSnapshot, session });
   };
 
   const apply = (s: ShareState) => {
@@ -75,7 +76,7 @@ export function useShareFlow(d: Deps) {
     d.update({ selection: s.local, generation: s.generation, systemPrompt: s.systemPrompt });
     if (s.hosted) d.hosted.update(s.hosted, true);
     else d.hosted.update(d.hosted.settings.endpoint, false);
-    d.setDraft(s.prompt);
+    d.draft.set(s.prompt);
     setApplied(true);
   };
 

@@ -5,6 +5,7 @@ import type { Price } from '../compare/pricing';
 import { computeStrip, type PaneResult } from '../compare/strip';
 import type { PaneSpec } from '../hooks/useComparison';
 import type { AgreementState } from '../hooks/useAgreement';
+import type { PromptDraft } from '../state/prompt-draft';
 import { AgreementView } from './deferred';
 import { useChatFocus } from '../hooks/useChatFocus';
 import { ComparisonStrip } from './ComparisonStrip';
@@ -17,8 +18,7 @@ interface Props {
   lastResults: PaneResult[] | null;
   prices: Record<string, Price>;
   busy: boolean;
-  draft: string;
-  onDraft: (s: string) => void;
+  draft: PromptDraft;
   onSend: (text: string, onStart?: () => void) => Promise<string | null>;
   onStop: () => void;
   onClear: () => void;
@@ -30,7 +30,7 @@ interface Props {
 
 const paneTitle = (id: string) => (id === 'local' ? 'In your browser' : 'Hosted');
 
-export function ComparisonView({ panes, turns, lastResults, prices, busy, draft, onDraft, onSend, onStop, onClear, localReady, agreement, loadMs = null }: Props) {
+export function ComparisonView({ panes, turns, lastResults, prices, busy, draft, onSend, onStop, onClear, localReady, agreement, loadMs = null }: Props) {
   const rows = useMemo(() => (lastResults ? computeStrip(lastResults, prices) : []), [lastResults, prices]);
   const ready = panes.some((p) => p.engine !== null);
   const focus = useChatFocus(busy, turns, paneTitle);
@@ -78,7 +78,7 @@ export function ComparisonView({ panes, turns, lastResults, prices, busy, draft,
       <div className="sr-only" aria-live="polite" data-testid="answer-announcement">
         {focus.announcement}
       </div>
-      <Composer busy={busy} ready={ready} draft={draft} onDraft={onDraft} onSend={onSend} onStop={onStop} onClear={onClear} canClear={Object.values(turns).some((t) => t.length > 0)} inputRef={focus.promptRef} />
+      <Composer busy={busy} ready={ready} draft={draft} onSend={onSend} onStop={onStop} onClear={onClear} canClear={Object.values(turns).some((t) => t.length > 0)} inputRef={focus.promptRef} />
       {agreement && panes.some((p) => p.id === 'hosted' && p.engine) && <AgreementView state={agreement} loadMs={loadMs} />}
     </section>
   );

@@ -1,11 +1,13 @@
 /** The one prompt box: Enter sends to every pane, Stop stops them all, New chat clears them. */
 import { useState, type FormEvent, type KeyboardEvent, type RefObject } from 'react';
+import { usePromptDraft } from '../hooks/usePromptDraft';
+import type { PromptDraft } from '../state/prompt-draft';
 
 interface Props {
   busy: boolean;
   ready: boolean;
-  draft: string;
-  onDraft: (s: string) => void;
+  /** The box's text; the Composer alone subscribes to it (emptying it on Send re-renders only this). */
+  draft: PromptDraft;
   /** `onStart` is called as the send is shown, not for a refused one. */
   onSend: (text: string, onStart?: () => void) => Promise<string | null>;
   onStop: () => void;
@@ -15,7 +17,8 @@ interface Props {
   inputRef?: RefObject<HTMLTextAreaElement | null>;
 }
 
-export function Composer({ busy, ready, draft, onDraft, onSend, onStop, onClear, canClear, inputRef }: Props) {
+export function Composer({ busy, ready, draft: store, onSend, onStop, onClear, canClear, inputRef }: Props) {
+  const draft = usePromptDraft(store);
   const [error, setError] = useState<string | null>(null);
   const submit = async (e?: FormEvent) => {
     e?.preventDefault();
@@ -23,7 +26,7 @@ export function Composer({ busy, ready, draft, onDraft, onSend, onStop, onClear,
     // the requests left: useComparison), not when the answers end (onSend resolves then): the user
     // may type the next prompt while they stream, and that text must survive. A refused send (empty,
     // busy, bad settings) is refused before any answer starts and keeps its text.
-    const problem = await onSend(draft, () => onDraft(''));
+    const problem = await onSend(draft, () => store.set(''));
     setError(problem);
   };
   const onKey = (e: KeyboardEvent<HTMLTextAreaElement>) => {
@@ -38,7 +41,7 @@ export function Composer({ busy, ready, draft, onDraft, onSend, onStop, onClear,
         ref={inputRef}
         id="prompt"
         value={draft}
-        onChange={(e) => onDraft(e.target.value)}
+        onChange={(e) => store.set(e.target.value)}
         onKeyDown={onKey}
         placeholder={ready ? 'Message (Enter to send, Shift+Enter for a new line, Esc stops)' : 'Load a model first'}
         rows={3}

@@ -9,14 +9,15 @@ import type { Exchange } from '../compare/strip';
 import { useComparison, type PaneSpec } from '../hooks/useComparison';
 import { ComparisonView } from './ComparisonView';
 import type { AgreementState } from '../hooks/useAgreement';
+import type { PromptDraft } from '../state/prompt-draft';
 
 interface Props {
   panes: PaneSpec[];
   generation: GenerationParams;
   systemPrompt: string;
   prices: Record<string, Price>;
-  draft: string;
-  onDraft: (s: string) => void;
+  /** The prompt box's text (a stable store: typing re-renders only the Composer). */
+  draft: PromptDraft;
   localReady: boolean;
   /** Called once per finished send (not per token). */
   onExchange?: (e: Exchange) => void;
@@ -24,7 +25,7 @@ interface Props {
   loadMs?: number | null;
 }
 
-export const Conversation = memo(function Conversation({ panes, generation, systemPrompt, prices, draft, onDraft, localReady, onExchange, agreement, loadMs = null }: Props) {
+export const Conversation = memo(function Conversation({ panes, generation, systemPrompt, prices, draft, localReady, onExchange, agreement, loadMs = null }: Props) {
   const chat = useComparison(panes, onExchange);
   const onSend = useCallback((text: string, onStart?: () => void) => chat.send(text, generation, systemPrompt, onStart), [chat.send, generation, systemPrompt]);
   return (
@@ -35,7 +36,6 @@ export const Conversation = memo(function Conversation({ panes, generation, syst
       prices={prices}
       busy={chat.busy}
       draft={draft}
-      onDraft={onDraft}
       onSend={onSend}
       onStop={chat.stop}
       onClear={chat.clear}
