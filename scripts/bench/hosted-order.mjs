@@ -25,6 +25,7 @@ import http from 'node:http';
 import { writeFileSync } from 'node:fs';
 import { build, preview } from 'vite';
 import { launch } from './browser.mjs';
+import { connectHosted } from './hosted.mjs';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -173,13 +174,7 @@ async function main() {
   try {
     await page.goto(app, { waitUntil: 'load' });
     await page.waitForSelector('[data-testid="offline-badge"][data-ready="true"]', { timeout: 120_000 }).catch(() => undefined);
-    await page.click(tid('tab-hosted'));
-    await page.selectOption(tid('hosted-preset'), 'reference');
-    await page.fill(tid('hosted-base-url'), srv.baseURL);
-    await page.fill(tid('hosted-model'), 'probe-model');
-    await page.locator(tid('hosted-enabled')).setChecked(true);
-    await page.click(tid('hosted-apply'));
-    await page.waitForSelector(tid('pane-hosted'));
+    await connectHosted(page, srv.baseURL, 'probe-model');
     const sendOnce = async () => {
       await page.evaluate(() => performance.clearMarks());
       await page.fill(tid('prompt'), 'What is the capital of France?');

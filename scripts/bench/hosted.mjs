@@ -172,6 +172,17 @@ export async function measureInApp(browser, appUrl, server, prompts, log = () =>
  * and one bare fetch of the same body (the bare one first for odd `i`), with the server's timings;
  * `close()`. Two apps open at once can take turns (scripts/bench/hosted-ab.mjs).
  */
+/** Points the app's hosted pane at `baseURL` (the reference preset) and waits for the pane. */
+export async function connectHosted(page, baseURL, model) {
+  await page.click(tid('tab-hosted'));
+  await page.selectOption(tid('hosted-preset'), 'reference');
+  await page.fill(tid('hosted-base-url'), baseURL);
+  await page.fill(tid('hosted-model'), model);
+  await page.locator(tid('hosted-enabled')).setChecked(true);
+  await page.click(tid('hosted-apply'));
+  await page.waitForSelector(tid('pane-hosted'));
+}
+
 export async function openApp(browser, appUrl, server) {
   const context = await browser.newContext();
   const page = await context.newPage();
@@ -195,13 +206,7 @@ export async function openApp(browser, appUrl, server) {
     // A first visit makes the service worker cache ONNX Runtime (~40 MB) in the background; measure
     // after that, as on every later visit, not while it competes for the CPU.
     await page.waitForSelector('[data-testid="offline-badge"][data-ready="true"]', { timeout: 120_000 }).catch(() => undefined);
-    await page.click(tid('tab-hosted'));
-    await page.selectOption(tid('hosted-preset'), 'reference');
-    await page.fill(tid('hosted-base-url'), server.baseURL);
-    await page.fill(tid('hosted-model'), server.model);
-    await page.locator(tid('hosted-enabled')).setChecked(true);
-    await page.click(tid('hosted-apply'));
-    await page.waitForSelector(tid('pane-hosted'));
+    await connectHosted(page, server.baseURL, server.model);
     if ((await page.locator(tid('hosted-error')).count()) > 0) throw new Error(`Hosted tab: ${await page.textContent(tid('hosted-error'))}`);
   } catch (e) {
     await context.close();

@@ -30,6 +30,11 @@ function tileBuffer(n: number): Float32Array {
 
 const lut = new Float32Array(16);
 
+/** Block `blk`'s zero point in row n (two 4-bit points a byte, low nibble first; 8 when the node has none). */
+function zeroPoint(zeroPoints: Uint8Array | null, zpRow: number, n: number, blk: number): number {
+  return zeroPoints ? (zeroPoints[n * zpRow + (blk >> 1)]! >> ((blk & 1) * 4)) & 15 : 8;
+}
+
 /** Rows n0 … n0+rows−1 of W^T (each `padded` = whole blocks long) dequantized into `t`. */
 function fillRows(p: Q4Weights, n0: number, rows: number, t: Float32Array): void {
   const { K, blockSize: bs, scales, zeroPoints } = p;
@@ -43,7 +48,7 @@ function fillRows(p: Q4Weights, n0: number, rows: number, t: Float32Array): void
     let o = r * padded;
     for (let blk = 0; blk < nb; blk++) {
       const scale = scales[n * nb + blk]!;
-      const zp = zeroPoints ? (zeroPoints[n * zpRow + (blk >> 1)]! >> ((blk & 1) * 4)) & 15 : 8;
+      const zp = zeroPoint(zeroPoints, zpRow, n, blk);
       for (let c = 0; c < 16; c++) lut[c] = (c - zp) * scale;
       const base = (n * nb + blk) * half;
       for (let j = 0; j < half; j++) {
@@ -91,7 +96,6 @@ export function quantizeInt8(p: Q4Weights, Wq: Int8Array, at: number, scale: Flo
   const zpRow = Math.ceil(nb / 2);
   const t = int8Tile(TILE * padded);
   const lut8 = new Int8Array(16);
-  const zpOf = (n: number, blk: number) => (zeroPoints ? (zeroPoints[n * zpRow + (blk >> 1)]! >> ((blk & 1) * 4)) & 15 : 8);
   for (let n0 = 0; n0 < N; n0 += TILE) {
     const rows = Math.min(TILE, N - n0);
     for (let r = 0; r < rows; r++) {
@@ -117,7 +121,7 @@ export function quantizeInt8(p: Q4Weights, Wq: Int8Array, at: number, scale: Flo
           if (c > hi) hi = c;
         }
         const sc = scales[n * nb + blk]!;
-        const zp = zpOf(n, blk);
+        const zp = zeroPoint(zeroPoints, zpRow, n, blk);
         const m = Math.max(Math.abs((lo - zp) * sc), Math.abs((hi - zp) * sc));
         if (m > amax) amax = m;
       }
@@ -126,7 +130,7 @@ export function quantizeInt8(p: Q4Weights, Wq: Int8Array, at: number, scale: Flo
       let o = r * padded;
       for (let blk = 0; blk < nb; blk++) {
         const sc = scales[n * nb + blk]!;
-        const zp = zpOf(n, blk);
+        const zp = zeroPoint(zeroPoints, zpRow, n, blk);
         for (let c = 0; c < 16; c++) {
           const q = Math.round(Math.fround((c - zp) * sc) / s);
           lut8[c] = q > 127 ? 127 : q < -127 ? -127 : q;

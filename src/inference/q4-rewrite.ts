@@ -24,6 +24,7 @@
 import { fields, int64s, str, Writer, WIRE_LEN, type Field } from '../lib/protobuf';
 import { externalizeTensor, externalRef } from './external-data';
 import { dequantize, quantizeInt8 } from './q4-dequant';
+import { q4RewriteTarget, type RewriteLimits } from '../models/dtypes';
 
 /**
  * External mode (external-data.ts has the measured reason): kept initializers become
@@ -187,12 +188,11 @@ function dequantizeInto(p: Plan, out: Uint8Array, at: number, scratch: { buf: Fl
   out.set(new Uint8Array(scratch.buf.buffer, 0, n * 4), at);
 }
 
-function nodeProto(op: string, inputs: string[], outputs: string[], name: string, domain = ''): Writer {
+function nodeProto(op: string, inputs: string[], outputs: string[], name: string): Writer {
   const w = new Writer();
   for (const i of inputs) w.string(NODE_INPUT, i);
   for (const o of outputs) w.string(NODE_OUTPUT, o);
-  w.string(NODE_NAME, name).string(NODE_OP, op);
-  return domain ? w.string(NODE_DOMAIN, domain) : w;
+  return w.string(NODE_NAME, name).string(NODE_OP, op);
 }
 
 /** A raw-data tensor proto (dims, type, name). */
@@ -202,20 +202,12 @@ function tensorProto(name: string, dims: number[], type: number): Writer {
   return t.int(TENSOR_TYPE, type).string(TENSOR_NAME, name);
 }
 
-/** The most weight bytes the rewrite may add, per target type (a mode whose bound is 0 is off). */
-export interface RewriteLimits {
-  /** fp32 MatMul weights (4 bytes a weight): exact, and the fastest kernels. */
-  maxFp32Bytes?: number;
-  /** int8 MatMulInteger weights (1 byte a weight), where fp32 would pass its bound. */
-  maxInt8Bytes?: number;
-}
-
 /**
  * Rewrites the MatMulNBits nodes of the ONNX model in `model`: as fp32 MatMuls when their fp32
  * weights fit `maxFp32Bytes`, else as int8 MatMulIntegers when those fit `maxInt8Bytes`, else not
  * at all. `external`: the weights go into one mounted buffer (see ExternalFiles).
  */
-export function rewriteQ4(model: Uint8Array, limits: RewriteLimits = {}, external: ExternalFiles | null = null): Q4RewriteResult {
+export function rewriteQ4(model: Uint8Array, limits: Partial<RewriteLimits> = {}, external: ExternalFiles | null = null): Q4RewriteResult {
   const { maxFp32Bytes = Infinity, maxInt8Bytes = 0 } = limits;
   const top = fields(model);
   const graph = top.find((f) => f.no === MODEL_GRAPH && f.wire === WIRE_LEN);
@@ -247,7 +239,7 @@ export function rewriteQ4(model: Uint8Array, limits: RewriteLimits = {}, externa
   const weights = [...plans.values()].reduce((s, p) => s + p.K * p.N, 0);
   const fp32Bytes = weights * 4;
   if (!plans.size) return none({ kept, keptReasons: keptReasons.slice(0, 3), fp32Bytes });
-  const to = fp32Bytes <= maxFp32Bytes ? 'fp32' : weights <= maxInt8Bytes ? 'int8' : null;
+  const to = q4RewriteTarget(weights, { maxFp32Bytes, maxInt8Bytes });
   if (!to) {
     const mb = (n: number) => Math.round(n / 1e6);
     return none({ kept: nbits.length, fp32Bytes, skipped: `${mb(fp32Bytes)} MB of fp32 weights would exceed the ${mb(maxFp32Bytes)} MB bound${maxInt8Bytes ? `, and ${mb(weights)} MB of int8 ones the ${mb(maxInt8Bytes)} MB one` : ''}` });

@@ -47,3 +47,19 @@ export const Q4_FP32_MAX_BYTES = 1024 * 1024 * 1024;
  * while the session is created).
  */
 export const Q4_INT8_MAX_BYTES = 1536 * 1024 * 1024;
+
+/** The most weight bytes the q4 rewrite may add, per target (a target whose bound is 0 is off). */
+export interface RewriteLimits {
+  /** fp32 MatMul weights (4 bytes a weight): exact, and the fastest kernels. */
+  maxFp32Bytes: number;
+  /** int8 MatMulInteger weights (1 byte a weight), where fp32 would pass its bound. */
+  maxInt8Bytes: number;
+}
+
+/** The app's bounds (the worker's rewrite and the memory estimate both use them). */
+export const Q4_REWRITE_LIMITS: RewriteLimits = { maxFp32Bytes: Q4_FP32_MAX_BYTES, maxInt8Bytes: Q4_INT8_MAX_BYTES };
+
+/** What `weights` 4-bit MatMul weights become: fp32 where they fit its bound, else int8 where they fit that one, else nothing. */
+export function q4RewriteTarget(weights: number, limits: RewriteLimits = Q4_REWRITE_LIMITS): 'fp32' | 'int8' | null {
+  return weights * 4 <= limits.maxFp32Bytes ? 'fp32' : weights <= limits.maxInt8Bytes ? 'int8' : null;
+}

@@ -13,13 +13,13 @@
  *   (before, with the file handed over whole: 2.83 × and 2.60 ×, "3 copies"). The largest tensor is
  *   the embedding table (vocab × hidden); when the config does not say, half the weights.
  * - q4 on WASM: the 4-bit MatMul weights are rewritten at load (src/inference/q4-rewrite.ts) to fp32
- *   (4 bytes a weight) or, past Q4_FP32_MAX_BYTES, int8 (1 byte), and JavaScript holds the new
+ *   (4 bytes a weight) or, past Q4_FP32_MAX_BYTES, int8 (1 byte; q4RewriteTarget, the rewrite's own rule), and JavaScript holds the new
  *   weights' buffer beside the file while the session is created. Without this term the estimate
  *   read 772 MiB where the 135M shape's q4 heap measured 879 MiB.
  * - KV cache at the context: layers × kv heads × head dim × positions × 2 (K and V) × bytes.
  * - ORT arena: activations and scratch, a fraction of the weights with a floor.
  */
-import { Q4_FP32_MAX_BYTES, Q4_INT8_MAX_BYTES, type Dtype } from './dtypes';
+import { q4RewriteTarget, type Dtype } from './dtypes';
 import type { DeviceKind } from './environment';
 
 export const MIB = 1024 * 1024;
@@ -68,7 +68,7 @@ export function matmulParams(config: Record<string, unknown>): number | null {
 export function q4Rewrite(config: Record<string, unknown>): { to: 'fp32' | 'int8'; bytes: number; packedBytes: number } | null {
   const n = matmulParams(config);
   if (n === null) return null;
-  const to = n * 4 <= Q4_FP32_MAX_BYTES ? 'fp32' : n <= Q4_INT8_MAX_BYTES ? 'int8' : null;
+  const to = q4RewriteTarget(n);
   return to && { to, bytes: n * (to === 'fp32' ? 4 : 1), packedBytes: Math.round(n * Q4_PACKED_BYTES) };
 }
 

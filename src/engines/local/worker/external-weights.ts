@@ -16,12 +16,9 @@
  */
 import { externalizeInitializers, INLINE_WEIGHTS_PATH } from '../../../inference/external-data';
 import { rewriteQ4 } from '../../../inference/q4-rewrite';
-import { Q4_FP32_MAX_BYTES, Q4_INT8_MAX_BYTES } from '../../../models/dtypes';
+import { Q4_REWRITE_LIMITS } from '../../../models/dtypes';
 import type { SessionMemory, SessionParts, WeightRewrite } from '../protocol';
 import { heapGrowthsSince, wasmHeapBytes } from './wasm-memory';
-
-/** The largest fp32 and int8 weight sets made at load (why: src/models/dtypes.ts). */
-export const REWRITE_LIMITS = { maxFp32Bytes: Q4_FP32_MAX_BYTES, maxInt8Bytes: Q4_INT8_MAX_BYTES };
 
 /** Where the q4 rewrite's new weights are mounted (none of a hub model's own names: those are `*.onnx_data`). */
 export const FP32_WEIGHTS_PATH = 'slm-q4-fp32-weights.bin';
@@ -62,9 +59,10 @@ export interface Prepared {
  * move out); `rewrite` is the q4 rewrite's record, null when the model had no MatMulNBits. Throws
  * on bytes the protobuf reader cannot parse.
  */
-export function prepareForOrt(model: Uint8Array, limits = REWRITE_LIMITS): { prepared: Prepared | null; rewrite: WeightRewrite | null } {
+export function prepareForOrt(model: Uint8Array): { prepared: Prepared | null; rewrite: WeightRewrite | null } {
   const t0 = performance.now();
-  const r = rewriteQ4(model, limits, { modelFile: INLINE_WEIGHTS_PATH, weightsFile: FP32_WEIGHTS_PATH });
+  // The largest fp32 and int8 weight sets made at load (why: src/models/dtypes.ts).
+  const r = rewriteQ4(model, Q4_REWRITE_LIMITS, { modelFile: INLINE_WEIGHTS_PATH, weightsFile: FP32_WEIGHTS_PATH });
   const rewrite = r.converted || r.kept ? { converted: r.converted, kept: r.kept, fp32Bytes: r.fp32Bytes, to: r.to, addedBytes: r.addedBytes, ms: performance.now() - t0, skipped: r.skipped ?? (r.keptReasons.join('; ') || null) } : null;
   if (r.bytes) return { prepared: { bytes: r.bytes, externalData: r.externalData, externalTensors: r.externalTensors, externalBytes: r.externalBytes }, rewrite };
   const split = externalizeInitializers(model);
