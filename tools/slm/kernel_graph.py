@@ -21,6 +21,12 @@ def main(src, dst):
     g = m.graph
     inits = {i.name: i for i in g.initializer}
     by_output = {o: n for n in g.node for o in n.output}
+    # Consumers by input name: the q8 branch looked them up by scanning every node for each of the
+    # model's MatMulIntegers (quadratic: 117-185 s for the 135M shape, 3 s with this index).
+    consumers = {}
+    for n in g.node:
+        for i in n.input:
+            consumers.setdefault(i, []).append(n)
     keep, used_inits, inputs, sums = [], set(), {}, []
 
     def x_for(K):
@@ -57,13 +63,12 @@ def main(src, dst):
             keep.append(n)
             used_inits.update(i for i in n.input[1:] if i in inits)
             # Cast and the two Muls after it (scale), as in the model.
-            cast = next(c for c in g.node if c.op_type == "Cast" and c.input[0] == n.output[0])
+            cast = next(c for c in consumers[n.output[0]] if c.op_type == "Cast" and c.input[0] == n.output[0])
             keep.append(cast)
-            mul_scale = next(c for c in g.node if c.op_type == "Mul" and c.output[0] in
-                             [x for mm in g.node if mm.op_type == "Mul" and cast.output[0] in mm.input for x in mm.input])
+            out = next(c for c in consumers[cast.output[0]] if c.op_type == "Mul")
+            mul_scale = next(by_output[x] for x in out.input if x in by_output and by_output[x].op_type == "Mul")
             keep.append(mul_scale)
             used_inits.update(i for i in mul_scale.input if i in inits)
-            out = next(c for c in g.node if c.op_type == "Mul" and cast.output[0] in c.input)
             keep.append(out)
             finish(out.output[0])
     total = "kernel_sum"
