@@ -77,7 +77,29 @@ export function pairOverhead(bare, app) {
  * discarded ("steady": the median of the rest); then a second load there (warm HTTP cache).
  * Medians, like the native side: on this machine single runs swing by 2x now and then.
  */
-export async function measureHarness(browser, base, { model, dtype, threads, warmup, coldSamples = 3, steadyRuns = 16, steadyKept = 10, source = { type: 'bundled', modelId: model } }) {
+/**
+ * ms for a plain `fetch(url).arrayBuffer()` of each of `urls` in turn, in a worker of `page` (the
+ * model worker reads its files in a worker too): what the browser itself takes to hand those bytes
+ * over from the same cache, the floor of a warm load's read.
+ */
+export function plainRead(page, urls) {
+  return page.evaluate(async (list) => {
+    const src = `onmessage = async (e) => { const t = performance.now(); let n = 0; for (const u of e.data) n += (await (await fetch(u)).arrayBuffer()).byteLength; postMessage({ ms: performance.now() - t, bytes: n }); }`;
+    const w = new Worker(URL.createObjectURL(new Blob([src], { type: 'text/javascript' })));
+    try {
+      return await new Promise((resolve, reject) => {
+        w.onmessage = (e) => resolve(e.data);
+        w.onerror = (e) => reject(new Error(e.message));
+        w.postMessage(list);
+      });
+    } finally {
+      w.terminate();
+    }
+  }, urls);
+}
+
+/** `plainUrls`: the model's large files; when given, the warm load's read is paired with a plain read of them (warm_parts.plain_read_ms). */
+export async function measureHarness(browser, base, { model, dtype, threads, warmup, coldSamples = 3, steadyRuns = 16, steadyKept = 10, source = { type: 'bundled', modelId: model }, plainUrls = null }) {
   const colds = [];
   let open = null;
   try {
@@ -96,6 +118,8 @@ export async function measureHarness(browser, base, { model, dtype, threads, war
     const steady = [];
     for (let i = 0; i < steadyRuns; i++) steady.push((await harnessDecode(page, 128)).decodeTps);
     const warm = await harnessLoad(page, { source, dtype, device: 'wasm', threads, warmup });
+    // Right after the warm load, from the same cache: the two reads see the same state of it.
+    const plain = plainUrls ? await plainRead(page, plainUrls) : null;
     return {
       threads: cold.info.threads,
       cold_load_ms: cold.ms,
@@ -107,6 +131,8 @@ export async function measureHarness(browser, base, { model, dtype, threads, war
       // creation with ONNX Runtime's share of it (sessionParts: WASM only), warm-up.
       warm_parts: {
         read_ms: Math.round(warm.info.downloadMs),
+        plain_read_ms: plain ? Math.round(plain.ms) : null,
+        plain_read_bytes: plain ? plain.bytes : null,
         session_ms: Math.round(warm.info.sessionCreateMs),
         prepare_ms: warm.info.sessionParts ? Math.round(warm.info.sessionParts.prepareMs) : null,
         ort_create_ms: warm.info.sessionParts ? Math.round(warm.info.sessionParts.createMs) : null,
