@@ -96,7 +96,7 @@ async function measureGrowth() {
       const local = await ttftGrowthLocal({ browser, appUrl: base, target, log });
       const remote = await ttftGrowthServer({ target, log });
       const floor = await growthFloor({ target, local, remote, log });
-      return { ttft_growth_model: target.label, ttft_growth_dtype: target.dtype, ttft_growth_local: local.ttft_growth_local, ttft_growth_local_no_reuse: local.ttft_growth_local_no_reuse, ttft_growth_server: remote.ttft_growth_server, ttft_growth_server_no_reuse: remote.ttft_growth_server_no_reuse, ttft_growth_floor: floor.ttft_growth_floor, ttft_growth_local_over_floor: floor.ttft_growth_local_over_floor, ttft_growth_server_over_floor: floor.ttft_growth_server_over_floor, ttft_growth_detail: { ...local, ...remote, ...floor } };
+      return { ttft_growth_model: target.label, ttft_growth_dtype: target.dtype, ttft_growth_local: local.ttft_growth_local, ttft_growth_local_no_reuse: local.ttft_growth_local_no_reuse, ttft_growth_server: remote.ttft_growth_server, ttft_growth_server_client: remote.ttft_growth_server_client, ttft_growth_server_no_reuse: remote.ttft_growth_server_no_reuse, ttft_growth_floor: floor.ttft_growth_floor, ttft_growth_local_over_floor: floor.ttft_growth_local_over_floor, ttft_growth_server_over_floor: floor.ttft_growth_server_over_floor, ttft_growth_detail: { ...local, ...remote, ...floor } };
     } finally {
       await target.close();
     }
