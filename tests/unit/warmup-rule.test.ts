@@ -43,9 +43,11 @@ describe('warm-up stop rule', () => {
     expect(warmupSettled([45, 41, 47, 30, 44, 46], 60, 1200, RULE)).toBe(true);
   });
 
-  it('windows last ~120 ms within 6..128 tokens', () => {
+  it('windows last ~120 ms within 3..128 tokens', () => {
+    expect(MIN_WINDOW_TOKENS).toBe(3);
     expect(windowTokens(null)).toBe(2 * MIN_WINDOW_TOKENS);
-    expect(windowTokens(45)).toBe(MIN_WINDOW_TOKENS);
+    expect(windowTokens(20)).toBe(MIN_WINDOW_TOKENS);
+    expect(windowTokens(45)).toBe(5);
     expect(windowTokens(100)).toBe(12);
     expect(windowTokens(2000)).toBe(MAX_WINDOW_TOKENS);
     expect(windowTokens(0)).toBe(2 * MIN_WINDOW_TOKENS);

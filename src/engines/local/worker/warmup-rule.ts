@@ -26,7 +26,14 @@ export const STABLE_WINDOWS = 3;
 export const TOLERANCE = 0.05;
 /** A window lasts about this long (ms), so that its speed is not one timer tick's noise. */
 export const WINDOW_MS = 120;
-export const MIN_WINDOW_TOKENS = 6;
+/**
+ * 3, not 6 (2026-11-30): at the Qwen2.5-0.5B shape (22 tok/s, 2 threads) a 6-token window lasted
+ * ~270 ms, so the six windows the rule compares took 48–54 tokens and 3.8–4.6 s; with 3 the
+ * warm-up took 21–42 tokens and 2.5–3.4 s, and the first answer after ready decoded as fast
+ * (21.5–22.3 tok/s against 20.6–21.8; 3 loads each, alternated). 135M q8: 2.5–2.6 s against
+ * 2.7–2.8 s, first answers 49–51 tok/s both. Models over ~50 tok/s get windows of 120 ms anyway.
+ */
+export const MIN_WINDOW_TOKENS = 3;
 export const MAX_WINDOW_TOKENS = 128;
 
 /** Tokens in the next window, from the last window's speed (tokens/s; null before the first). */

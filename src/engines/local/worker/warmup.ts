@@ -3,7 +3,7 @@
  * function (TurboFan) only after it has used up an execution budget; WebGPU compiles its shaders on
  * first use. Measured here: without warm-up the first decode tokens ran 5–8x slower than steady
  * state. So before "ready": a few forward passes over a long prompt (each runs the matmul kernels
- * many times, using up their budgets fastest), then short answers (windows of ~120 ms, 6–128 tokens, so
+ * many times, using up their budgets fastest), then short answers (windows of ~120 ms, 3–128 tokens, so
  * the context stays as short as a real one) through exactly the path a real answer takes: the same loop, stop
  * signal (shared memory when the page has it), detokenizer and batching, with the text going
  * nowhere. Measured: when the warm-up ran a different path (no interrupt flag, an extra stopping
