@@ -71,13 +71,6 @@ export function pairOverhead(bare, app) {
 }
 
 /**
- * Bare worker: `coldSamples` cold loads, each in a fresh context (empty HTTP cache) with the app's
- * warm-up, and the first 64 tokens after ready ("cold", median over the samples); then, in the
- * last context, `steadyRuns` 128-token runs, of which the first `steadyRuns - steadyKept` are
- * discarded ("steady": the median of the rest); then a second load there (warm HTTP cache).
- * Medians, like the native side: on this machine single runs swing by 2x now and then.
- */
-/**
  * ms for a plain `fetch(url).arrayBuffer()` of each of `urls` in turn, in a worker of `page` (the
  * model worker reads its files in a worker too): what the browser itself takes to hand those bytes
  * over from the same cache, the floor of a warm load's read.
@@ -98,7 +91,15 @@ export function plainRead(page, urls) {
   }, urls);
 }
 
-/** `plainUrls`: the model's large files; when given, the warm load's read is paired with a plain read of them (warm_parts.plain_read_ms). */
+/**
+ * Bare worker: `coldSamples` cold loads, each in a fresh context (empty HTTP cache) with the app's
+ * warm-up, and the first 64 tokens after ready ("cold", median over the samples); then, in the
+ * last context, `steadyRuns` 128-token runs, of which the first `steadyRuns - steadyKept` are
+ * discarded ("steady": the median of the rest); then a second load there (warm HTTP cache).
+ * Medians, like the native side: on this machine single runs swing by 2x now and then.
+ * `plainUrls`: the model's large files; when given, the warm load's read is paired with a plain read
+ * of them (warm_parts.plain_read_ms).
+ */
 export async function measureHarness(browser, base, { model, dtype, threads, warmup, coldSamples = 3, steadyRuns = 16, steadyKept = 10, source = { type: 'bundled', modelId: model }, plainUrls = null }) {
   const colds = [];
   let open = null;
