@@ -25,7 +25,7 @@ import http from 'node:http';
 import { writeFileSync } from 'node:fs';
 import { build, preview } from 'vite';
 import { launch } from './browser.mjs';
-import { connectHosted } from './hosted.mjs';
+import { connectHosted, tid } from '../../tests/e2e/ui.ts';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -34,7 +34,6 @@ const arg = (name, dflt) => {
 const SENDS = Number(arg('sends', '6'));
 const DELAY = Number(arg('delay', '8'));
 const monoUs = () => Number(process.hrtime.bigint() / 1000n);
-const tid = (id) => `[data-testid="${id}"]`;
 
 /** The scripted endpoint: /v1/models, CORS with a 600 s preflight cache, a stream with content after DELAY ms. */
 function startServer() {
@@ -174,7 +173,7 @@ async function main() {
   try {
     await page.goto(app, { waitUntil: 'load' });
     await page.waitForSelector('[data-testid="offline-badge"][data-ready="true"]', { timeout: 120_000 }).catch(() => undefined);
-    await connectHosted(page, srv.baseURL, 'probe-model');
+    await connectHosted(page, { baseUrl: srv.baseURL, model: 'probe-model' });
     const sendOnce = async () => {
       await page.evaluate(() => performance.clearMarks());
       await page.fill(tid('prompt'), 'What is the capital of France?');

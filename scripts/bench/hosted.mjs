@@ -33,6 +33,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai';
 import { median, percentile } from '../../src/metrics/stats.ts';
+import { connectHosted, tid } from '../../tests/e2e/ui.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const FALLBACK_PROMPTS = ['What is the capital of France?', 'Which city is the capital of Japan?', 'What is the first letter of banana?'];
@@ -143,7 +144,6 @@ async function serverTiming(baseURL, id, headers = {}, timeoutMs = 15_000) {
   }
 }
 
-const tid = (id) => `[data-testid="${id}"]`;
 const HOSTED_TURNS = `${tid('pane-hosted')} ${tid('turn-assistant')}`;
 
 /**
@@ -172,17 +172,6 @@ export async function measureInApp(browser, appUrl, server, prompts, log = () =>
  * and one bare fetch of the same body (the bare one first for odd `i`), with the server's timings;
  * `close()`. Two apps open at once can take turns (scripts/bench/hosted-ab.mjs).
  */
-/** Points the app's hosted pane at `baseURL` (the reference preset) and waits for the pane. */
-export async function connectHosted(page, baseURL, model) {
-  await page.click(tid('tab-hosted'));
-  await page.selectOption(tid('hosted-preset'), 'reference');
-  await page.fill(tid('hosted-base-url'), baseURL);
-  await page.fill(tid('hosted-model'), model);
-  await page.locator(tid('hosted-enabled')).setChecked(true);
-  await page.click(tid('hosted-apply'));
-  await page.waitForSelector(tid('pane-hosted'));
-}
-
 export async function openApp(browser, appUrl, server) {
   const context = await browser.newContext();
   const page = await context.newPage();
@@ -206,7 +195,7 @@ export async function openApp(browser, appUrl, server) {
     // A first visit makes the service worker cache ONNX Runtime (~40 MB) in the background; measure
     // after that, as on every later visit, not while it competes for the CPU.
     await page.waitForSelector('[data-testid="offline-badge"][data-ready="true"]', { timeout: 120_000 }).catch(() => undefined);
-    await connectHosted(page, server.baseURL, server.model);
+    await connectHosted(page, { baseUrl: server.baseURL, model: server.model });
     if ((await page.locator(tid('hosted-error')).count()) > 0) throw new Error(`Hosted tab: ${await page.textContent(tid('hosted-error'))}`);
   } catch (e) {
     await context.close();

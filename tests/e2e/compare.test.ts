@@ -16,7 +16,7 @@ import type { RequestTiming, StatsSnapshot } from '../../server/stats';
 import { loadTestModel, startReferenceServer, type TestServer } from '../server/helpers';
 import { launchBrowser, openPage, type PageLog } from './browser';
 import { eosIds, modelsDir, readParity, uiCases } from './parity';
-import { loadModelOk, parseBytes, parseMs, parseTokens, readTurn, setGeneration, tid, waitForProbe, type FinishedTurn } from './ui';
+import { connectHosted, loadModelOk, parseBytes, parseMs, parseTokens, readTurn, setGeneration, tid, waitForProbe, type FinishedTurn } from './ui';
 
 const appUrl = inject('appUrl');
 type Pane = 'local' | 'hosted';
@@ -108,13 +108,7 @@ async function openApp(): Promise<{ page: Page; log: PageLog; traffic: Traffic }
 
 /** Hosted tab: the reference preset at `baseUrl`, the comparison turned on, Apply. */
 async function configureHosted(page: Page, baseUrl: string, modelName = ''): Promise<void> {
-  await page.click(tid('tab-hosted'));
-  await page.selectOption(tid('hosted-preset'), 'reference');
-  await page.fill(tid('hosted-base-url'), baseUrl);
-  await page.fill(tid('hosted-model'), modelName);
-  await page.locator(tid('hosted-enabled')).setChecked(true);
-  await page.click(tid('hosted-apply'));
-  await page.waitForSelector(tid('pane-hosted'));
+  await connectHosted(page, { baseUrl, model: modelName });
   expect(await page.locator(tid('hosted-error')).count(), (await page.locator(tid('hosted-error')).allTextContents()).join(' ')).toBe(0);
   const stored = await page.evaluate(() => JSON.parse(localStorage.getItem('slm.hosted.v1') ?? 'null') as { enabled: boolean; endpoint: { presetId: string; baseUrl: string } } | null);
   expect(stored?.enabled).toBe(true);

@@ -18,7 +18,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vi
 import { startReferenceServer, type TestServer } from '../server/helpers';
 import { launchBrowser } from './browser';
 import { modelsDir } from './parity';
-import { readTurn, tid, waitForProbe, type FinishedTurn } from './ui';
+import { connectHosted, readTurn, tid, waitForProbe, type FinishedTurn } from './ui';
 
 const appUrl = inject('appUrl');
 /** Every key below contains MARK: any occurrence of MARK anywhere is (part of) a key. */
@@ -88,16 +88,6 @@ async function openRecorded(): Promise<Recorder> {
   await rec.page.goto(appUrl, { waitUntil: 'load' });
   await waitForProbe(rec.page);
   return rec;
-}
-
-async function configureHosted(page: Page, opts: { presetId: string; baseUrl: string; model: string }): Promise<void> {
-  await page.click(tid('tab-hosted'));
-  await page.selectOption(tid('hosted-preset'), opts.presetId);
-  await page.fill(tid('hosted-base-url'), opts.baseUrl);
-  await page.fill(tid('hosted-model'), opts.model);
-  await page.locator(tid('hosted-enabled')).setChecked(true);
-  await page.click(tid('hosted-apply'));
-  await page.waitForSelector(tid('pane-hosted'));
 }
 
 /** Types a key into the password field (and checks it is not in the DOM while typed), then applies it. */
@@ -251,7 +241,7 @@ describe('the API key never leaks', () => {
     const { page } = rec;
     const endpoint = server.url;
     const check = (stage: string, remembered: string | null = null) => expectNoLeak(rec, stage, { endpoint, authHeader: 'authorization', remembered });
-    await configureHosted(page, { presetId: 'reference', baseUrl: server.baseURL, model: '' });
+    await connectHosted(page, { presetId: 'reference', baseUrl: server.baseURL, model: '' });
     const destination = (await page.textContent(tid('key-destination'))) ?? '';
     expect(destination).toContain(endpoint);
     expect(destination).toMatch(/Authorization: Bearer/);
@@ -330,7 +320,7 @@ describe('the API key never leaks', () => {
     const { page } = rec;
     const endpoint = server.url;
     // Azure AI Foundry's preset sends the key as `api-key` (the reference server accepts both forms).
-    await configureHosted(page, { presetId: 'azure-foundry', baseUrl: server.baseURL, model: server.model.id });
+    await connectHosted(page, { presetId: 'azure-foundry', baseUrl: server.baseURL, model: server.model.id });
     expect(await page.textContent(tid('key-destination'))).toMatch(/an api-key header/);
     // This preset needs a key: without one the Hosted tab says so and nothing is sent.
     expect(await page.textContent(tid('hosted-error'))).toMatch(/needs an API key/);

@@ -30,6 +30,20 @@ export async function sleepPerToken(page: Page, ms: number): Promise<void> {
   await (await modelWorker(page)).evaluate((n) => (self as unknown as { __slmTestHooks: { sleepPerToken(ms: number): void } }).__slmTestHooks.sleepPerToken(n), ms);
 }
 
+/**
+ * The Hosted tab pointed at `baseUrl` with a preset (the reference one unless said), the comparison
+ * turned on, Apply; waits for the hosted pane. The e2e tests and the benchmark's hosted drivers share it.
+ */
+export async function connectHosted(page: Page, opts: { baseUrl: string; model?: string; presetId?: string }): Promise<void> {
+  await page.click(tid('tab-hosted'));
+  await page.selectOption(tid('hosted-preset'), opts.presetId ?? 'reference');
+  await page.fill(tid('hosted-base-url'), opts.baseUrl);
+  await page.fill(tid('hosted-model'), opts.model ?? '');
+  await page.locator(tid('hosted-enabled')).setChecked(true);
+  await page.click(tid('hosted-apply'));
+  await page.waitForSelector(tid('pane-hosted'));
+}
+
 /** Waits until the worker's environment probe finished (the isolation badge is no longer "probing…"). */
 export async function waitForProbe(page: Page): Promise<string> {
   const badge = page.locator(tid('isolation-badge'));
