@@ -200,6 +200,45 @@ describe('q4 → int8 rewrite (past the fp32 bound)', () => {
     }
   });
 
+  /** quantizeInt8's definition, one weight at a time (Math.round, clamp), with nothing of its speed-ups. */
+  function plainInt8(K: number, N: number, bs: number, c: (k: number, n: number) => number, z: ((n: number, b: number) => number) | null, sc: (n: number, b: number) => number) {
+    const Wq = new Int8Array(K * N);
+    const s = new Float32Array(N);
+    for (let n = 0; n < N; n++) {
+      const v = (k: number) => (c(k, n) - (z ? z(n, Math.floor(k / bs)) : 8)) * Math.fround(sc(n, Math.floor(k / bs)));
+      let amax = 0;
+      for (let k = 0; k < K; k++) amax = Math.max(amax, Math.abs(v(k)));
+      s[n] = amax > 0 ? Math.fround(amax / 127) : 1;
+      for (let k = 0; k < K; k++) Wq[k * N + n] = Math.max(-127, Math.min(127, Math.round(Math.fround(v(k)) / s[n]!)));
+    }
+    return { Wq, s };
+  }
+
+  it.each([
+    [64, 128, 32, 0, true], // whole 64-column tiles, copied a word at a time
+    [96, 132, 32, 4, true], // a last tile of 4 columns (bytes)
+    [41, 70, 16, 3, true], // unaligned destination, odd K, a last group of 2 columns
+    [48, 64, 16, 0, false], // no zero points (8)
+  ])('quantizeInt8 (K %i, N %i, block %i, at %i, zero points %s) gives the plain per-weight definition byte for byte', (K, N, bs, at, withZp) => {
+    let x = K * 7919 + N;
+    const rnd = () => (x = (x * 1103515245 + 12345) >>> 0) >>> 16;
+    const codes = Array.from({ length: K * N }, () => rnd() % 16);
+    const zps = Array.from({ length: N * 8 }, () => rnd() % 16);
+    const scs = Array.from({ length: N * 8 }, () => (1 + (rnd() % 997)) / 3e4);
+    const c = (k: number, n: number) => codes[k * N + n]!;
+    const z = withZp ? (n: number, b: number) => zps[n * 8 + b]! : null;
+    const sc = (n: number, b: number) => scs[n * 8 + b]!;
+    const { B, scales, zps: packedZps } = pack(K, N, bs, c, z ?? (() => 0), sc);
+    const Wq = new Int8Array(at + K * N + 5).fill(99);
+    const s = new Float32Array(N);
+    quantizeInt8({ K, N, blockSize: bs, scales, zeroPoints: withZp ? packedZps : null, b: { data: B } }, Wq, at, s);
+    const ref = plainInt8(K, N, bs, c, z, sc);
+    expect([...Wq.subarray(0, at)]).toEqual(new Array(at).fill(99));
+    expect([...Wq.subarray(at + K * N)]).toEqual(new Array(5).fill(99));
+    expect([...Wq.subarray(at, at + K * N)]).toEqual([...ref.Wq]);
+    expect([...s]).toEqual([...ref.s]);
+  });
+
   /** Two MatMulNBits nodes reading the same activation x (as q/k/v do), the second with a bias. */
   function twoNodes() {
     const K = 32, N = 4, bs = 16;
