@@ -56,8 +56,26 @@ export interface RewriteLimits {
   maxInt8Bytes: number;
 }
 
-/** The app's bounds (the worker's rewrite and the memory estimate both use them). */
+/** The app's bounds where the device does not say its memory (the worker's rewrite and the memory estimate both use them). */
 export const Q4_REWRITE_LIMITS: RewriteLimits = { maxFp32Bytes: Q4_FP32_MAX_BYTES, maxInt8Bytes: Q4_INT8_MAX_BYTES };
+
+/**
+ * fp32 weights may take at most 1/FP32_DEVICE_SHARE of the memory the device reports
+ * (navigator.deviceMemory, GiB: 8 at most, 4 on most phones), else the q4 MatMuls become int8.
+ * fp32 is exact (the 4-bit model's own numbers, token for token), int8 is not; but int8 was not
+ * slower where measured: on the SmolLM2-135M shape (bare worker, 2 threads, old and new build
+ * alternated, 2 warm loads each, 5 × 128 tokens after each) int8 decoded 49.4–51.2 tok/s against
+ * fp32's 46.3–52.0, with a WASM heap of 307–442 MB against 969 MB and session creation 1.0–1.2 s
+ * against 1.3–1.4 s. So fp32 where memory is plenty (8 GiB: the 1 GiB bound as before), int8
+ * where the extra ~400 MB of a 135M model is what a 4 GiB phone's tab cannot spare (its bound: 512 MiB).
+ */
+export const FP32_DEVICE_SHARE = 8;
+
+/** The bounds for a device that reports `deviceMemoryGiB` (null: it does not say; the app's bounds). */
+export function rewriteLimits(deviceMemoryGiB: number | null): RewriteLimits {
+  if (deviceMemoryGiB === null || !(deviceMemoryGiB > 0)) return Q4_REWRITE_LIMITS;
+  return { maxFp32Bytes: Math.min(Q4_FP32_MAX_BYTES, (deviceMemoryGiB * 1024 * 1024 * 1024) / FP32_DEVICE_SHARE), maxInt8Bytes: Q4_INT8_MAX_BYTES };
+}
 
 /** What `weights` 4-bit MatMul weights become: fp32 where they fit its bound, else int8 where they fit that one, else nothing. */
 export function q4RewriteTarget(weights: number, limits: RewriteLimits = Q4_REWRITE_LIMITS): 'fp32' | 'int8' | null {

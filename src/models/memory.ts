@@ -13,13 +13,13 @@
  *   (before, with the file handed over whole: 2.83 × and 2.60 ×, "3 copies"). The largest tensor is
  *   the embedding table (vocab × hidden); when the config does not say, half the weights.
  * - q4 on WASM: the 4-bit MatMul weights are rewritten at load (src/inference/q4-rewrite.ts) to fp32
- *   (4 bytes a weight) or, past Q4_FP32_MAX_BYTES, int8 (1 byte; q4RewriteTarget, the rewrite's own rule), and JavaScript holds the new
+ *   (4 bytes a weight) or, past the device's fp32 bound, int8 (1 byte; q4RewriteTarget and rewriteLimits, the rewrite's own rule), and JavaScript holds the new
  *   weights' buffer beside the file while the session is created. Without this term the estimate
  *   read 772 MiB where the 135M shape's q4 heap measured 879 MiB.
  * - KV cache at the context: layers × kv heads × head dim × positions × 2 (K and V) × bytes.
  * - ORT arena: activations and scratch, a fraction of the weights with a floor.
  */
-import { q4RewriteTarget, type Dtype } from './dtypes';
+import { q4RewriteTarget, rewriteLimits, type Dtype } from './dtypes';
 import type { DeviceKind } from './environment';
 
 export const MIB = 1024 * 1024;
@@ -64,11 +64,14 @@ export function matmulParams(config: Record<string, unknown>): number | null {
   return shape.layers * (attn + 3 * h * inter) + shape.vocab * h;
 }
 
-/** What the q4 rewrite makes on WASM: its target and the weight bytes it adds (null: not rewritten, or sizes unknown). */
-export function q4Rewrite(config: Record<string, unknown>): { to: 'fp32' | 'int8'; bytes: number; packedBytes: number } | null {
+/**
+ * What the q4 rewrite makes on WASM on a device reporting `deviceMemoryGiB` (null: not reported):
+ * its target and the weight bytes it adds (null: not rewritten, or sizes unknown).
+ */
+export function q4Rewrite(config: Record<string, unknown>, deviceMemoryGiB: number | null = null): { to: 'fp32' | 'int8'; bytes: number; packedBytes: number } | null {
   const n = matmulParams(config);
   if (n === null) return null;
-  const to = q4RewriteTarget(n);
+  const to = q4RewriteTarget(n, rewriteLimits(deviceMemoryGiB));
   return to && { to, bytes: n * (to === 'fp32' ? 4 : 1), packedBytes: Math.round(n * Q4_PACKED_BYTES) };
 }
 
@@ -134,6 +137,8 @@ export interface MemoryEstimate {
   rewrite: { to: 'fp32' | 'int8'; bytes: number } | null;
   /** Largest single GPU buffer: the embedding table (vocab × hidden × bytes per parameter). */
   largestTensorBytes: number | null;
+  /** The device memory the estimate assumed (it decides the q4 rewrite's target); null or absent: not reported. */
+  deviceMemoryGiB?: number | null;
 }
 
 /** Sizes → estimate. `null` when a weights file's size is unknown (the host sent no Content-Length). */
@@ -143,6 +148,8 @@ export function estimateMemory(opts: {
   dtype: Dtype;
   device: DeviceKind;
   contextTokens?: number;
+  /** navigator.deviceMemory (GiB), which decides what q4 weights become on WASM. */
+  deviceMemoryGiB?: number | null;
 }): MemoryEstimate | null {
   const onnx = opts.files.filter((f) => f.file.startsWith('onnx/'));
   if (onnx.length === 0 || onnx.some((f) => f.bytes === null)) return null;
@@ -155,7 +162,7 @@ export function estimateMemory(opts: {
   const arena = arenaBytes(weightsBytes);
   const largestTensorBytes = shape?.vocab && shape.hidden ? Math.round(shape.vocab * shape.hidden * BYTES_PER_PARAM[opts.dtype]) : null;
   const stagingBytes = opts.device === 'wasm' ? Math.min(weightsBytes, largestTensorBytes ?? Math.round(weightsBytes / 2)) : 0;
-  const q4 = opts.device === 'wasm' && opts.dtype === 'q4' ? q4Rewrite(opts.config) : null;
+  const q4 = opts.device === 'wasm' && opts.dtype === 'q4' ? q4Rewrite(opts.config, opts.deviceMemoryGiB ?? null) : null;
   const rewrite = q4 && q4.packedBytes < weightsBytes ? { to: q4.to, bytes: q4.bytes } : null;
   // The heap holds the rewritten weights instead of the packed ones; JavaScript holds their buffer too.
   const heapWeights = rewrite && q4 ? weightsBytes - q4.packedBytes + rewrite.bytes : weightsBytes;
@@ -174,6 +181,7 @@ export function estimateMemory(opts: {
     totalBytes: wasmHeapBytes + weightsBytes + (rewrite?.bytes ?? 0) + (opts.device === 'webgpu' ? kvBytes + arena : 0),
     largestTensorBytes,
     rewrite,
+    deviceMemoryGiB: opts.deviceMemoryGiB ?? null,
   };
 }
 
@@ -229,7 +237,7 @@ export function checkFit(e: MemoryEstimate, limits: DeviceLimits): FitCheck {
 export function estimateForDtype(e: MemoryEstimate, config: Record<string, unknown>, dtype: Dtype): MemoryEstimate {
   const scale = BYTES_PER_PARAM[dtype] / BYTES_PER_PARAM[e.dtype];
   const files = [{ file: 'onnx/model.onnx', bytes: Math.round(e.weightsBytes * scale) }];
-  const out = estimateMemory({ files, config, dtype, device: e.device, contextTokens: e.contextTokens });
+  const out = estimateMemory({ files, config, dtype, device: e.device, contextTokens: e.contextTokens, deviceMemoryGiB: e.deviceMemoryGiB ?? null });
   if (!out) throw new Error('unreachable: sizes are known');
   // External data stays external in the other dtype's files; inline stays inline.
   return e.inlineFileBytes === 0 ? { ...out, inlineFileBytes: 0 } : out;

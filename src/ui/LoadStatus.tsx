@@ -153,7 +153,7 @@ export function LoadStatus({ state, compact = false, onRetry }: { state: LocalMo
               <th>q4 weights</th>
               <td data-testid="weight-rewrite" title={info.weightRewrite.skipped ?? undefined}>
                 {info.weightRewrite.converted
-                  ? `${info.weightRewrite.converted} 4-bit MatMuls run as ${info.weightRewrite.to === 'int8' ? 'int8 (fp32 would not fit in memory)' : 'fp32'} (WASM has no fast 4-bit kernel; ${fmtMs(info.weightRewrite.ms)} at load)`
+                  ? `${info.weightRewrite.converted} 4-bit MatMuls run as ${info.weightRewrite.to === 'int8' ? `int8 (as fp32 they would take ${fmtBytes(info.weightRewrite.fp32Bytes)}, over the ${fmtBytes(info.weightRewrite.fp32MaxBytes)} allowed on this device)` : 'fp32'} (WASM has no fast 4-bit kernel; ${fmtMs(info.weightRewrite.ms)} at load)`
                   : `kept 4-bit: ${info.weightRewrite.skipped ?? 'not convertible'}`}
               </td>
             </tr>

@@ -22,6 +22,7 @@ import type { LoadedInfo } from '../../src/engines/local/protocol';
 import type { ChatMessage } from '../../src/engines/types';
 import { kvDecoderFor } from '../../src/inference/kv-decoder';
 import { rewriteQ4 } from '../../src/inference/q4-rewrite';
+import { rewriteLimits } from '../../src/models/dtypes';
 import type { SamplingSettings } from '../../src/inference/sampling';
 import { launchBrowser, openPage, type PageLog } from './browser';
 import { MIRROR_ORG, startModelHost, type ModelHost } from './model-host';
@@ -166,7 +167,12 @@ describe('scale model at CI size (random weights, real vocabulary)', () => {
     const want = await nodeGreedy(plain, rawPrompt, 'q4');
     expect(new Set(want.chat).size, 'greedy output is not one id repeated').toBeGreaterThanOrEqual(4);
     const info = await loadInBrowser(plain, 'q4');
-    expect(info.weightRewrite).toMatchObject({ converted: 29, kept: 0, skipped: null });
+    // fp32 (exact) under this device's bound: 1/8 of the memory the worker's navigator reports (src/models/dtypes.ts).
+    const deviceGiB = await page.evaluate(() => new Promise<number | null>((done) => {
+      const w = new Worker(URL.createObjectURL(new Blob(['postMessage(navigator.deviceMemory ?? null)'], { type: 'text/javascript' })));
+      w.onmessage = (e) => { done(e.data as number | null); w.terminate(); };
+    }));
+    expect(info.weightRewrite).toMatchObject({ converted: 29, kept: 0, skipped: null, to: 'fp32', fp32MaxBytes: rewriteLimits(deviceGiB).maxFp32Bytes });
     const got = await page.evaluate(([msgs, n]) => window.slmHarness.generate(msgs, { greedy: true, maxNewTokens: n, minNewTokens: n }), [MESSAGES, N] as const);
     expect(got.outputTokenIds, 'q4 in Chromium (rewritten) vs q4 on onnxruntime-node (MatMulNBits)').toEqual(want.chat);
     expect(log.errors).toEqual([]);

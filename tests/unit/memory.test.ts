@@ -5,6 +5,7 @@ import {
   arenaBytes,
   checkFit,
   dtypeThatFits,
+  estimateForDtype,
   estimateMemory,
   fitMessage,
   kvCacheBytes,
@@ -13,6 +14,7 @@ import {
   q4Rewrite,
   type DeviceLimits,
 } from '../../src/models/memory';
+import { Q4_REWRITE_LIMITS, q4RewriteTarget, rewriteLimits } from '../../src/models/dtypes';
 
 // Qwen2.5-0.5B's shape (config.json of onnx-community/Qwen2.5-0.5B-Instruct).
 const QWEN = { num_hidden_layers: 24, num_attention_heads: 14, num_key_value_heads: 2, hidden_size: 896, max_position_embeddings: 32768, vocab_size: 151936 };
@@ -149,6 +151,27 @@ describe('q4 on WASM: the load-time rewrite of its 4-bit MatMuls', () => {
     expect(checkFit(e, NO_LIMITS).verdict).toBe('fits');
     // A q8 or fp32 file is not rewritten.
     expect(estimateMemory({ files: [{ file: 'onnx/model.onnx', bytes: 652e6 }], config: SMOL, dtype: 'fp32', device: 'wasm' })!.rewrite).toBeNull();
+  });
+
+  it('on a device that reports 4 GiB or less, the 135M shape runs int8 (a third of the heap), as estimated and as rewritten; 8 GiB or unknown: fp32 as before', () => {
+    const n = matmulParams(SMOL)!;
+    expect(rewriteLimits(null)).toEqual(Q4_REWRITE_LIMITS);
+    expect(rewriteLimits(8).maxFp32Bytes).toBe(GIB);
+    expect(rewriteLimits(4).maxFp32Bytes).toBe(GIB / 2);
+    expect(rewriteLimits(0.5).maxFp32Bytes).toBe(GIB / 16);
+    expect(q4RewriteTarget(n, rewriteLimits(8))).toBe('fp32');
+    expect(q4RewriteTarget(n, rewriteLimits(4))).toBe('int8'); // 538 MB of fp32 over 512 MiB
+    expect(q4RewriteTarget(matmulParams(QWEN_MLP)!, rewriteLimits(8))).toBe('int8');
+    expect(q4Rewrite(SMOL, 4)).toMatchObject({ to: 'int8', bytes: n });
+    const file = 200 * 1e6;
+    const at = (gib: number | null) => estimateMemory({ files: [{ file: 'onnx/model_q4.onnx', bytes: file }], config: SMOL, dtype: 'q4', device: 'wasm', deviceMemoryGiB: gib })!;
+    expect(at(null).rewrite).toEqual({ to: 'fp32', bytes: n * 4 });
+    expect(at(8).rewrite).toEqual({ to: 'fp32', bytes: n * 4 });
+    const phone = at(4);
+    expect(phone.rewrite).toEqual({ to: 'int8', bytes: n });
+    expect(phone.wasmHeapBytes).toBeLessThan(at(8).wasmHeapBytes - 3 * n + 1);
+    // Another dtype's estimate for the same device keeps the device's bound.
+    expect(estimateForDtype(estimateMemory({ files: [{ file: 'onnx/model.onnx', bytes: 652e6 }], config: SMOL, dtype: 'fp32', device: 'wasm', deviceMemoryGiB: 4 })!, SMOL, 'q4').rewrite?.to).toBe('int8');
   });
 
   it('names the rewrite in the WASM limit message', () => {

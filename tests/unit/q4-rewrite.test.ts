@@ -3,6 +3,7 @@ import { FP32_WEIGHTS_PATH, prepareForOrt } from '../../src/engines/local/worker
 import { INLINE_WEIGHTS_PATH } from '../../src/inference/external-data';
 import { dequantize, quantizeInt8 } from '../../src/inference/q4-dequant';
 import { rewriteQ4 } from '../../src/inference/q4-rewrite';
+import { Q4_REWRITE_LIMITS } from '../../src/models/dtypes';
 import { fields, int64s, str, Writer, type Field } from '../../src/lib/protobuf';
 
 /** Codes, scales and zero points of a [K, N] weight in MatMulNBits' layout (bits 4, block bs). */
@@ -334,7 +335,11 @@ describe("the worker's preparation for ONNX Runtime Web (external-weights.ts)", 
     expect(a.bytes.length).toBeLessThan(q4.length - 8192);
     // The fp32 weight (128 bytes, under the threshold, but in the weights file all the same) and emb.
     expect([a.externalTensors, a.externalBytes]).toEqual([2, K * N * 4 + 8192]);
-    expect(qa.rewrite).toMatchObject({ converted: 1, kept: 0, fp32Bytes: K * N * 4, skipped: null });
+    expect(qa.rewrite).toMatchObject({ converted: 1, kept: 0, fp32Bytes: K * N * 4, fp32MaxBytes: Q4_REWRITE_LIMITS.maxFp32Bytes, to: 'fp32', skipped: null });
+    // A device's bound below the weights' fp32 size: int8, 1 byte a weight, and the record says the bound.
+    const low = prepareForOrt(q4, { maxFp32Bytes: K * N * 4 - 1, maxInt8Bytes: Q4_REWRITE_LIMITS.maxInt8Bytes });
+    expect(low.rewrite).toMatchObject({ converted: 1, to: 'int8', fp32MaxBytes: K * N * 4 - 1, addedBytes: K * N });
+    expect(low.prepared!.externalData.map((e) => e.data.length)).toEqual([q4.length, K * N]);
 
     const relu = new Writer().string(1, 'x').string(2, 'y').string(4, 'Relu');
     const plain = new Writer().int(1, 8).bytes(7, new Writer().bytes(1, relu).bytes(5, tensor('emb', [2048], 1, emb))).finish();

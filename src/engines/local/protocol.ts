@@ -148,8 +148,9 @@ export interface WeightRewrite {
   /** MatMulNBits nodes rewritten, and left as they are. */
   converted: number;
   kept: number;
-  /** fp32 weight bytes the rewrite would add as fp32. */
+  /** fp32 weight bytes the rewrite would add as fp32, and the most this device allows (src/models/dtypes.ts). */
   fp32Bytes: number;
+  fp32MaxBytes: number;
   /** What the rewritten nodes became (fp32 MatMul, or int8 MatMulInteger past the fp32 bound), and the bytes added. */
   to: 'fp32' | 'int8' | null;
   addedBytes: number;

@@ -16,8 +16,9 @@
  */
 import { externalizeInitializers, INLINE_WEIGHTS_PATH } from '../../../inference/external-data';
 import { rewriteQ4 } from '../../../inference/q4-rewrite';
-import { Q4_REWRITE_LIMITS } from '../../../models/dtypes';
+import { Q4_REWRITE_LIMITS, rewriteLimits, type RewriteLimits } from '../../../models/dtypes';
 import type { SessionMemory, SessionParts, WeightRewrite } from '../protocol';
+import { deviceMemoryGiB } from './memory-check';
 import { heapGrowthsSince, wasmHeapBytes } from './wasm-memory';
 
 /** Where the q4 rewrite's new weights are mounted (none of a hub model's own names: those are `*.onnx_data`). */
@@ -57,13 +58,13 @@ export interface Prepared {
 /**
  * `model` prepared for ONNX Runtime Web, or null to hand it over as it is (nothing large enough to
  * move out); `rewrite` is the q4 rewrite's record, null when the model had no MatMulNBits. Throws
- * on bytes the protobuf reader cannot parse.
+ * on bytes the protobuf reader cannot parse. `limits`: the largest fp32 and int8 weight sets made at
+ * load (why: src/models/dtypes.ts; the worker passes this device's, rewriteLimits()).
  */
-export function prepareForOrt(model: Uint8Array): { prepared: Prepared | null; rewrite: WeightRewrite | null } {
+export function prepareForOrt(model: Uint8Array, limits: RewriteLimits = Q4_REWRITE_LIMITS): { prepared: Prepared | null; rewrite: WeightRewrite | null } {
   const t0 = performance.now();
-  // The largest fp32 and int8 weight sets made at load (why: src/models/dtypes.ts).
-  const r = rewriteQ4(model, Q4_REWRITE_LIMITS, { modelFile: INLINE_WEIGHTS_PATH, weightsFile: FP32_WEIGHTS_PATH });
-  const rewrite = r.converted || r.kept ? { converted: r.converted, kept: r.kept, fp32Bytes: r.fp32Bytes, to: r.to, addedBytes: r.addedBytes, ms: performance.now() - t0, skipped: r.skipped ?? (r.keptReasons.join('; ') || null) } : null;
+  const r = rewriteQ4(model, limits, { modelFile: INLINE_WEIGHTS_PATH, weightsFile: FP32_WEIGHTS_PATH });
+  const rewrite = r.converted || r.kept ? { converted: r.converted, kept: r.kept, fp32Bytes: r.fp32Bytes, fp32MaxBytes: limits.maxFp32Bytes, to: r.to, addedBytes: r.addedBytes, ms: performance.now() - t0, skipped: r.skipped ?? (r.keptReasons.join('; ') || null) } : null;
   if (r.bytes) return { prepared: { bytes: r.bytes, externalData: r.externalData, externalTensors: r.externalTensors, externalBytes: r.externalBytes }, rewrite };
   const split = externalizeInitializers(model);
   return { prepared: split && { bytes: split.graph, externalData: [split.externalData], externalTensors: split.tensors, externalBytes: split.bytes }, rewrite };
@@ -81,7 +82,7 @@ export async function installExternalWeights(): Promise<void> {
     const wallStart = performance.timeOrigin + t0;
     let p: ReturnType<typeof prepareForOrt>;
     try {
-      p = prepareForOrt(model);
+      p = prepareForOrt(model, rewriteLimits(deviceMemoryGiB()));
     } catch {
       // Bytes this reader cannot parse (a corrupt or truncated file): ONNX Runtime gets them as
       // they are and reports its own error, which the app names "corrupt model" (errors.ts).

@@ -14,9 +14,16 @@ interface GpuLike {
   requestAdapter(): Promise<{ limits: { maxBufferSize: number; maxStorageBufferBindingSize: number } } | null>;
 }
 
+/** navigator.deviceMemory in GiB, or null where the browser does not say (Firefox, Safari). */
+export function deviceMemoryGiB(): number | null {
+  if (typeof navigator === 'undefined') return null;
+  const m = (navigator as WorkerNavigator & { deviceMemory?: number }).deviceMemory;
+  return typeof m === 'number' ? m : null;
+}
+
 async function deviceLimits(device: DeviceKind): Promise<DeviceLimits> {
-  const nav = navigator as WorkerNavigator & { deviceMemory?: number; gpu?: GpuLike };
-  const limits: DeviceLimits = { deviceMemoryGiB: typeof nav.deviceMemory === 'number' ? nav.deviceMemory : null, gpuMaxBufferSize: null, gpuMaxStorageBufferBindingSize: null };
+  const nav = navigator as WorkerNavigator & { gpu?: GpuLike };
+  const limits: DeviceLimits = { deviceMemoryGiB: deviceMemoryGiB(), gpuMaxBufferSize: null, gpuMaxStorageBufferBindingSize: null };
   if (device === 'webgpu' && nav.gpu) {
     const adapter = await nav.gpu.requestAdapter().catch(() => null);
     if (adapter) {
@@ -35,9 +42,9 @@ export async function checkMemory(opts: {
   device: DeviceKind;
   allowTight: boolean;
 }): Promise<{ estimate: MemoryEstimate | null; verdict: FitVerdict | null }> {
-  const estimate = estimateMemory({ files: opts.files, config: opts.config, dtype: opts.dtype, device: opts.device });
-  if (!estimate) return { estimate: null, verdict: null };
   const limits = await deviceLimits(opts.device);
+  const estimate = estimateMemory({ files: opts.files, config: opts.config, dtype: opts.dtype, device: opts.device, deviceMemoryGiB: limits.deviceMemoryGiB });
+  if (!estimate) return { estimate: null, verdict: null };
   const fit = checkFit(estimate, limits);
   if (fit.verdict === 'fits') return { estimate, verdict: 'fits' };
   const better = dtypeThatFits(estimate, opts.config, limits, DTYPES);
