@@ -17,12 +17,12 @@ interface GpuLike {
 /** navigator.deviceMemory in GiB, or null where the browser does not say (Firefox, Safari). */
 export function deviceMemoryGiB(): number | null {
   if (typeof navigator === 'undefined') return null;
-  const m = (navigator as WorkerNavigator & { deviceMemory?: number }).deviceMemory;
+  const m = (navigator as { deviceMemory?: unknown }).deviceMemory;
   return typeof m === 'number' ? m : null;
 }
 
 async function deviceLimits(device: DeviceKind): Promise<DeviceLimits> {
-  const nav = navigator as WorkerNavigator & { gpu?: GpuLike };
+  const nav = navigator as { gpu?: GpuLike };
   const limits: DeviceLimits = { deviceMemoryGiB: deviceMemoryGiB(), gpuMaxBufferSize: null, gpuMaxStorageBufferBindingSize: null };
   if (device === 'webgpu' && nav.gpu) {
     const adapter = await nav.gpu.requestAdapter().catch(() => null);
