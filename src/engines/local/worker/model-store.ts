@@ -1,4 +1,4 @@
-// About 300 lines: one class, the download (verify, resume, store in parts) and the cache read it must agree with.
+// About 330 lines: one class, the download (verify, resume, store in parts) and the cache read it must agree with.
 /**
  * How the worker downloads and caches model files, embedded, hub and mirror alike (transformers.js's `env.fetch`
  * and `env.customCache` point here). transformers.js alone would read each file whole, then `put`
@@ -314,7 +314,11 @@ export class ModelStore {
       this.refused = notStoredReason(file, meta.size, err, await storageEstimate().catch(() => null));
       // Not half-cached: whatever this load stored of the model goes.
       await deleteCachedFiles([...this.files.keys()]).catch(() => undefined);
+      return;
     }
+    // Another file's put was refused while this one's were under way: that clean-up may have listed
+    // the cache before these landed (a fresh CI machine kept a record of generation_config.json so).
+    if (this.refused !== null) await deleteCachedFiles([url]).catch(() => undefined);
   }
 
   /** Waits for the stores still running and says what this load did with the cache. */
