@@ -1,6 +1,7 @@
 /** Headless Debian Chromium for the benchmark, and the app / harness drivers. */
 import { chromium } from 'playwright-core';
 import { median } from '../../src/metrics/stats.ts';
+import { MODEL_CACHE, metaKey, partKey } from '../../src/models/cache.ts';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
@@ -78,11 +79,13 @@ export function pairOverhead(bare, app) {
  * part's `arrayBuffer()`).
  */
 export function plainRead(page, urls, store = false) {
-  return page.evaluate(async ([list, fromStore]) => {
-    const src = fromStore
-      ? `onmessage = async (e) => { const t = performance.now(); let n = 0; const c = await caches.open('transformers-cache');
-          for (const u of e.data) { const meta = await (await c.match(u + '?slm-meta')).json();
-            for (let i = 0; i < meta.parts.length; i++) n += (await (await c.match(u + '?slm-part=' + i)).arrayBuffer()).byteLength; }
+  // The store's own key scheme: its record, and part i's key (partKey(u, i) ends in i).
+  const list = store ? urls.map((u) => ({ meta: metaKey(u), part: partKey(u, 0).slice(0, -1) })) : urls;
+  return page.evaluate(async ([list, cacheName]) => {
+    const src = cacheName
+      ? `onmessage = async (e) => { const t = performance.now(); let n = 0; const c = await caches.open(${JSON.stringify(cacheName)});
+          for (const f of e.data) { const meta = await (await c.match(f.meta)).json();
+            for (let i = 0; i < meta.parts.length; i++) n += (await (await c.match(f.part + i)).arrayBuffer()).byteLength; }
           postMessage({ ms: performance.now() - t, bytes: n }); }`
       : `onmessage = async (e) => { const t = performance.now(); let n = 0; for (const u of e.data) n += (await (await fetch(u)).arrayBuffer()).byteLength; postMessage({ ms: performance.now() - t, bytes: n }); }`;
     const w = new Worker(URL.createObjectURL(new Blob([src], { type: 'text/javascript' })));
@@ -95,7 +98,7 @@ export function plainRead(page, urls, store = false) {
     } finally {
       w.terminate();
     }
-  }, [urls, store]);
+  }, [list, store ? MODEL_CACHE : null]);
 }
 
 /**

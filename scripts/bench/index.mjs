@@ -49,6 +49,7 @@ import { ensureScaleModel } from '../models-scale.ts';
 import { measureConstrained } from './constrained.ts';
 import { measureSwDownload } from './sw-download.mjs';
 import { memoryFields } from './memory.mjs';
+import { DEFAULT_WARMUP } from '../../src/engines/local/LocalEngine.ts';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -70,8 +71,8 @@ for (const { shape, dtypes } of arg('only', '') ? [] : scaleSpecs) {
   });
 }
 const DEFAULT = { model: 'slm-pocket', dtype: 'fp32' };
-// Must match DEFAULT_WARMUP in src/engines/local/LocalEngine.ts (the app's warm-up).
-const WARMUP = { prefillPasses: 4, maxTokens: 1536, minTokens: 1024, minDecodeMs: 1000, maxMs: 6000 };
+// The app's warm-up.
+const WARMUP = DEFAULT_WARMUP;
 
 const log = (...a) => console.error('[bench]', ...a);
 const constrainedOpts = () => ({ log, ...(arg('scale-dir', '') ? { scaleDir: arg('scale-dir', '') } : {}) });

@@ -115,9 +115,10 @@ export function quantizeInt8(p: Q4Weights, Wq: Int8Array, at: number, scale: Flo
   for (let n0 = 0; n0 < N; n0 += TILE) {
     const rows = Math.min(TILE, N - n0);
     for (let g = 0; g < rows; g += 4) {
-      // Scales of the group's columns (a column past N repeats the last one; its bytes are not copied).
+      // The group's four columns (one past N repeats the last; its bytes are not copied), then their scales.
+      for (let r = 0; r < 4; r++) groupRow[r] = Math.min(n0 + g + r, N - 1);
       for (let r = 0; r < 4; r++) {
-        const n = Math.min(n0 + g + r, N - 1);
+        const n = groupRow[r]!;
         let amax = 0;
         for (let blk = 0; blk < nb; blk++) {
           const base = n * rowBytes + blk * half;
@@ -137,12 +138,10 @@ export function quantizeInt8(p: Q4Weights, Wq: Int8Array, at: number, scale: Flo
         groupScale[r] = s;
         if (n0 + g + r < N) scale[n0 + g + r] = s;
       }
-      const n = n0 + g;
-      const r1 = Math.min(n + 1, N - 1), r2 = Math.min(n + 2, N - 1), r3 = Math.min(n + 3, N - 1);
       const w = g >> 2;
       for (let blk = 0; blk < nb; blk++) {
         for (let r = 0; r < 4; r++) {
-          const row = Math.min(n + r, N - 1);
+          const row = groupRow[r]!;
           const sc = scales[row * nb + blk]!;
           const zp = zeroPoint(zeroPoints, zpRow, row, blk);
           const s = groupScale[r]!;
@@ -150,7 +149,7 @@ export function quantizeInt8(p: Q4Weights, Wq: Int8Array, at: number, scale: Flo
           for (let c = 0; c < 16; c++) lut[r * 16 + c] = (((Math.fround((c - zp) * sc) / s + 128.5) | 0) ^ 128) << (8 * r);
         }
         const o = blk * half;
-        const b0 = n * rowBytes + o, b1 = r1 * rowBytes + o, b2 = r2 * rowBytes + o, b3 = r3 * rowBytes + o;
+        const b0 = groupRow[0]! * rowBytes + o, b1 = groupRow[1]! * rowBytes + o, b2 = groupRow[2]! * rowBytes + o, b3 = groupRow[3]! * rowBytes + o;
         let k = blk * bs * WORDS + w;
         for (let j = 0; j < half; j++) {
           const x0 = B[b0 + j]!, x1 = B[b1 + j]!, x2 = B[b2 + j]!, x3 = B[b3 + j]!;
@@ -178,6 +177,7 @@ export function quantizeInt8(p: Q4Weights, Wq: Int8Array, at: number, scale: Flo
 /** Words of the int8 tile a k: TILE columns, four a word. */
 const WORDS = TILE / 4;
 const groupScale = new Float32Array(4);
+const groupRow = new Int32Array(4);
 
 /** Bit c set for each of a byte's two 4-bit codes c. */
 const CODE_BITS = Uint32Array.from({ length: 256 }, (_, b) => (1 << (b & 15)) | (1 << (b >> 4)));
