@@ -5,7 +5,10 @@
  * bytes from the HTTP cache) and keeps the second load's parts.
  * With --native, each round also runs the native warm load (onnxruntime-node: session + the same
  * warm-up on the same files, as the bench's `native_warm_load_ms`), so each side gets its ratio.
- *   tsx scripts/bench/load-ab.mjs --a /tmp/base/dist --b dist --shape smollm2-135m --dtype q4 [--rounds 2] [--threads 1] [--native]
+ * With --store, as the bench's scale rows load: each round in a fresh persistent profile (Chromium's
+ * code cache, as a returning user has it), through the app's store, the warm load SETTLE_MS after
+ * the first engine was disposed.
+ *   tsx scripts/bench/load-ab.mjs --a /tmp/base/dist --b dist --shape smollm2-135m --dtype q4 [--rounds 2] [--threads 1] [--native] [--store]
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -14,7 +17,7 @@ import { execSync } from 'node:child_process';
 import { preview } from 'vite';
 import { ensureScaleModel } from '../models-scale.ts';
 import { MIRROR_ORG, startModelHost } from '../../tests/e2e/model-host.ts';
-import { harnessLoad, launch, openHarness } from './browser.mjs';
+import { harnessLoad, launch, openHarness, SETTLE_MS } from './browser.mjs';
 import { DEFAULT_WARMUP } from '../../src/engines/local/LocalEngine.ts';
 import { nativeWarmLoad } from './native.mjs';
 
@@ -30,6 +33,7 @@ const rounds = Number(opt('rounds', '2'));
 const threads = Number(opt('threads', '1'));
 const warmup = opt('warmup', 'on') === 'off' ? null : DEFAULT_WARMUP;
 const native = args.includes('--native');
+const store = args.includes('--store');
 
 const servers = {};
 for (const [k, dir] of Object.entries(sides)) {
@@ -63,10 +67,14 @@ try {
       console.log(JSON.stringify({ side: 'native', round: i + 1, shape, dtype, load_before: l0, warm: { total_ms: Math.round(n.warm_load_ms), session_ms: Math.round(n.session_ms), warmup_ms: Math.round(n.warmup_ms), warmup_tokens: n.warmup_tokens } }));
     }
     for (const k of i % 2 ? ['B', 'A'] : ['A', 'B']) {
-      const { context, page } = await openHarness(browser, servers[k].base);
+      const { context, page } = await openHarness(browser, servers[k].base, store);
       try {
-        const opts = { source, dtype, device: 'wasm', threads, warmup };
+        const opts = { source, dtype, device: 'wasm', threads, warmup, useBrowserCache: store };
         const cold = await harnessLoad(page, opts);
+        if (store) {
+          await page.evaluate(() => window.slmHarness.dispose());
+          await new Promise((r) => setTimeout(r, SETTLE_MS));
+        }
         const l0 = load();
         const warm = await harnessLoad(page, opts);
         console.log(JSON.stringify({ side: k, round: i + 1, shape, dtype, load_before: l0, load_after: load(), warm: parts(warm), cold: parts(cold) }));

@@ -97,7 +97,7 @@ export async function measureScale({ browser, base, specs, warmup, log, r2 }) {
         for (const threads of [1, 2]) fixed.push(await measureHarness(browser, base, { model: m.name, dtype, threads, warmup, source, coldSamples: 1, steadyRuns: 4, steadyKept: 3, plainUrls, store: true }));
         const best = fixed.reduce((a, b) => (b.decode_steady > a.decode_steady ? b : a));
         log(`${label}: browser, app (threads Auto)…`);
-        const app = await measureApp(browser, base, { model: m.name, dtype, warmup, source, runs: 3 });
+        const app = await measureApp(browser, base, { model: m.name, dtype, warmup, source, runs: 3, profile: true });
         const auto = fixed.find((f) => f.threads === app.threads) ?? best;
         log(`${label}: native warm load, kernels…`);
         const nativeWarm = await nativeWarmLoad({ model: m.name, dtype, threads: auto.threads, modelsDir: path.dirname(m.dir), warmup });

@@ -21,28 +21,12 @@ export interface KernelRequest {
 
 export type KernelReply = { ok: true; ms: number[]; sessionMs: number } | { ok: false; error: string };
 
-/**
- * ONNX Runtime's Emscripten factory (`wasmPaths.mjs`) as a Blob URL, as transformers.js loads it for
- * the model worker (its `ensureWasmLoaded`, run before the first session it creates; this worker
- * creates its session itself). Measured reason (2026-11-30): imported from its http URL, a session
- * with 2 threads never finished creating (0% CPU, no error; the 135M and 0.5B kernel graphs alike,
- * 1 thread fine), which is why every `kernel_ratio` at 2 threads was missing; from the Blob URL it
- * is created in 0.6–0.8 s and runs.
- */
-async function factoryAsBlob(wasm: { wasmPaths?: unknown }): Promise<void> {
-  const paths = wasm.wasmPaths as { mjs?: string; wasm?: string } | undefined;
-  if (!paths?.mjs || paths.mjs.startsWith('blob:')) return;
-  const code = await (await fetch(paths.mjs)).text();
-  wasm.wasmPaths = { ...paths, mjs: URL.createObjectURL(new Blob([code], { type: 'text/javascript' })) };
-}
-
 self.onmessage = async (ev: MessageEvent<KernelRequest>) => {
   const { url, threads, ortBase, warmups, runs } = ev.data;
   try {
     await setupTransformers('wasm', threads, ortBase);
     await installExternalWeights();
     const ort = await import('onnxruntime-web/webgpu');
-    await factoryAsBlob(ort.env.wasm);
     const bytes = new Uint8Array(await (await fetch(url)).arrayBuffer());
     const t0 = performance.now();
     const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] });

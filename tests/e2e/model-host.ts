@@ -2,7 +2,8 @@
  * A local static model host laid out like the Hugging Face hub: `/{org}/{name}/resolve/{revision}/{file}`.
  * It serves a copy of an embedded model under `test-org/pocket-mirror` and broken variants:
  *   - `test-org/pocket-corrupt`: onnx/model.onnx replaced by garbage bytes of the same size;
- *   - `test-org/pocket-notokenizer`: no tokenizer.json / tokenizer_config.json.
+ *   - `test-org/pocket-notokenizer`: no tokenizer.json / tokenizer_config.json;
+ *   - `test-org/pocket-badtokenizer`: a tokenizer.json that is not JSON (a cut-off or HTML answer).
  * Anything else is a real 404. GET and HEAD, with Content-Length, ETag, byte ranges (`Range`,
  * `If-Range`: 206 with Content-Range, as the hub's CDN answers), CORS and CORP headers so a
  * cross-origin-isolated page may read it. Every request is logged; `GET /__log` returns the log.
@@ -22,6 +23,7 @@ export const MIRROR_MODELS = {
   good: `${MIRROR_ORG}/pocket-mirror`,
   corrupt: `${MIRROR_ORG}/pocket-corrupt`,
   noTokenizer: `${MIRROR_ORG}/pocket-notokenizer`,
+  badTokenizer: `${MIRROR_ORG}/pocket-badtokenizer`,
 } as const;
 
 export interface HostRequest {
@@ -90,6 +92,9 @@ export function layOutModels(modelDir: string, root: string): void {
   }
   fs.writeFileSync(path.join(corrupt, 'onnx/model.onnx'), garbage);
   copyModel(modelDir, path.join(root, MIRROR_MODELS.noTokenizer), (rel) => onlyFp32(rel) || rel === 'tokenizer.json' || rel === 'tokenizer_config.json');
+  const badTokenizer = path.join(root, MIRROR_MODELS.badTokenizer);
+  copyModel(modelDir, badTokenizer, onlyFp32);
+  fs.writeFileSync(path.join(badTokenizer, 'tokenizer.json'), '<!doctype html><title>Sign in</title>');
 }
 
 export async function startModelHost(modelDir: string, root: string): Promise<ModelHost> {

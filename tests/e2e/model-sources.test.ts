@@ -115,6 +115,15 @@ describe('model sources (UI, offline)', () => {
     await expectStillWorks();
   });
 
+  it('a tokenizer.json that is not JSON: tokenizer-missing, though the weights load beside it', async () => {
+    // The tokenizer and the weights load together (worker/load.ts): the tokenizer's failure is the
+    // one reported, and the worker it leaves is ended, so the page loads the next model as before.
+    const r = await loadModel(page, mirror(MIRROR_MODELS.badTokenizer));
+    expectError(r, ['tokenizer-missing']);
+    expect(r.text).toContain(MIRROR_MODELS.badTokenizer);
+    await expectStillWorks();
+  });
+
   it('Hugging Face while offline: a clear network error within 30 s, not a hang', async () => {
     const started = Date.now();
     const r = await loadModel(page, { ...FAST, source: { type: 'hub', modelId: 'onnx-community/Qwen2.5-0.5B-Instruct' } }, 30_000);

@@ -64,8 +64,23 @@ describe('static deployment under a sub-path, no isolation headers', () => {
     // The app shell and ONNX Runtime are cached for offline use.
     await page.waitForSelector(`${tid('offline-badge')}[data-ready="true"]`, { timeout: 120_000 });
 
+    // ONNX Runtime's files as the model worker fetches them: the .mjs from the service worker's
+    // cache, the .wasm from the network (Chromium keeps its compiled code only for that answer:
+    // service-worker.ts ORT_WASM), though the service worker precached it for offline use.
+    const ortFetches: { file: string; fromSw: boolean }[] = [];
+    context.on('response', (r) => {
+      const file = /ort-wasm-simd-threaded\.(wasm|mjs)$/.exec(r.url())?.[0];
+      if (file && !r.request().serviceWorker()) ortFetches.push({ file, fromSw: r.fromServiceWorker() });
+    });
     // 2 threads asked for, and ONNX Runtime really started a second (pthread) worker for it.
     const loaded = await loadModelOk(page, { source: { type: 'bundled', modelId: 'slm-pocket' }, device: 'wasm', threads: 2, warmup: false });
+    expect(ortFetches).toEqual(
+      expect.arrayContaining([
+        { file: 'ort-wasm-simd-threaded.wasm', fromSw: false },
+        { file: 'ort-wasm-simd-threaded.mjs', fromSw: true },
+      ]),
+    );
+    expect(ortFetches.filter((f) => f.file.endsWith('.wasm') && f.fromSw)).toEqual([]);
     expect(loaded.statusText).toMatch(/\b2 threads\b/);
     // A first download through the service worker is not a cache read (it was labelled "(cache)"), and the worker kept a copy.
     expect(loaded.metricsText).toMatch(/\((downloaded|partly from the cache)\)/);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_WINDOW_TOKENS, MIN_WINDOW_TOKENS, warmupSettled, windowTokens } from '../../src/engines/local/worker/warmup-rule';
+import { MAX_WINDOW_TOKENS, MIN_WINDOW_TOKENS, nextPrefillPass, PREFILL_BUDGET_MS, PREFILL_PROBE_TOKENS, warmupSettled, windowTokens } from '../../src/engines/local/worker/warmup-rule';
 
 const RULE = { minTokens: 1024, minDecodeMs: 1000 };
 
@@ -51,5 +51,31 @@ describe('warm-up stop rule', () => {
     expect(windowTokens(100)).toBe(12);
     expect(windowTokens(2000)).toBe(MAX_WINDOW_TOKENS);
     expect(windowTokens(0)).toBe(2 * MIN_WINDOW_TOKENS);
+  });
+});
+
+describe('prefill passes before the windows', () => {
+  const LONG = 512;
+  it('a toy model (a few ms a pass) gets full-length passes until the 150 ms budget is spent', () => {
+    expect(nextPrefillPass(3, 3, PREFILL_PROBE_TOKENS, LONG)).toBe(LONG);
+    expect(nextPrefillPass(27, 24, LONG, LONG)).toBe(LONG);
+  });
+
+  it('a large model whose probe nearly spent the budget runs no long pass (a warm load: 141 ms, then 1.4 s for 512 tokens)', () => {
+    expect(nextPrefillPass(141, 141, PREFILL_PROBE_TOKENS, LONG)).toBe(0);
+    expect(nextPrefillPass(400, 400, PREFILL_PROBE_TOKENS, LONG)).toBe(0);
+  });
+
+  it('in between, the next pass is sized to what is left of the budget at the last pass speed', () => {
+    // Native 135M q8: the probe in 38 ms (0.59 ms a token), 112 ms left: 189 tokens.
+    const n = nextPrefillPass(38, 38, PREFILL_PROBE_TOKENS, LONG);
+    expect(n).toBe(Math.floor((PREFILL_BUDGET_MS - 38) / (38 / 64)));
+    expect(n).toBeGreaterThan(PREFILL_PROBE_TOKENS);
+    expect(n).toBeLessThan(LONG);
+    // Less than a probe's worth left: stop.
+    expect(nextPrefillPass(120, 60, PREFILL_PROBE_TOKENS, LONG)).toBe(0);
+    // Never longer than the long prompt, and a context too short for one still stops cleanly.
+    expect(nextPrefillPass(1, 1, PREFILL_PROBE_TOKENS, 100)).toBe(100);
+    expect(nextPrefillPass(10, 10, 0, LONG)).toBe(0);
   });
 });

@@ -55,3 +55,24 @@ function median3(v: readonly number[]): number {
   const s = [...v].sort((a, b) => a - b);
   return s[s.length >> 1]!;
 }
+
+/**
+ * The prefill passes before the windows: a 64-token probe, then long passes until they have run
+ * `PREFILL_BUDGET_MS` in all (at most `prefillPasses` of them). A toy model's probe takes a few ms,
+ * so it gets its full-length passes as before. A large model's probe shows how long a token takes,
+ * and the next pass is sized to what is left of the budget, or skipped when that is less than
+ * the probe itself. Measured reason (2026-11-30, 135M q8, 2 threads, bare worker): on a warm load the
+ * probe took 141–142 ms, just under the old "one pass of 150 ms is enough" bar, so a 512-token pass
+ * followed and cost 1.41–1.46 s, 40% of the warm-up, with the kernels already at steady speed.
+ */
+export const PREFILL_BUDGET_MS = 150;
+export const PREFILL_PROBE_TOKENS = 64;
+
+/** Tokens of the next prefill pass, or 0 to stop: after passes of `spentMs` in all, the last one `lastTokens` tokens in `lastMs`. */
+export function nextPrefillPass(spentMs: number, lastMs: number, lastTokens: number, longTokens: number): number {
+  const left = PREFILL_BUDGET_MS - spentMs;
+  if (left <= 0 || lastTokens <= 0) return 0;
+  const perToken = lastMs / lastTokens;
+  const want = perToken > 0 ? Math.floor(left / perToken) : longTokens;
+  return want < PREFILL_PROBE_TOKENS ? 0 : Math.min(longTokens, want);
+}

@@ -2,13 +2,14 @@
  * The warm-up policy. V8 first runs fresh WASM code in its baseline tier (Liftoff) and optimises a
  * function (TurboFan) only after it has used up an execution budget; WebGPU compiles its shaders on
  * first use. Measured here: without warm-up the first decode tokens ran 5–8x slower than steady
- * state. So before "ready": a few forward passes over a long prompt (each runs the matmul kernels
- * many times, using up their budgets fastest), then short answers (windows of ~120 ms, 3–128 tokens, so
- * the context stays as short as a real one) through exactly the path a real answer takes: the same loop, stop
- * signal (shared memory when the page has it), detokenizer and batching, with the text going
- * nowhere. Measured: when the warm-up ran a different path (no interrupt flag, an extra stopping
- * callback) the first real answer was de-optimised and ran at half speed. Done when the speed has
- * settled (warmup-rule.ts: three windows in a row within 5% of the best, after `minTokens` tokens
+ * state. So before "ready": forward passes over a long prompt (each runs the matmul kernels many
+ * times, using up their budgets fastest; ~150 ms of them in all, see `nextPrefillPass`), then short
+ * answers (windows of ~120 ms, 3–128 tokens, so the context stays as short as a real one) through
+ * exactly the path a real answer takes: the same loop, stop signal (shared memory when the page
+ * has it), detokenizer and batching, with the text going nowhere. Measured: when the warm-up ran a
+ * different path (no interrupt flag, an extra stopping callback) the first real answer was
+ * de-optimised and ran at half speed. Done when the speed has settled (warmup-rule.ts: the median
+ * of the last three windows within 5% of the three before, after `minTokens` tokens
  * or `minDecodeMs` of decoding, whichever comes first), or at the bounds.
  */
 import type { TokenGenerator } from '../../../inference/core';
@@ -19,7 +20,7 @@ import { median } from '../../../metrics/stats';
 import type { ChatMessage } from '../../types';
 import type { WarmupPlan } from '../protocol';
 import { StopSignal, tracedRun, type GenerationTrace } from './traced-run';
-import { warmupSettled, windowTokens } from './warmup-rule';
+import { nextPrefillPass, PREFILL_PROBE_TOKENS, warmupSettled, windowTokens } from './warmup-rule';
 
 /** The warm-up's stand-in for the page's flush interval (one display frame). */
 const WARMUP_FLUSH_MS = 16;
@@ -57,14 +58,6 @@ function decodeTps(t: GenerationTrace): number | null {
   return first !== undefined && last !== undefined && last > first ? ((t.times.length - 1) * 1000) / (last - first) : null;
 }
 
-/**
- * A prefill pass at least this long (ms) has run the matmul kernels enough: no more passes. A toy
- * model's 64-token probe takes a few ms (then up to `prefillPasses` long passes follow, as before);
- * a 135M-shape model's took ~400 ms here, and a 512-token pass ~3 s, half the old warm-up.
- */
-const PREFILL_ENOUGH_MS = 150;
-const PREFILL_PROBE_TOKENS = 64;
-
 export async function warmUp(m: WarmupTarget, plan: WarmupPlan, sharedMemory: boolean): Promise<WarmupResult> {
   const start = now();
   const deadline = start + plan.maxMs;
@@ -74,10 +67,14 @@ export async function warmUp(m: WarmupTarget, plan: WarmupPlan, sharedMemory: bo
     const long = m.template([{ role: 'user', content: FILLER.repeat(64) }]);
     const cut = long.slice(0, Math.min(long.length, Math.floor(ctx / 2), 512));
     const oneToken = decodeSettings({ ...DEFAULT_GENERATION, greedy: true, maxNewTokens: 1 }, null);
-    for (let i = 0; i <= plan.prefillPasses && now() - start < plan.maxMs / 2; i++) {
+    let spent = 0;
+    let len = Math.min(PREFILL_PROBE_TOKENS, cut.length);
+    for (let i = 0; i <= plan.prefillPasses && len > 0 && now() - start < plan.maxMs / 2; i++) {
       const t0 = now();
-      await tracedRun(m.generator, i === 0 ? cut.slice(0, PREFILL_PROBE_TOKENS) : cut, oneToken, new StopSignal(flag, deadline), null, false);
-      if (now() - t0 >= PREFILL_ENOUGH_MS) break;
+      await tracedRun(m.generator, cut.slice(0, len), oneToken, new StopSignal(flag, deadline), null, false);
+      const ms = now() - t0;
+      spent += ms;
+      len = nextPrefillPass(spent, ms, len, cut.length);
     }
   }
   const prompt = m.template([{ role: 'user', content: 'Hello! What is 12 + 7?' }]);
