@@ -140,6 +140,12 @@ export async function measureScale({ browser, base, specs, warmup, log, r2 }) {
           app_cold_load_ms: Math.round(app.cold_load_ms),
           app_warm_load_ms: Math.round(app.warm_load_ms),
           app_decode_tps_steady: r2(app.decode_steady),
+          // The app's answers against the bare worker's, paired run by run in the same sitting (as the
+          // embedded rows): at scale the app decoded 10-27% under the bare worker's steady figure in
+          // every run of 2026-11-30, which only a paired figure can tell from drift.
+          ui_overhead: r2(app.ui_overhead),
+          ui_overhead_engine: r2(app.ui_overhead_engine),
+          bare_decode_tps_paired: r2(app.bare_decode_steady),
           ttft_ms: r2(auto.ttft_ms),
           prefill_tps: r2(auto.prefill_tps),
           kernel,
