@@ -1,3 +1,4 @@
+// About 320 lines: one idea, driving Chromium for the bench (contexts, the harness page and the app page, the paired reads they are compared with).
 /** Headless Debian Chromium for the benchmark, and the app / harness drivers. */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -131,6 +132,12 @@ export function plainRead(page, urls, store = false) {
  */
 export const SETTLE_MS = 8000;
 
+/** Ends the harness page's engine and waits SETTLE_MS, as before a store-mode warm load. */
+export async function disposeAndSettle(page) {
+  await page.evaluate(() => window.slmHarness.dispose());
+  await new Promise((r) => setTimeout(r, SETTLE_MS));
+}
+
 /**
  * Bare worker: `coldSamples` cold loads, each in a fresh context (empty HTTP cache) with the app's
  * warm-up, and the first 64 tokens after ready ("cold", median over the samples); then, in the
@@ -164,10 +171,7 @@ export async function measureHarness(browser, base, { model, dtype, threads, war
     const { page } = open;
     const steady = [];
     for (let i = 0; i < steadyRuns; i++) steady.push((await harnessDecode(page, 128)).decodeTps);
-    if (store) {
-      await page.evaluate(() => window.slmHarness.dispose());
-      await new Promise((r) => setTimeout(r, SETTLE_MS));
-    }
+    if (store) await disposeAndSettle(page);
     const warm = await harnessLoad(page, { source, dtype, device: 'wasm', threads, warmup, useBrowserCache: store });
     if (store && warm.info.cache?.source !== 'cache') throw new Error(`${model} ${dtype}: the warm load did not read the app's store (${JSON.stringify(warm.info.cache)})`);
     // Right after the warm load, from the same cache: the two reads see the same state of it.

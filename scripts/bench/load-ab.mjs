@@ -17,7 +17,7 @@ import { execSync } from 'node:child_process';
 import { preview } from 'vite';
 import { ensureScaleModel } from '../models-scale.ts';
 import { MIRROR_ORG, startModelHost } from '../../tests/e2e/model-host.ts';
-import { harnessLoad, launch, openHarness, SETTLE_MS } from './browser.mjs';
+import { disposeAndSettle, harnessLoad, launch, openHarness } from './browser.mjs';
 import { DEFAULT_WARMUP } from '../../src/engines/local/LocalEngine.ts';
 import { nativeWarmLoad } from './native.mjs';
 
@@ -71,10 +71,7 @@ try {
       try {
         const opts = { source, dtype, device: 'wasm', threads, warmup, useBrowserCache: store };
         const cold = await harnessLoad(page, opts);
-        if (store) {
-          await page.evaluate(() => window.slmHarness.dispose());
-          await new Promise((r) => setTimeout(r, SETTLE_MS));
-        }
+        if (store) await disposeAndSettle(page);
         const l0 = load();
         const warm = await harnessLoad(page, opts);
         console.log(JSON.stringify({ side: k, round: i + 1, shape, dtype, load_before: l0, load_after: load(), warm: parts(warm), cold: parts(cold) }));

@@ -33,16 +33,6 @@ const APP_CACHE = `slm-app-${manifest.version}`;
 const scope = new URL(self.registration.scope);
 const abs = (rel: string) => new URL(rel, scope).href;
 const SHELL = new Set(manifest.shell.map(abs));
-const EXTRA = new Set([...manifest.ort, ...manifest.extra].map(abs));
-const ON_USE = new Set(manifest.onUse.map(abs));
-/**
- * ONNX Runtime's plain .wasm, precached for offline use but not served from here: the model worker
- * fetches it itself (ort-setup.ts `ortBinary`, the precached copy when offline), because Chromium
- * kept its optimised code in the code cache only for the network's answer. Served from Cache
- * Storage by this worker, every load began in V8's baseline tier again (warm-up probe 346–440 ms
- * against 130–160, 135M q8; warm load ~1 s longer).
- */
-const ORT_WASM = new Set(manifest.ort.filter((f) => f.endsWith('.wasm')).map(abs));
 /**
  * ONNX Runtime's files sit in a folder named for its exact build, so whatever the HTTP cache holds
  * for them is this build's: they are precached through it, not around it (`cache: 'reload'`).
@@ -51,6 +41,16 @@ const ORT_WASM = new Set(manifest.ort.filter((f) => f.endsWith('.wasm')).map(abs
  * baseline tier again (session creation 1.49 s against 0.57 s on the third; slm-reference fp32).
  */
 const ORT_FILES = new Set(manifest.ort.map(abs));
+const EXTRA = new Set([...ORT_FILES, ...manifest.extra.map(abs)]);
+const ON_USE = new Set(manifest.onUse.map(abs));
+/**
+ * ONNX Runtime's plain .wasm, precached for offline use but not served from here: the model worker
+ * fetches it itself (ort-setup.ts `ortBinary`, the precached copy when offline), because Chromium
+ * kept its optimised code in the code cache only for the network's answer. Served from Cache
+ * Storage by this worker, every load began in V8's baseline tier again (warm-up probe 346–440 ms
+ * against 130–160, 135M q8; warm load ~1 s longer).
+ */
+const ORT_WASM = new Set([...ORT_FILES].filter((u) => u.endsWith('.wasm')));
 const INDEX = abs('index.html');
 
 const ISOLATION: Record<string, string> = {

@@ -66,6 +66,9 @@ export async function setupTransformers(device: DeviceKind, threads: number, ort
   return loaded;
 }
 
+/** Kept for the worker's life: V8 reuses the module only while it is alive (see ortBinary). */
+let compiled: WebAssembly.Module | null = null;
+
 /**
  * ONNX Runtime's .wasm for its `wasmBinary`, compiled here first with `compileStreaming` and the
  * module kept: V8 reuses a module compiled from the same bytes in this process, so ONNX Runtime's
@@ -99,9 +102,6 @@ async function ortBinary(url: string): Promise<ArrayBuffer | null> {
   compiled = module;
   return bytes;
 }
-
-/** Kept for the worker's life: V8 reuses the module only while it is alive (see ortBinary). */
-let compiled: WebAssembly.Module | null = null;
 
 /**
  * ONNX Runtime's Emscripten factory as a Blob URL (as transformers.js loads it). Measured reason:
