@@ -178,7 +178,8 @@ async function main() {
       await page.evaluate(() => performance.clearMarks());
       await page.fill(tid('prompt'), 'What is the capital of France?');
       await page.click(tid('send'));
-      await page.waitForFunction((sel) => document.querySelector(sel)?.getAttribute('data-streaming') === 'false', `${tid('pane-hosted')} ${tid('turn-assistant')}`);
+      // Not waitForFunction's per-frame polling (browser.mjs measureApp says why).
+      await page.waitForSelector(`${tid('pane-hosted')} ${tid('turn-assistant')}[data-streaming="false"]`, { state: 'attached' });
       await page.waitForSelector(tid('send'));
       await page.waitForTimeout(100);
       const ttft = await page.locator(`${tid('pane-hosted')} dd[data-metric="TTFT"]`).first().getAttribute('data-ms');

@@ -7,7 +7,8 @@
  * warm-up on the same files, as the bench's `native_warm_load_ms`), so each side gets its ratio.
  * With --store, as the bench's scale rows load: each round in a fresh persistent profile (Chromium's
  * code cache, as a returning user has it), through the app's store, the warm load SETTLE_MS after
- * the first engine was disposed.
+ * the first engine was disposed. After the warm load, each side's first answer (64 tokens) gives
+ * `first_answer_tps`: what the warm-up is for.
  *   tsx scripts/bench/load-ab.mjs --a /tmp/base/dist --b dist --shape smollm2-135m --dtype q4 [--rounds 2] [--threads 1] [--native] [--store]
  */
 import fs from 'node:fs';
@@ -17,7 +18,7 @@ import { execSync } from 'node:child_process';
 import { preview } from 'vite';
 import { ensureScaleModel } from '../models-scale.ts';
 import { MIRROR_ORG, startModelHost } from '../../tests/e2e/model-host.ts';
-import { disposeAndSettle, harnessLoad, launch, openHarness } from './browser.mjs';
+import { disposeAndSettle, harnessDecode, harnessLoad, launch, openHarness } from './browser.mjs';
 import { DEFAULT_WARMUP } from '../../src/engines/local/LocalEngine.ts';
 import { nativeWarmLoad } from './native.mjs';
 
@@ -74,7 +75,9 @@ try {
         if (store) await disposeAndSettle(page);
         const l0 = load();
         const warm = await harnessLoad(page, opts);
-        console.log(JSON.stringify({ side: k, round: i + 1, shape, dtype, load_before: l0, load_after: load(), warm: parts(warm), cold: parts(cold) }));
+        // The first answer after ready: a warm-up that ends too early (or de-optimises the loop) shows here.
+        const first = await harnessDecode(page, 64);
+        console.log(JSON.stringify({ side: k, round: i + 1, shape, dtype, load_before: l0, load_after: load(), warm: parts(warm), first_answer_tps: Math.round(first.decodeTps * 10) / 10, cold: parts(cold) }));
       } finally {
         await context.close();
       }

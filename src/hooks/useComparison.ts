@@ -2,7 +2,8 @@
  * Sends one prompt to every pane's engine at the same moment and streams each answer into its own
  * conversation. One AbortController per pane per send. Streamed text from all panes is applied
  * once per animation frame, so several fast streams cost one React render per frame, not one per
- * token.
+ * token; and at most every STREAM_PACED_MS while the in-browser engine keeps every core busy
+ * (compare/render-pace.ts has the measured reason), the first text of each answer at once.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { conversationFor, type ChatTurn } from '../compare/conversation';
@@ -11,6 +12,7 @@ import { validateGenerationParams, type ChatEngine, type ChatMessage, type Gener
 import { failedAnswer } from './failed-answer';
 import { isConstrained } from '../inference/response-format';
 import { nextTask, sentOrDeadline, startAll } from '../compare/send-start';
+import { nextRenderAt, streamRenderIntervalMs } from '../compare/render-pace';
 
 export interface PaneSpec {
   id: string;
@@ -20,6 +22,8 @@ export interface PaneSpec {
   bytesFor: (messages: ChatMessage[], params: GenerationParams) => number;
   /** Turns an engine error into one sentence. */
   describeError: (e: unknown) => string;
+  /** CPU threads the engine keeps busy in this page while it generates (0: hosted, or on the GPU). */
+  cpuThreads: number;
 }
 
 type Turns = Record<string, ChatTurn[]>;
@@ -31,6 +35,11 @@ export function useComparison(panes: PaneSpec[], onExchange?: (e: Exchange) => v
   const controllers = useRef(new Map<string, AbortController>());
   const pending = useRef(new Map<number, string>());
   const frame = useRef<number | null>(null);
+  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const lastRender = useRef(-Infinity);
+  const interval = useRef(0);
+  /** Answers whose text has been rendered at least once (their first text is not paced). */
+  const rendered = useRef(new Set<number>());
   const nextId = useRef(1);
   const turnsRef = useRef(turns);
   turnsRef.current = turns;
@@ -40,6 +49,8 @@ export function useComparison(panes: PaneSpec[], onExchange?: (e: Exchange) => v
     if (pending.current.size === 0) return;
     const texts = new Map(pending.current);
     pending.current.clear();
+    lastRender.current = performance.now();
+    for (const id of texts.keys()) rendered.current.add(id);
     setTurns((all) => {
       const out: Turns = {};
       for (const [pane, list] of Object.entries(all)) out[pane] = list.map((t) => (texts.has(t.id) ? { ...t, content: t.content + (texts.get(t.id) ?? '') } : t));
@@ -47,8 +58,27 @@ export function useComparison(panes: PaneSpec[], onExchange?: (e: Exchange) => v
     });
   }, []);
 
+  /** Renders pending text in the next frame, or once the paced interval has passed. */
+  const schedule = useCallback(() => {
+    if (frame.current !== null) return;
+    const now = performance.now();
+    const fresh = [...pending.current.keys()].some((id) => !rendered.current.has(id));
+    const at = fresh ? now : nextRenderAt(lastRender.current, interval.current, now);
+    if (at <= now) {
+      if (timer.current !== null) clearTimeout(timer.current);
+      timer.current = null;
+      frame.current = requestAnimationFrame(flush);
+    } else {
+      timer.current ??= setTimeout(() => {
+        timer.current = null;
+        frame.current ??= requestAnimationFrame(flush);
+      }, at - now);
+    }
+  }, [flush]);
+
   useEffect(() => () => {
     if (frame.current !== null) cancelAnimationFrame(frame.current);
+    if (timer.current !== null) clearTimeout(timer.current);
   }, []);
 
   const patch = useCallback((paneId: string, turnId: number, f: (t: ChatTurn) => ChatTurn) => {
@@ -67,6 +97,9 @@ export function useComparison(panes: PaneSpec[], onExchange?: (e: Exchange) => v
       if (problems.length) return problems.join(' ');
 
       const json = isConstrained(params.responseFormat) ? params.responseFormat : null;
+      const cpuThreads = active.reduce((n, p) => n + p.cpuThreads, 0);
+      interval.current = streamRenderIntervalMs(cpuThreads, globalThis.navigator?.hardwareConcurrency ?? 1);
+      rendered.current.clear();
       // Everything is prepared first, then every engine is called in the same tick.
       const jobs = active.map((p) => {
         const messages = conversationFor(systemPrompt, turnsRef.current[p.id] ?? [], prompt);
@@ -96,7 +129,7 @@ export function useComparison(panes: PaneSpec[], onExchange?: (e: Exchange) => v
               onChunk: (c) => {
                 if (!c.text) return;
                 pending.current.set(j.answerId, (pending.current.get(j.answerId) ?? '') + c.text);
-                if (view.shown) frame.current ??= requestAnimationFrame(flush);
+                if (view.shown) schedule();
               },
             });
             await shown;
@@ -154,14 +187,14 @@ export function useComparison(panes: PaneSpec[], onExchange?: (e: Exchange) => v
       setBusy(true);
       view.shown = true;
       markShown();
-      if (pending.current.size > 0) frame.current ??= requestAnimationFrame(flush);
+      if (pending.current.size > 0) schedule();
       const results = await Promise.all(started.results);
       setLastResults(results);
       setBusy(false);
       onExchange?.({ prompt, answers: results });
       return null;
     },
-    [panes, flush, patch, onExchange],
+    [panes, schedule, patch, onExchange],
   );
 
   const stop = useCallback(() => {

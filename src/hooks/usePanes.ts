@@ -16,7 +16,9 @@ function message(e: unknown): string {
 
 export function usePanes(local: LocalEngine | null, hosted: HostedEngine | null, hostedEnabled: boolean): PaneSpec[] {
   return useMemo(() => {
-    const panes: PaneSpec[] = [{ id: 'local', label: local?.label ?? 'In-browser model', engine: local, bytesFor: () => 0, describeError: message }];
+    const info = local?.info;
+    const cpuThreads = info && info.device === 'wasm' ? info.threads : 0;
+    const panes: PaneSpec[] = [{ id: 'local', label: local?.label ?? 'In-browser model', engine: local, bytesFor: () => 0, describeError: message, cpuThreads }];
     if (hostedEnabled) {
       panes.push({
         id: 'hosted',
@@ -24,6 +26,7 @@ export function usePanes(local: LocalEngine | null, hosted: HostedEngine | null,
         engine: hosted,
         bytesFor: (messages, params) => (hosted ? requestBytes(buildChatRequest(hosted.modelName, messages, params, hosted.preset)) : 0),
         describeError: message,
+        cpuThreads: 0,
       });
     }
     return panes;
