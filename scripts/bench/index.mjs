@@ -35,6 +35,7 @@
 import { existsSync } from 'node:fs';
 import { build, preview } from 'vite';
 import { launch, measureApp, measureHarness } from './browser.mjs';
+import { pairedAutoVsOther } from './thread-pairs.mjs';
 import { initialJsGzipKb, precacheKbGzip } from './bundle.mjs';
 import { measureHosted, referenceModel } from './hosted.mjs';
 import { modelQuality } from './cards.mjs';
@@ -162,6 +163,9 @@ try {
       log(`${model} ${dtype}: browser, app…`);
       const app = await measureApp(browser, base, { model, dtype, warmup: WARMUP });
       const auto = fixed.find((f) => f.threads === app.threads) ?? best;
+      const otherThreads = fixed.find((f) => f.threads !== app.threads)?.threads ?? null;
+      log(`${model} ${dtype}: Auto's ${app.threads} thread(s) against ${otherThreads}, in pairs…`);
+      const paired = otherThreads === null ? null : await pairedAutoVsOther(browser, base, { source: { type: 'bundled', modelId: model }, dtype, warmup: WARMUP, auto: app.threads, other: otherThreads });
       log(`${model} ${dtype}: memory…`);
       const memory = await memoryFields(base, { source: { type: 'bundled', modelId: model }, dtype, dir: `public/models/${model}` });
       runs.push({
@@ -176,7 +180,10 @@ try {
         ratio_cold: r2(auto.decode_cold / nativeBest.decode_tps),
         ratio_steady: r2(auto.decode_steady / nativeBest.decode_tps),
         thread_gain: r2(best.decode_steady / one.decode_steady),
-        threads_auto_vs_best: r2(auto.decode_steady / best.decode_steady),
+        // Paired (thread-pairs.mjs); the two separate sittings' figure beside it.
+        threads_auto_vs_best: r2(paired ? paired.auto_vs_best : auto.decode_steady / best.decode_steady),
+        threads_auto_vs_best_unpaired: r2(auto.decode_steady / best.decode_steady),
+        threads_auto_pairs: paired?.ratios ?? null,
         ui_overhead: r2(app.ui_overhead),
         ui_overhead_engine: r2(app.ui_overhead_engine),
         app_decode_tps_steady: r2(app.decode_steady),
