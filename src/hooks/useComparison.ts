@@ -58,11 +58,10 @@ export function useComparison(panes: PaneSpec[], onExchange?: (e: Exchange) => v
     });
   }, []);
 
-  /** Renders pending text in the next frame, or once the paced interval has passed. */
-  const schedule = useCallback(() => {
+  /** Renders pending text in the next frame, or once the paced interval has passed (`fresh`: an answer's first text, at once). */
+  const schedule = useCallback((fresh: boolean) => {
     if (frame.current !== null) return;
     const now = performance.now();
-    const fresh = [...pending.current.keys()].some((id) => !rendered.current.has(id));
     const at = fresh ? now : nextRenderAt(lastRender.current, interval.current, now);
     if (at <= now) {
       if (timer.current !== null) clearTimeout(timer.current);
@@ -129,7 +128,7 @@ export function useComparison(panes: PaneSpec[], onExchange?: (e: Exchange) => v
               onChunk: (c) => {
                 if (!c.text) return;
                 pending.current.set(j.answerId, (pending.current.get(j.answerId) ?? '') + c.text);
-                if (view.shown) schedule();
+                if (view.shown) schedule(!rendered.current.has(j.answerId));
               },
             });
             await shown;
@@ -187,7 +186,8 @@ export function useComparison(panes: PaneSpec[], onExchange?: (e: Exchange) => v
       setBusy(true);
       view.shown = true;
       markShown();
-      if (pending.current.size > 0) schedule();
+      // Text that came before the turns were shown is each answer's first: at once.
+      if (pending.current.size > 0) schedule(true);
       const results = await Promise.all(started.results);
       setLastResults(results);
       setBusy(false);

@@ -180,6 +180,11 @@ describe('SLM Playground app (built, headless Chromium)', () => {
     const prompts = ['aaaa aaaa aaaa aaaa aaaa', c.messages[0]!.content, 'Tell me a very long story about everything you know.'];
     const attempts: string[] = [];
     let stopped: { index: number; partials: string[]; turn: FinishedTurn } | null = null;
+    // Tokens slowed, so that Stop lands a few tokens after the text shows, whatever the machine: on
+    // 2 cores the page renders streamed text only every 100 ms (compare/render-pace.ts), in which the
+    // pocket model can make ~200 tokens; a stopped answer that long sometimes left the next prompt
+    // answered by end-of-sequence alone (an empty answer, 1 run in 8).
+    await sleepPerToken(page, 5);
     for (const prompt of prompts) {
       await recordStreaming(page);
       const index = await sendPrompt(page, prompt);
@@ -208,6 +213,7 @@ describe('SLM Playground app (built, headless Chromium)', () => {
       }
       attempts.push(`${JSON.stringify(prompt)} ended by itself (${turn.finish}) before Stop: ${JSON.stringify(turn.content.slice(0, 60))}`);
     }
+    await sleepPerToken(page, 0);
     expect(stopped, attempts.join('\n')).not.toBeNull();
     const { index, partials, turn } = stopped!;
 
