@@ -1,24 +1,8 @@
-// Over 300 lines: the reference server's process, the in-app and bare-fetch pairing, and the load test belong together.
 /**
  * The hosted side of the benchmark, against the project's reference server (server/, an
  * OpenAI-compatible endpoint serving an embedded model on onnxruntime-node):
  *
- *   (a) in the real app: the Hosted tab pointed at the server, prompts sent from the composer (no
- *       local model loaded, so the hosted pane answers alone). The app's TTFT for each answer
- *       (dd[data-metric="TTFT"]) is matched, by completion id (the response's x-request-id), to the
- *       server's own timing (GET /v1/slm/stats/{id}): `firstByteMs`, arrival → first content delta
- *       written. Client overhead (`client_overhead_ms`), per pair: (app TTFT − the server's first
- *       byte for the app's request) − (bare TTFT − the server's first byte for the bare request),
- *       where the bare request is a `fetch` streaming request sent from the same page to the same
- *       server with the app's request body and headers (so the same CORS preflight cache entry),
- *       paired and interleaved with the app's (order alternating); the median over the pairs, with
- *       its spread (quartiles, min, max) and the machine's load average beside it. So neither the
- *       browser's own localhost round trip (~5 ms here) nor the server's time (its first byte swung by
- *       100+ ms between the two requests of a pair on a loaded machine) counts as the app's. The server
- *       runs without its prefix cache here, so both requests of a pair do the same work. The same
- *       difference without the server's times is `client_overhead_gross_ms`; app TTFT − server first
- *       byte is kept as `client_overhead_vs_server_ms`. The app's TTFT is read exactly (the metric's
- *       `data-ms`), not from its rounded text.
+ *   (a) in the real app, paired with bare requests from the same page: hosted-pair.mjs.
  *   (b) load: `concurrency` streaming requests at once from Node with the official `openai` client.
  *       The server generates one at a time and queues the rest (FIFO); it is started with a queue
  *       limit large enough for all of them, so every one should finish.
@@ -33,20 +17,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai';
 import { median, percentile } from '../../src/metrics/stats.ts';
-import { connectHosted, tid } from '../../tests/e2e/ui.ts';
+import { openApp, serverTiming } from './hosted-pair.mjs';
+
+export { openApp, parseMs, scriptHeaders } from './hosted-pair.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const FALLBACK_PROMPTS = ['What is the capital of France?', 'Which city is the capital of Japan?', 'What is the first letter of banana?'];
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const r2 = (x) => (x === null || x === undefined || !Number.isFinite(x) ? null : Math.round(x * 100) / 100);
-
-/** "12 ms" / "3.4 ms" / "1.2 s" (the app's fmtMs) → ms; null for "—". */
-export function parseMs(text) {
-  const m = /([\d.]+)\s*(ms|s)\b/.exec(text ?? '');
-  if (!m) return null;
-  return Number(m[1]) * (m[2] === 's' ? 1000 : 1);
-}
 
 /** The served model: slm-reference when it is built, else the pocket model. */
 export function referenceModel(modelsDir = path.join(ROOT, 'public/models')) {
@@ -133,19 +112,6 @@ export async function startReferenceServer({ model = referenceModel(), queueLimi
   }
 }
 
-/** The server's timing of one request; it is recorded when the response ends, so poll briefly. */
-async function serverTiming(baseURL, id, headers = {}, timeoutMs = 15_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const res = await fetch(`${baseURL}/slm/stats/${encodeURIComponent(id)}`, { headers });
-    if (res.ok) return res.json();
-    if (Date.now() > deadline) throw new Error(`no server timing for ${id} (HTTP ${res.status})`);
-    await sleep(50);
-  }
-}
-
-const HOSTED_TURNS = `${tid('pane-hosted')} ${tid('turn-assistant')}`;
-
 /**
  * (a) The real app: Hosted tab configured to the server, `prompts` sent one by one (a new chat
  * each, so every request is one user message), the hosted pane's TTFT matched to the server's timing.
@@ -157,7 +123,7 @@ export async function measureInApp(browser, appUrl, server, prompts, log = () =>
     for (const [i, prompt] of prompts.entries()) {
       const run = await app.pair(i, prompt);
       log(
-        `hosted: pair ${i + 1}/${prompts.length}${run.bare_first ? ' (bare first)' : ''}: app TTFT ${run.ttft_ms} ms (server ${run.server_first_byte_ms}), bare ${run.bare_fetch_ttft_ms} ms (server ${run.bare_server_first_byte_ms}), overhead ${run.client_overhead_ms} ms (gross ${run.client_overhead_gross_ms})`,
+        `hosted: pair ${i + 1}/${prompts.length}${run.bare_first ? ' (bare first)' : ''}: app TTFT ${run.ttft_ms} ms (server ${run.server_first_byte_ms}), bare ${run.bare_fetch_ttft_ms} ms (server ${run.bare_server_first_byte_ms}), overhead ${run.client_overhead_ms} ms (gross ${run.client_overhead_gross_ms}); script-started bare ${run.bare_scripted_ttft_ms} ms (server ${run.bare_scripted_server_first_byte_ms}), overhead against it ${run.client_overhead_scripted_ms} ms`,
       );
       runs.push(run);
     }
@@ -165,135 +131,6 @@ export async function measureInApp(browser, appUrl, server, prompts, log = () =>
   } finally {
     await app.close();
   }
-}
-
-/**
- * The app in its own context, its Hosted tab pointed at `server`. `pair(i, prompt)`: one app send
- * and one bare fetch of the same body (the bare one first for odd `i`), with the server's timings;
- * `close()`. Two apps open at once can take turns (scripts/bench/hosted-ab.mjs).
- */
-export async function openApp(browser, appUrl, server) {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  page.setDefaultTimeout(120_000);
-  const ids = [];
-  const bodies = [];
-  let headers = null;
-  page.on('request', (r) => {
-    if (r.method() !== 'POST' || !r.url().startsWith(`${server.baseURL}/chat/completions`)) return;
-    bodies.push(r.postData());
-    if (!headers) headers = r.allHeaders().then(scriptHeaders);
-  });
-  page.on('response', (r) => {
-    const req = r.request();
-    const id = r.headers()['x-request-id'];
-    if (req.method() === 'POST' && req.url().startsWith(`${server.baseURL}/chat/completions`) && id) ids.push(id);
-  });
-  try {
-    await page.goto(appUrl, { waitUntil: 'load' });
-    await page.waitForFunction(() => !/probing/i.test(document.querySelector('[data-testid="isolation-badge"]')?.textContent ?? 'probing'), undefined, { polling: 50 });
-    // A first visit makes the service worker cache ONNX Runtime (~40 MB) in the background; measure
-    // after that, as on every later visit, not while it competes for the CPU.
-    await page.waitForSelector('[data-testid="offline-badge"][data-ready="true"]', { timeout: 120_000 }).catch(() => undefined);
-    await connectHosted(page, { baseUrl: server.baseURL, model: server.model });
-    if ((await page.locator(tid('hosted-error')).count()) > 0) throw new Error(`Hosted tab: ${await page.textContent(tid('hosted-error'))}`);
-  } catch (e) {
-    await context.close();
-    throw e;
-  }
-  let sent = 0;
-  const pair = async (i, prompt) => {
-    if (sent++ > 0) await page.click(tid('new-chat'));
-    // Odd pairs send the bare request first, with the app's last body for this prompt.
-    const bareFirst = i % 2 === 1 && bodies.length > 0 ? await bareFetch(page, server, withPrompt(bodies.at(-1), prompt), await headers) : null;
-    const before = ids.length;
-    await page.fill(tid('prompt'), prompt);
-    await page.click(tid('send'));
-    // waitForSelector, not waitForFunction: its default polls in every animation frame, making the
-    // page render during the very TTFT measured here (browser.mjs measureApp has the figures).
-    await page.waitForSelector(`${HOSTED_TURNS}[data-streaming="false"]`, { state: 'attached' });
-    await page.waitForSelector(tid('send'));
-    const turn = await page.locator(HOSTED_TURNS).first().evaluate((el) => ({
-      finish: el.getAttribute('data-finish'),
-      error: el.querySelector('[data-testid="turn-error"]')?.textContent ?? null,
-      ttft: el.querySelector('dd[data-metric="TTFT"]')?.getAttribute('data-ms') ?? null,
-      ttftText: el.querySelector('dd[data-metric="TTFT"]')?.textContent ?? null,
-      e2e: el.querySelector('dd[data-metric="End to end"]')?.textContent ?? null,
-      tokens: el.querySelector('dd[data-metric="Tokens in/out"]')?.textContent ?? null,
-    }));
-    if (turn.error) throw new Error(`hosted answer failed: ${turn.error}`);
-    const id = ids.length > before ? ids[ids.length - 1] : null;
-    if (!id) throw new Error('no x-request-id on the chat completion response: cannot match it to the server timing');
-    const t = await serverTiming(server.baseURL, id);
-    // Exact where the app gives it (data-ms), else its text ("12 ms": rounded to 1 ms at ≥ 10 ms).
-    const ttft = turn.ttft !== null && turn.ttft !== '' && Number.isFinite(Number(turn.ttft)) ? Number(turn.ttft) : parseMs(turn.ttftText);
-    const b = bareFirst ?? (await bareFetch(page, server, bodies.at(-1), await headers));
-    const bare = b.ttft;
-    const bt = b.id ? await serverTiming(server.baseURL, b.id) : null;
-    return {
-      prompt,
-      id,
-      finish: turn.finish,
-      ttft_ms: r2(ttft),
-      e2e_ms: parseMs(turn.e2e),
-      tokens: turn.tokens,
-      server_first_byte_ms: t.firstByteMs,
-      server_first_token_ms: t.firstTokenMs,
-      server_queued_ms: t.queuedMs,
-      server_total_ms: t.totalMs,
-      server_decode_tps: t.decodeTps,
-      bare_fetch_ttft_ms: r2(bare),
-      bare_server_first_byte_ms: bt?.firstByteMs ?? null,
-      bare_first: bareFirst !== null,
-      // Net of each request's own server time (on this shared machine the server's first byte
-      // swings by 100+ ms between the two requests of a pair).
-      client_overhead_ms: ttft !== null && bare !== null && t.firstByteMs !== null && bt?.firstByteMs != null ? r2(ttft - t.firstByteMs - (bare - bt.firstByteMs)) : null,
-      client_overhead_gross_ms: ttft !== null && bare !== null ? r2(ttft - bare) : null,
-      client_overhead_vs_server_ms: ttft !== null && t.firstByteMs !== null ? r2(ttft - t.firstByteMs) : null,
-    };
-  };
-  return { page, pair, close: () => context.close() };
-}
-
-/** The app's request body (JSON) with its last user message replaced by `prompt`. */
-function withPrompt(body, prompt) {
-  const b = JSON.parse(body);
-  const last = b.messages.findLast((m) => m.role === 'user');
-  if (last) last.content = prompt;
-  return JSON.stringify(b);
-}
-
-/**
- * The headers a page script set on a request (Playwright's allHeaders() also lists what the browser
- * adds: origin, referer, user-agent, sec-*, …; a script cannot set those, and the browser adds them
- * to the bare request too). The bare request sends the rest, so both hit the same CORS preflight.
- */
-const BROWSER_HEADERS = new Set(['accept-charset', 'accept-encoding', 'accept-language', 'connection', 'content-length', 'cookie', 'date', 'dnt', 'expect', 'host', 'keep-alive', 'origin', 'referer', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'user-agent', 'via', 'priority']);
-export function scriptHeaders(all) {
-  return Object.fromEntries(Object.entries(all).filter(([k]) => !BROWSER_HEADERS.has(k.toLowerCase()) && !/^(sec-|proxy-|access-control-request-|:)/i.test(k)));
-}
-
-/** A bare `fetch` streaming request from the page: ms to the first content delta (read to the end), and its request id. */
-function bareFetch(page, server, body, headers) {
-  return page.evaluate(
-    async ([url, b, h]) => {
-      const t0 = performance.now();
-      const res = await fetch(url, { method: 'POST', headers: h, body: b });
-      const id = res.headers.get('x-request-id');
-      const reader = res.body.getReader();
-      const dec = new TextDecoder();
-      let buf = '';
-      let ttft = null;
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buf += dec.decode(value, { stream: true });
-        if (ttft === null && /"content":"[^"]/.test(buf)) ttft = performance.now() - t0;
-      }
-      return { ttft, id };
-    },
-    [`${server.baseURL}/chat/completions`, body, headers ?? { 'Content-Type': 'application/json' }],
-  );
 }
 
 /** (b) `n` streaming requests at once from Node with the openai client; each ok when it ends with a finish reason. */
@@ -378,7 +215,7 @@ export async function measureHosted({ browser, appUrl, log = () => {}, prompts: 
     // 600) and the first run of the SDK's code.
     const paired = runs.slice(1);
     const overhead = spread(paired.map((r) => r.client_overhead_ms));
-    log(`hosted: client overhead (net of server time) median ${overhead.median} ms, quartiles ${overhead.p25}…${overhead.p75}, range ${overhead.min}…${overhead.max}, ${overhead.n} pairs; load average ${loadBefore.toFixed(2)} → ${loadAfter.toFixed(2)}`);
+    log(`hosted: client overhead (net of server time) median ${overhead.median} ms, quartiles ${overhead.p25}…${overhead.p75}, range ${overhead.min}…${overhead.max}, ${overhead.n} pairs; against a script-started fetch ${r2(median(paired.map((r) => r.client_overhead_scripted_ms)))} ms (a click's start: ${r2(median(paired.map((r) => r.click_start_ms)))} ms); load average ${loadBefore.toFixed(2)} → ${loadAfter.toFixed(2)}`);
     const load = await concurrentStreams(server, { n: concurrency, maxTokens, prompts: promptsFor(model, 8), log });
     return {
       hosted_model: server.model,
@@ -389,6 +226,9 @@ export async function measureHosted({ browser, appUrl, log = () => {}, prompts: 
       client_overhead_gross_ms: r2(median(paired.map((r) => r.client_overhead_gross_ms))),
       bare_fetch_ttft_ms: r2(median(paired.map((r) => r.bare_fetch_ttft_ms))),
       client_overhead_vs_server_ms: r2(median(paired.map((r) => r.client_overhead_vs_server_ms))),
+      client_overhead_scripted_ms: r2(median(paired.map((r) => r.client_overhead_scripted_ms))),
+      bare_scripted_ttft_ms: r2(median(paired.map((r) => r.bare_scripted_ttft_ms))),
+      click_start_ms: r2(median(paired.map((r) => r.click_start_ms))),
       hosted_load_avg: [r2(loadBefore), r2(loadAfter)],
       server_streams_ok: load.ok,
       server_streams_failed: load.failed,
