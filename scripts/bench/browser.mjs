@@ -6,6 +6,7 @@ import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { median } from '../../src/metrics/stats.ts';
 import { MODEL_CACHE, metaKey, partKey } from '../../src/models/cache.ts';
+import { PREFILL_PROMPT } from './prefill-prompt.mjs';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
@@ -71,6 +72,13 @@ export async function harnessDecode(page, tokens) {
   const m = r.metrics;
   const fallback = tailRate(m.outputTokens, m.ttftMs, m.e2eMs);
   return { ...m, shownDecodeTps: m.decodeTps, fallbackTps: fallback, decodeTps: m.decodeTps ?? fallback, engineDecodeTps: m.engineDecodeTps ?? m.decodeTps ?? fallback };
+}
+
+/** PREFILL_PROMPT (native.mjs) prefilled whole, one token answered: the engine's metrics (`prefillTps` on the worker's clock). */
+export async function harnessPrefill(page) {
+  const r = await page.evaluate(([msgs]) => window.slmHarness.generate(msgs, { maxNewTokens: 1, minNewTokens: 1, greedy: true }, false), [PREFILL_PROMPT]);
+  if (r.metrics.reusedInputTokens) throw new Error(`prefill run reused ${r.metrics.reusedInputTokens} tokens with reuse off`);
+  return r.metrics;
 }
 
 /** Decode rate from the first token to the end of the answer: (n − 1) tokens over (end to end − TTFT). */
@@ -153,7 +161,7 @@ export async function disposeAndSettle(page) {
  * threads, after the pause: the store's file read 0.81–0.87 s, the HTTP cache's 2.3–2.8 s for the
  * same 862 MB (the app never reads its models from the HTTP cache on a warm load).
  */
-export async function measureHarness(browser, base, { model, dtype, threads, warmup, coldSamples = 3, steadyRuns = 16, steadyKept = 10, source = { type: 'bundled', modelId: model }, plainUrls = null, store = false }) {
+export async function measureHarness(browser, base, { model, dtype, threads, warmup, coldSamples = 3, steadyRuns = 16, steadyKept = 10, source = { type: 'bundled', modelId: model }, plainUrls = null, store = false, prefillRuns = 0 }) {
   const colds = [];
   let open = null;
   try {
@@ -171,6 +179,10 @@ export async function measureHarness(browser, base, { model, dtype, threads, war
     const { page } = open;
     const steady = [];
     for (let i = 0; i < steadyRuns; i++) steady.push((await harnessDecode(page, 128)).decodeTps);
+    // PREFILL_PROMPT prefilled whole (KV reuse off), after the decode runs; the first run is not
+    // kept (a prompt-length forward pass runs the kernels at other shapes than decode's one token).
+    const prefill = [];
+    for (let i = 0; i < prefillRuns; i++) prefill.push(await harnessPrefill(page));
     if (store) await disposeAndSettle(page);
     const warm = await harnessLoad(page, { source, dtype, device: 'wasm', threads, warmup, useBrowserCache: store });
     if (store && warm.info.cache?.source !== 'cache') throw new Error(`${model} ${dtype}: the warm load did not read the app's store (${JSON.stringify(warm.info.cache)})`);
@@ -203,6 +215,8 @@ export async function measureHarness(browser, base, { model, dtype, threads, war
       decode_steady: median(steady.slice(-steadyKept)),
       ttft_ms: first.ttftMs,
       prefill_tps: first.prefillTps,
+      prefill_tps_steady: prefill.length > 1 ? median(prefill.slice(1).map((p) => p.prefillTps)) : null,
+      prefill_tokens: prefill[0]?.inputTokens ?? null,
     };
   } finally {
     await open?.context.close();

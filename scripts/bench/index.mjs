@@ -246,6 +246,8 @@ const mins = {
   ratio_steady_min: worst('ratio_steady', Math.min),
   ratio_cold_min: worst('ratio_cold', Math.min),
   ratio_vs_kernel_min: worst('ratio_vs_kernel', Math.min),
+  prefill_ratio_min: worst('prefill_ratio', Math.min),
+  prefill_ratio_vs_kernel_min: worst('prefill_ratio_vs_kernel', Math.min),
   threads_auto_vs_best_min: worst('threads_auto_vs_best', Math.min),
   warm_load_over_native_max: worst('warm_load_over_native', Math.max),
   warm_load_over_native_ex_read_max: worst('warm_load_over_native_ex_read', Math.max),

@@ -15,6 +15,7 @@ import { median } from '../../src/metrics/stats.ts';
 import { kvReuseBlocker } from '../../src/inference/kv-cache.ts';
 import { BatchingStream, IncrementalDecoder } from '../../src/inference/streamer.ts';
 import { warmUp } from '../../src/engines/local/worker/warmup.ts';
+import { PREFILL_PROMPT } from './prefill-prompt.mjs';
 
 const { AutoModelForCausalLM, AutoTokenizer, env } = transformers;
 env.allowRemoteModels = false;
@@ -58,6 +59,34 @@ export async function nativeDecode({ model: name, dtype, threads, tokens, repeat
 }
 
 /**
+ * Native prefill (issue 12, `native_prefill_tps`): PREFILL_PROMPT's tokens ÷ the time from the
+ * generator's call to its first token (the worker's engine clock measures the same span), median of
+ * `runs` after `warmups`, no KV cache (every run prefills the whole prompt).
+ */
+export async function nativePrefill({ model: name, dtype, threads, modelsDir = 'public/models', runs = 5, warmups = 1 }) {
+  env.localModelPath = path.resolve(modelsDir) + '/';
+  const tokenizer = await AutoTokenizer.from_pretrained(name);
+  const model = await AutoModelForCausalLM.from_pretrained(name, { dtype, device: 'cpu', session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 } });
+  try {
+    const ids = promptIds(tokenizer.apply_chat_template(PREFILL_PROMPT, { add_generation_prompt: true, return_dict: true }));
+    const generator = new TokenGenerator(transformers, model, { device: 'cpu', eosTokenIds: [], pooled: false });
+    const settings = decodeSettings({ ...DEFAULT_GENERATION, greedy: true, maxNewTokens: 1, minNewTokens: 1 }, null);
+    const one = async () => {
+      let first = null;
+      const t0 = performance.now();
+      await generator.generate(ids, settings, { onToken: () => (first ??= performance.now()), shouldStop: () => null });
+      return (ids.length * 1000) / (first - t0);
+    };
+    for (let i = 0; i < warmups; i++) await one();
+    const tps = [];
+    for (let i = 0; i < runs; i++) tps.push(await one());
+    return { threads, prefill_tps: median(tps), prompt_tokens: ids.length };
+  } finally {
+    await model.dispose();
+  }
+}
+
+/**
  * Native warm load (issue 12, `native_warm_load_ms`): session creation from the files on disk (in
  * the page cache: the same cached bytes the browser's warm load reads) plus the app's own warm-up
  * (src/engines/local/worker/warmup.ts, same plan, same KV-cache settings as the worker), on
@@ -83,14 +112,14 @@ export async function nativeWarmLoad({ model: name, dtype, threads, modelsDir = 
   return { threads, session_ms: t1 - t0, warmup_ms: w.warmupMs, warmup_tokens: w.warmupTokens, warm_load_ms: t2 - t0 };
 }
 
-/** The kernel graph (tools/slm/kernel_graph.py) on onnxruntime-node: median ms of `runs` runs after `warmups`. */
-export async function nativeKernel({ file, threads, warmups = 10, runs = 30 }) {
+/** The kernel graph (tools/slm/kernel_graph.py) on onnxruntime-node, inputs of `rows` rows: median ms of `runs` runs after `warmups`. */
+export async function nativeKernel({ file, threads, warmups = 10, runs = 30, rows = 1 }) {
   const ort = await import('onnxruntime-node');
   const session = await ort.InferenceSession.create(file, { intraOpNumThreads: threads, interOpNumThreads: 1 });
   const feeds = {};
   for (const n of session.inputNames) {
     const k = Number(n.slice(2));
-    feeds[n] = new ort.Tensor('float32', Float32Array.from({ length: k }, (_, i) => Math.sin(i) * 0.5), [1, 1, k]);
+    feeds[n] = new ort.Tensor('float32', Float32Array.from({ length: rows * k }, (_, i) => Math.sin(i) * 0.5), [1, rows, k]);
   }
   const ms = [];
   for (let i = 0; i < warmups + runs; i++) {

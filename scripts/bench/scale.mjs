@@ -5,7 +5,8 @@
  * Per shape × dtype: native decode (onnxruntime-node, generation core, best of 1 and 2 threads), the bare worker
  * (harness.html) at 1 and 2 threads, the app with threads Auto (3 answers; `threads_auto_vs_best` = the bare worker at
  * Auto's count ÷ the faster count), native session creation + the app's warm-up on the same files
- * (`native_warm_load_ms`), and `kernel_ratio` (kernelRatio below). Fewer, shorter runs than the embedded rows (a 30-layer model decodes ~50-100
+ * (`native_warm_load_ms`), `kernel_ratio` (kernelRatio below), and prefill of a few-hundred-token prompt
+ * in the bare worker and natively (`prefill_ratio`). Fewer, shorter runs than the embedded rows (a 30-layer model decodes ~50-100
  * tokens/s here, not thousands): 64 native tokens × 3 runs after 1, one cold load and 4 steady runs (3 kept).
  */
 import fs from 'node:fs';
@@ -16,7 +17,7 @@ import { MIRROR_ORG, startModelHost } from '../../tests/e2e/model-host.ts';
 import { median } from '../../src/metrics/stats.ts';
 import { spawnSync } from 'node:child_process';
 import { measureApp, measureHarness, openHarness } from './browser.mjs';
-import { nativeDecode, nativeKernel, nativeWarmLoad } from './native.mjs';
+import { nativeDecode, nativeKernel, nativePrefill, nativeWarmLoad } from './native.mjs';
 import { python } from '../models-scale.ts';
 import { memoryFields } from './memory.mjs';
 
@@ -38,7 +39,7 @@ export function parseScaleSpec(spec) {
  * ORT-web (harness kernel worker: the model worker's setup, same threads; q4 rewritten as the app
  * does) and on onnxruntime-node (same threads): node ms ÷ web ms. Paired: A B A B, 3 rounds.
  */
-async function kernelRatio({ browser, base, host, root, model, file, dtype, threads, log }) {
+async function kernelRatio({ browser, base, host, root, model, file, dtype, threads, prefillRows = null, log }) {
   const dir = path.join(root, MIRROR_ORG, `kernels-${model.name}`);
   fs.mkdirSync(dir, { recursive: true });
   const out = path.join(dir, `kernel-${dtype}.onnx`);
@@ -51,6 +52,8 @@ async function kernelRatio({ browser, base, host, root, model, file, dtype, thre
   const { context, page } = await openHarness(browser, base);
   const web = [];
   const node = [];
+  const webPrefill = [];
+  const nodePrefill = [];
   try {
     for (let i = 0; i < 3; i++) {
       // Bounded: a kernel worker the browser ends without an error event (seen for the 0.5B shape's
@@ -62,12 +65,30 @@ async function kernelRatio({ browser, base, host, root, model, file, dtype, thre
       web.push(median(w.ms));
       node.push((await nativeKernel({ file: out, threads, warmups: 10, runs: 20 })).ms);
     }
+    // The same graph with a prompt's rows (`prefill_kernel_ratio`): fewer runs, a pass takes 0.1-4 s here.
+    for (let i = 0; prefillRows && i < 2; i++) {
+      const w = await Promise.race([
+        page.evaluate(([u, t, rows]) => window.slmHarness.kernelBench(u, t, 1, 3, rows), [url, threads, prefillRows]),
+        new Promise((_, reject) => setTimeout(() => reject(new Error(`the kernel worker gave no answer within ${KERNEL_TIMEOUT_MS / 60_000} min`)), KERNEL_TIMEOUT_MS).unref()),
+      ]);
+      webPrefill.push(median(w.ms));
+      nodePrefill.push((await nativeKernel({ file: out, threads, warmups: 1, runs: 3, rows: prefillRows })).ms);
+    }
   } finally {
     await context.close();
     fs.rmSync(out, { force: true });
   }
   const ratios = web.map((w, i) => node[i] / w);
-  return { kernel_ratio: median(ratios), kernel_web_ms: web.map(r2k), kernel_node_ms: node.map(r2k), kernel_ratios: ratios.map(r2k) };
+  const prefillRatios = webPrefill.map((w, i) => nodePrefill[i] / w);
+  return {
+    kernel_ratio: median(ratios),
+    kernel_web_ms: web.map(r2k),
+    kernel_node_ms: node.map(r2k),
+    kernel_ratios: ratios.map(r2k),
+    prefill_kernel_ratio: prefillRatios.length ? median(prefillRatios) : null,
+    prefill_kernel_web_ms: webPrefill.map(r2k),
+    prefill_kernel_node_ms: nodePrefill.map(r2k),
+  };
 }
 const r2k = (x) => Math.round(x * 100) / 100;
 const KERNEL_TIMEOUT_MS = 5 * 60_000;
@@ -91,25 +112,34 @@ export async function measureScale({ browser, base, specs, warmup, log, r2 }) {
         const native = [];
         for (const threads of [1, 2]) native.push(await nativeDecode({ model: m.name, dtype, threads, tokens: 64, repeats: 3, warmups: 1, modelsDir: path.dirname(m.dir) }));
         const nativeBest = native.reduce((a, b) => (b.decode_tps > a.decode_tps ? b : a));
+        const nativePre = [];
+        for (const threads of [1, 2]) nativePre.push(await nativePrefill({ model: m.name, dtype, threads, modelsDir: path.dirname(m.dir) }));
+        const nativePreBest = nativePre.reduce((a, b) => (b.prefill_tps > a.prefill_tps ? b : a));
         log(`${label}: browser, bare worker…`);
         const fixed = [];
         // Through the app's store, as the app loads (measureHarness: the warm load reads Cache Storage, not the HTTP cache).
-        for (const threads of [1, 2]) fixed.push(await measureHarness(browser, base, { model: m.name, dtype, threads, warmup, source, coldSamples: 1, steadyRuns: 4, steadyKept: 3, plainUrls, store: true }));
+        for (const threads of [1, 2]) fixed.push(await measureHarness(browser, base, { model: m.name, dtype, threads, warmup, source, coldSamples: 1, steadyRuns: 4, steadyKept: 3, plainUrls, store: true, prefillRuns: 4 }));
         const best = fixed.reduce((a, b) => (b.decode_steady > a.decode_steady ? b : a));
         log(`${label}: browser, app (threads Auto)…`);
         const app = await measureApp(browser, base, { model: m.name, dtype, warmup, source, runs: 3, profile: true });
         const auto = fixed.find((f) => f.threads === app.threads) ?? best;
         log(`${label}: native warm load, kernels…`);
         const nativeWarm = await nativeWarmLoad({ model: m.name, dtype, threads: auto.threads, modelsDir: path.dirname(m.dir), warmup });
-        const kernel = await kernelRatio({ browser, base, host, root, model: m, file, dtype, threads: auto.threads, log }).catch((e) => {
+        const kernel = await kernelRatio({ browser, base, host, root, model: m, file, dtype, threads: auto.threads, prefillRows: nativePreBest.prompt_tokens, log }).catch((e) => {
           log(`${label}: kernel graph failed: ${e.message}`);
           return { kernel_ratio: null };
         });
         const ratioSteady = auto.decode_steady / nativeBest.decode_tps;
-        const memory = await memoryFields(base, { source, dtype, dir: m.dir, answers: 2, tokens: 32 });
+        // A renderer that crashes here (seen twice in a row for the 0.5B q4 row on 2026-11-30, then not in
+        // three reruns) costs this row its memory figures, not the whole run.
+        const memory = await memoryFields(base, { source, dtype, dir: m.dir, answers: 2, tokens: 32 }).catch((e) => {
+          log(`${label}: memory run failed: ${e.message}`);
+          return { memory_error: e.message };
+        });
         runs.push({
           memory_peak_mb: memory.memory_peak_mb ?? null,
           memory_over_file: memory.memory_over_file ?? null,
+          ...(memory.memory_error ? { memory_error: memory.memory_error } : {}),
           model: `scale:${shape}`,
           dtype,
           params: m.manifest.params,
@@ -124,7 +154,18 @@ export async function measureScale({ browser, base, specs, warmup, log, r2 }) {
           ratio_steady: r2(ratioSteady),
           kernel_ratio: r2(kernel.kernel_ratio),
           ratio_vs_kernel: r2(kernel.kernel_ratio ? ratioSteady / kernel.kernel_ratio : null),
-          prefill_ratio: null,
+          // PREFILL_PROMPT (prefill-prompt.mjs) prefilled whole: the bare worker at Auto's thread
+          // count (median of 3 after 1) ÷ the faster of 1 and 2 native threads (median of 5 after 1).
+          native_prefill_tps: r2(nativePreBest.prefill_tps),
+          native_prefill_threads: nativePreBest.threads,
+          browser_prefill_tps: r2(auto.prefill_tps_steady),
+          prefill_ratio: r2(auto.prefill_tps_steady && nativePreBest.prefill_tps ? auto.prefill_tps_steady / nativePreBest.prefill_tps : null),
+          prefill_tokens: nativePreBest.prompt_tokens,
+          // The kernel graph with the prompt's rows, ORT-web ÷ onnxruntime-node at Auto's threads: the prefill's WASM floor.
+          prefill_kernel_ratio: r2(kernel.prefill_kernel_ratio),
+          prefill_ratio_vs_kernel: r2(kernel.prefill_kernel_ratio && auto.prefill_tps_steady && nativePreBest.prefill_tps ? auto.prefill_tps_steady / nativePreBest.prefill_tps / kernel.prefill_kernel_ratio : null),
+          prefill_kernel_web_ms: kernel.prefill_kernel_web_ms ?? null,
+          prefill_kernel_node_ms: kernel.prefill_kernel_node_ms ?? null,
           thread_gain: r2(fixed.find((f) => f.threads === 2).decode_steady / fixed.find((f) => f.threads === 1).decode_steady),
           threads_auto_vs_best: r2(auto.decode_steady / best.decode_steady),
           cold_load_ms: Math.round(auto.cold_load_ms),
@@ -153,7 +194,7 @@ export async function measureScale({ browser, base, specs, warmup, log, r2 }) {
           native: native.map((n) => ({ threads: n.threads, decode_tps: r2(n.decode_tps), generate_tps: r2(n.generate_tps), kv_loop_tps: r2(n.kv_loop_tps) })),
         });
         log(`${label}: row ${JSON.stringify({ ...runs.at(-1), harness: undefined, native: undefined })}`);
-        log(`${label}: native ${runs.at(-1).native_decode_tps} tok/s, browser steady ${runs.at(-1).browser_decode_tps_steady} tok/s (${best.threads} threads)`);
+        log(`${label}: native ${runs.at(-1).native_decode_tps} tok/s, browser steady ${runs.at(-1).browser_decode_tps_steady} tok/s (${best.threads} threads); prefill ${runs.at(-1).prefill_tokens} tokens: native ${runs.at(-1).native_prefill_tps} tok/s, browser ${runs.at(-1).browser_prefill_tps} tok/s, ratio ${runs.at(-1).prefill_ratio} (kernels ${runs.at(-1).prefill_kernel_ratio}, vs kernel ${runs.at(-1).prefill_ratio_vs_kernel})`);
       }
     }
   } finally {

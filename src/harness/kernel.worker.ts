@@ -1,7 +1,7 @@
 /// <reference lib="webworker" />
 /**
  * The benchmark's kernel floor (issue 12, `kernel_ratio`): runs a bare ONNX graph of one decode
- * step's weight matmuls (tools/slm/kernel_graph.py) in ONNX Runtime Web with the model worker's own
+ * step's weight matmuls (tools/slm/kernel_graph.py; or a prefill's, `rows` > 1) in ONNX Runtime Web with the model worker's own
  * setup (ort-setup.ts: the plain WASM build, the same thread count; the session preparation installed (external-weights.ts), so q4
  * graphs run the kernels the app runs) and times `runs` runs after `warmups`.
  */
@@ -17,12 +17,14 @@ export interface KernelRequest {
   ortBase: string;
   warmups: number;
   runs: number;
+  /** Rows of each input: 1 for a decode step, a prompt's length for its prefill. */
+  rows: number;
 }
 
 export type KernelReply = { ok: true; ms: number[]; sessionMs: number } | { ok: false; error: string };
 
 self.onmessage = async (ev: MessageEvent<KernelRequest>) => {
-  const { url, threads, ortBase, warmups, runs } = ev.data;
+  const { url, threads, ortBase, warmups, runs, rows } = ev.data;
   try {
     await setupTransformers('wasm', threads, ortBase);
     await installExternalWeights();
@@ -34,7 +36,7 @@ self.onmessage = async (ev: MessageEvent<KernelRequest>) => {
     const feeds: Record<string, InstanceType<typeof ort.Tensor>> = {};
     for (const name of session.inputNames) {
       const k = Number(name.slice(2));
-      feeds[name] = new ort.Tensor('float32', Float32Array.from({ length: k }, (_, i) => Math.sin(i) * 0.5), [1, 1, k]);
+      feeds[name] = new ort.Tensor('float32', Float32Array.from({ length: rows * k }, (_, i) => Math.sin(i) * 0.5), [1, rows, k]);
     }
     const ms: number[] = [];
     for (let i = 0; i < warmups + runs; i++) {

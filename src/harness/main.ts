@@ -105,7 +105,7 @@ const harness: Harness = {
     }
   },
   generate: (messages, params = {}, kvReuse = true) => run(messages, params, null, kvReuse),
-  kernelBench(url, threads, warmups, runs) {
+  kernelBench(url, threads, warmups, runs, rows = 1) {
     // A worker of its own per call: ONNX Runtime Web fixes its thread pool per worker.
     const w = new Worker(new URL('./kernel.worker.ts', import.meta.url), { type: 'module', name: 'slm-kernels' });
     return new Promise((resolve, reject) => {
@@ -118,7 +118,7 @@ const harness: Harness = {
         w.terminate();
         reject(new Error(ev.message));
       };
-      w.postMessage({ url, threads, ortBase: ortBase(), warmups, runs });
+      w.postMessage({ url, threads, ortBase: ortBase(), warmups, runs, rows });
     });
   },
   generateAndStop: (messages, afterChunks, params = {}) => run(messages, params, afterChunks),

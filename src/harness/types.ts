@@ -55,7 +55,7 @@ export interface Harness {
   /** `kvReuse` false: prefill the whole prompt (the benchmark's baseline); default true. */
   generate(messages: ChatMessage[], params?: Partial<GenerationParams>, kvReuse?: boolean): Promise<HarnessRun>;
   /** The benchmark's kernel floor: times a bare ONNX graph (kernel.worker.ts) with the model worker's setup. */
-  kernelBench(url: string, threads: number, warmups: number, runs: number): Promise<{ ms: number[]; sessionMs: number }>;
+  kernelBench(url: string, threads: number, warmups: number, runs: number, rows?: number): Promise<{ ms: number[]; sessionMs: number }>;
   /** Starts a generation and aborts it after `afterChunks` chunks. */
   generateAndStop(messages: ChatMessage[], afterChunks: number, params?: Partial<GenerationParams>): Promise<HarnessRun>;
   dispose(): void;

@@ -178,7 +178,7 @@ describe('scale model at CI size (random weights, real vocabulary)', () => {
     expect(log.errors).toEqual([]);
   });
 
-  it("the benchmark's kernel floor (kernel_ratio): the bare matmul graph runs in the harness's kernel worker at 1 and 2 threads", async () => {
+  it("the benchmark's kernel floor (kernel_ratio): the bare matmul graph runs in the harness's kernel worker at 1 and 2 threads, and with a prompt's rows", async () => {
     // A 2-thread session in that worker once never finished creating (no error, no CPU), so every
     // 2-thread kernel_ratio was missing and the bench waited 5 min for it (src/harness/kernel.worker.ts).
     const dir = path.join(root, MIRROR_ORG, 'kernels');
@@ -195,6 +195,10 @@ describe('scale model at CI size (random weights, real vocabulary)', () => {
         expect(t!.ms).toHaveLength(3);
         for (const ms of t!.ms) expect(ms).toBeGreaterThan(0);
       }
+      // A prompt's rows (prefill_kernel_ratio): the graph's inputs take any sequence length.
+      const prefill = await page.evaluate(([u]) => window.slmHarness.kernelBench(u, 1, 0, 2, 16), [url] as const);
+      expect(prefill.ms).toHaveLength(2);
+      for (const ms of prefill.ms) expect(ms).toBeGreaterThan(0);
     }
     expect(log.errors).toEqual([]);
   }, 300_000);

@@ -5,7 +5,8 @@
 Keeps, in the model's order, every MatMul whose B is a 2-D initializer (fp32), every
 DynamicQuantizeLinear -> MatMulInteger -> Cast -> Mul group (q8, tools/slm/quantize.py's layout) and every
 com.microsoft MatMulNBits (q4), with the same weights, shapes and attributes. Each one reads its own graph
-input x_K [1, 1, K] (one decode step's activation; independent inputs, not a chain, so that values cannot
+input x_K [1, seq, K] (seq 1: one decode step's activation; seq = a prompt's length: its prefill, the benchmark's
+`prefill_kernel_ratio`; independent inputs, not a chain, so that values cannot
 decay into denormals through hundreds of random-weight projections), and each result is summed to one
 scalar so that nothing is pruned and the output copied back is 4 bytes. The benchmark runs it in ORT-web
 (WASM, the worker's setup and threads) and in onnxruntime-node: the ratio is the kernels' own WASM tax.
@@ -31,7 +32,7 @@ def main(src, dst):
 
     def x_for(K):
         if K not in inputs:
-            inputs[K] = helper.make_tensor_value_info(f"x_{K}", TensorProto.FLOAT, [1, 1, K])
+            inputs[K] = helper.make_tensor_value_info(f"x_{K}", TensorProto.FLOAT, [1, "seq", K])
         return f"x_{K}"
 
     def finish(out_name):
