@@ -3,7 +3,7 @@
  * reference server: `npx tsx scripts/bench/hosted-ab.mjs --a DIR --b DIR [--c DIR] [--pairs 20]`,
  * where each DIR is a checkout whose `dist/` is built (`npx vite build` there; default b: this
  * checkout). The apps are open at once (one origin and context each); each round runs one pair
- * (app send + bare fetch, hosted.mjs `openApp`) in each app, the apps' order rotating by round, so
+ * (app send, a bare fetch started by a click, one started by a script: hosted-pair.mjs `openApp`) in each app, the apps' order rotating by round, so
  * all see the same load drift. After one uncounted pair each (the CORS preflight, the SDK's first
  * run) it prints each app's median, quartiles and range, the median of the per-round differences
  * against a, and the load average. A benchmark: it asserts nothing.
