@@ -172,27 +172,9 @@ export function scriptHeaders(all) {
   return Object.fromEntries(Object.entries(all).filter(([k]) => !BROWSER_HEADERS.has(k.toLowerCase()) && !/^(sec-|proxy-|access-control-request-|:)/i.test(k)));
 }
 
-/** A bare `fetch` streaming request from the page: ms to the first content delta (read to the end), and its request id. */
+/** A bare `fetch` streaming request started by a script (no input event): `{ ttft, id }` (installBareButton's `__benchBareFetch`). */
 function bareFetch(page, server, body, headers) {
-  return page.evaluate(
-    async ([url, b, h]) => {
-      const t0 = performance.now();
-      const res = await fetch(url, { method: 'POST', headers: h, body: b });
-      const id = res.headers.get('x-request-id');
-      const reader = res.body.getReader();
-      const dec = new TextDecoder();
-      let buf = '';
-      let ttft = null;
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buf += dec.decode(value, { stream: true });
-        if (ttft === null && /"content":"[^"]/.test(buf)) ttft = performance.now() - t0;
-      }
-      return { ttft, id };
-    },
-    [`${server.baseURL}/chat/completions`, body, headers ?? { 'Content-Type': 'application/json' }],
-  );
+  return page.evaluate(([url, b, h]) => globalThis.__benchBareFetch({ url, body: b, headers: h }), [`${server.baseURL}/chat/completions`, body, headers ?? { 'Content-Type': 'application/json' }]);
 }
 
 /** Resolves when the page's next chat completion POST to `server` has been read to its end (rejects if it fails). */
@@ -205,12 +187,29 @@ function streamFinished(page, server, timeout = 120_000) {
 }
 
 /**
- * In the page: a small button (bottom-left corner, over the app) whose click handler sends the
- * streaming request described by `globalThis.__benchBare` with a bare `fetch`, reads it to its end and
- * leaves `{ ttft, id }` (ms from the handler's start to the read that carried the first content) or
- * `{ error }` in `globalThis.__benchBareResult`.
+ * In the page: `globalThis.__benchBareFetch({ url, body, headers })`, a bare `fetch` streaming request
+ * read to its end, resolving to `{ ttft, id }` (ms from the call to the read that carried the first
+ * content, and the response's request id); and a small button (bottom-left corner, over the app)
+ * whose click handler calls it with `globalThis.__benchBare` and leaves its result, or `{ error }`,
+ * in `globalThis.__benchBareResult`.
  */
 function installBareButton() {
+  globalThis.__benchBareFetch = async ({ url, body, headers }) => {
+    const t0 = performance.now();
+    const res = await fetch(url, { method: 'POST', headers, body });
+    const id = res.headers.get('x-request-id');
+    const reader = res.body.getReader();
+    const dec = new TextDecoder();
+    let buf = '';
+    let ttft = null;
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buf += dec.decode(value, { stream: true });
+      if (ttft === null && /"content":"[^"]/.test(buf)) ttft = performance.now() - t0;
+    }
+    return { ttft, id };
+  };
   const b = document.createElement('button');
   b.type = 'button';
   b.dataset.bench = 'bare-fetch';
@@ -218,22 +217,8 @@ function installBareButton() {
   b.tabIndex = -1;
   b.style.cssText = 'position:fixed;left:0;bottom:0;width:8px;height:8px;padding:0;border:0;opacity:0.01;z-index:2147483647';
   b.addEventListener('click', async () => {
-    const { url, body, headers } = globalThis.__benchBare;
-    const t0 = performance.now();
     try {
-      const res = await fetch(url, { method: 'POST', headers, body });
-      const id = res.headers.get('x-request-id');
-      const reader = res.body.getReader();
-      const dec = new TextDecoder();
-      let buf = '';
-      let ttft = null;
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buf += dec.decode(value, { stream: true });
-        if (ttft === null && /"content":"[^"]/.test(buf)) ttft = performance.now() - t0;
-      }
-      globalThis.__benchBareResult = { ttft, id };
+      globalThis.__benchBareResult = await globalThis.__benchBareFetch(globalThis.__benchBare);
     } catch (e) {
       globalThis.__benchBareResult = { error: String(e) };
     }

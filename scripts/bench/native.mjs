@@ -23,15 +23,17 @@ env.localModelPath = path.resolve('public/models') + '/';
 
 export const BENCH_PROMPT = [{ role: 'user', content: 'What is the capital of France?' }];
 
-/** Decode speed of `tokens` greedy tokens: the median of `repeats` runs after `warmups` runs, for each way. */
-export async function nativeDecode({ model: name, dtype, threads, tokens, repeats = 10, warmups = 2, modelsDir = 'public/models' }) {
+/** The model folder `name` under `modelsDir` on onnxruntime-node (CPU, `threads` intra-op threads): its tokenizer and model. */
+async function loadNative(name, dtype, threads, modelsDir) {
   env.localModelPath = path.resolve(modelsDir) + '/';
   const tokenizer = await AutoTokenizer.from_pretrained(name);
-  const model = await AutoModelForCausalLM.from_pretrained(name, {
-    dtype,
-    device: 'cpu',
-    session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 },
-  });
+  const model = await AutoModelForCausalLM.from_pretrained(name, { dtype, device: 'cpu', session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 } });
+  return { tokenizer, model };
+}
+
+/** Decode speed of `tokens` greedy tokens: the median of `repeats` runs after `warmups` runs, for each way. */
+export async function nativeDecode({ model: name, dtype, threads, tokens, repeats = 10, warmups = 2, modelsDir = 'public/models' }) {
+  const { tokenizer, model } = await loadNative(name, dtype, threads, modelsDir);
   const prompt = promptIds(tokenizer.apply_chat_template(BENCH_PROMPT, { add_generation_prompt: true, return_dict: true }));
   const tps = (t) => ((t.length - 1) * 1000) / (t[t.length - 1] - t[0]);
   // Fixed length: end-of-sequence is ignored up to `tokens` (and the loop is given none to stop on).
@@ -64,9 +66,7 @@ export async function nativeDecode({ model: name, dtype, threads, tokens, repeat
  * `runs` after `warmups`, no KV cache (every run prefills the whole prompt).
  */
 export async function nativePrefill({ model: name, dtype, threads, modelsDir = 'public/models', runs = 5, warmups = 1 }) {
-  env.localModelPath = path.resolve(modelsDir) + '/';
-  const tokenizer = await AutoTokenizer.from_pretrained(name);
-  const model = await AutoModelForCausalLM.from_pretrained(name, { dtype, device: 'cpu', session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 } });
+  const { tokenizer, model } = await loadNative(name, dtype, threads, modelsDir);
   try {
     const ids = promptIds(tokenizer.apply_chat_template(PREFILL_PROMPT, { add_generation_prompt: true, return_dict: true }));
     const generator = new TokenGenerator(transformers, model, { device: 'cpu', eosTokenIds: [], pooled: false });
@@ -93,10 +93,8 @@ export async function nativePrefill({ model: name, dtype, threads, modelsDir = '
  * onnxruntime-node.
  */
 export async function nativeWarmLoad({ model: name, dtype, threads, modelsDir = 'public/models', warmup }) {
-  env.localModelPath = path.resolve(modelsDir) + '/';
   const t0 = performance.now();
-  const tokenizer = await AutoTokenizer.from_pretrained(name);
-  const model = await AutoModelForCausalLM.from_pretrained(name, { dtype, device: 'cpu', session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 } });
+  const { tokenizer, model } = await loadNative(name, dtype, threads, modelsDir);
   const t1 = performance.now();
   const blocker = kvReuseBlocker(dtype);
   const generator = new TokenGenerator(transformers, model, { device: 'cpu', eosTokenIds: [], pooled: false, ...(blocker ? { cacheOffReason: blocker } : { cache: { maxBytes: 256 * 1024 * 1024, maxEntries: 1 }, cacheOffReason: null }) });

@@ -55,22 +55,21 @@ async function kernelRatio({ browser, base, host, root, model, file, dtype, thre
   const webPrefill = [];
   const nodePrefill = [];
   try {
-    for (let i = 0; i < 3; i++) {
-      // Bounded: a kernel worker the browser ends without an error event (seen for the 0.5B shape's
-      // q4 graph, 2026-11-30) left this evaluate waiting forever and the whole bench with it.
-      const w = await Promise.race([
-        page.evaluate(([u, t]) => window.slmHarness.kernelBench(u, t, 10, 20), [url, threads]),
+    // Bounded: a kernel worker the browser ends without an error event (seen for the 0.5B shape's
+    // q4 graph, 2026-11-30) left this evaluate waiting forever and the whole bench with it.
+    const webKernel = (warmups, runs, rows) =>
+      Promise.race([
+        page.evaluate(([u, t, w, n, m]) => window.slmHarness.kernelBench(u, t, w, n, m), [url, threads, warmups, runs, rows]),
         new Promise((_, reject) => setTimeout(() => reject(new Error(`the kernel worker gave no answer within ${KERNEL_TIMEOUT_MS / 60_000} min`)), KERNEL_TIMEOUT_MS).unref()),
       ]);
+    for (let i = 0; i < 3; i++) {
+      const w = await webKernel(10, 20, 1);
       web.push(median(w.ms));
       node.push((await nativeKernel({ file: out, threads, warmups: 10, runs: 20 })).ms);
     }
     // The same graph with a prompt's rows (`prefill_kernel_ratio`): fewer runs, a pass takes 0.1-4 s here.
     for (let i = 0; prefillRows && i < 2; i++) {
-      const w = await Promise.race([
-        page.evaluate(([u, t, rows]) => window.slmHarness.kernelBench(u, t, 1, 3, rows), [url, threads, prefillRows]),
-        new Promise((_, reject) => setTimeout(() => reject(new Error(`the kernel worker gave no answer within ${KERNEL_TIMEOUT_MS / 60_000} min`)), KERNEL_TIMEOUT_MS).unref()),
-      ]);
+      const w = await webKernel(1, 3, prefillRows);
       webPrefill.push(median(w.ms));
       nodePrefill.push((await nativeKernel({ file: out, threads, warmups: 1, runs: 3, rows: prefillRows })).ms);
     }
