@@ -1,4 +1,4 @@
-// About 320 lines: one idea, driving Chromium for the bench (contexts, the harness page and the app page, the paired reads they are compared with).
+// About 340 lines: one idea, driving Chromium for the bench (contexts, the harness page and the app page, the paired reads they are compared with).
 /** Headless Debian Chromium for the benchmark, and the app / harness drivers. */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -208,6 +208,9 @@ export async function measureHarness(browser, base, { model, dtype, threads, war
         ort_create_ms: warm.info.sessionParts ? Math.round(warm.info.sessionParts.createMs) : null,
         warmup_ms: Math.round(warm.info.warmupMs),
         warmup_tokens: warm.info.warmupTokens,
+        // The kernel primer beside the read (worker/primer.ts): how long it ran, and how it ended.
+        primer_run_ms: warm.info.primer ? Math.round(warm.info.primer.runMs) : null,
+        primer_end: warm.info.primer ? (warm.info.primer.skipped ?? (warm.info.primer.settled ? 'settled' : 'session')) : null,
         wasm_heap_mb: warm.info.wasmHeapBytes === null ? null : Math.round(warm.info.wasmHeapBytes / 1e6),
       },
       decode_cold: median(colds),

@@ -58,6 +58,7 @@ const parts = (r) => ({
   warmup_ms: Math.round(r.info.warmupMs),
   warmup_tokens: r.info.warmupTokens,
   warmup_tps: r.info.warmupDecodeTps === null ? null : Math.round(r.info.warmupDecodeTps * 10) / 10,
+  primer: r.info.primer,
   heap_mb: r.info.wasmHeapBytes === null ? null : Math.round(r.info.wasmHeapBytes / 1e6),
 });
 try {

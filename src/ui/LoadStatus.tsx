@@ -1,6 +1,6 @@
 /** Load progress (per file, with bytes), the ready summary with load metrics, or a clear error. */
 import type { LocalModelState, RetryChange } from '../hooks/useLocalModel';
-import type { CacheReport } from '../engines/local/protocol';
+import type { CacheReport, PrimerReport } from '../engines/local/protocol';
 import { fmtBytes, fmtLoadMemory, fmtMs, fmtTps } from '../metrics/format';
 import type { LoadMemory } from '../metrics/timing';
 import { loadedBytes, overallFraction } from '../engines/local/load-progress';
@@ -50,6 +50,13 @@ function CacheRow({ cache, persisted }: { cache: CacheReport; persisted: boolean
 }
 
 /** The measured memory beside the file size (docs/metrics.md "Memory"). */
+/** The kernel primer's line (worker/primer.ts): what ran beside the read, or why nothing did. */
+export function primerSummary(p: PrimerReport): string {
+  if (p.skipped) return `not run: ${p.skipped}`;
+  const end = p.settled ? 'until its speed settled' : 'until the session began';
+  return `${p.runs} steps of slm-pocket in ${fmtMs(p.runMs)} beside the download, ${end} (ONNX Runtime's code optimised before the warm-up)`;
+}
+
 export function MemoryLine({ m }: { m: LoadMemory }) {
   return (
     <span data-testid="load-memory" data-page-bytes={m.pageBytes ?? ''} data-wasm-bytes={m.wasmHeapBytes ?? ''} data-weights-bytes={m.weightsBytes ?? ''}>
@@ -134,6 +141,12 @@ export function LoadStatus({ state, compact = false, onRetry }: { state: LocalMo
             <th>Session creation</th>
             <td>{fmtMs(load.sessionCreateMs)}</td>
           </tr>
+          {info.primer && (
+            <tr>
+              <th>Kernel primer</th>
+              <td data-testid="kernel-primer">{primerSummary(info.primer)}</td>
+            </tr>
+          )}
           <tr>
             <th>Warm-up</th>
             <td>

@@ -34,7 +34,9 @@ export interface HostRequest {
   range?: string;
 }
 
-export type HostFault = 'cut' | 'short' | 'long' | '500';
+/** `slow`: the whole file, after a pause of SLOW_MS before its headers (a slow network's first byte). */
+export type HostFault = 'cut' | 'short' | 'long' | '500' | 'slow';
+export const SLOW_MS = 2000;
 
 /** The host's request log (from a test process). */
 export async function hostLog(hostUrl: string): Promise<HostRequest[]> {
@@ -158,6 +160,7 @@ export async function startModelHost(modelDir: string, root: string): Promise<Mo
     const headers: Record<string, string | number> = { ...base, 'Content-Length': end - start + 1 };
     if (range) headers['Content-Range'] = `bytes ${start}-${end}/${size}`;
     const status = range ? 206 : 200;
+    if (fault?.kind === 'slow') return void setTimeout(() => send(status, headers, fs.createReadStream(file, { start, end })), SLOW_MS);
     if (!fault || req.method === 'HEAD') return send(status, headers, fs.createReadStream(file, { start, end }));
     const len = end - start + 1;
     if (fault.kind === 'long') headers['Content-Length'] = len + EXTRA;

@@ -1,3 +1,4 @@
+// About 320 lines: both directions' messages and the records they carry, in one place with each field's meaning; split, a union's variants would live apart from the switch that narrows them.
 /**
  * The typed message protocol between the page and the model worker.
  * One discriminated union per direction, every message carries `kind` and a request `id`,
@@ -107,6 +108,8 @@ export interface LoadedInfo {
   weightRewrite: WeightRewrite | null;
   /** Where the WASM session creation went (worker/external-weights.ts), summed over the load's sessions; null on WebGPU. */
   sessionParts: SessionParts | null;
+  /** The kernel primer that ran during the read (WASM, large models; worker/primer.ts); null when none ran. */
+  primer: PrimerReport | null;
   /** What the preflight estimated from the files' sizes (src/models/memory.ts), and its verdict; null when sizes were unknown. */
   memoryEstimate: MemoryEstimate | null;
   memoryFit: FitVerdict | null;
@@ -133,6 +136,19 @@ export interface SessionMemory {
    * shared heap more than once (worker/wasm-memory.ts), and the benchmark leaves them out.
    */
   heapGrowthsAt: number[];
+}
+
+export interface PrimerReport {
+  /** From its start to its stop, ms (it runs while the model file is read). */
+  ms: number;
+  /** Of which running the small model (after its fetch and session), ms. */
+  runMs: number;
+  runs: number;
+  tokens: number;
+  /** Whether it stopped because its speed had settled (not at the model's session or its time cap). */
+  settled?: boolean;
+  /** Why it did not run, or null. */
+  skipped: string | null;
 }
 
 export interface SessionParts {

@@ -35,6 +35,21 @@ export interface SessionRecord {
 }
 
 let installed = false;
+/** ONNX Runtime's own create, unwrapped (set on install). */
+let originalCreate: Create | null = null;
+/** Awaited once before the next session is created: the kernel primer stops there (primer.ts). */
+let gate: (() => Promise<unknown>) | null = null;
+
+/** `g` runs (and is awaited) before the next session is created; the last call wins. */
+export function gateNextCreate(g: () => Promise<unknown>): void {
+  gate = g;
+}
+
+/** A session for the kernel primer: ONNX Runtime's create as it is (no rewrite, not in the load's record). */
+export async function createPrimerSession(bytes: Uint8Array): Promise<import('onnxruntime-web/webgpu').InferenceSession> {
+  if (!originalCreate) throw new Error('installExternalWeights() has not run');
+  return (await originalCreate(bytes, { executionProviders: ['wasm'], logSeverityLevel: 3 })) as import('onnxruntime-web/webgpu').InferenceSession;
+}
 let record: SessionRecord = { weightRewrite: null, sessionParts: null, sessionMemory: null };
 
 /**
@@ -75,7 +90,13 @@ export async function installExternalWeights(): Promise<void> {
   const ort = await import('onnxruntime-web/webgpu');
   const cls = ort.InferenceSession as unknown as { create: Create };
   const original: Create = cls.create.bind(cls);
+  originalCreate = original;
   cls.create = async (...args: unknown[]) => {
+    if (gate) {
+      const g = gate;
+      gate = null;
+      await g();
+    }
     const [model, options, ...rest] = args;
     if (!(model instanceof Uint8Array)) return original(...args);
     const t0 = performance.now();

@@ -23,6 +23,7 @@ import { DownloadError, ModelStore } from './model-store';
 import { preflight } from './preflight';
 import { installExternalWeights, takeSessionRecord } from './external-weights';
 import { warmUp } from './warmup';
+import { startPrimer } from './primer';
 
 type Post = (msg: FromWorker) => void;
 type Tokenizer = Awaited<ReturnType<Transformers['AutoTokenizer']['from_pretrained']>>;
@@ -134,6 +135,10 @@ export async function loadModel(id: number, req: LoadRequest, post: Post, glue: 
 
   // Drops what an earlier load that failed left (its rewrite, its parts): this load reports its own.
   takeSessionRecord();
+  // V8 optimises ONNX Runtime's kernels while the weights are read (primer.ts), warm-up or not: the
+  // model's session waits at most one primer step, and ONNX Runtime's own start moves into the read.
+  // A model of unknown size (no Content-Length) is primed: a hub model is rarely small.
+  const primer = req.device === 'wasm' ? await startPrimer(req.dtype, memory.estimate?.rewrite?.to ?? null, plan.totalBytes ?? Infinity, req.appBase) : null;
   // The tokenizer and the model load together: the tokenizer's files and parse (~190 ms for the
   // 0.5B shape's 4.3 MB tokenizer.json) no longer wait in front of the weights' read.
   const tokenizerLoad = t.AutoTokenizer.from_pretrained(loc.modelId, { revision: loc.revision, progress_callback });
@@ -145,6 +150,8 @@ export async function loadModel(id: number, req: LoadRequest, post: Post, glue: 
   });
   // Its failure is reported below, after the tokenizer's: not an unhandled rejection meanwhile.
   modelLoad.catch(() => undefined);
+  // A load that fails before its session is created stops the primer too.
+  const primed = primer ? modelLoad.then(() => primer.stop(), () => primer.stop()) : Promise.resolve(null);
   let tokenizer: Tokenizer;
   let model: Model;
   try {
@@ -199,6 +206,7 @@ export async function loadModel(id: number, req: LoadRequest, post: Post, glue: 
       outputPool: generator.pooling,
       weightRewrite: session.weightRewrite,
       sessionParts: session.sessionParts,
+      primer: await primed,
       memoryEstimate: memory.estimate,
       memoryFit: memory.verdict,
       weightsBytes: memory.estimate?.weightsBytes ?? null,
