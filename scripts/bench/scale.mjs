@@ -123,7 +123,9 @@ export async function measureScale({ browser, base, specs, warmup, log, r2 }) {
         const app = await measureApp(browser, base, { model: m.name, dtype, warmup, source, runs: 3, profile: true });
         const auto = fixed.find((f) => f.threads === app.threads) ?? best;
         log(`${label}: native warm load, kernels…`);
-        const nativeWarm = await nativeWarmLoad({ model: m.name, dtype, threads: auto.threads, modelsDir: path.dirname(m.dir), warmup });
+        // The same warm-up rule the browser's warm load ran: its decode floor is shorter after a settled kernel primer.
+        const floor = auto.warm_parts?.warmup_floor_ms;
+        const nativeWarm = await nativeWarmLoad({ model: m.name, dtype, threads: auto.threads, modelsDir: path.dirname(m.dir), warmup: warmup && floor != null ? { ...warmup, minDecodeMs: floor } : warmup });
         const kernel = await kernelRatio({ browser, base, host, root, model: m, file, dtype, threads: auto.threads, prefillRows: nativePreBest.prompt_tokens, log }).catch((e) => {
           log(`${label}: kernel graph failed: ${e.message}`);
           return { kernel_ratio: null };

@@ -150,7 +150,7 @@ export function LoadStatus({ state, compact = false, onRetry }: { state: LocalMo
           <tr>
             <th>Warm-up</th>
             <td>
-              {load.warmupTokens ? `${fmtMs(load.warmupMs)} · ${load.warmupTokens} tokens · ends at ${fmtTps(info.warmupDecodeTps)}` : 'skipped'}
+              {load.warmupTokens ? `${fmtMs(load.warmupMs)} · ${load.warmupTokens} tokens · ends at ${fmtTps(info.warmupDecodeTps)}${info.primer?.settled && info.warmupFloorMs !== null ? ` · ${fmtMs(info.warmupFloorMs)} decode floor (kernels primed)` : ''}` : 'skipped'}
             </td>
           </tr>
           <tr>

@@ -18,7 +18,9 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { ensureScaleModel, python, SCALE_CACHE, type ScaleModel } from '../../scripts/models-scale';
-import type { LoadedInfo } from '../../src/engines/local/protocol';
+import { DEFAULT_WARMUP } from '../../src/engines/local/LocalEngine';
+import type { LoadedInfo, WarmupPlan } from '../../src/engines/local/protocol';
+import { PRIMED_MIN_DECODE_MS } from '../../src/engines/local/worker/warmup-rule';
 import type { ChatMessage } from '../../src/engines/types';
 import { kvDecoderFor } from '../../src/inference/kv-decoder';
 import { rewriteQ4 } from '../../src/inference/q4-rewrite';
@@ -69,9 +71,9 @@ async function nodeGreedy(m: ScaleModel, rawPrompt: number[], dtype: 'fp32' | 'q
   }
 }
 
-async function loadInBrowser(m: ScaleModel, dtype: 'fp32' | 'q4' = 'fp32'): Promise<LoadedInfo> {
+async function loadInBrowser(m: ScaleModel, dtype: 'fp32' | 'q4' = 'fp32', warmup: WarmupPlan | null = null): Promise<LoadedInfo> {
   const source = { type: 'mirror' as const, host: host.url, modelId: `${MIRROR_ORG}/${m.name}`, revision: 'main' };
-  return page.evaluate(([s, d]) => window.slmHarness.load({ source: s, dtype: d, device: 'wasm', threads: 1, warmup: null }), [source, dtype] as const);
+  return page.evaluate(([s, d, w]) => window.slmHarness.load({ source: s, dtype: d, device: 'wasm', threads: 1, warmup: w }), [source, dtype, warmup] as const);
 }
 
 beforeAll(async () => {
@@ -173,10 +175,14 @@ describe('scale model at CI size (random weights, real vocabulary)', () => {
     // Its download waits 2 s for its first byte: the kernel primer (worker/primer.ts) runs the
     // embedded pocket model meanwhile, in this worker's ONNX Runtime, and the answer below is still
     // onnxruntime-node's token for token.
+    // With the app's warm-up: after a primer that settled its decode floor is shorter (warmup-rule.ts),
+    // and the warm-up's conversations leave nothing behind that changes the answer.
     host.fault('onnx/model_q4.onnx', 'slow');
-    const info = await loadInBrowser(plain, 'q4');
+    const info = await loadInBrowser(plain, 'q4', DEFAULT_WARMUP);
     expect(info.primer, 'kernel primer').toMatchObject({ skipped: null });
     expect(info.primer!.runs, 'primer steps').toBeGreaterThan(0);
+    expect(info.warmupTokens).toBeGreaterThan(0);
+    expect(info.warmupFloorMs).toBe(info.primer!.settled ? PRIMED_MIN_DECODE_MS : DEFAULT_WARMUP.minDecodeMs);
     // fp32 (exact) under this device's bound: 1/8 of the memory the worker's navigator reports (src/models/dtypes.ts).
     const deviceGiB = await page.evaluate(() => new Promise<number | null>((done) => {
       const w = new Worker(URL.createObjectURL(new Blob(['postMessage(navigator.deviceMemory ?? null)'], { type: 'text/javascript' })));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_WINDOW_TOKENS, MIN_WINDOW_TOKENS, nextPrefillPass, PREFILL_BUDGET_MS, PREFILL_PROBE_TOKENS, warmupSettled, windowTokens } from '../../src/engines/local/worker/warmup-rule';
+import { MAX_WINDOW_TOKENS, MIN_WINDOW_TOKENS, nextPrefillPass, planAfterPrimer, PREFILL_BUDGET_MS, PREFILL_PROBE_TOKENS, PRIMED_MIN_DECODE_MS, warmupSettled, windowTokens } from '../../src/engines/local/worker/warmup-rule';
 
 const RULE = { minTokens: 1024, minDecodeMs: 1000 };
 
@@ -77,5 +77,23 @@ describe('prefill passes before the windows', () => {
     // Never longer than the long prompt, and a context too short for one still stops cleanly.
     expect(nextPrefillPass(1, 1, PREFILL_PROBE_TOKENS, 100)).toBe(100);
     expect(nextPrefillPass(10, 10, 0, LONG)).toBe(0);
+  });
+});
+
+describe('the decode floor after the kernel primer', () => {
+  const plan = { prefillPasses: 4, maxTokens: 1536, minTokens: 1024, minDecodeMs: 1000, maxMs: 6000 };
+  const report = (settled: boolean | undefined, skipped: string | null = null) => ({ ms: 500, runMs: 240, runs: 102, tokens: 144, settled, skipped });
+
+  it('a primer that settled (V8 done optimising) halves the floor; nothing else changes', () => {
+    expect(planAfterPrimer(plan, report(true))).toEqual({ ...plan, minDecodeMs: PRIMED_MIN_DECODE_MS });
+    expect(PRIMED_MIN_DECODE_MS).toBeLessThan(plan.minDecodeMs);
+    // A plan whose floor is already shorter keeps it.
+    expect(planAfterPrimer({ ...plan, minDecodeMs: 200 }, report(true)).minDecodeMs).toBe(200);
+  });
+
+  it('no primer, one stopped before it settled, or one that did not run: the plan as it was', () => {
+    expect(planAfterPrimer(plan, null)).toBe(plan);
+    expect(planAfterPrimer(plan, report(false))).toBe(plan);
+    expect(planAfterPrimer(plan, { ...report(undefined, 'the model was read first'), runs: 0 })).toBe(plan);
   });
 });

@@ -93,6 +93,8 @@ export interface LoadedInfo {
   warmupTokens: number;
   /** Decode speed the warm-up reached (tokens/s, median of its last three answers), null when skipped. */
   warmupDecodeTps: number | null;
+  /** The warm-up's decode floor (ms): the plan's, or shorter after a settled kernel primer; null when skipped. */
+  warmupFloorMs: number | null;
   maxContext: number | null;
   eosTokenIds: number[];
   /**

@@ -23,6 +23,7 @@ import { DownloadError, ModelStore } from './model-store';
 import { preflight } from './preflight';
 import { installExternalWeights, takeSessionRecord } from './external-weights';
 import { warmUp } from './warmup';
+import { planAfterPrimer } from './warmup-rule';
 import { startPrimer } from './primer';
 
 type Post = (msg: FromWorker) => void;
@@ -199,6 +200,7 @@ export async function loadModel(id: number, req: LoadRequest, post: Post, glue: 
       warmupMs: 0,
       warmupTokens: 0,
       warmupDecodeTps: null,
+      warmupFloorMs: null,
       maxContext,
       eosTokenIds,
       decodeLoop: generator.loop,
@@ -224,7 +226,8 @@ export async function loadModel(id: number, req: LoadRequest, post: Post, glue: 
       template: (messages: ChatMessage[]) => glue.template(loaded, messages),
       stream: (sink: (text: string, count: number) => void, ms: number) => glue.stream(loaded, sink, ms),
     };
-    Object.assign(loaded.info, await warmUp(target, req.warmup, sharedMemory));
+    // After a primer that settled, V8's optimising is done: a shorter decode floor (warmup-rule.ts).
+    Object.assign(loaded.info, await warmUp(target, planAfterPrimer(req.warmup, loaded.info.primer), sharedMemory));
     // The warm-up's conversations are not the user's: the first answer starts cold.
     generator.clearCache();
   }

@@ -15,6 +15,8 @@
  * as it was (1,024 tokens take ~0.5 s there) and ends a large model's after ~1 s of decoding.
  */
 
+import type { PrimerReport, WarmupPlan } from '../protocol';
+
 export interface WarmupStopRule {
   minTokens: number;
   minDecodeMs: number;
@@ -75,4 +77,21 @@ export function nextPrefillPass(spentMs: number, lastMs: number, lastTokens: num
   const perToken = lastMs / lastTokens;
   const want = perToken > 0 ? Math.floor(left / perToken) : longTokens;
   return want < PREFILL_PROBE_TOKENS ? 0 : Math.min(longTokens, want);
+}
+
+/**
+ * The decode floor after a kernel primer that settled (worker/primer.ts): V8 has optimised ONNX
+ * Runtime's kernels during the read, so the floor that waited for it can be shorter. Measured
+ * (2026-11-30, warm loads through the store in persistent profiles, 2 threads, 500 against 1000 ms,
+ * same build, alternated): warm-up 135M fp32 1.14–1.45 s against 1.59–1.68, q8 1.09–1.39 against
+ * 1.84–1.91, q4 1.03–1.09 against 1.64–1.67, 0.5B q4 1.52–1.55 against 2.03–2.04; the first 64-token
+ * answer after ready ran at 0.98–1.01 of the next two answers' best in the same page, against
+ * 0.97–1.03 with the 1 s floor. Without the primer (before it existed) the same 500 ms floor left
+ * first answers at 0.95–0.97 of steady: V8 was still optimising.
+ */
+export const PRIMED_MIN_DECODE_MS = 500;
+
+/** The warm-up plan for a load whose primer reported `primer` (null: none ran). */
+export function planAfterPrimer(plan: WarmupPlan, primer: PrimerReport | null): WarmupPlan {
+  return primer?.settled ? { ...plan, minDecodeMs: Math.min(plan.minDecodeMs, PRIMED_MIN_DECODE_MS) } : plan;
 }
