@@ -49,7 +49,6 @@ function CacheRow({ cache, persisted }: { cache: CacheReport; persisted: boolean
   );
 }
 
-/** The measured memory beside the file size (docs/metrics.md "Memory"). */
 /** The kernel primer's line (worker/primer.ts): what ran beside the read, or why nothing did. */
 export function primerSummary(p: PrimerReport): string {
   if (p.skipped) return `not run: ${p.skipped}`;
@@ -57,6 +56,7 @@ export function primerSummary(p: PrimerReport): string {
   return `${p.runs} steps of slm-pocket in ${fmtMs(p.runMs)} beside the download, ${end} (ONNX Runtime's code optimised before the warm-up)`;
 }
 
+/** The measured memory beside the file size (docs/metrics.md "Memory"). */
 export function MemoryLine({ m }: { m: LoadMemory }) {
   return (
     <span data-testid="load-memory" data-page-bytes={m.pageBytes ?? ''} data-wasm-bytes={m.wasmHeapBytes ?? ''} data-weights-bytes={m.weightsBytes ?? ''}>

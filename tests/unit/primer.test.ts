@@ -1,6 +1,6 @@
 // @vitest-environment node
 // The kernel primer (src/engines/local/worker/primer.ts) against ONNX Runtime Web's own WASM (its
-// Node build) and the embedded slm-pocket files: what it primes with, that it really runs the small
+// Node build) and the embedded slm-pocket model file: what it primes with, that it really runs the small
 // model and stops (settled, asked, or failed) without ever failing the load, that the next session
 // (the model's) waits for it, and that its own session is not counted as the model's.
 import fs from 'node:fs';
@@ -81,7 +81,7 @@ describe('KernelPrimer', () => {
       const primer = (await startPrimer(dtype, null, BIG, APP))!;
       // Not stopped by anyone: it ends when its rounds' speed has settled (or at its cap on a busy machine).
       const r = await primer.ended;
-      expect(seen).toEqual([`/sub/models/slm-pocket/onnx/${file}`, '/sub/models/slm-pocket/config.json']);
+      expect(seen).toEqual([`/sub/models/slm-pocket/onnx/${file}`]);
       expect(r.skipped).toBeNull();
       expect(r.settled || r.ms >= PRIMER_MAX_MS).toBe(true);
       // At least the six rounds the settle rule compares: 1 prefill + 16 decode steps, 24 tokens each.
@@ -102,7 +102,7 @@ describe('KernelPrimer', () => {
       const run = session.run.bind(session);
       return Object.assign(session, { run: async (...a: Parameters<typeof run>) => (await new Promise((r) => setTimeout(r, 40)), run(...a)) }) as never;
     };
-    const primer = new KernelPrimer(ort as never, `${APP}models/slm-pocket/onnx/model.onnx`, `${APP}models/slm-pocket/config.json`, slow);
+    const primer = new KernelPrimer(ort as never, `${APP}models/slm-pocket/onnx/model.onnx`, slow);
     gateNextCreate(() => primer.stop());
     let ended = false;
     void primer.ended.then(() => (ended = true));
@@ -127,16 +127,16 @@ describe('KernelPrimer', () => {
     expect(r).toMatchObject({ runs: 0, tokens: 0, skipped: 'the model was read first' });
   });
 
-  it('a missing file, a config without the shape, or bytes that are no model: skipped with the reason, never thrown', async () => {
+  it('a missing file, a model without a KV cache, or bytes that are no model: skipped with the reason, never thrown', async () => {
     serve({ 'models/slm-pocket/onnx/model.onnx': () => new Response('gone', { status: 404 }) });
-    expect(await (await startPrimer('fp32', null, BIG, APP))!.ended).toMatchObject({ runs: 0, skipped: 'its files could not be fetched (HTTP 404)' });
+    expect(await (await startPrimer('fp32', null, BIG, APP))!.ended).toMatchObject({ runs: 0, skipped: 'its model file could not be fetched (HTTP 404)' });
 
-    serve({ 'models/slm-pocket/config.json': () => Response.json({ model_type: 'llama' }) });
-    const noShape = new KernelPrimer(ort as never, `${APP}models/slm-pocket/onnx/model.onnx`, `${APP}models/slm-pocket/config.json`, createPrimerSession);
-    expect(await noShape.ended).toMatchObject({ runs: 0, skipped: "its config.json lacks the decoder shape" });
+    serve({ 'models/slm-pocket/onnx/model.onnx': () => new Response(new Blob([add as Uint8Array<ArrayBuffer>])) });
+    const noKv = new KernelPrimer(ort as never, `${APP}models/slm-pocket/onnx/model.onnx`, createPrimerSession);
+    expect(await noKv.ended).toMatchObject({ runs: 0, skipped: 'its model does not fit the decode loop: the model has no input_ids/attention_mask inputs' });
 
     serve({ 'models/slm-pocket/onnx/model.onnx': () => new Response('<html>not a model</html>') });
-    const junk = new KernelPrimer(ort as never, `${APP}models/slm-pocket/onnx/model.onnx`, `${APP}models/slm-pocket/config.json`, createPrimerSession);
+    const junk = new KernelPrimer(ort as never, `${APP}models/slm-pocket/onnx/model.onnx`, createPrimerSession);
     const r = await junk.ended;
     expect(r.runs).toBe(0);
     expect(r.skipped).toMatch(/^it failed: /);
