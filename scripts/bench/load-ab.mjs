@@ -56,6 +56,8 @@ const parts = (r) => ({
   read_ms: Math.round(r.info.downloadMs),
   session_ms: Math.round(r.info.sessionCreateMs),
   rewrite_ms: r.info.weightRewrite ? Math.round(r.info.weightRewrite.ms) : null,
+  rewrite_workers: r.info.weightRewrite?.workers ?? null,
+  helper_failure: r.info.weightRewrite?.helperFailure ?? null,
   prepare_ms: r.info.sessionParts ? Math.round(r.info.sessionParts.prepareMs) : null,
   ort_create_ms: r.info.sessionParts ? Math.round(r.info.sessionParts.createMs) : null,
   warmup_ms: Math.round(r.info.warmupMs),

@@ -107,7 +107,7 @@ for (const file of files) {
     let s;
     if (v.startsWith('ext')) {
       // The worker's own preparation (q4 rewrite in external mode, or externalization), from the file's bytes.
-      const e = timed(() => prepareForOrt(read.v).prepared ?? { bytes: read.v, externalData: [] });
+      const e = await timed(async () => (await prepareForOrt(read.v)).prepared ?? { bytes: read.v, externalData: [] });
       console.log(`  prepareForOrt: ${f0(e.wall)} ms (cpu ${f0(e.cpu)}), model ${(e.v.bytes.length / 1e6).toFixed(2)} MB, ${e.v.externalData.length} files`);
       // ext: the worker's options; ext-<variant>: with that variant's options too.
       const extra = SESSION[v.slice(4)] ?? { graphOptimizationLevel: 'all' };

@@ -187,3 +187,51 @@ function wordTile(n: number): Int32Array {
   if (!tile32 || tile32.length < n) tile32 = new Int32Array(n);
   return tile32;
 }
+
+/** What the rewrite makes of 4-bit weights: fp32 (4 bytes a weight) or int8 with column scales (1 byte). */
+export type RewriteTo = 'fp32' | 'int8';
+
+/** A group of nodes' new weights: one buffer, each node's weights after the one before; int8: each node's column scales. */
+export interface FilledGroup {
+  data: Uint8Array;
+  scales: Float32Array[];
+}
+
+/**
+ * `jobs`' new weights one after another in one new buffer (as the rewrite lays out a weights file),
+ * with each int8 job's column scales. The rewrite's helpers (worker/rewrite.worker.ts) and the
+ * worker itself each fill one group.
+ */
+export function fillGroup(jobs: readonly Q4Weights[], to: RewriteTo): FilledGroup {
+  const elem = to === 'fp32' ? 4 : 1;
+  const buf = new ArrayBuffer(jobs.reduce((s, p) => s + p.K * p.N * elem, 0));
+  const scales: Float32Array[] = [];
+  let at = 0;
+  for (const p of jobs) {
+    if (to === 'fp32') dequantize(p, new Float32Array(buf, at, p.K * p.N));
+    else {
+      const scale = new Float32Array(p.N);
+      quantizeInt8(p, new Int8Array(buf, at, p.K * p.N), 0, scale);
+      scales.push(scale);
+    }
+    at += p.K * p.N * elem;
+  }
+  return { data: new Uint8Array(buf), scales };
+}
+
+/**
+ * Job indices split into `groups` groups of about equal weight count (largest first into the
+ * lightest group; each group in job order), for the rewrite's helpers. Empty groups are dropped.
+ */
+export function splitJobs(jobs: readonly { K: number; N: number }[], groups: number): number[][] {
+  const out: number[][] = Array.from({ length: Math.max(1, groups) }, () => []);
+  const load = new Array<number>(out.length).fill(0);
+  const bySize = jobs.map((_, i) => i).sort((a, b) => jobs[b]!.K * jobs[b]!.N - jobs[a]!.K * jobs[a]!.N || a - b);
+  for (const i of bySize) {
+    let g = 0;
+    for (let k = 1; k < out.length; k++) if (load[k]! < load[g]!) g = k;
+    out[g]!.push(i);
+    load[g]! += jobs[i]!.K * jobs[i]!.N;
+  }
+  return out.filter((g) => g.length).map((g) => g.sort((a, b) => a - b));
+}

@@ -1,6 +1,6 @@
 /** Load progress (per file, with bytes), the ready summary with load metrics, or a clear error. */
 import type { LocalModelState, RetryChange } from '../hooks/useLocalModel';
-import type { CacheReport, PrimerReport } from '../engines/local/protocol';
+import type { CacheReport, PrimerReport, WeightRewrite } from '../engines/local/protocol';
 import { fmtBytes, fmtLoadMemory, fmtMs, fmtTps } from '../metrics/format';
 import type { LoadMemory } from '../metrics/timing';
 import { loadedBytes, overallFraction } from '../engines/local/load-progress';
@@ -54,6 +54,15 @@ export function primerSummary(p: PrimerReport): string {
   if (p.skipped) return `not run: ${p.skipped}`;
   const end = p.settled ? 'until its speed settled' : 'until the session began';
   return `${p.runs} steps of slm-pocket in ${fmtMs(p.runMs)} beside the download, ${end} (ONNX Runtime's code optimised before the warm-up)`;
+}
+
+/** The Load status's q4 row: what the 4-bit MatMuls became, what that took and on how many workers; or why they stayed 4-bit. */
+export function rewriteSummary(w: WeightRewrite): string {
+  if (!w.converted) return `kept 4-bit: ${w.skipped ?? 'not convertible'}`;
+  const as = w.to === 'int8' ? `int8 (as fp32 they would take ${fmtBytes(w.fp32Bytes)}, over the ${fmtBytes(w.fp32MaxBytes)} allowed on this device)` : 'fp32';
+  const on = w.workers > 1 ? ` on ${w.workers} workers` : '';
+  const helper = w.helperFailure ? `; a helper failed, its part done here: ${w.helperFailure}` : '';
+  return `${w.converted} 4-bit MatMuls run as ${as} (WASM has no fast 4-bit kernel; ${fmtMs(w.ms)} at load${on}${helper})`;
 }
 
 /** The measured memory beside the file size (docs/metrics.md "Memory"). */
@@ -165,9 +174,7 @@ export function LoadStatus({ state, compact = false, onRetry }: { state: LocalMo
             <tr>
               <th>q4 weights</th>
               <td data-testid="weight-rewrite" title={info.weightRewrite.skipped ?? undefined}>
-                {info.weightRewrite.converted
-                  ? `${info.weightRewrite.converted} 4-bit MatMuls run as ${info.weightRewrite.to === 'int8' ? `int8 (as fp32 they would take ${fmtBytes(info.weightRewrite.fp32Bytes)}, over the ${fmtBytes(info.weightRewrite.fp32MaxBytes)} allowed on this device)` : 'fp32'} (WASM has no fast 4-bit kernel; ${fmtMs(info.weightRewrite.ms)} at load)`
-                  : `kept 4-bit: ${info.weightRewrite.skipped ?? 'not convertible'}`}
+                {rewriteSummary(info.weightRewrite)}
               </td>
             </tr>
           )}

@@ -24,6 +24,7 @@ import { PRIMED_MIN_DECODE_MS } from '../../src/engines/local/worker/warmup-rule
 import type { ChatMessage } from '../../src/engines/types';
 import { kvDecoderFor } from '../../src/inference/kv-decoder';
 import { rewriteQ4 } from '../../src/inference/q4-rewrite';
+import { rewriteHelperCount } from '../../src/engines/local/worker/rewrite-helpers';
 import { rewriteLimits } from '../../src/models/dtypes';
 import type { SamplingSettings } from '../../src/inference/sampling';
 import { launchBrowser, openPage, type PageLog } from './browser';
@@ -189,6 +190,9 @@ describe('scale model at CI size (random weights, real vocabulary)', () => {
       w.onmessage = (e) => { done(e.data as number | null); w.terminate(); };
     }));
     expect(info.weightRewrite).toMatchObject({ converted: 29, kept: 0, skipped: null, to: 'fp32', fp32MaxBytes: rewriteLimits(deviceGiB).maxFp32Bytes });
+    // Filled by this worker and its helpers (worker/rewrite-helpers.ts), one per core beyond the first: none failed.
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    expect(info.weightRewrite).toMatchObject({ workers: 1 + rewriteHelperCount(cores), helperFailure: null });
     const got = await page.evaluate(([msgs, n]) => window.slmHarness.generate(msgs, { greedy: true, maxNewTokens: n, minNewTokens: n }), [MESSAGES, N] as const);
     expect(got.outputTokenIds, 'q4 in Chromium (rewritten) vs q4 on onnxruntime-node (MatMulNBits)').toEqual(want.chat);
     expect(log.errors).toEqual([]);

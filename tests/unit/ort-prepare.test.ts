@@ -26,7 +26,7 @@ const model = new Writer().int(1, 8).bytes(8, new Writer().string(1, '').int(2, 
 
 describe('preparing models for ONNX Runtime Web', () => {
   it('external initializers: the same numbers as the inline model', async () => {
-    const p = prepareForOrt(model).prepared!;
+    const p = (await prepareForOrt(model)).prepared!;
     expect(p.externalData).toHaveLength(1);
     const x = new ort.Tensor('float32', Float32Array.from({ length: 2048 }, (_, i) => i / 7), [2048]);
     const run = async (s: ort.InferenceSession) => [...((await s.run({ x }))['y']!.data as Float32Array)];

@@ -10,7 +10,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createPrimerSession, gateNextCreate, installExternalWeights, takeSessionRecord } from '../../src/engines/local/worker/external-weights';
 import { KernelPrimer, PRIMER_MAX_MS, PRIMER_MIN_MODEL_BYTES, primerFile, startPrimer } from '../../src/engines/local/worker/primer';
 import { Writer } from '../../src/lib/protobuf';
-import { primerSummary } from '../../src/ui/LoadStatus';
+import { primerSummary, rewriteSummary } from '../../src/ui/LoadStatus';
 
 vi.mock('onnxruntime-web/webgpu', async () => await import('onnxruntime-web'));
 
@@ -51,6 +51,13 @@ beforeAll(async () => {
 afterEach(() => {
   vi.unstubAllGlobals();
 });
+
+/** The primer's session with every step slowed to 40 ms: it cannot settle in the time these tests give it. */
+async function slow(bytes: Uint8Array) {
+  const session = await createPrimerSession(bytes);
+  const run = session.run.bind(session);
+  return Object.assign(session, { run: async (...a: Parameters<typeof run>) => (await new Promise((r) => setTimeout(r, 40)), run(...a)) }) as never;
+}
 
 describe('what the primer runs', () => {
   it('the pocket file whose kernels the model will use, or none', () => {
@@ -97,11 +104,6 @@ describe('KernelPrimer', () => {
   it("stops when the model's session is about to be created: that creation waits for it", async () => {
     serve();
     // Steps slowed to 40 ms, so it cannot settle or reach its cap before the model's creation below.
-    const slow = async (bytes: Uint8Array) => {
-      const session = await createPrimerSession(bytes);
-      const run = session.run.bind(session);
-      return Object.assign(session, { run: async (...a: Parameters<typeof run>) => (await new Promise((r) => setTimeout(r, 40)), run(...a)) }) as never;
-    };
     const primer = new KernelPrimer(ort as never, `${APP}models/slm-pocket/onnx/model.onnx`, slow);
     gateNextCreate(() => primer.stop());
     let ended = false;
@@ -118,6 +120,34 @@ describe('KernelPrimer', () => {
     const y = await s.run({ x: new ort.Tensor('float32', Float32Array.of(2), [1]) });
     expect([...(y['y']!.data as Float32Array)]).toEqual([3]);
     await s.release();
+  });
+
+  it("finish(grace): an unsettled primer runs on until it settles, within the grace; then the creation goes on", async () => {
+    serve();
+    const primer = (await startPrimer('q8', null, BIG, APP))!;
+    // Asked to finish before its file even arrived: stop() would end it there ('the model was read first').
+    await new Promise((r) => setTimeout(r, 0));
+    const t0 = performance.now();
+    const r = await primer.finish(PRIMER_MAX_MS);
+    expect(r.skipped).toBeNull();
+    // It went on to settle (or to its cap on a busy machine) rather than stopping at once.
+    expect(r.settled || r.ms >= PRIMER_MAX_MS - 50).toBe(true);
+    expect(r.runs).toBeGreaterThanOrEqual(6 * 17);
+    expect(performance.now() - t0).toBeLessThanOrEqual(PRIMER_MAX_MS + 500);
+  });
+
+  it('finish(grace) stops an unsettled primer once the grace is over', async () => {
+    serve();
+    const primer = new KernelPrimer(ort as never, `${APP}models/slm-pocket/onnx/model.onnx`, slow);
+    await new Promise((r) => setTimeout(r, 300));
+    const t0 = performance.now();
+    const r = await primer.finish(200);
+    const waited = performance.now() - t0;
+    // 40 ms a step cannot settle in 200 ms: it stopped at the grace (plus the step in flight).
+    expect(r).toMatchObject({ skipped: null, settled: false });
+    expect(waited).toBeGreaterThanOrEqual(190);
+    expect(waited).toBeLessThan(200 + 400);
+    expect(r.runs).toBeGreaterThan(300 / 40 / 2);
   });
 
   it('stopped before its files arrived: reports that the model was read first, runs nothing', async () => {
@@ -148,5 +178,15 @@ describe("the Load status's primer line", () => {
     expect(primerSummary({ ms: 520, runMs: 241.4, runs: 102, tokens: 144, settled: true, skipped: null })).toMatch(/^102 steps of slm-pocket in 241 ms beside the download, until its speed settled/);
     expect(primerSummary({ ms: 900, runMs: 610, runs: 40, tokens: 60, settled: false, skipped: null })).toMatch(/until the session began/);
     expect(primerSummary({ ms: 3, runMs: 0, runs: 0, tokens: 0, skipped: 'the model was read first' })).toBe('not run: the model was read first');
+  });
+});
+
+describe("the Load status's q4 line", () => {
+  const w = { converted: 211, kept: 0, fp32Bytes: 424e6, fp32MaxBytes: 2 ** 31, to: 'fp32' as const, addedBytes: 424e6, ms: 337, workers: 2, helperFailure: null, skipped: null };
+  it('says what the 4-bit MatMuls became, what that took and on how many workers; a helper that failed; or why they stayed', () => {
+    expect(rewriteSummary(w)).toMatch(/^211 4-bit MatMuls run as fp32 \(WASM has no fast 4-bit kernel; 337 ms at load on 2 workers\)$/);
+    expect(rewriteSummary({ ...w, workers: 1 })).not.toMatch(/workers/);
+    expect(rewriteSummary({ ...w, to: 'int8', helperFailure: 'out of memory' })).toMatch(/run as int8 \(as fp32 they would take .*; a helper failed, its part done here: out of memory\)$/);
+    expect(rewriteSummary({ ...w, converted: 0, kept: 3, workers: 0, skipped: 'g_idx' })).toBe('kept 4-bit: g_idx');
   });
 });

@@ -5,41 +5,7 @@ import { dequantize, quantizeInt8 } from '../../src/inference/q4-dequant';
 import { rewriteQ4 } from '../../src/inference/q4-rewrite';
 import { Q4_REWRITE_LIMITS } from '../../src/models/dtypes';
 import { fields, int64s, str, Writer, type Field } from '../../src/lib/protobuf';
-
-/** Codes, scales and zero points of a [K, N] weight in MatMulNBits' layout (bits 4, block bs). */
-function pack(K: number, N: number, bs: number, code: (k: number, n: number) => number, zp: (n: number, b: number) => number, scale: (n: number, b: number) => number) {
-  const nb = Math.ceil(K / bs);
-  const B = new Uint8Array(N * nb * (bs / 2));
-  const scales = new Float32Array(N * nb);
-  const zps = new Uint8Array(N * Math.ceil(nb / 2));
-  for (let n = 0; n < N; n++) {
-    for (let b = 0; b < nb; b++) {
-      scales[n * nb + b] = scale(n, b);
-      zps[n * Math.ceil(nb / 2) + (b >> 1)]! |= zp(n, b) << ((b & 1) * 4);
-      for (let j = 0; j < bs; j++) {
-        const k = b * bs + j;
-        const c = k < K ? code(k, n) : 0;
-        B[(n * nb + b) * (bs / 2) + (j >> 1)]! |= c << ((j & 1) * 4);
-      }
-    }
-  }
-  return { B, scales, zps };
-}
-
-/** A TensorProto: dims, data type, name, raw bytes. */
-function tensor(name: string, dims: number[], type: number, raw: Uint8Array): Writer {
-  const t = new Writer();
-  for (const d of dims) t.int(1, d);
-  return t.int(2, type).string(8, name).bytes(9, raw);
-}
-
-/** A 4-bit MatMulNBits node `mm`: y = x · (B, S, Z), [K, N], block `bs`. */
-function q4Node(K: number, N: number, bs: number): Writer {
-  const attr = (name: string, i: number) => new Writer().string(1, name).int(3, i).int(20, 2);
-  const node = new Writer().string(1, 'x').string(1, 'B').string(1, 'S').string(1, 'Z').string(2, 'y').string(3, 'mm').string(4, 'MatMulNBits').string(7, 'com.microsoft');
-  for (const [k, v] of [['K', K], ['N', N], ['bits', 4], ['block_size', bs], ['accuracy_level', 4]] as const) node.bytes(5, attr(k, v));
-  return node;
-}
+import { pack, q4Node, tensor } from './q4-fixtures';
 
 const code = (k: number, n: number) => (k * 7 + n * 3) % 16;
 const zp = (n: number, b: number) => (n + 2 * b + 5) % 16;
@@ -320,14 +286,14 @@ describe('q4 → int8 rewrite (past the fp32 bound)', () => {
 });
 
 describe("the worker's preparation for ONNX Runtime Web (external-weights.ts)", () => {
-  it('q4: rewritten and external (model + weights); no MatMulNBits: externalized into the bytes themselves; nothing large: untouched', () => {
+  it('q4: rewritten and external (model + weights); no MatMulNBits: externalized into the bytes themselves; nothing large: untouched', async () => {
     const K = 32, N = 4, bs = 16;
     const { B, scales, zps } = pack(K, N, bs, code, zp, scale);
     const node = q4Node(K, N, bs);
     const emb = new Uint8Array(8192).fill(7);
     const q4 = new Writer().int(1, 8).bytes(7, new Writer().bytes(1, node).bytes(5, tensor('B', [N, K / bs, bs / 2], 2, B))
       .bytes(5, tensor('S', [N * (K / bs)], 1, new Uint8Array(scales.buffer))).bytes(5, tensor('Z', [N], 2, zps)).bytes(5, tensor('emb', [2048], 1, emb))).finish();
-    const qa = prepareForOrt(q4);
+    const qa = await prepareForOrt(q4);
     const a = qa.prepared!;
     expect(a.externalData.map((e) => e.path)).toEqual([INLINE_WEIGHTS_PATH, FP32_WEIGHTS_PATH]);
     expect(a.externalData.map((e) => e.data.length)).toEqual([q4.length, K * N * 4]);
@@ -337,13 +303,13 @@ describe("the worker's preparation for ONNX Runtime Web (external-weights.ts)", 
     expect([a.externalTensors, a.externalBytes]).toEqual([2, K * N * 4 + 8192]);
     expect(qa.rewrite).toMatchObject({ converted: 1, kept: 0, fp32Bytes: K * N * 4, fp32MaxBytes: Q4_REWRITE_LIMITS.maxFp32Bytes, to: 'fp32', skipped: null });
     // A device's bound below the weights' fp32 size: int8, 1 byte a weight, and the record says the bound.
-    const low = prepareForOrt(q4, { maxFp32Bytes: K * N * 4 - 1, maxInt8Bytes: Q4_REWRITE_LIMITS.maxInt8Bytes });
+    const low = await prepareForOrt(q4, { maxFp32Bytes: K * N * 4 - 1, maxInt8Bytes: Q4_REWRITE_LIMITS.maxInt8Bytes });
     expect(low.rewrite).toMatchObject({ converted: 1, to: 'int8', fp32MaxBytes: K * N * 4 - 1, addedBytes: K * N });
     expect(low.prepared!.externalData.map((e) => e.data.length)).toEqual([q4.length, K * N]);
 
     const relu = new Writer().string(1, 'x').string(2, 'y').string(4, 'Relu');
     const plain = new Writer().int(1, 8).bytes(7, new Writer().bytes(1, relu).bytes(5, tensor('emb', [2048], 1, emb))).finish();
-    const pb = prepareForOrt(plain);
+    const pb = await prepareForOrt(plain);
     expect(pb.rewrite).toBeNull();
     const b = pb.prepared!;
     expect(b.externalData).toHaveLength(1);
@@ -351,7 +317,7 @@ describe("the worker's preparation for ONNX Runtime Web (external-weights.ts)", 
     expect(b.bytes.length).toBeLessThan(200);
 
     const small = new Writer().int(1, 8).bytes(7, new Writer().bytes(1, relu).bytes(5, tensor('s', [1], 1, new Uint8Array(4)))).finish();
-    expect(prepareForOrt(small)).toEqual({ prepared: null, rewrite: null });
+    expect(await prepareForOrt(small)).toEqual({ prepared: null, rewrite: null });
   });
 });
 

@@ -173,6 +173,9 @@ export interface WeightRewrite {
   to: 'fp32' | 'int8' | null;
   addedBytes: number;
   ms: number;
+  /** Workers that filled the new weights (this one and its helpers, worker/rewrite-helpers.ts; 0 when nothing was rewritten), and why a helper's part was filled here instead. */
+  workers: number;
+  helperFailure: string | null;
   /** Why nodes were kept, when some were. */
   skipped: string | null;
 }

@@ -15,10 +15,11 @@
  * the weights in GPU buffers; a worker serves one device for its whole life).
  */
 import { externalizeInitializers, INLINE_WEIGHTS_PATH } from '../../../inference/external-data';
-import { rewriteQ4 } from '../../../inference/q4-rewrite';
+import { rewriteQ4, rewriteQ4Split } from '../../../inference/q4-rewrite';
 import { Q4_REWRITE_LIMITS, rewriteLimits, type RewriteLimits } from '../../../models/dtypes';
 import type { SessionMemory, SessionParts, WeightRewrite } from '../protocol';
 import { deviceMemoryGiB } from './memory-check';
+import type { RewriteHelpers } from './rewrite-helpers';
 import { heapGrowthsSince, wasmHeapBytes } from './wasm-memory';
 
 /** Where the q4 rewrite's new weights are mounted (none of a hub model's own names: those are `*.onnx_data`). */
@@ -39,6 +40,15 @@ let installed = false;
 let originalCreate: Create | null = null;
 /** Awaited once before the next session is created: the kernel primer stops there (primer.ts). */
 let gate: (() => Promise<unknown>) | null = null;
+
+/** Helpers for the next session's q4 rewrite (rewrite-helpers.ts), closed once it is done. */
+let helpers: RewriteHelpers | null = null;
+
+/** The next session's q4 rewrite is split with `h`, which it closes after; the last call wins (an earlier set is closed). */
+export function shareNextRewrite(h: RewriteHelpers | null): void {
+  if (helpers && helpers !== h) helpers.close();
+  helpers = h;
+}
 
 /** `g` runs (and is awaited) before the next session is created; the last call wins. */
 export function gateNextCreate(g: () => Promise<unknown>): void {
@@ -74,12 +84,16 @@ export interface Prepared {
  * `model` prepared for ONNX Runtime Web, or null to hand it over as it is (nothing large enough to
  * move out); `rewrite` is the q4 rewrite's record, null when the model had no MatMulNBits. Throws
  * on bytes the protobuf reader cannot parse. `limits`: the largest fp32 and int8 weight sets made at
- * load (why: src/models/dtypes.ts; the worker passes this device's, rewriteLimits()).
+ * load (why: src/models/dtypes.ts; the worker passes this device's, rewriteLimits()). `helpers`:
+ * the rewrite's new weights are filled with them, one weights file a worker (rewrite-helpers.ts).
  */
-export function prepareForOrt(model: Uint8Array, limits: RewriteLimits = Q4_REWRITE_LIMITS): { prepared: Prepared | null; rewrite: WeightRewrite | null } {
+export async function prepareForOrt(model: Uint8Array, limits: RewriteLimits = Q4_REWRITE_LIMITS, helpers: RewriteHelpers | null = null): Promise<{ prepared: Prepared | null; rewrite: WeightRewrite | null }> {
   const t0 = performance.now();
-  const r = rewriteQ4(model, limits, { modelFile: INLINE_WEIGHTS_PATH, weightsFile: FP32_WEIGHTS_PATH });
-  const rewrite = r.converted || r.kept ? { converted: r.converted, kept: r.kept, fp32Bytes: r.fp32Bytes, fp32MaxBytes: limits.maxFp32Bytes, to: r.to, addedBytes: r.addedBytes, ms: performance.now() - t0, skipped: r.skipped ?? (r.keptReasons.join('; ') || null) } : null;
+  const files = { modelFile: INLINE_WEIGHTS_PATH, weightsFile: FP32_WEIGHTS_PATH };
+  const r = helpers ? await rewriteQ4Split(model, limits, files, helpers.groups, helpers.fill) : rewriteQ4(model, limits, files);
+  const rewrite = r.converted || r.kept
+    ? { converted: r.converted, kept: r.kept, fp32Bytes: r.fp32Bytes, fp32MaxBytes: limits.maxFp32Bytes, to: r.to, addedBytes: r.addedBytes, ms: performance.now() - t0, workers: r.converted ? Math.max(1, r.externalData.length - 1) : 0, helperFailure: helpers?.failure ?? null, skipped: r.skipped ?? (r.keptReasons.join('; ') || null) }
+    : null;
   if (r.bytes) return { prepared: { bytes: r.bytes, externalData: r.externalData, externalTensors: r.externalTensors, externalBytes: r.externalBytes }, rewrite };
   const split = externalizeInitializers(model);
   return { prepared: split && { bytes: split.graph, externalData: [split.externalData], externalTensors: split.tensors, externalBytes: split.bytes }, rewrite };
@@ -101,13 +115,17 @@ export async function installExternalWeights(): Promise<void> {
     if (!(model instanceof Uint8Array)) return original(...args);
     const t0 = performance.now();
     const wallStart = performance.timeOrigin + t0;
-    let p: ReturnType<typeof prepareForOrt>;
+    const h = helpers;
+    helpers = null;
+    let p: Awaited<ReturnType<typeof prepareForOrt>>;
     try {
-      p = prepareForOrt(model, rewriteLimits(deviceMemoryGiB()));
+      p = await prepareForOrt(model, rewriteLimits(deviceMemoryGiB()), h);
     } catch {
       // Bytes this reader cannot parse (a corrupt or truncated file): ONNX Runtime gets them as
       // they are and reports its own error, which the app names "corrupt model" (errors.ts).
       return original(...args);
+    } finally {
+      h?.close();
     }
     const t1 = performance.now();
     const prepared = p.prepared;

@@ -21,7 +21,8 @@ import { wasmHeapBytes } from './wasm-memory';
 import { setupTransformers, type Transformers } from './ort-setup';
 import { DownloadError, ModelStore } from './model-store';
 import { preflight } from './preflight';
-import { installExternalWeights, takeSessionRecord } from './external-weights';
+import { installExternalWeights, shareNextRewrite, takeSessionRecord } from './external-weights';
+import { startRewriteHelpers } from './rewrite-helpers';
 import { warmUp } from './warmup';
 import { planAfterPrimer } from './warmup-rule';
 import { startPrimer } from './primer';
@@ -140,6 +141,8 @@ export async function loadModel(id: number, req: LoadRequest, post: Post, glue: 
   // model's session waits at most one primer step, and ONNX Runtime's own start moves into the read.
   // A model of unknown size (no Content-Length) is primed: a hub model is rarely small.
   const primer = req.device === 'wasm' ? await startPrimer(req.dtype, memory.estimate?.rewrite?.to ?? null, plan.totalBytes ?? Infinity, req.appBase) : null;
+  // A q4 rewrite ahead (WASM): its helpers start now, so they are up when the bytes are read.
+  if (req.device === 'wasm' && memory.estimate?.rewrite) shareNextRewrite(startRewriteHelpers());
   // The tokenizer and the model load together: the tokenizer's files and parse (~190 ms for the
   // 0.5B shape's 4.3 MB tokenizer.json) no longer wait in front of the weights' read.
   const tokenizerLoad = t.AutoTokenizer.from_pretrained(loc.modelId, { revision: loc.revision, progress_callback });
@@ -151,8 +154,9 @@ export async function loadModel(id: number, req: LoadRequest, post: Post, glue: 
   });
   // Its failure is reported below, after the tokenizer's: not an unhandled rejection meanwhile.
   modelLoad.catch(() => undefined);
-  // A load that fails before its session is created stops the primer too.
+  // A load that fails before its session is created stops the primer and the rewrite's helpers too.
   const primed = primer ? modelLoad.then(() => primer.stop(), () => primer.stop()) : Promise.resolve(null);
+  void modelLoad.then(() => shareNextRewrite(null), () => shareNextRewrite(null));
   let tokenizer: Tokenizer;
   let model: Model;
   try {
