@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_WINDOW_TOKENS, MIN_WINDOW_TOKENS, nextPrefillPass, planAfterPrimer, PREFILL_BUDGET_MS, PREFILL_PROBE_TOKENS, PRIMED_MIN_DECODE_MS, warmupSettled, windowTokens } from '../../src/engines/local/worker/warmup-rule';
+import { ANSWER_TOKENS, MAX_WINDOW_TOKENS, MIN_WINDOW_TOKENS, nextPrefillPass, planAfterPrimer, PREFILL_BUDGET_MS, PREFILL_PROBE_TOKENS, PRIMED_MIN_DECODE_MS, warmupSettled, WindowClock, windowTokens } from '../../src/engines/local/worker/warmup-rule';
 
 const RULE = { minTokens: 1024, minDecodeMs: 1000 };
 
@@ -95,5 +95,37 @@ describe('the decode floor after the kernel primer', () => {
     expect(planAfterPrimer(plan, null)).toBe(plan);
     expect(planAfterPrimer(plan, report(false))).toBe(plan);
     expect(planAfterPrimer(plan, { ...report(undefined, 'the model was read first'), runs: 0 })).toBe(plan);
+  });
+});
+
+describe('WindowClock: windows cut inside one answer', () => {
+  it('the first token (it carries the prefill) only opens the first window; then windows of windowTokens(last speed) tokens, back to back', () => {
+    const clock = new WindowClock(null);
+    // 6 tokens wanted first (no speed yet); tokens every 20 ms after a 300 ms prefill.
+    const times = [300, ...Array.from({ length: 40 }, (_, i) => 320 + i * 20)];
+    const windows = times.map((t) => clock.token(t)).filter((w) => w !== null);
+    // 50 tok/s: the first window is 6 tokens (120 ms), then windowTokens(50) = 6 again.
+    expect(windows[0]).toEqual({ tps: 50, ms: 120, tokens: 6 });
+    expect(windows.every((w) => w.tokens === 6 && Math.abs(w.tps - 50) < 1e-9)).toBe(true);
+    // 40 intervals: 6 whole windows, 4 tokens left over (not a window).
+    expect(windows).toHaveLength(6);
+    expect(windows.reduce((s, w) => s + w.ms, 0)).toBe(720);
+  });
+
+  it('a slow model gets the 3-token minimum, a fast one up to 128 a window; the size follows the last window', () => {
+    const slow = new WindowClock(10);
+    expect([0, 100, 200].map((t) => slow.token(t))).toEqual([null, null, null]);
+    expect(slow.token(300)).toEqual({ tps: 10, ms: 300, tokens: 3 });
+    const fast = new WindowClock(5000);
+    let w = null;
+    for (let i = 0; i <= 128 && !w; i++) w = fast.token(i * 0.2);
+    expect(w?.tokens).toBe(MAX_WINDOW_TOKENS);
+    expect(ANSWER_TOKENS).toBe(MAX_WINDOW_TOKENS + 1);
+  });
+
+  it('a context with room for only a short answer: windows fit inside it, so one still closes', () => {
+    const clock = new WindowClock(5000, 4);
+    expect([0, 1, 2, 3].map((t) => clock.token(t))).toEqual([null, null, null, null]);
+    expect(clock.token(4)).toEqual({ tps: 1000, ms: 4, tokens: 4 });
   });
 });

@@ -44,6 +44,53 @@ export function windowTokens(lastTps: number | null): number {
   return Math.max(MIN_WINDOW_TOKENS, Math.min(MAX_WINDOW_TOKENS, Math.round((lastTps * WINDOW_MS) / 1000)));
 }
 
+/** Tokens a warm-up answer may run to: windows are cut inside it, so one slow model's answer holds them all. */
+export const ANSWER_TOKENS = MAX_WINDOW_TOKENS + 1;
+
+/** A window of an answer: its decode speed, its length, and the tokens it decoded. */
+export interface Window {
+  tps: number;
+  ms: number;
+  tokens: number;
+}
+
+/**
+ * Cuts one answer's token times into windows: each `windowTokens(last speed)` tokens long, timed
+ * from the token before it (the answer's first token, which carries the prefill, only opens the
+ * first window). What is left at the answer's end is not a window.
+ *
+ * Measured reason (2026-12-01, 135M shape, 2 threads, warm loads through the store): one answer a
+ * window prefilled the warm-up's prompt again for every window (q8 keeps no KV state: 55–65 ms a
+ * window, half the wall time of a 120 ms window); cut inside one answer, the prompt is prefilled
+ * once. Figures in docs/performance.md.
+ */
+export class WindowClock {
+  private open: number | null = null;
+  private count = 0;
+  private want: number;
+
+  /** `maxTokens`: the most a window may hold (an answer of n tokens holds a window of n − 1 at most). */
+  constructor(lastTps: number | null, private readonly maxTokens = MAX_WINDOW_TOKENS) {
+    this.want = Math.max(1, Math.min(maxTokens, windowTokens(lastTps)));
+  }
+
+  /** A token decoded at time `t` (ms); the window it closes, or null. */
+  token(t: number): Window | null {
+    if (this.open === null) {
+      this.open = t;
+      return null;
+    }
+    this.count++;
+    if (this.count < this.want) return null;
+    const ms = t - this.open;
+    const w = { tps: ms > 0 ? (this.count * 1000) / ms : Infinity, ms, tokens: this.count };
+    this.open = t;
+    this.count = 0;
+    this.want = Math.max(1, Math.min(this.maxTokens, windowTokens(w.tps)));
+    return w;
+  }
+}
+
 /** Whether the speeds so far (tokens/s per window, in order) have settled, given the tokens and decode time spent. */
 export function warmupSettled(speeds: readonly number[], tokens: number, decodeMs: number, rule: WarmupStopRule): boolean {
   if (speeds.length < 2 * STABLE_WINDOWS) return false;

@@ -4,8 +4,8 @@
  * first use. Measured here: without warm-up the first decode tokens ran 5–8x slower than steady
  * state. So before "ready": forward passes over a long prompt (each runs the matmul kernels many
  * times, using up their budgets fastest; ~150 ms of them in all, see `nextPrefillPass`), then short
- * answers (windows of ~120 ms, 3–128 tokens, so the context stays as short as a real one) through
- * exactly the path a real answer takes: the same loop, stop signal (shared memory when the page
+ * answers (at most 129 tokens, so the context stays as short as a real one; cut into windows of
+ * ~120 ms, 3–128 tokens, as they decode: `WindowClock`) through exactly the path a real answer takes: the same loop, stop signal (shared memory when the page
  * has it), detokenizer and batching, with the text going nowhere. Measured: when the warm-up ran a
  * different path (no interrupt flag, an extra stopping callback) the first real answer was
  * de-optimised and ran at half speed. Done when the speed has settled (warmup-rule.ts: the median
@@ -19,8 +19,8 @@ import type { BatchingStream } from '../../../inference/streamer';
 import { median } from '../../../metrics/stats';
 import type { ChatMessage } from '../../types';
 import type { WarmupPlan } from '../protocol';
-import { StopSignal, tracedRun, type GenerationTrace } from './traced-run';
-import { nextPrefillPass, PREFILL_PROBE_TOKENS, warmupSettled, windowTokens } from './warmup-rule';
+import { StopSignal, tracedRun } from './traced-run';
+import { ANSWER_TOKENS, nextPrefillPass, PREFILL_PROBE_TOKENS, warmupSettled, WindowClock } from './warmup-rule';
 
 /** The warm-up's stand-in for the page's flush interval (one display frame). */
 const WARMUP_FLUSH_MS = 16;
@@ -50,16 +50,6 @@ const discardText = (_text: string, _count: number): void => undefined;
 /** Greedy, exactly `n` tokens (end-of-sequence ignored). */
 const fixed = (n: number) => decodeSettings({ ...DEFAULT_GENERATION, greedy: true, maxNewTokens: n, minNewTokens: n }, null);
 
-/**
- * Decode tokens/s of a trace (first to last generated token). Not the metrics' decodeRate: that
- * hides windows under 50 ms, and the first window of a toy model (12 tokens) lasts ~6 ms.
- */
-function decodeTps(t: GenerationTrace): number | null {
-  const first = t.times[0];
-  const last = t.times.at(-1);
-  return first !== undefined && last !== undefined && last > first ? ((t.times.length - 1) * 1000) / (last - first) : null;
-}
-
 export async function warmUp(m: WarmupTarget, plan: WarmupPlan, sharedMemory: boolean): Promise<WarmupResult> {
   const start = now();
   const deadline = start + plan.maxMs;
@@ -84,17 +74,29 @@ export async function warmUp(m: WarmupTarget, plan: WarmupPlan, sharedMemory: bo
   let tokens = 0;
   let decodeMs = 0;
   const speeds: number[] = [];
-  while (tokens < plan.maxTokens && now() < deadline) {
-    const n = Math.min(windowTokens(speeds.at(-1) ?? null), room, plan.maxTokens - tokens);
+  let settled = false;
+  // Answers of up to ANSWER_TOKENS, cut into ~120 ms windows as they decode (WindowClock); the
+  // answer in flight is stopped through its stop signal, as a user's Stop would, once they settle.
+  while (!settled && tokens < plan.maxTokens && now() < deadline) {
+    const n = Math.min(ANSWER_TOKENS, room, plan.maxTokens - tokens);
     const batch = m.stream(discardText, WARMUP_FLUSH_MS);
-    const trace = await tracedRun(m.generator, prompt, fixed(n), new StopSignal(flag, deadline), (tok) => batch.add(tok));
+    const stop = new StopSignal(flag, deadline);
+    const clock = new WindowClock(speeds.at(-1) ?? null, n - 1);
+    let answered = 0;
+    const trace = await tracedRun(m.generator, prompt, fixed(n), stop, (tok) => {
+      batch.add(tok);
+      answered++;
+      const w = clock.token(now());
+      if (!w || settled) return;
+      decodeMs += w.ms;
+      speeds.push(w.tps);
+      settled = warmupSettled(speeds, tokens + answered, decodeMs, plan);
+      if (settled) stop.requested = true;
+    });
     batch.flush();
     tokens += trace.ids.length;
-    const tps = decodeTps(trace);
-    if (tps === null) break;
-    decodeMs += (trace.times.at(-1) ?? 0) - (trace.times[0] ?? 0);
-    speeds.push(tps);
-    if (warmupSettled(speeds, tokens, decodeMs, plan)) break;
+    // An answer too short for a window (a tiny context) cannot settle anything.
+    if (trace.ids.length < 2) break;
   }
   // The steady speed it reached: the median of the last three windows (one 128-token answer of a
   // small model lasts ~60 ms, so a single one is at the mercy of a stray pause).
