@@ -49,7 +49,9 @@ export class ModelStore {
    * Complete stored copies this load has verified, by URL: transformers.js looks a model file up
    * twice before it reads it (its existence check, then its load), and each lookup assembled the
    * file's parts again. Measured (2026-12-01, 135M q8 warm load, 16 parts): 158 ms, then 49 ms, both
-   * before the first byte was read; with this and the parts looked up together, see performance.md.
+   * before the first byte was read. The parts stay looked up one after another: all at once (52
+   * for the 0.5B shape) made its read 0.08–0.15 s slower and the kernel primer beside it twice as
+   * slow (docs/performance.md).
    */
   private readonly verified = new Map<string, { meta: FileMeta; blobs: Blob[] }>();
   private readonly notes: string[] = [];
@@ -136,12 +138,11 @@ export class ModelStore {
       const res = await this.cache.match(metaKey(url));
       if (!res) return undefined;
       meta = parseMeta(await res.text());
-      const cache = this.cache;
-      // All parts at once: one after another, each lookup waited for the last.
-      const found = await Promise.all((meta?.parts ?? []).map(async (_, i) => {
-        const part = await cache.match(partKey(url, i));
-        return part ? await part.blob() : null;
-      }));
+      const found: (Blob | null)[] = [];
+      for (const i of (meta?.parts ?? []).keys()) {
+        const part = await this.cache.match(partKey(url, i));
+        found.push(part ? await part.blob() : null);
+      }
       const blobs = found.filter((b): b is Blob => b !== null);
       const sizes = found.map((b) => (b ? b.size : null));
       const planned = this.files.get(url);
