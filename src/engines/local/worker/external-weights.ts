@@ -38,7 +38,7 @@ export interface SessionRecord {
 let installed = false;
 /** ONNX Runtime's own create, unwrapped (set on install). */
 let originalCreate: Create | null = null;
-/** Awaited once before the next session is created: the kernel primer stops there (primer.ts). */
+/** Awaited once before the next session is created: the kernel primer settles or stops there (primer.ts). */
 let gate: (() => Promise<unknown>) | null = null;
 
 /** Helpers for the next session's q4 rewrite (rewrite-helpers.ts), closed once it is done. */

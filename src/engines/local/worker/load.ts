@@ -138,7 +138,8 @@ export async function loadModel(id: number, req: LoadRequest, post: Post, glue: 
   // Drops what an earlier load that failed left (its rewrite, its parts): this load reports its own.
   takeSessionRecord();
   // V8 optimises ONNX Runtime's kernels while the weights are read (primer.ts), warm-up or not: the
-  // model's session waits at most one primer step, and ONNX Runtime's own start moves into the read.
+  // model's session waits for an unsettled primer at most PRIMER_GRACE_MS (then one step), and ONNX
+  // Runtime's own start moves into the read.
   // A model of unknown size (no Content-Length) is primed: a hub model is rarely small.
   const primer = req.device === 'wasm' ? await startPrimer(req.dtype, memory.estimate?.rewrite?.to ?? null, plan.totalBytes ?? Infinity, req.appBase) : null;
   // A q4 rewrite ahead (WASM): its helpers start now, so they are up when the bytes are read.
