@@ -67,8 +67,9 @@ function tensorProto(name: string, dims: number[], type: number): Writer {
   return t.int(TENSOR_TYPE, type).string(TENSOR_NAME, name);
 }
 
-/** External mode: where each rewritten node's weights went (file index, byte offset) and its int8 column scales. */
+/** External mode: the model's own file, and where each rewritten node's weights went (file index, byte offset) with its int8 column scales. */
 interface Placement {
+  modelFile: string;
   files: { path: string; data: Uint8Array }[];
   at: Map<Plan, { file: number; offset: number; scale: Float32Array | null }>;
 }
@@ -81,8 +82,8 @@ export function weightsFilePath(base: string, g: number): string {
   return g === 0 ? base : `${base.replace(/\.bin$/, '')}-${g}.bin`;
 }
 
-/** Where the filled groups' weights sit: group g is mounted as `weightsFilePath(weightsFile, g)`. */
-function place(d: Decided, groups: number[][], filled: FilledGroup[], weightsFile: string): Placement {
+/** Where the filled groups' weights sit: group g is mounted as `weightsFilePath(external.weightsFile, g)`. */
+function place(d: Decided, groups: number[][], filled: FilledGroup[], external: ExternalFiles): Placement {
   const elem = d.to === 'fp32' ? 4 : 1;
   const at: Placement['at'] = new Map();
   groups.forEach((g, file) => {
@@ -93,7 +94,7 @@ function place(d: Decided, groups: number[][], filled: FilledGroup[], weightsFil
       offset += p.K * p.N * elem;
     });
   });
-  return { files: filled.map((f, g) => ({ path: weightsFilePath(weightsFile, g), data: f.data })), at };
+  return { modelFile: external.modelFile, files: filled.map((f, g) => ({ path: weightsFilePath(external.weightsFile, g), data: f.data })), at };
 }
 
 /**
@@ -104,9 +105,8 @@ function place(d: Decided, groups: number[][], filled: FilledGroup[], weightsFil
 export function rewriteQ4(model: Uint8Array, limits: Partial<RewriteLimits> = {}, external: ExternalFiles | null = null): Q4RewriteResult {
   const d = decide(model, limits);
   if (!('order' in d)) return d;
-  if (!external) return write(model, d, null, null);
-  const all = d.order.map((_, i) => i);
-  return write(model, d, external, place(d, [all], [fillGroup(d.order, d.to)], external.weightsFile));
+  if (!external) return write(model, d, null);
+  return write(model, d, place(d, [d.order.map((_, i) => i)], [fillGroup(d.order, d.to)], external));
 }
 
 /**
@@ -118,10 +118,11 @@ export async function rewriteQ4Split(model: Uint8Array, limits: Partial<RewriteL
   if (!('order' in d)) return d;
   const split = splitJobs(d.order, groups);
   const filled = await fill(split.map((g) => g.map((i) => d.order[i]!)), d.to);
-  return write(model, d, external, place(d, split, filled, external.weightsFile));
+  return write(model, d, place(d, split, filled, external));
 }
 
-function write(model: Uint8Array, d: Decided, external: ExternalFiles | null, placement: Placement | null): Q4RewriteResult {
+/** The rewritten model: inline weights (`placement` null), or references to where they were filled. */
+function write(model: Uint8Array, d: Decided, placement: Placement | null): Q4RewriteResult {
   const { to, plans } = d;
   const g = new Writer();
   const newInits: Writer[] = [];
@@ -136,7 +137,7 @@ function write(model: Uint8Array, d: Decided, external: ExternalFiles | null, pl
     if (p) {
       const out = p.bias ? `${p.output}_nobias` : p.output;
       const where = placement?.at.get(p) ?? null;
-      const ref = where && placement ? { path: placement.files[where.file]!.path, offset: where.offset } : null;
+      const ref = placement && where ? { path: placement.files[where.file]!.path, offset: where.offset } : null;
       const t = to === 'fp32' ? fp32Weight(p, g, out, ref, scratch) : int8Weight(p, g, out, ref, where?.scale ?? null, quantized, newInits);
       if (p.bias) g.bytes(GRAPH_NODE, nodeProto('Add', [out, p.bias], [p.output], `${p.name}_bias`));
       if (ref) {
@@ -147,7 +148,7 @@ function write(model: Uint8Array, d: Decided, external: ExternalFiles | null, pl
     } else if (f.no === GRAPH_INITIALIZER && d.dropped.has(readTensor(model, f).name)) {
       continue;
     } else {
-      const t = external && f.no === GRAPH_INITIALIZER ? externalizeTensor(model, f, external.modelFile) : null;
+      const t = placement && f.no === GRAPH_INITIALIZER ? externalizeTensor(model, f, placement.modelFile) : null;
       if (t) {
         g.bytes(GRAPH_INITIALIZER, t.tensor);
         externalTensors++;
@@ -161,7 +162,7 @@ function write(model: Uint8Array, d: Decided, external: ExternalFiles | null, pl
     if (f === d.graph) m.bytes(MODEL_GRAPH, g);
     else m.raw(model.subarray(f.start, f.end));
   }
-  const externalData = external && placement ? [{ path: external.modelFile, data: model }, ...placement.files] : [];
+  const externalData = placement ? [{ path: placement.modelFile, data: model }, ...placement.files] : [];
   return { bytes: m.finish(), externalData, externalTensors, externalBytes, converted: plans.size, kept: d.kept, keptReasons: d.keptReasons, fp32Bytes: d.fp32Bytes, to, addedBytes: d.weights * elem, skipped: null };
 }
 

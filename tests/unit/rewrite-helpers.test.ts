@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { fillGroup, splitJobs } from '../../src/inference/q4-dequant';
 import { rewriteQ4, rewriteQ4Split, weightsFilePath, type Q4RewriteResult } from '../../src/inference/q4-rewrite';
 import { fields, str, Writer } from '../../src/lib/protobuf';
-import { asWeights, type FromRewriteHelper, type ToRewriteHelper } from '../../src/engines/local/worker/rewrite-protocol';
+import type { FromRewriteHelper, ToRewriteHelper } from '../../src/engines/local/worker/rewrite-protocol';
 import { MAX_REWRITE_HELPERS, RewriteHelpers, rewriteHelperCount, type HelperPort } from '../../src/engines/local/worker/rewrite-helpers';
 import { pack, q4Node, tensor } from './q4-fixtures';
 
@@ -77,7 +77,7 @@ function fakePort(behaviour: Behaviour, sent: ToRewriteHelper[] = []): HelperPor
           for (const l of listeners.error) l({ message: '' } as ErrorEvent);
           return;
         }
-        const reply: FromRewriteHelper = behaviour === 'fails' ? { kind: 'failed', id: m.id, error: 'out of memory' } : { kind: 'filled', id: m.id, ...fillGroup(copy.jobs.map(asWeights), copy.to), ms: 1 };
+        const reply: FromRewriteHelper = behaviour === 'fails' ? { kind: 'failed', id: m.id, error: 'out of memory' } : { kind: 'filled', id: m.id, ...fillGroup(copy.jobs, copy.to) };
         for (const l of listeners.message) l({ data: structuredClone(reply) } as MessageEvent<FromRewriteHelper>);
       }, 0);
     },

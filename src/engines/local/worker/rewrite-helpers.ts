@@ -18,7 +18,7 @@ import type { FilledGroup, Q4Weights, RewriteTo } from '../../../inference/q4-de
 import { fillGroup } from '../../../inference/q4-dequant';
 import type { WeightFill } from '../../../inference/q4-rewrite';
 import { errorText } from '../../../lib/errors';
-import type { FromRewriteHelper, RewriteJob, ToRewriteHelper } from './rewrite-protocol';
+import type { FromRewriteHelper, ToRewriteHelper } from './rewrite-protocol';
 
 /** Never more helpers than this (the split's gain shrinks as the model worker's copies grow). */
 export const MAX_REWRITE_HELPERS = 3;
@@ -37,12 +37,12 @@ export interface HelperPort {
 }
 
 /** A node's weights as a helper gets them: its own copies (the model's file is not shared). */
-function toJob(p: Q4Weights): RewriteJob {
-  return { K: p.K, N: p.N, blockSize: p.blockSize, scales: p.scales.slice(), zeroPoints: p.zeroPoints?.slice() ?? null, b: p.b.data!.slice() };
+function toJob(p: Q4Weights): Q4Weights {
+  return { K: p.K, N: p.N, blockSize: p.blockSize, scales: p.scales.slice(), zeroPoints: p.zeroPoints?.slice() ?? null, b: { data: p.b.data!.slice() } };
 }
 
-function transferables(jobs: RewriteJob[]): Transferable[] {
-  return jobs.flatMap((j) => [j.scales.buffer, j.b.buffer, ...(j.zeroPoints ? [j.zeroPoints.buffer] : [])]);
+function transferables(jobs: Q4Weights[]): Transferable[] {
+  return jobs.flatMap((j) => [j.scales.buffer, j.b.data!.buffer, ...(j.zeroPoints ? [j.zeroPoints.buffer] : [])]);
 }
 
 export class RewriteHelpers {

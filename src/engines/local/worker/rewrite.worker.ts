@@ -2,7 +2,7 @@
 /** A q4 rewrite helper: fills one group of the rewrite's new weights (rewrite-helpers.ts has why). */
 import { fillGroup } from '../../../inference/q4-dequant';
 import { errorText } from '../../../lib/errors';
-import { asWeights, type FromRewriteHelper, type ToRewriteHelper } from './rewrite-protocol';
+import type { FromRewriteHelper, ToRewriteHelper } from './rewrite-protocol';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -12,9 +12,7 @@ self.onmessage = (ev: MessageEvent<ToRewriteHelper>) => {
     case 'fill': {
       let reply: FromRewriteHelper;
       try {
-        const t0 = performance.now();
-        const { data, scales } = fillGroup(m.jobs.map(asWeights), m.to);
-        reply = { kind: 'filled', id: m.id, data, scales, ms: performance.now() - t0 };
+        reply = { kind: 'filled', id: m.id, ...fillGroup(m.jobs, m.to) };
       } catch (e) {
         reply = { kind: 'failed', id: m.id, error: errorText(e) };
       }

@@ -5,12 +5,13 @@
  * state. So before "ready": forward passes over a long prompt (each runs the matmul kernels many
  * times, using up their budgets fastest; ~150 ms of them in all, see `nextPrefillPass`), then short
  * answers (at most 129 tokens, so the context stays as short as a real one; cut into windows of
- * ~120 ms, 3–128 tokens, as they decode: `WindowClock`) through exactly the path a real answer takes: the same loop, stop signal (shared memory when the page
- * has it), detokenizer and batching, with the text going nowhere. Measured: when the warm-up ran a
- * different path (no interrupt flag, an extra stopping callback) the first real answer was
- * de-optimised and ran at half speed. Done when the speed has settled (warmup-rule.ts: the median
- * of the last three windows within 5% of the three before, after `minTokens` tokens
- * or `minDecodeMs` of decoding, whichever comes first), or at the bounds.
+ * ~120 ms, 3–128 tokens, as they decode: `WindowClock`) through exactly the path a real answer
+ * takes: the same loop, stop signal (shared memory when the page has it), detokenizer and batching,
+ * with the text going nowhere. Measured: when the warm-up ran a different path (no interrupt flag,
+ * an extra stopping callback) the first real answer was de-optimised and ran at half speed. Done
+ * when the speed has settled (warmup-rule.ts: the median of the last three windows within 5% of the
+ * three before, after `minTokens` tokens or `minDecodeMs` of decoding, whichever comes first), or at
+ * the bounds.
  */
 import type { TokenGenerator } from '../../../inference/core';
 import { decodeSettings } from '../../../inference/settings';
