@@ -30,7 +30,7 @@ import { TabPanel, Tabs } from './ui/Tabs';
 
 export function App() {
   const { settings, update } = useSettings();
-  const local = useLocalModel();
+  const local = useLocalModel(settings.selection);
   const hosted = useHostedEndpoint();
   const { prices, setPrices } = usePrices();
   const panes = usePanes(local.engine, hosted.engine, hosted.settings.enabled === true);
@@ -154,6 +154,7 @@ export function App() {
               />
               <LoadStatus
                 state={local.state}
+                prepared={local.runtimePrepared}
                 compact={layout.phone}
                 onRetry={(change) => {
                   if (change.device) update({ selection: { ...sel, device: change.device } });

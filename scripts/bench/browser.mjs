@@ -200,6 +200,8 @@ export async function measureHarness(browser, base, { model, dtype, threads, war
       warm_parts: {
         // Where the warm load read its files: the app's store (Cache Storage) or the HTTP cache.
         cache: store ? 'store' : 'http',
+        // ONNX Runtime's setup done before the Load (a spare worker prepared after the dispose, as the app's unload makes one).
+        runtime_prepared: warm.info.runtimePrepared,
         read_ms: Math.round(warm.info.downloadMs),
         plain_read_ms: plain ? Math.round(plain.ms) : null,
         plain_read_bytes: plain ? plain.bytes : null,

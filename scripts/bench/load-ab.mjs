@@ -53,6 +53,7 @@ const browser = await launch();
 const load = () => execSync('uptime').toString().trim().replace(/.*load average: /, '');
 const parts = (r) => ({
   total_ms: Math.round(r.ms),
+  runtime_prepared: r.info.runtimePrepared,
   read_ms: Math.round(r.info.downloadMs),
   session_ms: Math.round(r.info.sessionCreateMs),
   rewrite_ms: r.info.weightRewrite ? Math.round(r.info.weightRewrite.ms) : null,

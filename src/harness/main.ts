@@ -2,7 +2,8 @@
  * A page with the model worker and no UI, for automated runs: the browser parity tests and the
  * benchmark's "bare worker" baseline call `window.slmHarness` through Playwright.
  */
-import { LocalEngine, LocalEngineError, loadMetricsOf } from '../engines/local/LocalEngine';
+import { LocalEngine, LocalEngineError } from '../engines/local/LocalEngine';
+import { loadMetricsOf } from '../engines/local/load-progress';
 import type { LoadRequest } from '../engines/local/protocol';
 import type { ChatMessage, GenerationParams } from '../engines/types';
 import { DEFAULT_GENERATION } from '../engines/types';
@@ -14,9 +15,13 @@ import { columnsFor, hostedColumn, localColumn } from '../eval/engines';
 import { RESULTS_FORMAT, RESULTS_VERSION, type CellResult, type RunRecord } from '../eval/results';
 import { runSuite, type RunnerEngine } from '../eval/runner';
 import { createBrowserSandbox } from '../eval/sandbox/browser';
-import type { Harness, HarnessRun, HarnessSuiteResult, HarnessSuiteRun } from './types';
+import { prepareIfStored } from '../engines/local/prepare';
+import type { Harness, HarnessLoad, HarnessRun, HarnessSuiteResult, HarnessSuiteRun } from './types';
 
 let engine: LocalEngine | null = null;
+/** The worker the next load starts in, made at dispose() as the app's unload makes one (useLocalModel). */
+let spare: LocalEngine | null = null;
+let lastLoad: HarnessLoad | null = null;
 
 function current(): LocalEngine {
   if (!engine) engine = new LocalEngine();
@@ -96,7 +101,9 @@ const harness: Harness = {
   probe: () => current().probe(),
   async load(opts) {
     engine?.dispose();
-    engine = new LocalEngine();
+    engine = spare ?? new LocalEngine();
+    spare = null;
+    lastLoad = opts;
     const request: LoadRequest = { ...opts, appBase: appBase(), ortBase: ortBase(), useBrowserCache: opts.useBrowserCache ?? false };
     try {
       return await engine.load(request);
@@ -125,6 +132,10 @@ const harness: Harness = {
   dispose() {
     engine?.dispose();
     engine = null;
+    // As the app after an unload: a spare worker, prepared when the last load's model is stored.
+    spare?.dispose();
+    const s = (spare = new LocalEngine());
+    if (lastLoad) void prepareIfStored(s, lastLoad, { appBase: appBase(), ortBase: ortBase() }, () => spare === s);
   },
 };
 

@@ -4,14 +4,15 @@
  * terminating a worker frees all of a model's memory). "auto" threads are measured, not guessed.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { LocalEngine, LocalEngineError, loadMetricsOf } from '../engines/local/LocalEngine';
+import { LocalEngine, LocalEngineError } from '../engines/local/LocalEngine';
 import type { EngineError, LoadedInfo, LoadRequest, WorkerEnvironment } from '../engines/local/protocol';
 import type { LoadMemory, LoadMetrics } from '../metrics/timing';
 import { chooseDevice } from '../models/device';
-import { applyLoadEvent, initialProgress, type LoadProgress } from '../engines/local/load-progress';
+import { applyLoadEvent, initialProgress, loadMetricsOf, type LoadProgress } from '../engines/local/load-progress';
 import { sourceLabel } from '../models/sources';
 import { calibrationKey, defaultThreads, pairedDecision, readCalibration, threadCandidates, type ThreadMeasurement } from '../models/threads';
 import { measurePairs } from '../engines/local/thread-pairs';
+import { prepareIfStored } from '../engines/local/prepare';
 import { median } from '../metrics/stats';
 import type { ModelSelection } from '../state/settings';
 import { appBase, ortBase } from './urls';
@@ -52,11 +53,20 @@ function toEngineError(e: unknown): EngineError {
   return { code: 'internal', message: errorText(e) };
 }
 
-export function useLocalModel() {
+/**
+ * `expected`: the model the settings select. When it is stored in this browser (a returning user's
+ * next Load), the spare worker readies ONNX Runtime for it before the click (LocalEngine.prepare).
+ */
+export function useLocalModel(expected: ModelSelection | null = null) {
   const [env, setEnv] = useState<WorkerEnvironment | null>(null);
   const [state, setState] = useState<LocalModelState>({ status: 'idle' });
   const [engine, setEngine] = useState<LocalEngine | null>(null);
   const spare = useRef<LocalEngine | null>(null);
+  /** Bumped when a new spare worker is made (after an unload), so that it is prepared too. */
+  const [spareGen, setSpareGen] = useState(0);
+  /** The spare worker asked to prepare (once each), and whether that spare's ONNX Runtime is ready. */
+  const askedSpare = useRef<LocalEngine | null>(null);
+  const [runtimePrepared, setRuntimePrepared] = useState(false);
   const generation = useRef(0);
   const last = useRef<{ sel: ModelSelection; knownBytes: number | null } | null>(null);
   /** The page's footprint before any model (measured once the probe worker answered; see page-memory.ts). */
@@ -78,14 +88,34 @@ export function useLocalModel() {
     return () => {
       live = false;
       probe.dispose();
+      spare.current?.dispose();
       spare.current = null;
     };
   }, []);
+
+  const expectedKey = expected ? JSON.stringify([expected.source, expected.dtype, expected.device]) : null;
+  useEffect(() => {
+    const s = spare.current;
+    if (!env || !expected || !s || askedSpare.current === s) return;
+    let live = true;
+    const target = { source: expected.source, dtype: expected.dtype, device: chooseDevice(expected.device, expected.dtype, env).device };
+    const still = () => live && spare.current === s && askedSpare.current !== s;
+    void prepareIfStored(s, target, { appBase: appBase(), ortBase: ortBase() }, still).then((asked) => {
+      if (!asked) return;
+      askedSpare.current = s;
+      void asked.done.then((ok) => ok && spare.current === s && setRuntimePrepared(true));
+    });
+    return () => {
+      live = false;
+    };
+    // expectedKey stands for `expected`: a new object with the same selection changes nothing.
+  }, [env, expectedKey, spareGen]);
 
   /** A worker that has not loaded anything yet (the probe worker is reused once). */
   const freshEngine = () => {
     const e = spare.current ?? new LocalEngine();
     spare.current = null;
+    setRuntimePrepared(false);
     return e;
   };
 
@@ -226,6 +256,11 @@ export function useLocalModel() {
     engine?.dispose();
     setEngine(null);
     setState({ status: 'idle' });
+    // The next Load starts in a worker that is up (and prepared, for a stored model), as after the page opened.
+    if (!spare.current) {
+      spare.current = new LocalEngine();
+      setSpareGen((g) => g + 1);
+    }
   }, [engine]);
 
   /** Loads the last selection again after an error, with the change the error offered. */
@@ -239,5 +274,5 @@ export function useLocalModel() {
     [load],
   );
 
-  return { env, state, engine, load, unload, retry };
+  return { env, state, engine, load, unload, retry, runtimePrepared };
 }

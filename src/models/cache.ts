@@ -190,6 +190,18 @@ export async function listCachedModels(): Promise<CachedModel[]> {
   return groupCachedFiles(files);
 }
 
+/** Whether the file at `url` is stored whole (its record says complete), without opening a cache that does not exist. */
+export async function isFileStored(url: string): Promise<boolean> {
+  if (typeof caches === 'undefined') return false;
+  try {
+    if (!(await caches.has(MODEL_CACHE))) return false;
+    const res = await (await caches.open(MODEL_CACHE)).match(metaKey(url));
+    return res ? parseMeta(await res.text())?.complete === true : false;
+  } catch {
+    return false;
+  }
+}
+
 /** Deletes every entry (parts, record, transformers.js's own copy) of the given file URLs. */
 export async function deleteCachedFiles(urls: Iterable<string>): Promise<void> {
   if (typeof caches === 'undefined') return;

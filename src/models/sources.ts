@@ -151,8 +151,13 @@ export interface ModelFile {
 }
 
 /** The files a causal LM load reads, in the order transformers.js reads them. */
+/** The model's graph file for `dtype` (its weights, or the first part of them with external data). */
+export function weightsFile(dtype: Dtype): string {
+  return `onnx/model${DTYPE_SUFFIX[dtype]}.onnx`;
+}
+
 export function modelFiles(dtype: Dtype, cfg?: TransformersJsConfig, device: string | null = null): ModelFile[] {
-  const onnx = `onnx/model${DTYPE_SUFFIX[dtype]}.onnx`;
+  const onnx = weightsFile(dtype);
   const files: ModelFile[] = [
     { file: 'config.json', required: true, role: 'config' },
     { file: 'tokenizer.json', required: true, role: 'tokenizer' },

@@ -78,8 +78,15 @@ export function MemoryLine({ m }: { m: LoadMemory }) {
 const CRASHES = new Set(['worker-crashed', 'device-lost']);
 
 /** `compact`: once ready, the details fold into their one-line summary (phones). `onRetry`: the actions an error offers. */
-export function LoadStatus({ state, compact = false, onRetry }: { state: LocalModelState; compact?: boolean; onRetry?: (change: RetryChange) => void }) {
-  if (state.status === 'idle') return <p className="muted" data-testid="load-status">No model loaded.</p>;
+/** `prepared`: the next Load's worker has ONNX Runtime set up already (useLocalModel, for a model stored here). */
+export function LoadStatus({ state, compact = false, onRetry, prepared = false }: { state: LocalModelState; compact?: boolean; onRetry?: (change: RetryChange) => void; prepared?: boolean }) {
+  if (state.status === 'idle') {
+    return (
+      <p className="muted" data-testid="load-status" data-runtime={prepared ? 'prepared' : undefined}>
+        No model loaded.{prepared && ' ONNX Runtime is set up for the selected model (stored in this browser): Load starts with its files.'}
+      </p>
+    );
+  }
   if (state.status === 'error') {
     const code = state.error.code;
     return (
@@ -180,7 +187,15 @@ export function LoadStatus({ state, compact = false, onRetry }: { state: LocalMo
           )}
           <tr>
             <th>Ready after</th>
-            <td>{fmtMs(load.totalMs)}</td>
+            <td>
+              {fmtMs(load.totalMs)}
+              {info.runtimePrepared && (
+                <span className="small muted" data-testid="runtime-prepared">
+                  {' '}
+                  · ONNX Runtime was set up before Load (this model is stored here)
+                </span>
+              )}
+            </td>
           </tr>
           {load.memory && (
             <tr>

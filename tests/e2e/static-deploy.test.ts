@@ -85,6 +85,8 @@ describe('static deployment under a sub-path, no isolation headers', () => {
     // A first download through the service worker is not a cache read (it was labelled "(cache)"), and the worker kept a copy.
     expect(loaded.metricsText).toMatch(/\((downloaded|partly from the cache)\)/);
     expect(loaded.metricsText).toMatch(/Stored in this browser/);
+    // Nothing was stored before this first visit: the Load set ONNX Runtime up itself.
+    expect(loaded.metricsText).not.toMatch(/set up before Load/);
     const workers = await workerUrls(cdp);
     // The model worker, and the one pthread worker ONNX Runtime starts (from a blob: URL) for its
     // second thread; single-threaded (not isolated, or 1 thread) it starts none.
@@ -104,9 +106,13 @@ describe('static deployment under a sub-path, no isolation headers', () => {
     await context.setOffline(false);
     await context.setOffline(true);
     await expect.poll(() => page.locator(tid('offline-badge')).getAttribute('data-online')).toBe('false');
+    // A returning user's page: the selected model is stored, so the spare worker sets ONNX Runtime
+    // up before the click (from the service worker's copy of the .wasm, offline) and the load says so.
+    await page.waitForSelector(`${tid('load-status')}[data-runtime="prepared"]`, { timeout: 30_000 });
     const again = await loadModelOk(page, { source: { type: 'bundled', modelId: 'slm-pocket' }, device: 'wasm', threads: 2, warmup: false });
     expect(again.statusText).toMatch(/\b2 threads\b/);
     expect(again.metricsText).toMatch(/\(cache\)/);
+    expect(again.metricsText).toMatch(/ONNX Runtime was set up before Load/);
     const offline = await ask(page, 'What is the capital of France?');
     expect(offline.content).toBe(online.content);
     expect(log.errors).toEqual([]);

@@ -47,6 +47,7 @@ const fromWorker: FromWorker[] = [
       threads: 1,
       crossOriginIsolated: false,
       ortBuild: 'plain',
+      runtimePrepared: false,
       downloadMs: 1,
       downloadBytes: 1,
       fromCache: false,

@@ -3,10 +3,11 @@
  * and implements ChatEngine. One AbortController per generate call; stop reaches the worker
  * through shared memory at once (cross-origin isolated pages) and through a message otherwise.
  */
-import { computeRunMetrics, type EngineClock, type LoadMemory, type LoadMetrics } from '../../metrics/timing';
+import { computeRunMetrics, type EngineClock } from '../../metrics/timing';
 import type { ChatEngine, GenerateRequest, RunResult, StreamChunk } from '../types';
 import {
   isFromWorker,
+  type DeviceKind,
   isTerminal,
   type EngineError,
   type FromWorker,
@@ -171,6 +172,19 @@ export class LocalEngine implements ChatEngine {
     ).done;
   }
 
+  /**
+   * Readies ONNX Runtime in this worker for a load on `device` before the Load (the worker's
+   * prepareRuntime): the load then starts with its files. A failure is left to that load to report.
+   */
+  prepare(device: DeviceKind, ortBase: string): Promise<void> {
+    return this.request<void>(
+      (id) => ({ kind: 'prepare', id, device, ortBase }),
+      (msg, resolve) => {
+        if (msg.kind === 'ack') resolve();
+      },
+    ).done;
+  }
+
   load(request: LoadRequest, onEvent?: (e: LoadEvent) => void): Promise<LoadedInfo> {
     this.loadedInfo = null;
     return this.request<LoadedInfo>(
@@ -284,18 +298,4 @@ export class LocalEngine implements ChatEngine {
     this.worker.terminate();
     this.die({ code: 'not-loaded', message: 'The engine was closed.' });
   }
-}
-
-/** The load part of the timing record from what the worker reported, with the main thread's load → ready time. */
-export function loadMetricsOf(info: LoadedInfo, totalMs: number, memory?: LoadMemory): LoadMetrics {
-  return {
-    memory: memory ?? { weightsBytes: info.weightsBytes, wasmHeapBytes: info.wasmHeapBytes, pageBytes: null, baselineBytes: null, note: 'Page memory not measured here.' },
-    downloadMs: info.downloadMs,
-    downloadBytes: info.downloadBytes,
-    fromCache: info.fromCache,
-    sessionCreateMs: info.sessionCreateMs,
-    warmupMs: info.warmupMs,
-    warmupTokens: info.warmupTokens,
-    totalMs,
-  };
 }

@@ -1,5 +1,7 @@
-/** Load progress as the UI shows it: one bar per file plus the total, folded from worker events. */
+/** Load progress as the UI shows it: one bar per file plus the total, folded from worker events; and the load's metrics once ready. */
+import type { LoadMemory, LoadMetrics } from '../../metrics/timing';
 import type { LoadEvent } from './LocalEngine';
+import type { LoadedInfo } from './protocol';
 
 export type LoadPhase = 'preflight' | 'download' | 'session' | 'warmup';
 
@@ -56,4 +58,18 @@ export function overallFraction(p: LoadProgress): number | null {
   const total = p.totalBytes ?? (p.files.every((f) => f.total !== null) ? p.files.reduce((s, f) => s + (f.total ?? 0), 0) : null);
   if (!total) return null;
   return Math.min(1, loadedBytes(p) / total);
+}
+
+/** The load part of the timing record from what the worker reported, with the main thread's load → ready time. */
+export function loadMetricsOf(info: LoadedInfo, totalMs: number, memory?: LoadMemory): LoadMetrics {
+  return {
+    memory: memory ?? { weightsBytes: info.weightsBytes, wasmHeapBytes: info.wasmHeapBytes, pageBytes: null, baselineBytes: null, note: 'Page memory not measured here.' },
+    downloadMs: info.downloadMs,
+    downloadBytes: info.downloadBytes,
+    fromCache: info.fromCache,
+    sessionCreateMs: info.sessionCreateMs,
+    warmupMs: info.warmupMs,
+    warmupTokens: info.warmupTokens,
+    totalMs,
+  };
 }

@@ -59,6 +59,8 @@ export interface GenerateOptions {
 
 export type ToWorker =
   | { kind: 'probe'; id: RequestId }
+  /** Ready ONNX Runtime for a load on `device` ahead of it (answered with `ack`). */
+  | { kind: 'prepare'; id: RequestId; device: DeviceKind; ortBase: string }
   | { kind: 'load'; id: RequestId; request: LoadRequest }
   | { kind: 'generate'; id: RequestId; options: GenerateOptions }
   | { kind: 'interrupt'; id: RequestId; target: RequestId }
@@ -81,6 +83,11 @@ export interface LoadedInfo {
   crossOriginIsolated: boolean;
   /** Which ONNX Runtime build runs the session ('plain' WASM or the 'asyncify' build for WebGPU). */
   ortBuild: 'plain' | 'asyncify';
+  /**
+   * ONNX Runtime's setup (transformers.js's import, the .wasm's compile) was done before the Load
+   * (the page prepared this worker ahead of it: LocalEngine.prepare), so the load did not wait for it.
+   */
+  runtimePrepared: boolean;
   /** Engine-clock durations, ms. */
   downloadMs: number;
   downloadBytes: number;
@@ -269,6 +276,7 @@ export type FromWorker =
 
 const TO_WORKER_KINDS: ReadonlySet<string> = new Set<ToWorker['kind']>([
   'probe',
+  'prepare',
   'load',
   'generate',
   'interrupt',

@@ -11,14 +11,14 @@ import type { LastConversation } from '../../../inference/prefill-reason';
 import type { BatchingStream } from '../../../inference/streamer';
 import { errorText } from '../../../lib/errors';
 import type { Dtype } from '../../../models/dtypes';
-import { DTYPE_SUFFIX, locate } from '../../../models/sources';
+import { locate, weightsFile } from '../../../models/sources';
 import type { ChatMessage } from '../../types';
 import type { FromWorker, LoadRequest, LoadedInfo } from '../protocol';
 import { classifyLoadError, EngineFailure, fail } from './errors';
 import { checkMemory } from './memory-check';
 import { watchDeviceLoss } from './device-loss';
 import { wasmHeapBytes } from './wasm-memory';
-import { setupTransformers, type Transformers } from './ort-setup';
+import { runtimeWasPrepared, setupTransformers, type Transformers } from './ort-setup';
 import { DownloadError, ModelStore } from './model-store';
 import { preflight } from './preflight';
 import { installExternalWeights, shareNextRewrite, takeSessionRecord } from './external-weights';
@@ -73,8 +73,7 @@ function toNumbers(v: unknown): number[] {
 export async function loadModel(id: number, req: LoadRequest, post: Post, glue: LoadGlue): Promise<Loaded> {
   const t0 = now();
   const loc = locate(req.source, req.appBase);
-  const weightsFile = `onnx/model${DTYPE_SUFFIX[req.dtype]}.onnx`;
-  const ctx = { modelId: loc.modelId, weightsFile, device: req.device, dtype: req.dtype };
+  const ctx = { modelId: loc.modelId, weightsFile: weightsFile(req.dtype), device: req.device, dtype: req.dtype };
   if (req.device === 'webgpu' && !('gpu' in navigator)) {
     fail('unsupported-device', 'WebGPU is not available in this browser; choose WASM.');
   }
@@ -197,6 +196,7 @@ export async function loadModel(id: number, req: LoadRequest, post: Post, glue: 
       threads: t.env.backends.onnx.wasm?.numThreads ?? 1,
       crossOriginIsolated: self.crossOriginIsolated,
       ortBuild: build,
+      runtimePrepared: runtimeWasPrepared(),
       downloadMs: lastFileDone - t0,
       downloadBytes,
       fromCache: cache.source === 'cache',

@@ -7,6 +7,7 @@ import { isToWorker, type FromWorker, type ToWorker } from '../protocol';
 import { EngineFailure } from './errors';
 import { probeEnvironment } from './environment';
 import { ModelRuntime } from './runtime';
+import { prepareRuntime } from './ort-setup';
 import { errorText } from '../../../lib/errors';
 import { installTestHooks } from './test-hooks';
 import { trackWasmMemories } from './wasm-memory';
@@ -29,6 +30,10 @@ async function handle(msg: ToWorker): Promise<void> {
   switch (msg.kind) {
     case 'probe':
       post({ kind: 'probed', id: msg.id, env: await probeEnvironment() });
+      return;
+    case 'prepare':
+      await prepareRuntime(msg.device, msg.ortBase);
+      post({ kind: 'ack', id: msg.id });
       return;
     case 'load':
       await runtime.load(msg.id, msg.request);

@@ -33,6 +33,59 @@ export function buildFor(device: DeviceKind): OrtBuild {
   return device === 'webgpu' ? 'asyncify' : 'plain';
 }
 
+/** What a load on one build needs before its first session, fetched and compiled (prepareRuntime). */
+interface Prepared {
+  t: Transformers;
+  wasmUrl: string;
+  mjs: string;
+  binary: ArrayBuffer | null;
+}
+
+const NO_WASM_SETTINGS = 'ONNX Runtime Web did not expose its WASM settings.';
+const prepared = new Map<string, Promise<Prepared>>();
+/** The builds whose preparation has finished. */
+const ready = new Set<string>();
+
+/**
+ * Imports transformers.js (with ONNX Runtime Web) and fetches and compiles ONNX Runtime's .wasm
+ * for `device`'s build, once per worker: the page asks for it ahead of a Load (LocalEngine.prepare,
+ * the returning user's page open), and a load that finds it done skips it. A failed preparation is
+ * not kept: the load tries again and reports its own error. Threads are not fixed here.
+ *
+ * Measured reason (2026-12-01, 135M q8 warm load through the app's store, 2 threads): this setup
+ * took 150–210 ms of the worker's thread after the Load, before the first of the model's files was
+ * looked up (import ~43 ms, the .wasm from Chromium's code cache ~95 ms); running it beside the
+ * preflight instead gained nothing, because the worker's thread was busy with it either way.
+ */
+export function prepareRuntime(device: DeviceKind, ortBase: string): Promise<Prepared> {
+  const build = buildFor(device);
+  const key = `${build} ${ortBase}`;
+  let p = prepared.get(key);
+  if (!p) {
+    p = prepare(build, ortBase);
+    prepared.set(key, p);
+    p.then(() => ready.add(key), () => prepared.delete(key));
+  }
+  return p;
+}
+
+async function prepare(build: OrtBuild, ortBase: string): Promise<Prepared> {
+  const t = await import('@huggingface/transformers');
+  if (!t.env.backends.onnx.wasm) throw new Error(NO_WASM_SETTINGS);
+  const files = ORT_FILES[build];
+  const wasmUrl = new URL(files.wasm, ortBase).href;
+  const [binary, mjs] = await Promise.all([ortBinary(wasmUrl), factoryUrl(new URL(files.mjs, ortBase).href)]);
+  return { t, wasmUrl, mjs, binary };
+}
+
+/** Whether the load's build was prepared, and ready, when `setupTransformers` was first called. */
+let preparedBeforeSetup: boolean | null = null;
+
+/** True when ONNX Runtime's setup for the load was done ahead of it (prepareRuntime): LoadedInfo.runtimePrepared. */
+export function runtimeWasPrepared(): boolean {
+  return preparedBeforeSetup === true;
+}
+
 /**
  * Returns transformers.js set up for `device` with `threads` WASM threads. ONNX Runtime fixes its
  * build and thread pool when its first session is created, so a second call with other settings
@@ -48,12 +101,10 @@ export async function setupTransformers(device: DeviceKind, threads: number, ort
     }
     return loaded;
   }
-  const t = await import('@huggingface/transformers');
+  preparedBeforeSetup ??= ready.has(`${build} ${ortBase}`);
+  const { t, wasmUrl, mjs, binary } = await prepareRuntime(device, ortBase);
   const wasm = t.env.backends.onnx.wasm;
-  if (!wasm) throw new Error('ONNX Runtime Web did not expose its WASM settings.');
-  const files = ORT_FILES[build];
-  const wasmUrl = new URL(files.wasm, ortBase).href;
-  const [binary, mjs] = await Promise.all([ortBinary(wasmUrl), factoryUrl(new URL(files.mjs, ortBase).href)]);
+  if (!wasm) throw new Error(NO_WASM_SETTINGS);
   if (binary) wasm.wasmBinary = binary;
   wasm.wasmPaths = { mjs, wasm: wasmUrl };
   // transformers.js would fetch both files again itself (`useWasmCache`) and compile the .wasm from
@@ -67,7 +118,7 @@ export async function setupTransformers(device: DeviceKind, threads: number, ort
 }
 
 /** Kept for the worker's life: V8 reuses the module only while it is alive (see ortBinary). */
-let compiled: WebAssembly.Module | null = null;
+const compiled: WebAssembly.Module[] = [];
 
 /**
  * ONNX Runtime's .wasm for its `wasmBinary`, compiled here first with `compileStreaming` and the
@@ -99,7 +150,7 @@ async function ortBinary(url: string): Promise<ArrayBuffer | null> {
   if (!res) return null;
   // A host that serves the .wasm with another MIME type fails compileStreaming: the bytes still work.
   const [module, bytes] = await Promise.all([WebAssembly.compileStreaming(res.clone()).catch(() => null), res.arrayBuffer()]);
-  compiled = module;
+  if (module) compiled.push(module);
   return bytes;
 }
 
