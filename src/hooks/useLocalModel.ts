@@ -5,7 +5,7 @@
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { LocalEngine, LocalEngineError } from '../engines/local/LocalEngine';
-import type { EngineError, LoadedInfo, LoadRequest, WorkerEnvironment } from '../engines/local/protocol';
+import type { DeviceKind, EngineError, LoadedInfo, LoadRequest, WorkerEnvironment } from '../engines/local/protocol';
 import type { LoadMemory, LoadMetrics } from '../metrics/timing';
 import { chooseDevice } from '../models/device';
 import { applyLoadEvent, initialProgress, loadMetricsOf, type LoadProgress } from '../engines/local/load-progress';
@@ -64,9 +64,9 @@ export function useLocalModel(expected: ModelSelection | null = null) {
   const spare = useRef<LocalEngine | null>(null);
   /** Bumped when a new spare worker is made (after an unload), so that it is prepared too. */
   const [spareGen, setSpareGen] = useState(0);
-  /** The spare worker asked to prepare (once each), and whether that spare's ONNX Runtime is ready. */
+  /** The spare worker asked to prepare (once each), and the device its ONNX Runtime is ready for. */
   const askedSpare = useRef<LocalEngine | null>(null);
-  const [runtimePrepared, setRuntimePrepared] = useState(false);
+  const [runtimePrepared, setRuntimePrepared] = useState<DeviceKind | null>(null);
   const generation = useRef(0);
   const last = useRef<{ sel: ModelSelection; knownBytes: number | null } | null>(null);
   /** The page's footprint before any model (measured once the probe worker answered; see page-memory.ts). */
@@ -103,7 +103,7 @@ export function useLocalModel(expected: ModelSelection | null = null) {
     void prepareIfStored(s, target, { appBase: appBase(), ortBase: ortBase() }, still).then((asked) => {
       if (!asked) return;
       askedSpare.current = s;
-      void asked.done.then((ok) => ok && spare.current === s && setRuntimePrepared(true));
+      void asked.done.then((ok) => ok && spare.current === s && setRuntimePrepared(target.device));
     });
     return () => {
       live = false;
@@ -115,7 +115,7 @@ export function useLocalModel(expected: ModelSelection | null = null) {
   const freshEngine = () => {
     const e = spare.current ?? new LocalEngine();
     spare.current = null;
-    setRuntimePrepared(false);
+    setRuntimePrepared(null);
     return e;
   };
 

@@ -1,6 +1,6 @@
 /** Load progress (per file, with bytes), the ready summary with load metrics, or a clear error. */
 import type { LocalModelState, RetryChange } from '../hooks/useLocalModel';
-import type { CacheReport, PrimerReport, WeightRewrite } from '../engines/local/protocol';
+import type { CacheReport, DeviceKind, PrimerReport, WeightRewrite } from '../engines/local/protocol';
 import { fmtBytes, fmtLoadMemory, fmtMs, fmtTps } from '../metrics/format';
 import type { LoadMemory } from '../metrics/timing';
 import { loadedBytes, overallFraction } from '../engines/local/load-progress';
@@ -78,12 +78,12 @@ export function MemoryLine({ m }: { m: LoadMemory }) {
 const CRASHES = new Set(['worker-crashed', 'device-lost']);
 
 /** `compact`: once ready, the details fold into their one-line summary (phones). `onRetry`: the actions an error offers. */
-/** `prepared`: the next Load's worker has ONNX Runtime set up already (useLocalModel, for a model stored here). */
-export function LoadStatus({ state, compact = false, onRetry, prepared = false }: { state: LocalModelState; compact?: boolean; onRetry?: (change: RetryChange) => void; prepared?: boolean }) {
+/** `prepared`: the device the next Load's worker has ONNX Runtime set up for already (useLocalModel: the selected model is stored here). */
+export function LoadStatus({ state, compact = false, onRetry, prepared = null }: { state: LocalModelState; compact?: boolean; onRetry?: (change: RetryChange) => void; prepared?: DeviceKind | null }) {
   if (state.status === 'idle') {
     return (
       <p className="muted" data-testid="load-status" data-runtime={prepared ? 'prepared' : undefined}>
-        No model loaded.{prepared && ' ONNX Runtime is set up for the selected model (stored in this browser): Load starts with its files.'}
+        No model loaded.{prepared && ` ONNX Runtime is set up for ${prepared.toUpperCase()} already: the next Load starts with the model's files.`}
       </p>
     );
   }
