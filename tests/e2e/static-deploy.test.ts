@@ -115,6 +115,11 @@ describe('static deployment under a sub-path, no isolation headers', () => {
     expect(again.metricsText).toMatch(/ONNX Runtime was set up before Load/);
     const offline = await ask(page, 'What is the capital of France?');
     expect(offline.content).toBe(online.content);
+    // Unload, then Load again: the next worker is made and prepared after the unload, as at page open.
+    await page.click(tid('unload'));
+    await page.waitForSelector(`${tid('load-status')}[data-runtime="prepared"]`, { timeout: 30_000 });
+    const third = await loadModelOk(page, { source: { type: 'bundled', modelId: 'slm-pocket' }, device: 'wasm', threads: 2, warmup: false });
+    expect(third.metricsText).toMatch(/ONNX Runtime was set up before Load/);
     expect(log.errors).toEqual([]);
     await context.close();
   });
