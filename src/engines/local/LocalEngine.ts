@@ -7,8 +7,8 @@ import { computeRunMetrics, type EngineClock } from '../../metrics/timing';
 import type { ChatEngine, GenerateRequest, RunResult, StreamChunk } from '../types';
 import {
   isFromWorker,
-  type DeviceKind,
   isTerminal,
+  type DeviceKind,
   type EngineError,
   type FromWorker,
   type LoadRequest,

@@ -42,9 +42,10 @@ interface Prepared {
 }
 
 const NO_WASM_SETTINGS = 'ONNX Runtime Web did not expose its WASM settings.';
+/** Preparations by `prepKey`, and the keys of those that have finished. */
 const prepared = new Map<string, Promise<Prepared>>();
-/** The builds whose preparation has finished. */
 const ready = new Set<string>();
+const prepKey = (build: OrtBuild, ortBase: string) => `${build} ${ortBase}`;
 
 /**
  * Imports transformers.js (with ONNX Runtime Web) and fetches and compiles ONNX Runtime's .wasm
@@ -59,7 +60,7 @@ const ready = new Set<string>();
  */
 export function prepareRuntime(device: DeviceKind, ortBase: string): Promise<Prepared> {
   const build = buildFor(device);
-  const key = `${build} ${ortBase}`;
+  const key = prepKey(build, ortBase);
   let p = prepared.get(key);
   if (!p) {
     p = prepare(build, ortBase);
@@ -101,7 +102,7 @@ export async function setupTransformers(device: DeviceKind, threads: number, ort
     }
     return loaded;
   }
-  preparedBeforeSetup ??= ready.has(`${build} ${ortBase}`);
+  preparedBeforeSetup ??= ready.has(prepKey(build, ortBase));
   const { t, wasmUrl, mjs, binary } = await prepareRuntime(device, ortBase);
   const wasm = t.env.backends.onnx.wasm;
   if (!wasm) throw new Error(NO_WASM_SETTINGS);

@@ -36,13 +36,17 @@ export interface HelperPort {
   terminate(): void;
 }
 
-/** A node's weights as a helper gets them: its own copies (the model's file is not shared). */
-function toJob(p: Q4Weights): Q4Weights {
-  return { K: p.K, N: p.N, blockSize: p.blockSize, scales: p.scales.slice(), zeroPoints: p.zeroPoints?.slice() ?? null, b: { data: p.b.data!.slice() } };
+/** A node's weights as a helper gets them: its own copies (the model's file is not shared), the 4-bit bytes present. */
+type HelperJob = Q4Weights & { b: { data: Uint8Array } };
+
+function toJob(p: Q4Weights): HelperJob {
+  // A planned node always has its bytes (q4-plan.ts); without them the group is filled here instead.
+  if (!p.b.data) throw new Error('a 4-bit weight without its bytes');
+  return { K: p.K, N: p.N, blockSize: p.blockSize, scales: p.scales.slice(), zeroPoints: p.zeroPoints?.slice() ?? null, b: { data: p.b.data.slice() } };
 }
 
-function transferables(jobs: Q4Weights[]): Transferable[] {
-  return jobs.flatMap((j) => [j.scales.buffer, j.b.data!.buffer, ...(j.zeroPoints ? [j.zeroPoints.buffer] : [])]);
+function transferables(jobs: HelperJob[]): Transferable[] {
+  return jobs.flatMap((j) => [j.scales.buffer, j.b.data.buffer, ...(j.zeroPoints ? [j.zeroPoints.buffer] : [])]);
 }
 
 export class RewriteHelpers {
@@ -96,8 +100,8 @@ export class RewriteHelpers {
     const id = this.nextId++;
     return new Promise<FilledGroup>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, port });
-      const copies = jobs.map(toJob);
       try {
+        const copies = jobs.map(toJob);
         port.postMessage({ kind: 'fill', id, to, jobs: copies }, transferables(copies));
       } catch (e) {
         this.pending.delete(id);
