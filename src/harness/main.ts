@@ -16,7 +16,8 @@ import { RESULTS_FORMAT, RESULTS_VERSION, type CellResult, type RunRecord } from
 import { runSuite, type RunnerEngine } from '../eval/runner';
 import { createBrowserSandbox } from '../eval/sandbox/browser';
 import { prepareIfStored } from '../engines/local/prepare';
-import type { Harness, HarnessLoad, HarnessRun, HarnessSuiteResult, HarnessSuiteRun } from './types';
+import { startRewriteHelpers } from '../engines/local/worker/rewrite-helpers';
+import type { Harness, HarnessLoad, HarnessQ4Job, HarnessRun, HarnessSuiteResult, HarnessSuiteRun } from './types';
 
 let engine: LocalEngine | null = null;
 /** The worker the next load starts in, made at dispose() as the app's unload makes one (useLocalModel). */
@@ -96,6 +97,14 @@ async function suiteRun(cfg: HarnessSuiteRun): Promise<HarnessSuiteResult> {
   return { record, wallMs: summary.wallMs };
 }
 
+const fromBase64 = (s: string) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+function toBase64(b: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < b.length; i += 0x8000) s += String.fromCharCode(...b.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+const jobOf = (j: HarnessQ4Job) => ({ K: j.K, N: j.N, blockSize: j.blockSize, b: { data: fromBase64(j.b) }, scales: new Float32Array(fromBase64(j.scales).buffer), zeroPoints: j.zeroPoints === null ? null : fromBase64(j.zeroPoints) });
+
 const harness: Harness = {
   runSuite: suiteRun,
   probe: () => current().probe(),
@@ -127,6 +136,18 @@ const harness: Harness = {
       };
       w.postMessage({ url, threads, ortBase: ortBase(), warmups, runs, rows });
     });
+  },
+  async fillInHelper(jobs, to) {
+    // Group 0 (this thread's) is empty: everything goes to one helper, in its own bundle.
+    const helpers = startRewriteHelpers(2);
+    if (!helpers) throw new Error('no rewrite helper could start');
+    try {
+      const filled = (await helpers.fill([[], jobs.map(jobOf)], to))[1];
+      if (helpers.failure || !filled) throw new Error(`the helper failed: ${helpers.failure ?? 'no group back'}`);
+      return { data: toBase64(filled.data), scales: filled.scales.map((s) => toBase64(new Uint8Array(s.buffer, s.byteOffset, s.byteLength))) };
+    } finally {
+      helpers.close();
+    }
   },
   generateAndStop: (messages, afterChunks, params = {}) => run(messages, params, afterChunks),
   dispose() {

@@ -47,6 +47,16 @@ export interface HarnessSuiteResult {
   wallMs: number;
 }
 
+/** One 4-bit MatMulNBits node for `fillInHelper`, its arrays as base64 (bytes; scales as f32 little-endian). */
+export interface HarnessQ4Job {
+  K: number;
+  N: number;
+  blockSize: number;
+  b: string;
+  scales: string;
+  zeroPoints: string | null;
+}
+
 export interface Harness {
   /** Runs a suite on the engines given; each finished cell is logged as `[cell] …` for progress. */
   runSuite(run: HarnessSuiteRun): Promise<HarnessSuiteResult>;
@@ -56,6 +66,8 @@ export interface Harness {
   generate(messages: ChatMessage[], params?: Partial<GenerationParams>, kvReuse?: boolean): Promise<HarnessRun>;
   /** The benchmark's kernel floor: times a bare ONNX graph (kernel.worker.ts) with the model worker's setup. */
   kernelBench(url: string, threads: number, warmups: number, runs: number, rows?: number): Promise<{ ms: number[]; sessionMs: number }>;
+  /** The q4 rewrite's new weights for `jobs` (one group), filled by a rewrite helper worker as a load's are; base64. */
+  fillInHelper(jobs: HarnessQ4Job[], to: 'fp32' | 'int8'): Promise<{ data: string; scales: string[] }>;
   /** Starts a generation and aborts it after `afterChunks` chunks. */
   generateAndStop(messages: ChatMessage[], afterChunks: number, params?: Partial<GenerationParams>): Promise<HarnessRun>;
   dispose(): void;

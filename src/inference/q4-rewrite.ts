@@ -22,7 +22,8 @@
  */
 import { fields, str, Writer } from '../lib/protobuf';
 import { externalizeTensor, externalRef } from './external-data';
-import { dequantize, fillGroup, quantizeInt8, splitJobs, type FilledGroup, type Q4Weights, type RewriteTo } from './q4-dequant';
+import { dequantize, fillGroup, splitJobs, type FilledGroup, type Q4Weights, type RewriteTo } from './q4-dequant';
+import { createInt8Quantizer, type Int8Quantizer } from './q4-int8';
 import { ATTR_I, ATTR_INT, ATTR_NAME, ATTR_TYPE, decide, FLOAT, GRAPH_INITIALIZER, GRAPH_NODE, INT8, MODEL_GRAPH, NODE_ATTR, NODE_INPUT, NODE_NAME, NODE_OP, NODE_OUTPUT, readTensor, TENSOR_DIMS, TENSOR_NAME, TENSOR_RAW, TENSOR_TYPE, type Decided, type Plan, type Q4RewriteResult } from './q4-plan';
 import type { RewriteLimits } from '../models/dtypes';
 
@@ -38,11 +39,17 @@ export interface ExternalFiles {
   weightsFile: string;
 }
 
+/** One rewrite's reused working state: an fp32 buffer for unaligned nodes, the int8 quantizer (its WebAssembly memory). */
+interface Scratch {
+  buf: Float32Array | null;
+  int8: Int8Quantizer | null;
+}
+
 /**
  * Dequantizes `p` into `out` at byte `at`: in place when aligned, else through `scratch` (one
  * buffer per rewrite, reused by its nodes, not one allocation a node; dropped with the rewrite).
  */
-function dequantizeInto(p: Plan, out: Uint8Array, at: number, scratch: { buf: Float32Array | null }): void {
+function dequantizeInto(p: Plan, out: Uint8Array, at: number, scratch: Scratch): void {
   const n = p.K * p.N;
   if ((out.byteOffset + at) % 4 === 0) {
     dequantize(p, new Float32Array(out.buffer, out.byteOffset + at, n));
@@ -126,7 +133,7 @@ function write(model: Uint8Array, d: Decided, placement: Placement | null): Q4Re
   const { to, plans } = d;
   const g = new Writer();
   const newInits: Writer[] = [];
-  const scratch = { buf: null as Float32Array | null };
+  const scratch: Scratch = { buf: null, int8: null };
   let externalTensors = 0;
   let externalBytes = 0;
   // int8: one DynamicQuantizeLinear per activation, shared by the MatMuls that read it (q, k, v; gate, up).
@@ -138,7 +145,7 @@ function write(model: Uint8Array, d: Decided, placement: Placement | null): Q4Re
       const out = p.bias ? `${p.output}_nobias` : p.output;
       const where = placement?.at.get(p) ?? null;
       const ref = placement && where ? { path: placement.files[where.file]!.path, offset: where.offset } : null;
-      const t = to === 'fp32' ? fp32Weight(p, g, out, ref, scratch) : int8Weight(p, g, out, ref, where?.scale ?? null, quantized, newInits);
+      const t = to === 'fp32' ? fp32Weight(p, g, out, ref, scratch) : int8Weight(p, g, out, ref, where?.scale ?? null, quantized, newInits, scratch);
       if (p.bias) g.bytes(GRAPH_NODE, nodeProto('Add', [out, p.bias], [p.output], `${p.name}_bias`));
       if (ref) {
         externalTensors++;
@@ -167,7 +174,7 @@ function write(model: Uint8Array, d: Decided, placement: Placement | null): Q4Re
 }
 
 /** MatMul(a, W fp32) → out; returns W's initializer: a reference to where it was filled (`ref`), else inline. */
-function fp32Weight(p: Plan, g: Writer, out: string, ref: { path: string; offset: number } | null, scratch: { buf: Float32Array | null }): Writer {
+function fp32Weight(p: Plan, g: Writer, out: string, ref: { path: string; offset: number } | null, scratch: Scratch): Writer {
   const wName = `${p.name}_fp32_weight`;
   g.bytes(GRAPH_NODE, nodeProto('MatMul', [p.a, wName], [out], `${p.name}_fp32`));
   const t = tensorProto(wName, [p.K, p.N], FLOAT);
@@ -180,7 +187,7 @@ function fp32Weight(p: Plan, g: Writer, out: string, ref: { path: string; offset
  * → out, the pattern of ONNX Runtime's quantize_dynamic and of the project's q8 models; returns
  * Wq's initializer, the column scales and zero points going to `inits`.
  */
-function int8Weight(p: Plan, g: Writer, out: string, ref: { path: string; offset: number } | null, filledScale: Float32Array | null, quantized: Map<string, string>, inits: Writer[]): Writer {
+function int8Weight(p: Plan, g: Writer, out: string, ref: { path: string; offset: number } | null, filledScale: Float32Array | null, quantized: Map<string, string>, inits: Writer[], scratch: Scratch): Writer {
   let q = quantized.get(p.a);
   if (!q) {
     q = `${p.name}_a`;
@@ -201,7 +208,8 @@ function int8Weight(p: Plan, g: Writer, out: string, ref: { path: string; offset
   else {
     scale = new Float32Array(p.N);
     const Wq = new Int8Array(p.K * p.N);
-    quantizeInt8(p, Wq, 0, scale);
+    scratch.int8 ??= createInt8Quantizer();
+    scratch.int8(p, Wq, 0, scale);
     t.bytes(TENSOR_RAW, new Uint8Array(Wq.buffer));
   }
   inits.push(tensorProto(`${n}_int8_scale`, [p.N], FLOAT).bytes(TENSOR_RAW, new Uint8Array(scale.buffer, scale.byteOffset, scale.byteLength)));

@@ -23,6 +23,8 @@ import type { LoadedInfo, WarmupPlan } from '../../src/engines/local/protocol';
 import { PRIMED_MIN_DECODE_MS } from '../../src/engines/local/worker/warmup-rule';
 import type { ChatMessage } from '../../src/engines/types';
 import { kvDecoderFor } from '../../src/inference/kv-decoder';
+import { fillGroup } from '../../src/inference/q4-dequant';
+import { decide } from '../../src/inference/q4-plan';
 import { rewriteQ4 } from '../../src/inference/q4-rewrite';
 import { rewriteHelperCount } from '../../src/engines/local/worker/rewrite-helpers';
 import { rewriteLimits } from '../../src/models/dtypes';
@@ -195,6 +197,21 @@ describe('scale model at CI size (random weights, real vocabulary)', () => {
     expect(info.weightRewrite).toMatchObject({ workers: 1 + rewriteHelperCount(cores), helperFailure: null });
     const got = await page.evaluate(([msgs, n]) => window.slmHarness.generate(msgs, { greedy: true, maxNewTokens: n, minNewTokens: n }), [MESSAGES, N] as const);
     expect(got.outputTokenIds, 'q4 in Chromium (rewritten) vs q4 on onnxruntime-node (MatMulNBits)').toEqual(want.chat);
+    expect(log.errors).toEqual([]);
+  });
+
+  it("q4 → int8 (the rewrite past the fp32 bound): a rewrite helper in Chromium, WebAssembly SIMD from its own bundle, fills the model's 29 nodes byte for byte as Node does", async () => {
+    const bytes = new Uint8Array(fs.readFileSync(path.join(plain.dir, 'onnx/model_q4.onnx')));
+    const d = decide(bytes, { maxFp32Bytes: 0, maxInt8Bytes: Infinity });
+    if (!('order' in d)) throw new Error('no 4-bit nodes planned');
+    expect(d.order.length).toBe(29);
+    const b64 = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+    const jobs = d.order.map((p) => ({ K: p.K, N: p.N, blockSize: p.blockSize, b: b64(p.b.data!), scales: b64(p.scales), zeroPoints: p.zeroPoints ? b64(p.zeroPoints) : null }));
+    const got = await page.evaluate(([j]) => window.slmHarness.fillInHelper(j, 'int8'), [jobs] as const);
+    const want = fillGroup(d.order, 'int8');
+    // The LM head (256 × 49,152) takes three calls of the kernel; the others one.
+    expect(Buffer.from(got.data, 'base64').equals(Buffer.from(want.data)), 'int8 weights').toBe(true);
+    expect(got.scales.map((s) => Buffer.from(s, 'base64').equals(Buffer.from(b64(want.scales.shift()!), 'base64'))), 'column scales').toEqual(new Array(29).fill(true));
     expect(log.errors).toEqual([]);
   });
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { FP32_WEIGHTS_PATH, prepareForOrt } from '../../src/engines/local/worker/external-weights';
 import { INLINE_WEIGHTS_PATH } from '../../src/inference/external-data';
-import { dequantize, quantizeInt8 } from '../../src/inference/q4-dequant';
+import { dequantize } from '../../src/inference/q4-dequant';
+import { quantizeInt8 } from '../../src/inference/q4-int8';
 import { rewriteQ4 } from '../../src/inference/q4-rewrite';
 import { Q4_REWRITE_LIMITS } from '../../src/models/dtypes';
 import { fields, int64s, str, Writer, type Field } from '../../src/lib/protobuf';
@@ -143,68 +144,6 @@ const ext = (out: Uint8Array, t: Field[]) =>
 
 describe('q4 → int8 rewrite (past the fp32 bound)', () => {
   const INT8 = { maxFp32Bytes: 0, maxInt8Bytes: Infinity };
-
-  it.each([40, 41])('quantizeInt8 (K = %i): one symmetric scale per output column, every weight within half a step, the largest at ±127', (K) => {
-    const N = 70, bs = 16;
-    const { B, scales, zps } = pack(K, N, bs, code, zp, scale);
-    const p = { K, N, blockSize: bs, scales, zeroPoints: zps, b: { data: B } };
-    const W = dequantize(p);
-    const Wq = new Int8Array(3 + K * N).fill(99);
-    const s = new Float32Array(N);
-    quantizeInt8(p, Wq, 3, s);
-    expect([...Wq.subarray(0, 3)]).toEqual([99, 99, 99]);
-    for (let n = 0; n < N; n++) {
-      let amax = 0;
-      for (let k = 0; k < K; k++) amax = Math.max(amax, Math.abs(W[k * N + n]!));
-      expect(s[n]).toBeCloseTo(amax / 127, 7);
-      let top = 0;
-      for (let k = 0; k < K; k++) {
-        const q = Wq[3 + k * N + n]!;
-        expect(Math.abs(q * s[n]! - W[k * N + n]!)).toBeLessThanOrEqual(s[n]! / 2 + 1e-6);
-        top = Math.max(top, Math.abs(q));
-      }
-      expect(top).toBe(127);
-    }
-  });
-
-  /** quantizeInt8's definition, one weight at a time (Math.round, clamp), with nothing of its speed-ups. */
-  function plainInt8(K: number, N: number, bs: number, c: (k: number, n: number) => number, z: ((n: number, b: number) => number) | null, sc: (n: number, b: number) => number) {
-    const Wq = new Int8Array(K * N);
-    const s = new Float32Array(N);
-    for (let n = 0; n < N; n++) {
-      const v = (k: number) => (c(k, n) - (z ? z(n, Math.floor(k / bs)) : 8)) * Math.fround(sc(n, Math.floor(k / bs)));
-      let amax = 0;
-      for (let k = 0; k < K; k++) amax = Math.max(amax, Math.abs(v(k)));
-      s[n] = amax > 0 ? Math.fround(amax / 127) : 1;
-      for (let k = 0; k < K; k++) Wq[k * N + n] = Math.max(-127, Math.min(127, Math.round(Math.fround(v(k)) / s[n]!)));
-    }
-    return { Wq, s };
-  }
-
-  it.each([
-    [64, 128, 32, 0, true], // whole 64-column tiles, copied a word at a time
-    [96, 132, 32, 4, true], // a last tile of 4 columns (bytes)
-    [41, 70, 16, 3, true], // unaligned destination, odd K, a last group of 2 columns
-    [48, 64, 16, 0, false], // no zero points (8)
-  ])('quantizeInt8 (K %i, N %i, block %i, at %i, zero points %s) gives the plain per-weight definition byte for byte', (K, N, bs, at, withZp) => {
-    let x = K * 7919 + N;
-    const rnd = () => (x = (x * 1103515245 + 12345) >>> 0) >>> 16;
-    const codes = Array.from({ length: K * N }, () => rnd() % 16);
-    const zps = Array.from({ length: N * 8 }, () => rnd() % 16);
-    const scs = Array.from({ length: N * 8 }, () => (1 + (rnd() % 997)) / 3e4);
-    const c = (k: number, n: number) => codes[k * N + n]!;
-    const z = withZp ? (n: number, b: number) => zps[n * 8 + b]! : null;
-    const sc = (n: number, b: number) => scs[n * 8 + b]!;
-    const { B, scales, zps: packedZps } = pack(K, N, bs, c, z ?? (() => 0), sc);
-    const Wq = new Int8Array(at + K * N + 5).fill(99);
-    const s = new Float32Array(N);
-    quantizeInt8({ K, N, blockSize: bs, scales, zeroPoints: withZp ? packedZps : null, b: { data: B } }, Wq, at, s);
-    const ref = plainInt8(K, N, bs, c, z, sc);
-    expect([...Wq.subarray(0, at)]).toEqual(new Array(at).fill(99));
-    expect([...Wq.subarray(at + K * N)]).toEqual(new Array(5).fill(99));
-    expect([...Wq.subarray(at, at + K * N)]).toEqual([...ref.Wq]);
-    expect([...s]).toEqual([...ref.s]);
-  });
 
   /** Two MatMulNBits nodes reading the same activation x (as q/k/v do), the second with a bias. */
   function twoNodes() {
