@@ -5,7 +5,7 @@
  * - a `MatMul` on the same weights dequantized to fp32 (value = (code − zero_point) × scale, per
  *   block of K), when the fp32 weights fit the bound the caller gives;
  * - else the int8 pattern of a q8 model (DynamicQuantizeLinear → MatMulInteger → Cast → Mul) on the
- *   dequantized weights requantized per output column (q4-dequant.ts);
+ *   dequantized weights requantized per output column (q4-int8.ts, in WebAssembly SIMD);
  * the packed initializers dropped.
  *
  * Measured reason (issue 12; docs/performance.md, "q4 on WASM"): ORT-web's WASM build has no
