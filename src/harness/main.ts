@@ -17,6 +17,7 @@ import { runSuite, type RunnerEngine } from '../eval/runner';
 import { createBrowserSandbox } from '../eval/sandbox/browser';
 import { prepareIfStored } from '../engines/local/prepare';
 import { startRewriteHelpers } from '../engines/local/worker/rewrite-helpers';
+import { base64ToBytes, bytesToBase64 } from '../lib/base64';
 import type { Harness, HarnessLoad, HarnessQ4Job, HarnessRun, HarnessSuiteResult, HarnessSuiteRun } from './types';
 
 let engine: LocalEngine | null = null;
@@ -97,13 +98,7 @@ async function suiteRun(cfg: HarnessSuiteRun): Promise<HarnessSuiteResult> {
   return { record, wallMs: summary.wallMs };
 }
 
-const fromBase64 = (s: string) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
-function toBase64(b: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < b.length; i += 0x8000) s += String.fromCharCode(...b.subarray(i, i + 0x8000));
-  return btoa(s);
-}
-const jobOf = (j: HarnessQ4Job) => ({ K: j.K, N: j.N, blockSize: j.blockSize, b: { data: fromBase64(j.b) }, scales: new Float32Array(fromBase64(j.scales).buffer), zeroPoints: j.zeroPoints === null ? null : fromBase64(j.zeroPoints) });
+const jobOf = (j: HarnessQ4Job) => ({ K: j.K, N: j.N, blockSize: j.blockSize, b: { data: base64ToBytes(j.b) }, scales: new Float32Array(base64ToBytes(j.scales).buffer), zeroPoints: j.zeroPoints === null ? null : base64ToBytes(j.zeroPoints) });
 
 const harness: Harness = {
   runSuite: suiteRun,
@@ -144,7 +139,7 @@ const harness: Harness = {
     try {
       const filled = (await helpers.fill([[], jobs.map(jobOf)], to))[1];
       if (helpers.failure || !filled) throw new Error(`the helper failed: ${helpers.failure ?? 'no group back'}`);
-      return { data: toBase64(filled.data), scales: filled.scales.map((s) => toBase64(new Uint8Array(s.buffer, s.byteOffset, s.byteLength))) };
+      return { data: bytesToBase64(filled.data), scales: filled.scales.map((s) => bytesToBase64(new Uint8Array(s.buffer, s.byteOffset, s.byteLength))) };
     } finally {
       helpers.close();
     }

@@ -90,6 +90,8 @@ export function fillGroup(jobs: readonly Q4Weights[], to: RewriteTo): FilledGrou
   const elem = to === 'fp32' ? 4 : 1;
   const buf = new ArrayBuffer(jobs.reduce((s, p) => s + p.K * p.N * elem, 0));
   const scales: Float32Array[] = [];
+  // No instance for an empty group (the harness's page thread fills none: a page may not compile
+  // a module over 4 kB synchronously).
   const int8 = to === 'int8' && jobs.length ? createInt8Quantizer() : null;
   let at = 0;
   for (const p of jobs) {

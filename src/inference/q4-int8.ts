@@ -22,6 +22,7 @@
  * 2^-45 of v / s for |v / s| ≤ 127) + 128.5 + 2^-30 and truncates: off the ties that is
  * round-to-nearest, on a tie it rounds up, as Math.round does.
  */
+import { base64ToBytes } from '../lib/base64';
 import { Q4_INT8_WASM } from './q4-int8.wasm';
 
 /** What the rewrite needs of a MatMulNBits node. */
@@ -43,10 +44,7 @@ let compiled: WebAssembly.Module | null = null;
 
 /** The compiled module, once per thread (4.5 kB: compiled synchronously, which workers allow at any size). */
 function module(): WebAssembly.Module {
-  if (!compiled) {
-    const bytes = Uint8Array.from(atob(Q4_INT8_WASM), (c) => c.charCodeAt(0));
-    compiled = new WebAssembly.Module(bytes);
-  }
+  compiled ??= new WebAssembly.Module(base64ToBytes(Q4_INT8_WASM));
   return compiled;
 }
 
@@ -111,9 +109,4 @@ export function createInt8Quantizer(budget = BUDGET): Int8Quantizer {
 
 function align4(n: number): number {
   return (n + 3) & ~3;
-}
-
-/** One node's int8 weights through a quantizer of its own (tests and one-off callers). */
-export function quantizeInt8(p: Q4Weights, Wq: Int8Array, at: number, scale: Float32Array): void {
-  createInt8Quantizer()(p, Wq, at, scale);
 }

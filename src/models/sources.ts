@@ -150,11 +150,12 @@ export interface ModelFile {
   role: 'config' | 'tokenizer' | 'weights';
 }
 
-/** The files a causal LM load reads, in the order transformers.js reads them. */
 /** The model's graph file for `dtype` (its weights, or the first part of them with external data). */
 export function weightsFile(dtype: Dtype): string {
   return `onnx/model${DTYPE_SUFFIX[dtype]}.onnx`;
 }
+
+/** The files a causal LM load reads, in the order transformers.js reads them. */
 
 export function modelFiles(dtype: Dtype, cfg?: TransformersJsConfig, device: string | null = null): ModelFile[] {
   const onnx = weightsFile(dtype);

@@ -8,6 +8,7 @@
  * link cannot expand into a huge document (a "zip bomb").
  */
 import { migrate, ShareError, SHARE_VERSION, type ShareState } from './schema';
+import { base64ToBytes, bytesToBase64 } from '../lib/base64';
 import { errorText } from '../lib/errors';
 
 export { FRAGMENT_KEY, payloadFromHash, shareUrl } from './fragment';
@@ -47,18 +48,13 @@ async function pipeBytes(data: Uint8Array, stream: CompressionStream | Decompres
 }
 
 function toBase64Url(bytes: Uint8Array): string {
-  let bin = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return bytesToBase64(bytes).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
 function fromBase64Url(s: string): Uint8Array {
   if (!/^[A-Za-z0-9_-]*$/.test(s)) throw new ShareError('The link is damaged: it holds characters a share link never contains (was it edited, or cut and pasted in pieces?).');
   if (s.length % 4 === 1) throw new ShareError('The link is damaged: it was cut short. Ask for the link again, or for a share file.');
-  const bin = atob(s.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (s.length % 4)) % 4));
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
+  return base64ToBytes(s.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (s.length % 4)) % 4));
 }
 
 /** The fragment payload (without `#share=`) for a state. */

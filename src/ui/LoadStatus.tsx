@@ -77,8 +77,10 @@ export function MemoryLine({ m }: { m: LoadMemory }) {
 
 const CRASHES = new Set(['worker-crashed', 'device-lost']);
 
-/** `compact`: once ready, the details fold into their one-line summary (phones). `onRetry`: the actions an error offers. */
-/** `prepared`: the device the next Load's worker has ONNX Runtime set up for already (useLocalModel: the selected model is stored here). */
+/**
+ * `compact`: once ready, the details fold into their one-line summary (phones). `onRetry`: the actions an error offers.
+ * `prepared`: the device the next Load's worker has ONNX Runtime set up for already (useLocalModel: the selected model is stored here).
+ */
 export function LoadStatus({ state, compact = false, onRetry, prepared = null }: { state: LocalModelState; compact?: boolean; onRetry?: (change: RetryChange) => void; prepared?: DeviceKind | null }) {
   if (state.status === 'idle') {
     return (

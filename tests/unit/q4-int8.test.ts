@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { dequantize } from '../../src/inference/q4-dequant';
-import { createInt8Quantizer, quantizeInt8 } from '../../src/inference/q4-int8';
+import { createInt8Quantizer } from '../../src/inference/q4-int8';
 import { Q4_INT8_WASM } from '../../src/inference/q4-int8.wasm';
 import { pack } from './q4-fixtures';
 // @ts-expect-error: a plain .mjs build script, without types.
@@ -10,7 +10,7 @@ const code = (k: number, n: number) => (k * 7 + n * 3) % 16;
 const zp = (n: number, b: number) => (n + 2 * b + 5) % 16;
 const scale = (n: number, b: number) => 0.01 * (1 + n) + 0.001 * b;
 
-/** quantizeInt8's definition, one weight at a time (Math.round, clamp), with nothing of its speed-ups. */
+/** The int8 quantizer's definition, one weight at a time (Math.round, clamp), with nothing of its speed-ups. */
 function plainInt8(K: number, N: number, bs: number, c: (k: number, n: number) => number, z: ((n: number, b: number) => number) | null, sc: (n: number, b: number) => number) {
   const Wq = new Int8Array(K * N);
   const s = new Float32Array(N);
@@ -43,7 +43,7 @@ describe('q4 → int8 in WebAssembly', () => {
     const W = dequantize(p);
     const Wq = new Int8Array(3 + K * N).fill(99);
     const s = new Float32Array(N);
-    quantizeInt8(p, Wq, 3, s);
+    createInt8Quantizer()(p, Wq, 3, s);
     expect([...Wq.subarray(0, 3)]).toEqual([99, 99, 99]);
     for (let n = 0; n < N; n++) {
       let amax = 0;
@@ -93,7 +93,7 @@ describe('q4 → int8 in WebAssembly', () => {
     const { B, scales, zps } = pack(K, N, bs, c, () => 8, sc);
     const Wq = new Int8Array(K * N);
     const s = new Float32Array(N);
-    quantizeInt8({ K, N, blockSize: bs, scales, zeroPoints: zps, b: { data: B } }, Wq, 0, s);
+    createInt8Quantizer()({ K, N, blockSize: bs, scales, zeroPoints: zps, b: { data: B } }, Wq, 0, s);
     expect([s[0], s[1]]).toEqual([1, s1]);
     const column0 = Array.from({ length: 16 }, (_, j) => Wq[(16 + j) * N]);
     expect(column0).toEqual([-4, -3, -3, -2, -2, -1, -1, 0, 0, 1, 1, 2, 2, 3, 3, 4]);
@@ -108,14 +108,14 @@ describe('q4 → int8 in WebAssembly', () => {
     const { B, scales, zps } = pack(K, N, bs, () => 9, () => 8, (n) => (n === 0 ? 0.5 : Number.NaN));
     const Wq = new Int8Array(K * N);
     const s = new Float32Array(N);
-    quantizeInt8({ K, N, blockSize: bs, scales, zeroPoints: zps, b: { data: B } }, Wq, 0, s);
+    createInt8Quantizer()({ K, N, blockSize: bs, scales, zeroPoints: zps, b: { data: B } }, Wq, 0, s);
     expect(s[0]).toBe(Math.fround(0.5 / 127));
     expect(Array.from({ length: K }, (_, k) => Wq[k * N])).toEqual(new Array(K).fill(127));
   });
 
   it('refuses a block size the kernel does not take, saying which', () => {
     const p = { K: 24, N: 16, blockSize: 24, scales: new Float32Array(16), zeroPoints: null, b: { data: new Uint8Array(16 * 12) } };
-    expect(() => quantizeInt8(p, new Int8Array(24 * 16), 0, new Float32Array(16))).toThrow(/block size 24 is not a power of two/);
+    expect(() => createInt8Quantizer()(p, new Int8Array(24 * 16), 0, new Float32Array(16))).toThrow(/block size 24 is not a power of two/);
   });
 
   it('the committed module is what tools/wasm/q4-int8.ts compiles to (run `npm run wasm:build` after editing it)', async () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FP32_WEIGHTS_PATH, prepareForOrt } from '../../src/engines/local/worker/external-weights';
 import { INLINE_WEIGHTS_PATH } from '../../src/inference/external-data';
 import { dequantize } from '../../src/inference/q4-dequant';
-import { quantizeInt8 } from '../../src/inference/q4-int8';
+import { createInt8Quantizer } from '../../src/inference/q4-int8';
 import { rewriteQ4 } from '../../src/inference/q4-rewrite';
 import { Q4_REWRITE_LIMITS } from '../../src/models/dtypes';
 import { fields, int64s, str, Writer, type Field } from '../../src/lib/protobuf';
@@ -196,7 +196,7 @@ describe('q4 → int8 rewrite (past the fp32 bound)', () => {
     expect([int64s(out, w, 1), w.find((x) => x.no === 2)!.varint]).toEqual([[K, N], 3]);
     const want = new Int8Array(K * N);
     const wantScale = new Float32Array(N);
-    quantizeInt8({ K, N, blockSize: bs, scales, zeroPoints: zps, b: { data: B } }, want, 0, wantScale);
+    createInt8Quantizer()({ K, N, blockSize: bs, scales, zeroPoints: zps, b: { data: B } }, want, 0, wantScale);
     expect([...new Int8Array(raw(w).buffer)]).toEqual([...want]);
     expect([...new Float32Array(raw(byName.get('a_int8_scale')!).buffer)]).toEqual([...wantScale]);
     const z = byName.get('a_int8_zp')!;
