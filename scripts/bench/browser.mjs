@@ -6,6 +6,7 @@ import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { median } from '../../src/metrics/stats.ts';
 import { MODEL_CACHE, metaKey, partKey } from '../../src/models/cache.ts';
+import { OPFS_DIR } from '../../src/models/opfs.ts';
 import { PREFILL_PROMPT } from './prefill-prompt.mjs';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -106,8 +107,9 @@ export function pairOverhead(bare, app) {
  * ms for a plain read of each of `urls` in turn, in a worker of `page` (the model worker reads its
  * files in a worker too): what the browser itself takes to hand those bytes over from the same
  * cache, the floor of a warm load's read. `store` false: `fetch(url).arrayBuffer()` (the HTTP
- * cache); true: the app's own store in Cache Storage (src/models/cache.ts: the record, then each
- * part's `arrayBuffer()`).
+ * cache); true: the app's own store (src/models/cache.ts: the record from Cache Storage, then its
+ * OPFS file read into one buffer with one synchronous read, or each Cache Storage part's
+ * `arrayBuffer()` for a record without one).
  */
 export function plainRead(page, urls, store = false) {
   // The store's own key scheme: its record, and part i's key (partKey(u, i) ends in i).
@@ -115,7 +117,10 @@ export function plainRead(page, urls, store = false) {
   return page.evaluate(async ([list, cacheName]) => {
     const src = cacheName
       ? `onmessage = async (e) => { const t = performance.now(); let n = 0; const c = await caches.open(${JSON.stringify(cacheName)});
+          const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle(${JSON.stringify(OPFS_DIR)}, { create: true });
           for (const f of e.data) { const meta = await (await c.match(f.meta)).json();
+            if (meta.opfs) { const h = await (await dir.getFileHandle(meta.opfs)).createSyncAccessHandle({ mode: 'read-only' });
+              const b = new Uint8Array(meta.size); n += h.read(b, { at: 0 }); h.close(); continue; }
             for (let i = 0; i < meta.parts.length; i++) n += (await (await c.match(f.part + i)).arrayBuffer()).byteLength; }
           postMessage({ ms: performance.now() - t, bytes: n }); }`
       : `onmessage = async (e) => { const t = performance.now(); let n = 0; for (const u of e.data) n += (await (await fetch(u)).arrayBuffer()).byteLength; postMessage({ ms: performance.now() - t, bytes: n }); }`;

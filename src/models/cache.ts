@@ -1,14 +1,18 @@
 /**
  * Browser cache of downloaded models (hub and mirror sources). The model worker's store
- * (engines/local/worker/model-store.ts) keeps each file in the Cache Storage bucket
- * "transformers-cache" as one or more parts (`{url}?slm-part=N`, a second part only after a download
- * was cut and resumed with an HTTP Range request) plus a small record (`{url}?slm-meta`: the file's
- * size, its parts' sizes, its ETag, whether it is complete). A load trusts only a complete record
- * whose parts add up to its size. Entries under the bare URL were written by transformers.js
+ * (engines/local/worker/model-store.ts) keeps each file's record in the Cache Storage bucket
+ * "transformers-cache" (`{url}?slm-meta`: the file's size, the sizes of the parts written so far, its
+ * ETag, whether it is complete) and its bytes either in one file of the Origin Private File System
+ * (the record's `opfs`: src/models/opfs.ts, where the browser offers synchronous access to it: a
+ * faster read) or, as before, as Cache Storage entries `{url}?slm-part=N` (a second part only after a
+ * download was cut and resumed with an HTTP Range request; what a browser without that access gets,
+ * and what this app stored before 2026-12-01, still read). A load trusts only a complete record whose
+ * bytes add up to its size. Entries under the bare URL were written by transformers.js
  * itself before this store existed: listed and deletable here, never read. This groups the files
  * per model, deletes one model or all, reads the origin's storage estimate and asks for persistence.
  */
 import { fmtBytes } from '../metrics/format';
+import { clearOpfs, removeOpfsFiles } from './opfs';
 
 export const MODEL_CACHE = 'transformers-cache';
 
@@ -42,6 +46,8 @@ export interface FileMeta {
   /** The host's ETag, sent back as If-Range when a cut download is resumed. */
   etag: string | null;
   complete: boolean;
+  /** The OPFS file that holds the parts one after another (absent: the parts are Cache Storage entries). */
+  opfs?: string;
 }
 
 export function parseMeta(text: string): FileMeta | null {
@@ -56,7 +62,10 @@ export function parseMeta(text: string): FileMeta | null {
   const okNum = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
   if (m.v !== 1 || !okNum(m.size) || !Array.isArray(m.parts) || !m.parts.every(okNum) || typeof m.complete !== 'boolean') return null;
   if (m.etag !== null && typeof m.etag !== 'string') return null;
-  return { v: 1, size: m.size, parts: m.parts, etag: m.etag ?? null, complete: m.complete };
+  if (m.opfs !== undefined && (typeof m.opfs !== 'string' || !/^[0-9a-f]{64}$/.test(m.opfs))) return null;
+  const meta: FileMeta = { v: 1, size: m.size, parts: m.parts, etag: m.etag ?? null, complete: m.complete };
+  if (m.opfs !== undefined) meta.opfs = m.opfs;
+  return meta;
 }
 
 /** Bytes the record's parts hold. */
@@ -75,17 +84,41 @@ export function checkStored(meta: FileMeta, actual: (number | null)[], announced
     if (n === null) return { ok: false, why: `part ${i + 1} is missing` };
     if (n !== meta.parts[i]) return { ok: false, why: `part ${i + 1} holds ${n} bytes, ${meta.parts[i]} recorded` };
   }
+  return checkTotals(meta, announced);
+}
+
+/**
+ * The same for a record whose parts sit one after another in one OPFS file of `fileBytes` bytes (null:
+ * the file is missing). A file longer than its record (a part written, its record not yet) is fine:
+ * the record counts, and a resumed download writes after what it counts.
+ */
+export function checkStoredFile(meta: FileMeta, fileBytes: number | null, announced: number | null): { ok: true } | { ok: false; why: string } {
+  if (fileBytes === null) return { ok: false, why: 'its file is missing' };
+  const have = storedBytes(meta);
+  if (fileBytes < have || (meta.complete && fileBytes !== meta.size)) return { ok: false, why: `its file holds ${fileBytes} bytes, ${meta.complete ? meta.size : have} recorded` };
+  return checkTotals(meta, announced);
+}
+
+function checkTotals(meta: FileMeta, announced: number | null): { ok: true } | { ok: false; why: string } {
   const have = storedBytes(meta);
   if (meta.complete ? have !== meta.size : have >= meta.size) return { ok: false, why: `${have} of ${meta.size} bytes stored` };
   if (announced !== null && announced !== meta.size) return { ok: false, why: `the host now announces ${announced} bytes, the cached copy has ${meta.size}` };
   return { ok: true };
 }
 
-/** Why a file was not stored, in words, from the error Cache Storage gave and what the estimate says. */
-export function notStoredReason(file: string, bytes: number | null, err: { name: string; message: string }, est: StorageInfo | null): string {
+/**
+ * Why a file was not stored, in words, from the error the browser gave and what the estimate says.
+ * `model`: the model the file belongs to: a refused quota names it with its size (the file the
+ * browser happened to refuse may be a small one written while the weights' parts filled the quota).
+ */
+export function notStoredReason(file: string, bytes: number | null, err: { name: string; message: string }, est: StorageInfo | null, model: { id: string; bytes: number | null } | null = null): string {
   const size = bytes === null ? '' : ` (${fmtBytes(bytes)})`;
   if (err.name === 'QuotaExceededError') {
     const reported = est && est.quota !== null && est.usage !== null ? ` (the browser reports ${fmtBytes(est.usage)} used of ${fmtBytes(est.quota)})` : '';
+    if (model) {
+      const total = model.bytes === null ? '' : ` (${fmtBytes(model.bytes)})`;
+      return `Not cached: ${model.id}${total} does not fit this site's storage quota: the browser refused to store ${file}${size}${reported}. Nothing of the model was kept; free space in the Cache tab.`;
+    }
     return `Not cached: ${file}${size} does not fit this site's storage quota: the browser refused to store it${reported}. Nothing of the model was kept; free space in the Cache tab.`;
   }
   const otr = bytes !== null && bytes > 200e6
@@ -202,10 +235,11 @@ export async function isFileStored(url: string): Promise<boolean> {
   }
 }
 
-/** Deletes every entry (parts, record, transformers.js's own copy) of the given file URLs. */
+/** Deletes every entry (parts, record, transformers.js's own copy, the OPFS file) of the given file URLs. */
 export async function deleteCachedFiles(urls: Iterable<string>): Promise<void> {
-  if (typeof caches === 'undefined') return;
   const wanted = new Set(urls);
+  await removeOpfsFiles(wanted);
+  if (typeof caches === 'undefined') return;
   const cache = await caches.open(MODEL_CACHE);
   const keys = await cache.keys();
   await Promise.all(keys.filter((k) => wanted.has(parseStoreKey(k.url).url)).map((k) => cache.delete(k)));
@@ -216,6 +250,7 @@ export async function deleteCachedModel(model: CachedModel): Promise<void> {
 }
 
 export async function clearModelCache(): Promise<void> {
+  await clearOpfs();
   if (typeof caches !== 'undefined') await caches.delete(MODEL_CACHE);
 }
 

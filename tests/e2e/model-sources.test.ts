@@ -85,6 +85,27 @@ describe('model sources (UI, offline)', () => {
     await page.click(tid('tab-cache'));
     await page.getByRole('button', { name: 'Refresh' }).click();
     await page.waitForSelector(`${tid('cache-list')} >> text=${MIRROR_MODELS.good}`);
+    // Its bytes sit in OPFS files (src/models/opfs.ts); Delete removes them with their records.
+    const stored = () =>
+      page.evaluate(async (marker) => {
+        const cache = await caches.open('transformers-cache');
+        const names: string[] = [];
+        for (const req of await cache.keys()) {
+          if (req.url.endsWith('?slm-meta') && req.url.includes(marker)) names.push((await (await cache.match(req))!.json()).opfs);
+        }
+        const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('slm-models', { create: true });
+        const files: string[] = [];
+        for await (const name of (dir as unknown as { keys(): AsyncIterable<string> }).keys()) files.push(name);
+        return { names, files };
+      }, `/${MIRROR_MODELS.good}/`);
+    const kept = await stored();
+    expect(kept.names.length).toBeGreaterThanOrEqual(4);
+    for (const n of kept.names) expect(kept.files).toContain(n);
+    await page.locator(`${tid('cache-list')} tr`, { hasText: MIRROR_MODELS.good }).getByRole('button', { name: 'Delete' }).click();
+    await page.waitForSelector(`${tid('cache-list')} >> text=${MIRROR_MODELS.good}`, { state: 'detached' });
+    const gone = await stored();
+    expect(gone.names).toEqual([]);
+    for (const n of kept.names) expect(gone.files).not.toContain(n);
     await page.click(tid('tab-model'));
 
     await loadModelOk(page, { ...FAST, source: { type: 'bundled', modelId: 'slm-pocket' } });

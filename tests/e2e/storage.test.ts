@@ -66,25 +66,34 @@ interface Entry {
   bytes: number;
 }
 
-/** Every entry of the model store's cache, with its size (records are JSON). */
-async function cacheEntries(page: Page): Promise<{ entries: Entry[]; records: Record<string, { size: number; parts: number[]; complete: boolean }> }> {
+type StoreRecord = { size: number; parts: number[]; complete: boolean; opfs?: string };
+
+/** Every entry of the model store's cache, with its size (records are JSON), and every file of its OPFS folder (src/models/opfs.ts) with its size. */
+async function cacheEntries(page: Page): Promise<{ entries: Entry[]; records: Record<string, StoreRecord>; files: Record<string, number> }> {
   return page.evaluate(async () => {
     const cache = await caches.open('transformers-cache');
     const entries: { key: string; bytes: number }[] = [];
-    const records: Record<string, { size: number; parts: number[]; complete: boolean }> = {};
+    const records: Record<string, StoreRecord> = {};
     for (const req of await cache.keys()) {
       const res = await cache.match(req);
       const blob = res ? await res.blob() : null;
       entries.push({ key: req.url, bytes: blob?.size ?? -1 });
       if (req.url.endsWith('?slm-meta') && blob) records[req.url.slice(0, -'?slm-meta'.length)] = JSON.parse(await blob.text());
     }
-    return { entries, records };
+    const files: Record<string, number> = {};
+    const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('slm-models', { create: true });
+    for await (const [name, h] of (dir as unknown as { entries(): AsyncIterable<[string, FileSystemFileHandle]> }).entries()) files[name] = (await h.getFile()).size;
+    return { entries, records, files };
   });
 }
 
-/** The cache holds only complete files (each record's parts present with their sizes, adding up to the file's size on the host). */
+/**
+ * The cache holds only complete files: each record's bytes add up to the file's size on the host, in
+ * one OPFS file of that size (what Chromium gets: it gives a worker synchronous access), with no
+ * Cache Storage parts beside it.
+ */
 async function expectOnlyComplete(page: Page, modelId: string): Promise<void> {
-  const { entries, records } = await cacheEntries(page);
+  const { entries, records, files } = await cacheEntries(page);
   const mine = Object.entries(records).filter(([url]) => url.includes(`/${modelId}/`));
   expect(mine.length).toBeGreaterThan(0);
   for (const [url, r] of mine) {
@@ -92,7 +101,9 @@ async function expectOnlyComplete(page: Page, modelId: string): Promise<void> {
     const file = url.split('/resolve/main/')[1]!;
     expect(r.size, url).toBe(fs.statSync(path.join(root, modelId, file)).size);
     expect(r.parts.reduce((a, b) => a + b, 0), url).toBe(r.size);
-    r.parts.forEach((n, i) => expect(entries.find((e) => e.key === `${url}?slm-part=${i}`)?.bytes, `${url} part ${i}`).toBe(n));
+    expect(r.opfs, url).toMatch(/^[0-9a-f]{64}$/);
+    expect(files[r.opfs!], `${url}: its OPFS file`).toBe(r.size);
+    expect(entries.filter((e) => e.key.startsWith(`${url}?slm-part=`)), url).toEqual([]);
   }
 }
 
@@ -131,13 +142,16 @@ describe('broken downloads', () => {
     await expectOnlyComplete(page, POCKET);
     expect((await page.evaluate(() => window.slmHarness.generate([{ role: 'user', content: 'Hi' }], { maxNewTokens: 4 }))).text.length).toBeGreaterThan(0);
 
-    // A cached part damaged (truncated): found on the next Load, removed, downloaded again.
-    await page.evaluate(async (url) => {
-      const cache = await caches.open('transformers-cache');
-      await cache.put(`${url}?slm-part=0`, new Response(new Uint8Array(100)));
-    }, `${host.url}${POCKET}/resolve/main/${weights}`);
+    // A cached file damaged (truncated): found on the next Load, removed, downloaded again.
+    const name = (await cacheEntries(page)).records[`${host.url}${POCKET}/resolve/main/${weights}`]!.opfs!;
+    await page.evaluate(async (n) => {
+      const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('slm-models');
+      const w = await (await dir.getFileHandle(n)).createWritable({ keepExistingData: true });
+      await w.truncate(100);
+      await w.close();
+    }, name);
     const repaired = await loadOk(page, POCKET);
-    expect(repaired.cache.notes.join(' ')).toMatch(/cached copy of onnx\/model\.onnx could not be used \(part 1 holds 100 bytes, .* recorded\)/);
+    expect(repaired.cache.notes.join(' ')).toMatch(/cached copy of onnx\/model\.onnx could not be used \(its file holds 100 bytes, \d+ recorded\)/);
     expect(repaired.cache).toMatchObject({ source: 'mixed', stored: true });
     await expectOnlyComplete(page, POCKET);
     // All cached now: a cache read, labelled so.
@@ -163,6 +177,45 @@ describe('broken downloads', () => {
   }, 300_000);
 });
 
+describe('a copy stored the earlier way', () => {
+  it('Cache Storage parts (what this app stored before 2026-12-01, and what a browser without OPFS sync access gets): read back as a cache read, same answer', async () => {
+    const { context, page } = await harnessPage();
+    expect((await loadOk(page, POCKET)).cache).toMatchObject({ source: 'network', stored: true });
+    const ask = () => page.evaluate(() => window.slmHarness.generate([{ role: 'user', content: 'Hi' }], { maxNewTokens: 8, greedy: true }));
+    const first = await ask();
+    // Each record of the model rewritten the earlier way: its bytes as Cache Storage part 0, no OPFS file.
+    const moved = await page.evaluate(async (marker) => {
+      const cache = await caches.open('transformers-cache');
+      const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('slm-models');
+      let n = 0;
+      for (const req of await cache.keys()) {
+        if (!req.url.endsWith('?slm-meta') || !req.url.includes(marker)) continue;
+        const meta = await (await cache.match(req))!.json();
+        const bytes = await (await (await dir.getFileHandle(meta.opfs)).getFile()).arrayBuffer();
+        await cache.put(`${req.url.slice(0, -'?slm-meta'.length)}?slm-part=0`, new Response(bytes));
+        await dir.removeEntry(meta.opfs);
+        delete meta.opfs;
+        meta.parts = [bytes.byteLength];
+        await cache.put(req, new Response(JSON.stringify(meta)));
+        n++;
+      }
+      return n;
+    }, `/${POCKET}/`);
+    expect(moved).toBeGreaterThanOrEqual(4);
+    const before = host.requests.length;
+    const info = await loadOk(page, POCKET);
+    expect(info.cache).toMatchObject({ source: 'cache', stored: true, notes: [] });
+    // The preflight asks for config.json each time; nothing else of a cached model is downloaded.
+    expect(host.requests.slice(before).filter((r) => r.method === 'GET' && r.range !== 'bytes=0-0' && !r.path.endsWith('/config.json')), 'GETs of a cached model').toEqual([]);
+    expect((await ask()).outputTokenIds).toEqual(first.outputTokenIds);
+    // Read where it was: the records still name no OPFS file, and none was written.
+    const { records, files } = await cacheEntries(page);
+    for (const [url, r] of Object.entries(records).filter(([u]) => u.includes(`/${POCKET}/`))) expect(r.opfs, url).toBeUndefined();
+    expect(Object.keys(files)).toEqual([]);
+    await context.close();
+  }, 300_000);
+});
+
 describe('storage quota', () => {
   it('a model over the quota loads from the network, says why with the sizes, stores nothing; a model cached before still loads with the host down', async () => {
     const { context, page } = await harnessPage();
@@ -178,7 +231,7 @@ describe('storage quota', () => {
     // Refused before the download where the estimate shows the quota; else the first put the browser refuses (Chromium's
     // estimate does not reflect a CDP quota override, measured: it kept reporting 5 GB).
     expect(info.cache.reason).toMatch(
-      new RegExp(`^Not cached: (${SECOND} needs [\\d.]+ [kM]B but this site may store only|onnx/model\\.onnx \\([\\d.]+ [kM]B\\) does not fit this site's storage quota: the browser refused)`),
+      new RegExp(`^Not cached: ${SECOND} (needs [\\d.]+ [kM]B but this site may store only|\\([\\d.]+ [kM]B\\) does not fit this site's storage quota: the browser refused to store )`),
     );
     const { entries } = await cacheEntries(page);
     expect(entries.filter((e) => e.key.includes(`/${SECOND}/`))).toEqual([]);

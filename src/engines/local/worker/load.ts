@@ -13,7 +13,7 @@ import { errorText } from '../../../lib/errors';
 import type { Dtype } from '../../../models/dtypes';
 import { locate, weightsFile } from '../../../models/sources';
 import type { ChatMessage } from '../../types';
-import type { FromWorker, LoadRequest, LoadedInfo } from '../protocol';
+import type { FromWorker, LoadRequest, LoadedInfo, PlannedFile } from '../protocol';
 import { classifyLoadError, EngineFailure, fail } from './errors';
 import { checkMemory } from './memory-check';
 import { watchDeviceLoss } from './device-loss';
@@ -79,9 +79,39 @@ export async function loadModel(id: number, req: LoadRequest, post: Post, glue: 
   }
 
   post({ kind: 'phase', id, phase: 'download' });
-  const store = new ModelStore(loc.modelId, req.useBrowserCache);
+  const fileBytes = new Map<string, number>();
+  const lastPost = new Map<string, number>();
+  let lastFileDone = t0;
+  const done = new Set<string>();
+  let sessionPhase = false;
+  let planned: PlannedFile[] = [];
+  // The store reports every planned file's progress and end (transformers.js gets no progress
+  // callback: with one, it reads each file through a stream and copies it; model-store.ts).
+  const store = new ModelStore(loc.modelId, req.useBrowserCache, {
+    progress(file, loaded, total) {
+      fileBytes.set(file, Math.max(total, loaded));
+      const tp = now();
+      // At most ~20 progress messages a second per file, and always the last one.
+      if (loaded === total || tp - (lastPost.get(file) ?? 0) > 50) {
+        lastPost.set(file, tp);
+        post({ kind: 'progress', id, file, loaded, total });
+      }
+    },
+    done(file) {
+      lastFileDone = now();
+      if (done.has(file)) return;
+      post({ kind: 'file-done', id, file });
+      done.add(file);
+      // Every planned file read: what is left is the session (the tokenizer and the model load together, below).
+      if (!sessionPhase && planned.length && planned.every((f) => done.has(f.file))) {
+        sessionPhase = true;
+        post({ kind: 'phase', id, phase: 'session' });
+      }
+    },
+  });
   await store.open();
   const plan = await preflight(loc, req.dtype, req.device, store.offline);
+  planned = plan.files;
   post({ kind: 'plan', id, files: plan.files, totalBytes: plan.totalBytes });
   // Before any byte of weights: refuse what cannot fit (src/models/memory.ts).
   const memory = await checkMemory({ modelId: loc.modelId, files: plan.files, config: plan.config, dtype: req.dtype, device: req.device, allowTight: req.allowTightMemory ?? false });
@@ -107,33 +137,6 @@ export async function loadModel(id: number, req: LoadRequest, post: Post, glue: 
   t.env.customCache = t.env.useCustomCache ? store : null;
   t.env.fetch = store.fetch;
 
-  const fileBytes = new Map<string, number>();
-  const lastPost = new Map<string, number>();
-  let lastFileDone = t0;
-  const done = new Set<string>();
-  let sessionPhase = false;
-  const progress_callback = (p: { status: string; file?: string; loaded?: number; total?: number }) => {
-    if (!p.file) return;
-    if (p.status === 'progress' && typeof p.loaded === 'number') {
-      fileBytes.set(p.file, Math.max(p.total ?? 0, p.loaded));
-      const tp = now();
-      // At most ~20 progress messages a second per file, and always the last one.
-      if (p.loaded === p.total || tp - (lastPost.get(p.file) ?? 0) > 50) {
-        lastPost.set(p.file, tp);
-        post({ kind: 'progress', id, file: p.file, loaded: p.loaded, total: p.total ?? 0 });
-      }
-    } else if (p.status === 'done') {
-      lastFileDone = now();
-      post({ kind: 'file-done', id, file: p.file });
-      done.add(p.file);
-      // Every planned file read: what is left is the session (the tokenizer and the model load together, below).
-      if (!sessionPhase && plan.files.every((f) => done.has(f.file))) {
-        sessionPhase = true;
-        post({ kind: 'phase', id, phase: 'session' });
-      }
-    }
-  };
-
   // Drops what an earlier load that failed left (its rewrite, its parts): this load reports its own.
   takeSessionRecord();
   // V8 optimises ONNX Runtime's kernels while the weights are read (primer.ts), warm-up or not: the
@@ -145,12 +148,11 @@ export async function loadModel(id: number, req: LoadRequest, post: Post, glue: 
   if (req.device === 'wasm' && memory.estimate?.rewrite) shareNextRewrite(startRewriteHelpers());
   // The tokenizer and the model load together: the tokenizer's files and parse (~190 ms for the
   // 0.5B shape's 4.3 MB tokenizer.json) no longer wait in front of the weights' read.
-  const tokenizerLoad = t.AutoTokenizer.from_pretrained(loc.modelId, { revision: loc.revision, progress_callback });
+  const tokenizerLoad = t.AutoTokenizer.from_pretrained(loc.modelId, { revision: loc.revision });
   const modelLoad = t.AutoModelForCausalLM.from_pretrained(loc.modelId, {
     revision: loc.revision,
     dtype: req.dtype,
     device: req.device,
-    progress_callback,
   });
   // Its failure is reported below, after the tokenizer's: not an unhandled rejection meanwhile.
   modelLoad.catch(() => undefined);

@@ -1,4 +1,4 @@
-// About 345 lines: one class, the download (verify, resume, store in parts) and the cache read it must agree with.
+// About 425 lines: one class, the download (verify, resume, store in parts in either place, report progress) and the cache read it must agree with.
 /**
  * How the worker downloads and caches model files, embedded, hub and mirror alike (transformers.js's `env.fetch`
  * and `env.customCache` point here). transformers.js alone would read each file whole, then `put`
@@ -7,8 +7,13 @@
  * to continue a cut download. Here:
  *  - every byte is counted against the host's Content-Length and the preflight's size: a short,
  *    long or cut file is an error naming the file, never a model;
- *  - files are stored while they stream, in parts of PART_BYTES plus a record (src/models/cache.ts);
- *    a file counts as cached only once its record says complete and the parts add up to its size;
+ *  - files are stored while they stream, in parts of PART_BYTES plus a record (src/models/cache.ts),
+ *    the parts one after another in an OPFS file where this worker can write one synchronously
+ *    (src/models/opfs.ts: read back twice as fast), else as Cache Storage entries; a file counts as
+ *    cached only once its record says complete and the stored bytes add up to its size;
+ *  - a stored file is read back into one buffer of its size, and a download chunk by chunk into one
+ *    (file-response.ts), and this store reports each file's progress and end (transformers.js is
+ *    given no progress callback: with one it would read every file through a stream and a copy);
  *  - a cut download keeps its stored parts; the next Load asks the host for the rest with a
  *    Range request (If-Range: ETag) and says whether it resumed or had to restart;
  *  - storing never breaks loading: a refused put (quota, off-the-record limit, any error) stops
@@ -16,11 +21,14 @@
  */
 import { errorText } from '../../../lib/errors';
 import {
-  checkStored, deleteCachedFiles, metaKey, MODEL_CACHE, notStoredReason, parseMeta, partKey, PART_BYTES, quotaShortfall,
+  checkStored, checkStoredFile, deleteCachedFiles, metaKey, MODEL_CACHE, notStoredReason, parseMeta, partKey, PART_BYTES, quotaShortfall,
   resumeDecision, storageEstimate, storedBytes, type FileMeta,
 } from '../../../models/cache';
+import { opfsDir, opfsName } from '../../../models/opfs';
 import { fmtBytes } from '../../../metrics/format';
 import type { CacheReport, PlannedFile } from '../protocol';
+import { blobStream, FileResponse, lazyStream, readWhole } from './file-response';
+import { fileSize, readInto, syncAccessAvailable, writeAt } from './opfs-file';
 
 /** transformers.js asks for embedded files by root-relative path: keys and URLs are absolute here. */
 function absolute(u: string | URL): string {
@@ -30,17 +38,29 @@ function absolute(u: string | URL): string {
 /** A download that went wrong: the message names the file; the runtime reports it instead of transformers.js's own error. */
 export class DownloadError extends Error {}
 
-interface Partial {
+/** A stored file's bytes: Cache Storage parts (as Blobs), or null: the record's OPFS file. */
+interface Stored {
   meta: FileMeta;
-  blobs: Blob[];
+  blobs: Blob[] | null;
 }
+
+/** Where the Load's per-file progress goes (load.ts posts it to the page). */
+export interface StoreProgress {
+  progress(file: string, loaded: number, total: number): void;
+  done(file: string): void;
+}
+
+/** Chunks of a stored prefix are read this large when a resumed download streams it again. */
+const PREFIX_CHUNK = 4 << 20;
 
 export class ModelStore {
   private cache: Cache | null = null;
+  /** The OPFS folder new downloads go to (null: Cache Storage parts). */
+  private dir: FileSystemDirectoryHandle | null = null;
   /** Why this load stores nothing (more), once known. */
   private refused: string | null = null;
   private readonly files = new Map<string, PlannedFile>();
-  private readonly partials = new Map<string, Partial>();
+  private readonly partials = new Map<string, Stored>();
   /** Files this load wrote parts of (removed again when storing is refused). */
   private readonly written = new Set<string>();
   private readonly pending: Promise<unknown>[] = [];
@@ -53,8 +73,9 @@ export class ModelStore {
    * for the 0.5B shape) made its read 0.08–0.15 s slower and the kernel primer beside it twice as
    * slow (docs/performance.md).
    */
-  private readonly verified = new Map<string, { meta: FileMeta; blobs: Blob[] }>();
+  private readonly verified = new Map<string, Stored>();
   private readonly notes: string[] = [];
+  private totalBytes: number | null = null;
   private fromCache = 0;
   private fromNetwork = 0;
   /** The first download failure of this load (the load's error). */
@@ -64,6 +85,7 @@ export class ModelStore {
   constructor(
     private readonly modelId: string,
     private readonly store: boolean,
+    private readonly sink: StoreProgress | null = null,
   ) {}
 
   /** Opens the cache (before the preflight, which may need it when the host cannot be reached). */
@@ -77,7 +99,9 @@ export class ModelStore {
       this.cache = await caches.open(MODEL_CACHE);
     } catch (e) {
       this.refused = `Not cached: the browser refused to open Cache Storage (${errorText(e)}).`;
+      return;
     }
+    if (syncAccessAvailable()) this.dir = await opfsDir(true);
   }
 
   /**
@@ -94,6 +118,7 @@ export class ModelStore {
   /** Records the plan and checks the quota for what it still needs. */
   async init(plan: PlannedFile[], totalBytes: number | null): Promise<void> {
     for (const f of plan) this.files.set(f.url, f);
+    this.totalBytes = totalBytes;
     if (!this.cache || totalBytes === null) return;
     let have = 0;
     for (const f of plan) {
@@ -131,22 +156,27 @@ export class ModelStore {
     const known = this.verified.get(url);
     if (known) {
       if (count) this.fromCache++;
-      return new Response(new Blob(known.blobs), { headers: { 'content-length': String(known.meta.size) } });
+      return this.storedResponse(url, known);
     }
     let meta: FileMeta | null;
     try {
       const res = await this.cache.match(metaKey(url));
       if (!res) return undefined;
       meta = parseMeta(await res.text());
-      const found: (Blob | null)[] = [];
-      for (const i of (meta?.parts ?? []).keys()) {
-        const part = await this.cache.match(partKey(url, i));
-        found.push(part ? await part.blob() : null);
-      }
-      const blobs = found.filter((b): b is Blob => b !== null);
-      const sizes = found.map((b) => (b ? b.size : null));
       const planned = this.files.get(url);
-      let check = meta ? checkStored(meta, sizes, planned?.bytes ?? null) : { ok: false as const, why: 'its record is unreadable' };
+      let blobs: Blob[] | null = null;
+      let check: { ok: true } | { ok: false; why: string };
+      if (!meta) check = { ok: false, why: 'its record is unreadable' };
+      else if (meta.opfs) check = checkStoredFile(meta, this.dir ? await fileSize(this.dir, meta.opfs) : null, planned?.bytes ?? null);
+      else {
+        const found: (Blob | null)[] = [];
+        for (const i of meta.parts.keys()) {
+          const part = await this.cache.match(partKey(url, i));
+          found.push(part ? await part.blob() : null);
+        }
+        blobs = found.filter((b): b is Blob => b !== null);
+        check = checkStored(meta, found.map((b) => (b ? b.size : null)), planned?.bytes ?? null);
+      }
       if (check.ok && meta?.etag && planned?.etag && meta.etag !== planned.etag) check = { ok: false, why: 'the file changed on the host (another ETag)' };
       if (!meta || !check.ok) {
         this.notes.push(`The cached copy of ${this.fileName(url)} could not be used (${check.ok ? 'unreadable' : check.why}): removed and downloaded again.`);
@@ -159,12 +189,47 @@ export class ModelStore {
       }
       this.verified.set(url, { meta, blobs });
       if (count) this.fromCache++;
-      return new Response(new Blob(blobs), { headers: { 'content-length': String(meta.size) } });
+      return this.storedResponse(url, { meta, blobs });
     } catch (e) {
       this.notes.push(`Reading ${this.fileName(url)} from the cache failed (${errorText(e)}): downloaded again.`);
       await this.drop(url);
       return undefined;
     }
+  }
+
+  /** A verified stored copy as a response: read whole into one buffer (the load), or streamed (anyone else). */
+  private storedResponse(url: string, { meta, blobs }: Stored): Response {
+    const file = this.fileName(url);
+    const dir = this.dir;
+    const name = meta.opfs;
+    const whole = async (): Promise<ArrayBuffer> => {
+      this.sink?.progress(file, 0, meta.size);
+      let buf: ArrayBuffer;
+      if (blobs) buf = await new Blob(blobs).arrayBuffer();
+      else {
+        if (!dir || !name) throw new Error(`${file}: its stored file cannot be opened`);
+        const into = new Uint8Array(meta.size);
+        await readInto(dir, name, into, 0, undefined, (n) => this.sink?.progress(file, n, meta.size));
+        buf = into.buffer;
+      }
+      this.sink?.progress(file, meta.size, meta.size);
+      this.sink?.done(file);
+      return buf;
+    };
+    const body = blobs ? blobStream(blobs) : this.opfsChunks(name ?? '', 0, meta.size);
+    return new FileResponse(body, meta.size, whole);
+  }
+
+  /** Bytes [from, to) of an OPFS file, as a stream read PREFIX_CHUNK at a time. */
+  private opfsChunks(name: string, from: number, to: number): ReadableStream<Uint8Array> {
+    let at = from;
+    return lazyStream(async () => {
+      if (at >= to || !this.dir) return null;
+      const c = new Uint8Array(Math.min(PREFIX_CHUNK, to - at));
+      await readInto(this.dir, name, c, at);
+      at += c.length;
+      return c;
+    });
   }
 
   /**
@@ -199,14 +264,14 @@ export class ModelStore {
     const announced = this.files.get(url)?.bytes ?? null;
     let start = 0;
     let meta: FileMeta;
-    let prefix: Blob[] = [];
+    let prefix: ReadableStream<Uint8Array> | null = null;
     const etag = res.headers.get('etag');
     if (partial) {
       const d = resumeDecision(partial.meta, { status: res.status, contentRange: res.headers.get('content-range'), etag });
       if (d.resume) {
         start = storedBytes(partial.meta);
         meta = partial.meta;
-        prefix = partial.blobs;
+        prefix = partial.blobs ? blobStream(partial.blobs) : this.opfsChunks(meta.opfs ?? '', 0, start);
         this.notes.push(`Resumed ${file} at ${fmtBytes(start)} of ${fmtBytes(meta.size)} with an HTTP Range request.`);
       } else {
         this.notes.push(`Restarted ${file} from the beginning: ${d.why}.`);
@@ -216,10 +281,10 @@ export class ModelStore {
           res = await fetch(url, init);
           if (!res.ok) throw this.failed(`The host answered HTTP ${res.status} for ${file}. Load again to retry.`);
         }
-        meta = this.newMeta(res, announced);
+        meta = await this.newMeta(url, res, announced);
       }
     } else {
-      meta = this.newMeta(res, announced);
+      meta = await this.newMeta(url, res, announced);
     }
     const expected = meta.size >= 0 ? meta.size : null;
     if (announced !== null && expected !== null && announced !== expected) {
@@ -231,13 +296,16 @@ export class ModelStore {
     this.downloaded.add(url);
     this.partials.delete(url);
     const body = this.verifiedStream(url, file, res, meta, prefix, start, expected);
-    return new Response(body, { status: 200, headers: expected === null ? {} : { 'content-length': String(expected) } });
+    return new FileResponse(body, expected, () => readWhole(body, expected));
   };
 
-  private newMeta(res: Response, announced: number | null): FileMeta {
+  /** A new download's record: its bytes go to an OPFS file where this worker can write one. */
+  private async newMeta(url: string, res: Response, announced: number | null): Promise<FileMeta> {
     const n = Number(res.headers.get('content-length') ?? NaN);
     const size = Number.isSafeInteger(n) && n >= 0 ? n : (announced ?? -1);
-    return { v: 1, size, parts: [], etag: res.headers.get('etag'), complete: false };
+    const meta: FileMeta = { v: 1, size, parts: [], etag: res.headers.get('etag'), complete: false };
+    if (this.dir) meta.opfs = await opfsName(url);
+    return meta;
   }
 
   private failed(message: string): DownloadError {
@@ -247,7 +315,7 @@ export class ModelStore {
   }
 
   /** Stored prefix, then the network's bytes; counted, stored in parts, and checked against the expected size at the end. */
-  private verifiedStream(url: string, file: string, res: Response, meta: FileMeta, prefix: Blob[], start: number, expected: number | null): ReadableStream<Uint8Array> {
+  private verifiedStream(url: string, file: string, res: Response, meta: FileMeta, prefix: ReadableStream<Uint8Array> | null, start: number, expected: number | null): ReadableStream<Uint8Array> {
     const reader = res.body?.getReader();
     let received = start;
     let chunks: Uint8Array[] = [];
@@ -256,21 +324,27 @@ export class ModelStore {
     const storing = () => this.cache !== null && this.refused === null && expected !== null;
     const flush = (last: boolean) => {
       if (!storing() || (chunkBytes === 0 && !last)) return;
-      const blob = new Blob(chunks as BlobPart[]);
+      const part = chunks;
       const size = chunkBytes;
       chunks = [];
       chunkBytes = 0;
-      chain = chain.then(() => this.storePart(url, file, meta, blob, size, last));
+      chain = chain.then(() => this.storePart(url, file, meta, part, size, last));
       this.pending.push(chain);
     };
-    const prefixReaders = prefix.map((b) => b.stream().getReader());
-    let p = 0;
+    let prefixReader = prefix?.getReader() ?? null;
+    let reported = 0;
+    const progress = (last: boolean) => {
+      // At most one report per MiB (the page shows ~20 a second anyway), and always the last.
+      if (!last && received - reported < 1 << 20) return;
+      reported = received;
+      this.sink?.progress(file, received, expected ?? received);
+    };
     return new ReadableStream<Uint8Array>({
       pull: async (ctl) => {
-        while (p < prefixReaders.length) {
-          const r = await prefixReaders[p]!.read();
+        if (prefixReader) {
+          const r = await prefixReader.read();
           if (!r.done) return ctl.enqueue(r.value);
-          p++;
+          prefixReader = null;
         }
         if (!reader) return ctl.error(this.failed(`${file}: the host sent no body.`));
         let r: ReadableStreamReadResult<Uint8Array>;
@@ -291,6 +365,8 @@ export class ModelStore {
             return ctl.error(this.failed(`${file} is ${received < expected ? 'shorter' : 'longer'} than announced: ${received} bytes received, ${expected} expected. Nothing of it was kept; Load again.`));
           }
           flush(true);
+          progress(true);
+          this.sink?.done(file);
           return ctl.close();
         }
         received += r.value.byteLength;
@@ -306,19 +382,24 @@ export class ModelStore {
           chunkBytes += r.value.byteLength;
           if (chunkBytes >= PART_BYTES) flush(false);
         }
+        progress(false);
         ctl.enqueue(r.value);
       },
       cancel: (why) => reader?.cancel(why),
     });
   }
 
-  /** Writes one part and then the record that counts it (complete with the last part). */
-  private async storePart(url: string, file: string, meta: FileMeta, blob: Blob, size: number, last: boolean): Promise<void> {
+  /** Writes one part (after the record's parts in its OPFS file, or as a Cache Storage entry) and then the record that counts it (complete with the last part). */
+  private async storePart(url: string, file: string, meta: FileMeta, chunks: Uint8Array[], size: number, last: boolean): Promise<void> {
     const cache = this.cache;
     if (!cache || this.refused !== null) return;
     try {
-      if (size > 0 || meta.parts.length === 0) {
-        await cache.put(partKey(url, meta.parts.length), new Response(blob, { headers: { 'content-length': String(size) } }));
+      if (meta.opfs) {
+        if (!this.dir) throw new Error('the OPFS folder is gone');
+        await writeAt(this.dir, meta.opfs, chunks, storedBytes(meta));
+        if (size > 0) meta.parts.push(size);
+      } else if (size > 0 || meta.parts.length === 0) {
+        await cache.put(partKey(url, meta.parts.length), new Response(new Blob(chunks as BlobPart[]), { headers: { 'content-length': String(size) } }));
         meta.parts.push(size);
       }
       meta.complete = last;
@@ -326,7 +407,7 @@ export class ModelStore {
       await cache.put(metaKey(url), new Response(JSON.stringify(meta), { headers: { 'content-type': 'application/json' } }));
     } catch (e) {
       const err = e instanceof DOMException || e instanceof Error ? e : new Error(String(e));
-      this.refused = notStoredReason(file, meta.size, err, await storageEstimate().catch(() => null));
+      this.refused = notStoredReason(file, meta.size, err, await storageEstimate().catch(() => null), { id: this.modelId, bytes: this.totalBytes });
       // Not half-cached: whatever this load stored of the model goes.
       await deleteCachedFiles([...this.files.keys()]).catch(() => undefined);
       return;
