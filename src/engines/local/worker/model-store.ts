@@ -1,4 +1,4 @@
-// About 425 lines: one class, the download (verify, resume, store in parts in either place, report progress) and the cache read it must agree with.
+// About 420 lines: one class, the download (verify, resume, store in parts in either place, report progress) and the cache read it must agree with.
 /**
  * How the worker downloads and caches model files, embedded, hub and mirror alike (transformers.js's `env.fetch`
  * and `env.customCache` point here). transformers.js alone would read each file whole, then `put`
@@ -205,24 +205,26 @@ export class ModelStore {
     const whole = async (): Promise<ArrayBuffer> => {
       this.sink?.progress(file, 0, meta.size);
       let buf: ArrayBuffer;
-      if (blobs) buf = await new Blob(blobs).arrayBuffer();
-      else {
+      if (blobs) {
+        buf = await new Blob(blobs).arrayBuffer();
+        this.sink?.progress(file, meta.size, meta.size);
+      } else {
         if (!dir || !name) throw new Error(`${file}: its stored file cannot be opened`);
         const into = new Uint8Array(meta.size);
+        // The last slice reports the whole size.
         await readInto(dir, name, into, 0, undefined, (n) => this.sink?.progress(file, n, meta.size));
         buf = into.buffer;
       }
-      this.sink?.progress(file, meta.size, meta.size);
       this.sink?.done(file);
       return buf;
     };
-    const body = blobs ? blobStream(blobs) : this.opfsChunks(name ?? '', 0, meta.size);
+    const body = blobs ? blobStream(blobs) : this.opfsChunks(name ?? '', meta.size);
     return new FileResponse(body, meta.size, whole);
   }
 
-  /** Bytes [from, to) of an OPFS file, as a stream read PREFIX_CHUNK at a time. */
-  private opfsChunks(name: string, from: number, to: number): ReadableStream<Uint8Array> {
-    let at = from;
+  /** The first `to` bytes of an OPFS file, as a stream read PREFIX_CHUNK at a time. */
+  private opfsChunks(name: string, to: number): ReadableStream<Uint8Array> {
+    let at = 0;
     return lazyStream(async () => {
       if (at >= to || !this.dir) return null;
       const c = new Uint8Array(Math.min(PREFIX_CHUNK, to - at));
@@ -271,7 +273,7 @@ export class ModelStore {
       if (d.resume) {
         start = storedBytes(partial.meta);
         meta = partial.meta;
-        prefix = partial.blobs ? blobStream(partial.blobs) : this.opfsChunks(meta.opfs ?? '', 0, start);
+        prefix = partial.blobs ? blobStream(partial.blobs) : this.opfsChunks(meta.opfs ?? '', start);
         this.notes.push(`Resumed ${file} at ${fmtBytes(start)} of ${fmtBytes(meta.size)} with an HTTP Range request.`);
       } else {
         this.notes.push(`Restarted ${file} from the beginning: ${d.why}.`);
@@ -332,13 +334,6 @@ export class ModelStore {
       this.pending.push(chain);
     };
     let prefixReader = prefix?.getReader() ?? null;
-    let reported = 0;
-    const progress = (last: boolean) => {
-      // At most one report per MiB (the page shows ~20 a second anyway), and always the last.
-      if (!last && received - reported < 1 << 20) return;
-      reported = received;
-      this.sink?.progress(file, received, expected ?? received);
-    };
     return new ReadableStream<Uint8Array>({
       pull: async (ctl) => {
         if (prefixReader) {
@@ -365,7 +360,6 @@ export class ModelStore {
             return ctl.error(this.failed(`${file} is ${received < expected ? 'shorter' : 'longer'} than announced: ${received} bytes received, ${expected} expected. Nothing of it was kept; Load again.`));
           }
           flush(true);
-          progress(true);
           this.sink?.done(file);
           return ctl.close();
         }
@@ -382,7 +376,8 @@ export class ModelStore {
           chunkBytes += r.value.byteLength;
           if (chunkBytes >= PART_BYTES) flush(false);
         }
-        progress(false);
+        // load.ts posts at most ~20 of these a second per file.
+        this.sink?.progress(file, received, expected ?? received);
         ctl.enqueue(r.value);
       },
       cancel: (why) => reader?.cancel(why),
