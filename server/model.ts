@@ -20,6 +20,7 @@ import { errorText } from '../src/lib/errors';
 import type { Dtype } from '../src/models/dtypes';
 import { apiErrors } from './errors';
 import { StopStringFilter } from './stop';
+import { withUnsignedInt8, type SessionPrep } from './ort-node';
 import { loadXGrammarNode } from './xgrammar-node';
 import type { PromptMessage, Sampling } from './validation';
 
@@ -97,6 +98,9 @@ export interface LoadOptions {
  */
 const KV_CACHE_ENTRIES = 64;
 
+/** Dtypes whose models multiply by int8 weights (MatMulInteger), made uint8 at load (server/ort-node.ts). */
+const INT8_WEIGHT_DTYPES: readonly Dtype[] = ['q8', 'int8'];
+
 const ids = z.union([z.number().int(), z.array(z.number().int())]).transform((v) => (Array.isArray(v) ? v : [v]));
 const configSchema = z.object({ max_position_embeddings: z.number().int().positive().optional(), vocab_size: z.number().int().positive().optional(), eos_token_id: ids.optional() }).loose();
 const generationConfigSchema = z.object({ eos_token_id: ids.optional() }).loose();
@@ -123,6 +127,19 @@ export function resolveModelId(modelsDir: string, requested: string, log: (line:
   throw new Error(`Model folder not found: ${path.join(modelsDir, requested)} (expected config.json, tokenizer and onnx/ there).`);
 }
 
+/**
+ * The model's sessions on onnxruntime-node (CPU) as the server runs them, from transformers.js's
+ * `env.localModelPath`: a q8 or int8 model's MatMulInteger weights made uint8 (server/ort-node.ts),
+ * so its answers are the browser's on any CPU. Tests that compare with the server load through here.
+ */
+export async function loadCausalLM(modelId: string, dtype: Dtype, threads?: number): Promise<{ model: Model; int8Weights: SessionPrep[] }> {
+  const load = () => AutoModelForCausalLM.from_pretrained(modelId, { dtype, device: 'cpu', ...(threads ? { session_options: { intraOpNumThreads: threads } } : {}) });
+  // Only these dtypes have MatMulInteger weights that can be int8 (q4 is MatMulNBits, uint8 is already unsigned).
+  if (!INT8_WEIGHT_DTYPES.includes(dtype)) return { model: await load(), int8Weights: [] };
+  const { value, preps } = await withUnsignedInt8(load);
+  return { model: value, int8Weights: preps };
+}
+
 export class ReferenceModel implements ChatModel {
   private constructor(
     readonly id: string,
@@ -138,6 +155,8 @@ export class ReferenceModel implements ChatModel {
     readonly kvCacheOff: string | null,
     /** Compiled grammars of this tokenizer (JSON output), keyed by schema. */
     readonly grammars: GrammarCache,
+    /** What loading did to the sessions' int8 weights (server/ort-node.ts); empty for models without any. */
+    readonly int8Weights: readonly SessionPrep[],
   ) {}
 
   static async load(opts: LoadOptions): Promise<ReferenceModel> {
@@ -150,11 +169,7 @@ export class ReferenceModel implements ChatModel {
     const genConfig = readJson(path.join(dir, 'generation_config.json'), generationConfigSchema);
     const tokenizer = await AutoTokenizer.from_pretrained(opts.modelId);
     if (!tokenizer.chat_template) throw new Error(`${opts.modelId} has no chat template in tokenizer_config.json; it cannot serve chat completions.`);
-    const model = await AutoModelForCausalLM.from_pretrained(opts.modelId, {
-      dtype: opts.dtype,
-      device: 'cpu',
-      ...(opts.threads ? { session_options: { intraOpNumThreads: opts.threads } } : {}),
-    });
+    const { model, int8Weights } = await loadCausalLM(opts.modelId, opts.dtype, opts.threads);
     const eos = [...new Set([...(genConfig?.eos_token_id ?? []), ...(config.eos_token_id ?? [])])];
     const created = Math.floor(fs.statSync(dir).mtimeMs / 1000);
     // The same decode loop as the browser worker: ~25% faster than generate() here (834 vs 657
@@ -166,7 +181,7 @@ export class ReferenceModel implements ChatModel {
     const defaults = modelSamplingDefaults(model.configs['generation_config']);
     const vocab = vocabFromTokenizerJson(tokenizer._tokenizerJSON, { vocabSize: config.vocab_size ?? null, stopTokenIds: eos });
     const grammars = new GrammarCache(vocab, { load: loadXGrammarNode });
-    return new ReferenceModel(opts.modelId, opts.dtype, created, config.max_position_embeddings ?? null, tokenizer, model, generator, defaults, off, grammars);
+    return new ReferenceModel(opts.modelId, opts.dtype, created, config.max_position_embeddings ?? null, tokenizer, model, generator, defaults, off, grammars, int8Weights);
   }
 
   prepare(messages: readonly PromptMessage[]): PreparedPrompt {

@@ -6,7 +6,7 @@
 // within max new tokens ends with finish 'length' and the structure marked incomplete.
 import path from 'node:path';
 import * as transformers from '@huggingface/transformers';
-import { AutoModelForCausalLM, AutoTokenizer, env } from '@huggingface/transformers';
+import { AutoTokenizer, env } from '@huggingface/transformers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TokenGenerator } from '../src/inference/core';
 import { GrammarCache, vocabFromTokenizerJson } from '../src/inference/grammar';
@@ -15,7 +15,7 @@ import type { ResponseFormat } from '../src/inference/response-format';
 import type { SamplingSettings } from '../src/inference/sampling';
 import { GREEDY } from '../src/inference/settings';
 import { loadModel } from '../server/start';
-import type { ChatModel } from '../server/model';
+import { loadCausalLM, type ChatModel } from '../server/model';
 import { loadXGrammarNode } from '../server/xgrammar-node';
 import { startTestServer, type TestServer } from './server/helpers';
 import { JSON_CASES, matchesSchema } from './constrained-fixtures';
@@ -48,7 +48,9 @@ describe.each(MODELS)('%s', (name) => {
       env.allowLocalModels = true;
       env.localModelPath = MODELS_DIR + '/';
       const tokenizer = await AutoTokenizer.from_pretrained(name);
-      const model = await AutoModelForCausalLM.from_pretrained(name, { dtype, device: 'cpu', session_options: { intraOpNumThreads: 1 } });
+      // Loaded as the server loads it (q8: uint8 weights, server/ort-node.ts), so both run the same kernels.
+      const { model, int8Weights } = await loadCausalLM(name, dtype, 1);
+      expect(int8Weights.map((p) => p.converted), 'MatMulInteger made uint8').toEqual(dtype === 'q8' ? [name === 'slm-pocket' ? 29 : 85] : []);
       const eos = [model.generation_config?.eos_token_id ?? []].flat().map(Number);
       const grammars = new GrammarCache(vocabFromTokenizerJson(tokenizer._tokenizerJSON, { vocabSize: 512, stopTokenIds: eos }), { load: loadXGrammarNode });
       const gens = { auto: new TokenGenerator(transformers, model, { device: 'cpu', eosTokenIds: eos, pooled: false }), generate: new TokenGenerator(transformers, model, { device: 'cpu', eosTokenIds: eos, pooled: false, loop: 'generate' }) };

@@ -4,7 +4,8 @@
  * object that holds them, so bytes that move to a new object are counted twice for a while:
  * - a *shared* WebAssembly.Memory gives a new SharedArrayBuffer per growth and leaves the old ones
  *   attached: each one still alive counts at its own length (one memory, counted once per growth);
- *   a plain memory's old buffers are detached by the growth and, measured once all is quiet, count 0;
+ *   a plain memory's old buffers are detached by the growth and, measured once all is quiet, count 0
+ *   (its live buffer counts once in Chromium 150, not at all in 156.0.8078.114);
  * - a buffer moved to a new object (a transfer) reads twice its size in samples taken meanwhile.
  * ONNX Runtime Web's heap is a shared memory that Emscripten grows 10–20 times per load. Should
  * Chromium ever count a backing store once, these cases fail and the rule can go.
@@ -114,10 +115,18 @@ describe('measureUserAgentSpecificMemory and a grown WebAssembly.Memory', () => 
     expect(r.measuredBytes).toBeGreaterThan(3 * r.finalBytes);
   });
 
-  it('plain: each growth detaches the old buffers; measured once all is quiet, the memory counts once', async () => {
+  // What a plain memory's live buffer counts for changed between Chromium builds (measured, this
+  // worker, ~120 MiB memory): once in Debian's 150.0.7871.100, not at all in 156.0.8078.114 (the
+  // worker's whole measurement 0.28 MB; a plain 100 MiB ArrayBuffer beside it still counts). Either
+  // way the detached buffers of the earlier growths count for nothing, which is what separates it
+  // from the shared case above. (ONNX Runtime Web's heap is shared, so the benchmark is unaffected;
+  // a plain memory such as XGrammar's goes unseen in the newer build: docs/performance.md.)
+  it('plain: each growth detaches the old buffers; measured once all is quiet, the memory counts once or (newer Chromium) not at all', async () => {
     const r = await measure(false);
-    expect(r.measuredBytes).toBeGreaterThan(0.9 * r.finalBytes);
-    expect(r.measuredBytes).toBeLessThan(1.2 * r.finalBytes);
+    expect(r.generations).toBeGreaterThanOrEqual(10);
+    const once = r.measuredBytes > 0.9 * r.finalBytes && r.measuredBytes < 1.2 * r.finalBytes;
+    const none = r.measuredBytes < 4 * MiB;
+    expect(once || none, `measured ${r.measuredBytes} bytes for a memory of ${r.finalBytes} after ${r.generations} growths`).toBe(true);
   });
 });
 
