@@ -45,6 +45,37 @@ export async function freshContext(browser, profile = false) {
   return context;
 }
 
+/**
+ * This machine's price for memory touched the first time, in the browser: a fresh 1 GiB buffer
+ * filled, then filled again (median of 3 fresh contexts). A warm load touches its file, the q4
+ * rewrite's weights and ONNX Runtime's heap for the first time, so on a machine that charges much
+ * for it (measured here: 1.0–1.3 s a GiB against 54 ms touched again; docs/performance.md, "what
+ * is left is memory touched for the first time") `warm_load_over_native` measures that price
+ * times the memory each side needs as much as it measures the app.
+ */
+export async function firstTouchMsPerGib(browser) {
+  const rounds = [];
+  for (let i = 0; i < 3; i++) {
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      rounds.push(await page.evaluate(() => {
+        let t = performance.now();
+        const b = new Uint8Array(1 << 30);
+        b.fill(1);
+        const first = performance.now() - t;
+        t = performance.now();
+        b.fill(2);
+        return { first, again: performance.now() - t };
+      }));
+    } finally {
+      await context.close();
+    }
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[1];
+  return { first_touch_ms_per_gib: Math.round(median(rounds.map((r) => r.first))), touched_ms_per_gib: Math.round(median(rounds.map((r) => r.again))) };
+}
+
 /** A fresh context (empty HTTP cache; `profile`: see freshContext) with the harness page open. */
 export async function openHarness(browser, base, profile = false) {
   const context = await freshContext(browser, profile);

@@ -34,7 +34,7 @@
  */
 import { existsSync } from 'node:fs';
 import { build, preview } from 'vite';
-import { launch, measureApp, measureHarness } from './browser.mjs';
+import { firstTouchMsPerGib, launch, measureApp, measureHarness } from './browser.mjs';
 import { pairedAutoVsOther } from './thread-pairs.mjs';
 import { initialJsGzipKb, precacheKbGzip } from './bundle.mjs';
 import { measureHosted, referenceModel } from './hosted.mjs';
@@ -140,7 +140,10 @@ let suites = {};
 let json = {};
 let growth = {};
 let swDownload = {};
+let firstTouch = {};
 try {
+  firstTouch = await firstTouchMsPerGib(browser);
+  log(`memory touched the first time: ${firstTouch.first_touch_ms_per_gib} ms a GiB (touched again: ${firstTouch.touched_ms_per_gib})`);
   log('service worker download vs plain fetch…');
   const { sw_download_ratios: _r, ...swFields } = await measureSwDownload({ browser, base, log });
   swDownload = swFields;
@@ -255,4 +258,4 @@ const mins = {
   q4_over_q8_browser_min: q4OverQ8.length ? r2(Math.min(...q4OverQ8)) : null,
 };
 console.log(`worst over all runs: ${Object.entries(mins).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-console.log(JSON.stringify({ ...topFields, ...swDownload, ...mins, ...hostedFields, ...suites, ...json, ...agreement, ...growth, ...constrainedFields, initial_js_gzip_kb: bundle.initial_js_gzip_kb, precache_kb_gzip: precache.precache_kb_gzip, ...modelQuality(), runs }));
+console.log(JSON.stringify({ ...topFields, ...firstTouch, ...swDownload, ...mins, ...hostedFields, ...suites, ...json, ...agreement, ...growth, ...constrainedFields, initial_js_gzip_kb: bundle.initial_js_gzip_kb, precache_kb_gzip: precache.precache_kb_gzip, ...modelQuality(), runs }));
