@@ -145,10 +145,11 @@ export function pairOverhead(bare, app) {
 export function plainRead(page, urls, store = false) {
   // The store's own key scheme: its record, and part i's key (partKey(u, i) ends in i).
   const list = store ? urls.map((u) => ({ meta: metaKey(u), part: partKey(u, 0).slice(0, -1) })) : urls;
-  return page.evaluate(async ([list, cacheName]) => {
-    const src = cacheName
-      ? `onmessage = async (e) => { const t = performance.now(); let n = 0; const c = await caches.open(${JSON.stringify(cacheName)});
-          const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle(${JSON.stringify(OPFS_DIR)}, { create: true });
+  // The page's function runs in the page: every value it uses from here is passed in.
+  return page.evaluate(async ([list, names]) => {
+    const src = names
+      ? `onmessage = async (e) => { const t = performance.now(); let n = 0; const c = await caches.open(${JSON.stringify(names.cache)});
+          const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle(${JSON.stringify(names.opfsDir)}, { create: true });
           for (const f of e.data) { const meta = await (await c.match(f.meta)).json();
             if (meta.opfs) { const h = await (await dir.getFileHandle(meta.opfs)).createSyncAccessHandle({ mode: 'read-only' });
               const b = new Uint8Array(meta.size); n += h.read(b, { at: 0 }); h.close(); continue; }
@@ -165,7 +166,7 @@ export function plainRead(page, urls, store = false) {
     } finally {
       w.terminate();
     }
-  }, [list, store ? MODEL_CACHE : null]);
+  }, [list, store ? { cache: MODEL_CACHE, opfsDir: OPFS_DIR } : null]);
 }
 
 /**
