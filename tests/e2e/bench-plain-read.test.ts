@@ -1,0 +1,61 @@
+/**
+ * The benchmark's plain read (scripts/bench/browser.mjs `plainRead`), the floor a warm load's read is
+ * compared with (`read_over_plain`): from the HTTP cache, and from the app's own store (its records in
+ * Cache Storage, the bytes in OPFS). Its page function once used a Node-side constant that does not
+ * exist in the page, which stopped the bench's scale rows (2026-12-01); nothing else runs it in
+ * `npm test`. Here it reads a model the app stored, and must hand over every byte of it.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { plainRead } from '../../scripts/bench/browser.mjs';
+import { launchBrowser, openPage } from './browser';
+import { MIRROR_MODELS, startModelHost, type ModelHost } from './model-host';
+import { modelsDir } from './parity';
+
+const appUrl = inject('appUrl');
+let browser: Browser;
+let host: ModelHost;
+let root: string;
+
+beforeAll(async () => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'slm-plain-read-'));
+  host = await startModelHost(path.join(modelsDir(), 'slm-pocket'), root);
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await host?.close();
+  if (root) fs.rmSync(root, { recursive: true, force: true });
+});
+
+describe('the bench plain read', () => {
+  it('reads every byte of a stored model from the store (OPFS) and from the HTTP cache', async () => {
+    const { context, page } = await openPage(browser, `${appUrl}harness.html`);
+    try {
+      await page.waitForSelector('body[data-harness="ready"]', { state: 'attached' });
+      const source = { type: 'mirror' as const, host: host.url, modelId: MIRROR_MODELS.good, revision: 'main' };
+      await page.evaluate((s) => window.slmHarness.load({ source: s, dtype: 'fp32', device: 'wasm', threads: 1, warmup: null, useBrowserCache: true }), source);
+      const size = fs.statSync(path.join(modelsDir(), 'slm-pocket/onnx/model.onnx')).size;
+      const urls = [`${host.url}${MIRROR_MODELS.good}/resolve/main/onnx/model.onnx`];
+      // The store keeps a new download's bytes in OPFS: the plain read must find them there.
+      const opfs = await page.evaluate(async () => {
+        const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('slm-models');
+        let n = 0;
+        for await (const _ of (dir as unknown as { keys(): AsyncIterable<string> }).keys()) n++;
+        return n;
+      });
+      expect(opfs).toBeGreaterThan(0);
+      const stored = await plainRead(page, urls, true);
+      expect(stored.bytes).toBe(size);
+      expect(stored.ms).toBeGreaterThan(0);
+      const http = await plainRead(page, urls, false);
+      expect(http.bytes).toBe(size);
+    } finally {
+      await context.close();
+    }
+  });
+});
