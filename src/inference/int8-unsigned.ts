@@ -126,8 +126,9 @@ export function unsignedInt8Weights(model: Uint8Array): UnsignedResult {
   const converted = candidates.filter((n) => !reasons.has(n));
   const keptReasons = [...new Set(reasons.values())].slice(0, 3);
   if (converted.length === 0) return none(reasons.size, keptReasons);
-  const flip = new Set<string>();
-  for (const n of converted) for (const name of [n.inputs[1], n.inputs[3]]) if (name) flip.add(name);
+  // The initializers' own fields (read once above), not their names read again.
+  const flip = new Set<Field>();
+  for (const n of converted) for (const name of [n.inputs[1], n.inputs[3]]) if (name) flip.add(inits.get(name)!.field);
   const byNode = new Map(converted.map((n) => [n.field, n]));
   let addZeroPoint = false;
   const g = new Writer();
@@ -136,7 +137,7 @@ export function unsignedInt8Weights(model: Uint8Array): UnsignedResult {
     if (n && !n.inputs[3]) {
       g.bytes(GRAPH_NODE, withInputs(model, f, [n.inputs[0] ?? '', n.inputs[1] ?? '', n.inputs[2] ?? '', UNSIGNED_ZERO_POINT]));
       addZeroPoint = true;
-    } else if (f.no === GRAPH_INITIALIZER && flip.has(readTensor(model, f).name)) g.bytes(GRAPH_INITIALIZER, flipped(model, f));
+    } else if (flip.has(f)) g.bytes(GRAPH_INITIALIZER, flipped(model, f));
     else g.raw(model.subarray(f.start, f.end));
   }
   if (addZeroPoint) g.bytes(GRAPH_INITIALIZER, new Writer().int(TENSOR_TYPE, UINT8).string(TENSOR_NAME, UNSIGNED_ZERO_POINT).bytes(TENSOR_RAW, Uint8Array.of(128)));

@@ -11,6 +11,7 @@ import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { plainRead } from '../../scripts/bench/browser.mjs';
+import { OPFS_DIR } from '../../src/models/opfs';
 import { launchBrowser, openPage } from './browser';
 import { MIRROR_MODELS, startModelHost, type ModelHost } from './model-host';
 import { modelsDir } from './parity';
@@ -42,12 +43,12 @@ describe('the bench plain read', () => {
       const size = fs.statSync(path.join(modelsDir(), 'slm-pocket/onnx/model.onnx')).size;
       const urls = [`${host.url}${MIRROR_MODELS.good}/resolve/main/onnx/model.onnx`];
       // The store keeps a new download's bytes in OPFS: the plain read must find them there.
-      const opfs = await page.evaluate(async () => {
-        const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('slm-models');
+      const opfs = await page.evaluate(async (name) => {
+        const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle(name);
         let n = 0;
         for await (const _ of (dir as unknown as { keys(): AsyncIterable<string> }).keys()) n++;
         return n;
-      });
+      }, OPFS_DIR);
       expect(opfs).toBeGreaterThan(0);
       const stored = await plainRead(page, urls, true);
       expect(stored.bytes).toBe(size);
