@@ -91,9 +91,11 @@ describe('KernelPrimer', () => {
       expect(seen).toEqual([`/sub/models/slm-pocket/onnx/${file}`]);
       expect(r.skipped).toBeNull();
       expect(r.settled || r.ms >= PRIMER_MAX_MS).toBe(true);
-      // At least the six rounds the settle rule compares: 1 prefill + 16 decode steps, 24 tokens each.
-      expect(r.runs).toBeGreaterThanOrEqual(6 * 17);
-      expect(r.tokens).toBeGreaterThanOrEqual(6 * 24);
+      // Settled: at least the six rounds the settle rule compares (1 prefill + 16 decode steps, 24 tokens
+      // each). At its cap on a busy machine, at least one whole round (CI once saw 82 runs in 2.5 s).
+      const rounds = r.settled ? 6 : 1;
+      expect(r.runs).toBeGreaterThanOrEqual(rounds * 17);
+      expect(r.tokens).toBeGreaterThanOrEqual(rounds * 24);
       expect(r.runMs).toBeGreaterThan(0);
       expect(r.runMs).toBeLessThanOrEqual(r.ms);
       // Its session is not the model's: the load's record stays empty.
