@@ -354,8 +354,13 @@ export async function measureApp(browser, base, { model, dtype, tokens = 128, ru
     await bare.context.close();
     bare = null;
     const warm = await loadOnce(SETTLE_MS);
+    // The first answer's 64th token after its send: its TTFT, then 63 tokens at its own pace (its
+    // end-to-end time spread evenly over the tokens after the first).
+    const f = results[0];
+    const first64 = f?.ttft_ms != null && f.e2e_ms != null ? f.ttft_ms + (63 * (f.e2e_ms - f.ttft_ms)) / (tokens - 1) : null;
     return {
       threads: cold.threads,
+      first_answer_64_ms: first64,
       threads_note: cold.status?.match(/\d+ thread\(s\): (measured in alternating pairs[^\n]*?pairs faster\)\.|[^\n]{0,120})/)?.[0] ?? null,
       cold_load_ms: cold.ms,
       warm_load_ms: warm.ms,

@@ -179,6 +179,11 @@ export async function measureScale({ browser, base, specs, warmup, log, r2 }) {
           // app adds over native beyond the read every page pays (docs/performance.md, proposed target).
           read_over_plain: r2(auto.warm_parts.plain_read_ms ? auto.warm_parts.read_ms / auto.warm_parts.plain_read_ms : null),
           warm_load_over_native_ex_read: r2(auto.warm_parts.plain_read_ms ? (auto.warm_load_ms - auto.warm_parts.plain_read_ms) / nativeWarm.warm_load_ms : null),
+          // Load click to the 64th token of the first answer (first visit: download, Auto's thread
+          // measurement, warm-up), and the same for a returning user (warm load); the answer's part
+          // is the app's first answer after its cold load (measureApp's first_answer_64_ms).
+          time_to_first_answer_ms: app.first_answer_64_ms === null ? null : Math.round(app.cold_load_ms + app.first_answer_64_ms),
+          time_to_first_answer_warm_ms: app.first_answer_64_ms === null ? null : Math.round(app.warm_load_ms + app.first_answer_64_ms),
           app_cold_load_ms: Math.round(app.cold_load_ms),
           app_warm_load_ms: Math.round(app.warm_load_ms),
           app_decode_tps_steady: r2(app.decode_steady),

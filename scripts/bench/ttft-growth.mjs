@@ -27,7 +27,7 @@
  * first (the first answers after a load or a server start run cold), and the medians are over 5.
  *
  *   npm run bench:ttft-growth -- [--model slm-reference | --scale-shape smollm2-135m] [--dtype fp32|q4]
- *                                  [--repeats 5] [--sides local,server] [--history primed|scripted] [--no-build]
+ *                                  [--repeats 5] [--baseline-repeats 2] [--sides local,server] [--history primed|scripted] [--no-build]
  *
  * A benchmark: it returns figures and asserts nothing.
  */
@@ -82,10 +82,19 @@ async function localConversation(page, reuse, script, tag) {
 const perTurn = (runs, key) => Array.from({ length: 8 }, (_, t) => r2(median(runs.map((r) => r[t]?.[key] ?? null))));
 
 /**
- * ttft_growth_local with reuse on and off, per-turn medians over `repeats` conversations each
- * (interleaved), on `target` (ttft-target.mjs: an embedded model or a scale model).
+ * Conversations of the no-reuse baselines (local and server), of `repeats` with reuse. The
+ * baseline is context, not a target, and at scale it is the slow part: on the 135M shape (fp32,
+ * AMD EPYC, 2026-12-01) a local conversation without reuse took ~60 s (turn 8's prompt 9.4–12.5 s),
+ * one with reuse ~20 s, and five of each were 8 of the whole bench's 66 minutes; its five
+ * conversations' growths were 9.4–12.4 local and 9.0–10.9 on the server, so two place it.
  */
-export async function ttftGrowthLocal({ browser, appUrl, target, repeats = 5, log = () => {} }) {
+export const NO_REUSE_REPEATS = 2;
+
+/**
+ * ttft_growth_local with reuse on and off, per-turn medians over `repeats` conversations with
+ * reuse and `baselineRepeats` without (interleaved), on `target` (ttft-target.mjs: an embedded model or a scale model).
+ */
+export async function ttftGrowthLocal({ browser, appUrl, target, repeats = 5, baselineRepeats = NO_REUSE_REPEATS, log = () => {} }) {
   const { context, page } = await openHarness(browser, appUrl);
   const { script, dtype } = target;
   try {
@@ -101,8 +110,9 @@ export async function ttftGrowthLocal({ browser, appUrl, target, repeats = 5, lo
     const off = [];
     for (let i = 1; i <= repeats; i++) {
       on.push(await localConversation(page, true, script, i));
-      off.push(await localConversation(page, false, script, i));
-      log(`ttft growth, local ${target.label} ${dtype}: conversation ${i}/${repeats}: turn 1 → 8 ${r2(on.at(-1)[0].ttft)} → ${r2(on.at(-1)[7].ttft)} ms with reuse, ${r2(off.at(-1)[0].ttft)} → ${r2(off.at(-1)[7].ttft)} ms without`);
+      const without = i <= baselineRepeats ? await localConversation(page, false, script, i) : null;
+      if (without) off.push(without);
+      log(`ttft growth, local ${target.label} ${dtype}: conversation ${i}/${repeats}: turn 1 → 8 ${r2(on.at(-1)[0].ttft)} → ${r2(on.at(-1)[7].ttft)} ms with reuse${without ? `, ${r2(without[0].ttft)} → ${r2(without[7].ttft)} ms without` : ''}`);
     }
     const result = {
       model: target.label,
@@ -200,8 +210,8 @@ async function serverConversation(server, script, tag, prime) {
   return out;
 }
 
-/** ttft_growth_server with the prefix cache on and off (two server processes), per-turn medians over `repeats`. */
-export async function ttftGrowthServer({ target, repeats = 5, log = () => {} }) {
+/** ttft_growth_server with the prefix cache on and off (two server processes), per-turn medians over `repeats` (`baselineRepeats` without). */
+export async function ttftGrowthServer({ target, repeats = 5, baselineRepeats = NO_REUSE_REPEATS, log = () => {} }) {
   const { script, dtype } = target;
   const result = { model: target.label, dtype };
   for (const [key, args] of [
@@ -215,9 +225,10 @@ export async function ttftGrowthServer({ target, repeats = 5, log = () => {} }) 
     try {
       await serverConversation(server, script, 0, !key); // uncounted: the first answers after a start run cold
       const runs = [];
-      for (let i = 1; i <= repeats; i++) {
+      const n = key ? baselineRepeats : repeats;
+      for (let i = 1; i <= n; i++) {
         runs.push(await serverConversation(server, script, i, !key));
-        log(`ttft growth, server ${target.label} ${dtype}${key}: conversation ${i}/${repeats}: turn 1 → 8 ${r2(runs.at(-1)[0].serverTtft)} → ${r2(runs.at(-1)[7].serverTtft)} ms (client ${r2(runs.at(-1)[0].ttft)} → ${r2(runs.at(-1)[7].ttft)})`);
+        log(`ttft growth, server ${target.label} ${dtype}${key}: conversation ${i}/${n}: turn 1 → 8 ${r2(runs.at(-1)[0].serverTtft)} → ${r2(runs.at(-1)[7].serverTtft)} ms (client ${r2(runs.at(-1)[0].ttft)} → ${r2(runs.at(-1)[7].ttft)})`);
       }
       const ttfts = perTurn(runs, 'serverTtft');
       const clientTtfts = perTurn(runs, 'ttft');
@@ -262,6 +273,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const log = (...a) => console.error('[bench]', ...a);
   const target = await openTarget({ model: arg('model', referenceModel()), scaleShape: arg('scale-shape', null), dtype: arg('dtype', 'fp32'), history: arg('history', 'primed'), log });
   const repeats = Number(arg('repeats', '5'));
+  const baselineRepeats = Number(arg('baseline-repeats', String(Math.min(repeats, NO_REUSE_REPEATS))));
   const sides = arg('sides', 'local,server').split(',');
   if (!process.argv.includes('--no-build') || !existsSync('dist/index.html')) {
     log('building the app…');
@@ -271,8 +283,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const appUrl = server.resolvedUrls?.local?.[0] ?? `http://localhost:${server.httpServer.address().port}/`;
   const browser = await launch();
   try {
-    const local = sides.includes('local') ? await ttftGrowthLocal({ browser, appUrl, target, repeats, log }) : {};
-    const remote = sides.includes('server') ? await ttftGrowthServer({ target, repeats, log }) : {};
+    const local = sides.includes('local') ? await ttftGrowthLocal({ browser, appUrl, target, repeats, baselineRepeats, log }) : {};
+    const remote = sides.includes('server') ? await ttftGrowthServer({ target, repeats, baselineRepeats, log }) : {};
     const floor = sides.includes('local') ? await growthFloor({ target, local, remote, log }) : {};
     console.log(JSON.stringify({ ...local, ...remote, ...floor }));
   } finally {

@@ -194,7 +194,7 @@ export function useLocalModel(expected: ModelSelection | null = null) {
               other.e.dispose();
               throw err;
             });
-            const d = pairedDecision(pairs);
+            const d = pairedDecision(pairs, true);
             tps.set(best.info.threads, median(pairs.map((p) => p.fewer)) ?? 0);
             tps.set(n, median(pairs.map((p) => p.more)) ?? 0);
             notes.push(`${n} vs ${best.info.threads}: ${d.ratio === null ? '—' : `${d.ratio.toFixed(2)}x`} (${Math.round(d.agree * pairs.length)}/${pairs.length} pairs faster)`);

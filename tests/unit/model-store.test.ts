@@ -1,8 +1,9 @@
-/** The model store's pure rules (src/models/cache.ts): cache keys, the completeness rule, the resume decision, the reasons. */
+/** The model store's pure rules (src/models/cache.ts, src/models/resume.ts): cache keys, the completeness rule, the resume decision, the reasons. */
 import { describe, expect, it } from 'vitest';
 import {
-  checkStored, metaKey, notStoredReason, parseContentRange, parseMeta, parseStoreKey, partKey, quotaShortfall, resumeDecision, storedBytes, type FileMeta,
+  checkStored, metaKey, notStoredReason, parseMeta, parseStoreKey, partKey, quotaShortfall, storedBytes, type FileMeta,
 } from '../../src/models/cache';
+import { parseContentRange, resumeDecision } from '../../src/models/resume';
 import { parseRange } from '../e2e/model-host';
 
 const URL1 = 'http://127.0.0.1:9000/org/m/resolve/main/onnx/model.onnx';

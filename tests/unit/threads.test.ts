@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { calibrationKey, defaultThreads, PAIRED_MARGIN, pairedDecision, pairTokens, readCalibration, threadCandidates, type KeyValueStore } from '../../src/models/threads';
+import { calibrationKey, defaultThreads, FINAL_MARGIN, PAIRED_MARGIN, pairedDecision, pairTokens, readCalibration, threadCandidates, type KeyValueStore } from '../../src/models/threads';
 
 describe('threadCandidates', () => {
   it('not cross-origin isolated → [1] whatever the cores', () => {
@@ -57,7 +57,7 @@ describe('pairedDecision (A B A B pairs)', () => {
   const pairs = (...ratios: number[]) => ratios.map((r) => ({ fewer: 40, more: 40 * r }));
 
   it('no usable pair → keep the smaller count', () => {
-    expect(pairedDecision([])).toEqual({ more: false, ratio: null, agree: 0 });
+    expect(pairedDecision([])).toEqual({ more: false, ratio: null, agree: 0, settled: true });
     expect(pairedDecision([{ fewer: 0, more: 50 }]).more).toBe(false);
   });
 
@@ -70,18 +70,30 @@ describe('pairedDecision (A B A B pairs)', () => {
   });
 
   it('noise cannot fake a gain: one lucky pair, or a median under the margin, keeps the smaller count', () => {
-    expect(pairedDecision(pairs(1.6, 0.98, 1.01, 0.97)).more).toBe(false);
-    expect(pairedDecision(pairs(1.04, 1.03, 1.04, 1.02)).more).toBe(false);
-    // median 1.1 but only 2 of 4 pairs faster
-    expect(pairedDecision(pairs(1.3, 1.2, 0.99, 0.95)).more).toBe(false);
+    // median 0.995: settled, the larger count is no faster
+    expect(pairedDecision(pairs(1.6, 0.98, 1.01, 0.97))).toMatchObject({ more: false, settled: true });
+    // a median gain under the margin, or one most pairs do not share: open, more pairs needed
+    expect(pairedDecision(pairs(1.04, 1.03, 1.04, 1.02))).toMatchObject({ more: false, settled: false });
+    expect(pairedDecision(pairs(1.3, 1.2, 0.99, 0.95))).toMatchObject({ more: false, settled: false });
+  });
+
+  it('after the last pair an open answer is decided by FINAL_MARGIN with most pairs agreeing', () => {
+    expect(pairedDecision(pairs(1.04, 1.03, 1.04, 1.02), true)).toMatchObject({ more: true, settled: false });
+    expect(pairedDecision(pairs(1.01, 1.015, 1.01, 1.012), true).more).toBe(false);
+    // median 1.095, but only half the pairs favour the larger count
+    expect(pairedDecision(pairs(1.3, 1.2, 0.99, 0.95), true).more).toBe(false);
+    // settled answers do not change on the last call
+    expect(pairedDecision(pairs(1.25, 1.1, 1.18, 1.28), true).more).toBe(true);
+    expect(pairedDecision(pairs(0.66, 0.7, 0.64, 0.69), true).more).toBe(false);
   });
 
   it('a clearly slower larger count (busy machine) is not taken', () => {
     expect(pairedDecision(pairs(0.66, 0.7, 0.64, 0.69)).more).toBe(false);
   });
 
-  it(`PAIRED_MARGIN is within 5%: either choice is then within 5% of the better one`, () => {
+  it(`PAIRED_MARGIN and FINAL_MARGIN are within 5%: either choice is then within 5% of the better one`, () => {
     expect(PAIRED_MARGIN).toBeLessThanOrEqual(1 / 0.95);
+    expect(FINAL_MARGIN).toBeLessThan(PAIRED_MARGIN);
   });
 
   it('answers last ~250 ms at the warm-up speed, 8..384 tokens', () => {

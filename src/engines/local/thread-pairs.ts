@@ -4,7 +4,7 @@
  * alternately, A B A B; each answer's decode speed is read on the worker's clock.
  */
 import { DEFAULT_GENERATION } from '../../inference/params';
-import { PAIRS, pairTokens, type ThreadPair } from '../../models/threads';
+import { MAX_PAIRS, pairedDecision, PAIRS, pairTokens, type ThreadPair } from '../../models/threads';
 import { rate } from '../../metrics/timing';
 import type { ChatEngine } from '../types';
 
@@ -23,14 +23,19 @@ async function decodeTps(e: ChatEngine, tokens: number): Promise<number> {
   return m.engineDecodeTps ?? m.decodeTps ?? rate(m.outputTokens - 1, m.ttftMs === null ? null : m.e2eMs - m.ttftMs) ?? 0;
 }
 
-/** `PAIRS` pairs of answers, `fewer` first in each; `warmupTps` sizes the answers (~250 ms each). */
+/**
+ * Rounds of `PAIRS` pairs of answers, `fewer` first in each, until the pairs settle the question
+ * (pairedDecision) or MAX_PAIRS were run; `warmupTps` sizes the answers (~250 ms each).
+ */
 export async function measurePairs(fewer: ChatEngine, more: ChatEngine, warmupTps: number | null): Promise<ThreadPair[]> {
   const tokens = pairTokens(warmupTps);
   const pairs: ThreadPair[] = [];
-  for (let i = 0; i < PAIRS; i++) {
-    const a = await decodeTps(fewer, tokens);
-    const b = await decodeTps(more, tokens);
-    pairs.push({ fewer: a, more: b });
-  }
+  do {
+    for (let i = 0; i < PAIRS; i++) {
+      const a = await decodeTps(fewer, tokens);
+      const b = await decodeTps(more, tokens);
+      pairs.push({ fewer: a, more: b });
+    }
+  } while (pairs.length < MAX_PAIRS && !pairedDecision(pairs).settled);
   return pairs;
 }

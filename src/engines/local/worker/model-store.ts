@@ -7,7 +7,7 @@
  * to continue a cut download. Here:
  *  - every byte is counted against the host's Content-Length and the preflight's size: a short,
  *    long or cut file is an error naming the file, never a model;
- *  - files are stored while they stream, in parts of PART_BYTES plus a record (src/models/cache.ts),
+ *  - files are stored while they stream, in parts of PART_BYTES (src/models/resume.ts) plus a record (src/models/cache.ts),
  *    the parts one after another in an OPFS file where this worker can write one synchronously
  *    (src/models/opfs.ts: read back twice as fast), else as Cache Storage entries; a file counts as
  *    cached only once its record says complete and the stored bytes add up to its size;
@@ -21,9 +21,10 @@
  */
 import { errorText } from '../../../lib/errors';
 import {
-  checkStored, checkStoredFile, deleteCachedFiles, metaKey, MODEL_CACHE, notStoredReason, parseMeta, partKey, PART_BYTES, quotaShortfall,
-  resumeDecision, storageEstimate, storedBytes, type FileMeta,
+  checkStored, checkStoredFile, deleteCachedFiles, metaKey, MODEL_CACHE, notStoredReason, parseMeta, partKey, quotaShortfall,
+  storageEstimate, storedBytes, type FileMeta,
 } from '../../../models/cache';
+import { PART_BYTES, resumeDecision } from '../../../models/resume';
 import { opfsDir, opfsName } from '../../../models/opfs';
 import { fmtBytes } from '../../../metrics/format';
 import type { CacheReport, PlannedFile } from '../protocol';
