@@ -197,8 +197,9 @@ export async function disposeAndSettle(page) {
  * (freshContext: Chromium's code cache, as a returning user has it). Measured on the 0.5B shape, 2
  * threads, after the pause: the store's file read 0.81–0.87 s, the HTTP cache's 2.3–2.8 s for the
  * same 862 MB (the app never reads its models from the HTTP cache on a warm load).
+ * `warmLoad` false: no warm load (its fields null), for a sitting that only gives a decode speed.
  */
-export async function measureHarness(browser, base, { model, dtype, threads, warmup, coldSamples = 3, steadyRuns = 16, steadyKept = 10, source = { type: 'bundled', modelId: model }, plainUrls = null, store = false, prefillRuns = 0 }) {
+export async function measureHarness(browser, base, { model, dtype, threads, warmup, coldSamples = 3, steadyRuns = 16, steadyKept = 10, source = { type: 'bundled', modelId: model }, plainUrls = null, store = false, prefillRuns = 0, warmLoad = true }) {
   const colds = [];
   let open = null;
   try {
@@ -220,6 +221,16 @@ export async function measureHarness(browser, base, { model, dtype, threads, war
     // kept (a prompt-length forward pass runs the kernels at other shapes than decode's one token).
     const prefill = [];
     for (let i = 0; i < prefillRuns; i++) prefill.push(await harnessPrefill(page));
+    const speeds = {
+      decode_cold: median(colds),
+      decode_cold_samples: colds.map((x) => Math.round(x)),
+      decode_steady: median(steady.slice(-steadyKept)),
+      ttft_ms: first.ttftMs,
+      prefill_tps: first.prefillTps,
+      prefill_tps_steady: prefill.length > 1 ? median(prefill.slice(1).map((p) => p.prefillTps)) : null,
+      prefill_tokens: prefill[0]?.inputTokens ?? null,
+    };
+    if (!warmLoad) return { threads: cold.info.threads, cold_load_ms: cold.ms, warm_load_ms: null, warmup_ms: cold.info.warmupMs, warmup_tokens: cold.info.warmupTokens, session_ms: cold.info.sessionCreateMs, warm_parts: null, ...speeds };
     if (store) await disposeAndSettle(page);
     const warm = await harnessLoad(page, { source, dtype, device: 'wasm', threads, warmup, useBrowserCache: store });
     if (store && warm.info.cache?.source !== 'cache') throw new Error(`${model} ${dtype}: the warm load did not read the app's store (${JSON.stringify(warm.info.cache)})`);
@@ -254,13 +265,7 @@ export async function measureHarness(browser, base, { model, dtype, threads, war
         primer_end: warm.info.primer ? (warm.info.primer.skipped ?? (warm.info.primer.settled ? 'settled' : 'session')) : null,
         wasm_heap_mb: warm.info.wasmHeapBytes === null ? null : Math.round(warm.info.wasmHeapBytes / 1e6),
       },
-      decode_cold: median(colds),
-      decode_cold_samples: colds.map((x) => Math.round(x)),
-      decode_steady: median(steady.slice(-steadyKept)),
-      ttft_ms: first.ttftMs,
-      prefill_tps: first.prefillTps,
-      prefill_tps_steady: prefill.length > 1 ? median(prefill.slice(1).map((p) => p.prefillTps)) : null,
-      prefill_tokens: prefill[0]?.inputTokens ?? null,
+      ...speeds,
     };
   } finally {
     await open?.context.close();

@@ -259,6 +259,7 @@ const mins = {
   warm_load_over_native_max: worst('warm_load_over_native', Math.max),
   warm_load_over_native_ex_read_max: worst('warm_load_over_native_ex_read', Math.max),
   read_over_plain_max: worst('read_over_plain', Math.max),
+  read_minus_plain_ms_max: worst('read_minus_plain_ms', Math.max),
   q4_over_q8_browser_min: q4OverQ8.length ? r2(Math.min(...q4OverQ8)) : null,
 };
 console.log(`worst over all runs: ${Object.entries(mins).map(([k, v]) => `${k} ${v}`).join(', ')}`);
