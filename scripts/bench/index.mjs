@@ -177,6 +177,8 @@ try {
         model,
         dtype,
         threads: app.threads,
+        // The app's own account of Auto's choice (its pairs, and how many rounds it took).
+        threads_note: app.threads_note,
         cross_origin_isolated: true,
         native_threads: nativeBest.threads,
         native_decode_tps: r2(nativeBest.decode_tps),
