@@ -221,7 +221,12 @@ export async function measureHarness(browser, base, { model, dtype, threads, war
     // kept (a prompt-length forward pass runs the kernels at other shapes than decode's one token).
     const prefill = [];
     for (let i = 0; i < prefillRuns; i++) prefill.push(await harnessPrefill(page));
-    const speeds = {
+    const common = {
+      threads: cold.info.threads,
+      cold_load_ms: cold.ms,
+      warmup_ms: cold.info.warmupMs,
+      warmup_tokens: cold.info.warmupTokens,
+      session_ms: cold.info.sessionCreateMs,
       decode_cold: median(colds),
       decode_cold_samples: colds.map((x) => Math.round(x)),
       decode_steady: median(steady.slice(-steadyKept)),
@@ -230,19 +235,15 @@ export async function measureHarness(browser, base, { model, dtype, threads, war
       prefill_tps_steady: prefill.length > 1 ? median(prefill.slice(1).map((p) => p.prefillTps)) : null,
       prefill_tokens: prefill[0]?.inputTokens ?? null,
     };
-    if (!warmLoad) return { threads: cold.info.threads, cold_load_ms: cold.ms, warm_load_ms: null, warmup_ms: cold.info.warmupMs, warmup_tokens: cold.info.warmupTokens, session_ms: cold.info.sessionCreateMs, warm_parts: null, ...speeds };
+    if (!warmLoad) return { ...common, warm_load_ms: null, warm_parts: null };
     if (store) await disposeAndSettle(page);
     const warm = await harnessLoad(page, { source, dtype, device: 'wasm', threads, warmup, useBrowserCache: store });
     if (store && warm.info.cache?.source !== 'cache') throw new Error(`${model} ${dtype}: the warm load did not read the app's store (${JSON.stringify(warm.info.cache)})`);
     // Right after the warm load, from the same cache: the two reads see the same state of it.
     const plain = plainUrls ? await plainRead(page, plainUrls, store) : null;
     return {
-      threads: cold.info.threads,
-      cold_load_ms: cold.ms,
+      ...common,
       warm_load_ms: warm.ms,
-      warmup_ms: cold.info.warmupMs,
-      warmup_tokens: cold.info.warmupTokens,
-      session_ms: cold.info.sessionCreateMs,
       // The warm load's own parts (the fields above are the cold load's): cache read, session
       // creation with ONNX Runtime's share of it (sessionParts: WASM only), warm-up.
       warm_parts: {
@@ -265,7 +266,6 @@ export async function measureHarness(browser, base, { model, dtype, threads, war
         primer_end: warm.info.primer ? (warm.info.primer.skipped ?? (warm.info.primer.settled ? 'settled' : 'session')) : null,
         wasm_heap_mb: warm.info.wasmHeapBytes === null ? null : Math.round(warm.info.wasmHeapBytes / 1e6),
       },
-      ...speeds,
     };
   } finally {
     await open?.context.close();
@@ -359,13 +359,15 @@ export async function measureApp(browser, base, { model, dtype, tokens = 128, ru
     await bare.context.close();
     bare = null;
     const warm = await loadOnce(SETTLE_MS);
-    // The first answer's 64th token after its send: its TTFT, then 63 tokens at its own pace (its
-    // end-to-end time spread evenly over the tokens after the first).
+    // Load click to the first answer's 64th token: the load, then that answer's TTFT and 63 tokens at
+    // its own pace (its end-to-end time spread evenly over the tokens after the first); `_warm`: the
+    // same answer after the returning user's warm load.
     const f = results[0];
     const first64 = f?.ttft_ms != null && f.e2e_ms != null ? f.ttft_ms + (63 * (f.e2e_ms - f.ttft_ms)) / (tokens - 1) : null;
     return {
       threads: cold.threads,
-      first_answer_64_ms: first64,
+      time_to_first_answer_ms: first64 === null ? null : Math.round(cold.ms + first64),
+      time_to_first_answer_warm_ms: first64 === null ? null : Math.round(warm.ms + first64),
       threads_note: cold.status?.match(/\d+ thread\(s\): (measured in alternating pairs[^\n]*?pairs faster\)\.|[^\n]{0,120})/)?.[0] ?? null,
       cold_load_ms: cold.ms,
       warm_load_ms: warm.ms,

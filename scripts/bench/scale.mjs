@@ -130,7 +130,8 @@ export async function measureScale({ browser, base, specs, warmup, log, r2 }) {
           fixed.push(await measureHarness(browser, base, { model: m.name, dtype, threads, warmup, source, coldSamples: 1, store: true, ...opts }));
         }
         const best = fixed.reduce((a, b) => (b.decode_steady > a.decode_steady ? b : a));
-        const auto = fixed.find((f) => f.threads === app.threads) ?? fixed.find((f) => f.warm_parts) ?? best;
+        // Auto's count was measured in full; a count outside 1–2 had both measured in full.
+        const auto = fixed.find((f) => f.threads === app.threads) ?? best;
         log(`${label}: native warm load, kernels…`);
         // The same warm-up rule the browser's warm load ran: its decode floor is shorter after a settled kernel primer.
         const floor = auto.warm_parts?.warmup_floor_ms;
@@ -192,10 +193,9 @@ export async function measureScale({ browser, base, specs, warmup, log, r2 }) {
           read_minus_plain_ms: auto.warm_parts.plain_read_ms ? Math.round(auto.warm_parts.read_ms - auto.warm_parts.plain_read_ms) : null,
           warm_load_over_native_ex_read: r2(auto.warm_parts.plain_read_ms ? (auto.warm_load_ms - auto.warm_parts.plain_read_ms) / nativeWarm.warm_load_ms : null),
           // Load click to the 64th token of the first answer (first visit: download, Auto's thread
-          // measurement, warm-up), and the same for a returning user (warm load); the answer's part
-          // is the app's first answer after its cold load (measureApp's first_answer_64_ms).
-          time_to_first_answer_ms: app.first_answer_64_ms === null ? null : Math.round(app.cold_load_ms + app.first_answer_64_ms),
-          time_to_first_answer_warm_ms: app.first_answer_64_ms === null ? null : Math.round(app.warm_load_ms + app.first_answer_64_ms),
+          // measurement, warm-up), and the same for a returning user (measureApp).
+          time_to_first_answer_ms: app.time_to_first_answer_ms,
+          time_to_first_answer_warm_ms: app.time_to_first_answer_warm_ms,
           app_cold_load_ms: Math.round(app.cold_load_ms),
           app_warm_load_ms: Math.round(app.warm_load_ms),
           app_decode_tps_steady: r2(app.decode_steady),
