@@ -1,33 +1,42 @@
 /**
- * `threads_auto_vs_best` of the embedded rows, paired: the bare worker at Auto's thread count and at
- * the other count, both loaded side by side (two harness pages), answering in turn (A B, B A, …);
- * the figure is the median over the pairs of Auto's rate ÷ the other's, capped at 1 (Auto at least
- * as fast). Why: the unpaired figure compared two separate measureHarness sittings, and a toy
+ * Paired decode comparisons: two bare workers (two harness pages) loaded side by side, answering in
+ * turn (A B, B A, …), the figure the median over the pairs of A's rate ÷ B's. Why paired: a
  * model's steady rate moves by ±30% between sittings on this machine (reference fp32 cold samples
- * 845/657/575 tok/s in one run): in the 2026-11-30 full run it read 0.72 for reference fp32, where
- * Auto kept 1 thread and native also found 1 thread the faster (828 against 612 tok/s). The app
- * decides in alternating pairs; the bench now checks it the same way.
+ * 845/657/575 tok/s in one run), so two separate sittings cannot place a 10% difference.
+ *
+ * `threads_auto_vs_best` of the embedded rows: Auto's thread count against the other count,
+ * capped at 1 (Auto at least as fast). In the 2026-11-30 full run the unpaired figure read 0.72
+ * for reference fp32, where Auto kept 1 thread and native also found 1 thread the faster (828
+ * against 612 tok/s). The app decides in alternating pairs; the bench checks it the same way.
  */
 import { median } from '../../src/metrics/stats.ts';
 import { harnessDecode, harnessLoad, openHarness } from './browser.mjs';
 
-export async function pairedAutoVsOther(browser, base, { source, dtype, warmup, auto, other, pairs = 8, tokens = 128 }) {
-  const a = await openHarness(browser, base);
-  const b = await openHarness(browser, base);
+/** `a` and `b`: harnessLoad options (source, dtype, threads, warmup). One pair first, not counted: each side's first answer after its load. */
+export async function pairedDecode(browser, base, a, b, { pairs = 8, tokens = 128 } = {}) {
+  const sides = { a: await openHarness(browser, base), b: await openHarness(browser, base) };
   try {
-    await harnessLoad(a.page, { source, dtype, device: 'wasm', threads: auto, warmup });
-    await harnessLoad(b.page, { source, dtype, device: 'wasm', threads: other, warmup });
+    await harnessLoad(sides.a.page, { device: 'wasm', ...a });
+    await harnessLoad(sides.b.page, { device: 'wasm', ...b });
     const ratios = [];
-    // One pair first, not counted: each side's first answer after its load.
+    const tps = { a: [], b: [] };
     for (let i = 0; i <= pairs; i++) {
-      const tps = {};
-      for (const [k, s] of i % 2 ? [['b', b], ['a', a]] : [['a', a], ['b', b]]) tps[k] = (await harnessDecode(s.page, tokens)).decodeTps;
-      if (i > 0) ratios.push(tps.a / tps.b);
+      const got = {};
+      for (const k of i % 2 ? ['b', 'a'] : ['a', 'b']) got[k] = (await harnessDecode(sides[k].page, tokens)).decodeTps;
+      if (i === 0) continue;
+      ratios.push(got.a / got.b);
+      tps.a.push(got.a);
+      tps.b.push(got.b);
     }
-    const ratio = median(ratios);
-    return { auto_vs_other: ratio, auto_vs_best: Math.min(1, ratio), ratios: ratios.map((r) => Math.round(r * 100) / 100) };
+    return { ratio: median(ratios), ratios: ratios.map(r2), a_tps: median(tps.a), b_tps: median(tps.b) };
   } finally {
-    await a.context.close();
-    await b.context.close();
+    await sides.a.context.close();
+    await sides.b.context.close();
   }
+}
+const r2 = (x) => Math.round(x * 100) / 100;
+
+export async function pairedAutoVsOther(browser, base, { source, dtype, warmup, auto, other, pairs = 8, tokens = 128 }) {
+  const p = await pairedDecode(browser, base, { source, dtype, threads: auto, warmup }, { source, dtype, threads: other, warmup }, { pairs, tokens });
+  return { auto_vs_other: p.ratio, auto_vs_best: Math.min(1, p.ratio), ratios: p.ratios };
 }

@@ -86,9 +86,12 @@ const perTurn = (runs, key) => Array.from({ length: 8 }, (_, t) => r2(median(run
  * baseline is context, not a target, and at scale it is the slow part: on the 135M shape (fp32,
  * AMD EPYC, 2026-12-01) a local conversation without reuse took ~60 s (turn 8's prompt 9.4–12.5 s),
  * one with reuse ~20 s, and five of each were 8 of the whole bench's 66 minutes; its five
- * conversations' growths were 9.4–12.4 local and 9.0–10.9 on the server, so two place it.
+ * conversations' growths were 9.4–12.4 local and 9.0–10.9 on the server, so two place it. One
+ * since 2026-12-01's sixteenth session: with two, the 135M shape's TTFT growth took 11.1 of a
+ * 60-minute bench (local 6.0 min, server 5.0), the baselines about half of it; one conversation
+ * places the figure within ±15% (the five above), and it reads 9.5 against 1.3 with reuse.
  */
-export const NO_REUSE_REPEATS = 2;
+export const NO_REUSE_REPEATS = 1;
 
 /**
  * ttft_growth_local with reuse on and off, per-turn medians over `repeats` conversations with
