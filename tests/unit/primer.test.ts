@@ -103,6 +103,30 @@ describe('KernelPrimer', () => {
     });
   }
 
+  it('a round cut short (stopped, or at its cap) is not a measurement: it never settles the primer', async () => {
+    serve();
+    let steps = 0;
+    let primer: KernelPrimer | null = null;
+    // Every step paced alike (5 ms), so the rounds' speeds agree and six would settle: stopped in the
+    // middle of the sixth (5 × 17 + 9 steps), whose partial speed once counted (CI saw "settled" with 98 runs).
+    const paced = async (bytes: Uint8Array) => {
+      const session = await createPrimerSession(bytes);
+      const run = session.run.bind(session);
+      return Object.assign(session, {
+        run: async (...a: Parameters<typeof run>) => {
+          await new Promise((r) => setTimeout(r, 5));
+          if (++steps === 5 * 17 + 9) void primer?.stop();
+          return run(...a);
+        },
+      }) as never;
+    };
+    primer = new KernelPrimer(ort as never, `${APP}models/slm-pocket/onnx/model.onnx`, paced);
+    const r = await primer.ended;
+    expect(r.skipped).toBeNull();
+    expect(r.runs).toBeLessThan(6 * 17);
+    expect(r.settled).toBe(false);
+  });
+
   it("stops when the model's session is about to be created: that creation waits for it", async () => {
     serve();
     // Steps slowed to 40 ms, so it cannot settle or reach its cap before the model's creation below.

@@ -104,6 +104,9 @@ export class KernelPrimer {
         const r = await decoder.generate({ promptIds, maxNewTokens: ROUND.maxNewTokens, sampling: ROUND.sampling, eosTokenIds: [], onToken: () => undefined, shouldStop: over, yieldEveryMs: 0 });
         runs += r.steps;
         tokens += r.final.length;
+        // A round cut short (stopped, or at the cap) is not a measurement: its speed would settle the
+        // rule on a partial round (CI, 2026-12-01: "settled" after 98 runs, 5 rounds and 13 steps).
+        if (over()) break;
         speeds.push((r.final.length * 1000) / Math.max(1e-3, performance.now() - t));
         settled = warmupSettled(speeds, tokens, 0, SETTLE_RULE);
       }
