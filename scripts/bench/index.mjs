@@ -165,7 +165,7 @@ try {
       log(`${model} ${dtype}: browser, bare worker…`);
       // The row's cold and steady figures are read at Auto's count; the other count's sitting feeds only
       // thread_gain and the unpaired Auto figure (the paired one below is the row's), so it takes one cold
-      // load and 8 steady runs (6 kept) instead of 3 and 16 (10): ~10 s of a toy row's ~2 min (as the
+      // load and 8 steady runs (6 kept) instead of 3 and 16 (10): a pocket row's bare-worker part 0.7 → 0.4 min (as the
       // scale rows since 2026-12-01's fifteenth session).
       const fullAt = [1, 2].includes(app.threads) ? app.threads : null;
       const fixed = [];
