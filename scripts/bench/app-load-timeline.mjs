@@ -1,7 +1,8 @@
 /**
  * Where a first visit's load goes in the app (threads Auto): the Load status's text over time, from the
  * Load click to ready, in a fresh persistent profile (one scale model through the tests' hub-like host).
- * Prints each distinct status line with the seconds since the click at which it first showed.
+ * Prints each distinct status line, as it shows, with the seconds since the click; then the thread
+ * choice with its pairs. A page that crashes leaves its lines up to the crash.
  *   tsx scripts/bench/app-load-timeline.mjs --shape smollm2-135m --dtype q8 [--dist dist]
  */
 import path from 'node:path';
@@ -22,28 +23,32 @@ try {
     if (!localStorage.getItem('slm.settings.v1')) localStorage.setItem('slm.settings.v1', x);
   }, JSON.stringify(settings));
   const page = await context.newPage();
+  // Each line as it shows, so that a page that crashes still leaves its timeline.
+  let t0 = null;
+  await page.exposeFunction('__timelineLine', (at, text) => console.log(`${t0 === null ? '(before)' : ((at - t0) / 1000).toFixed(1).padStart(6)} s  ${text}`));
+  page.on('crash', () => console.log('the page crashed'));
   await page.goto(base);
   await page.waitForFunction(() => !document.querySelector('[data-testid=isolation-badge]')?.textContent?.includes('probing'), undefined, { polling: 50 });
   await page.evaluate(() => {
-    window.__timeline = [];
     const seen = new Set();
     const note = () => {
       const el = document.querySelector('[data-testid=load-status]');
       const t = (el?.textContent ?? '').replace(/\d+(\.\d+)?\s*(MB|%|s|ms)/g, '#').slice(0, 160);
       if (t && !seen.has(t)) {
         seen.add(t);
-        window.__timeline.push({ at: performance.now(), text: el.textContent.slice(0, 200) });
+        window.__timelineLine(performance.now(), el.textContent.slice(0, 200));
       }
     };
     new MutationObserver(note).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
   });
-  const t0 = await page.evaluate(() => performance.now());
+  t0 = await page.evaluate(() => performance.now());
   await page.click('[data-testid=load]');
   await page.waitForSelector('[data-testid=load-status][data-ready=true], [data-testid=load-error]', { timeout: 600_000 });
   const t1 = await page.evaluate(() => performance.now());
-  const timeline = await page.evaluate(() => window.__timeline);
-  for (const e of timeline) console.log(`${((e.at - t0) / 1000).toFixed(1).padStart(6)} s  ${e.text}`);
   console.log(`ready after ${((t1 - t0) / 1000).toFixed(1)} s`);
+  // The thread choice and its pairs, as the ready status says them.
+  const status = await page.evaluate(() => document.querySelector('[data-testid=load-status]')?.textContent ?? '');
+  console.log(/\d+ thread\(s\): measured[^)]*\)/.exec(status)?.[0] ?? '(no thread note)');
 } finally {
   await context.close();
   await browser.close();

@@ -1,7 +1,9 @@
 /**
- * Two dtypes (or two thread counts) of one scale model, paired in the bare worker: both loaded side by
- * side (two harness pages), answering in turn (A B, B A, …); prints each pair's A ÷ B and the median.
+ * Two dtypes (or two thread counts) of one scale model, or of an embedded one (--model), paired in the
+ * bare worker: both loaded side by side (two harness pages), answering in turn (A B, B A, …); prints
+ * each pair's A ÷ B and the median.
  *   tsx scripts/bench/dtype-ab.mjs --shape smollm2-135m --a q4 --b q8 [--threads 2] [--b-threads 2] [--pairs 8] [--tokens 128]
+ *   tsx scripts/bench/dtype-ab.mjs --model slm-reference --a q8 --b q8 --threads 1 --b-threads 2
  */
 import { preview } from 'vite';
 import { launch } from './browser.mjs';
@@ -16,11 +18,12 @@ const threads = Number(opt('threads', '2'));
 const bThreads = Number(opt('b-threads', String(threads)));
 const s = await preview({ preview: { port: 0, strictPort: false }, logLevel: 'warn' });
 const base = s.resolvedUrls?.local?.[0] ?? `http://localhost:${s.httpServer.address().port}/`;
-const { source, close } = await serveScaleModel(shape, [...new Set([a, b])]);
+const embedded = opt('model', null);
+const { source, close } = embedded ? { source: { type: 'bundled', modelId: embedded }, close: async () => {} } : await serveScaleModel(shape, [...new Set([a, b])]);
 const browser = await launch();
 try {
   const r = await pairedDecode(browser, base, { source, dtype: a, threads, warmup: DEFAULT_WARMUP }, { source, dtype: b, threads: bThreads, warmup: DEFAULT_WARMUP }, { pairs: Number(opt('pairs', '8')), tokens: Number(opt('tokens', '128')) });
-  console.log(JSON.stringify({ shape, a: `${a}@${threads}`, b: `${b}@${bThreads}`, ...r }));
+  console.log(JSON.stringify({ model: embedded ?? shape, a: `${a}@${threads}`, b: `${b}@${bThreads}`, ...r }));
 } finally {
   await browser.close();
   await close();

@@ -178,7 +178,10 @@ try {
       const auto = fixed.find((f) => f.threads === app.threads) ?? best;
       const otherThreads = fixed.find((f) => f.threads !== app.threads)?.threads ?? null;
       log(`${model} ${dtype}: Auto's ${app.threads} thread(s) against ${otherThreads}, in pairs…`);
-      const paired = otherThreads === null ? null : await pairedAutoVsOther(browser, base, { source: { type: 'bundled', modelId: model }, dtype, warmup: WARMUP, auto: app.threads, other: otherThreads });
+      // 16 pairs: at a toy model's speed single pairs scatter ±30%. Measured 2026-12-01 (reference q8,
+      // 2 ÷ 1 threads, 4 × 16 pairs in one sitting): medians 1.07, 1.04, 0.97, 1.04 (all 64: 1.04), where
+      // the bench's 8 pairs had read 0.89 an hour before (`threads_auto_vs_best` 0.89 for a choice within 4%).
+      const paired = otherThreads === null ? null : await pairedAutoVsOther(browser, base, { source: { type: 'bundled', modelId: model }, dtype, warmup: WARMUP, auto: app.threads, other: otherThreads, pairs: 16 });
       log(`${model} ${dtype}: memory…`);
       const memory = await memoryFields(base, { source: { type: 'bundled', modelId: model }, dtype, dir: `public/models/${model}` });
       runs.push({
@@ -258,8 +261,9 @@ const q4OverQ8 = [...new Set(runs.map((r) => r.model))].flatMap((model) => {
   const q4 = runs.find((r) => r.model === model && r.dtype === 'q4');
   const q8 = runs.find((r) => r.model === model && r.dtype === 'q8');
   if (!q4 || !q8 || !q8.browser_decode_tps_steady) return [];
-  // Paired where the scale rows measured it (scale.mjs: two sittings minutes apart cannot place 10%).
-  return [{ paired: q4.q4_over_q8_paired ?? null, unpaired: q4.browser_decode_tps_steady / q8.browser_decode_tps_steady }];
+  // scale.mjs stores both figures on the q4 row (paired: two sittings minutes apart cannot place 10%);
+  // only a model with both rows and no pairs (none today) has its unpaired figure divided here.
+  return [{ paired: q4.q4_over_q8_paired ?? null, unpaired: q4.q4_over_q8_unpaired ?? q4.browser_decode_tps_steady / q8.browser_decode_tps_steady }];
 });
 const q4OverQ8Best = q4OverQ8.map((q) => q.paired ?? q.unpaired);
 const mins = {

@@ -11,22 +11,15 @@
  * `first_answer_tps`: what the warm-up is for.
  *   tsx scripts/bench/load-ab.mjs --a /tmp/base/dist --b dist --shape smollm2-135m --dtype q4 [--rounds 2] [--threads 1] [--native] [--store] [--b-min-decode-ms 500]
  */
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { execSync } from 'node:child_process';
 import { preview } from 'vite';
-import { ensureScaleModel } from '../models-scale.ts';
-import { MIRROR_ORG, startModelHost } from '../../tests/e2e/model-host.ts';
+import { cliOption as opt, serveScaleModel } from './scale-host.mjs';
 import { disposeAndSettle, harnessDecode, harnessLoad, launch, openHarness } from './browser.mjs';
 import { DEFAULT_WARMUP } from '../../src/engines/local/LocalEngine.ts';
 import { nativeWarmLoad } from './native.mjs';
 
 const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : dflt;
-};
 const sides = { A: path.resolve(opt('a', 'dist')), B: path.resolve(opt('b', 'dist')) };
 const shape = opt('shape', 'smollm2-135m');
 const dtype = opt('dtype', 'q4');
@@ -44,11 +37,7 @@ for (const [k, dir] of Object.entries(sides)) {
   const s = await preview({ build: { outDir: dir }, preview: { port: 0, strictPort: false }, logLevel: 'warn' });
   servers[k] = { s, base: s.resolvedUrls?.local?.[0] ?? `http://localhost:${s.httpServer.address().port}/` };
 }
-const root = fs.mkdtempSync(path.join(os.tmpdir(), 'slm-load-ab-'));
-const host = await startModelHost(path.resolve('public/models/slm-pocket'), root);
-const m = await ensureScaleModel({ shape, dtypes: [dtype] });
-fs.symlinkSync(m.dir, path.join(root, MIRROR_ORG, m.name), 'dir');
-const source = { type: 'mirror', host: host.url, modelId: `${MIRROR_ORG}/${m.name}`, revision: 'main' };
+const { source, model: m, close } = await serveScaleModel(shape, [dtype]);
 const browser = await launch();
 const load = () => execSync('uptime').toString().trim().replace(/.*load average: /, '');
 const parts = (r) => ({
@@ -95,7 +84,6 @@ try {
   }
 } finally {
   await browser.close();
-  await host.close();
+  await close();
   for (const { s } of Object.values(servers)) await new Promise((r) => s.httpServer.close(r));
-  fs.rmSync(root, { recursive: true, force: true });
 }

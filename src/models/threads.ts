@@ -69,6 +69,28 @@ export const PAIRED_AGREE = 0.75;
  */
 export const FINAL_MARGIN = 1.02;
 
+/**
+ * A slow model's round may end after EARLY_PAIRS pairs: when each of them favours the same count by
+ * at least EARLY_MARGIN. At the sizes users load the answer is that clear and each answer is long
+ * (2026-12-01, 2 cores, pairs of 8-token answers, 2 ÷ 1 threads: 135M q8 1.14–1.81, median 1.40;
+ * 0.5B q4 1.35–1.81, every pair ≥ 1.25), so half a round saves ~2.8 s (135M) to ~6 s (0.5B) of a
+ * first load. Not for models at EARLY_BELOW_TPS or faster: their round lasts ~2 s, and their short
+ * answers scatter so that two pairs in a row crossed the margin 3 times in 32 (slm-reference q8, 64
+ * pairs, median 1.04, 0.63–1.38). For a slow model near a tie a false early end costs little (the
+ * counts are within a few % there); a 10% difference would need two pairs in a row 1.4x against it.
+ */
+export const EARLY_PAIRS = 2;
+export const EARLY_MARGIN = 1.25;
+export const EARLY_BELOW_TPS = 32;
+
+/** Whether the first EARLY_PAIRS pairs already answer the question (above); `warmupTps`: the smaller count's warm-up speed. */
+export function settledEarly(pairs: readonly ThreadPair[], warmupTps: number | null): boolean {
+  if (warmupTps === null || !(warmupTps < EARLY_BELOW_TPS)) return false;
+  if (pairs.length !== EARLY_PAIRS || pairs.some((p) => !(p.fewer > 0 && p.more > 0))) return false;
+  const ratios = pairs.map((p) => p.more / p.fewer);
+  return ratios.every((r) => r >= EARLY_MARGIN) || ratios.every((r) => r <= 1 / EARLY_MARGIN);
+}
+
 export interface PairedDecision {
   more: boolean;
   /** Median of more ÷ fewer over the pairs (null: no usable pair). */

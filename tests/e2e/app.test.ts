@@ -269,8 +269,8 @@ describe('SLM Playground app (built, headless Chromium)', () => {
       for (const k of candidates.slice(1)) expect(notes).toContain(`a second copy with ${k} threads`);
       expect(notes).toContain('answers in turn');
       expect(loaded.statusText).toContain(`${n} thread(s): measured in alternating pairs`);
-      // Rounds of 4 pairs until they settle the question (models/threads.ts), at most 12.
-      for (const k of candidates.slice(1)) expect(loaded.statusText).toMatch(new RegExp(`${k} vs \\d+: [\\d.]+x \\(\\d+/(4|8|12) pairs faster\\)`));
+      // Rounds of 4 pairs until they settle the question (models/threads.ts), at most 12; a slow model's first may end after 2.
+      for (const k of candidates.slice(1)) expect(loaded.statusText).toMatch(new RegExp(`${k} vs \\d+: [\\d.]+x \\(\\d+/(2|4|8|12) pairs faster\\)`));
       for (const k of candidates) expect(loaded.statusText).toMatch(new RegExp(`\\b${k}: [\\d.]+ tok/s`));
       // Remembered for the next load of this model on this device.
       const stored = await page.evaluate((cores) => localStorage.getItem(`slm.threads.v2:bundled:slm-pocket:fp32:${cores}`), cores);

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { ChatEngine, GenerateRequest, RunResult } from '../../src/engines/types';
 import { computeRunMetrics } from '../../src/metrics/timing';
 import { measurePairs } from '../../src/engines/local/thread-pairs';
-import { MAX_PAIRS, pairedDecision, PAIRS } from '../../src/models/threads';
+import { EARLY_PAIRS, MAX_PAIRS, pairedDecision, PAIRS } from '../../src/models/threads';
 
 /** Answers at the next speed of `speeds` (tokens/s on the engine's clock), the last one repeated. */
 class PacedEngine implements ChatEngine {
@@ -36,10 +36,10 @@ class PacedEngine implements ChatEngine {
   }
 }
 
-const run = async (fewer: number[], more: number[]) => {
+const run = async (fewer: number[], more: number[], warmupTps = 40) => {
   const a = new PacedEngine('1 thread', fewer);
   const b = new PacedEngine('2 threads', more);
-  const pairs = await measurePairs(a, b, 40);
+  const pairs = await measurePairs(a, b, warmupTps);
   return { pairs, a, b, decision: pairedDecision(pairs, true) };
 };
 
@@ -68,6 +68,19 @@ describe('measurePairs: rounds until the pairs settle', () => {
     expect(pairs).toHaveLength(2 * PAIRS);
     expect(decision.more).toBe(true);
     expect(decision.ratio).toBeCloseTo(1.075, 3);
+  });
+
+  it('a slow model whose first two pairs agree by EARLY_MARGIN stops after them', async () => {
+    const { pairs, a, decision } = await run([10], [14, 13], 10);
+    expect(pairs).toHaveLength(EARLY_PAIRS);
+    expect(a.calls).toBe(EARLY_PAIRS);
+    expect(decision.more).toBe(true);
+    // The same answers from a fast model run the whole round.
+    expect((await run([40], [56, 52])).pairs).toHaveLength(PAIRS);
+    // A slow model whose second pair falls short of the margin runs the whole round too.
+    const short = await run([10], [14, 12, 14, 14], 10);
+    expect(short.pairs).toHaveLength(PAIRS);
+    expect(short.decision.more).toBe(true);
   });
 
   it('never settled: stops at MAX_PAIRS and decides on the final margin', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { calibrationKey, defaultThreads, FINAL_MARGIN, PAIRED_MARGIN, pairedDecision, pairTokens, readCalibration, threadCandidates, type KeyValueStore } from '../../src/models/threads';
+import { calibrationKey, defaultThreads, EARLY_BELOW_TPS, EARLY_MARGIN, FINAL_MARGIN, PAIRED_MARGIN, pairedDecision, pairTokens, readCalibration, settledEarly, threadCandidates, type KeyValueStore } from '../../src/models/threads';
 
 describe('threadCandidates', () => {
   it('not cross-origin isolated → [1] whatever the cores', () => {
@@ -102,6 +102,37 @@ describe('pairedDecision (A B A B pairs)', () => {
     expect(pairTokens(1000)).toBe(250);
     expect(pairTokens(2000)).toBe(384);
     expect(pairTokens(10)).toBe(8);
+  });
+});
+
+describe('settledEarly (a slow model, two pairs)', () => {
+  const pairs = (...ratios: number[]) => ratios.map((r) => ({ fewer: 10, more: 10 * r }));
+
+  it('two pairs that each favour the same count by EARLY_MARGIN settle it, and pairedDecision agrees', () => {
+    expect(settledEarly(pairs(1.3, 1.26), 10)).toBe(true);
+    expect(pairedDecision(pairs(1.3, 1.26), true)).toMatchObject({ more: true, settled: true });
+    expect(settledEarly(pairs(0.7, 0.79), 10)).toBe(true);
+    expect(pairedDecision(pairs(0.7, 0.79), true)).toMatchObject({ more: false, settled: true });
+  });
+
+  it('one pair under the margin, or pairs that disagree, leave the round to go on', () => {
+    expect(settledEarly(pairs(1.3, 1.2), 10)).toBe(false);
+    expect(settledEarly(pairs(1.4, 0.7), 10)).toBe(false);
+    expect(settledEarly(pairs(0.7, 0.85), 10)).toBe(false);
+  });
+
+  it('only after exactly EARLY_PAIRS usable pairs, and only for a model slower than EARLY_BELOW_TPS', () => {
+    expect(settledEarly(pairs(1.5), 10)).toBe(false);
+    expect(settledEarly(pairs(1.5, 1.5, 1.5), 10)).toBe(false);
+    expect(settledEarly([{ fewer: 0, more: 15 }, { fewer: 10, more: 15 }], 10)).toBe(false);
+    expect(settledEarly(pairs(1.5, 1.5), EARLY_BELOW_TPS)).toBe(false);
+    expect(settledEarly(pairs(1.5, 1.5), null)).toBe(false);
+    expect(settledEarly(pairs(1.5, 1.5), EARLY_BELOW_TPS - 1)).toBe(true);
+  });
+
+  it('its margin is wide: a 10% difference needs two pairs in a row ~1.4x against it', () => {
+    expect(EARLY_MARGIN / 0.9).toBeGreaterThan(1.35);
+    expect(1.1 / (1 / EARLY_MARGIN)).toBeGreaterThan(1.35);
   });
 });
 

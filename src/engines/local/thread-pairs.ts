@@ -4,7 +4,7 @@
  * alternately, A B A B; each answer's decode speed is read on the worker's clock.
  */
 import { DEFAULT_GENERATION } from '../../inference/params';
-import { MAX_PAIRS, pairedDecision, PAIRS, pairTokens, type ThreadPair } from '../../models/threads';
+import { MAX_PAIRS, pairedDecision, PAIRS, pairTokens, settledEarly, type ThreadPair } from '../../models/threads';
 import { rate } from '../../metrics/timing';
 import type { ChatEngine } from '../types';
 
@@ -25,7 +25,8 @@ async function decodeTps(e: ChatEngine, tokens: number): Promise<number> {
 
 /**
  * Rounds of `PAIRS` pairs of answers, `fewer` first in each, until the pairs settle the question
- * (pairedDecision) or MAX_PAIRS were run; `warmupTps` sizes the answers (~250 ms each).
+ * (pairedDecision) or MAX_PAIRS were run; a slow model's first round ends after EARLY_PAIRS pairs
+ * that agree clearly (settledEarly). `warmupTps` sizes the answers (~250 ms each).
  */
 export async function measurePairs(fewer: ChatEngine, more: ChatEngine, warmupTps: number | null): Promise<ThreadPair[]> {
   const tokens = pairTokens(warmupTps);
@@ -35,6 +36,7 @@ export async function measurePairs(fewer: ChatEngine, more: ChatEngine, warmupTp
       const a = await decodeTps(fewer, tokens);
       const b = await decodeTps(more, tokens);
       pairs.push({ fewer: a, more: b });
+      if (settledEarly(pairs, warmupTps)) return pairs;
     }
   } while (pairs.length < MAX_PAIRS && !pairedDecision(pairs).settled);
   return pairs;
