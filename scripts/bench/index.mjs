@@ -202,6 +202,7 @@ try {
         threads_auto_vs_best: r2(paired ? paired.auto_vs_best : auto.decode_steady / best.decode_steady),
         threads_auto_vs_best_unpaired: r2(auto.decode_steady / best.decode_steady),
         threads_auto_pairs: paired?.ratios ?? null,
+        threads_auto_vs_best_ci: paired?.auto_vs_best_ci ?? null,
         ui_overhead: r2(app.ui_overhead),
         ui_overhead_engine: r2(app.ui_overhead_engine),
         app_decode_tps_steady: r2(app.decode_steady),
@@ -273,6 +274,11 @@ const mins = {
   prefill_ratio_min: worst('prefill_ratio', Math.min),
   prefill_ratio_vs_kernel_min: worst('prefill_ratio_vs_kernel', Math.min),
   threads_auto_vs_best_min: worst('threads_auto_vs_best', Math.min),
+  // The upper end of each paired row's 95% interval (thread-pairs.mjs): under 0.95, Auto was slower beyond the scatter.
+  threads_auto_vs_best_ci_high_min: (() => {
+    const v = runs.map((r) => r.threads_auto_vs_best_ci?.[1]).filter((x) => typeof x === 'number');
+    return v.length ? r2(Math.min(...v)) : null;
+  })(),
   warm_load_over_native_max: worst('warm_load_over_native', Math.max),
   warm_load_over_native_ex_read_max: worst('warm_load_over_native_ex_read', Math.max),
   read_over_plain_max: worst('read_over_plain', Math.max),

@@ -53,6 +53,36 @@ export function median(values: readonly number[]): number | null {
   return percentile(values, 50);
 }
 
+/**
+ * A distribution-free confidence interval for the median: the k-th smallest and k-th largest of
+ * the finite values, k the largest rank whose binomial tail P(Binomial(n, ½) < k) is at most
+ * (1 − confidence) / 2, so the interval covers the true median at least `confidence` of the time
+ * whatever the values' distribution. Null when fewer values than that takes (6 at 95%: below that
+ * no pair of order statistics covers it).
+ *
+ * Why (issue 12, `threads_auto_vs_best`): a toy model's pairs of thread counts scatter ±30% each,
+ * and the median of 16 moved 0.97–1.07 between repeats of the same comparison; the interval says
+ * whether a median under 0.95 is a slower choice or that scatter.
+ */
+export function medianInterval(values: readonly number[], confidence = 0.95): Interval | null {
+  const v = finiteSorted(values);
+  const n = v.length;
+  if (n === 0 || !(confidence > 0 && confidence < 1)) return null;
+  const tail = (1 - confidence) / 2;
+  // cdf(j) = P(Binomial(n, ½) ≤ j), built term by term from log C(n, j) − n·log 2 (2^−n itself
+  // underflows past n = 1074, which would leave cdf at 0 and the interval inverted).
+  let logTerm = -n * Math.LN2;
+  let cdf = Math.exp(logTerm);
+  let k = 0;
+  for (let j = 0; j < n && cdf <= tail; j++) {
+    k = j + 1;
+    logTerm += Math.log((n - j) / (j + 1));
+    cdf += Math.exp(logTerm);
+  }
+  if (k === 0) return null;
+  return { low: v[k - 1] as number, high: v[n - k] as number };
+}
+
 /** Arithmetic mean of the finite values; null when there are none. */
 export function mean(values: readonly number[]): number | null {
   const v = values.filter((x) => typeof x === 'number' && Number.isFinite(x));

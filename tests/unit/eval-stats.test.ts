@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { breakEven, mean, median, percentile, wilsonInterval } from '../../src/metrics/stats';
+import { breakEven, mean, median, medianInterval, percentile, wilsonInterval } from '../../src/metrics/stats';
 
 describe('wilsonInterval', () => {
   // Hand-computed: center = (p + z²/2n) / (1 + z²/n), half = z·√(p(1−p)/n + z²/4n²) / (1 + z²/n), z = 1.96.
@@ -78,5 +78,42 @@ describe('breakEven', () => {
     expect(breakEven({ oneTimeMs: 1000, localPerRequestMs: 400, hostedPerRequestMs: 300 })).toBeNull();
     expect(breakEven({ oneTimeMs: Number.NaN, localPerRequestMs: 1, hostedPerRequestMs: 2 })).toBeNull();
     expect(breakEven({ oneTimeMs: -5, localPerRequestMs: 1, hostedPerRequestMs: 2 })).toBeNull();
+  });
+});
+
+describe('medianInterval (order statistics)', () => {
+  it('takes the 4th smallest and 4th largest of 16 at 95% (binomial tail 0.0106 ≤ 0.025 < 0.0384)', () => {
+    const pairs = [1.05, 0.9, 0.86, 0.87, 1.09, 0.85, 0.83, 0.88, 1.04, 1.13, 0.69, 0.92, 1.11, 0.95, 0.95, 1.04];
+    expect(medianInterval(pairs)).toEqual({ low: 0.86, high: 1.05 });
+  });
+
+  it('is as wide as the data for 6 values at 95% (P = 1/64 per side) and null for 5 (1/32 > 0.025)', () => {
+    expect(medianInterval([6, 1, 5, 2, 4, 3])).toEqual({ low: 1, high: 6 });
+    expect(medianInterval([1, 2, 3, 4, 5])).toBeNull();
+    expect(medianInterval([1, 2, 3, 4, 5], 0.9)).toEqual({ low: 1, high: 5 });
+  });
+
+  it('narrows with more values and covers the median of the values it was given', () => {
+    const many = Array.from({ length: 100 }, (_, i) => i + 1);
+    // n = 100: P(B ≤ 39) = 0.0176 ≤ 0.025 < P(B ≤ 40) = 0.0284, so k = 40.
+    expect(medianInterval(many)).toEqual({ low: 40, high: 61 });
+    const m = median(many) as number;
+    const iv = medianInterval(many) as { low: number; high: number };
+    expect(iv.low).toBeLessThanOrEqual(m);
+    expect(iv.high).toBeGreaterThanOrEqual(m);
+  });
+
+  it('stays ordered past the count where 2^-n underflows (n = 3,000: k = 1,447 by the normal approximation, ±2)', () => {
+    const many = Array.from({ length: 3000 }, (_, i) => i + 1);
+    const iv = medianInterval(many) as { low: number; high: number };
+    expect(iv.low).toBeGreaterThanOrEqual(1445);
+    expect(iv.low).toBeLessThanOrEqual(1449);
+    expect(iv.high).toBe(3001 - iv.low);
+  });
+
+  it('ignores non-finite values and refuses a confidence outside (0, 1)', () => {
+    expect(medianInterval([NaN, Infinity, 6, 1, 5, 2, 4, 3])).toEqual({ low: 1, high: 6 });
+    expect(medianInterval([1, 2, 3, 4, 5, 6], 1)).toBeNull();
+    expect(medianInterval([])).toBeNull();
   });
 });
