@@ -10,7 +10,7 @@ import type { LoadMemory, LoadMetrics } from '../metrics/timing';
 import { chooseDevice } from '../models/device';
 import { applyLoadEvent, initialProgress, loadMetricsOf, type LoadProgress } from '../engines/local/load-progress';
 import { sourceLabel } from '../models/sources';
-import { calibrationKey, defaultThreads, pairedDecision, readCalibration, threadCandidates, type ThreadMeasurement } from '../models/threads';
+import { calibrationKey, defaultThreads, pairedDecision, readCalibration, sideBySideFits, threadCandidates, type ThreadMeasurement } from '../models/threads';
 import { measurePairs } from '../engines/local/thread-pairs';
 import { prepareIfStored } from '../engines/local/prepare';
 import { median } from '../metrics/stats';
@@ -42,11 +42,11 @@ export interface RetryChange {
   device?: 'wasm';
 }
 
-/**
- * Above this download size "auto" threads are not measured (the paired measurement holds two
- * copies of the model; a q4 model's weights also grow 7x as fp32 in WASM). The Load status says so.
- */
-const PAIRED_MAX_BYTES = 1024 * 1024 * 1024;
+/** navigator.deviceMemory in GiB, or null where the browser does not say (Firefox, Safari). */
+function reportedMemoryGiB(): number | null {
+  const m = (navigator as { deviceMemory?: unknown }).deviceMemory;
+  return typeof m === 'number' ? m : null;
+}
 
 function toEngineError(e: unknown): EngineError {
   if (e instanceof LocalEngineError) return e.error;
@@ -161,6 +161,7 @@ export function useLocalModel(expected: ModelSelection | null = null) {
         const key = calibrationKey(label, sel.dtype, env.hardwareConcurrency);
         const candidates = choice.device === 'wasm' ? threadCandidates(env.hardwareConcurrency, env.crossOriginIsolated) : [1];
         const stored = readCalibration(localStorage, key);
+        const memGiB = reportedMemoryGiB();
         let threadsReason: string;
         let calibration: ThreadMeasurement[] = [];
         let result: { e: LocalEngine; info: LoadedInfo };
@@ -174,7 +175,7 @@ export function useLocalModel(expected: ModelSelection | null = null) {
         } else if (stored !== null) {
           result = await loadOne(stored, choice.reason);
           threadsReason = `${stored} thread(s): the fastest when last measured for this model on this device.`;
-        } else if (candidates.length > 1 && sel.warmup && (knownBytes ?? 0) <= PAIRED_MAX_BYTES) {
+        } else if (candidates.length > 1 && sel.warmup && sideBySideFits(knownBytes, memGiB)) {
           // Paired measurement (models/threads.ts): the best count so far and the next candidate,
           // both loaded, answer alternately; the loser's worker is disposed at once.
           let best = await loadOne(candidates[0]!, `Measuring the best thread count: loading with ${candidates[0]} thread(s)`);
@@ -210,7 +211,7 @@ export function useLocalModel(expected: ModelSelection | null = null) {
           const n = defaultThreads(env.hardwareConcurrency, env.crossOriginIsolated);
           result = await loadOne(n, choice.reason);
           threadsReason = env.crossOriginIsolated
-            ? `${n} thread(s): ONNX Runtime's default for ${env.hardwareConcurrency} cores (not measured: ${candidates.length <= 1 ? 'one candidate' : !sel.warmup ? 'the warm-up is off' : `two copies of a ${Math.round((knownBytes ?? 0) / 1e6)} MB model are too many to measure side by side`}).`
+            ? `${n} thread(s): ONNX Runtime's default for ${env.hardwareConcurrency} cores (not measured: ${candidates.length <= 1 ? 'one candidate' : !sel.warmup ? 'the warm-up is off' : `two copies of a ${Math.round((knownBytes ?? 0) / 1e6)} MB model are too many to measure side by side${memGiB !== null && memGiB < 8 ? ` on a device reporting ${memGiB} GB` : ''}`}).`
             : 'One thread: the page is not cross-origin isolated.';
           calibration = [];
         }

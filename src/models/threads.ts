@@ -127,6 +127,35 @@ export function pairTokens(warmupTps: number | null): number {
   return Math.max(8, Math.min(384, Math.round(warmupTps / 4)));
 }
 
+/**
+ * Above this download size "auto" threads are not measured: the paired measurement holds two copies
+ * of the model (a q4 model's weights also grow 7x as fp32 in WASM). The Load status says so.
+ */
+export const PAIRED_MAX_BYTES = 1024 * 1024 * 1024;
+/**
+ * One loaded copy's peak memory over its download (page and workers). Measured (2026-12-01, whole
+ * bench, `memory_over_file`): 2.33 (135M q8), 2.53 (fp32), 2.88 (0.5B q4); a q4 model on a device
+ * under 8 GiB gets the int8 form (dtypes.ts rewriteLimits), about the same. 8.44 for 135M q4's fp32
+ * form, which only devices reporting 8 GiB get.
+ */
+export const COPY_PEAK_OVER_FILE = 3;
+/** The share of a device's reported memory two copies may take (checkFit's "close" line for one). */
+export const SIDE_BY_SIDE_SHARE = 0.5;
+
+/**
+ * Whether Auto may load a second copy of a `downloadBytes` model beside the first to measure threads,
+ * on a device reporting `deviceMemoryGiB` (null: it does not say). Browsers cap the report at 8, so
+ * 8 means "at least 8" and only the download bound applies; below it, two copies' peak must fit the
+ * share. Why: on a 4 GB phone two copies of a 0.5B q4 model (862 MB download, ~2.4 GB each) are
+ * more than the device has, and a tab that runs out is killed with everything on the page.
+ */
+export function sideBySideFits(downloadBytes: number | null, deviceMemoryGiB: number | null): boolean {
+  const bytes = downloadBytes ?? 0;
+  if (bytes > PAIRED_MAX_BYTES) return false;
+  if (deviceMemoryGiB === null || !(deviceMemoryGiB > 0) || deviceMemoryGiB >= 8) return true;
+  return 2 * COPY_PEAK_OVER_FILE * bytes <= SIDE_BY_SIDE_SHARE * deviceMemoryGiB * 1024 * 1024 * 1024;
+}
+
 export interface KeyValueStore {
   getItem(key: string): string | null;
   setItem(key: string, value: string): void;

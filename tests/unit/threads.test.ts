@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { calibrationKey, defaultThreads, EARLY_BELOW_TPS, EARLY_MARGIN, FINAL_MARGIN, PAIRED_MARGIN, pairedDecision, pairTokens, readCalibration, settledEarly, threadCandidates, type KeyValueStore } from '../../src/models/threads';
+import { calibrationKey, defaultThreads, EARLY_BELOW_TPS, EARLY_MARGIN, FINAL_MARGIN, PAIRED_MARGIN, pairedDecision, pairTokens, PAIRED_MAX_BYTES, readCalibration, settledEarly, sideBySideFits, threadCandidates, type KeyValueStore } from '../../src/models/threads';
 
 describe('threadCandidates', () => {
   it('not cross-origin isolated → [1] whatever the cores', () => {
@@ -171,5 +171,26 @@ describe('readCalibration', () => {
     const store = new MemoryStore();
     store.setItem('k', value);
     expect(readCalibration(store, 'k')).toBeNull();
+  });
+});
+
+describe('sideBySideFits (two copies for the paired measurement)', () => {
+  const MB = 1e6;
+  it('keeps the download bound wherever the device says 8 GB or nothing', () => {
+    expect(sideBySideFits(862 * MB, null)).toBe(true);
+    expect(sideBySideFits(862 * MB, 8)).toBe(true);
+    expect(sideBySideFits(PAIRED_MAX_BYTES + 1, null)).toBe(false);
+    expect(sideBySideFits(PAIRED_MAX_BYTES + 1, 8)).toBe(false);
+    expect(sideBySideFits(null, 4)).toBe(true);
+  });
+
+  it('refuses two copies a phone cannot hold: 0.5B q4 (862 MB) and 135M fp32 (652 MB) on 4 GB; 135M q8 (250 MB) fits', () => {
+    expect(sideBySideFits(862 * MB, 4)).toBe(false);
+    expect(sideBySideFits(652 * MB, 4)).toBe(false);
+    expect(sideBySideFits(250 * MB, 4)).toBe(true);
+    // 2 × 3 × file ≤ half the device: 4 GiB → at most 357,913,941 bytes.
+    expect(sideBySideFits(357_913_941, 4)).toBe(true);
+    expect(sideBySideFits(357_913_942, 4)).toBe(false);
+    expect(sideBySideFits(250 * MB, 2)).toBe(false);
   });
 });
