@@ -10,6 +10,7 @@ import type { LoadMemory, LoadMetrics } from '../metrics/timing';
 import { chooseDevice } from '../models/device';
 import { applyLoadEvent, initialProgress, loadMetricsOf, type LoadProgress } from '../engines/local/load-progress';
 import { sourceLabel } from '../models/sources';
+import { deviceMemoryGiB } from '../models/environment';
 import { calibrationKey, defaultThreads, pairedDecision, readCalibration, sideBySideFits, threadCandidates, type ThreadMeasurement } from '../models/threads';
 import { measurePairs } from '../engines/local/thread-pairs';
 import { prepareIfStored } from '../engines/local/prepare';
@@ -40,12 +41,6 @@ export type LocalModelState =
 export interface RetryChange {
   allowTightMemory?: boolean;
   device?: 'wasm';
-}
-
-/** navigator.deviceMemory in GiB, or null where the browser does not say (Firefox, Safari). */
-function reportedMemoryGiB(): number | null {
-  const m = (navigator as { deviceMemory?: unknown }).deviceMemory;
-  return typeof m === 'number' ? m : null;
 }
 
 function toEngineError(e: unknown): EngineError {
@@ -161,7 +156,7 @@ export function useLocalModel(expected: ModelSelection | null = null) {
         const key = calibrationKey(label, sel.dtype, env.hardwareConcurrency);
         const candidates = choice.device === 'wasm' ? threadCandidates(env.hardwareConcurrency, env.crossOriginIsolated) : [1];
         const stored = readCalibration(localStorage, key);
-        const memGiB = reportedMemoryGiB();
+        const memGiB = deviceMemoryGiB();
         let threadsReason: string;
         let calibration: ThreadMeasurement[] = [];
         let result: { e: LocalEngine; info: LoadedInfo };

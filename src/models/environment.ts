@@ -20,3 +20,10 @@ export interface WebGpuInfo {
   maxBufferSize: number;
   maxStorageBufferBindingSize: number;
 }
+
+/** navigator.deviceMemory in GiB (page or worker), or null where the browser does not say (Firefox, Safari). */
+export function deviceMemoryGiB(): number | null {
+  if (typeof navigator === 'undefined') return null;
+  const m = (navigator as { deviceMemory?: unknown }).deviceMemory;
+  return typeof m === 'number' ? m : null;
+}

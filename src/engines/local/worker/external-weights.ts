@@ -18,7 +18,7 @@ import { externalizeInitializers, INLINE_WEIGHTS_PATH } from '../../../inference
 import { rewriteQ4, rewriteQ4Split } from '../../../inference/q4-rewrite';
 import { Q4_REWRITE_LIMITS, rewriteLimits, type RewriteLimits } from '../../../models/dtypes';
 import type { SessionMemory, SessionParts, WeightRewrite } from '../protocol';
-import { deviceMemoryGiB } from './memory-check';
+import { deviceMemoryGiB } from '../../../models/environment';
 import type { RewriteHelpers } from './rewrite-helpers';
 import { heapGrowthsSince, wasmHeapBytes } from './wasm-memory';
 

@@ -5,20 +5,13 @@
  * unless the user accepted the warning.
  */
 import { DTYPES, type Dtype } from '../../../models/dtypes';
-import type { DeviceKind } from '../../../models/environment';
+import { deviceMemoryGiB, type DeviceKind } from '../../../models/environment';
 import { checkFit, dtypeThatFits, estimateMemory, fitMessage, type DeviceLimits, type FitVerdict, type MemoryEstimate } from '../../../models/memory';
 import type { PlannedFile } from '../protocol';
 import { fail } from './errors';
 
 interface GpuLike {
   requestAdapter(): Promise<{ limits: { maxBufferSize: number; maxStorageBufferBindingSize: number } } | null>;
-}
-
-/** navigator.deviceMemory in GiB, or null where the browser does not say (Firefox, Safari). */
-export function deviceMemoryGiB(): number | null {
-  if (typeof navigator === 'undefined') return null;
-  const m = (navigator as { deviceMemory?: unknown }).deviceMemory;
-  return typeof m === 'number' ? m : null;
 }
 
 async function deviceLimits(device: DeviceKind): Promise<DeviceLimits> {
