@@ -198,8 +198,10 @@ export async function disposeAndSettle(page) {
  * threads, after the pause: the store's file read 0.81–0.87 s, the HTTP cache's 2.3–2.8 s for the
  * same 862 MB (the app never reads its models from the HTTP cache on a warm load).
  * `warmLoad` false: no warm load (its fields null), for a sitting that only gives a decode speed.
+ * `steadyTokens`: the steady runs' length. `then(page, fields)`: run last in the same page (its
+ * result is the `then` field), e.g. another thread count loaded from the store this sitting filled.
  */
-export async function measureHarness(browser, base, { model, dtype, threads, warmup, coldSamples = 3, steadyRuns = 16, steadyKept = 10, source = { type: 'bundled', modelId: model }, plainUrls = null, store = false, prefillRuns = 0, warmLoad = true }) {
+export async function measureHarness(browser, base, { model, dtype, threads, warmup, coldSamples = 3, steadyRuns = 16, steadyKept = 10, steadyTokens = 128, source = { type: 'bundled', modelId: model }, plainUrls = null, store = false, prefillRuns = 0, warmLoad = true, then = null }) {
   const colds = [];
   let open = null;
   try {
@@ -216,7 +218,7 @@ export async function measureHarness(browser, base, { model, dtype, threads, war
     }
     const { page } = open;
     const steady = [];
-    for (let i = 0; i < steadyRuns; i++) steady.push((await harnessDecode(page, 128)).decodeTps);
+    for (let i = 0; i < steadyRuns; i++) steady.push((await harnessDecode(page, steadyTokens)).decodeTps);
     // PREFILL_PROMPT prefilled whole (KV reuse off), after the decode runs; the first run is not
     // kept (a prompt-length forward pass runs the kernels at other shapes than decode's one token).
     const prefill = [];
@@ -230,19 +232,23 @@ export async function measureHarness(browser, base, { model, dtype, threads, war
       decode_cold: median(colds),
       decode_cold_samples: colds.map((x) => Math.round(x)),
       decode_steady: median(steady.slice(-steadyKept)),
+      decode_steady_samples: steady.slice(-steadyKept).map((x) => Math.round(x * 100) / 100),
+      steady_tokens: steadyTokens,
       ttft_ms: first.ttftMs,
       prefill_tps: first.prefillTps,
       prefill_tps_steady: prefill.length > 1 ? median(prefill.slice(1).map((p) => p.prefillTps)) : null,
       prefill_tokens: prefill[0]?.inputTokens ?? null,
     };
-    if (!warmLoad) return { ...common, warm_load_ms: null, warm_parts: null };
+    if (!warmLoad) return { ...common, warm_load_ms: null, warm_parts: null, then: then ? await then(page, common) : null };
     if (store) await disposeAndSettle(page);
     const warm = await harnessLoad(page, { source, dtype, device: 'wasm', threads, warmup, useBrowserCache: store });
     if (store && warm.info.cache?.source !== 'cache') throw new Error(`${model} ${dtype}: the warm load did not read the app's store (${JSON.stringify(warm.info.cache)})`);
     // Right after the warm load, from the same cache: the two reads see the same state of it.
     const plain = plainUrls ? await plainRead(page, plainUrls, store) : null;
+    const after = then ? await then(page, common) : null;
     return {
       ...common,
+      then: after,
       warm_load_ms: warm.ms,
       // The warm load's own parts (the fields above are the cold load's): cache read, session
       // creation with ONNX Runtime's share of it (sessionParts: WASM only), warm-up.

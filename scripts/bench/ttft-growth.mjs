@@ -1,6 +1,6 @@
 /**
  * TTFT growth over a conversation (issue 14): TTFT at turn 8 ÷ TTFT at turn 1 of a scripted 8-turn
- * chat (user turns of ~30 tokens, answers of 40), greedy.
+ * chat (user turns of ~30 tokens, answers of 40 in the history), greedy (generatedTokens: what each turn generates).
  *   ttft_growth_local            the model worker (harness.html) with the KV cache kept across turns
  *   ttft_growth_local_no_reuse   the same, every prompt prefilled whole (the baseline)
  *   ttft_growth_server           the reference server with its prefix cache, TTFT on the server's clock:
@@ -59,13 +59,19 @@ export function turnsFor(script, tag) {
  * model, ttft-script.ts) and reuse on, an uncounted 1-token request after each turn puts the
  * history's answer into the kept state, as a trained model's own answer is.
  */
-async function localConversation(page, reuse, script, tag) {
+async function localConversation(page, reuse, script, tag, turnsAsked = null) {
   return page.evaluate(
-    async ([system, turns, answers, n, r, prime]) => {
+    async ([system, turns, answers, n, r, prime, asked]) => {
       const messages = [{ role: 'system', content: system }];
       const out = [];
       for (const [i, content] of turns.entries()) {
         messages.push({ role: 'user', content });
+        if (asked && !asked.includes(i)) {
+          // Not asked (turnsAsked): the history carries the scripted answer, as it would had it been.
+          messages.push({ role: 'assistant', content: answers[i] });
+          out.push(null);
+          continue;
+        }
         const run = await window.slmHarness.generate(messages, { greedy: true, maxNewTokens: n, minNewTokens: n }, r);
         const m = run.metrics;
         const prefilled = m.inputTokens - (m.reusedInputTokens ?? 0);
@@ -75,9 +81,33 @@ async function localConversation(page, reuse, script, tag) {
       }
       return out;
     },
-    [script.system, turnsFor(script, tag), script.answers, script.answerTokens, reuse, script.prime],
+    [script.system, turnsFor(script, tag), script.answers, generatedTokens(script), reuse, script.prime, turnsAsked],
   );
 }
+
+/**
+ * Tokens each turn generates. Where the history carries scripted answers (a scale model), what the
+ * model generates is dropped before the next turn (the kept state's tail past the user turn is
+ * trimmed, and `prime` puts the scripted answer there), so only the first token, the one TTFT
+ * times, is generated: the 39 after it were ~24 s of each 42 s local conversation at 135M (1
+ * thread, 2026-12-01) and ~16 s of each server one. The model's own answers (an embedded model) are
+ * generated whole: they are the history.
+ */
+export const generatedTokens = (script) => (script.answers ? 1 : script.answerTokens);
+
+/**
+ * The turns a conversation asks (null: all eight). Without reuse every prompt is prefilled whole,
+ * so turn 8's TTFT does not depend on turns 2–7 having been asked: where the history is scripted
+ * (a scale model) the no-reuse baselines ask turns 1 and 8 only, with turns 2–7 in the history
+ * as scripted answers; the warm-up conversations before counted ones ask the first three (the cold
+ * answers after a load or a server start are the first one or two: turn 1 at 1747 ms, the next at
+ * 65–210 ms, slm-reference fp32). Measured 2026-12-01 (135M fp32, 1 thread): a no-reuse
+ * conversation took ~2.1 min locally (turn 8 alone 11.5 s) and its server pair ~1.4 min; a
+ * warm-up conversation ~40 s; together ~5 of the bench's 60 minutes.
+ */
+export const BASELINE_TURNS = [0, 7];
+export const WARMUP_TURNS = [0, 1, 2];
+const asked = (script, turns) => (script.answers ? turns : null);
 
 const perTurn = (runs, key) => Array.from({ length: 8 }, (_, t) => r2(median(runs.map((r) => r[t]?.[key] ?? null))));
 
@@ -108,12 +138,12 @@ export async function ttftGrowthLocal({ browser, appUrl, target, repeats = 5, ba
     // 1 at 1747 ms, the next ones at 65-210 ms, slm-reference fp32). With reuse, so that every
     // counted conversation's turn 1 finds the shared system prompt kept, as on the server side
     // (a conversation with reuse off leaves the kept state as it was).
-    await localConversation(page, true, script, 0);
+    await localConversation(page, true, script, 0, asked(script, WARMUP_TURNS));
     const on = [];
     const off = [];
     for (let i = 1; i <= repeats; i++) {
       on.push(await localConversation(page, true, script, i));
-      const without = i <= baselineRepeats ? await localConversation(page, false, script, i) : null;
+      const without = i <= baselineRepeats ? await localConversation(page, false, script, i, asked(script, BASELINE_TURNS)) : null;
       if (without) off.push(without);
       log(`ttft growth, local ${target.label} ${dtype}: conversation ${i}/${repeats}: turn 1 → 8 ${r2(on.at(-1)[0].ttft)} → ${r2(on.at(-1)[7].ttft)} ms with reuse${without ? `, ${r2(without[0].ttft)} → ${r2(without[7].ttft)} ms without` : ''}`);
     }
@@ -121,6 +151,7 @@ export async function ttftGrowthLocal({ browser, appUrl, target, repeats = 5, ba
       model: target.label,
       dtype,
       answer_tokens: script.answerTokens,
+      generated_tokens_per_turn: generatedTokens(script),
       short_turns: script.short,
       user_turn_tokens: script.turnTokens,
       history_answer_tokens: script.scriptedAnswerTokens ?? 'the model\'s own answers',
@@ -128,7 +159,8 @@ export async function ttftGrowthLocal({ browser, appUrl, target, repeats = 5, ba
       ttft_growth_local: growth(perTurn(on, 'ttft')),
       ttft_growth_local_no_reuse: growth(perTurn(off, 'ttft')),
       ttft_growth_local_runs: on.map((r) => growth(r.map((t) => t.ttft))),
-      ttft_growth_local_no_reuse_runs: off.map((r) => growth(r.map((t) => t.ttft))),
+      ttft_growth_local_no_reuse_runs: off.map((r) => growth(r.map((t) => t?.ttft ?? null))),
+      no_reuse_turns_asked: asked(script, BASELINE_TURNS)?.map((t) => t + 1) ?? 'all',
       ttft_ms_per_turn: perTurn(on, 'ttft'),
       prefill_ms_per_turn: perTurn(on, 'prefillMs'),
       ttft_ms_per_turn_no_reuse: perTurn(off, 'ttft'),
@@ -192,12 +224,17 @@ async function streamOnce(server, messages, n) {
 }
 
 /** The script through the server; `prime`: as in localConversation (the server's prefix cache is on). */
-async function serverConversation(server, script, tag, prime) {
+async function serverConversation(server, script, tag, prime, turnsAsked = null) {
   const messages = [{ role: 'system', content: script.system }];
   const out = [];
   for (const [i, content] of turnsFor(script, tag).entries()) {
     messages.push({ role: 'user', content });
-    const r = await streamOnce(server, messages, script.answerTokens);
+    if (turnsAsked && !turnsAsked.includes(i)) {
+      messages.push({ role: 'assistant', content: script.answers[i] });
+      out.push(null);
+      continue;
+    }
+    const r = await streamOnce(server, messages, generatedTokens(script));
     const t = r.timing;
     out.push({
       ttft: r.ttft,
@@ -226,17 +263,18 @@ export async function ttftGrowthServer({ target, repeats = 5, baselineRepeats = 
     const server = await startReferenceServer({ model: target.server.model, extraArgs: [...target.server.extraArgs, '--dtype', dtype, ...args], log, timeoutMs: 900_000 });
     log(`ttft growth, server ${target.label} ${dtype}${key}: started in ${Math.round(performance.now() - t0)} ms`);
     try {
-      await serverConversation(server, script, 0, !key); // uncounted: the first answers after a start run cold
+      // Uncounted: the first answers after a start run cold.
+      await serverConversation(server, script, 0, !key, key ? asked(script, BASELINE_TURNS) : asked(script, WARMUP_TURNS));
       const runs = [];
       const n = key ? baselineRepeats : repeats;
       for (let i = 1; i <= n; i++) {
-        runs.push(await serverConversation(server, script, i, !key));
+        runs.push(await serverConversation(server, script, i, !key, key ? asked(script, BASELINE_TURNS) : null));
         log(`ttft growth, server ${target.label} ${dtype}${key}: conversation ${i}/${n}: turn 1 → 8 ${r2(runs.at(-1)[0].serverTtft)} → ${r2(runs.at(-1)[7].serverTtft)} ms (client ${r2(runs.at(-1)[0].ttft)} → ${r2(runs.at(-1)[7].ttft)})`);
       }
       const ttfts = perTurn(runs, 'serverTtft');
       const clientTtfts = perTurn(runs, 'ttft');
       result[`ttft_growth_server${key}`] = growth(ttfts);
-      result[`ttft_growth_server${key}_runs`] = runs.map((r) => growth(r.map((t) => t.serverTtft)));
+      result[`ttft_growth_server${key}_runs`] = runs.map((r) => growth(r.map((t) => t?.serverTtft ?? null)));
       result[`ttft_ms_per_turn_server${key}`] = ttfts;
       result[`ttft_growth_server${key}_client`] = growth(clientTtfts);
       result[`ttft_ms_per_turn_server${key}_client`] = clientTtfts;

@@ -13,11 +13,25 @@ const RELOAD_FLAG = 'slm.coi-reload';
 
 export type SwSetup = 'unsupported' | 'registered' | 'reloading' | 'failed';
 
-/** Sends a request to the active service worker and waits for its reply. */
+/**
+ * The registration's active worker. On a first visit to a host that sends the isolation headers
+ * there is no reload, so the app mounts while the worker registered above is still installing:
+ * this waits for it to activate (`navigator.serviceWorker.ready`) instead of answering null, which
+ * left the offline badge out on every first visit until the next one (seen 2026-12-02: the bench's
+ * hosted section waited out its 120 s for the badge on every run).
+ */
+async function activeWorker(timeoutMs: number): Promise<ServiceWorker | null> {
+  const reg = await navigator.serviceWorker.getRegistration();
+  if (!reg) return null; // none registered (dev server): none will become ready
+  if (reg.active) return reg.active;
+  const ready = navigator.serviceWorker.ready.then((r) => r.active);
+  return Promise.race([ready, new Promise<null>((resolve) => setTimeout(() => resolve(null), timeoutMs))]);
+}
+
+/** Sends a request to the active service worker (waiting for a first visit's to activate) and waits for its reply. */
 export async function askServiceWorker(req: SwRequest, timeoutMs = 120_000): Promise<SwReply | null> {
   if (!('serviceWorker' in navigator)) return null;
-  const reg = await navigator.serviceWorker.getRegistration();
-  const sw = reg?.active;
+  const sw = await activeWorker(timeoutMs);
   if (!sw) return null;
   return new Promise((resolve) => {
     const ch = new MessageChannel();

@@ -125,6 +125,26 @@ describe('static deployment under a sub-path, no isolation headers', () => {
   });
 });
 
+describe('static deployment on a host that sends the isolation headers (dist/_headers)', () => {
+  it('is isolated on the first visit without a reload, and says it works offline on that visit', async () => {
+    const host = await serveStatic(distDir, '/headers/', 0, { isolation: true });
+    try {
+      const { context, page, log } = await openPage(browser, host.url);
+      expect(await page.evaluate(() => window.crossOriginIsolated)).toBe(true);
+      // The badge comes from the service worker registered on this visit, which was still
+      // installing when the app mounted (it showed nothing until the next visit before 2026-12-02).
+      await page.waitForSelector(`${tid('offline-badge')}[data-ready="true"]`, { timeout: 60_000 });
+      expect(await page.textContent(tid('offline-badge'))).toBe('works offline');
+      // No reload was needed: this document is the first navigation's (the isolation reload would make it a 'reload').
+      expect(await page.evaluate(() => [(performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).type, sessionStorage.getItem('slm.coi-reload')])).toEqual(['navigate', null]);
+      expect(log.errors).toEqual([]);
+      await context.close();
+    } finally {
+      await host.close();
+    }
+  });
+});
+
 describe('a page that is not cross-origin isolated (no headers, no service worker yet)', () => {
   it('Stop still interrupts a long answer promptly: the decode loop lets the interrupt message in', async () => {
     const plain = await serveStatic(distDir, '/plain/');

@@ -29,7 +29,11 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
-export async function serveStatic(root: string, prefix: string, port = 0): Promise<StaticServer> {
+/** The headers dist/_headers asks hosts that read it (Netlify, Cloudflare Pages) to send. */
+const ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp', 'Cross-Origin-Resource-Policy': 'same-origin' };
+
+/** `isolation`: send dist/_headers' COOP/COEP/CORP headers, as a host that reads that file does. */
+export async function serveStatic(root: string, prefix: string, port = 0, { isolation = false } = {}): Promise<StaticServer> {
   const dir = resolve(root);
   const hits: string[] = [];
   const server: Server = createServer((req, res) => {
@@ -47,7 +51,7 @@ export async function serveStatic(root: string, prefix: string, port = 0): Promi
     try {
       if (statSync(file).isDirectory()) file = join(file, 'index.html');
       const size = statSync(file).size;
-      res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream', 'Content-Length': size, 'Cache-Control': 'no-cache' });
+      res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream', 'Content-Length': size, 'Cache-Control': 'no-cache', ...(isolation ? ISOLATION : {}) });
       if (req.method === 'HEAD') res.end();
       else createReadStream(file).pipe(res);
     } catch {
