@@ -34,21 +34,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { median } from '../../src/metrics/stats.ts';
 import { launch, openHarness } from './browser.mjs';
-import { referenceModel, startReferenceServer } from './hosted.mjs';
+import { referenceModel } from './hosted.mjs';
 import { openTarget } from './ttft-target.mjs';
 import { overFloor, ttftFloor } from './ttft-floor.mjs';
+import { BASELINE_TURNS, NO_REUSE_REPEATS, WARMUP_TURNS, asked, generatedTokens, growth, perTurn, r2, turnsFor } from './ttft-conversation.mjs';
+import { ttftGrowthServer } from './ttft-growth-server.mjs';
 
-const r2 = (x) => (x === null || x === undefined || !Number.isFinite(x) ? null : Math.round(x * 100) / 100);
-
-const growth = (ttfts) => (ttfts.length === 8 && ttfts[0] > 0 ? r2(ttfts[7] / ttfts[0]) : null);
-
-/** The script's user turns for conversation number `tag`: the first turn names it (same length). */
-export function turnsFor(script, tag) {
-  const first = script.turns[0];
-  return [`#${tag} ${first}`.slice(0, script.short ? first.length : undefined), ...script.turns.slice(1)];
-}
+export { ttftGrowthServer };
 
 /**
  * The script in the model worker; `reuse` false prefills every prompt whole. Per turn: TTFT (page
@@ -84,44 +77,6 @@ async function localConversation(page, reuse, script, tag, turnsAsked = null) {
     [script.system, turnsFor(script, tag), script.answers, generatedTokens(script), reuse, script.prime, turnsAsked],
   );
 }
-
-/**
- * Tokens each turn generates. Where the history carries scripted answers (a scale model), what the
- * model generates is dropped before the next turn (the kept state's tail past the user turn is
- * trimmed, and `prime` puts the scripted answer there), so only the first token, the one TTFT
- * times, is generated: the 39 after it were ~24 s of each 42 s local conversation at 135M (1
- * thread, 2026-12-01) and ~16 s of each server one. The model's own answers (an embedded model) are
- * generated whole: they are the history.
- */
-export const generatedTokens = (script) => (script.answers ? 1 : script.answerTokens);
-
-/**
- * The turns a conversation asks (null: all eight). Without reuse every prompt is prefilled whole,
- * so turn 8's TTFT does not depend on turns 2–7 having been asked: where the history is scripted
- * (a scale model) the no-reuse baselines ask turns 1 and 8 only, with turns 2–7 in the history
- * as scripted answers; the warm-up conversations before counted ones ask the first three (the cold
- * answers after a load or a server start are the first one or two: turn 1 at 1747 ms, the next at
- * 65–210 ms, slm-reference fp32). Measured 2026-12-01 (135M fp32, 1 thread): a no-reuse
- * conversation took ~2.1 min locally (turn 8 alone 11.5 s) and its server pair ~1.4 min; a
- * warm-up conversation ~40 s; together ~5 of the bench's 60 minutes.
- */
-export const BASELINE_TURNS = [0, 7];
-export const WARMUP_TURNS = [0, 1, 2];
-const asked = (script, turns) => (script.answers ? turns : null);
-
-const perTurn = (runs, key) => Array.from({ length: 8 }, (_, t) => r2(median(runs.map((r) => r[t]?.[key] ?? null))));
-
-/**
- * Conversations of the no-reuse baselines (local and server), of `repeats` with reuse. The
- * baseline is context, not a target, and at scale it is the slow part: on the 135M shape (fp32,
- * AMD EPYC, 2026-12-01) a local conversation without reuse took ~60 s (turn 8's prompt 9.4–12.5 s),
- * one with reuse ~20 s, and five of each were 8 of the whole bench's 66 minutes; its five
- * conversations' growths were 9.4–12.4 local and 9.0–10.9 on the server, so two place it. One
- * since 2026-12-01's sixteenth session: with two, the 135M shape's TTFT growth took 11.1 of a
- * 60-minute bench (local 6.0 min, server 5.0), the baselines about half of it; one conversation
- * places the figure within ±15% (the five above), and it reads 9.5 against 1.3 with reuse.
- */
-export const NO_REUSE_REPEATS = 1;
 
 /**
  * ttft_growth_local with reuse on and off, per-turn medians over `repeats` conversations with
@@ -173,121 +128,6 @@ export async function ttftGrowthLocal({ browser, appUrl, target, repeats = 5, ba
   } finally {
     await context.close();
   }
-}
-
-/** The server's timing of request `id` (recorded when its response ends; polled briefly). */
-async function serverTiming(server, id) {
-  for (let i = 0; i < 40; i++) {
-    const res = await fetch(`${server.baseURL}/slm/stats/${encodeURIComponent(id)}`);
-    if (res.ok) return res.json();
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return null;
-}
-
-/**
- * One streamed request from Node; TTFT to the first content delta, the usage, and the server's
- * timing: arrival → generator start (`queuedMs`: body, chat template, tokenization, queue) and →
- * first token (`firstTokenMs`; the difference is the prefill of the new tokens and the first step).
- */
-async function streamOnce(server, messages, n) {
-  const t0 = performance.now();
-  const res = await fetch(`${server.baseURL}/chat/completions`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ model: server.model, messages, max_tokens: n, min_tokens: n, temperature: 0, stream: true, stream_options: { include_usage: true } }),
-  });
-  let ttft = null;
-  let text = '';
-  let usage = null;
-  let buf = '';
-  const decoder = new TextDecoder();
-  for await (const part of res.body) {
-    buf += decoder.decode(part, { stream: true });
-    let i;
-    while ((i = buf.indexOf('\n\n')) !== -1) {
-      const line = buf.slice(0, i).replace(/^data: /, '');
-      buf = buf.slice(i + 2);
-      if (line === '[DONE]') continue;
-      const ev = JSON.parse(line);
-      const d = ev.choices?.[0]?.delta?.content;
-      if (d) {
-        ttft ??= performance.now() - t0;
-        text += d;
-      }
-      if (ev.usage) usage = ev.usage;
-    }
-  }
-  const id = res.headers.get('x-request-id');
-  const timing = id ? await serverTiming(server, id) : null;
-  return { ttft, text, usage, timing };
-}
-
-/** The script through the server; `prime`: as in localConversation (the server's prefix cache is on). */
-async function serverConversation(server, script, tag, prime, turnsAsked = null) {
-  const messages = [{ role: 'system', content: script.system }];
-  const out = [];
-  for (const [i, content] of turnsFor(script, tag).entries()) {
-    messages.push({ role: 'user', content });
-    if (turnsAsked && !turnsAsked.includes(i)) {
-      messages.push({ role: 'assistant', content: script.answers[i] });
-      out.push(null);
-      continue;
-    }
-    const r = await streamOnce(server, messages, generatedTokens(script));
-    const t = r.timing;
-    out.push({
-      ttft: r.ttft,
-      input: r.usage?.prompt_tokens ?? null,
-      cached: r.usage?.prompt_tokens_details?.cached_tokens ?? null,
-      queuedMs: t?.queuedMs ?? null,
-      prefillMs: t && t.firstTokenMs !== null ? t.firstTokenMs - t.queuedMs : null,
-      serverTtft: t?.firstByteMs ?? null,
-    });
-    messages.push({ role: 'assistant', content: script.answers?.[i] ?? r.text });
-    if (prime && script.prime && i < 7) await streamOnce(server, messages, 1);
-  }
-  return out;
-}
-
-/** ttft_growth_server with the prefix cache on and off (two server processes), per-turn medians over `repeats` (`baselineRepeats` without). */
-export async function ttftGrowthServer({ target, repeats = 5, baselineRepeats = NO_REUSE_REPEATS, log = () => {} }) {
-  const { script, dtype } = target;
-  const result = { model: target.label, dtype };
-  for (const [key, args] of [
-    ['', []],
-    ['_no_reuse', ['--kv-cache-mb', '0']],
-  ]) {
-    const t0 = performance.now();
-    // A scale model loads for minutes on a busy machine (135M fp32: 652 MB).
-    const server = await startReferenceServer({ model: target.server.model, extraArgs: [...target.server.extraArgs, '--dtype', dtype, ...args], log, timeoutMs: 900_000 });
-    log(`ttft growth, server ${target.label} ${dtype}${key}: started in ${Math.round(performance.now() - t0)} ms`);
-    try {
-      // Uncounted: the first answers after a start run cold.
-      await serverConversation(server, script, 0, !key, key ? asked(script, BASELINE_TURNS) : asked(script, WARMUP_TURNS));
-      const runs = [];
-      const n = key ? baselineRepeats : repeats;
-      for (let i = 1; i <= n; i++) {
-        runs.push(await serverConversation(server, script, i, !key, key ? asked(script, BASELINE_TURNS) : null));
-        log(`ttft growth, server ${target.label} ${dtype}${key}: conversation ${i}/${n}: turn 1 → 8 ${r2(runs.at(-1)[0].serverTtft)} → ${r2(runs.at(-1)[7].serverTtft)} ms (client ${r2(runs.at(-1)[0].ttft)} → ${r2(runs.at(-1)[7].ttft)})`);
-      }
-      const ttfts = perTurn(runs, 'serverTtft');
-      const clientTtfts = perTurn(runs, 'ttft');
-      result[`ttft_growth_server${key}`] = growth(ttfts);
-      result[`ttft_growth_server${key}_runs`] = runs.map((r) => growth(r.map((t) => t?.serverTtft ?? null)));
-      result[`ttft_ms_per_turn_server${key}`] = ttfts;
-      result[`ttft_growth_server${key}_client`] = growth(clientTtfts);
-      result[`ttft_ms_per_turn_server${key}_client`] = clientTtfts;
-      result[`queued_ms_per_turn_server${key}`] = perTurn(runs, 'queuedMs');
-      result[`prefill_ms_per_turn_server${key}`] = perTurn(runs, 'prefillMs');
-      if (!key) result.cached_tokens_per_turn = runs[0].map((t) => t.cached);
-      if (!key) result.prompt_tokens_per_turn_server = runs[0].map((t) => t.input);
-    } finally {
-      await server.stop();
-    }
-  }
-  log(`ttft growth, server ${target.label} ${dtype}: ${result.ttft_growth_server} with the prefix cache, ${result.ttft_growth_server_no_reuse} without`);
-  return result;
 }
 
 /**
