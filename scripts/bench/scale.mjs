@@ -17,7 +17,7 @@ import { ensureScaleModel, SCALE_SHAPES } from '../models-scale.ts';
 import { MIRROR_ORG, startModelHost } from '../../tests/e2e/model-host.ts';
 import { median } from '../../src/metrics/stats.ts';
 import { spawnSync } from 'node:child_process';
-import { harnessDecode, harnessLoad, measureApp, measureHarness, openHarness } from './browser.mjs';
+import { disposeAndSettle, harnessDecode, harnessLoad, measureApp, measureHarness, openHarness } from './browser.mjs';
 import { nativeDecode, nativeKernel, nativePrefill, nativeWarmLoad } from './native.mjs';
 import { python } from '../models-scale.ts';
 import { memoryFields } from './memory.mjs';
@@ -130,7 +130,9 @@ async function fasterNative(measure, key) {
  */
 function otherCount({ source, dtype, threads, warmup }) {
   return async (page, auto) => {
-    await page.evaluate(() => window.slmHarness.dispose());
+    // The previous engine's teardown over first (SETTLE_MS), as before the Auto sitting's own warm
+    // load: the comparator is not run on a machine still freeing the other's memory.
+    await disposeAndSettle(page);
     const load = await harnessLoad(page, { source, dtype, device: 'wasm', threads, warmup, useBrowserCache: true });
     const first = await harnessDecode(page, SCALE_TOKENS);
     const runs = [];

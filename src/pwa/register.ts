@@ -24,8 +24,9 @@ async function activeWorker(timeoutMs: number): Promise<ServiceWorker | null> {
   const reg = await navigator.serviceWorker.getRegistration();
   if (!reg) return null; // none registered (dev server): none will become ready
   if (reg.active) return reg.active;
-  const ready = navigator.serviceWorker.ready.then((r) => r.active);
-  return Promise.race([ready, new Promise<null>((resolve) => setTimeout(() => resolve(null), timeoutMs))]);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), timeoutMs)));
+  return Promise.race([navigator.serviceWorker.ready.then((r) => r.active), late]).finally(() => clearTimeout(timer));
 }
 
 /** Sends a request to the active service worker (waiting for a first visit's to activate) and waits for its reply. */
