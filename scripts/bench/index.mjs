@@ -59,7 +59,7 @@ const arg = (name, dflt) => {
 const models = arg('models', 'slm-pocket,slm-reference').split(',').filter((m) => existsSync(`public/models/${m}/config.json`));
 const dtypes = arg('dtypes', 'fp32,q8').split(',');
 // The documented full run includes the scale rows (issue 12: the 135M shape in fp32, q8 and q4, the
-// 0.5B shape in q4; 29 min in all on the 2-core machine, docs/performance.md); `--scale none` leaves them out.
+// 0.5B shape in q4; 27 of the whole bench's 41 min on the 2-core machine, docs/performance.md); `--scale none` leaves them out.
 const FULL_SCALE = 'smollm2-135m:fp32,q8,q4+qwen2.5-0.5b:q4';
 const scaleArg = arg('scale', FULL_SCALE);
 const scaleSpecs = parseScaleSpec(scaleArg === 'none' ? '' : scaleArg);
@@ -216,6 +216,7 @@ try {
         prefill_tps: r2(app.first?.prefill_tps),
         memory_peak_mb: memory.memory_peak_mb ?? null,
         memory_over_file: memory.memory_over_file ?? null,
+        ...(memory.memory_crashes ? { memory_crashes: memory.memory_crashes } : {}),
         harness: fixed.map((f) => ({ ...f, decode_cold: r2(f.decode_cold), decode_steady: r2(f.decode_steady), cold_load_ms: Math.round(f.cold_load_ms), warm_load_ms: f.warm_load_ms === null ? null : Math.round(f.warm_load_ms) })),
         native: native.map((n) => ({ threads: n.threads, decode_tps: r2(n.decode_tps), generate_tps: r2(n.generate_tps), kv_loop_tps: r2(n.kv_loop_tps) })),
       });

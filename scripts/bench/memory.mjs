@@ -178,17 +178,39 @@ async function rssWatch(browser) {
   };
 }
 
-/** memory_* fields of one run, in a browser of its own (started with the flag above), for the main benchmark's rows. */
-export async function memoryFields(base, { source, dtype, dir, answers, tokens }) {
+/**
+ * memory_* fields of one run, in a browser of its own (started with the flag above), for the main
+ * benchmark's rows. A renderer that crashes (the 0.5B q4 row's memory run, now and then, only inside
+ * a whole bench: 3 of its last 5 whole runs, none of 4 runs alone on 2026-12-02) costs one more
+ * run in a fresh browser, not the row's figures; the row then says so (`memory_crashes`: Chromium's
+ * own word on each crash, `Target.targetCrashed`'s termination status and the signal or exit code).
+ */
+export async function memoryFields(base, { source, dtype, dir, answers, tokens }, attempts = 2) {
   const fileBytes = weightsBytes(dir, dtype);
   if (fileBytes === null) return {};
-  const browser = await launchForMemory();
-  try {
-    return await measureMemory(browser, base, { source, dtype, fileBytes, answers, tokens });
-  } finally {
-    await browser.close();
+  const crashes = [];
+  for (let attempt = 1; ; attempt++) {
+    const browser = await launchForMemory();
+    let crash = null;
+    try {
+      const cdp = await browser.newBrowserCDPSession();
+      cdp.on('Target.targetCrashed', (e) => {
+        crash = { status: e.status, code: e.errorCode, signal: SIGNALS[e.errorCode] ?? null };
+      });
+      await cdp.send('Target.setDiscoverTargets', { discover: true });
+      const fields = await measureMemory(browser, base, { source, dtype, fileBytes, answers, tokens });
+      return crashes.length ? { ...fields, memory_crashes: crashes } : fields;
+    } catch (e) {
+      if (!crash || attempt >= attempts) throw new Error(crash ? `${e.message.trim()} (renderer ${crash.status}, code ${crash.code}${crash.signal ? ` ${crash.signal}` : ''}; ${attempt} attempts)` : e.message);
+      crashes.push({ ...crash, message: e.message.trim() });
+    } finally {
+      await browser.close();
+    }
   }
 }
+
+/** Linux signals a renderer ends with: SIGTRAP is how Chromium and V8 stop on a failed check or when out of memory. */
+const SIGNALS = { 4: 'SIGILL', 5: 'SIGTRAP', 6: 'SIGABRT', 7: 'SIGBUS', 9: 'SIGKILL', 11: 'SIGSEGV' };
 
 /** Scale-model folders already generated (scripts/models-scale.ts), newest first per shape. */
 export function scaleModels(dir) {

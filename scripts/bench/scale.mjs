@@ -189,8 +189,8 @@ export async function measureScale({ browser, base, specs, warmup, log, r2 }) {
           return { kernel_ratio: null };
         });
         const ratioSteady = auto.decode_steady / nativeBest.decode_tps;
-        // A renderer that crashes here (seen twice in a row for the 0.5B q4 row on 2026-11-30, then not in
-        // three reruns) costs this row its memory figures, not the whole run.
+        // A renderer that crashes here twice (memoryFields reruns a crashed run once) costs this row its
+        // memory figures, not the whole run.
         const memory = await memoryFields(base, { source, dtype, dir: m.dir, answers: 2, tokens: 32 }).catch((e) => {
           log(`${label}: memory run failed: ${e.message}`);
           return { memory_error: e.message };
@@ -199,6 +199,7 @@ export async function measureScale({ browser, base, specs, warmup, log, r2 }) {
           memory_peak_mb: memory.memory_peak_mb ?? null,
           memory_over_file: memory.memory_over_file ?? null,
           ...(memory.memory_error ? { memory_error: memory.memory_error } : {}),
+          ...(memory.memory_crashes ? { memory_crashes: memory.memory_crashes } : {}),
           model: `scale:${shape}`,
           dtype,
           params: m.manifest.params,

@@ -18,6 +18,7 @@ import {
   type WarmupPlan,
   type WorkerEnvironment,
 } from './protocol';
+import { spawnModelWorker, type WorkerLike } from './model-worker';
 
 export class LocalEngineError extends Error {
   constructor(readonly error: EngineError) {
@@ -34,25 +35,6 @@ interface Pending {
 
 /** Load progress events, as the UI needs them. */
 export type LoadEvent = Extract<FromWorker, { kind: 'plan' | 'progress' | 'file-done' | 'phase' }>;
-
-export interface WorkerLike {
-  postMessage(msg: ToWorker): void;
-  terminate(): void;
-  onmessage: ((ev: MessageEvent) => void) | null;
-  onerror: ((ev: ErrorEvent) => void) | null;
-  /** A Web Lock the worker holds for its whole life (its name is the worker's name); see watchLife. */
-  lockName?: string;
-}
-
-/** Prefix of the model worker's name; the rest names the Web Lock it holds while alive. */
-export const WORKER_LOCK_PREFIX = 'slm-model:';
-
-export function spawnModelWorker(): WorkerLike {
-  const lockName = `${WORKER_LOCK_PREFIX}${crypto.randomUUID()}`;
-  const w: WorkerLike = new Worker(new URL('./worker/model.worker.ts', import.meta.url), { type: 'module', name: lockName });
-  w.lockName = lockName;
-  return w;
-}
 
 /** What the page says when the worker died without a word (killed for memory, closed, crashed). */
 export const WORKER_DIED: EngineError = {
