@@ -180,8 +180,8 @@ async function rssWatch(browser) {
 
 /**
  * memory_* fields of one run, in a browser of its own (started with the flag above), for the main
- * benchmark's rows. A renderer that crashes (the 0.5B q4 row's memory run, now and then, only inside
- * a whole bench: 3 of its last 5 whole runs, none of 4 runs alone on 2026-12-02) costs one more
+ * benchmark's rows. A renderer that crashes (the 0.5B q4 row's memory run, now and then: 3 of its last 5
+ * whole benches, once alone on 2026-11-30, none of 4 runs alone on 2026-12-02) costs one more
  * run in a fresh browser, not the row's figures; the row then says so (`memory_crashes`: Chromium's
  * own word on each crash, `Target.targetCrashed`'s termination status and the signal or exit code).
  */
