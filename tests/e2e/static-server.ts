@@ -7,6 +7,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve } from 'node:path';
+import { isolationHeaders } from '../../vite.config';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -29,10 +30,7 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
-/** The headers dist/_headers asks hosts that read it (Netlify, Cloudflare Pages) to send. */
-const ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp', 'Cross-Origin-Resource-Policy': 'same-origin' };
-
-/** `isolation`: send dist/_headers' COOP/COEP/CORP headers, as a host that reads that file does. */
+/** `isolation`: send the isolation headers (the dev and preview servers' own, which dist/_headers asks hosts to send). */
 export async function serveStatic(root: string, prefix: string, port = 0, { isolation = false } = {}): Promise<StaticServer> {
   const dir = resolve(root);
   const hits: string[] = [];
@@ -51,7 +49,7 @@ export async function serveStatic(root: string, prefix: string, port = 0, { isol
     try {
       if (statSync(file).isDirectory()) file = join(file, 'index.html');
       const size = statSync(file).size;
-      res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream', 'Content-Length': size, 'Cache-Control': 'no-cache', ...(isolation ? ISOLATION : {}) });
+      res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream', 'Content-Length': size, 'Cache-Control': 'no-cache', ...(isolation ? isolationHeaders : {}) });
       if (req.method === 'HEAD') res.end();
       else createReadStream(file).pipe(res);
     } catch {
