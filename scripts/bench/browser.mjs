@@ -8,6 +8,7 @@ import { median } from '../../src/metrics/stats.ts';
 import { MODEL_CACHE, metaKey, partKey } from '../../src/models/cache.ts';
 import { OPFS_DIR } from '../../src/models/opfs.ts';
 import { PREFILL_PROMPT } from './prefill-prompt.mjs';
+import { peakWatch, rendererPids, touchedBytes } from './touched.mjs';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
@@ -241,7 +242,10 @@ export async function measureHarness(browser, base, { model, dtype, threads, war
     };
     if (!warmLoad) return { ...common, warm_load_ms: null, warm_parts: null, then: then ? await then(page, common) : null };
     if (store) await disposeAndSettle(page);
+    // The page's own browser: a `store` sitting runs in a persistent profile, a Chromium of its own.
+    const touch = peakWatch(await rendererPids(page.context().browser() ?? browser));
     const warm = await harnessLoad(page, { source, dtype, device: 'wasm', threads, warmup, useBrowserCache: store });
+    const touched = touchedBytes(touch);
     if (store && warm.info.cache?.source !== 'cache') throw new Error(`${model} ${dtype}: the warm load did not read the app's store (${JSON.stringify(warm.info.cache)})`);
     // Right after the warm load, from the same cache: the two reads see the same state of it.
     const plain = plainUrls ? await plainRead(page, plainUrls, store) : null;
@@ -271,6 +275,8 @@ export async function measureHarness(browser, base, { model, dtype, threads, war
         primer_run_ms: warm.info.primer ? Math.round(warm.info.primer.runMs) : null,
         primer_end: warm.info.primer ? (warm.info.primer.skipped ?? (warm.info.primer.settled ? 'settled' : 'session')) : null,
         wasm_heap_mb: warm.info.wasmHeapBytes === null ? null : Math.round(warm.info.wasmHeapBytes / 1e6),
+        // Memory the renderer touched for the first time during the warm load (touched.mjs; Linux only).
+        touched_mb: touched === null ? null : Math.round(touched / 1e6),
       },
     };
   } finally {

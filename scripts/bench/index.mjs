@@ -35,6 +35,7 @@
 import { existsSync } from 'node:fs';
 import { build, preview } from 'vite';
 import { firstTouchMsPerGib, launch, measureApp, measureHarness } from './browser.mjs';
+import { nodeFirstTouchMsPerGib } from './touched.mjs';
 import { pairedAutoVsOther } from './thread-pairs.mjs';
 import { initialJsGzipKb, precacheKbGzip } from './bundle.mjs';
 import { measureHosted, referenceModel } from './hosted.mjs';
@@ -144,8 +145,8 @@ let growth = {};
 let swDownload = {};
 let firstTouch = {};
 try {
-  firstTouch = await firstTouchMsPerGib(browser);
-  log(`memory touched the first time: ${firstTouch.first_touch_ms_per_gib} ms a GiB (touched again: ${firstTouch.touched_ms_per_gib})`);
+  firstTouch = { ...(await firstTouchMsPerGib(browser)), first_touch_ms_per_gib_native: nodeFirstTouchMsPerGib() };
+  log(`memory touched the first time: ${firstTouch.first_touch_ms_per_gib} ms a GiB (touched again: ${firstTouch.touched_ms_per_gib}; Node: ${firstTouch.first_touch_ms_per_gib_native})`);
   log('service worker download vs plain fetch…');
   const { sw_download_ratios: _r, ...swFields } = await measureSwDownload({ browser, base, log });
   swDownload = swFields;
@@ -222,7 +223,7 @@ try {
       });
     }
   }
-  if (scaleSpecs.length) runs.push(...(await measureScale({ browser, base, specs: scaleSpecs, warmup: WARMUP, log, r2 })));
+  if (scaleSpecs.length) runs.push(...(await measureScale({ browser, base, specs: scaleSpecs, warmup: WARMUP, log, r2, firstTouch })));
   if (!process.argv.includes('--no-hosted')) {
     log('hosted: reference server…');
     hosted = await measureHosted({ browser, appUrl: base, log });
@@ -280,6 +281,9 @@ const mins = {
   threads_auto_vs_best_ci_high_min: worst((r) => r.threads_auto_vs_best_ci?.[1], Math.min),
   warm_load_over_native_max: worst('warm_load_over_native', Math.max),
   warm_load_over_native_ex_read_max: worst('warm_load_over_native_ex_read', Math.max),
+  // Proposed readings (docs/performance.md; scripts/bench/first-touch.ts): first touches taken out of both sides; each dtype ÷ the model's fastest, paired.
+  warm_load_over_native_ex_first_touch_max: worst('warm_load_over_native_ex_first_touch', Math.max),
+  dtype_over_fastest_browser_min: worst('dtype_over_fastest_browser', Math.min),
   read_over_plain_max: worst('read_over_plain', Math.max),
   read_minus_plain_ms_max: worst('read_minus_plain_ms', Math.max),
   q4_over_q8_browser_min: q4OverQ8Best.length ? r2(Math.min(...q4OverQ8Best)) : null,

@@ -29,6 +29,7 @@ import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { CHROMIUM, CHROMIUM_ARGS, PROMPT } from './browser.mjs';
 import { acrossGrowth, heapGrowths, sampledPeak } from './memory-samples.ts';
+import { peakWatch, rendererPids } from './touched.mjs';
 
 const MB = 1024 * 1024;
 const DTYPE_FILE = { fp32: 'model.onnx', q8: 'model_quantized.onnx', q4: 'model_q4.onnx' };
@@ -57,7 +58,7 @@ export async function measureMemory(browser, base, { source, dtype, fileBytes, t
     // The probe worker exists before Load in the app too: the footprint before Load includes it.
     await page.evaluate(() => window.slmHarness.probe());
     const baseline = await page.evaluate(async () => (await performance.measureUserAgentSpecificMemory()).bytes);
-    const rss = await rssWatch(browser);
+    const rss = peakWatch(await rendererPids(browser));
     const trace = Boolean(process.env.MEM_TRACE);
     const t0 = await page.evaluate(() => performance.timeOrigin + performance.now());
     // Wall-clock times (timeOrigin + now) on both sides: the worker records its heap's growths the same way.
@@ -141,41 +142,6 @@ export async function measureMemory(browser, base, { source, dtype, fileBytes, t
   } finally {
     await context.close();
   }
-}
-
-/**
- * The renderer processes of `browser` (Chromium's own list, over CDP) and, on Linux, their resident
- * memory now; `stop()` gives the largest rise of a renderer's peak resident memory (VmHWM) over
- * its resident memory at the start, or null where /proc cannot be read.
- */
-async function rssWatch(browser) {
-  const statusKb = (pid, key) => {
-    try {
-      const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-      return m ? Number(m[1]) * 1024 : null;
-    } catch {
-      return null;
-    }
-  };
-  let pids = [];
-  try {
-    const cdp = await browser.newBrowserCDPSession();
-    pids = (await cdp.send('SystemInfo.getProcessInfo')).processInfo.filter((p) => p.type === 'renderer').map((p) => p.id);
-    await cdp.detach();
-  } catch {
-    return { stop: () => null };
-  }
-  const base = new Map(pids.map((p) => [p, statusKb(p, 'VmRSS')]).filter(([, b]) => b !== null));
-  return {
-    stop() {
-      let best = null;
-      for (const [pid, b] of base) {
-        const hwm = statusKb(pid, 'VmHWM');
-        if (hwm !== null && (best === null || hwm - b > best.hwmBytes - best.baseBytes)) best = { baseBytes: b, hwmBytes: hwm };
-      }
-      return best;
-    },
-  };
 }
 
 /**

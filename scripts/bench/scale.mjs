@@ -21,7 +21,8 @@ import { disposeAndSettle, harnessDecode, harnessLoad, measureApp, measureHarnes
 import { nativeDecode, nativeKernel, nativePrefill, nativeWarmLoad } from './native.mjs';
 import { python } from '../models-scale.ts';
 import { memoryFields } from './memory.mjs';
-import { pairedDecode } from './thread-pairs.mjs';
+import { pairDtypes } from './dtype-pairs.mjs';
+import { exFirstTouch } from './first-touch.ts';
 
 const DTYPE_FILE = { fp32: 'model.onnx', q8: 'model_quantized.onnx', q4: 'model_q4.onnx' };
 
@@ -142,7 +143,7 @@ function otherCount({ source, dtype, threads, warmup }) {
   };
 }
 
-export async function measureScale({ browser, base, specs, warmup, log, r2 }) {
+export async function measureScale({ browser, base, specs, warmup, log, r2, firstTouch = {} }) {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'slm-bench-host-'));
   const host = await startModelHost(path.resolve('public/models/slm-pocket'), root);
   const runs = [];
@@ -234,8 +235,13 @@ export async function measureScale({ browser, base, specs, warmup, log, r2 }) {
           warm_load_ms: Math.round(auto.warm_load_ms),
           warm_load_parts: auto.warm_parts,
           native_warm_load_ms: Math.round(nativeWarm.warm_load_ms),
-          native_warm_load_parts: { session_ms: Math.round(nativeWarm.session_ms), warmup_ms: Math.round(nativeWarm.warmup_ms), warmup_tokens: nativeWarm.warmup_tokens },
+          native_warm_load_parts: { session_ms: Math.round(nativeWarm.session_ms), warmup_ms: Math.round(nativeWarm.warmup_ms), warmup_tokens: nativeWarm.warmup_tokens, touched_mb: nativeWarm.touched_bytes === null ? null : Math.round(nativeWarm.touched_bytes / 1e6) },
           warm_load_over_native: r2(auto.warm_load_ms / nativeWarm.warm_load_ms),
+          // Proposed reading (first-touch.ts): each side's pages touched for the first time, at its runtime's price on this machine, taken out.
+          warm_load_over_native_ex_first_touch: r2(exFirstTouch(
+            { ms: auto.warm_load_ms, touchedBytes: auto.warm_parts.touched_mb == null ? null : auto.warm_parts.touched_mb * 1e6, msPerGib: firstTouch.first_touch_ms_per_gib ?? null },
+            { ms: nativeWarm.warm_load_ms, touchedBytes: nativeWarm.touched_bytes, msPerGib: firstTouch.first_touch_ms_per_gib_native ?? null },
+          )),
           // The browser's own cache read of the same bytes taken out (paired, same context): what the
           // app adds over native beyond the read every page pays (docs/performance.md, proposed target).
           read_over_plain: r2(auto.warm_parts.plain_read_ms ? auto.warm_parts.read_ms / auto.warm_parts.plain_read_ms : null),
@@ -266,20 +272,7 @@ export async function measureScale({ browser, base, specs, warmup, log, r2 }) {
         log(`${label}: row ${JSON.stringify({ ...runs.at(-1), harness: undefined, native: undefined })}`);
         log(`${label}: native ${runs.at(-1).native_decode_tps} tok/s, browser steady ${runs.at(-1).browser_decode_tps_steady} tok/s (${best.threads} threads); prefill ${runs.at(-1).prefill_tokens} tokens: native ${runs.at(-1).native_prefill_tps} tok/s, browser ${runs.at(-1).browser_prefill_tps} tok/s, ratio ${runs.at(-1).prefill_ratio} (kernels ${runs.at(-1).prefill_kernel_ratio}, vs kernel ${runs.at(-1).prefill_ratio_vs_kernel})`);
       }
-      const q4 = runs.find((r) => r.model === `scale:${shape}` && r.dtype === 'q4');
-      const q8 = runs.find((r) => r.model === `scale:${shape}` && r.dtype === 'q8');
-      if (q4 && q8) {
-        // `q4_over_q8_browser`, paired: the two rows' steady figures come from sittings minutes apart, and
-        // on this machine a row's steady rate moves by more than the 10% the target allows between
-        // sittings. Measured 2026-12-01 (135M, 2 threads): the unpaired figure read 0.88 in a full run
-        // (q4 18.2, q8 20.6 tok/s, measured ~8 min apart), the paired one 1.10 (pairs 0.99–1.29) the same day.
-        log(`scale:${shape}: q4 against q8 in the bare worker, in pairs…`);
-        const p = await pairedDecode(browser, base, { source, dtype: 'q4', threads: q4.threads, warmup }, { source, dtype: 'q8', threads: q8.threads, warmup }, { pairs: 6, tokens: 64 });
-        q4.q4_over_q8_paired = r2(p.ratio);
-        q4.q4_over_q8_pairs = p.ratios;
-        q4.q4_over_q8_unpaired = r2(q4.browser_decode_tps_steady / q8.browser_decode_tps_steady);
-        log(`scale:${shape}: q4 ÷ q8 ${q4.q4_over_q8_paired} in pairs (${p.ratios.join(', ')}); ${q4.q4_over_q8_unpaired} from the two rows`);
-      }
+      await pairDtypes({ browser, base, source, warmup, rows: runs.filter((r) => r.model === `scale:${shape}`), label: `scale:${shape}`, log, r2 });
     }
   } finally {
     await host.close();

@@ -1,0 +1,59 @@
+/**
+ * The two readings docs/performance.md proposes for issue 12's targets that measure this VM rather
+ * than the app (pure, unit-tested in tests/unit/bench-first-touch.test.ts):
+ *
+ * - `exFirstTouch`: warm load ÷ native warm load with each side's first-touch price taken out (the
+ *   pages it touched for the first time, from the operating system's own count, times that runtime's
+ *   price per GiB measured on this machine in the same run). This VM charges 0.9–1.9 s a GiB for a
+ *   page's first touch against ~0.05 s touched again (measured over many sessions); a 135M q4 warm
+ *   load touches ~1.7 GB in the browser (its 200 MB file, the 540 MB fp32 rewrite, a ~970 MB
+ *   WASM heap) against ~0.5 GB natively, so a third of its excess over native is that price.
+ * - `overFastest`: each dtype's browser decode speed ÷ the fastest dtype of the same model, from
+ *   paired ratios (A B A B in the same browser) against one reference dtype. The issue's "no dtype
+ *   is a trap" is read against native, where the q8 WASM kernel (kernel_ratio 0.28–0.34 on this
+ *   CPU) is the cause; the user's choice is between the dtypes of one model in one browser.
+ */
+
+const GIB = 1024 ** 3;
+
+export interface WarmSide {
+  /** The warm load, ms. */
+  ms: number;
+  /** Bytes it touched for the first time (peak resident memory − resident memory before), or null where unknown. */
+  touchedBytes: number | null;
+  /** That runtime's price for a first touch on this machine, ms a GiB, or null where unmeasured. */
+  msPerGib: number | null;
+}
+
+/** The price part of one side's warm load, ms, or null where either figure is missing. */
+export function firstTouchMs(side: WarmSide): number | null {
+  if (side.touchedBytes === null || side.msPerGib === null) return null;
+  return (Math.max(0, side.touchedBytes) / GIB) * side.msPerGib;
+}
+
+/**
+ * browser ÷ native with each side's first-touch price taken out of its own time. Null where a figure
+ * is missing, or where the price would leave a side with nothing (a price measured wrong, not a
+ * ratio to report).
+ */
+export function exFirstTouch(browser: WarmSide, native: WarmSide): number | null {
+  const b = firstTouchMs(browser);
+  const n = firstTouchMs(native);
+  if (b === null || n === null) return null;
+  const bRest = browser.ms - b;
+  const nRest = native.ms - n;
+  if (bRest <= 0 || nRest <= 0) return null;
+  return bRest / nRest;
+}
+
+/**
+ * Every dtype's speed ÷ the fastest one's, from `paired[d]` = d ÷ `reference` (medians of pairs
+ * run in the same browser). The reference itself is 1; dtypes without a pair are left out, so a
+ * missing pair never reads as a trap.
+ */
+export function overFastest(reference: string, paired: Record<string, number | null | undefined>): Record<string, number> {
+  const rel: Record<string, number> = { [reference]: 1 };
+  for (const [d, r] of Object.entries(paired)) if (d !== reference && typeof r === 'number' && Number.isFinite(r) && r > 0) rel[d] = r;
+  const fastest = Math.max(...Object.values(rel));
+  return Object.fromEntries(Object.entries(rel).map(([d, r]) => [d, r / fastest]));
+}

@@ -1,0 +1,50 @@
+/** The bench's proposed readings of issue 12's load and dtype targets (scripts/bench/first-touch.ts). */
+import { describe, expect, it } from 'vitest';
+import { exFirstTouch, firstTouchMs, overFastest } from '../../scripts/bench/first-touch';
+
+const GB = 1024 ** 3;
+
+describe('exFirstTouch', () => {
+  it("takes each side's own first-touch price out of its own time", () => {
+    // The 2026-12-02 bench's 135M q4 row, with the touches estimated in docs/performance.md:
+    // the browser 1.7 GiB at 1,173 ms a GiB, native 0.5 GiB at 875.
+    const browser = { ms: 7199, touchedBytes: 1.7 * GB, msPerGib: 1173 };
+    const native = { ms: 4080, touchedBytes: 0.5 * GB, msPerGib: 875 };
+    expect(firstTouchMs(browser)).toBeCloseTo(1994.1, 1);
+    expect(firstTouchMs(native)).toBeCloseTo(437.5, 1);
+    expect(exFirstTouch(browser, native)).toBeCloseTo((7199 - 1994.1) / (4080 - 437.5), 3);
+    // Taking the price out can raise the ratio too: a side that touched nothing keeps its whole time.
+    expect(exFirstTouch({ ...browser, touchedBytes: 0 }, native)).toBeGreaterThan(7199 / 4080);
+  });
+
+  it('is null where a side has no count or no price, and never divides by a time the price used up', () => {
+    const ok = { ms: 5000, touchedBytes: GB, msPerGib: 1000 };
+    expect(exFirstTouch({ ...ok, touchedBytes: null }, ok)).toBeNull();
+    expect(exFirstTouch(ok, { ...ok, msPerGib: null })).toBeNull();
+    expect(exFirstTouch(ok, { ms: 900, touchedBytes: GB, msPerGib: 1000 })).toBeNull();
+    expect(exFirstTouch(ok, ok)).toBe(1);
+  });
+
+  it('counts a negative count (a process that shrank) as nothing touched', () => {
+    expect(firstTouchMs({ ms: 100, touchedBytes: -GB, msPerGib: 1000 })).toBe(0);
+  });
+});
+
+describe('overFastest', () => {
+  it('reads every dtype against the fastest through the pairs with one reference', () => {
+    // q4 ÷ q8 = 1.05 in pairs (q8 runs at 1 / 1.05 of q4), fp32 ÷ q4 = 1.02.
+    const r = overFastest('q4', { q8: 1 / 1.05, fp32: 1.02 });
+    expect(r.fp32).toBe(1);
+    expect(r.q4).toBeCloseTo(1 / 1.02, 6);
+    expect(r.q8).toBeCloseTo(1 / 1.05 / 1.02, 6);
+  });
+
+  it('leaves out a dtype without a usable pair instead of calling it a trap', () => {
+    const r = overFastest('q4', { q8: null, fp32: Number.NaN, q4: 3 });
+    expect(r).toEqual({ q4: 1 });
+  });
+
+  it('keeps the reference at 1 when it is the fastest', () => {
+    expect(overFastest('q4', { q8: 0.7 })).toEqual({ q4: 1, q8: 0.7 });
+  });
+});
