@@ -1,4 +1,4 @@
-// About 320 lines: both directions' messages and the records they carry, in one place with each field's meaning; split, a union's variants would live apart from the switch that narrows them.
+// About 340 lines: both directions' messages and the records they carry, in one place with each field's meaning; split, a union's variants would live apart from the switch that narrows them.
 /**
  * The typed message protocol between the page and the model worker.
  * One discriminated union per direction, every message carries `kind` and a request `id`,
