@@ -6,8 +6,9 @@
  *   pages it touched for the first time, from the operating system's own count, times that runtime's
  *   price per GiB measured on this machine in the same run). This VM charges 0.9–1.9 s a GiB for a
  *   page's first touch against ~0.05 s touched again (measured over many sessions); a 135M q4 warm
- *   load touches ~1.7 GB in the browser (its 200 MB file, the 540 MB fp32 rewrite, a ~970 MB
- *   WASM heap) against ~0.5 GB natively, so a third of its excess over native is that price.
+ *   load touched 1,607 MB in the browser (its 200 MB file, the 540 MB fp32 rewrite, a ~970 MB
+ *   WASM heap) against 223 MB natively in the 2026-12-02 bench: at that run's prices 1.8 s of the
+ *   browser's 6.95 s, 0.2 s of native's 3.47.
  * - `overFastest`: each dtype's browser decode speed ÷ the fastest dtype of the same model, from
  *   paired ratios (A B A B in the same browser) against one reference dtype. The issue's "no dtype
  *   is a trap" is read against native, where the q8 WASM kernel (kernel_ratio 0.28–0.34 on this
