@@ -184,9 +184,11 @@ export async function measureScale({ browser, base, specs, warmup, log, r2, firs
         // Auto's count was measured in full; a count outside 1–2 had both measured in full.
         const auto = fixed.find((f) => f.threads === app.threads) ?? best;
         log(`${label}: native warm load, kernels…`);
-        // The same warm-up rule the browser's warm load ran: its decode floor is shorter after a settled kernel primer.
+        // The same warm-up plan the browser's warm load ran: after a settled kernel primer its decode floor is
+        // shorter and it runs no prefill passes (planAfterPrimer).
         const floor = auto.warm_parts?.warmup_floor_ms;
-        const nativeWarm = await nativeWarmLoad({ model: m.name, dtype, threads: auto.threads, modelsDir: path.dirname(m.dir), warmup: warmup && floor != null ? { ...warmup, minDecodeMs: floor } : warmup });
+        const primed = auto.warm_parts?.primer_end === 'settled' ? { prefillPasses: 0 } : {};
+        const nativeWarm = await nativeWarmLoad({ model: m.name, dtype, threads: auto.threads, modelsDir: path.dirname(m.dir), warmup: warmup && floor != null ? { ...warmup, minDecodeMs: floor, ...primed } : warmup });
         const kernel = await kernelRatio({ browser, base, host, root, model: m, file, dtype, threads: auto.threads, prefillRows: nativePreBest.prompt_tokens, log }).catch((e) => {
           log(`${label}: kernel graph failed: ${e.message}`);
           return { kernel_ratio: null };

@@ -80,12 +80,12 @@ describe('prefill passes before the windows', () => {
   });
 });
 
-describe('the decode floor after the kernel primer', () => {
+describe('the warm-up plan after the kernel primer', () => {
   const plan = { prefillPasses: 4, maxTokens: 1536, minTokens: 1024, minDecodeMs: 1000, maxMs: 6000 };
   const report = (settled: boolean | undefined, skipped: string | null = null) => ({ ms: 500, runMs: 240, runs: 102, tokens: 144, settled, skipped });
 
-  it('a primer that settled (V8 done optimising) halves the floor; nothing else changes', () => {
-    expect(planAfterPrimer(plan, report(true))).toEqual({ ...plan, minDecodeMs: PRIMED_MIN_DECODE_MS });
+  it('a primer that settled (V8 done optimising) halves the floor and takes the prefill passes\' place; nothing else changes', () => {
+    expect(planAfterPrimer(plan, report(true))).toEqual({ ...plan, minDecodeMs: PRIMED_MIN_DECODE_MS, prefillPasses: 0 });
     expect(PRIMED_MIN_DECODE_MS).toBeLessThan(plan.minDecodeMs);
     // A plan whose floor is already shorter keeps it.
     expect(planAfterPrimer({ ...plan, minDecodeMs: 200 }, report(true)).minDecodeMs).toBe(200);

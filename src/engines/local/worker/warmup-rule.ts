@@ -138,7 +138,19 @@ export function nextPrefillPass(spentMs: number, lastMs: number, lastTokens: num
  */
 export const PRIMED_MIN_DECODE_MS = 500;
 
-/** The warm-up plan for a load whose primer reported `primer` (null: none ran). */
+/**
+ * The warm-up plan for a load whose primer reported `primer` (null: none ran). A primer that
+ * settled also takes the prefill passes' place: it ran the same kernels' prefill path (its rounds
+ * begin with a prefill) until V8 had optimised them, and at scale the 64-token probe alone is long.
+ * Measured (2026-12-02, warm loads through the store in persistent profiles, 2 threads, the same
+ * build with and without the passes after a settled primer, alternated): warm-up 135M q4 1.28–1.78 s
+ * (median 1.46, 8 loads) against 0.91–1.15 (1.03, 9 loads), 135M fp32 1.45–1.55 against 0.88–0.93,
+ * 0.5B q4 2.19–2.34 against 1.59–1.66; the first answer's time to first token unchanged (135M q4
+ * 134–237 ms against 135–231); its decode speed over the same page's next two answers' best
+ * 0.89–1.02 (median 0.99) against 0.82–1.10 (0.97) at 135M q4, 0.97–0.98 against 0.96–0.97 at
+ * fp32, 0.95–0.96 against 0.94–1.08 at 0.5B. Loads without a settled primer (toy models have none:
+ * their read is over in milliseconds) keep the passes.
+ */
 export function planAfterPrimer(plan: WarmupPlan, primer: PrimerReport | null): WarmupPlan {
-  return primer?.settled ? { ...plan, minDecodeMs: Math.min(plan.minDecodeMs, PRIMED_MIN_DECODE_MS) } : plan;
+  return primer?.settled ? { ...plan, minDecodeMs: Math.min(plan.minDecodeMs, PRIMED_MIN_DECODE_MS), prefillPasses: 0 } : plan;
 }

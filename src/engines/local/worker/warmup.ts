@@ -3,7 +3,8 @@
  * function (TurboFan) only after it has used up an execution budget; WebGPU compiles its shaders on
  * first use. Measured here: without warm-up the first decode tokens ran 5–8x slower than steady
  * state. So before "ready": forward passes over a long prompt (each runs the matmul kernels many
- * times, using up their budgets fastest; ~150 ms of them in all, see `nextPrefillPass`), then short
+ * times, using up their budgets fastest; ~150 ms of them in all, see `nextPrefillPass`; none after a
+ * kernel primer that settled, which ran them during the read: `planAfterPrimer`), then short
  * answers (at most 129 tokens, so the context stays as short as a real one; cut into windows of
  * ~120 ms, 3–128 tokens, as they decode: `WindowClock`) through exactly the path a real answer
  * takes: the same loop, stop signal (shared memory when the page has it), detokenizer and batching,
