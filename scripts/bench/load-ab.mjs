@@ -76,9 +76,8 @@ try {
         // Two more answers: the same page's steady speed, so the first answer reads against its own page.
         const laterRuns = [await harnessDecode(page, 64), await harnessDecode(page, 64)];
         const later = laterRuns.map((a) => a.decodeTps);
-        const later0 = laterRuns[0];
         const round1 = (x) => Math.round(x * 10) / 10;
-        console.log(JSON.stringify({ side: k, round: i + 1, shape, dtype, load_before: l0, load_after: load(), warm: parts(warm), first_answer_tps: round1(first.decodeTps), first_ttft_ms: Math.round(first.ttftMs), later_ttft_ms: Math.round(later0.ttftMs), later_answers_tps: later.map(round1), first_over_later: Math.round((first.decodeTps / Math.max(...later)) * 100) / 100, cold: parts(cold) }));
+        console.log(JSON.stringify({ side: k, round: i + 1, shape, dtype, load_before: l0, load_after: load(), warm: parts(warm), first_answer_tps: round1(first.decodeTps), first_ttft_ms: Math.round(first.ttftMs), later_ttft_ms: Math.round(laterRuns[0].ttftMs), later_answers_tps: later.map(round1), first_over_later: Math.round((first.decodeTps / Math.max(...later)) * 100) / 100, cold: parts(cold) }));
       } finally {
         await context.close();
       }

@@ -7,6 +7,7 @@
  */
 import fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
+import { median } from '../../src/metrics/stats.ts';
 
 /** `/proc/<pid>/status`'s `key` (a "kB" field) in bytes, or null. */
 export function statusBytes(pid, key) {
@@ -78,5 +79,5 @@ export function nodeFirstTouchMsPerGib() {
     const v = Number(r.stdout);
     if (r.status === 0 && Number.isFinite(v)) ms.push(v);
   }
-  return ms.length ? Math.round([...ms].sort((a, b) => a - b)[Math.floor(ms.length / 2)]) : null;
+  return ms.length ? Math.round(median(ms)) : null;
 }
