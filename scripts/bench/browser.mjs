@@ -269,8 +269,10 @@ export async function measureHarness(browser, base, { model, dtype, threads, war
         ort_create_ms: warm.info.sessionParts ? Math.round(warm.info.sessionParts.createMs) : null,
         warmup_ms: Math.round(warm.info.warmupMs),
         warmup_tokens: warm.info.warmupTokens,
-        // Its decode floor: shorter after a settled kernel primer (warmup-rule.ts); native's comparator runs the same.
-        warmup_floor_ms: warm.info.warmupFloorMs,
+        // The plan the worker's warm-up ran (a settled kernel primer shortens its decode floor and drops its
+        // prefill passes: warmup-rule.ts); native's comparator runs this same plan.
+        warmup_plan: warm.info.warmupPlan,
+        warmup_floor_ms: warm.info.warmupPlan?.minDecodeMs ?? null,
         // The kernel primer beside the read (worker/primer.ts): how long it ran, and how it ended.
         primer_run_ms: warm.info.primer ? Math.round(warm.info.primer.runMs) : null,
         primer_end: warm.info.primer ? (warm.info.primer.skipped ?? (warm.info.primer.settled ? 'settled' : 'session')) : null,

@@ -53,6 +53,7 @@ const parts = (r) => ({
   warmup_ms: Math.round(r.info.warmupMs),
   warmup_tokens: r.info.warmupTokens,
   warmup_tps: r.info.warmupDecodeTps === null ? null : Math.round(r.info.warmupDecodeTps * 10) / 10,
+  warmup_plan: r.info.warmupPlan,
   primer: r.info.primer,
   heap_mb: r.info.wasmHeapBytes === null ? null : Math.round(r.info.wasmHeapBytes / 1e6),
 });

@@ -168,7 +168,7 @@ export function LoadStatus({ state, compact = false, onRetry, prepared = null }:
           <tr>
             <th>Warm-up</th>
             <td>
-              {load.warmupTokens ? `${fmtMs(load.warmupMs)} · ${load.warmupTokens} tokens · ends at ${fmtTps(info.warmupDecodeTps)}${info.primer?.settled && info.warmupFloorMs !== null ? ` · ${fmtMs(info.warmupFloorMs)} decode floor (kernels primed)` : ''}` : 'skipped'}
+              {load.warmupTokens ? `${fmtMs(load.warmupMs)} · ${load.warmupTokens} tokens · ends at ${fmtTps(info.warmupDecodeTps)}${info.primer?.settled && info.warmupPlan ? ` · ${fmtMs(info.warmupPlan.minDecodeMs)} decode floor (kernels primed)` : ''}` : 'skipped'}
             </td>
           </tr>
           <tr>

@@ -100,8 +100,12 @@ export interface LoadedInfo {
   warmupTokens: number;
   /** Decode speed the warm-up reached (tokens/s, median of its last three answers), null when skipped. */
   warmupDecodeTps: number | null;
-  /** The warm-up's decode floor (ms): the plan's, or shorter after a settled kernel primer; null when skipped. */
-  warmupFloorMs: number | null;
+  /**
+   * The plan the warm-up ran: the request's, or after a settled kernel primer a shorter decode floor and
+   * no prefill passes (warmup-rule.ts, planAfterPrimer); null when skipped. The bench's native warm load
+   * runs this same plan.
+   */
+  warmupPlan: WarmupPlan | null;
   maxContext: number | null;
   eosTokenIds: number[];
   /**

@@ -207,7 +207,7 @@ export async function loadModel(id: number, req: LoadRequest, post: Post, glue: 
       warmupMs: 0,
       warmupTokens: 0,
       warmupDecodeTps: null,
-      warmupFloorMs: null,
+      warmupPlan: null,
       maxContext,
       eosTokenIds,
       decodeLoop: generator.loop,

@@ -42,8 +42,8 @@ export interface WarmupResult {
   warmupTokens: number;
   /** The steady decode speed reached: the median of the last three answers (tokens/s). */
   warmupDecodeTps: number | null;
-  /** The decode floor it ran with (ms): the plan's, shorter after a settled kernel primer (warmup-rule.ts). */
-  warmupFloorMs: number;
+  /** The plan it ran (the request's after planAfterPrimer). */
+  warmupPlan: WarmupPlan;
 }
 
 const now = () => performance.now();
@@ -102,5 +102,5 @@ export async function warmUp(m: WarmupTarget, plan: WarmupPlan, sharedMemory: bo
   }
   // The steady speed it reached: the median of the last three windows (one 128-token answer of a
   // small model lasts ~60 ms, so a single one is at the mercy of a stray pause).
-  return { warmupMs: now() - start, warmupTokens: tokens, warmupDecodeTps: median(speeds.slice(-3)), warmupFloorMs: plan.minDecodeMs };
+  return { warmupMs: now() - start, warmupTokens: tokens, warmupDecodeTps: median(speeds.slice(-3)), warmupPlan: plan };
 }
