@@ -6,6 +6,8 @@
  *   harness     the model worker with no UI (harness.html), per fixed thread count: cold load,
  *               first 64 tokens after ready, steady decode, warm load
  *   app         the real UI with threads "auto": load, answers, long tasks while streaming
+ *   kernels     kernel_ratio: one decode step's weight matmuls as a bare graph, ORT-web ÷ onnxruntime-node at
+ *               Auto's threads, and ratio_vs_kernel (kernel.mjs; these rows: embedded.mjs)
  *   hosted      the reference server through the app's hosted pane (TTFT vs the server's first
  *               byte) and 16 concurrent streams from the official openai client
  * and prints a table, then one JSON object as the last line (see docs/performance.md).
@@ -34,9 +36,8 @@
  */
 import { existsSync } from 'node:fs';
 import { build, preview } from 'vite';
-import { firstTouchMsPerGib, launch, measureApp, measureHarness } from './browser.mjs';
+import { firstTouchMsPerGib, launch } from './browser.mjs';
 import { nodeFirstTouchMsPerGib } from './touched.mjs';
-import { pairedAutoVsOther } from './thread-pairs.mjs';
 import { initialJsGzipKb, precacheKbGzip } from './bundle.mjs';
 import { measureHosted, referenceModel } from './hosted.mjs';
 import { modelQuality } from './cards.mjs';
@@ -44,13 +45,12 @@ import { measureSuites } from './suite.mjs';
 import { measureJsonValidity } from './json-suite.mjs';
 import { growthFloor, ttftGrowthLocal, ttftGrowthServer } from './ttft-growth.mjs';
 import { openTarget } from './ttft-target.mjs';
-import { nativeDecode } from './native.mjs';
 import { measureAgreementMs } from './agreement.ts';
 import { measureScale, parseScaleSpec } from './scale.mjs';
 import { ensureScaleModel } from '../models-scale.ts';
 import { measureConstrained } from './constrained.ts';
 import { measureSwDownload } from './sw-download.mjs';
-import { memoryFields } from './memory.mjs';
+import { measureEmbedded } from './embedded.mjs';
 import { DEFAULT_WARMUP } from '../../src/engines/local/LocalEngine.ts';
 
 const arg = (name, dflt) => {
@@ -150,79 +150,7 @@ try {
   log('service worker download vs plain fetch…');
   const { sw_download_ratios: _r, ...swFields } = await measureSwDownload({ browser, base, log });
   swDownload = swFields;
-  for (const model of models) {
-    for (const dtype of dtypes) {
-      const file = `public/models/${model}/onnx/model${dtype === 'q8' ? '_quantized' : dtype === 'q4' ? '_q4' : ''}.onnx`;
-      if (!existsSync(file)) {
-        log(`skip ${model} ${dtype}: no ${file}`);
-        continue;
-      }
-      log(`${model} ${dtype}: native…`);
-      const native = [];
-      for (const threads of [1, 2]) native.push(await nativeDecode({ model, dtype, threads, tokens: 128 }));
-      const nativeBest = native.reduce((a, b) => (b.decode_tps > a.decode_tps ? b : a));
-      log(`${model} ${dtype}: browser, app…`);
-      const app = await measureApp(browser, base, { model, dtype, warmup: WARMUP });
-      log(`${model} ${dtype}: browser, bare worker…`);
-      // The row's cold and steady figures are read at Auto's count; the other count's sitting feeds only
-      // thread_gain and the unpaired Auto figure (the paired one below is the row's), so it takes one cold
-      // load and 8 steady runs (6 kept) instead of 3 and 16 (10): a pocket row's bare-worker part 0.7 → 0.4 min (as the
-      // scale rows since 2026-12-01's fifteenth session).
-      const fullAt = [1, 2].includes(app.threads) ? app.threads : null;
-      const fixed = [];
-      for (const threads of [1, 2]) {
-        const full = fullAt === null || threads === fullAt;
-        fixed.push(await measureHarness(browser, base, { model, dtype, threads, warmup: WARMUP, ...(full ? {} : { coldSamples: 1, steadyRuns: 8, steadyKept: 6, warmLoad: false }) }));
-      }
-      const best = fixed.reduce((a, b) => (b.decode_steady > a.decode_steady ? b : a));
-      const one = fixed.find((f) => f.threads === 1) ?? fixed[0];
-      const auto = fixed.find((f) => f.threads === app.threads) ?? best;
-      const otherThreads = fixed.find((f) => f.threads !== app.threads)?.threads ?? null;
-      log(`${model} ${dtype}: Auto's ${app.threads} thread(s) against ${otherThreads}, in pairs…`);
-      // 16 pairs: at a toy model's speed single pairs scatter ±30%. Measured 2026-12-01 (reference q8,
-      // 2 ÷ 1 threads, 4 × 16 pairs in one sitting): medians 1.07, 1.04, 0.97, 1.04 (all 64: 1.04), where
-      // the bench's 8 pairs had read 0.89 an hour before (`threads_auto_vs_best` 0.89 for a choice within 4%).
-      const paired = otherThreads === null ? null : await pairedAutoVsOther(browser, base, { source: { type: 'bundled', modelId: model }, dtype, warmup: WARMUP, auto: app.threads, other: otherThreads, pairs: 16 });
-      log(`${model} ${dtype}: memory…`);
-      const memory = await memoryFields(base, { source: { type: 'bundled', modelId: model }, dtype, dir: `public/models/${model}` });
-      runs.push({
-        model,
-        dtype,
-        threads: app.threads,
-        // The app's own account of Auto's choice (its pairs, and how many rounds it took).
-        threads_note: app.threads_note,
-        cross_origin_isolated: true,
-        native_threads: nativeBest.threads,
-        native_decode_tps: r2(nativeBest.decode_tps),
-        browser_decode_tps_cold: r2(auto.decode_cold),
-        browser_decode_tps_steady: r2(auto.decode_steady),
-        ratio_cold: r2(auto.decode_cold / nativeBest.decode_tps),
-        ratio_steady: r2(auto.decode_steady / nativeBest.decode_tps),
-        thread_gain: r2(best.decode_steady / one.decode_steady),
-        // Paired (thread-pairs.mjs); the two separate sittings' figure beside it.
-        threads_auto_vs_best: r2(paired ? paired.auto_vs_best : auto.decode_steady / best.decode_steady),
-        threads_auto_vs_best_unpaired: r2(auto.decode_steady / best.decode_steady),
-        threads_auto_pairs: paired?.ratios ?? null,
-        threads_auto_vs_best_ci: paired?.auto_vs_best_ci ?? null,
-        ui_overhead: r2(app.ui_overhead),
-        ui_overhead_engine: r2(app.ui_overhead_engine),
-        app_decode_tps_steady: r2(app.decode_steady),
-        bare_decode_tps_paired: r2(app.bare_decode_steady),
-        long_tasks: app.long_tasks,
-        cold_load_ms: Math.round(app.cold_load_ms),
-        warm_load_ms: Math.round(app.warm_load_ms),
-        time_to_first_answer_ms: app.time_to_first_answer_ms,
-        time_to_first_answer_warm_ms: app.time_to_first_answer_warm_ms,
-        ttft_ms: r2(app.first?.ttft_ms),
-        prefill_tps: r2(app.first?.prefill_tps),
-        memory_peak_mb: memory.memory_peak_mb ?? null,
-        memory_over_file: memory.memory_over_file ?? null,
-        ...(memory.memory_crashes ? { memory_crashes: memory.memory_crashes } : {}),
-        harness: fixed.map((f) => ({ ...f, decode_cold: r2(f.decode_cold), decode_steady: r2(f.decode_steady), cold_load_ms: Math.round(f.cold_load_ms), warm_load_ms: f.warm_load_ms === null ? null : Math.round(f.warm_load_ms) })),
-        native: native.map((n) => ({ threads: n.threads, decode_tps: r2(n.decode_tps), generate_tps: r2(n.generate_tps), kv_loop_tps: r2(n.kv_loop_tps) })),
-      });
-    }
-  }
+  runs.push(...(await measureEmbedded({ browser, base, models, dtypes, warmup: WARMUP, log, r2 })));
   if (scaleSpecs.length) runs.push(...(await measureScale({ browser, base, specs: scaleSpecs, warmup: WARMUP, log, r2, firstTouch })));
   if (!process.argv.includes('--no-hosted')) {
     log('hosted: reference server…');

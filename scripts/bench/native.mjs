@@ -115,8 +115,8 @@ export async function nativeWarmLoad({ model: name, dtype, threads, modelsDir = 
   return { threads, session_ms: t1 - t0, warmup_ms: w.warmupMs, warmup_tokens: w.warmupTokens, warm_load_ms: t2 - t0, touched_bytes: touched };
 }
 
-/** The kernel graph (tools/slm/kernel_graph.py) on onnxruntime-node, inputs of `rows` rows: median ms of `runs` runs after `warmups`. */
-export async function nativeKernel({ file, threads, warmups = 10, runs = 30, rows = 1 }) {
+/** The kernel graph (tools/slm/kernel_graph.py) on onnxruntime-node, inputs of `rows` rows: median ms of `runs` runs after `warmups` (and at least `warmupMs` of them, as the browser's half). */
+export async function nativeKernel({ file, threads, warmups = 10, runs = 30, rows = 1, warmupMs = 0 }) {
   const ort = await import('onnxruntime-node');
   const session = await ort.InferenceSession.create(file, { intraOpNumThreads: threads, interOpNumThreads: 1 });
   const feeds = {};
@@ -124,11 +124,13 @@ export async function nativeKernel({ file, threads, warmups = 10, runs = 30, row
     const k = Number(n.slice(2));
     feeds[n] = new ort.Tensor('float32', Float32Array.from({ length: rows * k }, (_, i) => Math.sin(i) * 0.5), [1, rows, k]);
   }
+  const warmStart = performance.now();
+  for (let i = 0; i < warmups || performance.now() - warmStart < warmupMs; i++) await session.run(feeds);
   const ms = [];
-  for (let i = 0; i < warmups + runs; i++) {
+  for (let i = 0; i < runs; i++) {
     const t = performance.now();
     await session.run(feeds);
-    if (i >= warmups) ms.push(performance.now() - t);
+    ms.push(performance.now() - t);
   }
   await session.release();
   return { threads, ms: median(ms) };

@@ -5,26 +5,22 @@
  * Per shape × dtype: native decode (onnxruntime-node, generation core, best of 1 and 2 threads), the bare worker
  * (harness.html) at 1 and 2 threads, the app with threads Auto (3 answers; `threads_auto_vs_best` = the bare worker at
  * Auto's count ÷ the faster count), native session creation + the app's warm-up on the same files
- * (`native_warm_load_ms`), `kernel_ratio` (kernelRatio below), and prefill of a few-hundred-token prompt
+ * (`native_warm_load_ms`), `kernel_ratio` (kernel.mjs), and prefill of a few-hundred-token prompt
  * in the bare worker and natively (`prefill_ratio`). Fewer, shorter runs than the embedded rows (a 30-layer model decodes ~50-100
  * tokens/s here, not thousands): 64 tokens a run everywhere (SCALE_TOKENS); native 3 runs after 1, the browser one cold
  * load and 4 steady runs (3 kept); the slower thread count probed, not measured in full (PROBE_CLOSE).
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { ensureScaleModel, SCALE_SHAPES } from '../models-scale.ts';
-import { MIRROR_ORG, startModelHost } from '../../tests/e2e/model-host.ts';
+import { MIRROR_ORG } from '../../tests/e2e/model-host.ts';
 import { median } from '../../src/metrics/stats.ts';
-import { spawnSync } from 'node:child_process';
-import { disposeAndSettle, harnessDecode, harnessLoad, measureApp, measureHarness, openHarness } from './browser.mjs';
-import { nativeDecode, nativeKernel, nativePrefill, nativeWarmLoad } from './native.mjs';
-import { python } from '../models-scale.ts';
+import { disposeAndSettle, harnessDecode, harnessLoad, measureApp, measureHarness } from './browser.mjs';
+import { nativeDecode, nativePrefill, nativeWarmLoad } from './native.mjs';
+import { decodeFields, DTYPE_FILE, kernelRatio, startBenchHost } from './kernel.mjs';
 import { memoryFields } from './memory.mjs';
 import { pairDtypes } from './dtype-pairs.mjs';
 import { exFirstTouch } from './first-touch.ts';
-
-const DTYPE_FILE = { fp32: 'model.onnx', q8: 'model_quantized.onnx', q4: 'model_q4.onnx' };
 
 /** `shape:dtype,dtype+shape:dtype` → [{ shape, dtypes }]. */
 export function parseScaleSpec(spec) {
@@ -37,65 +33,7 @@ export function parseScaleSpec(spec) {
   });
 }
 
-/**
- * kernel_ratio: one decode step's weight matmuls as a bare graph (tools/slm/kernel_graph.py), run in
- * ORT-web (harness kernel worker: the model worker's setup, same threads; q4 rewritten as the app
- * does) and on onnxruntime-node (same threads): node ms ÷ web ms. Paired: A B A B, 3 rounds.
- */
-async function kernelRatio({ browser, base, host, root, model, file, dtype, threads, prefillRows = null, log }) {
-  const dir = path.join(root, MIRROR_ORG, `kernels-${model.name}`);
-  fs.mkdirSync(dir, { recursive: true });
-  const out = path.join(dir, `kernel-${dtype}.onnx`);
-  const r = spawnSync(python(), ['tools/slm/kernel_graph.py', path.join(model.dir, 'onnx', file), out], { encoding: 'utf8' });
-  if (r.status !== 0) {
-    log(`kernel graph failed: ${r.stderr.slice(-500)}`);
-    return { kernel_ratio: null };
-  }
-  const url = `${host.url}${MIRROR_ORG}/kernels-${model.name}/resolve/main/kernel-${dtype}.onnx`;
-  const { context, page } = await openHarness(browser, base);
-  const web = [];
-  const node = [];
-  const webPrefill = [];
-  const nodePrefill = [];
-  try {
-    // Bounded: a kernel worker the browser ends without an error event (seen for the 0.5B shape's
-    // q4 graph, 2026-11-30) left this evaluate waiting forever and the whole bench with it.
-    const webKernel = (warmups, runs, rows) =>
-      Promise.race([
-        page.evaluate(([u, t, w, n, m]) => window.slmHarness.kernelBench(u, t, w, n, m), [url, threads, warmups, runs, rows]),
-        new Promise((_, reject) => setTimeout(() => reject(new Error(`the kernel worker gave no answer within ${KERNEL_TIMEOUT_MS / 60_000} min`)), KERNEL_TIMEOUT_MS).unref()),
-      ]);
-    for (let i = 0; i < 3; i++) {
-      const w = await webKernel(10, 20, 1);
-      web.push(median(w.ms));
-      node.push((await nativeKernel({ file: out, threads, warmups: 10, runs: 20 })).ms);
-    }
-    // The same graph with a prompt's rows (`prefill_kernel_ratio`): fewer runs, a pass takes 0.1-4 s here.
-    // Three rounds, not two: with two the median is their mean, and one disturbed round moved 0.5B's
-    // figure from ~0.77 to 0.89 on 2026-12-02 (native 2,083 then 3,178 ms; the whole native prefill took 2,450).
-    for (let i = 0; prefillRows && i < 3; i++) {
-      const w = await webKernel(1, 3, prefillRows);
-      webPrefill.push(median(w.ms));
-      nodePrefill.push((await nativeKernel({ file: out, threads, warmups: 1, runs: 3, rows: prefillRows })).ms);
-    }
-  } finally {
-    await context.close();
-    fs.rmSync(out, { force: true });
-  }
-  const ratios = web.map((w, i) => node[i] / w);
-  const prefillRatios = webPrefill.map((w, i) => nodePrefill[i] / w);
-  return {
-    kernel_ratio: median(ratios),
-    kernel_web_ms: web.map(r2k),
-    kernel_node_ms: node.map(r2k),
-    kernel_ratios: ratios.map(r2k),
-    prefill_kernel_ratio: prefillRatios.length ? median(prefillRatios) : null,
-    prefill_kernel_web_ms: webPrefill.map(r2k),
-    prefill_kernel_node_ms: nodePrefill.map(r2k),
-  };
-}
 const r2k = (x) => Math.round(x * 100) / 100;
-const KERNEL_TIMEOUT_MS = 5 * 60_000;
 
 /**
  * The length of every browser answer at scale (the app's, the bare worker's steady runs), as native's
@@ -146,8 +84,7 @@ function otherCount({ source, dtype, threads, warmup }) {
 }
 
 export async function measureScale({ browser, base, specs, warmup, log, r2, firstTouch = {} }) {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'slm-bench-host-'));
-  const host = await startModelHost(path.resolve('public/models/slm-pocket'), root);
+  const { host, root, close } = await startBenchHost();
   const runs = [];
   try {
     for (const { shape, dtypes } of specs) {
@@ -184,16 +121,13 @@ export async function measureScale({ browser, base, specs, warmup, log, r2, firs
         // Auto's count was measured in full; a count outside 1–2 had both measured in full.
         const auto = fixed.find((f) => f.threads === app.threads) ?? best;
         log(`${label}: native warm load, kernels…`);
-        // The same warm-up plan the browser's warm load ran: after a settled kernel primer its decode floor is
-        // shorter and it runs no prefill passes (planAfterPrimer).
-        const floor = auto.warm_parts?.warmup_floor_ms;
-        const primed = auto.warm_parts?.primer_end === 'settled' ? { prefillPasses: 0 } : {};
-        const nativeWarm = await nativeWarmLoad({ model: m.name, dtype, threads: auto.threads, modelsDir: path.dirname(m.dir), warmup: warmup && floor != null ? { ...warmup, minDecodeMs: floor, ...primed } : warmup });
+        // The warm-up plan the browser's warm load ran, as its worker reports it (after a settled kernel
+        // primer: a shorter decode floor, no prefill passes; planAfterPrimer).
+        const nativeWarm = await nativeWarmLoad({ model: m.name, dtype, threads: auto.threads, modelsDir: path.dirname(m.dir), warmup: auto.warm_parts?.warmup_plan ?? warmup });
         const kernel = await kernelRatio({ browser, base, host, root, model: m, file, dtype, threads: auto.threads, prefillRows: nativePreBest.prompt_tokens, log }).catch((e) => {
           log(`${label}: kernel graph failed: ${e.message}`);
           return { kernel_ratio: null };
         });
-        const ratioSteady = auto.decode_steady / nativeBest.decode_tps;
         // A renderer that crashes here twice (memoryFields reruns a crashed run once) costs this row its
         // memory figures, not the whole run.
         const memory = await memoryFields(base, { source, dtype, dir: m.dir, answers: 2, tokens: 32 }).catch((e) => {
@@ -209,16 +143,7 @@ export async function measureScale({ browser, base, specs, warmup, log, r2, firs
           dtype,
           params: m.manifest.params,
           file_mb: r2(bytes / 1e6),
-          threads: app.threads,
-          threads_note: app.threads_note,
-          native_threads: nativeBest.threads,
-          native_decode_tps: r2(nativeBest.decode_tps),
-          browser_decode_tps_cold: r2(auto.decode_cold),
-          browser_decode_tps_steady: r2(auto.decode_steady),
-          ratio_cold: r2(auto.decode_cold / nativeBest.decode_tps),
-          ratio_steady: r2(ratioSteady),
-          kernel_ratio: r2(kernel.kernel_ratio),
-          ratio_vs_kernel: r2(kernel.kernel_ratio ? ratioSteady / kernel.kernel_ratio : null),
+          ...decodeFields({ app, nativeBest, auto, kernel, r2 }),
           // PREFILL_PROMPT (prefill-prompt.mjs) prefilled whole: the bare worker at Auto's thread
           // count (median of 3 after 1) ÷ the faster of 1 and 2 native threads (median of 5 after 1).
           native_prefill_tps: r2(nativePreBest.prefill_tps),
@@ -279,8 +204,7 @@ export async function measureScale({ browser, base, specs, warmup, log, r2, firs
       await pairDtypes({ browser, base, source, warmup, rows: runs.filter((r) => r.model === `scale:${shape}`), label: `scale:${shape}`, log, r2 });
     }
   } finally {
-    await host.close();
-    fs.rmSync(root, { recursive: true, force: true });
+    await close();
   }
   return runs;
 }

@@ -116,7 +116,7 @@ const harness: Harness = {
     }
   },
   generate: (messages, params = {}, kvReuse = true) => run(messages, params, null, kvReuse),
-  kernelBench(url, threads, warmups, runs, rows = 1) {
+  kernelBench(url, threads, warmups, runs, rows = 1, warmupMs = 0) {
     // A worker of its own per call: ONNX Runtime Web fixes its thread pool per worker.
     const w = new Worker(new URL('./kernel.worker.ts', import.meta.url), { type: 'module', name: 'slm-kernels' });
     return new Promise((resolve, reject) => {
@@ -129,7 +129,7 @@ const harness: Harness = {
         w.terminate();
         reject(new Error(ev.message));
       };
-      w.postMessage({ url, threads, ortBase: ortBase(), warmups, runs, rows });
+      w.postMessage({ url, threads, ortBase: ortBase(), warmups, runs, rows, warmupMs });
     });
   },
   async fillInHelper(jobs, to) {

@@ -65,7 +65,7 @@ export interface Harness {
   /** `kvReuse` false: prefill the whole prompt (the benchmark's baseline); default true. */
   generate(messages: ChatMessage[], params?: Partial<GenerationParams>, kvReuse?: boolean): Promise<HarnessRun>;
   /** The benchmark's kernel floor: times a bare ONNX graph (kernel.worker.ts) with the model worker's setup. */
-  kernelBench(url: string, threads: number, warmups: number, runs: number, rows?: number): Promise<{ ms: number[]; sessionMs: number }>;
+  kernelBench(url: string, threads: number, warmups: number, runs: number, rows?: number, warmupMs?: number): Promise<{ ms: number[]; sessionMs: number }>;
   /** The q4 rewrite's new weights for `jobs` (one group), filled by a rewrite helper worker as a load's are; base64. */
   fillInHelper(jobs: HarnessQ4Job[], to: 'fp32' | 'int8'): Promise<{ data: string; scales: string[] }>;
   /** Starts a generation and aborts it after `afterChunks` chunks. */

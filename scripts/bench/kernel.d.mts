@@ -1,0 +1,31 @@
+// Types for what TypeScript code imports from kernel.mjs (the bench itself is plain JavaScript).
+import type { Browser } from 'playwright-core';
+
+export const DTYPE_FILE: { fp32: string; q8: string; q4: string };
+export const KERNEL_RUNS: Record<'scale' | 'toy', { warmups: number; runs: number }>;
+
+export function startBenchHost(): Promise<{ host: { url: string }; root: string; close: () => Promise<void> }>;
+
+export interface KernelFigures {
+  kernel_ratio: number | null;
+  kernel_web_ms?: number[];
+  kernel_node_ms?: number[];
+  kernel_ratios?: number[];
+  prefill_kernel_ratio?: number | null;
+  prefill_kernel_web_ms?: number[];
+  prefill_kernel_node_ms?: number[];
+}
+
+export function kernelRatio(opts: {
+  browser: Browser;
+  base: string;
+  host: { url: string };
+  root: string;
+  model: { name: string; dir: string };
+  file: string;
+  dtype: string;
+  threads: number;
+  prefillRows?: number | null;
+  size?: 'scale' | 'toy';
+  log: (line: string) => void;
+}): Promise<KernelFigures>;
