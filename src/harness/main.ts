@@ -18,6 +18,7 @@ import { createBrowserSandbox } from '../eval/sandbox/browser';
 import { prepareIfStored } from '../engines/local/prepare';
 import { startRewriteHelpers } from '../engines/local/worker/rewrite-helpers';
 import { base64ToBytes, bytesToBase64 } from '../lib/base64';
+import { deleteCachedModel, listCachedModels } from '../models/cache';
 import type { Harness, HarnessLoad, HarnessQ4Job, HarnessRun, HarnessSuiteResult, HarnessSuiteRun } from './types';
 
 let engine: LocalEngine | null = null;
@@ -152,6 +153,11 @@ const harness: Harness = {
     spare?.dispose();
     const s = (spare = new LocalEngine());
     if (lastLoad) void prepareIfStored(s, lastLoad, { appBase: appBase(), ortBase: ortBase() }, () => spare === s);
+  },
+  async deleteCachedModel(modelId) {
+    const groups = (await listCachedModels()).filter((m) => m.modelId === modelId);
+    for (const g of groups) await deleteCachedModel(g);
+    return groups.length;
   },
 };
 

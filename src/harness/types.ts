@@ -71,6 +71,8 @@ export interface Harness {
   /** Starts a generation and aborts it after `afterChunks` chunks. */
   generateAndStop(messages: ChatMessage[], afterChunks: number, params?: Partial<GenerationParams>): Promise<HarnessRun>;
   dispose(): void;
+  /** The Cache tab's Delete (src/models/cache.ts) on every cached group of `modelId` ('org/name'): how many there were. */
+  deleteCachedModel(modelId: string): Promise<number>;
 }
 
 declare global {

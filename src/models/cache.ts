@@ -111,8 +111,14 @@ function checkTotals(meta: FileMeta, announced: number | null): { ok: true } | {
  * `model`: the model the file belongs to: a refused quota names it with its size (the file the
  * browser happened to refuse may be a small one written while the weights' parts filled the quota).
  */
+/** The name of the error a download's store throws when what it continues was deleted meanwhile (model-store.ts). */
+export const STORE_CHANGED = 'StoreChangedError';
+
 export function notStoredReason(file: string, bytes: number | null, err: { name: string; message: string }, est: StorageInfo | null, model: { id: string; bytes: number | null } | null = null): string {
   const size = bytes === null ? '' : ` (${fmtBytes(bytes)})`;
+  if (err.name === STORE_CHANGED) {
+    return `Not cached: ${model ? model.id : file} was deleted from this browser's cache while this load was storing it (${file}: ${err.message}). The model is loaded; nothing of it was kept. Load it again to cache it.`;
+  }
   if (err.name === 'QuotaExceededError') {
     const reported = est && est.quota !== null && est.usage !== null ? ` (the browser reports ${fmtBytes(est.usage)} used of ${fmtBytes(est.quota)})` : '';
     if (model) {

@@ -35,8 +35,10 @@ export interface HostRequest {
 }
 
 /** `slow`: the whole file, after a pause of SLOW_MS before its headers (a slow network's first byte). */
-export type HostFault = 'cut' | 'short' | 'long' | '500' | 'slow';
+export type HostFault = 'cut' | 'short' | 'long' | '500' | 'slow' | 'pause';
 export const SLOW_MS = 2000;
+/** 'pause': half of the file, then nothing for this long, then the rest (a download a test can act in the middle of). */
+export const PAUSE_MS = 5000;
 
 /** The host's request log (from a test process). */
 export async function hostLog(hostUrl: string): Promise<HostRequest[]> {
@@ -161,6 +163,14 @@ export async function startModelHost(modelDir: string, root: string): Promise<Mo
     if (range) headers['Content-Range'] = `bytes ${start}-${end}/${size}`;
     const status = range ? 206 : 200;
     if (fault?.kind === 'slow') return void setTimeout(() => send(status, headers, fs.createReadStream(file, { start, end })), SLOW_MS);
+    if (fault?.kind === 'pause') {
+      head(status, headers);
+      const half = start + Math.floor((end - start + 1) / 2);
+      const first = fs.createReadStream(file, { start, end: half - 1 });
+      first.pipe(res, { end: false });
+      first.on('end', () => setTimeout(() => fs.createReadStream(file, { start: half, end }).pipe(res), PAUSE_MS));
+      return;
+    }
     if (!fault || req.method === 'HEAD') return send(status, headers, fs.createReadStream(file, { start, end }));
     const len = end - start + 1;
     if (fault.kind === 'long') headers['Content-Length'] = len + EXTRA;

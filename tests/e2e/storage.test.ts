@@ -11,6 +11,7 @@
  *    (tools/slm/scale.py's "bigvocab" shape, generated once and cached in .cache/scale-models):
  *    it loads and answers; the status says whether it was cached, and if not, why.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,6 +21,7 @@ import { ensureScaleModel, type ScaleModel } from '../../scripts/models-scale';
 import type { LoadedInfo } from '../../src/engines/local/protocol';
 import { launchBrowser, openPage } from './browser';
 import { MIRROR_MODELS, MIRROR_ORG, startModelHost, type ModelHost } from './model-host';
+import { PART_BYTES } from '../../src/models/resume';
 import { modelsDir } from './parity';
 
 const appUrl = inject('appUrl');
@@ -174,6 +176,68 @@ describe('broken downloads', () => {
     expect(after.cache.stored).toBe(true);
     await expectOnlyComplete(page, SECOND);
     await context.close();
+  }, 300_000);
+});
+
+/** The store's record of the file at `url` (Cache Storage only: an OPFS file being written is locked). */
+async function storedRecord(page: Page, url: string): Promise<StoreRecord | null> {
+  return page.evaluate(async (u) => {
+    const res = await (await caches.open('transformers-cache')).match(`${u}?slm-meta`);
+    return res ? (JSON.parse(await res.text()) as { size: number; parts: number[]; complete: boolean; opfs?: string }) : null;
+  }, url);
+}
+
+/** SHA-256 (hex) of the bytes the store keeps for `url` in its OPFS file. */
+async function storedSha256(page: Page, url: string): Promise<string> {
+  const record = await storedRecord(page, url);
+  if (!record?.opfs) throw new Error(`${url}: no OPFS file in its record`);
+  return page.evaluate(async (name) => {
+    const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('slm-models');
+    const bytes = await (await (await dir.getFileHandle(name)).getFile()).arrayBuffer();
+    return Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)), (b) => b.toString(16).padStart(2, '0')).join('');
+  }, record.opfs);
+}
+
+describe('a model deleted while it downloads', () => {
+  // Until 2026-12-02 the download stored on: its next part went into a new, empty OPFS file at the
+  // offset the record counted, the gap became zeros, and the record called the file complete (the
+  // next Load read a damaged model). Now the store stops, says why, and keeps nothing.
+  it("the Cache tab's Delete mid-download: the load answers and says why the model is not cached, nothing of it is kept, the next Load stores every byte", async () => {
+    const ci = await ensureScaleModel({ shape: 'ci', dtypes: ['fp32'] }, console.log);
+    const id = `${MIRROR_ORG}/${ci.name}`;
+    if (!fs.existsSync(path.join(root, id))) fs.symlinkSync(ci.dir, path.join(root, id), 'dir');
+    const weightsUrl = `${host.url}${id}/resolve/main/onnx/model.onnx`;
+    const weightsBytes = fs.statSync(path.join(ci.dir, 'onnx/model.onnx')).size;
+    const fullParts = Math.floor(Math.floor(weightsBytes / 2) / PART_BYTES);
+    expect(fullParts, 'parts stored before the pause').toBeGreaterThanOrEqual(2);
+    const { context, page } = await harnessPage();
+    try {
+      host.fault('onnx/model.onnx', 'pause');
+      const loading = load(page, id);
+      // The host pauses after half the file: every part of that half is stored (and its record) before the Delete.
+      await expect.poll(async () => (await storedRecord(page, weightsUrl))?.parts.length ?? 0, { timeout: 60_000, interval: 100 }).toBe(fullParts);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await page.evaluate((m) => window.slmHarness.deleteCachedModel(m), id)).toBe(1);
+      const first = await loading;
+      if (!first.ok) throw new Error(`the load failed: ${first.error}`);
+      expect(first.info.cache.stored).toBe(false);
+      expect(first.info.cache.reason).toMatch(new RegExp(`^Not cached: ${id} was deleted from this browser's cache while this load was storing it \\(onnx/model\\.onnx: `));
+      const before = await page.evaluate(() => window.slmHarness.generate([{ role: 'user', content: 'Hi' }], { maxNewTokens: 8, minNewTokens: 8, greedy: true }));
+      expect(before.outputTokenIds).toHaveLength(8);
+      const { entries, files } = await cacheEntries(page);
+      expect(entries.filter((e) => e.key.includes(ci.name))).toEqual([]);
+      expect(files).toEqual({});
+      // The next Load downloads it whole, stores every byte of it, and answers the same.
+      const again = await loadOk(page, id);
+      expect(again.cache).toMatchObject({ source: 'network', stored: true });
+      await expectOnlyComplete(page, id);
+      const want = createHash('sha256').update(fs.readFileSync(path.join(ci.dir, 'onnx/model.onnx'))).digest('hex');
+      expect(await storedSha256(page, weightsUrl)).toBe(want);
+      const after = await page.evaluate(() => window.slmHarness.generate([{ role: 'user', content: 'Hi' }], { maxNewTokens: 8, minNewTokens: 8, greedy: true }));
+      expect(after.outputTokenIds).toEqual(before.outputTokenIds);
+    } finally {
+      await context.close();
+    }
   }, 300_000);
 });
 

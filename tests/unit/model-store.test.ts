@@ -1,7 +1,7 @@
 /** The model store's pure rules (src/models/cache.ts, src/models/resume.ts): cache keys, the completeness rule, the resume decision, the reasons. */
 import { describe, expect, it } from 'vitest';
 import {
-  checkStored, metaKey, notStoredReason, parseMeta, parseStoreKey, partKey, quotaShortfall, storedBytes, type FileMeta,
+  checkStored, metaKey, notStoredReason, parseMeta, parseStoreKey, partKey, quotaShortfall, STORE_CHANGED, storedBytes, type FileMeta,
 } from '../../src/models/cache';
 import { parseContentRange, resumeDecision } from '../../src/models/resume';
 import { parseRange } from '../e2e/model-host';
@@ -113,6 +113,13 @@ describe('why a model is not cached', () => {
     const otr = notStoredReason('onnx/model.onnx', 334e6, { name: 'UnknownError', message: 'Unexpected internal error' }, null);
     expect(otr).toMatch(/UnknownError: Unexpected internal error\. Off-the-record windows/);
     expect(notStoredReason('config.json', 900, { name: 'UnknownError', message: 'boom' }, null)).not.toMatch(/Off-the-record/);
+  });
+  it('a model deleted while its download was stored: says so, names the model, and is not called a refusal', () => {
+    const why = notStoredReason('onnx/model.onnx', 60 * MiB, { name: STORE_CHANGED, message: 'its record is gone' }, est, { id: 'org/m', bytes: 70 * MiB });
+    expect(why).toBe(
+      "Not cached: org/m was deleted from this browser's cache while this load was storing it (onnx/model.onnx: its record is gone). The model is loaded; nothing of it was kept. Load it again to cache it.",
+    );
+    expect(notStoredReason('onnx/model.onnx', null, { name: STORE_CHANGED, message: 'x' }, null)).toMatch(/^Not cached: onnx\/model\.onnx was deleted /);
   });
 });
 

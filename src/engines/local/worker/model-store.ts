@@ -1,4 +1,4 @@
-// About 420 lines: one class, the download (verify, resume, store in parts in either place, report progress) and the cache read it must agree with.
+// About 430 lines: one class, the download (verify, resume, store in parts in either place, report progress) and the cache read it must agree with.
 /**
  * How the worker downloads and caches model files, embedded, hub and mirror alike (transformers.js's `env.fetch`
  * and `env.customCache` point here). transformers.js alone would read each file whole, then `put`
@@ -17,12 +17,14 @@
  *  - a cut download keeps its stored parts; the next Load asks the host for the rest with a
  *    Range request (If-Range: ETag) and says whether it resumed or had to restart;
  *  - storing never breaks loading: a refused put (quota, off-the-record limit, any error) stops
- *    storing this model, removes what this load stored of it, and the reason goes to the Load status.
+ *    storing this model, removes what this load stored of it, and the reason goes to the Load status;
+ *    so does a model deleted (Cache tab, another tab) while its download is being stored, which
+ *    storing on would have turned into a record of parts that are gone (zeros, in an OPFS file).
  */
 import { errorText } from '../../../lib/errors';
 import {
   checkStored, checkStoredFile, deleteCachedFiles, metaKey, MODEL_CACHE, notStoredReason, parseMeta, partKey, quotaShortfall,
-  storageEstimate, storedBytes, type FileMeta,
+  storageEstimate, STORE_CHANGED, storedBytes, type FileMeta,
 } from '../../../models/cache';
 import { PART_BYTES, resumeDecision } from '../../../models/resume';
 import { opfsDir, opfsName } from '../../../models/opfs';
@@ -38,6 +40,10 @@ function absolute(u: string | URL): string {
 
 /** A download that went wrong: the message names the file; the runtime reports it instead of transformers.js's own error. */
 export class DownloadError extends Error {}
+
+function storeChanged(message: string): Error {
+  return Object.assign(new Error(message), { name: STORE_CHANGED });
+}
 
 /** A stored file's bytes: Cache Storage parts (as Blobs), or null: the record's OPFS file. */
 interface Stored {
@@ -390,6 +396,9 @@ export class ModelStore {
     const cache = this.cache;
     if (!cache || this.refused !== null) return;
     try {
+      // A part after the first continues what the record counts: if the record went meanwhile (the model
+      // was deleted in the Cache tab or another tab), storing on would leave a record of parts that are gone.
+      if (meta.parts.length > 0 && !(await cache.match(metaKey(url)))) throw storeChanged('its record is gone');
       if (meta.opfs) {
         if (!this.dir) throw new Error('the OPFS folder is gone');
         await writeAt(this.dir, meta.opfs, chunks, storedBytes(meta));
@@ -402,7 +411,9 @@ export class ModelStore {
       this.written.add(url);
       await cache.put(metaKey(url), new Response(JSON.stringify(meta), { headers: { 'content-type': 'application/json' } }));
     } catch (e) {
-      const err = e instanceof DOMException || e instanceof Error ? e : new Error(String(e));
+      let err = e instanceof DOMException || e instanceof Error ? e : new Error(String(e));
+      // The OPFS folder or file removed under this write: the same deletion, seen from the file's side.
+      if (err.name === 'NotFoundError' && meta.parts.length > 0) err = storeChanged(`its stored file is gone (${err.message})`);
       this.refused = notStoredReason(file, meta.size, err, await storageEstimate().catch(() => null), { id: this.modelId, bytes: this.totalBytes });
       // Not half-cached: whatever this load stored of the model goes.
       await deleteCachedFiles([...this.files.keys()]).catch(() => undefined);

@@ -3,6 +3,7 @@
  * exist). Every operation opens its own access handle and closes it before it returns: a handle locks
  * its file, and one left open by a load that failed half-way would lock the next Load out.
  */
+import { STORE_CHANGED } from '../../../models/cache';
 import { held } from '../../../models/opfs';
 
 /** What this module uses of a FileSystemSyncAccessHandle (declared here: the tests' type check has no WebWorker library). */
@@ -10,6 +11,7 @@ interface SyncHandle {
   read(into: Uint8Array, options: { at: number }): number;
   write(from: Uint8Array, options: { at: number }): number;
   truncate(size: number): void;
+  getSize(): number;
   flush(): void;
   close(): void;
 }
@@ -42,11 +44,16 @@ export async function fileSize(dir: FileSystemDirectoryHandle, name: string): Pr
 /**
  * Writes `chunks` one after another at byte `at`, where the record's parts end (whatever the file held
  * past that, written before a record that never came, goes first), then flushes: the record that
- * counts them is written after this returns.
+ * counts them is written after this returns. A file shorter than `at` lost the parts the record
+ * counts (the model was deleted in the Cache tab or another tab while this download stored it): the
+ * write stops with STORE_CHANGED instead of extending it, which would have filled those parts with
+ * zeros and left a record calling them complete.
  */
 export async function writeAt(dir: FileSystemDirectoryHandle, name: string, chunks: readonly Uint8Array[], at: number): Promise<void> {
   const h = await handle(dir, name, true);
   try {
+    const had = h.getSize();
+    if (had < at) throw Object.assign(new Error(`its stored part (${at} bytes) is gone: ${had} bytes left`), { name: STORE_CHANGED });
     h.truncate(at);
     let o = at;
     for (const c of chunks) {
