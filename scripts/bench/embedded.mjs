@@ -53,7 +53,7 @@ export async function measureEmbedded({ browser, base, models, dtypes, warmup, l
           log(`${model} ${dtype}: kernel graph failed: ${e.message}`);
           return { kernel_ratio: null };
         });
-          log(`${model} ${dtype}: memory…`);
+        log(`${model} ${dtype}: memory…`);
         const memory = await memoryFields(base, { source: { type: 'bundled', modelId: model }, dtype, dir: `public/models/${model}` });
         runs.push({
           model,
