@@ -110,23 +110,22 @@ export async function kernelRatio({ browser, base, host, root, model, file, dtyp
         page.evaluate(([u, t, w, n, m, wm]) => window.slmHarness.kernelBench(u, t, w, n, m, wm), [url, threads, w, n, rows, warmupMs]),
         new Promise((_, reject) => setTimeout(() => reject(new Error(`the kernel worker gave no answer within ${KERNEL_TIMEOUT_MS / 60_000} min`)), KERNEL_TIMEOUT_MS).unref()),
       ]);
-    // Each half after the other has settled (HALF_SETTLE_MS), the order alternating by round.
-    for (let i = 0; i < 3; i++) {
-      for (const half of i % 2 ? ['node', 'web'] : ['web', 'node']) {
-        await sleep(HALF_SETTLE_MS);
-        if (half === 'web') web.push(median((await webKernel(warmups, runs, 1)).ms));
-        else node.push((await nativeKernel({ file: out, threads, warmups, runs, warmupMs })).ms);
+    // Three rounds, each half after the other has settled (HALF_SETTLE_MS), the order alternating by round.
+    const paired = async (webHalf, nodeHalf, webMs, nodeMs) => {
+      for (let i = 0; i < 3; i++) {
+        for (const half of i % 2 ? ['node', 'web'] : ['web', 'node']) {
+          await sleep(HALF_SETTLE_MS);
+          if (half === 'web') webMs.push(median((await webHalf()).ms));
+          else nodeMs.push((await nodeHalf()).ms);
+        }
       }
-    }
+    };
+    await paired(() => webKernel(warmups, runs, 1), () => nativeKernel({ file: out, threads, warmups, runs, warmupMs }), web, node);
     // The same graph with a prompt's rows (`prefill_kernel_ratio`): fewer runs, a pass takes 0.1-4 s here.
     // Three rounds, not two: with two the median is their mean, and one disturbed round moved 0.5B's
     // figure from ~0.77 to 0.89 on 2026-12-02 (native 2,083 then 3,178 ms; the whole native prefill took 2,450).
-    for (let i = 0; prefillRows && i < 3; i++) {
-      for (const half of i % 2 ? ['node', 'web'] : ['web', 'node']) {
-        await sleep(HALF_SETTLE_MS);
-        if (half === 'web') webPrefill.push(median((await webKernel(1, 3, prefillRows)).ms));
-        else nodePrefill.push((await nativeKernel({ file: out, threads, warmups: 1, runs: 3, rows: prefillRows, warmupMs })).ms);
-      }
+    if (prefillRows) {
+      await paired(() => webKernel(1, 3, prefillRows), () => nativeKernel({ file: out, threads, warmups: 1, runs: 3, rows: prefillRows, warmupMs }), webPrefill, nodePrefill);
     }
   } finally {
     await context.close();
