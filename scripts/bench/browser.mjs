@@ -230,6 +230,8 @@ export async function measureHarness(browser, base, { model, dtype, threads, war
       warmup_ms: cold.info.warmupMs,
       warmup_tokens: cold.info.warmupTokens,
       session_ms: cold.info.sessionCreateMs,
+      // The kernel primer beside the cold load's download (a worker of its own: worker/primer-helper.ts): its steps and how it ended.
+      cold_primer: cold.info.primer ? { worker: cold.info.primer.worker, runs: cold.info.primer.runs, end: cold.info.primer.skipped ?? (cold.info.primer.settled ? 'settled' : 'session') } : null,
       decode_cold: median(colds),
       decode_cold_samples: colds.map((x) => Math.round(x)),
       decode_steady: median(steady.slice(-steadyKept)),

@@ -52,8 +52,9 @@ function CacheRow({ cache, persisted }: { cache: CacheReport; persisted: boolean
 /** The kernel primer's line (worker/primer.ts): what ran beside the read, or why nothing did. */
 export function primerSummary(p: PrimerReport): string {
   if (p.skipped) return `not run: ${p.skipped}`;
-  const end = p.settled ? 'until its speed settled' : 'until the session began';
-  return `${p.runs} steps of slm-pocket in ${fmtMs(p.runMs)} beside the download, ${end} (ONNX Runtime's code optimised before the warm-up)`;
+  const end = p.settled ? 'until its speed settled' : "until the model's session began";
+  const where = p.worker === 'own' ? 'in a worker of its own beside the download' : 'beside the read from the cache';
+  return `${p.runs} steps of slm-pocket in ${fmtMs(p.runMs)} ${where}, ${end} (ONNX Runtime's code optimised before the warm-up)`;
 }
 
 /** The Load status's q4 row: what the 4-bit MatMuls became, what that took and on how many workers; or why they stayed 4-bit. */

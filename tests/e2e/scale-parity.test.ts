@@ -127,10 +127,10 @@ describe('scale model at CI size (random weights, real vocabulary)', () => {
       const info = await loadInBrowser(m);
       expect(info.modelId).toContain(m.name);
       expect(info.decodeLoop).toBe('kv-loop');
-      // A model this size on WASM starts the kernel primer (worker/primer.ts) beside its read; a
-      // fast local read may end it before the primer's own session is up.
+      // A model this size on WASM starts the kernel primer (worker/primer.ts) in a worker of its own
+      // beside its read; a fast local read may end it before the primer's own session is up.
       expect(info.primer, 'kernel primer').not.toBeNull();
-      expect([null, 'the model was read first']).toContain(info.primer!.skipped);
+      expect([null, "the model's session began first"]).toContain(info.primer!.skipped);
       const r = await page.evaluate(([msgs, n]) => window.slmHarness.generate(msgs, { greedy: true, maxNewTokens: n, minNewTokens: n }), [MESSAGES, N] as const);
       expect(r.outputTokenIds, `${m.name} in Chromium`).toEqual(want.chat);
       expect(r.finishReason).toBe('length');
@@ -176,13 +176,13 @@ describe('scale model at CI size (random weights, real vocabulary)', () => {
     const want = await nodeGreedy(plain, rawPrompt, 'q4');
     expect(new Set(want.chat).size, 'greedy output is not one id repeated').toBeGreaterThanOrEqual(4);
     // Its download waits 2 s for its first byte: the kernel primer (worker/primer.ts) runs the
-    // embedded pocket model meanwhile, in this worker's ONNX Runtime, and the answer below is still
-    // onnxruntime-node's token for token.
+    // embedded pocket model meanwhile, in a worker of its own (primer.worker.ts: its own ONNX Runtime
+    // on the same .wasm), and the answer below is still onnxruntime-node's token for token.
     // With the app's warm-up: after a primer that settled its decode floor is shorter (warmup-rule.ts),
     // and the warm-up's conversations leave nothing behind that changes the answer.
     host.fault('onnx/model_q4.onnx', 'slow');
     const info = await loadInBrowser(plain, 'q4', DEFAULT_WARMUP);
-    expect(info.primer, 'kernel primer').toMatchObject({ skipped: null });
+    expect(info.primer, 'kernel primer').toMatchObject({ worker: 'own', skipped: null });
     expect(info.primer!.runs, 'primer steps').toBeGreaterThan(0);
     expect(info.warmupTokens).toBeGreaterThan(0);
     // The plan it reports is the one it ran: after a settled primer, the shorter floor and no prefill passes.

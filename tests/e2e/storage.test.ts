@@ -235,6 +235,12 @@ describe('a model deleted while it downloads', () => {
       expect(await storedSha256(page, weightsUrl)).toBe(want);
       const after = await page.evaluate(() => window.slmHarness.generate([{ role: 'user', content: 'Hi' }], { maxNewTokens: 8, minNewTokens: 8, greedy: true }));
       expect(after.outputTokenIds).toEqual(before.outputTokenIds);
+      // The kernel primer (worker/primer-helper.ts) ran beside both downloads in a worker of its own;
+      // beside the read from the store that follows, in the model worker.
+      expect([first.info.primer?.worker, again.primer?.worker]).toEqual(['own', 'own']);
+      const warm = await loadOk(page, id);
+      expect(warm.cache).toMatchObject({ source: 'cache', stored: true });
+      expect(warm.primer).toMatchObject({ worker: 'model' });
     } finally {
       await context.close();
     }

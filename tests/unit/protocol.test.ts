@@ -68,7 +68,7 @@ const fromWorker: FromWorker[] = [
       wasmHeapBytes: 16 * 1024 * 1024,
       sessionParts: { prepareMs: 40, createMs: 900, externalFiles: 1 },
       warmupPlan: { prefillPasses: 0, maxTokens: 1024, maxMs: 6000, minTokens: 48, minDecodeMs: 500 },
-      primer: { ms: 520, runMs: 241, runs: 102, tokens: 144, settled: true, skipped: null },
+      primer: { worker: 'own', ms: 520, runMs: 241, runs: 102, tokens: 144, settled: true, skipped: null },
       sessionMemory: { externalTensors: 3, externalBytes: 1000, heldBytes: 1200, heapAfterCreateBytes: 17 * 1024 * 1024, heapGrowthsAt: [1_796_000_000_000.5] },
     },
   },

@@ -82,7 +82,7 @@ describe('prefill passes before the windows', () => {
 
 describe('the warm-up plan after the kernel primer', () => {
   const plan = { prefillPasses: 4, maxTokens: 1536, minTokens: 1024, minDecodeMs: 1000, maxMs: 6000 };
-  const report = (settled: boolean | undefined, skipped: string | null = null) => ({ ms: 500, runMs: 240, runs: 102, tokens: 144, settled, skipped });
+  const report = (settled: boolean | undefined, skipped: string | null = null) => ({ worker: 'model' as const, ms: 500, runMs: 240, runs: 102, tokens: 144, settled, skipped });
 
   it('a primer that settled (V8 done optimising) halves the floor and takes the prefill passes\' place; nothing else changes', () => {
     expect(planAfterPrimer(plan, report(true))).toEqual({ ...plan, minDecodeMs: PRIMED_MIN_DECODE_MS, prefillPasses: 0 });
@@ -94,7 +94,7 @@ describe('the warm-up plan after the kernel primer', () => {
   it('no primer, one stopped before it settled, or one that did not run: the plan as it was', () => {
     expect(planAfterPrimer(plan, null)).toBe(plan);
     expect(planAfterPrimer(plan, report(false))).toBe(plan);
-    expect(planAfterPrimer(plan, { ...report(undefined, 'the model was read first'), runs: 0 })).toBe(plan);
+    expect(planAfterPrimer(plan, { ...report(undefined, "the model's session began first"), runs: 0 })).toBe(plan);
   });
 });
 

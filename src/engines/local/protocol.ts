@@ -152,6 +152,8 @@ export interface SessionMemory {
 }
 
 export interface PrimerReport {
+  /** Where it ran: a worker of its own (beside a download) or the model worker (beside a read from the store). */
+  worker: 'own' | 'model';
   /** From its start to its stop, ms (it runs while the model file is read). */
   ms: number;
   /** Of which running the small model (after its fetch and session), ms. */

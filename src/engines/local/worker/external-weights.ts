@@ -38,8 +38,14 @@ export interface SessionRecord {
 let installed = false;
 /** ONNX Runtime's own create, unwrapped (set on install). */
 let originalCreate: Create | null = null;
-/** Awaited once before the next session is created: the kernel primer settles or stops there (primer.ts). */
+/** Awaited once before the next session is created: the kernel primer settles or stops there (primer.ts, primer-helper.ts). */
 let gate: (() => Promise<unknown>) | null = null;
+
+/** A session for the kernel primer in the model worker: ONNX Runtime's create as it is (no rewrite, not in the load's record). */
+export async function createPrimerSession(bytes: Uint8Array): Promise<import('onnxruntime-web/webgpu').InferenceSession> {
+  if (!originalCreate) throw new Error('installExternalWeights() has not run');
+  return (await originalCreate(bytes, { executionProviders: ['wasm'], logSeverityLevel: 3 })) as import('onnxruntime-web/webgpu').InferenceSession;
+}
 
 /** Helpers for the next session's q4 rewrite (rewrite-helpers.ts), closed once it is done. */
 let helpers: RewriteHelpers | null = null;
@@ -55,11 +61,6 @@ export function gateNextCreate(g: () => Promise<unknown>): void {
   gate = g;
 }
 
-/** A session for the kernel primer: ONNX Runtime's create as it is (no rewrite, not in the load's record). */
-export async function createPrimerSession(bytes: Uint8Array): Promise<import('onnxruntime-web/webgpu').InferenceSession> {
-  if (!originalCreate) throw new Error('installExternalWeights() has not run');
-  return (await originalCreate(bytes, { executionProviders: ['wasm'], logSeverityLevel: 3 })) as import('onnxruntime-web/webgpu').InferenceSession;
-}
 let record: SessionRecord = { weightRewrite: null, sessionParts: null, sessionMemory: null };
 
 /**

@@ -25,7 +25,7 @@ import { installExternalWeights, shareNextRewrite, takeSessionRecord } from './e
 import { startRewriteHelpers } from './rewrite-helpers';
 import { warmUp } from './warmup';
 import { planAfterPrimer } from './warmup-rule';
-import { startPrimer } from './primer';
+import { startPrimer } from './primer-helper';
 
 type Post = (msg: FromWorker) => void;
 type Tokenizer = Awaited<ReturnType<Transformers['AutoTokenizer']['from_pretrained']>>;
@@ -139,11 +139,11 @@ export async function loadModel(id: number, req: LoadRequest, post: Post, glue: 
 
   // Drops what an earlier load that failed left (its rewrite, its parts): this load reports its own.
   takeSessionRecord();
-  // V8 optimises ONNX Runtime's kernels while the weights are read (primer.ts), warm-up or not: the
-  // model's session waits for an unsettled primer at most PRIMER_GRACE_MS (then one step), and ONNX
-  // Runtime's own start moves into the read.
-  // A model of unknown size (no Content-Length) is primed: a hub model is rarely small.
-  const primer = req.device === 'wasm' ? await startPrimer(req.dtype, memory.estimate?.rewrite?.to ?? null, plan.totalBytes ?? Infinity, req.appBase) : null;
+  // V8 optimises ONNX Runtime's kernels while the weights are read (primer.ts), warm-up or not: beside
+  // a download in a worker of its own, beside a read from the store in this worker (primer-helper.ts).
+  // A model of unknown size (no Content-Length) is primed, as a download: a hub model is rarely small.
+  const networkBytes = plan.totalBytes === null ? Infinity : plan.totalBytes - store.storedBytes;
+  const primer = req.device === 'wasm' ? await startPrimer(req.dtype, memory.estimate?.rewrite?.to ?? null, plan.totalBytes ?? Infinity, networkBytes, req.appBase, req.ortBase) : null;
   // A q4 rewrite ahead (WASM): its helpers start now, so they are up when the bytes are read.
   if (req.device === 'wasm' && memory.estimate?.rewrite) shareNextRewrite(startRewriteHelpers());
   // The tokenizer and the model load together: the tokenizer's files and parse (~190 ms for the

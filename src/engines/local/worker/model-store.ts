@@ -83,6 +83,8 @@ export class ModelStore {
   private readonly verified = new Map<string, Stored>();
   private readonly notes: string[] = [];
   private totalBytes: number | null = null;
+  /** Bytes of the planned files already in the store when the load began (init); 0 with the store off. */
+  storedBytes = 0;
   private fromCache = 0;
   private fromNetwork = 0;
   /** The first download failure of this load (the load's error). */
@@ -132,6 +134,7 @@ export class ModelStore {
       const m = await this.readMeta(f.url);
       if (m) have += storedBytes(m);
     }
+    this.storedBytes = have;
     const short = quotaShortfall(this.modelId, totalBytes - have, await storageEstimate().catch(() => null));
     if (short) {
       this.refused = short;

@@ -1,19 +1,22 @@
 /**
- * The kernel primer: while a large model's file is still being read, run a tiny model of the same
- * kind (the embedded slm-pocket, exported by the same tools/slm code, in the dtype whose kernels
- * the big model will use) in this worker's ONNX Runtime, so that V8 optimises ONNX Runtime's hot
- * WASM functions during the read instead of during the warm-up, and ONNX Runtime's own start (its
- * WASM instance and thread pool) happens then too. It stops once settled, when the model's session
- * is about to be created and `PRIMER_GRACE_MS` more did not settle it (external-weights.ts awaits
- * `finish()` first), or after `PRIMER_MAX_MS`. It runs the app's own decode loop
- * (src/inference/kv-decoder.ts: prefill, then one `session.run` per token on its KV cache, greedy),
- * so the loop's JavaScript is optimised too.
+ * The kernel primer: while a large model's file is read, a tiny model of the same kind (the embedded
+ * slm-pocket, exported by the same tools/slm code, in the dtype whose kernels the big model will use)
+ * runs in ONNX Runtime, so that V8 optimises ONNX Runtime's hot WASM functions during the read
+ * instead of during the warm-up and the first answer. Where it runs (primer-helper.ts chooses):
+ * - a download: in a worker of its own (primer.worker.ts), ONNX Runtime on one thread from the same
+ *   .wasm bytes, which V8 compiles once for the page, so what it optimises there the model worker
+ *   runs too; it settles only after `PRIMER_LIMITS.minRuns` steps;
+ * - a read from the app's store (a returning user, Chromium's code cache warm): in the model worker
+ *   itself (`startInModelWorker`), where ONNX Runtime's own start (its WASM instance and thread pool)
+ *   happens during the read too; the model's session waits for it at most `PRIMER_GRACE_MS`.
+ * It runs the app's own decode loop (src/inference/kv-decoder.ts: prefill, then one `session.run`
+ * per token on its KV cache, greedy), so the loop's JavaScript is optimised too, and stops once
+ * settled, when asked, or at its time cap.
  *
- * Measured reason (2026-11-30, 135M shape, 2 threads, warm load through the app's store in a
- * persistent profile, scripts/bench/load-ab.mjs): the warm-up's first windows ran at about half
- * speed (q8: a 3-token window 71–105 ms, then 39–40 ms once optimised; fp32 windows 1–9 slow) and
- * its 64-token prefill probe took 363–478 ms against 73 ms natively, while the worker thread sat
- * idle through the 0.3–1.6 s read before it. Results of this change: docs/performance.md.
+ * Measured reasons: docs/performance.md, "The kernel primer" (2026-11-30: on warm loads the warm-up's
+ * first windows ran at half speed without it) and "The first answer after a first visit" (2026-12-02:
+ * on a download, in the model worker it held that worker's thread while the download needed it and
+ * ended before V8 had optimised the decode's largest function).
  */
 import { KvDecoder, planKvDecoder } from '../../../inference/kv-decoder';
 import { outputHookAvailable } from '../../../inference/output-pool';
@@ -27,12 +30,32 @@ import { warmupSettled } from './warmup-rule';
 type Ort = typeof import('onnxruntime-web/webgpu');
 type Session = Awaited<ReturnType<Ort['InferenceSession']['create']>>;
 
-/** Priming ends here at the latest (a cold download over a slow network may last minutes). */
-export const PRIMER_MAX_MS = 2500;
+/** Where it runs, when it stops at the latest, and the steps it runs before its speed may count as settled. */
+export interface PrimerLimits {
+  worker: PrimerReport['worker'];
+  maxMs: number;
+  minRuns: number;
+}
+
 /**
- * How much longer an unsettled primer may run once the model's session is about to be created.
- * Measured reason (2026-12-01): a fast read (135M q4, 0.7 s) stopped the primer unsettled, so the
- * warm-up kept its 1 s floor instead of 500 ms (planAfterPrimer); figures in docs/performance.md.
+ * In its own worker, beside a download: priming ends after 10 s at the latest (a download over a slow
+ * network may last minutes), and not as settled before 200 steps. Measured reason (2026-12-02, V8's --trace-wasm-compilation-times in
+ * Chromium 156, fresh profile): one function of ONNX Runtime's WASM (a 490 KB body, the largest
+ * optimised one in both fp32 and q8 decode) took V8 4.0–4.5 s to optimise, and slm-pocket's decode
+ * queued it after 96–128 steps; its rounds' speed had looked settled long before (six rounds are
+ * 102 steps), so at 200 the queue has it. The optimising itself goes on after the primer stops.
+ */
+export const PRIMER_LIMITS: PrimerLimits = { worker: 'own', maxMs: 10_000, minRuns: 200 };
+/**
+ * In the model worker, beside a read from the store: 2.5 s at most, settled by its speed alone (the
+ * code cache holds what V8 optimised on the first visit: first answers after a settled primer at
+ * 0.98–1.01 of steady, 2026-11-30).
+ */
+export const IN_MODEL_WORKER_LIMITS: PrimerLimits = { worker: 'model', maxMs: 2500, minRuns: 0 };
+/**
+ * How much longer an unsettled primer in the model worker may run once the model's session is about
+ * to be created. Measured reason (2026-12-01): a fast read (135M q4, 0.7 s) stopped the primer
+ * unsettled, so the warm-up kept its 1 s floor instead of 500 ms (planAfterPrimer); docs/performance.md.
  */
 export const PRIMER_GRACE_MS = 400;
 /** Models whose files are smaller than this skip it: their read is over in milliseconds. */
@@ -59,8 +82,8 @@ export class KernelPrimer {
   /** Its report once it has ended: settled, at its cap, stopped, or skipped. */
   readonly ended: Promise<PrimerReport>;
 
-  /** `create`: ONNX Runtime's session creation, not the app's recorded one (primes must not count as the model's). */
-  constructor(ort: Ort, modelUrl: string, create: (bytes: Uint8Array) => Promise<Session>) {
+  /** `create`: ONNX Runtime's session creation for the small model. */
+  constructor(ort: Ort, modelUrl: string, create: (bytes: Uint8Array) => Promise<Session>, private readonly limits: PrimerLimits = PRIMER_LIMITS) {
     this.ended = this.run(ort, modelUrl, create);
     // Never an unhandled rejection: run() reports its failures in the result.
     this.ended.catch(() => undefined);
@@ -80,14 +103,14 @@ export class KernelPrimer {
 
   private async run(ort: Ort, modelUrl: string, create: (bytes: Uint8Array) => Promise<Session>): Promise<PrimerReport> {
     const t0 = performance.now();
-    const report = (runs: number, tokens: number, skipped: string | null, runMs = 0): PrimerReport => ({ ms: performance.now() - t0, runMs, runs, tokens, skipped });
+    const report = (runs: number, tokens: number, skipped: string | null, runMs = 0): PrimerReport => ({ worker: this.limits.worker, ms: performance.now() - t0, runMs, runs, tokens, skipped });
     let session: Session | null = null;
     try {
       const res = await fetch(modelUrl);
       if (!res.ok) return report(0, 0, `its model file could not be fetched (HTTP ${res.status})`);
       const bytes = new Uint8Array(await res.arrayBuffer());
-      const over = () => this.stopping || performance.now() >= this.deadline || performance.now() - t0 >= PRIMER_MAX_MS;
-      if (over()) return report(0, 0, 'the model was read first');
+      const over = () => this.stopping || performance.now() >= this.deadline || performance.now() - t0 >= this.limits.maxMs;
+      if (over()) return report(0, 0, "the model's session began first");
       session = await create(bytes);
       const plan = planKvDecoder(session);
       if ('reason' in plan) return report(0, 0, `its model does not fit the decode loop: ${plan.reason}`);
@@ -108,7 +131,7 @@ export class KernelPrimer {
         // rule on a partial round (CI, 2026-12-01: "settled" after 98 runs, 5 rounds and 13 steps).
         if (over()) break;
         speeds.push((r.final.length * 1000) / Math.max(1e-3, performance.now() - t));
-        settled = warmupSettled(speeds, tokens, 0, SETTLE_RULE);
+        settled = runs >= this.limits.minRuns && warmupSettled(speeds, tokens, 0, SETTLE_RULE);
       }
       return { ...report(runs, tokens, null, performance.now() - r0), settled };
     } catch (e) {
@@ -120,16 +143,12 @@ export class KernelPrimer {
 }
 
 /**
- * Starts priming for a WASM load of `dtype` whose files total `modelBytes`, with the embedded
- * slm-pocket under `appBase`; null where nothing is primed (a small model, or a dtype with no
- * matching primer). The next session created (the model's) waits for it to stop.
+ * Starts priming in the model worker itself, with the embedded slm-pocket's `file` under `appBase`;
+ * the next session created (the model's) waits for it to settle, at most PRIMER_GRACE_MS.
  */
-export async function startPrimer(dtype: Dtype, rewriteTo: 'fp32' | 'int8' | null, modelBytes: number, appBase: string): Promise<KernelPrimer | null> {
-  const file = primerFile(dtype, rewriteTo);
-  if (!file || modelBytes < PRIMER_MIN_MODEL_BYTES) return null;
+export async function startInModelWorker(file: string, appBase: string): Promise<KernelPrimer> {
   const ort = await import('onnxruntime-web/webgpu');
-  const dir = new URL('models/slm-pocket/', appBase);
-  const primer = new KernelPrimer(ort, new URL(`onnx/${file}`, dir).href, createPrimerSession);
+  const primer = new KernelPrimer(ort, new URL(`models/slm-pocket/onnx/${file}`, appBase).href, createPrimerSession, IN_MODEL_WORKER_LIMITS);
   gateNextCreate(() => primer.finish(PRIMER_GRACE_MS));
   return primer;
 }
