@@ -17,7 +17,7 @@
 import type { Dtype } from '../../../models/dtypes';
 import type { PrimerReport } from '../protocol';
 import { gateNextCreate } from './external-weights';
-import { PRIMER_MIN_MODEL_BYTES, primerFile, startInModelWorker } from './primer';
+import { ownWorkerNotRun, PRIMER_MIN_MODEL_BYTES, primerFile, startInModelWorker } from './primer';
 import type { FromPrimerHelper, ToPrimerHelper } from './primer-protocol';
 
 /** What the primer needs of a Worker (tests pass their own). */
@@ -32,7 +32,6 @@ export interface PrimerPort {
 export const PRIMER_STOP_WAIT_MS = 2000;
 
 const ID = 1;
-const notRun = (ms: number, skipped: string): PrimerReport => ({ worker: 'own', ms, runMs: 0, runs: 0, tokens: 0, skipped });
 
 /** A primer as the load sees it. */
 export interface Primer {
@@ -46,6 +45,7 @@ export class PrimerHelper implements Primer {
   private readonly t0 = performance.now();
   private answered: (r: PrimerReport) => void = () => undefined;
   private done = false;
+  private stopping = false;
   /** Its report, once its worker has answered (or failed, or was ended without an answer). */
   readonly ended: Promise<PrimerReport>;
 
@@ -54,15 +54,17 @@ export class PrimerHelper implements Primer {
     port.addEventListener('message', (ev) => {
       if (ev.data.kind === 'ended' && ev.data.id === ID) this.end({ ...ev.data.report, ms: performance.now() - this.t0 });
     });
-    port.addEventListener('error', (ev) => this.end(notRun(performance.now() - this.t0, `its worker failed: ${ev.message || 'it could not start'}`)));
+    port.addEventListener('error', (ev) => this.end(ownWorkerNotRun(performance.now() - this.t0, `its worker failed: ${ev.message || 'it could not start'}`)));
     port.postMessage({ kind: 'start', id: ID, modelUrl, ortBase });
   }
 
   /** Asks it to stop (after the step in flight); its report, or after PRIMER_STOP_WAIT_MS without an answer, a report saying so. */
   stop(): Promise<PrimerReport> {
-    if (!this.done) {
+    // Asked once: the model's session creation (the gate) and the load after it both stop it.
+    if (!this.done && !this.stopping) {
+      this.stopping = true;
       this.port.postMessage({ kind: 'stop', id: ID });
-      const timer = setTimeout(() => this.end(notRun(performance.now() - this.t0, `its worker did not answer within ${PRIMER_STOP_WAIT_MS} ms of being stopped`)), PRIMER_STOP_WAIT_MS);
+      const timer = setTimeout(() => this.end(ownWorkerNotRun(performance.now() - this.t0, `its worker did not answer within ${PRIMER_STOP_WAIT_MS} ms of being stopped`)), PRIMER_STOP_WAIT_MS);
       void this.ended.then(() => clearTimeout(timer));
     }
     return this.ended;
@@ -98,7 +100,7 @@ export async function startPrimer(dtype: Dtype, rewriteTo: 'fp32' | 'int8' | nul
   if (networkBytes < PRIMER_MIN_MODEL_BYTES) return startInModelWorker(file, appBase);
   const port = open();
   if (!port) {
-    const r = Promise.resolve(notRun(0, 'this browser cannot start a worker from a worker'));
+    const r = Promise.resolve(ownWorkerNotRun(0, 'this browser cannot start a worker from a worker'));
     return { ended: r, stop: () => r };
   }
   const helper = new PrimerHelper(port, new URL(`models/slm-pocket/onnx/${file}`, appBase).href, ortBase);

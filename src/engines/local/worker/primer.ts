@@ -75,6 +75,11 @@ export function primerFile(dtype: Dtype, rewriteTo: 'fp32' | 'int8' | null): str
   return null;
 }
 
+/** The report of a primer in its own worker that ran no step (the worker's side and the load's side both write it). */
+export function ownWorkerNotRun(ms: number, skipped: string): PrimerReport {
+  return { worker: 'own', ms, runMs: 0, runs: 0, tokens: 0, skipped };
+}
+
 export class KernelPrimer {
   private stopping = false;
   /** performance.now() past which it stops (finish()). */

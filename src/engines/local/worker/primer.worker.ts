@@ -5,9 +5,8 @@
  * the compiled module and the code it optimises here between the two workers.
  */
 import { errorText } from '../../../lib/errors';
-import type { PrimerReport } from '../protocol';
 import { setupTransformers } from './ort-setup';
-import { KernelPrimer, PRIMER_LIMITS } from './primer';
+import { KernelPrimer, ownWorkerNotRun, PRIMER_LIMITS } from './primer';
 import type { FromPrimerHelper, ToPrimerHelper } from './primer-protocol';
 
 declare const self: DedicatedWorkerGlobalScope;
@@ -16,18 +15,17 @@ let primer: KernelPrimer | null = null;
 let stopped = false;
 
 const reply = (m: FromPrimerHelper) => self.postMessage(m);
-const notRun = (skipped: string): PrimerReport => ({ worker: 'own', ms: 0, runMs: 0, runs: 0, tokens: 0, skipped });
 
 async function start(id: number, modelUrl: string, ortBase: string): Promise<void> {
   try {
     // One thread: the model worker's threads are not up yet, and the cores it will use are its own.
     await setupTransformers('wasm', 1, ortBase);
     const ort = await import('onnxruntime-web/webgpu');
-    if (stopped) return reply({ kind: 'ended', id, report: notRun("the model's session began first") });
+    if (stopped) return reply({ kind: 'ended', id, report: ownWorkerNotRun(0, "the model's session began first") });
     primer = new KernelPrimer(ort, modelUrl, (bytes) => ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], logSeverityLevel: 3 }), PRIMER_LIMITS);
     reply({ kind: 'ended', id, report: await primer.ended });
   } catch (e) {
-    reply({ kind: 'ended', id, report: notRun(`it failed: ${errorText(e)}`) });
+    reply({ kind: 'ended', id, report: ownWorkerNotRun(0, `it failed: ${errorText(e)}`) });
   }
 }
 
