@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
+import { settleQuiet } from './settle.ts';
 import { median } from '../../src/metrics/stats.ts';
 import { MODEL_CACHE, metaKey, partKey } from '../../src/models/cache.ts';
 import { OPFS_DIR } from '../../src/models/opfs.ts';
@@ -171,17 +172,18 @@ export function plainRead(page, urls, store = false) {
 }
 
 /**
- * How long the store-mode warm load waits after the previous engine is gone. Measured on the 0.5B
- * shape (q4, 2 threads, the app's store): loaded right after the previous load, its file read took
- * 1.1–2.0 s; 8 s later, 0.81–0.87 s (the 1.2 GB heap and its threads being torn down share the two
- * cores with the read). A user's warm load starts from a fresh page, without that teardown.
+ * The longest a store-mode warm load waits after the previous engine is gone (settle.ts waits for
+ * the machine to go quiet, up to this). Measured on the 0.5B shape (q4, 2 threads, the app's store):
+ * loaded right after the previous load, its file read took 1.1–2.0 s; 8 s later, 0.81–0.87 s (the
+ * 1.2 GB heap and its threads being torn down share the two cores with the read). A user's warm load
+ * starts from a fresh page, without that teardown.
  */
 export const SETTLE_MS = 8000;
 
-/** Ends the harness page's engine and waits SETTLE_MS, as before a store-mode warm load. */
+/** Ends the harness page's engine and waits for the machine to go quiet (at most SETTLE_MS), as before a store-mode warm load: the ms waited. */
 export async function disposeAndSettle(page) {
   await page.evaluate(() => window.slmHarness.dispose());
-  await new Promise((r) => setTimeout(r, SETTLE_MS));
+  return (await settleQuiet(SETTLE_MS)).ms;
 }
 
 /**
@@ -243,7 +245,7 @@ export async function measureHarness(browser, base, { model, dtype, threads, war
       prefill_tokens: prefill[0]?.inputTokens ?? null,
     };
     if (!warmLoad) return { ...common, warm_load_ms: null, warm_parts: null, then: then ? await then(page, common) : null };
-    if (store) await disposeAndSettle(page);
+    const settleMs = store ? await disposeAndSettle(page) : null;
     // The page's own browser: a `store` sitting runs in a persistent profile, a Chromium of its own.
     const touch = peakWatch(await rendererPids(page.context().browser() ?? browser));
     const warm = await harnessLoad(page, { source, dtype, device: 'wasm', threads, warmup, useBrowserCache: store });
@@ -259,6 +261,8 @@ export async function measureHarness(browser, base, { model, dtype, threads, war
       // The warm load's own parts (the fields above are the cold load's): cache read, session
       // creation with ONNX Runtime's share of it (sessionParts: WASM only), warm-up.
       warm_parts: {
+        // How long it waited for the machine to go quiet before it (settle.ts; null: no wait).
+        settle_ms: settleMs === null ? null : Math.round(settleMs),
         // Where the warm load read its files: the app's store (Cache Storage) or the HTTP cache.
         cache: store ? 'store' : 'http',
         // ONNX Runtime's setup done before the Load (a spare worker prepared after the dispose, as the app's unload makes one).
@@ -318,7 +322,7 @@ export async function measureApp(browser, base, { model, dtype, tokens = 128, ru
   const loadOnce = async (settleMs = 0) => {
     await page.goto(base);
     await page.waitForFunction(() => !document.querySelector('[data-testid=isolation-badge]')?.textContent?.includes('probing'), undefined, { polling: 50 });
-    if (settleMs) await new Promise((r) => setTimeout(r, settleMs));
+    if (settleMs) await settleQuiet(settleMs);
     const t0 = Date.now();
     await page.click('[data-testid=load]');
     await page.waitForSelector('[data-testid=load-status][data-ready=true], [data-testid=load-error]', { timeout: 600_000 });
@@ -371,7 +375,7 @@ export async function measureApp(browser, base, { model, dtype, tokens = 128, ru
       if (process.env.BENCH_VERBOSE) console.error('[pair]', appRun.decode_tps, b.shownDecodeTps, appTail?.toFixed(0), b.fallbackTps?.toFixed(0), pairs.at(-1)?.toFixed(3));
     }
     // A returning user's warm load: the bare worker closed, the page reloaded, and the previous
-    // engines' teardown over before Load (SETTLE_MS, measured above measureHarness).
+    // engines' teardown over before Load (settle.ts, at most SETTLE_MS, measured above measureHarness).
     await bare.context.close();
     bare = null;
     const warm = await loadOnce(SETTLE_MS);

@@ -13,6 +13,11 @@
  *   paired ratios (A B A B in the same browser) against one reference dtype. The issue's "no dtype
  *   is a trap" is read against native, where the q8 WASM kernel (kernel_ratio 0.28–0.34 on this
  *   CPU) is the cause; the user's choice is between the dtypes of one model in one browser.
+ * - `coldAnswerExtraMs`: what a first answer's cold speed costs the user, in time: the first 64-token
+ *   answer after a cold load against the same answer at the steady speed. `ratio_cold` divides speeds;
+ *   at toy size a 64-token answer lasts 25–250 ms, and on a first visit it runs while V8 still
+ *   optimises ONNX Runtime's WASM (4 s for its largest decode function on this machine): a ratio of
+ *   0.2 there is ~0.2 s, where the same ratio at the 135M shape was 2 s.
  */
 
 const GIB = 1024 ** 3;
@@ -57,4 +62,14 @@ export function overFastest(reference: string, paired: Record<string, number | n
   for (const [d, r] of Object.entries(paired)) if (d !== reference && typeof r === 'number' && Number.isFinite(r) && r > 0) rel[d] = r;
   const fastest = Math.max(...Object.values(rel));
   return Object.fromEntries(Object.entries(rel).map(([d, r]) => [d, r / fastest]));
+}
+
+/** Tokens in the first answer the bench times after a cold load (browser.mjs harnessDecode(page, 64)). */
+export const COLD_ANSWER_TOKENS = 64;
+
+/** The first answer's extra time at `coldTps` over the same answer at `steadyTps` (ms; negative where the cold one was faster), or null. */
+export function coldAnswerExtraMs(coldTps: number | null | undefined, steadyTps: number | null | undefined, tokens = COLD_ANSWER_TOKENS): number | null {
+  if (!coldTps || !steadyTps || !(coldTps > 0) || !(steadyTps > 0) || !Number.isFinite(coldTps) || !Number.isFinite(steadyTps)) return null;
+  // n tokens at a decode rate span n − 1 intervals (the rate is (n − 1) ÷ (last − first), native.mjs).
+  return ((tokens - 1) * 1000) / coldTps - ((tokens - 1) * 1000) / steadyTps;
 }

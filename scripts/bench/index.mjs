@@ -201,6 +201,8 @@ const q4OverQ8Best = q4OverQ8.map((q) => q.paired ?? q.unpaired);
 const mins = {
   ratio_steady_min: worst('ratio_steady', Math.min),
   ratio_cold_min: worst('ratio_cold', Math.min),
+  // Proposed reading of ratio_cold (first-touch.ts): the first answer's extra time over the steady speed, ms.
+  cold_answer_extra_ms_max: worst('cold_answer_extra_ms', Math.max),
   ratio_vs_kernel_min: worst('ratio_vs_kernel', Math.min),
   prefill_ratio_min: worst('prefill_ratio', Math.min),
   prefill_ratio_vs_kernel_min: worst('prefill_ratio_vs_kernel', Math.min),

@@ -14,6 +14,7 @@ export interface KernelFigures {
   prefill_kernel_ratio?: number | null;
   prefill_kernel_web_ms?: number[];
   prefill_kernel_node_ms?: number[];
+  kernel_session_ms?: { web: number | null; node: number | null };
 }
 
 export function kernelRatio(opts: {

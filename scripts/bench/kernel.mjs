@@ -14,7 +14,8 @@ import { MIRROR_ORG, startModelHost } from '../../tests/e2e/model-host.ts';
 import { median } from '../../src/metrics/stats.ts';
 import { python } from '../models-scale.ts';
 import { openHarness } from './browser.mjs';
-import { nativeKernel } from './native.mjs';
+import { nativeKernelSession } from './native.mjs';
+import { coldAnswerExtraMs } from './first-touch.ts';
 
 export const DTYPE_FILE = { fp32: 'model.onnx', q8: 'model_quantized.onnx', q4: 'model_q4.onnx' };
 
@@ -25,14 +26,15 @@ const KERNEL_TIMEOUT_MS = 5 * 60_000;
  * half first in every round): the native half right after the kernel worker ended read 0.33-0.56 ms a
  * step against 0.31-0.33 in a Node process of its own, and 0.77-0.86 ms in that day's bench (a
  * `kernel_ratio` of 1.71 where a quiet pairing gave 0.57-0.66): the browser was still tearing its
- * worker down on the same two cores.
+ * worker down on the same two cores. Since each runtime keeps one session for all rounds (kernel.worker.ts) no
+ * worker ends between halves; the pause stays for the other runtime's threads to go idle.
  */
 const HALF_SETTLE_MS = 500;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Runs per round, after a warm-up of at least `warmups` runs and `warmupMs`. The warm-up is timed because
- * V8 optimises ORT's WASM while it runs, in every fresh kernel worker. Measured (2026-12-02, this AVX-512
+ * Runs per round, after a warm-up of at least `warmups` runs, and `warmupMs` in a session's first round of a
+ * shape. The warm-up is timed because V8 optimises ORT's WASM while it runs. Measured (2026-12-02, this AVX-512
  * machine, 3 paired rounds a figure): slm-reference at 1 thread after 50 warm-up runs (~40 ms): the
  * browser's half 0.69-1.09 ms a step for fp32 and 0.91-2.15 for q8 (`kernel_ratio` 0.46-0.47, 0.21-0.25);
  * after 1.5 s: 0.31-0.36 and 0.65-0.73 (0.97 and 0.35-0.37, two repeats each). The scale rows had 10
@@ -62,6 +64,8 @@ export function decodeFields({ app, nativeBest, auto, kernel, r2 }) {
     browser_decode_tps_cold: r2(auto.decode_cold),
     browser_decode_tps_steady: r2(auto.decode_steady),
     ratio_cold: r2(auto.decode_cold / nativeBest.decode_tps),
+    // The same cold speed as time a user waits: the first answer's extra ms over the steady speed (first-touch.ts).
+    cold_answer_extra_ms: r2(coldAnswerExtraMs(auto.decode_cold, auto.decode_steady)),
     ratio_steady: r2(ratioSteady),
     kernel_ratio: r2(kernel.kernel_ratio),
     ratio_vs_kernel: r2(kernel.kernel_ratio ? ratioSteady / kernel.kernel_ratio : null),
@@ -102,32 +106,45 @@ export async function kernelRatio({ browser, base, host, root, model, file, dtyp
   const node = [];
   const webPrefill = [];
   const nodePrefill = [];
+  const sessionMs = { web: null, node: null };
+  let nodeKernel = null;
   try {
     // Bounded: a kernel worker the browser ends without an error event (seen for the 0.5B shape's
     // q4 graph, 2026-11-30) left this evaluate waiting forever and the whole bench with it.
-    const webKernel = (w, n, rows) =>
-      Promise.race([
-        page.evaluate(([u, t, w, n, m, wm]) => window.slmHarness.kernelBench(u, t, w, n, m, wm), [url, threads, w, n, rows, warmupMs]),
-        new Promise((_, reject) => setTimeout(() => reject(new Error(`the kernel worker gave no answer within ${KERNEL_TIMEOUT_MS / 60_000} min`)), KERNEL_TIMEOUT_MS).unref()),
-      ]);
-    // Three rounds, each half after the other has settled (HALF_SETTLE_MS), the order alternating by round.
-    const paired = async (webHalf, nodeHalf, webMs, nodeMs) => {
-      for (let i = 0; i < 3; i++) {
-        for (const half of i % 2 ? ['node', 'web'] : ['web', 'node']) {
-          await sleep(HALF_SETTLE_MS);
-          if (half === 'web') webMs.push(median((await webHalf()).ms));
-          else nodeMs.push((await nodeHalf()).ms);
-        }
-      }
+    const bounded = (p) =>
+      Promise.race([p, new Promise((_, reject) => setTimeout(() => reject(new Error(`the kernel worker gave no answer within ${KERNEL_TIMEOUT_MS / 60_000} min`)), KERNEL_TIMEOUT_MS).unref())]);
+    // One session a runtime for all rounds (kernel.worker.ts says what one a call cost).
+    sessionMs.web = (await bounded(page.evaluate(([u, t]) => window.slmHarness.kernelOpen(u, t), [url, threads]))).sessionMs;
+    nodeKernel = await nativeKernelSession({ file: out, threads });
+    sessionMs.node = nodeKernel.sessionMs;
+    // The timed warm-up (warmupMs) is for V8's optimising, which a session's first runs of a shape
+    // see: later rounds warm up by `warmups` runs only (the caches, after the other runtime's half).
+    const warmed = new Set();
+    const warmFor = (side, rows) => (warmed.has(`${side}:${rows}`) ? 0 : (warmed.add(`${side}:${rows}`), warmupMs));
+    const webRun = async (w, n, rows) => median((await bounded(page.evaluate(([w, n, r, wm]) => window.slmHarness.kernelRun(w, n, r, wm), [w, n, rows, warmFor('web', rows)]))).ms);
+    // A half: one decode step's graph, then (prefillRows) the same graph with a prompt's rows (`prefill_kernel_ratio`):
+    // fewer runs, a pass takes 0.1-4 s here.
+    const halves = {
+      web: async () => {
+        web.push(await webRun(warmups, runs, 1));
+        if (prefillRows) webPrefill.push(await webRun(1, 3, prefillRows));
+      },
+      node: async () => {
+        node.push(await nodeKernel.run({ warmups, runs, warmupMs: warmFor('node', 1) }));
+        if (prefillRows) nodePrefill.push(await nodeKernel.run({ rows: prefillRows, warmups: 1, runs: 3, warmupMs: warmFor('node', prefillRows) }));
+      },
     };
-    await paired(() => webKernel(warmups, runs, 1), () => nativeKernel({ file: out, threads, warmups, runs, warmupMs }), web, node);
-    // The same graph with a prompt's rows (`prefill_kernel_ratio`): fewer runs, a pass takes 0.1-4 s here.
-    // Three rounds, not two: with two the median is their mean, and one disturbed round moved 0.5B's
+    // Three rounds, each half after the other has settled (HALF_SETTLE_MS), the order alternating by round.
+    // Three, not two: with two the median is their mean, and one disturbed round moved 0.5B's prefill
     // figure from ~0.77 to 0.89 on 2026-12-02 (native 2,083 then 3,178 ms; the whole native prefill took 2,450).
-    if (prefillRows) {
-      await paired(() => webKernel(1, 3, prefillRows), () => nativeKernel({ file: out, threads, warmups: 1, runs: 3, rows: prefillRows, warmupMs }), webPrefill, nodePrefill);
+    for (let i = 0; i < 3; i++) {
+      for (const half of i % 2 ? ['node', 'web'] : ['web', 'node']) {
+        await sleep(HALF_SETTLE_MS);
+        await halves[half]();
+      }
     }
   } finally {
+    await nodeKernel?.release();
     await context.close();
     fs.rmSync(out, { force: true });
   }
@@ -143,5 +160,6 @@ export async function kernelRatio({ browser, base, host, root, model, file, dtyp
     prefill_kernel_ratio: prefillRatios.length ? median(prefillRatios) : null,
     prefill_kernel_web_ms: webPrefill.map(r2k),
     prefill_kernel_node_ms: nodePrefill.map(r2k),
+    kernel_session_ms: { web: sessionMs.web === null ? null : Math.round(sessionMs.web), node: sessionMs.node === null ? null : Math.round(sessionMs.node) },
   };
 }

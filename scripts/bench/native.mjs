@@ -115,23 +115,31 @@ export async function nativeWarmLoad({ model: name, dtype, threads, modelsDir = 
   return { threads, session_ms: t1 - t0, warmup_ms: w.warmupMs, warmup_tokens: w.warmupTokens, warm_load_ms: t2 - t0, touched_bytes: touched };
 }
 
-/** The kernel graph (tools/slm/kernel_graph.py) on onnxruntime-node, inputs of `rows` rows: median ms of `runs` runs after `warmups` (and at least `warmupMs` of them, as the browser's half). */
-export async function nativeKernel({ file, threads, warmups = 10, runs = 30, rows = 1, warmupMs = 0 }) {
+/**
+ * The kernel graph (tools/slm/kernel_graph.py) on onnxruntime-node at `threads` threads, its session
+ * created once (kernel.mjs asks it for every round): `run({ rows, warmups, runs, warmupMs })` is the median ms of
+ * `runs` runs of `rows` rows after `warmups` (and at least `warmupMs` of them, as the browser's half).
+ */
+export async function nativeKernelSession({ file, threads }) {
   const ort = await import('onnxruntime-node');
+  const t0 = performance.now();
   const session = await ort.InferenceSession.create(file, { intraOpNumThreads: threads, interOpNumThreads: 1 });
-  const feeds = {};
-  for (const n of session.inputNames) {
-    const k = Number(n.slice(2));
-    feeds[n] = new ort.Tensor('float32', Float32Array.from({ length: rows * k }, (_, i) => Math.sin(i) * 0.5), [1, rows, k]);
-  }
-  const warmStart = performance.now();
-  for (let i = 0; i < warmups || performance.now() - warmStart < warmupMs; i++) await session.run(feeds);
-  const ms = [];
-  for (let i = 0; i < runs; i++) {
-    const t = performance.now();
-    await session.run(feeds);
-    ms.push(performance.now() - t);
-  }
-  await session.release();
-  return { threads, ms: median(ms) };
+  const sessionMs = performance.now() - t0;
+  const run = async ({ rows = 1, warmups = 10, runs = 30, warmupMs = 0 }) => {
+    const feeds = {};
+    for (const n of session.inputNames) {
+      const k = Number(n.slice(2));
+      feeds[n] = new ort.Tensor('float32', Float32Array.from({ length: rows * k }, (_, i) => Math.sin(i) * 0.5), [1, rows, k]);
+    }
+    const warmStart = performance.now();
+    for (let i = 0; i < warmups || performance.now() - warmStart < warmupMs; i++) await session.run(feeds);
+    const ms = [];
+    for (let i = 0; i < runs; i++) {
+      const t = performance.now();
+      await session.run(feeds);
+      ms.push(performance.now() - t);
+    }
+    return median(ms);
+  };
+  return { threads, sessionMs, run, release: () => session.release() };
 }

@@ -71,7 +71,7 @@ async function fasterNative(measure, key) {
  */
 function otherCount({ source, dtype, threads, warmup }) {
   return async (page, auto) => {
-    // The previous engine's teardown over first (SETTLE_MS), as before the Auto sitting's own warm
+    // The previous engine's teardown over first (settle.ts), as before the Auto sitting's own warm
     // load: the comparator is not run on a machine still freeing the other's memory.
     await disposeAndSettle(page);
     const load = await harnessLoad(page, { source, dtype, device: 'wasm', threads, warmup, useBrowserCache: true });
@@ -100,6 +100,7 @@ export async function measureScale({ browser, base, specs, warmup, log, r2, firs
         log(`${label}: native…`);
         const modelsDir = path.dirname(m.dir);
         const { best: nativeBest, all: native } = await fasterNative((threads, full) => nativeDecode({ model: m.name, dtype, threads, tokens: SCALE_TOKENS, repeats: full ? 3 : 1, warmups: 1, modelsDir }), 'decode_tps');
+        log(`${label}: native prefill…`);
         const { best: nativePreBest, all: nativePre } = await fasterNative((threads, full) => nativePrefill({ model: m.name, dtype, threads, modelsDir, runs: full ? 5 : 1 }), 'prefill_tps');
         log(`${label}: browser, app (threads Auto)…`);
         const app = await measureApp(browser, base, { model: m.name, dtype, warmup, source, runs: 3, tokens: SCALE_TOKENS, profile: true });
@@ -120,14 +121,16 @@ export async function measureScale({ browser, base, specs, warmup, log, r2, firs
         const best = fixed.reduce((a, b) => (b.decode_steady > a.decode_steady ? b : a));
         // Auto's count was measured in full; a count outside 1–2 had both measured in full.
         const auto = fixed.find((f) => f.threads === app.threads) ?? best;
-        log(`${label}: native warm load, kernels…`);
+        log(`${label}: native warm load…`);
         // The warm-up plan the browser's warm load ran, as its worker reports it (after a settled kernel
         // primer: a shorter decode floor, no prefill passes; planAfterPrimer).
         const nativeWarm = await nativeWarmLoad({ model: m.name, dtype, threads: auto.threads, modelsDir: path.dirname(m.dir), warmup: auto.warm_parts?.warmup_plan ?? warmup });
+        log(`${label}: kernels…`);
         const kernel = await kernelRatio({ browser, base, host, root, model: m, file, dtype, threads: auto.threads, prefillRows: nativePreBest.prompt_tokens, log }).catch((e) => {
           log(`${label}: kernel graph failed: ${e.message}`);
           return { kernel_ratio: null };
         });
+        log(`${label}: memory…`);
         // A renderer that crashes here twice (memoryFields reruns a crashed run once) costs this row its
         // memory figures, not the whole run.
         const memory = await memoryFields(base, { source, dtype, dir: m.dir, answers: 2, tokens: 32 }).catch((e) => {

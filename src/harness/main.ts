@@ -19,12 +19,15 @@ import { prepareIfStored } from '../engines/local/prepare';
 import { startRewriteHelpers } from '../engines/local/worker/rewrite-helpers';
 import { base64ToBytes, bytesToBase64 } from '../lib/base64';
 import { deleteCachedModel, listCachedModels } from '../models/cache';
+import { KernelClient } from './kernel-client';
 import type { Harness, HarnessLoad, HarnessQ4Job, HarnessRun, HarnessSuiteResult, HarnessSuiteRun } from './types';
 
 let engine: LocalEngine | null = null;
 /** The worker the next load starts in, made at dispose() as the app's unload makes one (useLocalModel). */
 let spare: LocalEngine | null = null;
 let lastLoad: HarnessLoad | null = null;
+/** The benchmark's kernel worker and its session (kernelOpen … kernelClose). */
+let kernel: KernelClient | null = null;
 
 function current(): LocalEngine {
   if (!engine) engine = new LocalEngine();
@@ -117,21 +120,26 @@ const harness: Harness = {
     }
   },
   generate: (messages, params = {}, kvReuse = true) => run(messages, params, null, kvReuse),
-  kernelBench(url, threads, warmups, runs, rows = 1, warmupMs = 0) {
-    // A worker of its own per call: ONNX Runtime Web fixes its thread pool per worker.
-    const w = new Worker(new URL('./kernel.worker.ts', import.meta.url), { type: 'module', name: 'slm-kernels' });
-    return new Promise((resolve, reject) => {
-      w.onmessage = (ev: MessageEvent<{ ok: true; ms: number[]; sessionMs: number } | { ok: false; error: string }>) => {
-        w.terminate();
-        if (ev.data.ok) resolve({ ms: ev.data.ms, sessionMs: ev.data.sessionMs });
-        else reject(new Error(ev.data.error));
-      };
-      w.onerror = (ev) => {
-        w.terminate();
-        reject(new Error(ev.message));
-      };
-      w.postMessage({ url, threads, ortBase: ortBase(), warmups, runs, rows, warmupMs });
-    });
+  async kernelOpen(url, threads) {
+    kernel?.close();
+    kernel = new KernelClient();
+    return { sessionMs: await kernel.open(url, threads, ortBase()) };
+  },
+  async kernelRun(warmups, runs, rows = 1, warmupMs = 0) {
+    if (!kernel) throw new Error('kernelRun before kernelOpen');
+    return { ms: await kernel.run(warmups, runs, rows, warmupMs) };
+  },
+  kernelClose() {
+    kernel?.close();
+    kernel = null;
+  },
+  async kernelBench(url, threads, warmups, runs, rows = 1, warmupMs = 0) {
+    try {
+      const { sessionMs } = await harness.kernelOpen(url, threads);
+      return { ...(await harness.kernelRun(warmups, runs, rows, warmupMs)), sessionMs };
+    } finally {
+      harness.kernelClose();
+    }
   },
   async fillInHelper(jobs, to) {
     // Group 0 (this thread's) is empty: everything goes to one helper, in its own bundle.

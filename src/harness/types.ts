@@ -64,7 +64,12 @@ export interface Harness {
   load(opts: HarnessLoad): Promise<LoadedInfo>;
   /** `kvReuse` false: prefill the whole prompt (the benchmark's baseline); default true. */
   generate(messages: ChatMessage[], params?: Partial<GenerationParams>, kvReuse?: boolean): Promise<HarnessRun>;
-  /** The benchmark's kernel floor: times a bare ONNX graph (kernel.worker.ts) with the model worker's setup. */
+  /** The benchmark's kernel floor: opens a bare ONNX graph (kernel.worker.ts) with the model worker's setup, in a worker of its own (a previous one is closed). */
+  kernelOpen(url: string, threads: number): Promise<{ sessionMs: number }>;
+  /** Times `runs` runs of the open graph with `rows` rows after `warmups` runs (and at least `warmupMs`). */
+  kernelRun(warmups: number, runs: number, rows?: number, warmupMs?: number): Promise<{ ms: number[] }>;
+  kernelClose(): void;
+  /** kernelOpen, one kernelRun, kernelClose. */
   kernelBench(url: string, threads: number, warmups: number, runs: number, rows?: number, warmupMs?: number): Promise<{ ms: number[]; sessionMs: number }>;
   /** The q4 rewrite's new weights for `jobs` (one group), filled by a rewrite helper worker as a load's are; base64. */
   fillInHelper(jobs: HarnessQ4Job[], to: 'fp32' | 'int8'): Promise<{ data: string; scales: string[] }>;

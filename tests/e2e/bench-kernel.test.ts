@@ -8,14 +8,22 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DTYPE_FILE, kernelRatio, startBenchHost } from '../../scripts/bench/kernel.mjs';
-import { launchBrowser } from './browser';
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { MIRROR_ORG } from './model-host';
+import { python } from '../../scripts/models-scale';
+import { launchBrowser, openPage } from './browser';
 
 const appUrl = inject('appUrl');
 let browser: Browser;
 let bench: Awaited<ReturnType<typeof startBenchHost>>;
+let dir: string;
 
 beforeAll(async () => {
   bench = await startBenchHost();
+  dir = path.join(bench.root, MIRROR_ORG, 'kernels-keep');
+  fs.mkdirSync(dir, { recursive: true });
   browser = await launchBrowser();
 });
 
@@ -40,5 +48,33 @@ describe('the bench kernel floor on an embedded model', () => {
     expect(k.kernel_ratio).toBeGreaterThan(0);
     expect(k.kernel_ratio).toBeLessThan(20);
     expect(k.prefill_kernel_ratio).toBeNull();
+    // One session a runtime for the three rounds: each made once, its creation timed.
+    expect(k.kernel_session_ms?.web).toBeGreaterThan(0);
+    expect(k.kernel_session_ms?.node).toBeGreaterThan(0);
+  });
+
+  it("the harness's kernel worker keeps its session: runs of different row counts on it, a clear error without one", async () => {
+    const { context, page } = await openPage(browser, `${appUrl}harness.html`);
+    try {
+      await page.waitForSelector('body[data-harness=ready]');
+      const before = await page.evaluate(() => window.slmHarness.kernelRun(0, 1).then(() => 'ran', (e: Error) => e.message));
+      expect(before).toBe('kernelRun before kernelOpen');
+      const r = spawnSync(python(), ['tools/slm/kernel_graph.py', 'public/models/slm-pocket/onnx/model.onnx', path.join(dir, 'kernel-keep.onnx')], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      const url = `${bench.host.url}${MIRROR_ORG}/kernels-keep/resolve/main/kernel-keep.onnx`;
+      const opened = await page.evaluate(([u]) => window.slmHarness.kernelOpen(u, 1), [url] as const);
+      expect(opened.sessionMs).toBeGreaterThan(0);
+      const step = await page.evaluate(() => window.slmHarness.kernelRun(2, 3));
+      const prompt = await page.evaluate(() => window.slmHarness.kernelRun(1, 2, 128));
+      expect(step.ms).toHaveLength(3);
+      expect(prompt.ms).toHaveLength(2);
+      // 128 rows a run do 128 steps' matmul work: slower than one row's, on the same session.
+      expect(Math.min(...prompt.ms)).toBeGreaterThan(Math.min(...step.ms));
+      await page.evaluate(() => window.slmHarness.kernelClose());
+      const after = await page.evaluate(() => window.slmHarness.kernelRun(0, 1).then(() => 'ran', (e: Error) => e.message));
+      expect(after).toBe('kernelRun before kernelOpen');
+    } finally {
+      await context.close();
+    }
   });
 });

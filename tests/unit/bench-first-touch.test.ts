@@ -1,6 +1,6 @@
 /** The bench's proposed readings of issue 12's load and dtype targets (scripts/bench/first-touch.ts). */
 import { describe, expect, it } from 'vitest';
-import { exFirstTouch, firstTouchMs, overFastest } from '../../scripts/bench/first-touch';
+import { coldAnswerExtraMs, exFirstTouch, firstTouchMs, overFastest } from '../../scripts/bench/first-touch';
 
 const GB = 1024 ** 3;
 
@@ -46,5 +46,24 @@ describe('overFastest', () => {
 
   it('keeps the reference at 1 when it is the fastest', () => {
     expect(overFastest('q4', { q8: 0.7 })).toEqual({ q4: 1, q8: 0.7 });
+  });
+});
+
+describe('coldAnswerExtraMs', () => {
+  it("gives a cold speed's cost as the first answer's extra time over the steady speed", () => {
+    // 63 intervals: at 63 tok/s a second, at 126 tok/s half of one.
+    expect(coldAnswerExtraMs(63, 126)).toBeCloseTo(500, 6);
+    // The same ratio (0.5) at a toy model's speed is a few tens of ms.
+    expect(coldAnswerExtraMs(1000, 2000)).toBeCloseTo(31.5, 6);
+    // A cold answer faster than steady: negative, not clipped.
+    expect(coldAnswerExtraMs(130, 126)).toBeLessThan(0);
+    expect(coldAnswerExtraMs(63, 126, 2)).toBeCloseTo(1000 / 63 - 1000 / 126, 6);
+  });
+
+  it('is null without both speeds', () => {
+    expect(coldAnswerExtraMs(null, 100)).toBeNull();
+    expect(coldAnswerExtraMs(100, undefined)).toBeNull();
+    expect(coldAnswerExtraMs(0, 100)).toBeNull();
+    expect(coldAnswerExtraMs(100, Infinity)).toBeNull();
   });
 });
