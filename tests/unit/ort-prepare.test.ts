@@ -5,7 +5,7 @@
 import path from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { describe, expect, it, vi } from 'vitest';
-import { installExternalWeights, prepareForOrt, takeSessionRecord } from '../../src/engines/local/worker/external-weights';
+import { gateNextCreate, installExternalWeights, onCreateStart, prepareForOrt, takeSessionRecord } from '../../src/engines/local/worker/external-weights';
 import { Writer } from '../../src/lib/protobuf';
 
 // The wrapper patches the browser bundle's InferenceSession; in Node the same classes come from
@@ -54,5 +54,22 @@ describe("the worker's InferenceSession.create wrapper (external-weights.ts)", (
     await expect(ort.InferenceSession.create(Uint8Array.from([0xff, 0xff, 0xff]))).rejects.toThrow();
     expect(takeSessionRecord()).toEqual({ weightRewrite: null, sessionParts: null, sessionMemory: null });
     await s.release();
+  });
+
+  it("tells the load as each create begins, before the primer's gate (where the load's read ends), until cleared", async () => {
+    await installExternalWeights();
+    const seen: string[] = [];
+    onCreateStart(() => seen.push('create begins'));
+    gateNextCreate(async () => void seen.push('gate'));
+    const a = await ort.InferenceSession.create(model);
+    expect(seen).toEqual(['create begins', 'gate']);
+    // Every create, not only the next: a model of several sessions ends its read at the first.
+    const b = await ort.InferenceSession.create(model);
+    expect(seen).toEqual(['create begins', 'gate', 'create begins']);
+    onCreateStart(null);
+    const c = await ort.InferenceSession.create(model);
+    expect(seen).toHaveLength(3);
+    takeSessionRecord();
+    await Promise.all([a.release(), b.release(), c.release()]);
   });
 });

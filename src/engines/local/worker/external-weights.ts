@@ -56,6 +56,14 @@ export function shareNextRewrite(h: RewriteHelpers | null): void {
   helpers = h;
 }
 
+/** Told as each session's create begins (before the gate): where a load's read ends at the latest (load.ts). */
+let createListener: (() => void) | null = null;
+
+/** `l` is called as each session's create begins, until it is replaced or cleared (null). */
+export function onCreateStart(l: (() => void) | null): void {
+  createListener = l;
+}
+
 /** `g` runs (and is awaited) before the next session is created; the last call wins. */
 export function gateNextCreate(g: () => Promise<unknown>): void {
   gate = g;
@@ -107,6 +115,7 @@ export async function installExternalWeights(): Promise<void> {
   const original: Create = cls.create.bind(cls);
   originalCreate = original;
   cls.create = async (...args: unknown[]) => {
+    createListener?.();
     if (gate) {
       const g = gate;
       gate = null;

@@ -1,4 +1,4 @@
-// About 430 lines: one class, the download (verify, resume, store in parts in either place, report progress) and the cache read it must agree with.
+// About 460 lines: one class, the download (verify, resume, store in parts in either place, report progress) and the cache read it must agree with.
 /**
  * How the worker downloads and caches model files, embedded, hub and mirror alike (transformers.js's `env.fetch`
  * and `env.customCache` point here). transformers.js alone would read each file whole, then `put`
@@ -72,6 +72,8 @@ export class ModelStore {
   private readonly written = new Set<string>();
   private readonly pending: Promise<unknown>[] = [];
   private readonly downloaded = new Set<string>();
+  /** A download's writes so far, by URL (the last one stores its last part and the complete record). */
+  private readonly writes = new Map<string, Promise<void>>();
   /**
    * Complete stored copies this load has verified, by URL: transformers.js looks a model file up
    * twice before it reads it (its existence check, then its load), and each lookup assembled the
@@ -162,7 +164,12 @@ export class ModelStore {
   async match(key: string, count = true): Promise<Response | undefined> {
     const url = absolute(key);
     // transformers.js looks again before its put: a file this load downloaded is not a cache read.
-    if (!this.cache || this.downloaded.has(url)) return undefined;
+    if (this.downloaded.has(url)) return this.beingStored(url);
+    return this.lookup(url, count);
+  }
+
+  private async lookup(url: string, count: boolean): Promise<Response | undefined> {
+    if (!this.cache) return undefined;
     const known = this.verified.get(url);
     if (known) {
       if (count) this.fromCache++;
@@ -205,6 +212,36 @@ export class ModelStore {
       await this.drop(url);
       return undefined;
     }
+  }
+
+  /**
+   * A file this load downloaded, as the store holds it once its writes are done (read back from there
+   * if anyone reads it), or undefined where it is not being stored. transformers.js looks a downloaded
+   * file up once more before its put, and finding nothing it copies the whole file into a new Response
+   * for that put (a no-op here: the store wrote it while it streamed). Measured reason (2026-12-03, 0.5B
+   * q4, 862 MB, a first visit in headless Chromium on this VM): that copy held the model worker for
+   * 4.5 s between the last byte and ONNX Runtime's create, with 862 MB more memory touched for nothing.
+   */
+  private beingStored(url: string): Response | undefined {
+    const writes = this.writes.get(url);
+    if (!writes || this.refused !== null) return undefined;
+    const file = this.fileName(url);
+    const stored = async (): Promise<Response> => {
+      await writes;
+      const res = this.refused === null ? await this.lookup(url, false) : undefined;
+      if (!res) throw new Error(`${file}: its download was not stored${this.refused === null ? '' : ` (${this.refused})`}.`);
+      return res;
+    };
+    let reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
+    const body = lazyStream(
+      async () => {
+        reader ??= ((await stored()).body ?? new ReadableStream<Uint8Array>()).getReader();
+        const r = await reader.read();
+        return r.done ? null : r.value;
+      },
+      () => void reader?.cancel().catch(() => undefined),
+    );
+    return new FileResponse(body, this.files.get(url)?.bytes ?? null, async () => (await stored()).arrayBuffer());
   }
 
   /** A verified stored copy as a response: read whole into one buffer (the load), or streamed (anyone else). */
@@ -342,6 +379,7 @@ export class ModelStore {
       chunkBytes = 0;
       chain = chain.then(() => this.storePart(url, file, meta, part, size, last));
       this.pending.push(chain);
+      this.writes.set(url, chain);
     };
     let prefixReader = prefix?.getReader() ?? null;
     return new ReadableStream<Uint8Array>({
