@@ -172,6 +172,27 @@ export function plainRead(page, urls, store = false) {
 }
 
 /**
+ * ms for a plain download of each of `urls` in turn, in a worker of `page`: `fetch(url, { cache:
+ * 'no-store' }).arrayBuffer()` from the host (the bytes in memory, as a load needs them; the HTTP cache
+ * neither read nor filled). The floor a cold load's read is compared with (`download_over_fetch`).
+ */
+export function plainDownload(page, urls) {
+  return page.evaluate(async (urls) => {
+    const src = `onmessage = async (e) => { const t = performance.now(); let n = 0; for (const u of e.data) n += (await (await fetch(u, { cache: 'no-store' })).arrayBuffer()).byteLength; postMessage({ ms: performance.now() - t, bytes: n }); }`;
+    const w = new Worker(URL.createObjectURL(new Blob([src], { type: 'text/javascript' })));
+    try {
+      return await new Promise((resolve, reject) => {
+        w.onmessage = (e) => resolve(e.data);
+        w.onerror = (e) => reject(new Error(e.message));
+        w.postMessage(urls);
+      });
+    } finally {
+      w.terminate();
+    }
+  }, urls);
+}
+
+/**
  * The longest a store-mode warm load waits after the previous engine is gone (settle.ts waits for
  * the machine to go quiet, up to this). Measured on the 0.5B shape (q4, 2 threads, the app's store):
  * loaded right after the previous load, its file read took 1.1–2.0 s; 8 s later, 0.81–0.87 s (the
@@ -207,12 +228,15 @@ export async function disposeAndSettle(page) {
 export async function measureHarness(browser, base, { model, dtype, threads, warmup, coldSamples = 3, steadyRuns = 16, steadyKept = 10, steadyTokens = 128, source = { type: 'bundled', modelId: model }, plainUrls = null, store = false, prefillRuns = 0, warmLoad = true, then = null }) {
   const colds = [];
   let open = null;
+  let download = null;
   try {
     let cold = null;
     let first = null;
     for (let i = 0; i < coldSamples; i++) {
       await open?.context.close();
       open = await openHarness(browser, base, store);
+      // In the first sitting's fresh context, before its load: the same bytes plainly downloaded.
+      if (i === 0 && store && plainUrls) download = await plainDownload(open.page, plainUrls);
       const c = await harnessLoad(open.page, { source, dtype, device: 'wasm', threads, warmup, useBrowserCache: store });
       const f = await harnessDecode(open.page, 64);
       colds.push(f.decodeTps);
@@ -229,6 +253,10 @@ export async function measureHarness(browser, base, { model, dtype, threads, war
     const common = {
       threads: cold.info.threads,
       cold_load_ms: cold.ms,
+      // The first cold load's read (its files downloaded and stored; preflight, ONNX Runtime's setup
+      // and the tokenizer's parse too) and a plain download of the model's large files just before it.
+      cold_read_ms: cold.info.downloadMs,
+      plain_download_ms: download ? download.ms : null,
       warmup_ms: cold.info.warmupMs,
       warmup_tokens: cold.info.warmupTokens,
       session_ms: cold.info.sessionCreateMs,

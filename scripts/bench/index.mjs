@@ -216,6 +216,7 @@ const mins = {
   dtype_over_fastest_browser_min: worst('dtype_over_fastest_browser', Math.min),
   read_over_plain_max: worst('read_over_plain', Math.max),
   read_minus_plain_ms_max: worst('read_minus_plain_ms', Math.max),
+  download_over_fetch_max: worst('download_over_fetch', Math.max),
   q4_over_q8_browser_min: q4OverQ8Best.length ? r2(Math.min(...q4OverQ8Best)) : null,
   q4_over_q8_browser_unpaired_min: q4OverQ8.length ? r2(Math.min(...q4OverQ8.map((q) => q.unpaired))) : null,
 };

@@ -164,6 +164,11 @@ export async function measureScale({ browser, base, specs, warmup, log, r2, firs
           thread_gain: r2(fixed.find((f) => f.threads === 2).decode_steady / fixed.find((f) => f.threads === 1).decode_steady),
           threads_auto_vs_best: r2(auto.decode_steady / best.decode_steady),
           cold_load_ms: Math.round(auto.cold_load_ms),
+          // A first visit's read (download, stored as it streams) ÷ a plain download of the same bytes
+          // from the same host in the same fresh context (issue 12: ≤ 1.2; the read also holds ~0.5-1 s of setup).
+          cold_read_ms: Math.round(auto.cold_read_ms),
+          plain_download_ms: auto.plain_download_ms === null ? null : Math.round(auto.plain_download_ms),
+          download_over_fetch: r2(auto.plain_download_ms ? auto.cold_read_ms / auto.plain_download_ms : null),
           warm_load_ms: Math.round(auto.warm_load_ms),
           warm_load_parts: auto.warm_parts,
           native_warm_load_ms: Math.round(nativeWarm.warm_load_ms),

@@ -1,7 +1,7 @@
 /**
  * The benchmark's plain read (scripts/bench/browser.mjs `plainRead`), the floor a warm load's read is
  * compared with (`read_over_plain`): from the HTTP cache, and from the app's own store (its records in
- * Cache Storage, the bytes in OPFS). Its page function once used a Node-side constant that does not
+ * Cache Storage, the bytes in OPFS); and its plain download (`download_over_fetch`), from the host. Its page function once used a Node-side constant that does not
  * exist in the page, which stopped the bench's scale rows (2026-12-01); nothing else runs it in
  * `npm test`. Here it reads a model the app stored, and must hand over every byte of it.
  */
@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { plainRead } from '../../scripts/bench/browser.mjs';
+import { plainDownload, plainRead } from '../../scripts/bench/browser.mjs';
 import { OPFS_DIR } from '../../src/models/opfs';
 import { launchBrowser, openPage } from './browser';
 import { MIRROR_MODELS, startModelHost, type ModelHost } from './model-host';
@@ -55,6 +55,11 @@ describe('the bench plain read', () => {
       expect(stored.ms).toBeGreaterThan(0);
       const http = await plainRead(page, urls, false);
       expect(http.bytes).toBe(size);
+      // The cold load's floor (download_over_fetch): the same bytes from the host itself.
+      const served = host.requests.length;
+      const download = await plainDownload(page, urls);
+      expect(download.bytes).toBe(size);
+      expect(host.requests.length).toBe(served + 1);
     } finally {
       await context.close();
     }
