@@ -146,29 +146,16 @@ export function pairOverhead(bare, app) {
  */
 export function plainRead(page, urls, store = false) {
   // The store's own key scheme: its record, and part i's key (partKey(u, i) ends in i).
-  const list = store ? urls.map((u) => ({ meta: metaKey(u), part: partKey(u, 0).slice(0, -1) })) : urls;
-  // The page's function runs in the page: every value it uses from here is passed in.
-  return page.evaluate(async ([list, names]) => {
-    const src = names
-      ? `onmessage = async (e) => { const t = performance.now(); let n = 0; const c = await caches.open(${JSON.stringify(names.cache)});
-          const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle(${JSON.stringify(names.opfsDir)}, { create: true });
-          for (const f of e.data) { const meta = await (await c.match(f.meta)).json();
-            if (meta.opfs) { const h = await (await dir.getFileHandle(meta.opfs)).createSyncAccessHandle({ mode: 'read-only' });
-              const b = new Uint8Array(meta.size); n += h.read(b, { at: 0 }); h.close(); continue; }
-            for (let i = 0; i < meta.parts.length; i++) n += (await (await c.match(f.part + i)).arrayBuffer()).byteLength; }
-          postMessage({ ms: performance.now() - t, bytes: n }); }`
-      : `onmessage = async (e) => { const t = performance.now(); let n = 0; for (const u of e.data) n += (await (await fetch(u)).arrayBuffer()).byteLength; postMessage({ ms: performance.now() - t, bytes: n }); }`;
-    const w = new Worker(URL.createObjectURL(new Blob([src], { type: 'text/javascript' })));
-    try {
-      return await new Promise((resolve, reject) => {
-        w.onmessage = (e) => resolve(e.data);
-        w.onerror = (e) => reject(new Error(e.message));
-        w.postMessage(list);
-      });
-    } finally {
-      w.terminate();
-    }
-  }, [list, store ? { cache: MODEL_CACHE, opfsDir: OPFS_DIR } : null]);
+  if (store) {
+    const list = urls.map((u) => ({ meta: metaKey(u), part: partKey(u, 0).slice(0, -1) }));
+    return timedInWorker(page, list, `const c = await caches.open(${JSON.stringify(MODEL_CACHE)});
+      const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle(${JSON.stringify(OPFS_DIR)}, { create: true });
+      for (const f of e.data) { const meta = await (await c.match(f.meta)).json();
+        if (meta.opfs) { const h = await (await dir.getFileHandle(meta.opfs)).createSyncAccessHandle({ mode: 'read-only' });
+          const b = new Uint8Array(meta.size); n += h.read(b, { at: 0 }); h.close(); continue; }
+        for (let i = 0; i < meta.parts.length; i++) n += (await (await c.match(f.part + i)).arrayBuffer()).byteLength; }`);
+  }
+  return timedInWorker(page, urls, 'for (const u of e.data) n += (await (await fetch(u)).arrayBuffer()).byteLength;');
 }
 
 /**
@@ -177,19 +164,28 @@ export function plainRead(page, urls, store = false) {
  * neither read nor filled). The floor a cold load's read is compared with (`download_over_fetch`).
  */
 export function plainDownload(page, urls) {
-  return page.evaluate(async (urls) => {
-    const src = `onmessage = async (e) => { const t = performance.now(); let n = 0; for (const u of e.data) n += (await (await fetch(u, { cache: 'no-store' })).arrayBuffer()).byteLength; postMessage({ ms: performance.now() - t, bytes: n }); }`;
+  return timedInWorker(page, urls, "for (const u of e.data) n += (await (await fetch(u, { cache: 'no-store' })).arrayBuffer()).byteLength;");
+}
+
+/**
+ * Runs `body` (an async function's body over the message `e`, adding the bytes it read to `n`) in a
+ * fresh worker of `page` with `data`; its ms and bytes. Built here as text: the page's function uses
+ * no value from this side but what it is passed.
+ */
+function timedInWorker(page, data, body) {
+  const src = `onmessage = async (e) => { const t = performance.now(); let n = 0; ${body} postMessage({ ms: performance.now() - t, bytes: n }); }`;
+  return page.evaluate(async ([src, data]) => {
     const w = new Worker(URL.createObjectURL(new Blob([src], { type: 'text/javascript' })));
     try {
       return await new Promise((resolve, reject) => {
         w.onmessage = (e) => resolve(e.data);
         w.onerror = (e) => reject(new Error(e.message));
-        w.postMessage(urls);
+        w.postMessage(data);
       });
     } finally {
       w.terminate();
     }
-  }, urls);
+  }, [src, data]);
 }
 
 /**
