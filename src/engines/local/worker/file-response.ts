@@ -38,17 +38,22 @@ export function lazyStream(next: () => Promise<Uint8Array | null>, cancel?: () =
   );
 }
 
-/** Stored Cache Storage parts as one stream, opened when first read. */
-export function blobStream(blobs: Blob[]): ReadableStream<Uint8Array> {
+/** The stream `open` gives, opened when first read (never, for a FileResponse read whole). */
+export function streamWhenRead(open: () => Promise<ReadableStream<Uint8Array>>): ReadableStream<Uint8Array> {
   let reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
   return lazyStream(
     async () => {
-      reader ??= new Blob(blobs).stream().getReader();
+      reader ??= (await open()).getReader();
       const r = await reader.read();
       return r.done ? null : r.value;
     },
     () => void reader?.cancel().catch(() => undefined),
   );
+}
+
+/** Stored Cache Storage parts as one stream, opened when first read. */
+export function blobStream(blobs: Blob[]): ReadableStream<Uint8Array> {
+  return streamWhenRead(async () => new Blob(blobs).stream());
 }
 
 /** Reads `stream` whole: into one buffer of `size` bytes where the size is known (growing it if more come), else gathered and joined. */

@@ -1,4 +1,4 @@
-// About 460 lines: one class, the download (verify, resume, store in parts in either place, report progress) and the cache read it must agree with.
+// About 465 lines: one class, the download (verify, resume, store in parts in either place, report progress) and the cache read it must agree with.
 /**
  * How the worker downloads and caches model files, embedded, hub and mirror alike (transformers.js's `env.fetch`
  * and `env.customCache` point here). transformers.js alone would read each file whole, then `put`
@@ -30,7 +30,7 @@ import { PART_BYTES, resumeDecision } from '../../../models/resume';
 import { opfsDir, opfsName } from '../../../models/opfs';
 import { fmtBytes } from '../../../metrics/format';
 import type { CacheReport, PlannedFile } from '../protocol';
-import { blobStream, FileResponse, lazyStream, readWhole } from './file-response';
+import { blobStream, FileResponse, lazyStream, readWhole, streamWhenRead } from './file-response';
 import { fileSize, readInto, syncAccessAvailable, writeAt } from './opfs-file';
 
 /** transformers.js asks for embedded files by root-relative path: keys and URLs are absolute here. */
@@ -232,15 +232,7 @@ export class ModelStore {
       if (!res) throw new Error(`${file}: its download was not stored${this.refused === null ? '' : ` (${this.refused})`}.`);
       return res;
     };
-    let reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
-    const body = lazyStream(
-      async () => {
-        reader ??= ((await stored()).body ?? new ReadableStream<Uint8Array>()).getReader();
-        const r = await reader.read();
-        return r.done ? null : r.value;
-      },
-      () => void reader?.cancel().catch(() => undefined),
-    );
+    const body = streamWhenRead(async () => (await stored()).body ?? new ReadableStream<Uint8Array>());
     return new FileResponse(body, this.files.get(url)?.bytes ?? null, async () => (await stored()).arrayBuffer());
   }
 
