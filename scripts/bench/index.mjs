@@ -30,6 +30,7 @@
  * Options: --models slm-pocket,slm-reference  --dtypes fp32,q8  --no-build  --no-hosted  --no-suites
  *          --scale smollm2-135m:fp32,q8,q4+qwen2.5-0.5b:q4  (random-weight models at catalog shapes: scale.mjs;
  *          that list is the default, generated on first use by tools/slm; --scale none: embedded models only)
+ *          --link-rate MB/s  (the scale q4 rows' download over a link of that speed: link-download.mjs; default 25, 0: off)
  *          --no-ttft-growth  --ttft-model ID  --no-constrained
  *          --only constrained  (just that part: its fields on the last line; --scale-dir DIR for the 135M model)
  *          --only hosted [--pairs N]  (the reference server through the app: its fields and runs on the last line)
@@ -47,6 +48,7 @@ import { growthFloor, ttftGrowthLocal, ttftGrowthServer } from './ttft-growth.mj
 import { openTarget } from './ttft-target.mjs';
 import { measureAgreementMs } from './agreement.ts';
 import { measureScale, parseScaleSpec } from './scale.mjs';
+import { LINK_RATE_MB_S } from './link-download.mjs';
 import { ensureScaleModel } from '../models-scale.ts';
 import { measureConstrained } from './constrained.ts';
 import { measureSwDownload } from './sw-download.mjs';
@@ -64,6 +66,8 @@ const dtypes = arg('dtypes', 'fp32,q8').split(',');
 const FULL_SCALE = 'smollm2-135m:fp32,q8,q4+qwen2.5-0.5b:q4';
 const scaleArg = arg('scale', FULL_SCALE);
 const scaleSpecs = parseScaleSpec(scaleArg === 'none' ? '' : scaleArg);
+const linkRate = Number(arg('link-rate', String(LINK_RATE_MB_S)));
+if (!Number.isFinite(linkRate) || linkRate < 0) throw new Error(`--link-rate: a speed in MB/s (0: off), not "${arg('link-rate', '')}"`);
 // Made (or found in the cache) before anything is measured: a machine that cannot make them learns
 // it now, not after the embedded rows.
 for (const { shape, dtypes } of arg('only', '') ? [] : scaleSpecs) {
@@ -151,7 +155,7 @@ try {
   const { sw_download_ratios: _r, ...swFields } = await measureSwDownload({ browser, base, log });
   swDownload = swFields;
   runs.push(...(await measureEmbedded({ browser, base, models, dtypes, warmup: WARMUP, log, r2 })));
-  if (scaleSpecs.length) runs.push(...(await measureScale({ browser, base, specs: scaleSpecs, warmup: WARMUP, log, r2, firstTouch })));
+  if (scaleSpecs.length) runs.push(...(await measureScale({ browser, base, specs: scaleSpecs, warmup: WARMUP, log, r2, firstTouch, linkRate: linkRate ? linkRate * 1e6 : null })));
   if (!process.argv.includes('--no-hosted')) {
     log('hosted: reference server…');
     hosted = await measureHosted({ browser, appUrl: base, log });
@@ -217,6 +221,7 @@ const mins = {
   read_over_plain_max: worst('read_over_plain', Math.max),
   read_minus_plain_ms_max: worst('read_minus_plain_ms', Math.max),
   download_over_fetch_max: worst('download_over_fetch', Math.max),
+  download_over_fetch_link_max: worst('download_over_fetch_link', Math.max),
   q4_over_q8_browser_min: q4OverQ8Best.length ? r2(Math.min(...q4OverQ8Best)) : null,
   q4_over_q8_browser_unpaired_min: q4OverQ8.length ? r2(Math.min(...q4OverQ8.map((q) => q.unpaired))) : null,
 };

@@ -21,6 +21,14 @@ import { decodeFields, DTYPE_FILE, kernelRatio, startBenchHost } from './kernel.
 import { memoryFields } from './memory.mjs';
 import { pairDtypes } from './dtype-pairs.mjs';
 import { exFirstTouch } from './first-touch.ts';
+import { linkDownload } from './link-download.mjs';
+
+/**
+ * The dtypes whose rows also get `download_over_fetch_link` (link-download.mjs): q4, the one users pick
+ * for real models. Every row at 25 MB/s would add ~3 min to the whole bench (652 MB of 135M fp32 twice
+ * through the link), which its 45 min cannot spare; the q4 rows add ~1.7 min.
+ */
+const LINK_DTYPES = ['q4'];
 
 /** `shape:dtype,dtype+shape:dtype` → [{ shape, dtypes }]. */
 export function parseScaleSpec(spec) {
@@ -83,7 +91,7 @@ function otherCount({ source, dtype, threads, warmup }) {
   };
 }
 
-export async function measureScale({ browser, base, specs, warmup, log, r2, firstTouch = {} }) {
+export async function measureScale({ browser, base, specs, warmup, log, r2, firstTouch = {}, linkRate = null }) {
   const { host, root, close } = await startBenchHost();
   const runs = [];
   try {
@@ -130,6 +138,14 @@ export async function measureScale({ browser, base, specs, warmup, log, r2, firs
           log(`${label}: kernel graph failed: ${e.message}`);
           return { kernel_ratio: null };
         });
+        let link = {};
+        if (linkRate && LINK_DTYPES.includes(dtype)) {
+          log(`${label}: download over a ${linkRate / 1e6} MB/s link…`);
+          link = await linkDownload({ browser, base, host, source, dtype, threads: auto.threads, plainUrls, rate: linkRate }).catch((e) => {
+            log(`${label}: link download failed: ${e.message}`);
+            return { link_error: e.message };
+          });
+        }
         log(`${label}: memory…`);
         // A renderer that crashes here twice (memoryFields reruns a crashed run once) costs this row its
         // memory figures, not the whole run.
@@ -169,6 +185,8 @@ export async function measureScale({ browser, base, specs, warmup, log, r2, firs
           cold_read_ms: Math.round(auto.cold_read_ms),
           plain_download_ms: auto.plain_download_ms === null ? null : Math.round(auto.plain_download_ms),
           download_over_fetch: r2(auto.plain_download_ms ? auto.cold_read_ms / auto.plain_download_ms : null),
+          // The same pair with the host sending over a user's link (link-download.mjs: loopback measures this machine's cores).
+          ...link,
           warm_load_ms: Math.round(auto.warm_load_ms),
           warm_load_parts: auto.warm_parts,
           native_warm_load_ms: Math.round(nativeWarm.warm_load_ms),

@@ -17,6 +17,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { Transform } from 'node:stream';
 
 export const MIRROR_ORG = 'test-org';
 export const MIRROR_MODELS = {
@@ -53,6 +54,8 @@ export interface ModelHost {
   fault(pathEnd: string, kind: HostFault, times?: number): void;
   /** Down: every connection is dropped unanswered (an offline user, without closing the server). */
   setDown(down: boolean): void;
+  /** File bodies from now on go out over one link of `bytesPerSecond` that they share (null: as fast as loopback). */
+  setRate(bytesPerSecond: number | null): void;
   close(): Promise<void>;
 }
 
@@ -101,11 +104,35 @@ export function layOutModels(modelDir: string, root: string): void {
   fs.writeFileSync(path.join(badTokenizer, 'tokenizer.json'), '<!doctype html><title>Sign in</title>');
 }
 
+/**
+ * One link of `rate` bytes a second that every paced body shares, as a user's connection is shared by
+ * the files a load downloads at once. Each chunk goes out when the link would have finished sending it;
+ * a timer that fires late is caught up on (up to CATCH_UP_MS), so the average rate holds over a file.
+ */
+export class Link {
+  private free = 0;
+  constructor(readonly rate: number) {}
+
+  pace(): Transform {
+    return new Transform({
+      transform: (chunk: Buffer, _enc, done) => {
+        const now = performance.now();
+        this.free = Math.max(this.free, now - CATCH_UP_MS) + (chunk.length * 1000) / this.rate;
+        const wait = this.free - now;
+        if (wait <= 0) done(null, chunk);
+        else setTimeout(() => done(null, chunk), wait);
+      },
+    });
+  }
+}
+const CATCH_UP_MS = 50;
+
 export async function startModelHost(modelDir: string, root: string): Promise<ModelHost> {
   layOutModels(modelDir, root);
   const requests: ModelHost['requests'] = [];
   const faults: { pathEnd: string; kind: HostFault; times: number }[] = [];
   let down = false;
+  let link: Link | null = null;
   const server = http.createServer((req, res) => {
     if (down) return void req.socket.destroy();
     const head = (status: number, headers: Record<string, string | number>) => {
@@ -124,6 +151,7 @@ export async function startModelHost(modelDir: string, root: string): Promise<Mo
       head(status, headers);
       if (req.method === 'HEAD' || body === undefined) res.end();
       else if (typeof body === 'string') res.end(body);
+      else if (link) body.pipe(link.pace()).pipe(res);
       else body.pipe(res);
     };
     if (req.method === 'OPTIONS') return send(204, {});
@@ -195,6 +223,7 @@ export async function startModelHost(modelDir: string, root: string): Promise<Mo
     requests,
     fault: (pathEnd, kind, times = 1) => void faults.push({ pathEnd, kind, times }),
     setDown: (d) => void (down = d),
+    setRate: (r) => void (link = r === null ? null : new Link(r)),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
