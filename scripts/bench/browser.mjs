@@ -297,6 +297,8 @@ export async function measureHarness(browser, base, { model, dtype, threads, war
         session_ms: Math.round(warm.info.sessionCreateMs),
         prepare_ms: warm.info.sessionParts ? Math.round(warm.info.sessionParts.prepareMs) : null,
         ort_create_ms: warm.info.sessionParts ? Math.round(warm.info.sessionParts.createMs) : null,
+        // What the q4 rewrite made of the weights (null: none ran): the session native is compared with as run (first-touch.ts).
+        rewrite_to: warm.info.weightRewrite?.to ?? null,
         warmup_ms: Math.round(warm.info.warmupMs),
         warmup_tokens: warm.info.warmupTokens,
         // The plan the worker's warm-up ran (a settled kernel primer shortens its decode floor and drops its

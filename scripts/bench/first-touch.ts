@@ -18,6 +18,11 @@
  *   at toy size a 64-token answer lasts 25–250 ms, and on a first visit it runs while V8 still
  *   optimises ONNX Runtime's WASM (4 s for its largest decode function on this machine): a ratio of
  *   0.2 there is ~0.2 s, where the same ratio at the 135M shape was 2 s.
+ * - `warmOverNativeAsRun`: a warm load ÷ native's warm load of the model as the browser runs it. ORT-web's
+ *   WASM build has no 4-bit kernels (MatMulNBits dequantizes every weight on every call: 0.05–0.07 of
+ *   native), so the app rewrites a q4 model's weights to fp32 at load (src/inference/q4-rewrite.ts) and
+ *   creates an fp32 session: 4 bytes a weight to copy, pack and touch where native's q4 session has ~0.56.
+ *   Against native's q4 load, the 135M q4 row measures that kernel gap again, as load time.
  */
 
 const GIB = 1024 ** 3;
@@ -72,4 +77,30 @@ export function coldAnswerExtraMs(coldTps: number | null | undefined, steadyTps:
   if (!coldTps || !steadyTps || !(coldTps > 0) || !(steadyTps > 0) || !Number.isFinite(coldTps) || !Number.isFinite(steadyTps)) return null;
   // n tokens at a decode rate span n − 1 intervals (the rate is (n − 1) ÷ (last − first), native.mjs).
   return ((tokens - 1) * 1000) / coldTps - ((tokens - 1) * 1000) / steadyTps;
+}
+
+/** What warmOverNativeAsRun reads of a bench row. */
+export interface AsRunRow {
+  model: string;
+  dtype: string;
+  warm_load_ms?: number | null;
+  native_warm_load_ms?: number | null;
+  /** What the warm load's q4 rewrite made of the weights (null: none ran). */
+  warm_load_parts?: { rewrite_to?: 'fp32' | 'int8' | null } | null;
+}
+
+/** The dtype whose native session the browser's session matches: fp32 for a q4 model rewritten to fp32, q8 for one rewritten to int8. */
+const AS_RUN: Record<'fp32' | 'int8', string> = { fp32: 'fp32', int8: 'q8' };
+
+/**
+ * `row`'s warm load ÷ the native warm load of the same model in the dtype its session runs (a row of
+ * `rows`); a row without a rewrite, or whose comparator was not measured, ÷ its own native figure. Null
+ * where the figures are missing.
+ */
+export function warmOverNativeAsRun(row: AsRunRow, rows: readonly AsRunRow[]): number | null {
+  const to = row.warm_load_parts?.rewrite_to ?? null;
+  const as = to ? rows.find((r) => r.model === row.model && r.dtype === AS_RUN[to]) : undefined;
+  const native = as?.native_warm_load_ms ?? row.native_warm_load_ms;
+  if (!row.warm_load_ms || !native) return null;
+  return row.warm_load_ms / native;
 }

@@ -1,6 +1,6 @@
 /** The bench's proposed readings of issue 12's load and dtype targets (scripts/bench/first-touch.ts). */
 import { describe, expect, it } from 'vitest';
-import { coldAnswerExtraMs, exFirstTouch, firstTouchMs, overFastest } from '../../scripts/bench/first-touch';
+import { coldAnswerExtraMs, exFirstTouch, firstTouchMs, overFastest, warmOverNativeAsRun } from '../../scripts/bench/first-touch';
 
 const GB = 1024 ** 3;
 
@@ -65,5 +65,27 @@ describe('coldAnswerExtraMs', () => {
     expect(coldAnswerExtraMs(100, undefined)).toBeNull();
     expect(coldAnswerExtraMs(0, 100)).toBeNull();
     expect(coldAnswerExtraMs(100, Infinity)).toBeNull();
+  });
+});
+
+describe('warmOverNativeAsRun', () => {
+  // The 2026-12-03 bench's 135M rows (ms).
+  const fp32 = { model: 'scale:smollm2-135m', dtype: 'fp32', warm_load_ms: 9580, native_warm_load_ms: 6695, warm_load_parts: { rewrite_to: null } };
+  const q8 = { model: 'scale:smollm2-135m', dtype: 'q8', warm_load_ms: 4413, native_warm_load_ms: 3523, warm_load_parts: { rewrite_to: null } };
+  const q4 = { model: 'scale:smollm2-135m', dtype: 'q4', warm_load_ms: 7816, native_warm_load_ms: 3338, warm_load_parts: { rewrite_to: 'fp32' as const } };
+  const rows = [fp32, q8, q4];
+
+  it("reads a q4 row rewritten to fp32 against native's fp32 warm load of the same model", () => {
+    expect(warmOverNativeAsRun(q4, rows)).toBeCloseTo(7816 / 6695, 6);
+    // Rewritten to int8: the q8 row's.
+    expect(warmOverNativeAsRun({ ...q4, warm_load_parts: { rewrite_to: 'int8' } }, rows)).toBeCloseTo(7816 / 3523, 6);
+  });
+
+  it('reads every other row, and a rewrite whose comparator was not measured, against its own native figure', () => {
+    expect(warmOverNativeAsRun(fp32, rows)).toBeCloseTo(9580 / 6695, 6);
+    expect(warmOverNativeAsRun(q4, [q4])).toBeCloseTo(7816 / 3338, 6);
+    // Another model's fp32 row is not this one's.
+    expect(warmOverNativeAsRun(q4, [{ ...fp32, model: 'scale:qwen2.5-0.5b' }, q4])).toBeCloseTo(7816 / 3338, 6);
+    expect(warmOverNativeAsRun({ model: 'slm-pocket', dtype: 'fp32', warm_load_ms: 5234 }, rows)).toBeNull();
   });
 });
