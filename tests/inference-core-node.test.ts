@@ -51,7 +51,9 @@ describe.skipIf(!available)('generation core, slm-pocket', () => {
     const ids = prompt('What is the capital of France?');
     const a = collect();
     const b = collect();
+    const t0 = performance.now();
     const ra = await kv.generate(ids, greedy(200), a);
+    const wall = performance.now() - t0;
     const rb = await gen.generate(ids, greedy(200), b);
     expect(ra.ids).toEqual(rb.ids);
     expect(ra.ids).toEqual(a.seen);
@@ -61,6 +63,9 @@ describe.skipIf(!available)('generation core, slm-pocket', () => {
     expect(rb.finishReason).toBe('stop');
     for (const id of ra.ids) expect(eos).not.toContain(id);
     expect(ra.decodeStats?.steps).toBe(ra.ids.length + 1);
+    // ONNX Runtime's share of the decode steps (all runs but the prefill's): some time, less than the whole generation.
+    expect(ra.decodeStats?.decodeRunMs).toBeGreaterThan(0);
+    expect(ra.decodeStats?.decodeRunMs).toBeLessThan(wall);
     expect(rb.decodeStats).toBeNull();
     await model.dispose();
   });

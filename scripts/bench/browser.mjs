@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { settleQuiet } from './settle.ts';
+import { runMsPerStep } from './run-split.ts';
 import { median } from '../../src/metrics/stats.ts';
 import { MODEL_CACHE, metaKey, partKey } from '../../src/models/cache.ts';
 import { OPFS_DIR } from '../../src/models/opfs.ts';
@@ -105,8 +106,9 @@ export async function harnessDecode(page, tokens) {
   // needs the throughput anyway: over the same tokens, first token to the end of the answer.
   const m = r.metrics;
   const fallback = tailRate(m.outputTokens, m.ttftMs, m.e2eMs);
-  return { ...m, shownDecodeTps: m.decodeTps, fallbackTps: fallback, decodeTps: m.decodeTps ?? fallback, engineDecodeTps: m.engineDecodeTps ?? m.decodeTps ?? fallback };
+  return { ...m, shownDecodeTps: m.decodeTps, fallbackTps: fallback, decodeTps: m.decodeTps ?? fallback, engineDecodeTps: m.engineDecodeTps ?? m.decodeTps ?? fallback, runMsPerToken: runMsPerStep(r.decodeStats) };
 }
+
 
 /** PREFILL_PROMPT (native.mjs) prefilled whole, one token answered: the engine's metrics (`prefillTps` on the worker's clock). */
 export async function harnessPrefill(page) {
@@ -241,7 +243,12 @@ export async function measureHarness(browser, base, { model, dtype, threads, war
     }
     const { page } = open;
     const steady = [];
-    for (let i = 0; i < steadyRuns; i++) steady.push((await harnessDecode(page, steadyTokens)).decodeTps);
+    const steadyRun = [];
+    for (let i = 0; i < steadyRuns; i++) {
+      const d = await harnessDecode(page, steadyTokens);
+      steady.push(d.decodeTps);
+      steadyRun.push(d.runMsPerToken);
+    }
     // PREFILL_PROMPT prefilled whole (KV reuse off), after the decode runs; the first run is not
     // kept (a prompt-length forward pass runs the kernels at other shapes than decode's one token).
     const prefill = [];
@@ -262,6 +269,8 @@ export async function measureHarness(browser, base, { model, dtype, threads, war
       decode_cold_samples: colds.map((x) => Math.round(x)),
       decode_steady: median(steady.slice(-steadyKept)),
       decode_steady_samples: steady.slice(-steadyKept).map((x) => Math.round(x * 100) / 100),
+      // ONNX Runtime's part of a steady token (the KV loop's account), the same runs' median.
+      run_ms_per_token_steady: steadyRun.slice(-steadyKept).every((x) => x !== null) ? median(steadyRun.slice(-steadyKept)) : null,
       steady_tokens: steadyTokens,
       ttft_ms: first.ttftMs,
       prefill_tps: first.prefillTps,

@@ -9,7 +9,7 @@ import { measureApp, measureHarness } from './browser.mjs';
 import { pairedAutoVsOther } from './thread-pairs.mjs';
 import { nativeDecode } from './native.mjs';
 import { memoryFields } from './memory.mjs';
-import { decodeFields, DTYPE_FILE, kernelRatio, startBenchHost } from './kernel.mjs';
+import { decodeFields, DTYPE_FILE, graphRatio, kernelRatio, startBenchHost } from './kernel.mjs';
 
 export async function measureEmbedded({ browser, base, models, dtypes, warmup, log, r2 }) {
   const runs = [];
@@ -53,6 +53,11 @@ export async function measureEmbedded({ browser, base, models, dtypes, warmup, l
           log(`${model} ${dtype}: kernel graph failed: ${e.message}`);
           return { kernel_ratio: null };
         });
+        log(`${model} ${dtype}: the model's step, bare…`);
+        const graph = await graphRatio({ browser, base, host: kh.host, root: kh.root, model: { name: model, dir: `public/models/${model}` }, file: DTYPE_FILE[dtype], threads: app.threads, size: 'toy' }).catch((e) => {
+          log(`${model} ${dtype}: graph floor failed: ${e.message}`);
+          return null;
+        });
         log(`${model} ${dtype}: memory…`);
         const memory = await memoryFields(base, { source: { type: 'bundled', modelId: model }, dtype, dir: `public/models/${model}` });
         runs.push({
@@ -61,7 +66,8 @@ export async function measureEmbedded({ browser, base, models, dtypes, warmup, l
           cross_origin_isolated: true,
           // With the same kernel floor as the scale rows' (kernel.mjs), at Auto's thread count: at this size a
           // decode step is a few tenths of a millisecond of matmuls, so per-step costs the kernel graph lacks show.
-          ...decodeFields({ app, nativeBest, auto, kernel, r2 }),
+          // And the graph floor: the model's whole step bare in both runtimes, every operator the kernel graph lacks.
+          ...decodeFields({ app, nativeBest, auto, kernel, graph, r2 }),
           thread_gain: r2(best.decode_steady / one.decode_steady),
           // Paired (thread-pairs.mjs); the two separate sittings' figure beside it.
           threads_auto_vs_best: r2(paired ? paired.auto_vs_best : auto.decode_steady / best.decode_steady),
@@ -84,6 +90,7 @@ export async function measureEmbedded({ browser, base, models, dtypes, warmup, l
           ...(memory.memory_crashes ? { memory_crashes: memory.memory_crashes } : {}),
           harness: fixed.map((f) => ({ ...f, decode_cold: r2(f.decode_cold), decode_steady: r2(f.decode_steady), cold_load_ms: Math.round(f.cold_load_ms), warm_load_ms: f.warm_load_ms === null ? null : Math.round(f.warm_load_ms) })),
           kernel,
+          graph,
           native: native.map((n) => ({ threads: n.threads, decode_tps: r2(n.decode_tps), generate_tps: r2(n.generate_tps), kv_loop_tps: r2(n.kv_loop_tps) })),
         });
       }

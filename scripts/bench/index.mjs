@@ -7,7 +7,8 @@
  *               first 64 tokens after ready, steady decode, warm load
  *   app         the real UI with threads "auto": load, answers, long tasks while streaming
  *   kernels     kernel_ratio: one decode step's weight matmuls as a bare graph, ORT-web ÷ onnxruntime-node at
- *               Auto's threads, and ratio_vs_kernel (kernel.mjs; these rows: embedded.mjs)
+ *               Auto's threads, and ratio_vs_kernel (kernel.mjs; these rows: embedded.mjs); on these rows also
+ *               graph_ratio: the model's whole graph, one decode step run bare, and ratio_vs_graph
  *   hosted      the reference server through the app's hosted pane (TTFT vs the server's first
  *               byte) and 16 concurrent streams from the official openai client
  * and prints a table, then one JSON object as the last line (see docs/performance.md).
@@ -169,7 +170,7 @@ try {
   await new Promise((r) => server.httpServer.close(r));
 }
 
-const cols = ['model', 'dtype', 'threads', 'memory_peak_mb', 'memory_over_file', 'native_decode_tps', 'browser_decode_tps_cold', 'browser_decode_tps_steady', 'ratio_cold', 'ratio_steady', 'kernel_ratio', 'ratio_vs_kernel', 'thread_gain', 'threads_auto_vs_best', 'ui_overhead', 'long_tasks', 'cold_load_ms', 'warm_load_ms', 'native_warm_load_ms', 'warm_load_over_native', 'time_to_first_answer_ms', 'ttft_ms', 'prefill_tps'];
+const cols = ['model', 'dtype', 'threads', 'memory_peak_mb', 'memory_over_file', 'native_decode_tps', 'browser_decode_tps_cold', 'browser_decode_tps_steady', 'ratio_cold', 'ratio_steady', 'kernel_ratio', 'ratio_vs_kernel', 'graph_ratio', 'ratio_vs_graph', 'run_ratio', 'ratio_vs_run', 'thread_gain', 'threads_auto_vs_best', 'ui_overhead', 'long_tasks', 'cold_load_ms', 'warm_load_ms', 'native_warm_load_ms', 'warm_load_over_native', 'time_to_first_answer_ms', 'ttft_ms', 'prefill_tps'];
 console.log(cols.join('\t'));
 for (const r of runs) console.log(cols.map((c) => r[c]).join('\t'));
 const top = runs.find((r) => r.model === DEFAULT.model && r.dtype === DEFAULT.dtype) ?? runs[0] ?? {};
@@ -214,6 +215,10 @@ const mins = {
   // Proposed reading of ratio_cold (first-touch.ts): the first answer's extra time over the steady speed, ms.
   cold_answer_extra_ms_max: worst('cold_answer_extra_ms', Math.max),
   ratio_vs_kernel_min: worst('ratio_vs_kernel', Math.min),
+  // Proposed reading at a toy size (kernel.mjs graphRatio): the steady ratio over the model's whole step run bare.
+  ratio_vs_graph_min: worst('ratio_vs_graph', Math.min),
+  // The steady ratio over ONNX Runtime's own in the same runs (run-split.ts): what the app's loop loses beyond it.
+  ratio_vs_run_min: worst('ratio_vs_run', Math.min),
   prefill_ratio_min: worst('prefill_ratio', Math.min),
   prefill_ratio_vs_kernel_min: worst('prefill_ratio_vs_kernel', Math.min),
   threads_auto_vs_best_min: worst('threads_auto_vs_best', Math.min),

@@ -17,16 +17,28 @@ export interface KernelFigures {
   kernel_session_ms?: { web: number | null; node: number | null };
 }
 
-export function kernelRatio(opts: {
+/** What both floors are told: the browser and app, the bench host and its folder, the model's file, threads, run sizes. */
+export interface FloorOptions {
   browser: Browser;
   base: string;
   host: { url: string };
   root: string;
   model: { name: string; dir: string };
   file: string;
-  dtype: string;
   threads: number;
-  prefillRows?: number | null;
   size?: 'scale' | 'toy';
-  log: (line: string) => void;
-}): Promise<KernelFigures>;
+}
+
+export function kernelRatio(opts: FloorOptions & { dtype: string; prefillRows?: number | null; log: (line: string) => void }): Promise<KernelFigures>;
+
+export interface GraphFigures {
+  graph_ratio: number;
+  graph_past: number;
+  graph_pooled: boolean;
+  graph_web_ms: number[];
+  graph_node_ms: number[];
+  graph_ratios: number[];
+  graph_session_ms: { web: number | null; node: number | null };
+}
+
+export function graphRatio(opts: FloorOptions): Promise<GraphFigures>;

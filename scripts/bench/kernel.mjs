@@ -16,6 +16,8 @@ import { python } from '../models-scale.ts';
 import { openHarness } from './browser.mjs';
 import { nativeKernelSession } from './native.mjs';
 import { coldAnswerExtraMs } from './first-touch.ts';
+import { GRAPH_STEP_PAST } from '../../src/inference/step-feeds.ts';
+import { runSplit } from './run-split.ts';
 
 export const DTYPE_FILE = { fp32: 'model.onnx', q8: 'model_quantized.onnx', q4: 'model_q4.onnx' };
 
@@ -51,9 +53,9 @@ export const KERNEL_RUNS = {
 /**
  * A row's decode figures, shared by the embedded and the scale rows: Auto's thread count and its note, the
  * native baseline, the bare worker's cold and steady speeds at Auto's count (`auto`), their ratios, and
- * the kernel floor with the steady ratio over it.
+ * the kernel floor with the steady ratio over it (and the graph floor's, `graph`, where measured).
  */
-export function decodeFields({ app, nativeBest, auto, kernel, r2 }) {
+export function decodeFields({ app, nativeBest, auto, kernel, graph = null, r2 }) {
   const ratioSteady = auto.decode_steady / nativeBest.decode_tps;
   return {
     threads: app.threads,
@@ -69,6 +71,10 @@ export function decodeFields({ app, nativeBest, auto, kernel, r2 }) {
     ratio_steady: r2(ratioSteady),
     kernel_ratio: r2(kernel.kernel_ratio),
     ratio_vs_kernel: r2(kernel.kernel_ratio ? ratioSteady / kernel.kernel_ratio : null),
+    // The graph floor (graphRatio), where the row measured it: the model's whole step run bare.
+    ...(graph ? { graph_ratio: r2(graph.graph_ratio), ratio_vs_graph: r2(graph.graph_ratio ? ratioSteady / graph.graph_ratio : null) } : {}),
+    // ONNX Runtime's part of a token and the loop's own, in the same runs (run-split.ts).
+    ...runSplit(nativeBest, auto),
   };
 }
 
@@ -87,26 +93,19 @@ export async function startBenchHost() {
 }
 
 /**
- * `model` ({ name, dir }): its `onnx/{file}`'s kernel graph, served by `host` from `root` (startBenchHost). `prefillRows`:
- * also the same graph with a prompt's rows (`prefill_kernel_ratio`). `size`: a key of KERNEL_RUNS.
+ * A graph's paired halves: `url` in the harness's kernel worker (ORT-web) and `file` on onnxruntime-node, each
+ * session made once, three rounds of A B / B A at `threads` threads; `graph` as the kernel worker takes it
+ * ('kernel' or 'step'); `prefillRows`: also that many rows a run (kernel graphs only). Each half's median ms.
  */
-export async function kernelRatio({ browser, base, host, root, model, file, dtype, threads, prefillRows = null, size = 'scale', log }) {
-  const dir = path.join(root, MIRROR_ORG, `kernels-${model.name}`);
-  fs.mkdirSync(dir, { recursive: true });
-  const out = path.join(dir, `kernel-${dtype}.onnx`);
-  const r = spawnSync(python(), ['tools/slm/kernel_graph.py', path.join(model.dir, 'onnx', file), out], { encoding: 'utf8' });
-  if (r.status !== 0) {
-    log(`kernel graph failed: ${(r.stderr ?? r.error?.message ?? '').slice(-500)}`);
-    return { kernel_ratio: null };
-  }
+async function pairedHalves({ browser, base, url, file, threads, graph, size, prefillRows }) {
   const { warmups, warmupMs, runs } = KERNEL_RUNS[size];
-  const url = `${host.url}${MIRROR_ORG}/kernels-${model.name}/resolve/main/kernel-${dtype}.onnx`;
   const { context, page } = await openHarness(browser, base);
   const web = [];
   const node = [];
   const webPrefill = [];
   const nodePrefill = [];
   const sessionMs = { web: null, node: null };
+  let pooled = null;
   let nodeKernel = null;
   try {
     // Bounded: a kernel worker the browser ends without an error event (seen for the 0.5B shape's
@@ -114,8 +113,8 @@ export async function kernelRatio({ browser, base, host, root, model, file, dtyp
     const bounded = (p) =>
       Promise.race([p, new Promise((_, reject) => setTimeout(() => reject(new Error(`the kernel worker gave no answer within ${KERNEL_TIMEOUT_MS / 60_000} min`)), KERNEL_TIMEOUT_MS).unref())]);
     // One session a runtime for all rounds (kernel.worker.ts says what one a call cost).
-    sessionMs.web = (await bounded(page.evaluate(([u, t]) => window.slmHarness.kernelOpen(u, t), [url, threads]))).sessionMs;
-    nodeKernel = await nativeKernelSession({ file: out, threads });
+    ({ sessionMs: sessionMs.web, pooled } = await bounded(page.evaluate(([u, t, g]) => window.slmHarness.kernelOpen(u, t, g), [url, threads, graph])));
+    nodeKernel = await nativeKernelSession({ file, threads, graph });
     sessionMs.node = nodeKernel.sessionMs;
     // The timed warm-up (warmupMs) is for V8's optimising, which a session's first runs of a shape
     // see: later rounds warm up by `warmups` runs only (the caches, after the other runtime's half).
@@ -146,20 +145,75 @@ export async function kernelRatio({ browser, base, host, root, model, file, dtyp
   } finally {
     await nodeKernel?.release();
     await context.close();
+  }
+  return { web, node, webPrefill, nodePrefill, sessionMs, pooled };
+}
+
+// Three decimals for the toy graphs' fractions of a millisecond.
+const ms3 = (x) => Math.round(x * 1000) / 1000;
+const roundSessions = (s) => ({ web: s.web === null ? null : Math.round(s.web), node: s.node === null ? null : Math.round(s.node) });
+
+/**
+ * `model` ({ name, dir }): its `onnx/{file}`'s kernel graph, served by `host` from `root` (startBenchHost). `prefillRows`:
+ * also the same graph with a prompt's rows (`prefill_kernel_ratio`). `size`: a key of KERNEL_RUNS.
+ */
+export async function kernelRatio({ browser, base, host, root, model, file, dtype, threads, prefillRows = null, size = 'scale', log }) {
+  const dir = path.join(root, MIRROR_ORG, `kernels-${model.name}`);
+  fs.mkdirSync(dir, { recursive: true });
+  const out = path.join(dir, `kernel-${dtype}.onnx`);
+  const r = spawnSync(python(), ['tools/slm/kernel_graph.py', path.join(model.dir, 'onnx', file), out], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    log(`kernel graph failed: ${(r.stderr ?? r.error?.message ?? '').slice(-500)}`);
+    return { kernel_ratio: null };
+  }
+  const url = `${host.url}${MIRROR_ORG}/kernels-${model.name}/resolve/main/kernel-${dtype}.onnx`;
+  let h;
+  try {
+    h = await pairedHalves({ browser, base, url, file: out, threads, graph: 'kernel', size, prefillRows });
+  } finally {
     fs.rmSync(out, { force: true });
   }
-  const ratios = web.map((w, i) => node[i] / w);
-  const prefillRatios = webPrefill.map((w, i) => nodePrefill[i] / w);
-  // Three decimals for the toy graphs' fractions of a millisecond.
-  const ms = (x) => Math.round(x * 1000) / 1000;
+  const ratios = h.web.map((w, i) => h.node[i] / w);
+  const prefillRatios = h.webPrefill.map((w, i) => h.nodePrefill[i] / w);
   return {
     kernel_ratio: median(ratios),
-    kernel_web_ms: web.map(ms),
-    kernel_node_ms: node.map(ms),
+    kernel_web_ms: h.web.map(ms3),
+    kernel_node_ms: h.node.map(ms3),
     kernel_ratios: ratios.map(r2k),
     prefill_kernel_ratio: prefillRatios.length ? median(prefillRatios) : null,
-    prefill_kernel_web_ms: webPrefill.map(r2k),
-    prefill_kernel_node_ms: nodePrefill.map(r2k),
-    kernel_session_ms: { web: sessionMs.web === null ? null : Math.round(sessionMs.web), node: sessionMs.node === null ? null : Math.round(sessionMs.node) },
+    prefill_kernel_web_ms: h.webPrefill.map(r2k),
+    prefill_kernel_node_ms: h.nodePrefill.map(r2k),
+    kernel_session_ms: roundSessions(h.sessionMs),
+  };
+}
+
+/**
+ * The graph floor (`graph_ratio`): the model's own graph, one decode step at GRAPH_STEP_PAST past positions
+ * (src/inference/step-feeds.ts), run bare (a `session.run` on the same feeds, nothing else) in ORT-web and on
+ * onnxruntime-node, paired as kernelRatio. It holds every operator of the model, where the kernel graph holds
+ * only its weight matmuls: at a toy model's size the other operators' per-run costs are most of a step, and
+ * `ratio_vs_graph` = ratio ÷ graph_ratio is what the app's loop (feeds, outputs, sampling, the stop signal, the
+ * page) loses beyond ONNX Runtime running the model. `model` ({ name, dir }): its `onnx/{file}`, linked under
+ * `root` for `host` to serve; a single file (the kernel worker creates the session from its bytes), so the
+ * embedded rows take it and the scale rows, whose matmuls are their step, keep the kernel floor alone.
+ */
+export async function graphRatio({ browser, base, host, root, model, file, threads, size = 'toy' }) {
+  const dir = path.join(root, MIRROR_ORG, `graphs-${model.name}`);
+  fs.mkdirSync(dir, { recursive: true });
+  const src = path.resolve(model.dir, 'onnx', file);
+  if (fs.existsSync(`${src}_data`)) throw new Error(`the graph floor reads single-file models; ${file} has external data`);
+  if (!fs.existsSync(path.join(dir, file))) fs.symlinkSync(src, path.join(dir, file));
+  const url = `${host.url}${MIRROR_ORG}/graphs-${model.name}/resolve/main/${file}`;
+  const h = await pairedHalves({ browser, base, url, file: src, threads, graph: 'step', size, prefillRows: null });
+  const ratios = h.web.map((w, i) => h.node[i] / w);
+  return {
+    graph_ratio: median(ratios),
+    graph_past: GRAPH_STEP_PAST,
+    // Whether ORT-web's runs wrote into reused output buffers, as the app's loop does (step-feeds.ts).
+    graph_pooled: h.pooled,
+    graph_web_ms: h.web.map(ms3),
+    graph_node_ms: h.node.map(ms3),
+    graph_ratios: ratios.map(r2k),
+    graph_session_ms: roundSessions(h.sessionMs),
   };
 }

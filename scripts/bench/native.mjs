@@ -13,10 +13,13 @@ import { decodeSettings } from '../../src/inference/settings.ts';
 import { DEFAULT_GENERATION } from '../../src/inference/params.ts';
 import { median } from '../../src/metrics/stats.ts';
 import { kvReuseBlocker } from '../../src/inference/kv-cache.ts';
+import { planKvDecoder } from '../../src/inference/kv-decoder.ts';
+import { decodeStepFeeds, GRAPH_STEP_PAST } from '../../src/inference/step-feeds.ts';
 import { BatchingStream, IncrementalDecoder } from '../../src/inference/streamer.ts';
 import { warmUp } from '../../src/engines/local/worker/warmup.ts';
 import { PREFILL_PROMPT } from './prefill-prompt.mjs';
 import { peakWatch, touchedBytes } from './touched.mjs';
+import { runMsPerStep } from './run-split.ts';
 
 const { AutoModelForCausalLM, AutoTokenizer, env } = transformers;
 env.allowRemoteModels = false;
@@ -39,9 +42,13 @@ export async function nativeDecode({ model: name, dtype, threads, tokens, repeat
   const tps = (t) => ((t.length - 1) * 1000) / (t[t.length - 1] - t[0]);
   // Fixed length: end-of-sequence is ignored up to `tokens` (and the loop is given none to stop on).
   const settings = decodeSettings({ ...DEFAULT_GENERATION, greedy: true, maxNewTokens: tokens, minNewTokens: tokens }, null);
+  // Each run's speed; a KV-loop run also notes ONNX Runtime's ms a decode step (its DecodeStats).
+  const runMs = [];
   const timed = (generator) => async () => {
     const times = [];
-    await generator.generate(prompt, settings, { onToken: () => times.push(performance.now()), shouldStop: () => null });
+    const r = await generator.generate(prompt, settings, { onToken: () => times.push(performance.now()), shouldStop: () => null });
+    const ms = runMsPerStep(r.decodeStats);
+    if (ms !== null) runMs.push(ms);
     return tps(times);
   };
   const viaGenerate = timed(new TokenGenerator(transformers, model, { device: 'cpu', eosTokenIds: [], pooled: false, loop: 'generate' }));
@@ -51,14 +58,16 @@ export async function nativeDecode({ model: name, dtype, threads, tokens, repeat
   // The median of `repeats` runs after `warmups`: the same statistic as the browser's steady figure.
   const measure = async (fn) => {
     for (let i = 0; i < warmups; i++) await fn();
+    runMs.length = 0;
     const runs = [];
     for (let i = 0; i < repeats; i++) runs.push(await fn());
     return median(runs);
   };
   const generate_tps = await measure(viaGenerate);
   const kv_loop_tps = loop.loop === 'kv-loop' ? await measure(viaLoop) : null;
+  const kv_loop_run_ms = kv_loop_tps === null || runMs.length === 0 ? null : median(runMs);
   await model.dispose();
-  return { threads, decode_tps: Math.max(generate_tps, kv_loop_tps ?? 0), generate_tps, kv_loop_tps, kv_loop_reason: reason };
+  return { threads, decode_tps: Math.max(generate_tps, kv_loop_tps ?? 0), generate_tps, kv_loop_tps, kv_loop_reason: reason, kv_loop_run_ms };
 }
 
 /**
@@ -119,18 +128,38 @@ export async function nativeWarmLoad({ model: name, dtype, threads, modelsDir = 
  * The kernel graph (tools/slm/kernel_graph.py) on onnxruntime-node at `threads` threads, its session
  * created once (kernel.mjs asks it for every round): `run({ rows, warmups, runs, warmupMs })` is the median ms of
  * `runs` runs of `rows` rows after `warmups` (and at least `warmupMs` of them, as the browser's half).
+ * `graph` 'step': `file` is a model's own graph, run one decode step at GRAPH_STEP_PAST (src/inference/step-feeds.ts),
+ * the feeds the harness's kernel worker gives ONNX Runtime Web.
  */
-export async function nativeKernelSession({ file, threads }) {
+export async function nativeKernelSession({ file, threads, graph = 'kernel' }) {
   const ort = await import('onnxruntime-node');
   const t0 = performance.now();
   const session = await ort.InferenceSession.create(file, { intraOpNumThreads: threads, interOpNumThreads: 1 });
   const sessionMs = performance.now() - t0;
-  const run = async ({ rows = 1, warmups = 10, runs = 30, warmupMs = 0 }) => {
-    const feeds = {};
-    for (const n of session.inputNames) {
-      const k = Number(n.slice(2));
-      feeds[n] = new ort.Tensor('float32', Float32Array.from({ length: rows * k }, (_, i) => Math.sin(i) * 0.5), [1, rows, k]);
+  let feedsFor;
+  if (graph === 'step') {
+    const plan = planKvDecoder(session);
+    if ('reason' in plan) {
+      await session.release();
+      throw new Error(`the model does not fit the decode loop: ${plan.reason}`);
     }
+    const feeds = decodeStepFeeds(plan.layout, GRAPH_STEP_PAST, (type, data, dims) => new ort.Tensor(type, data, dims));
+    feedsFor = (rows) => {
+      if (rows !== 1) throw new Error(`a model's step graph runs one row, not ${rows}`);
+      return feeds;
+    };
+  } else {
+    feedsFor = (rows) => {
+      const feeds = {};
+      for (const n of session.inputNames) {
+        const k = Number(n.slice(2));
+        feeds[n] = new ort.Tensor('float32', Float32Array.from({ length: rows * k }, (_, i) => Math.sin(i) * 0.5), [1, rows, k]);
+      }
+      return feeds;
+    };
+  }
+  const run = async ({ rows = 1, warmups = 10, runs = 30, warmupMs = 0 }) => {
+    const feeds = feedsFor(rows);
     const warmStart = performance.now();
     for (let i = 0; i < warmups || performance.now() - warmStart < warmupMs; i++) await session.run(feeds);
     const ms = [];

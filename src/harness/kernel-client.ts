@@ -3,7 +3,7 @@
  * to time runs as often as the bench's rounds need. A worker of its own per session: ONNX Runtime
  * Web fixes its thread pool per worker.
  */
-import type { FromKernelWorker, ToKernelWorker } from './kernel.worker';
+import type { FromKernelWorker, GraphKind, ToKernelWorker } from './kernel.worker';
 
 /** A request without its id (the client numbers them). */
 type Ask = ToKernelWorker extends infer T ? (T extends unknown ? Omit<T, 'id'> : never) : never;
@@ -25,11 +25,11 @@ export class KernelClient {
     this.worker.onerror = (ev) => this.failAll(new Error(ev.message || 'the kernel worker failed'));
   }
 
-  /** Creates the session on `url`'s graph at `threads` threads: its creation time (ms). */
-  async open(url: string, threads: number, ortBase: string): Promise<number> {
-    const r = await this.ask({ kind: 'open', url, threads, ortBase });
+  /** Creates the session on `url`'s graph (`graph`: what it is) at `threads` threads: its creation time (ms), and whether its runs write into reused output buffers. */
+  async open(url: string, threads: number, ortBase: string, graph: GraphKind): Promise<{ sessionMs: number; pooled: boolean }> {
+    const r = await this.ask({ kind: 'open', url, threads, ortBase, graph });
     if (r.kind !== 'opened') throw new Error(`the kernel worker answered ${r.kind} to open`);
-    return r.sessionMs;
+    return { sessionMs: r.sessionMs, pooled: r.pooled };
   }
 
   /** Times `runs` runs of `rows` rows after the warm-up: each run's ms. */

@@ -120,10 +120,10 @@ const harness: Harness = {
     }
   },
   generate: (messages, params = {}, kvReuse = true) => run(messages, params, null, kvReuse),
-  async kernelOpen(url, threads) {
+  async kernelOpen(url, threads, graph = 'kernel') {
     kernel?.close();
     kernel = new KernelClient();
-    return { sessionMs: await kernel.open(url, threads, ortBase()) };
+    return kernel.open(url, threads, ortBase(), graph);
   },
   async kernelRun(warmups, runs, rows = 1, warmupMs = 0) {
     if (!kernel) throw new Error('kernelRun before kernelOpen');

@@ -3,6 +3,7 @@
  * code (tests, the headless runner, the benchmark) without type-checking browser-only modules.
  */
 import type { PresetId } from '../engines/hosted/presets';
+import type { GraphKind } from './kernel.worker';
 import type { LoadedInfo, WarmupPlan, WorkerEnvironment } from '../engines/local/protocol';
 import type { ChatMessage, GenerationParams, RunResult } from '../engines/types';
 import type { ConstraintMode } from '../eval/engines';
@@ -64,8 +65,8 @@ export interface Harness {
   load(opts: HarnessLoad): Promise<LoadedInfo>;
   /** `kvReuse` false: prefill the whole prompt (the benchmark's baseline); default true. */
   generate(messages: ChatMessage[], params?: Partial<GenerationParams>, kvReuse?: boolean): Promise<HarnessRun>;
-  /** The benchmark's kernel floor: opens a bare ONNX graph (kernel.worker.ts) with the model worker's setup, in a worker of its own (a previous one is closed). */
-  kernelOpen(url: string, threads: number): Promise<{ sessionMs: number }>;
+  /** The benchmark's kernel floor: opens a bare ONNX graph (kernel.worker.ts) with the model worker's setup, in a worker of its own (a previous one is closed); `graph` 'step': a model's own graph, one decode step a run. */
+  kernelOpen(url: string, threads: number, graph?: GraphKind): Promise<{ sessionMs: number; pooled: boolean }>;
   /** Times `runs` runs of the open graph with `rows` rows after `warmups` runs (and at least `warmupMs`). */
   kernelRun(warmups: number, runs: number, rows?: number, warmupMs?: number): Promise<{ ms: number[] }>;
   kernelClose(): void;

@@ -30,6 +30,12 @@ export interface DecodeStats {
   /** Outputs ONNX Runtime wrote into reused buffers / allocated itself. */
   pooledOutputs: number;
   allocatedOutputs: number;
+  /**
+   * Milliseconds inside `session.run` over the steps after the first (the first is the prefill's): what
+   * ONNX Runtime took of the decode; the rest of a token's time is this loop's own (feeds, sampling, the
+   * caller's onToken). The bench reads it on both runtimes (scripts/bench: `loop_us_per_token`).
+   */
+  decodeRunMs: number;
 }
 
 /** The KV state after a generation: `past` holds the keys and values of the first `length` tokens. */
@@ -287,6 +293,7 @@ export class KvDecoder {
     let step = req.promptIds.slice(pos);
     let generated = 0;
     let steps = 0;
+    let decodeRunMs = 0;
     let lastYield = performance.now();
     for (;;) {
       const n = step.length;
@@ -301,7 +308,9 @@ export class KvDecoder {
       if (layout.positionIds) feeds['position_ids'] = this.makeTensor('int64', this.positions.subarray(0, n), [1, n]);
       layout.cache.forEach((c, i) => (feeds[c.past] = past[i] ?? this.empty));
       const run = () => this.session.run(feeds);
+      const t0 = performance.now();
       const out = this.pool ? await this.pool.run(run) : await run();
+      if (steps > 0) decodeRunMs += performance.now() - t0;
       steps++;
       pos += n;
       past = layout.cache.map((c) => {
@@ -329,6 +338,7 @@ export class KvDecoder {
     return {
       final: { past: this.pool ? this.detach(past) : past, length: pos },
       steps,
+      decodeRunMs,
       pooledOutputs: (this.pool?.pooled ?? 0) - pooled0,
       allocatedOutputs: (this.pool?.allocated ?? 0) - allocated0,
     };

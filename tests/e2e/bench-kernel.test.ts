@@ -7,7 +7,7 @@
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { DTYPE_FILE, kernelRatio, startBenchHost } from '../../scripts/bench/kernel.mjs';
+import { DTYPE_FILE, graphRatio, kernelRatio, startBenchHost } from '../../scripts/bench/kernel.mjs';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -73,6 +73,50 @@ describe('the bench kernel floor on an embedded model', () => {
       await page.evaluate(() => window.slmHarness.kernelClose());
       const after = await page.evaluate(() => window.slmHarness.kernelRun(0, 1).then(() => 'ran', (e: Error) => e.message));
       expect(after).toBe('kernelRun before kernelOpen');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("times the model's whole step bare in both runtimes (the graph floor), three paired rounds", async () => {
+    const g = await graphRatio({
+      browser, base: appUrl, host: bench.host, root: bench.root,
+      model: { name: 'slm-pocket', dir: 'public/models/slm-pocket' }, file: DTYPE_FILE.fp32, threads: 1, size: 'toy',
+    });
+    expect(g.graph_past).toBe(80);
+    // ORT-web's runs write into reused buffers, as the app's loop (a Vite build carries the hook).
+    expect(g.graph_pooled).toBe(true);
+    expect(g.graph_web_ms).toHaveLength(3);
+    expect(g.graph_node_ms).toHaveLength(3);
+    expect(g.graph_ratios).toHaveLength(3);
+    for (const ms of [...g.graph_web_ms, ...g.graph_node_ms]) expect(ms).toBeGreaterThan(0);
+    expect(g.graph_ratio).toBeGreaterThan(0);
+    expect(g.graph_ratio).toBeLessThan(20);
+    expect(g.graph_session_ms.web).toBeGreaterThan(0);
+    expect(g.graph_session_ms.node).toBeGreaterThan(0);
+  });
+
+  it("the kernel worker's step graph: a model's step, slower than its matmuls alone; one row only; a kernel graph is refused", async () => {
+    const { context, page } = await openPage(browser, `${appUrl}harness.html`);
+    try {
+      await page.waitForSelector('body[data-harness=ready]');
+      const model = `${bench.host.url}${MIRROR_ORG}/pocket-mirror/resolve/main/onnx/model.onnx`;
+      const opened = await page.evaluate(([u]) => window.slmHarness.kernelOpen(u, 1, 'step'), [model] as const);
+      expect(opened.pooled).toBe(true);
+      const step = await page.evaluate(() => window.slmHarness.kernelRun(5, 20));
+      expect(step.ms).toHaveLength(20);
+      const rows = await page.evaluate(() => window.slmHarness.kernelRun(0, 1, 4).then(() => 'ran', (e: Error) => e.message));
+      expect(rows).toBe("a model's step graph runs one row, not 4");
+      const r = spawnSync(python(), ['tools/slm/kernel_graph.py', 'public/models/slm-pocket/onnx/model.onnx', path.join(dir, 'kernel-step.onnx')], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      const kernelUrl = `${bench.host.url}${MIRROR_ORG}/kernels-keep/resolve/main/kernel-step.onnx`;
+      await page.evaluate(([u]) => window.slmHarness.kernelOpen(u, 1), [kernelUrl] as const);
+      const matmuls = await page.evaluate(() => window.slmHarness.kernelRun(5, 20));
+      // The whole step runs the matmuls and every other operator: it cannot be faster than the matmuls alone.
+      const med = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1]!;
+      expect(med(step.ms)).toBeGreaterThan(med(matmuls.ms));
+      const refused = await page.evaluate(([u]) => window.slmHarness.kernelOpen(u, 1, 'step').then(() => 'opened', (e: Error) => e.message), [kernelUrl] as const);
+      expect(refused).toMatch(/^the model does not fit the decode loop: the model has no input_ids\/attention_mask inputs/);
     } finally {
       await context.close();
     }

@@ -85,7 +85,7 @@ const fromWorker: FromWorker[] = [
       generateStart: 0,
       firstTokenAt: 1,
       lastTokenAt: 2,
-      decodeStats: { steps: 2, pooledOutputs: 18, allocatedOutputs: 1 }, reusedInputTokens: 0, prefillNote: null,
+      decodeStats: { steps: 2, pooledOutputs: 18, allocatedOutputs: 1, decodeRunMs: 0.4 }, reusedInputTokens: 0, prefillNote: null,
       jsonComplete: null,
       wasmHeapBytes: null,
       droppedMessages: 2,
