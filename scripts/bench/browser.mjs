@@ -1,4 +1,4 @@
-// About 430 lines: one idea, driving Chromium for the bench (contexts, the harness page and the app page, the paired reads they are compared with).
+// About 450 lines: one idea, driving Chromium for the bench (contexts, the harness page and the app page, the paired reads they are compared with).
 /** Headless Debian Chromium for the benchmark, and the app / harness drivers. */
 import fs from 'node:fs';
 import os from 'node:os';

@@ -22,14 +22,19 @@ describe('runSplit', () => {
       run_ratio: 0.8,
       // ratio_steady 0.5 of a run ratio 0.8: the browser's loop loses beyond ONNX Runtime.
       ratio_vs_run: 0.63,
+      native_loop_vs_best: 1,
       run_ms_per_token: { web: 0.5, native: 0.4 },
       loop_us_per_token: { web: 500, native: 100 },
     });
   });
 
-  it("reads native's loop time from the KV loop's own speed when generate() was the faster baseline", () => {
+  it("reads the app's loop against native's own KV loop when generate() was the faster baseline", () => {
+    // Same loop, same runs on both sides: nothing lost by the app's loop, whatever native's generate() does.
     const s = runSplit({ decode_tps: 2500, kv_loop_tps: 2000, kv_loop_run_ms: 0.4 }, { decode_steady: 2000, run_ms_per_token_steady: 0.4 });
-    expect(s).toMatchObject({ run_ratio: 1, ratio_vs_run: 0.8, loop_us_per_token: { web: 100, native: 100 } });
+    expect(s).toMatchObject({ run_ratio: 1, ratio_vs_run: 1, native_loop_vs_best: 0.8, loop_us_per_token: { web: 100, native: 100 } });
+    // The web loop slower outside its runs than native's: ratio_vs_run below 1 by that share.
+    const slow = runSplit({ decode_tps: 2500, kv_loop_tps: 2000, kv_loop_run_ms: 0.4 }, { decode_steady: 1000, run_ms_per_token_steady: 0.4 });
+    expect(slow).toMatchObject({ run_ratio: 1, ratio_vs_run: 0.5, loop_us_per_token: { web: 600, native: 100 } });
   });
 
   it('is empty where a side has no account', () => {
