@@ -65,8 +65,7 @@ export async function nativeDecode({ model: name, dtype, threads, tokens, repeat
   runMs.length = 0;
   const runs = paths.map(() => []);
   for (let i = 0; i < repeats; i++) {
-    const order = i % 2 === 0 ? paths.map((_, k) => k) : paths.map((_, k) => paths.length - 1 - k);
-    for (const k of order) runs[k].push(await paths[k]());
+    for (const k of i % 2 ? [1, 0] : [0, 1]) if (paths[k]) runs[k].push(await paths[k]());
   }
   const generate_tps = median(runs[0]);
   const kv_loop_tps = hasLoop ? median(runs[1]) : null;
