@@ -151,6 +151,7 @@ export function App() {
                   void local.load(s, bytes);
                 }}
                 onUnload={local.unload}
+                dtypeSpeeds={local.dtypeSpeeds}
               />
               <LoadStatus
                 state={local.state}

@@ -21,6 +21,9 @@ import { DEFAULT_WARMUP } from '../engines/local/LocalEngine';
 import { requestPersistence } from '../models/cache';
 import { errorText } from '../lib/errors';
 import { measurePageMemory, type PageMemory } from '../engines/local/page-memory';
+import { dtypeSpeedsKey, readDtypeSpeeds, recordDtypeSpeed, type DtypeSpeeds } from '../models/dtype-speeds';
+
+const storage = () => (typeof localStorage === 'undefined' ? null : localStorage);
 
 export type LocalModelState =
   | { status: 'idle' }
@@ -223,6 +226,10 @@ export function useLocalModel(expected: ModelSelection | null = null) {
           setState({ status: 'error', error, selection: sel });
         };
         setEngine(result.e);
+        // This load's decode speed for the Load panel's dtype comparison (models/dtype-speeds.ts): the
+        // paired measurement's figure for the count kept, else the warm-up's.
+        const kept = calibration.find((c) => c.threads === info.threads)?.decodeTps ?? info.warmupDecodeTps;
+        recordDtypeSpeed(storage(), dtypeSpeedsKey(label, info.device, env.hardwareConcurrency), info.dtype, kept);
         const totalMs = performance.now() - started;
         const memory: LoadMemory = { weightsBytes: info.weightsBytes, wasmHeapBytes: info.wasmHeapBytes, pageBytes: null, baselineBytes: null, note: 'Measuring the page’s memory…' };
         const ready = (m: LoadMemory): LocalModelState => ({ status: 'ready', info, deviceReason: choice.reason, threadsReason, calibration, load: loadMetricsOf(info, totalMs, m) });
@@ -270,5 +277,11 @@ export function useLocalModel(expected: ModelSelection | null = null) {
     [load],
   );
 
-  return { env, state, engine, load, unload, retry, runtimePrepared };
+  /** Decode speeds measured here per dtype of a model (its source label) on a device. */
+  const dtypeSpeeds = useCallback(
+    (label: string, device: DeviceKind): DtypeSpeeds => (env ? readDtypeSpeeds(storage(), dtypeSpeedsKey(label, device, env.hardwareConcurrency)) : {}),
+    [env],
+  );
+
+  return { env, state, engine, load, unload, retry, runtimePrepared, dtypeSpeeds };
 }

@@ -1,10 +1,11 @@
 /** Choosing a model: source (bundled, Hugging Face, custom host), dtype, device, threads. */
 import { useMemo, useState } from 'react';
-import type { WorkerEnvironment } from '../engines/local/protocol';
+import type { DeviceKind, WorkerEnvironment } from '../engines/local/protocol';
 import { estimatedBytes, type CatalogEntry } from '../models/catalog';
 import { chooseDevice, fmtParams, recommend } from '../models/device';
-import { DTYPES, isDtype, normalizeHost, sourceError, type Dtype, type ModelSource } from '../models/sources';
-import { fmtBytes } from '../metrics/format';
+import { dtypeAdvice, measured, MAX_SAMPLES, type DtypeSpeeds } from '../models/dtype-speeds';
+import { DTYPES, isDtype, normalizeHost, sourceError, sourceLabel, type Dtype, type ModelSource } from '../models/sources';
+import { fmtBytes, fmtTps } from '../metrics/format';
 import type { ModelSelection } from '../state/settings';
 import { TabPanel, Tabs } from './Tabs';
 
@@ -23,9 +24,11 @@ interface Props {
   loaded: boolean;
   onLoad: (sel: ModelSelection, knownBytes: number | null) => void;
   onUnload: () => void;
+  /** Decode speeds measured on this device per dtype of a model (its source label), for one device. */
+  dtypeSpeeds: (label: string, device: DeviceKind) => DtypeSpeeds;
 }
 
-export function ModelPanel({ catalog, selection, env, busy, loaded, onLoad, onUnload }: Props) {
+export function ModelPanel({ catalog, selection, env, busy, loaded, onLoad, onUnload, dtypeSpeeds }: Props) {
   const [type, setType] = useState<SourceType>(selection.source.type);
   const [bundledId, setBundledId] = useState(selection.source.type === 'bundled' ? selection.source.modelId : 'slm-pocket');
   const [hubId, setHubId] = useState(selection.source.type === 'hub' ? selection.source.modelId : 'onnx-community/Qwen2.5-0.5B-Instruct');
@@ -49,6 +52,10 @@ export function ModelPanel({ catalog, selection, env, busy, loaded, onLoad, onUn
   const rec = entry && env ? recommend(entry, env) : null;
   const devChoice = env ? chooseDevice(device, dtype, env) : null;
   const size = entry ? estimatedBytes(entry, dtype) : null;
+  const offered = entry?.dtypes ?? DTYPES;
+  const speeds = devChoice ? dtypeSpeeds(sourceLabel(source), devChoice.device) : {};
+  const seen = measured(speeds, offered);
+  const advice = dtypeAdvice(speeds, dtype, offered);
 
   const submit = () => {
     const h = normalizeHost(host);
@@ -175,6 +182,24 @@ export function ModelPanel({ catalog, selection, env, busy, loaded, onLoad, onUn
               {' '}
               <button className="link" onClick={() => { setDtype(rec.dtype); setDevice('auto'); }}>
                 Use it
+              </button>
+            </>
+          )}
+        </p>
+      )}
+      {devChoice && seen.length > 0 && (
+        <p className="muted small" data-testid="dtype-speeds">
+          Decode measured on this device ({devChoice.device.toUpperCase()}): {seen.map((m) => `${m.dtype} ${fmtTps(m.tps)}`).join(' · ')} — one figure a load, the median
+          of the last {MAX_SAMPLES}.
+          {advice && (
+            <>
+              {' '}
+              <strong data-testid="dtype-advice">
+                {advice.faster} decoded {advice.ratio.toFixed(2)}x as fast as {dtype} here
+              </strong>{' '}
+              (loads at different times, not side by side).{' '}
+              <button className="link" onClick={() => setDtype(advice.faster)}>
+                Use {advice.faster}
               </button>
             </>
           )}

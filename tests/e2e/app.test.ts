@@ -276,6 +276,22 @@ describe('SLM Playground app (built, headless Chromium)', () => {
       const stored = await page.evaluate((cores) => localStorage.getItem(`slm.threads.v2:bundled:slm-pocket:fp32:${cores}`), cores);
       expect(stored).toBe(String(n));
     }
+    // The load's decode speed is kept for the Load panel's dtype comparison (models/dtype-speeds.ts):
+    // the paired measurement's figure for the count kept, shown beside the dtype.
+    const speedsKey = `slm.dtype-speeds.v1:bundled:slm-pocket:wasm:${cores}`;
+    const record = JSON.parse((await page.evaluate((k) => localStorage.getItem(k), speedsKey)) ?? '{}') as Record<string, number[]>;
+    expect(record.fp32?.length, JSON.stringify(record)).toBe(1);
+    const fp32Tps = record.fp32![0]!;
+    expect(fp32Tps).toBeGreaterThan(0);
+    if (candidates.length > 1) expect(loaded.statusText).toContain(`${n}: ${fp32Tps >= 100 ? Math.round(fp32Tps) : fp32Tps.toFixed(1)} tok/s`);
+    expect(await page.textContent(tid('dtype-speeds'))).toMatch(/Decode measured on this device \(WASM\): fp32 [\d.]+ tok\/s/);
+    // A q8 figure a tenth of it (as if measured in an earlier load): choosing q8 says fp32 was faster, and Use switches.
+    await page.evaluate(([k, v]) => localStorage.setItem(k!, v!), [speedsKey, JSON.stringify({ ...record, q8: [fp32Tps / 10] })]);
+    await page.selectOption(tid('dtype'), 'q8');
+    expect(await page.textContent(tid('dtype-advice'))).toBe('fp32 decoded 10.00x as fast as q8 here');
+    await page.getByRole('button', { name: 'Use fp32' }).click();
+    expect(await page.inputValue(tid('dtype'))).toBe('fp32');
+    expect(await page.locator(tid('dtype-advice')).count()).toBe(0);
     const t = await ask(page, chatCase().c.messages[0]!.content);
     expect(t.error).toBeNull();
     expect(t.metrics['Device']).toBe(`wasm · fp32 · ${n}T`);
