@@ -227,9 +227,12 @@ export function useLocalModel(expected: ModelSelection | null = null) {
         };
         setEngine(result.e);
         // This load's decode speed for the Load panel's dtype comparison (models/dtype-speeds.ts): the
-        // paired measurement's figure for the count kept, else the warm-up's.
-        const kept = calibration.find((c) => c.threads === info.threads)?.decodeTps ?? info.warmupDecodeTps;
-        recordDtypeSpeed(storage(), dtypeSpeedsKey(label, info.device, env.hardwareConcurrency), info.dtype, kept);
+        // paired measurement's figure for the count kept, else the warm-up's. Only at the count Auto
+        // picks (or on WebGPU): a dtype held to a count set by hand would be compared at a handicap.
+        if (sel.threads === 'auto' || info.device === 'webgpu') {
+          const kept = calibration.find((c) => c.threads === info.threads)?.decodeTps ?? info.warmupDecodeTps;
+          recordDtypeSpeed(storage(), dtypeSpeedsKey(label, info.device, env.hardwareConcurrency), info.dtype, kept);
+        }
         const totalMs = performance.now() - started;
         const memory: LoadMemory = { weightsBytes: info.weightsBytes, wasmHeapBytes: info.wasmHeapBytes, pageBytes: null, baselineBytes: null, note: 'Measuring the page’s memory…' };
         const ready = (m: LoadMemory): LocalModelState => ({ status: 'ready', info, deviceReason: choice.reason, threadsReason, calibration, load: loadMetricsOf(info, totalMs, m) });

@@ -8,7 +8,8 @@
  * 16-bit lanes (`i32x4.dot_i16x8_s`) where a native CPU has VNNI: the order depends on the device.
  *
  * One figure per load: the paired thread measurement's speed for the count kept, else the warm-up's
- * (the median of its last three answers). Figures of different loads are measured at different
+ * (the median of its last three answers); only loads whose thread count Auto chose (or on WebGPU), so
+ * that every dtype is compared at its own best count. Figures of different loads are measured at different
  * times, not side by side, so the advice needs a margin that a quiet machine's drift does not reach
  * (paired q4 ÷ q8 ratios scattered 0.91–1.36 on a machine at load ~24, docs/performance.md).
  */

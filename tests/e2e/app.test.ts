@@ -121,6 +121,9 @@ describe('SLM Playground app (built, headless Chromium)', () => {
     await recordStates(page, 'files', tid('file-progress'));
     await recordStates(page, 'phases', tid('load-status'), 'data-phase');
     const loaded = await loadModelOk(page, { source: { type: 'bundled', modelId: 'slm-pocket' }, device: 'wasm', threads: 2, warmup: true });
+    // A thread count set by hand is not a dtype's best: its speed is not kept for the dtype comparison.
+    expect(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('slm.dtype-speeds.')))).toEqual([]);
+    expect(await page.locator(tid('dtype-speeds')).count()).toBe(0);
 
     // Per-file progress: every planned file is listed with its byte counts while loading.
     const files = await recorded(page, 'files');
