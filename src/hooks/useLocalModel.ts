@@ -22,8 +22,7 @@ import { requestPersistence } from '../models/cache';
 import { errorText } from '../lib/errors';
 import { measurePageMemory, type PageMemory } from '../engines/local/page-memory';
 import { dtypeSpeedsKey, readDtypeSpeeds, recordDtypeSpeed, type DtypeSpeeds } from '../models/dtype-speeds';
-
-const storage = () => (typeof localStorage === 'undefined' ? null : localStorage);
+import { localStore } from '../lib/local-storage';
 
 export type LocalModelState =
   | { status: 'idle' }
@@ -158,7 +157,8 @@ export function useLocalModel(expected: ModelSelection | null = null) {
       try {
         const key = calibrationKey(label, sel.dtype, env.hardwareConcurrency);
         const candidates = choice.device === 'wasm' ? threadCandidates(env.hardwareConcurrency, env.crossOriginIsolated) : [1];
-        const stored = readCalibration(localStorage, key);
+        const store = localStore();
+        const stored = store ? readCalibration(store, key) : null;
         const memGiB = deviceMemoryGiB();
         let threadsReason: string;
         let calibration: ThreadMeasurement[] = [];
@@ -203,7 +203,7 @@ export function useLocalModel(expected: ModelSelection | null = null) {
           }
           result = best;
           calibration = [...tps].map(([threads, decodeTps]) => ({ threads, decodeTps }));
-          localStorage.setItem(key, String(result.info.threads));
+          store?.setItem(key, String(result.info.threads));
           threadsReason = `${result.info.threads} thread(s): measured in alternating pairs, ${notes.join('; ')}.`;
         } else {
           const n = defaultThreads(env.hardwareConcurrency, env.crossOriginIsolated);
@@ -231,7 +231,7 @@ export function useLocalModel(expected: ModelSelection | null = null) {
         // picks (or on WebGPU): a dtype held to a count set by hand would be compared at a handicap.
         if (sel.threads === 'auto' || info.device === 'webgpu') {
           const kept = calibration.find((c) => c.threads === info.threads)?.decodeTps ?? info.warmupDecodeTps;
-          recordDtypeSpeed(storage(), dtypeSpeedsKey(label, info.device, env.hardwareConcurrency), info.dtype, kept);
+          recordDtypeSpeed(store, dtypeSpeedsKey(label, info.device, env.hardwareConcurrency), info.dtype, kept);
         }
         const totalMs = performance.now() - started;
         const memory: LoadMemory = { weightsBytes: info.weightsBytes, wasmHeapBytes: info.wasmHeapBytes, pageBytes: null, baselineBytes: null, note: 'Measuring the page’s memory…' };
@@ -282,7 +282,7 @@ export function useLocalModel(expected: ModelSelection | null = null) {
 
   /** Decode speeds measured here per dtype of a model (its source label) on a device. */
   const dtypeSpeeds = useCallback(
-    (label: string, device: DeviceKind): DtypeSpeeds => (env ? readDtypeSpeeds(storage(), dtypeSpeedsKey(label, device, env.hardwareConcurrency)) : {}),
+    (label: string, device: DeviceKind): DtypeSpeeds => (env ? readDtypeSpeeds(localStore(), dtypeSpeedsKey(label, device, env.hardwareConcurrency)) : {}),
     [env],
   );
 

@@ -1,14 +1,9 @@
 /** The schema editor's draft, kept in localStorage as typed (state/schema-draft.ts). */
 import { useCallback, useEffect, useState } from 'react';
+import { localStore } from '../lib/local-storage';
 import { parseSchemaDraft, SCHEMA_DRAFT_KEY, type SchemaDraft } from '../state/schema-draft';
 
-function storage(): Storage | null {
-  try {
-    return typeof localStorage === 'undefined' ? null : localStorage;
-  } catch {
-    return null;
-  }
-}
+const storage = localStore;
 
 /** A change to the draft: fields to set, or a function of the latest draft (state/schema-draft.ts's transitions). */
 export type DraftUpdate = Partial<SchemaDraft> | ((d: SchemaDraft) => SchemaDraft);

@@ -1,13 +1,8 @@
 import { useCallback, useEffect, useState } from 'react';
+import { localStore } from '../lib/local-storage';
 import { parseSettings, serializeSettings, SETTINGS_KEY, type Settings } from '../state/settings';
 
-function storage(): Storage | null {
-  try {
-    return typeof localStorage === 'undefined' ? null : localStorage;
-  } catch {
-    return null;
-  }
-}
+const storage = localStore;
 
 /** Settings persisted in localStorage (validated on read; see state/settings.ts). */
 export function useSettings() {

@@ -17,14 +17,9 @@ import type { ModelSelection, Settings } from '../state/settings';
 import type { Exchange } from '../compare/strip';
 import type { MadeLink } from './useShare';
 import type { PromptDraft } from '../state/prompt-draft';
+import { localStore } from '../lib/local-storage';
 
-function store(): Storage | null {
-  try {
-    return typeof localStorage === 'undefined' ? null : localStorage;
-  } catch {
-    return null;
-  }
-}
+const store = localStore;
 
 interface Deps {
   settings: Settings;

@@ -102,6 +102,7 @@ export function readDtypeSpeeds(store: KeyValueStore | null, key: string): Dtype
 /** Adds a sample and writes the record back; false when the store refused (quota, storage disabled). */
 export function recordDtypeSpeed(store: KeyValueStore | null, key: string, dtype: Dtype, tps: number | null): boolean {
   if (!store) return false;
+  if (!usable(tps)) return true; // nothing to add: the record stays as it is, unwritten
   try {
     store.setItem(key, JSON.stringify(addSpeed(readDtypeSpeeds(store, key), dtype, tps)));
     return true;

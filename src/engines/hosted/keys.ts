@@ -5,6 +5,7 @@
  * Pure logic over a tiny storage interface, so it can be tested with an in-memory store.
  */
 import { HostedError } from './errors';
+import { localStore } from '../../lib/local-storage';
 
 /** The part of the Web Storage API this module uses. */
 export interface KeyStorage {
@@ -134,9 +135,5 @@ export class MemoryKeyStorage implements KeyStorage {
 
 /** The browser's localStorage when usable, else null (keys then stay in memory only). */
 export function browserKeyStorage(): KeyStorage | null {
-  try {
-    return typeof localStorage === 'undefined' ? null : localStorage;
-  } catch {
-    return null;
-  }
+  return localStore();
 }
