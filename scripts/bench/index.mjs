@@ -8,7 +8,9 @@
  *   app         the real UI with threads "auto": load, answers, long tasks while streaming
  *   kernels     kernel_ratio: one decode step's weight matmuls as a bare graph, ORT-web ÷ onnxruntime-node at
  *               Auto's threads, and ratio_vs_kernel (kernel.mjs; these rows: embedded.mjs); on these rows also
- *               graph_ratio: the model's whole graph, one decode step run bare, and ratio_vs_graph
+ *               graph_ratio: the model's whole graph, one decode step run bare, and ratio_vs_graph;
+ *               on each scale shape's int8 row, int8_gemv: the step's int8 matmuls at one thread in ORT-web,
+ *               natively and as a GEMV of our own in plain and relaxed SIMD (relaxed-simd.mjs)
  *   hosted      the reference server through the app's hosted pane (TTFT vs the server's first
  *               byte) and 16 concurrent streams from the official openai client
  * and prints a table, then one JSON object as the last line (see docs/performance.md).
@@ -236,6 +238,10 @@ const mins = {
   download_over_fetch_link_max: worst('download_over_fetch_link', Math.max),
   q4_over_q8_browser_min: q4OverQ8Best.length ? r2(Math.min(...q4OverQ8Best)) : null,
   q4_over_q8_browser_unpaired_min: q4OverQ8.length ? r2(Math.min(...q4OverQ8.map((q) => q.unpaired))) : null,
+  // The int8 rows' WebAssembly floor beside ORT-web's (relaxed-simd.mjs): native ÷ a plain-SIMD GEMV of the step's
+  // weights at one thread, and ORT-web's kernel graph ÷ that GEMV (docs/performance.md, twenty-ninth session).
+  gemv_kernel_ratio_1t_min: worst((r) => r.int8_gemv?.gemv_kernel_ratio_1t, Math.min),
+  ort_web_over_gemv_max: worst((r) => r.int8_gemv?.ort_web_over_gemv, Math.max),
 };
 console.log(`worst over all runs: ${Object.entries(mins).map(([k, v]) => `${k} ${v}`).join(', ')}`);
 console.log(JSON.stringify({ ...topFields, ...firstTouch, ...swDownload, ...mins, ...hostedFields, ...suites, ...json, ...agreement, ...growth, ...constrainedFields, initial_js_gzip_kb: bundle.initial_js_gzip_kb, precache_kb_gzip: precache.precache_kb_gzip, ...modelQuality(), runs }));

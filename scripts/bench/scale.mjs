@@ -22,6 +22,7 @@ import { memoryFields } from './memory.mjs';
 import { pairDtypes } from './dtype-pairs.mjs';
 import { exFirstTouch } from './first-touch.ts';
 import { linkDownload } from './link-download.mjs';
+import { int8GemvFields } from './relaxed-simd.mjs';
 
 /**
  * The dtypes whose rows also get `download_over_fetch_link` (link-download.mjs): q4, the one users pick
@@ -138,6 +139,18 @@ export async function measureScale({ browser, base, specs, warmup, log, r2, firs
           log(`${label}: kernel graph failed: ${e.message}`);
           return { kernel_ratio: null };
         });
+        // Once a shape, on its int8 row (q8; a shape without q8: q4, which the 0.5B shape runs as int8 past
+        // the fp32 bound): the int8 kernels' next lever, measured (relaxed-simd.mjs).
+        let gemv = {};
+        if (dtype === (dtypes.includes('q8') ? 'q8' : 'q4')) {
+          log(`${label}: int8 GEMV probe (one thread)…`);
+          gemv = await int8GemvFields({ browser, config: JSON.parse(fs.readFileSync(path.join(m.dir, 'config.json'), 'utf8')), kernelAt1: () => kernelRatio({ browser, base, host, root, model: m, file, dtype, threads: 1, log }) }).catch((e) => {
+            log(`${label}: int8 GEMV probe failed: ${e.message}`);
+            return { int8_gemv: { error: e.message } };
+          });
+          const g = gemv.int8_gemv;
+          if (!g.error) log(`${label}: one thread, the step's int8 matmuls: ORT-web ${g.ort_web_1t_ms} ms, native ${g.native_1t_ms} ms; a GEMV of our own: plain SIMD ${g.s16_ms?.join('/')} ms, relaxed ${g.relaxed_ms?.join('/')} ms, a bare read ${g.stream_ms?.join('/')} ms (native ÷ plain GEMV ${g.gemv_kernel_ratio_1t}, ORT-web ÷ plain GEMV ${g.ort_web_over_gemv}, plain ÷ relaxed ${g.relaxed_over_s16})`);
+        }
         let link = {};
         if (linkRate && LINK_DTYPES.includes(dtype)) {
           log(`${label}: download over a ${linkRate / 1e6} MB/s link…`);
@@ -220,6 +233,7 @@ export async function measureScale({ browser, base, specs, warmup, log, r2, firs
           ttft_ms: r2(auto.ttft_ms),
           prefill_tps: r2(auto.prefill_tps),
           kernel,
+          ...gemv,
           harness: fixed.map(({ then: _t, ...f }) => ({ ...f, decode_cold: r2(f.decode_cold), decode_steady: r2(f.decode_steady), cold_load_ms: f.cold_load_ms == null ? null : Math.round(f.cold_load_ms), warm_load_ms: f.warm_load_ms == null ? null : Math.round(f.warm_load_ms) })),
           native: native.map((n) => ({ threads: n.threads, probe: n.probe ?? false, decode_tps: r2(n.decode_tps), generate_tps: r2(n.generate_tps), kv_loop_tps: r2(n.kv_loop_tps) })),
           native_prefill: nativePre.map((n) => ({ threads: n.threads, probe: n.probe ?? false, prefill_tps: r2(n.prefill_tps) })),

@@ -14,6 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { MIRROR_ORG } from './model-host';
 import { python } from '../../scripts/models-scale';
 import { launchBrowser, openPage } from './browser';
+import { relaxedSimdProbe, stepShapes } from '../../scripts/bench/relaxed-simd.mjs';
 
 const appUrl = inject('appUrl');
 let browser: Browser;
@@ -120,5 +121,26 @@ describe('the bench kernel floor on an embedded model', () => {
     } finally {
       await context.close();
     }
+  });
+
+  it('the int8 GEMV probe: every build exact against integer sums on every shape of a step, then timed in turn', async () => {
+    // A 4-layer decoder with the scale shapes' proportions (K and N multiples of 16 and 4, as theirs are), 5 MB
+    // a step: ~0.5 ms here, a few ticks of the uncoarsened-enough clock of a page that is not cross-origin isolated.
+    const config = { hidden_size: 256, num_attention_heads: 4, num_key_value_heads: 2, intermediate_size: 1024, num_hidden_layers: 4, vocab_size: 4096 };
+    expect(stepShapes(config)).toHaveLength(4 * 7 + 1);
+    const p = await relaxedSimdProbe({ browser, config, warmupMs: 0, runs: 3, rounds: 2 });
+    expect(p.supported).toBe(true);
+    // Each build's rows against Σ w·a in plain integers (relaxed7: on a & 127; the bare read: Σ of the words): none differs.
+    expect(p.wrong).toEqual({});
+    // The step's weights, in MB to two places: 4 layers of q, k, v, o, gate, up, down and the LM head.
+    expect(p.weight_mb).toBe(Math.round((4 * (256 * 256 * 2 + 256 * 128 * 2 + 256 * 1024 * 3) + 256 * 4096) / 1e4) / 100);
+    for (const name of ['s16_ms', 'relaxed_ms', 'relaxed7_ms', 'stream_ms'] as const) {
+      expect(p[name]).toHaveLength(2);
+      for (const ms of p[name]!) expect(ms).toBeGreaterThan(0);
+    }
+    expect(p.relaxed_over_s16).toBeGreaterThan(0);
+    expect(p.s16_over_stream).toBeGreaterThan(0);
+    // Shapes the kernels do not take are refused before anything runs.
+    await expect(relaxedSimdProbe({ browser, config: { ...config, hidden_size: 250 } })).rejects.toThrow('the int8 GEMV probe takes K a multiple of 32 and N even, not 250x250');
   });
 });

@@ -8,22 +8,27 @@ import { fileURLToPath } from 'node:url';
 const SOURCE = fileURLToPath(new URL('./q4-int8.ts', import.meta.url));
 const TARGET = fileURLToPath(new URL('../../src/inference/q4-int8.wasm.ts', import.meta.url));
 
-/** The compiled module's bytes (deterministic for one AssemblyScript version). */
-export async function compile() {
-  const source = await readFile(SOURCE, 'utf8');
+/**
+ * The compiled module's bytes (deterministic for one AssemblyScript version): tools/wasm/q4-int8.ts by
+ * default, or another source here (`name`, e.g. the benchmark's int8-gemv.ts) with the WebAssembly
+ * features it needs (`features`, asc's --enable list).
+ */
+export async function compile(name = 'q4-int8.ts', features = 'simd') {
+  const source = await readFile(name === 'q4-int8.ts' ? SOURCE : fileURLToPath(new URL(`./${name}`, import.meta.url)), 'utf8');
+  const out = name.replace(/\.ts$/, '.wasm');
   let wasm = null;
   const { error, stderr } = await asc.main(
-    ['q4-int8.ts', '--outFile', 'q4-int8.wasm', '-O3', '--runtime', 'stub', '--noAssert', '--enable', 'simd'],
+    [name, '--outFile', out, '-O3', '--runtime', 'stub', '--noAssert', '--enable', features],
     {
-      readFile: (name) => (name === 'q4-int8.ts' ? source : null),
-      writeFile: (name, contents) => {
-        if (name === 'q4-int8.wasm') wasm = contents;
+      readFile: (n) => (n === name ? source : null),
+      writeFile: (n, contents) => {
+        if (n === out) wasm = contents;
       },
       listFiles: () => [],
     },
   );
   if (error) throw new Error(`asc: ${error.message}\n${stderr.toString()}`);
-  if (!wasm) throw new Error('asc wrote no q4-int8.wasm');
+  if (!wasm) throw new Error(`asc wrote no ${out}`);
   return wasm;
 }
 
