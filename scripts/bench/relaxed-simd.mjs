@@ -77,7 +77,7 @@ async function pageProbe({ b64, shapes, warmupMs, runs, rounds }) {
       run(offsets[i], n, k);
       const out = new Int32Array(mem(), OUT, n);
       if (name === 'stream') {
-        // Four i32 lanes a 16 bytes, each byte at lane (offset ÷ 4) mod 4's place (little-endian): Σ of the words.
+        // The bare read adds the bytes up as int32 words (four lanes a vector, wrapping): their sum, in int32.
         const words = new Int32Array(mem(), offsets[i], (k * n) / 4);
         let want = 0;
         for (const x of words) want = (want + x) | 0;

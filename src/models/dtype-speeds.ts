@@ -4,8 +4,10 @@
  * is fastest in the browser is not the native order: on the 135M shape here q4 runs at fp32's speed
  * (its 4-bit weights become fp32 at load) and q8's int8 kernels reach 0.77 of it (the whole bench of
  * the twenty-eighth session: 47.7 against 42.8 tok/s, 1.30x paired), while natively q8 is the
- * faster of the two. ONNX Runtime Web ships no relaxed-SIMD build, so its int8 GEMM multiplies in
- * 16-bit lanes (`i32x4.dot_i16x8_s`) where a native CPU has VNNI: the order depends on the device.
+ * faster of the two. ONNX Runtime Web's WebAssembly int8 GEMM repacks the weights into 16-bit panels on
+ * every run (its WASM kernel has no prepacked path: 4.7x the time of a plain-SIMD GEMV on the same bytes,
+ * docs/performance.md, twenty-ninth session), where native packs them once: the order depends on the
+ * runtime and the device.
  *
  * One figure per load: the paired thread measurement's speed for the count kept, else the warm-up's
  * (the median of its last three answers); only loads whose thread count Auto chose (or on WebGPU), so
