@@ -23,6 +23,7 @@ import { pairDtypes } from './dtype-pairs.mjs';
 import { exFirstTouch } from './first-touch.ts';
 import { linkDownload } from './link-download.mjs';
 import { int8GemvFields } from './relaxed-simd.mjs';
+import { ownStep } from './own-step.mjs';
 
 /**
  * The dtypes whose rows also get `download_over_fetch_link` (link-download.mjs): q4, the one users pick
@@ -151,6 +152,21 @@ export async function measureScale({ browser, base, specs, warmup, log, r2, firs
           const g = gemv.int8_gemv;
           if (!g.error) log(`${label}: one thread, the step's int8 matmuls: ORT-web ${g.ort_web_1t_ms} ms, native ${g.native_1t_ms} ms; a GEMV of our own: plain SIMD ${g.s16_ms?.join('/')} ms, relaxed ${g.relaxed_ms?.join('/')} ms, a bare read ${g.stream_ms?.join('/')} ms (native ÷ plain GEMV ${g.gemv_kernel_ratio_1t}, ORT-web ÷ plain GEMV ${g.ort_web_over_gemv}, plain ÷ relaxed ${g.relaxed_over_s16})`);
         }
+        // The q8 row of a Llama shape: the same model's decode step run by our own code (own-step.mjs), against
+        // onnxruntime-node at one thread and this row's app speed.
+        let own = {};
+        if (dtype === 'q8' && JSON.parse(fs.readFileSync(path.join(m.dir, 'config.json'), 'utf8')).model_type === 'llama') {
+          log(`${label}: own decode step (one thread)…`);
+          own = await ownStep({ browser, base, host, root, model: m }).then(
+            (o) => ({ own_step: { ...o, own_over_app: r2(o.own_step_tps / app.decode_steady) } }),
+            (e) => {
+              log(`${label}: own step failed: ${e.message}`);
+              return { own_step: { error: e.message } };
+            },
+          );
+          const o = own.own_step;
+          if (!o.error) log(`${label}: own step ${o.own_step_tps} tok/s at one thread (native one thread ${o.native_1t_tps}, ratio ${o.own_over_native_1t}; the app ${r2(app.decode_steady)}: ${o.own_over_app}x), same ${o.tokens} greedy tokens: ${o.same_tokens}`);
+        }
         let link = {};
         if (linkRate && LINK_DTYPES.includes(dtype)) {
           log(`${label}: download over a ${linkRate / 1e6} MB/s link…`);
@@ -234,6 +250,7 @@ export async function measureScale({ browser, base, specs, warmup, log, r2, firs
           prefill_tps: r2(auto.prefill_tps),
           kernel,
           ...gemv,
+          ...own,
           harness: fixed.map(({ then: _t, ...f }) => ({ ...f, decode_cold: r2(f.decode_cold), decode_steady: r2(f.decode_steady), cold_load_ms: f.cold_load_ms == null ? null : Math.round(f.cold_load_ms), warm_load_ms: f.warm_load_ms == null ? null : Math.round(f.warm_load_ms) })),
           native: native.map((n) => ({ threads: n.threads, probe: n.probe ?? false, decode_tps: r2(n.decode_tps), generate_tps: r2(n.generate_tps), kv_loop_tps: r2(n.kv_loop_tps) })),
           native_prefill: nativePre.map((n) => ({ threads: n.threads, probe: n.probe ?? false, prefill_tps: r2(n.prefill_tps) })),
