@@ -10,6 +10,8 @@ export interface OwnStepFigures {
   own_gemv_share: number;
   same_tokens: boolean;
   first_difference: number | null;
+  margin_at_difference?: { own: number; native: number };
+  native_margin_min: number;
   tokens: number;
   own_ms: number;
   native_ms: number;

@@ -4,12 +4,12 @@
  * takes 4-5x as long (it repacks the weights every run). ORT-web takes no custom kernels, so using the GEMV
  * means running the whole step outside it. This probe does, for a q8 Llama export of tools/slm (the 135M
  * scale row): the GEMV (tools/wasm/int8-gemv.ts, plain SIMD, exact) for every projection and the LM head,
- * and RMSNorm, rotary positions, grouped-query attention over its own KV cache and SiLU in plain JavaScript,
- * with ONNX's DynamicQuantizeLinear → MatMulInteger → Cast → Mul semantics in f32 (Math.fround). The weights
- * come from the model file (tools/slm/step_weights.py), served by the bench host. Measured against
- * onnxruntime-node on the same file, both one token a run at one thread, greedy: the tokens must be the
- * same, and each side's ms a step. A measuring stick for an engine, not the engine: prompt tokens go
- * one at a time, the other operators are scalar JavaScript, one thread (docs/performance.md).
+ * grouped-query attention over its own KV cache in WebAssembly SIMD (`attend`, the same module), and RMSNorm,
+ * rotary positions, SiLU and ONNX's DynamicQuantizeLinear → MatMulInteger → Cast → Mul semantics in plain
+ * JavaScript, f32 (Math.fround). The weights come from the model file (tools/slm/step_weights.py), served by
+ * the bench host. Measured against onnxruntime-node on the same file, both one token a run at one thread,
+ * greedy: the tokens compared, and each side's ms a step. A measuring stick for an engine, not the engine:
+ * prompt tokens go one at a time, one thread, tools/slm's Llama layout only (docs/performance.md).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -22,15 +22,22 @@ import { compile } from '../../tools/wasm/build.mjs';
 import { openHarness } from './browser.mjs';
 
 const r2 = (x) => Math.round(x * 100) / 100;
+const r4 = (x) => Math.round(x * 1e4) / 1e4;
 
-/** Runs in the page: the own step over `prompt` then `steps` greedy tokens. `{ tokens, ms, gemvMs }` a generated token. */
+/**
+ * Runs in the page: the own step over `prompt` then `steps` greedy tokens. `{ tokens, ms, gemvMs, margins }` a
+ * generated token (margins: the best logit over the second best, the last prompt token's step first).
+ */
 async function pageSteps({ b64, url, man, cfg, prompt, steps }) {
   const { instance } = await WebAssembly.instantiate(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)), {});
   const e = instance.exports;
   const BASE = 65536;
   const h = cfg.hidden_size, H = cfg.num_attention_heads, KVH = cfg.num_key_value_heads, hd = cfg.head_dim ?? h / H;
-  const inter = cfg.intermediate_size, V = cfg.vocab_size, L = man.layers.length, rep = H / KVH;
-  const X16 = BASE + Math.ceil(man.bytes / 16) * 16, OUT = X16 + 2 * Math.max(h, inter, H * hd), END = OUT + 4 * V;
+  const inter = cfg.intermediate_size, V = cfg.vocab_size, L = man.layers.length;
+  const maxT = prompt.length + steps + 1, kvRow = KVH * hd;
+  // After the weights: the GEMV's activation and output, then the attention's q, output, scores and each layer's K and V.
+  const X16 = BASE + Math.ceil(man.bytes / 16) * 16, OUT = X16 + 2 * Math.max(h, inter, H * hd), Q = OUT + 4 * V;
+  const ATT = Q + 4 * H * hd, SCORES = ATT + 4 * H * hd, KV = SCORES + 4 * Math.ceil(maxT / 4) * 4, END = KV + 2 * L * maxT * kvRow * 4;
   e.memory.grow(Math.ceil(END / 65536) - e.memory.buffer.byteLength / 65536);
   const res = await fetch(url);
   if (!res.ok) throw new Error(`step weights: HTTP ${res.status}`);
@@ -82,31 +89,14 @@ async function pageSteps({ b64, url, man, cfg, prompt, steps }) {
       }
     }
   }
-  const maxT = prompt.length + steps + 1, kvRow = KVH * hd, qScale = fr(1 / Math.sqrt(hd));
-  const keys = man.layers.map(() => new Float32Array(maxT * kvRow)), values = man.layers.map(() => new Float32Array(maxT * kvRow));
-  const x = new Float32Array(h), t = new Float32Array(h), q = new Float32Array(H * hd), k = new Float32Array(kvRow), v = new Float32Array(kvRow);
-  const att = new Float32Array(H * hd), o = new Float32Array(h), g = new Float32Array(inter), u = new Float32Array(inter), d = new Float32Array(h);
-  const p = new Float32Array(maxT), logits = new Float32Array(V), emb = f32(man.embed, V * h);
-  function attend(l, pos) {
-    const K = keys[l], Vs = values[l];
-    att.fill(0);
-    for (let head = 0; head < H; head++) {
-      const kv = Math.floor(head / rep) * hd, qo = head * hd;
-      let top = -Infinity;
-      for (let s = 0; s <= pos; s++) {
-        let dot = 0;
-        for (let i = 0; i < hd; i++) dot = fr(dot + fr(q[qo + i] * K[s * kvRow + kv + i]));
-        p[s] = fr(dot * qScale);
-        if (p[s] > top) top = p[s];
-      }
-      let sum = 0;
-      for (let s = 0; s <= pos; s++) sum = fr(sum + (p[s] = fr(Math.exp(p[s] - top))));
-      for (let s = 0; s <= pos; s++) {
-        const w = fr(p[s] / sum);
-        for (let i = 0; i < hd; i++) att[qo + i] = fr(att[qo + i] + fr(w * Vs[s * kvRow + kv + i]));
-      }
-    }
-  }
+  const qScale = fr(1 / Math.sqrt(hd)), layerKv = maxT * kvRow * 4;
+  const keyAt = (l) => KV + 2 * l * layerKv, valueAt = (l) => keyAt(l) + layerKv;
+  const keys = man.layers.map((_, l) => new Float32Array(M, keyAt(l), maxT * kvRow)), values = man.layers.map((_, l) => new Float32Array(M, valueAt(l), maxT * kvRow));
+  const x = new Float32Array(h), t = new Float32Array(h), q = new Float32Array(M, Q, H * hd), k = new Float32Array(kvRow), v = new Float32Array(kvRow);
+  const att = new Float32Array(M, ATT, H * hd), o = new Float32Array(h), g = new Float32Array(inter), u = new Float32Array(inter), d = new Float32Array(h);
+  const logits = new Float32Array(V), emb = f32(man.embed, V * h);
+  // In WebAssembly SIMD (tools/wasm/int8-gemv.ts `attend`): in scalar JavaScript it was half a step by position 126.
+  const attend = (l, pos) => e.attend(Q, keyAt(l), valueAt(l), ATT, SCORES, pos, H, KVH, hd, qScale);
   function step(token, pos) {
     x.set(emb.subarray(token * h, token * h + h));
     for (let l = 0; l < L; l++) {
@@ -133,10 +123,15 @@ async function pageSteps({ b64, url, man, cfg, prompt, steps }) {
     mm(t, man.head, logits);
     let best = 0;
     for (let i = 1; i < V; i++) if (logits[i] > logits[best]) best = i;
+    let second = -Infinity;
+    for (let i = 0; i < V; i++) if (i !== best && logits[i] > second) second = logits[i];
+    margins.push(logits[best] - second);
     return best;
   }
   let pos = 0, next = 0;
+  const margins = [];
   for (const token of prompt) next = step(token, pos++);
+  margins.splice(0, margins.length - 1);
   const tokens = [next], ms = [], gemv = [];
   for (let s = 0; s < steps; s++) {
     gemvMs = 0;
@@ -146,7 +141,7 @@ async function pageSteps({ b64, url, man, cfg, prompt, steps }) {
     gemv.push(gemvMs);
     tokens.push(next);
   }
-  return { tokens, ms, gemvMs: gemv };
+  return { tokens, ms, gemvMs: gemv, margins };
 }
 
 /** onnxruntime-node on the model file, one token a run (the own step's quantization: a row a run), greedy, at `threads`. */
@@ -166,10 +161,15 @@ async function nativeSteps({ file, cfg, prompt, steps, threads }) {
       const lg = r.logits.data;
       let best = 0;
       for (let i = 1; i < lg.length; i++) if (lg[i] > lg[best]) best = i;
+      let second = -Infinity;
+      for (let i = 0; i < lg.length; i++) if (i !== best && lg[i] > second) second = lg[i];
+      margins.push(lg[best] - second);
       return best;
     };
     let next = 0;
+    const margins = [];
     for (const token of prompt) next = await step(token);
+    margins.splice(0, margins.length - 1);
     const tokens = [next], ms = [];
     for (let s = 0; s < steps; s++) {
       const t0 = performance.now();
@@ -177,7 +177,7 @@ async function nativeSteps({ file, cfg, prompt, steps, threads }) {
       ms.push(performance.now() - t0);
       tokens.push(next);
     }
-    return { tokens, ms };
+    return { tokens, ms, margins };
   } finally {
     await session.release();
   }
@@ -189,7 +189,7 @@ export const OWN_STEP_PROMPT = [1, 100, 200, 300, 400, 500];
 /**
  * `model` ({ name, dir }, a tools/slm q8 Llama export with `onnx/model_quantized.onnx`), served by `host` from `root`
  * (kernel.mjs startBenchHost): `{ own_step_tps, native_1t_tps, own_over_native_1t, own_gemv_share, same_tokens,
- * first_difference, tokens, own_ms, native_ms }` over `steps` generated tokens after OWN_STEP_PROMPT (medians past the first 2).
+ * first_difference, margin_at_difference, native_margin_min, tokens, own_ms, native_ms }` over `steps` generated tokens after OWN_STEP_PROMPT (medians past the first 2).
  */
 export async function ownStep({ browser, base, host, root, model, steps = 24 }) {
   const cfg = JSON.parse(fs.readFileSync(path.join(model.dir, 'config.json'), 'utf8'));
@@ -221,11 +221,15 @@ export async function ownStep({ browser, base, host, root, model, steps = 24 }) 
       // The GEMV's part of an own step (the rest: quantizing activations, attention, norms, in scalar JavaScript).
       own_gemv_share: r2(median(own.gemvMs.slice(2)) / ownMs),
       same_tokens: own.tokens.length === native.tokens.length && own.tokens.every((t, i) => t === native.tokens[i]),
-      // The first generated token where the two differ (null: none), and how many were compared.
-      first_difference: (() => {
+      // The first generated token where the two differ (null: none), each side's lead of its best logit over the
+      // second there (a near tie that float reassociation tipped reads as a few thousandths), and how many were compared.
+      ...(() => {
         const i = own.tokens.findIndex((t, j) => t !== native.tokens[j]);
-        return i === -1 ? null : i;
+        if (i === -1) return { first_difference: null };
+        return { first_difference: i, margin_at_difference: { own: r4(own.margins[i]), native: r4(native.margins[i]) } };
       })(),
+      // The smallest lead of the best logit natively over the tokens both gave alike: how near a tie the run came.
+      native_margin_min: r4(Math.min(...native.margins.slice(0, own.tokens.findIndex((t, j) => t !== native.tokens[j]) + 1 || undefined))),
       tokens: own.tokens.length,
       own_ms: r2(ownMs),
       native_ms: r2(nativeMs),

@@ -159,6 +159,8 @@ describe('the bench kernel floor on an embedded model', () => {
     expect(o.native_1t_tps).toBeGreaterThan(0);
     expect(o.own_gemv_share).toBeGreaterThan(0);
     expect(o.own_gemv_share).toBeLessThan(1);
+    // How near a tie the greedy run came natively: a lead of the best logit, positive.
+    expect(o.native_margin_min).toBeGreaterThan(0);
   });
 
   it('the own step refuses a model it does not know, saying what it found', async () => {
