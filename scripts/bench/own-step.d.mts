@@ -7,6 +7,7 @@ export interface OwnStepFigures {
   own_step_tps: number;
   native_1t_tps: number;
   own_over_native_1t: number;
+  own_over_native_1t_chunks: number[];
   own_gemv_share: number;
   same_tokens: boolean;
   first_difference: number | null;

@@ -8,7 +8,7 @@
  * rotary positions, SiLU and ONNX's DynamicQuantizeLinear → MatMulInteger → Cast → Mul semantics in plain
  * JavaScript, f32 (Math.fround). The weights come from the model file (tools/slm/step_weights.py), served by
  * the bench host. Measured against onnxruntime-node on the same file, both one token a run at one thread,
- * greedy: the tokens compared, and each side's ms a step. A measuring stick for an engine, not the engine:
+ * greedy, in chunks of steps taken in turn: the tokens compared, each side's ms a step, their ratio paired. A measuring stick for an engine, not the engine:
  * prompt tokens go one at a time, one thread, tools/slm's Llama layout only (docs/performance.md).
  */
 import fs from 'node:fs';
@@ -25,10 +25,11 @@ const r2 = (x) => Math.round(x * 100) / 100;
 const r4 = (x) => Math.round(x * 1e4) / 1e4;
 
 /**
- * Runs in the page: the own step over `prompt` then `steps` greedy tokens. `{ tokens, ms, gemvMs, margins }` a
- * generated token (margins: the best logit over the second best, the last prompt token's step first).
+ * Runs in the page: the own step over `prompt`, then `globalThis.ownStep.run(n)` gives the next n greedy tokens
+ * `{ tokens, ms, gemvMs, margins }` (a margin: the best logit over the second best). Room for `steps` of them.
+ * Returns the prompt's greedy token and its margin.
  */
-async function pageSteps({ b64, url, man, cfg, prompt, steps }) {
+async function pageOpen({ b64, url, man, cfg, prompt, steps }) {
   const { instance } = await WebAssembly.instantiate(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)), {});
   const e = instance.exports;
   const BASE = 65536;
@@ -132,56 +133,77 @@ async function pageSteps({ b64, url, man, cfg, prompt, steps }) {
   const margins = [];
   for (const token of prompt) next = step(token, pos++);
   margins.splice(0, margins.length - 1);
-  const tokens = [next], ms = [], gemv = [];
-  for (let s = 0; s < steps; s++) {
-    gemvMs = 0;
-    const t0 = performance.now();
-    next = step(next, pos++);
-    ms.push(performance.now() - t0);
-    gemv.push(gemvMs);
-    tokens.push(next);
-  }
-  return { tokens, ms, gemvMs: gemv, margins };
+  // The next `n` greedy tokens, from where the last call stopped (the side's own sequence).
+  globalThis.ownStep = {
+    first: next,
+    run(n) {
+      const tokens = [], ms = [], gemv = [], from = margins.length;
+      for (let s = 0; s < n; s++) {
+        gemvMs = 0;
+        const t0 = performance.now();
+        next = step(next, pos++);
+        ms.push(performance.now() - t0);
+        gemv.push(gemvMs);
+        tokens.push(next);
+      }
+      return { tokens, ms, gemvMs: gemv, margins: margins.slice(from) };
+    },
+  };
+  return { first: next, margin: margins[0] };
 }
 
-/** onnxruntime-node on the model file, one token a run (the own step's quantization: a row a run), greedy, at `threads`. */
-async function nativeSteps({ file, cfg, prompt, steps, threads }) {
+/**
+ * onnxruntime-node on the model file, one token a run (the own step's quantization: a row a run), greedy, at
+ * `threads`: after `prompt`, `{ first, margin, run(n), release() }` as the page's side.
+ */
+async function openNative({ file, cfg, prompt, threads }) {
   const session = await ort.InferenceSession.create(file, { intraOpNumThreads: threads, interOpNumThreads: 1 });
+  const L = cfg.num_hidden_layers, KVH = cfg.num_key_value_heads, hd = cfg.head_dim ?? cfg.hidden_size / cfg.num_attention_heads;
+  let past = {};
+  for (let l = 0; l < L; l++) for (const kv of ['key', 'value']) past[`past_key_values.${l}.${kv}`] = new ort.Tensor('float32', new Float32Array(0), [1, KVH, 0, hd]);
+  let pos = 0;
+  const step = async (token) => {
+    const ids = (v, n = 1) => new ort.Tensor('int64', new BigInt64Array(n).fill(BigInt(v)), [1, n]);
+    const r = await session.run({ input_ids: ids(token), attention_mask: ids(1, pos + 1), position_ids: ids(pos), ...past });
+    past = {};
+    for (let l = 0; l < L; l++) for (const kv of ['key', 'value']) past[`past_key_values.${l}.${kv}`] = r[`present.${l}.${kv}`];
+    pos++;
+    const lg = r.logits.data;
+    let best = 0;
+    for (let i = 1; i < lg.length; i++) if (lg[i] > lg[best]) best = i;
+    let second = -Infinity;
+    for (let i = 0; i < lg.length; i++) if (i !== best && lg[i] > second) second = lg[i];
+    return { best, margin: lg[best] - second };
+  };
+  let last;
   try {
-    const L = cfg.num_hidden_layers, KVH = cfg.num_key_value_heads, hd = cfg.head_dim ?? cfg.hidden_size / cfg.num_attention_heads;
-    let past = {};
-    for (let l = 0; l < L; l++) for (const kv of ['key', 'value']) past[`past_key_values.${l}.${kv}`] = new ort.Tensor('float32', new Float32Array(0), [1, KVH, 0, hd]);
-    let pos = 0;
-    const step = async (token) => {
-      const ids = (v, n = 1) => new ort.Tensor('int64', new BigInt64Array(n).fill(BigInt(v)), [1, n]);
-      const r = await session.run({ input_ids: ids(token), attention_mask: ids(1, pos + 1), position_ids: ids(pos), ...past });
-      past = {};
-      for (let l = 0; l < L; l++) for (const kv of ['key', 'value']) past[`past_key_values.${l}.${kv}`] = r[`present.${l}.${kv}`];
-      pos++;
-      const lg = r.logits.data;
-      let best = 0;
-      for (let i = 1; i < lg.length; i++) if (lg[i] > lg[best]) best = i;
-      let second = -Infinity;
-      for (let i = 0; i < lg.length; i++) if (i !== best && lg[i] > second) second = lg[i];
-      margins.push(lg[best] - second);
-      return best;
-    };
-    let next = 0;
-    const margins = [];
-    for (const token of prompt) next = await step(token);
-    margins.splice(0, margins.length - 1);
-    const tokens = [next], ms = [];
-    for (let s = 0; s < steps; s++) {
-      const t0 = performance.now();
-      next = await step(next);
-      ms.push(performance.now() - t0);
-      tokens.push(next);
-    }
-    return { tokens, ms, margins };
-  } finally {
+    for (const token of prompt) last = await step(token);
+  } catch (e) {
     await session.release();
+    throw e;
   }
+  let next = last.best;
+  return {
+    first: next,
+    margin: last.margin,
+    async run(n) {
+      const tokens = [], ms = [], margins = [];
+      for (let s = 0; s < n; s++) {
+        const t0 = performance.now();
+        const r = await step(next);
+        ms.push(performance.now() - t0);
+        next = r.best;
+        tokens.push(next);
+        margins.push(r.margin);
+      }
+      return { tokens, ms, margins };
+    },
+    release: () => session.release(),
+  };
 }
+
+/** Greedy steps a side runs before the other takes its turn (own-step chunks, taken in turn). */
+const OWN_STEP_CHUNK = 6;
 
 /** Token ids every model's vocabulary has (the CI shape's too): a fixed prompt, so runs compare. */
 export const OWN_STEP_PROMPT = [1, 100, 200, 300, 400, 500];
@@ -189,7 +211,8 @@ export const OWN_STEP_PROMPT = [1, 100, 200, 300, 400, 500];
 /**
  * `model` ({ name, dir }, a tools/slm q8 Llama export with `onnx/model_quantized.onnx`), served by `host` from `root`
  * (kernel.mjs startBenchHost): `{ own_step_tps, native_1t_tps, own_over_native_1t, own_gemv_share, same_tokens,
- * first_difference, margin_at_difference, native_margin_min, tokens, own_ms, native_ms }` over `steps` generated tokens after OWN_STEP_PROMPT (medians past the first 2).
+ * first_difference, margin_at_difference, native_margin_min, tokens, own_ms, native_ms, own_over_native_1t_chunks }`
+ * over `steps` generated tokens after OWN_STEP_PROMPT (ms: medians past the first 2; the ratio paired by chunk).
  */
 export async function ownStep({ browser, base, host, root, model, steps = 24 }) {
   const cfg = JSON.parse(fs.readFileSync(path.join(model.dir, 'config.json'), 'utf8'));
@@ -202,34 +225,60 @@ export async function ownStep({ browser, base, host, root, model, steps = 24 }) 
     // Its own refusals start "step_weights.py: "; anything else is the tail of a traceback or the spawn's error.
     if (r.status !== 0) throw new Error((r.stderr ?? '').trim().split('\n').at(-1) || `step_weights.py did not run: ${r.error?.message}`);
     const man = JSON.parse(r.stdout);
-    const native = await nativeSteps({ file, cfg, prompt: OWN_STEP_PROMPT, steps, threads: 1 });
     const wasm = await compile('int8-gemv.ts', 'simd,relaxed-simd');
     const { context, page } = await openHarness(browser, base);
-    let own;
+    const native = await openNative({ file, cfg, prompt: OWN_STEP_PROMPT, threads: 1 });
+    // Both sides' greedy runs, in chunks taken in turn (A B, B A, …): native's one-thread speed swung 62-115 tok/s
+    // between sittings minutes apart (2026-12-04), so only a ratio of chunks side by side places the two.
+    const own = { tokens: [], ms: [], gemvMs: [], margins: [] };
+    const nat = { tokens: [], ms: [], margins: [] };
+    const ratios = [];
     try {
       const url = `${host.url}${MIRROR_ORG}/own-step-${model.name}/resolve/main/step.bin`;
-      own = await page.evaluate(pageSteps, { b64: Buffer.from(wasm).toString('base64'), url, man, cfg, prompt: OWN_STEP_PROMPT, steps });
+      const opened = await page.evaluate(pageOpen, { b64: Buffer.from(wasm).toString('base64'), url, man, cfg, prompt: OWN_STEP_PROMPT, steps });
+      own.tokens.push(opened.first);
+      own.margins.push(opened.margin);
+      nat.tokens.push(native.first);
+      nat.margins.push(native.margin);
+      const chunks = Math.max(2, Math.round(steps / OWN_STEP_CHUNK));
+      for (let c = 0; c < chunks; c++) {
+        const n = Math.round(((c + 1) * steps) / chunks) - Math.round((c * steps) / chunks);
+        const halves = {
+          own: async () => page.evaluate((k) => globalThis.ownStep.run(k), n),
+          native: async () => native.run(n),
+        };
+        const got = {};
+        for (const side of c % 2 ? ['native', 'own'] : ['own', 'native']) got[side] = await halves[side]();
+        for (const k of Object.keys(own)) own[k].push(...got.own[k]);
+        for (const k of Object.keys(nat)) nat[k].push(...got.native[k]);
+        // The first chunk's first 2 steps are warm-up on both sides.
+        const skip = c === 0 ? 2 : 0;
+        ratios.push(median(got.native.ms.slice(skip)) / median(got.own.ms.slice(skip)));
+      }
     } finally {
+      await native.release();
       await context.close();
     }
     const ownMs = median(own.ms.slice(2));
-    const nativeMs = median(native.ms.slice(2));
+    const nativeMs = median(nat.ms.slice(2));
     return {
       own_step_tps: r2(1000 / ownMs),
       native_1t_tps: r2(1000 / nativeMs),
-      own_over_native_1t: r2(nativeMs / ownMs),
-      // The GEMV's part of an own step (the rest: quantizing activations, attention, norms, in scalar JavaScript).
+      // Paired: the median over chunks of native's ms ÷ own's in the same chunk pair.
+      own_over_native_1t: r2(median(ratios)),
+      own_over_native_1t_chunks: ratios.map(r2),
+      // The GEMV's part of an own step (the rest: attention in WebAssembly SIMD; activations quantized, norms, rotary and SiLU in JavaScript).
       own_gemv_share: r2(median(own.gemvMs.slice(2)) / ownMs),
-      same_tokens: own.tokens.length === native.tokens.length && own.tokens.every((t, i) => t === native.tokens[i]),
+      same_tokens: own.tokens.length === nat.tokens.length && own.tokens.every((t, i) => t === nat.tokens[i]),
       // The first generated token where the two differ (null: none), each side's lead of its best logit over the
       // second there (a near tie that float reassociation tipped reads as a few thousandths), and how many were compared.
       ...(() => {
-        const i = own.tokens.findIndex((t, j) => t !== native.tokens[j]);
+        const i = own.tokens.findIndex((t, j) => t !== nat.tokens[j]);
         if (i === -1) return { first_difference: null };
-        return { first_difference: i, margin_at_difference: { own: r4(own.margins[i]), native: r4(native.margins[i]) } };
+        return { first_difference: i, margin_at_difference: { own: r4(own.margins[i]), native: r4(nat.margins[i]) } };
       })(),
-      // The smallest lead of the best logit natively over the tokens both gave alike: how near a tie the run came.
-      native_margin_min: r4(Math.min(...native.margins.slice(0, own.tokens.findIndex((t, j) => t !== native.tokens[j]) + 1 || undefined))),
+      // The smallest lead of native's best logit up to the first difference (all the run without one): how near a tie it came.
+      native_margin_min: r4(Math.min(...nat.margins.slice(0, own.tokens.findIndex((t, j) => t !== nat.tokens[j]) + 1 || undefined))),
       tokens: own.tokens.length,
       own_ms: r2(ownMs),
       native_ms: r2(nativeMs),

@@ -157,6 +157,9 @@ describe('the bench kernel floor on an embedded model', () => {
     expect(o.same_tokens).toBe(true);
     expect(o.own_step_tps).toBeGreaterThan(0);
     expect(o.native_1t_tps).toBeGreaterThan(0);
+    // 12 steps in chunks taken in turn: a ratio for each pair of chunks, their median the figure.
+    expect(o.own_over_native_1t_chunks).toHaveLength(2);
+    expect(o.own_over_native_1t).toBeGreaterThan(0);
     expect(o.own_gemv_share).toBeGreaterThan(0);
     expect(o.own_gemv_share).toBeLessThan(1);
     // How near a tie the greedy run came natively: a lead of the best logit, positive.
