@@ -255,6 +255,8 @@ export async function measureHarness(browser, base, { model, dtype, threads, war
     for (let i = 0; i < prefillRuns; i++) prefill.push(await harnessPrefill(page));
     const common = {
       threads: cold.info.threads,
+      // What ran the decode steps: ONNX Runtime Web, or the int8 step of our own (q8 Llama models; LoadedInfo.decodeEngine).
+      decode_engine: cold.info.decodeEngine,
       cold_load_ms: cold.ms,
       // The first cold load's read (its files downloaded and stored; preflight, ONNX Runtime's setup
       // and the tokenizer's parse too) and a plain download of the model's large files just before it.
@@ -318,6 +320,9 @@ export async function measureHarness(browser, base, { model, dtype, threads, war
         primer_run_ms: warm.info.primer ? Math.round(warm.info.primer.runMs) : null,
         primer_end: warm.info.primer ? (warm.info.primer.skipped ?? (warm.info.primer.settled ? 'settled' : 'session')) : null,
         wasm_heap_mb: warm.info.wasmHeapBytes === null ? null : Math.round(warm.info.wasmHeapBytes / 1e6),
+        // The int8 step's weights read and laid out for its kernels, and its own WebAssembly memory (null: it did not run).
+        int8_step_ms: warm.info.int8Step ? Math.round(warm.info.int8Step.loadMs) : null,
+        int8_step_mb: warm.info.int8Step ? Math.round(warm.info.int8Step.memoryBytes / 1e6) : null,
         // Memory the renderer touched for the first time during the warm load (touched.mjs; Linux only).
         touched_mb: touched === null ? null : Math.round(touched / 1e6),
       },

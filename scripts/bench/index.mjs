@@ -10,8 +10,9 @@
  *               Auto's threads, and ratio_vs_kernel (kernel.mjs; these rows: embedded.mjs); on these rows also
  *               graph_ratio: the model's whole graph, one decode step run bare, and ratio_vs_graph;
  *               on each scale shape's int8 row, int8_gemv: the step's int8 matmuls at one thread in ORT-web,
- *               natively and as a GEMV of our own in plain and relaxed SIMD (relaxed-simd.mjs); on a Llama
- *               shape's q8 row, own_step: the decode step run by our own code, against native (own-step.mjs)
+ *               natively and as a GEMV of our own in plain and relaxed SIMD (relaxed-simd.mjs); on each scale
+ *               q8 row, int8_step: the app's decode on the int8 step of our own ÷ the same load on ONNX Runtime
+ *               Web alone, paired (decode_engine: what ran the row's decode steps)
  *   hosted      the reference server through the app's hosted pane (TTFT vs the server's first
  *               byte) and 16 concurrent streams from the official openai client
  * and prints a table, then one JSON object as the last line (see docs/performance.md).
@@ -243,11 +244,10 @@ const mins = {
   // weights at one thread, and ORT-web's kernel graph ÷ that GEMV (docs/performance.md, twenty-ninth session).
   gemv_kernel_ratio_1t_min: worst((r) => r.int8_gemv?.gemv_kernel_ratio_1t, Math.min),
   ort_web_over_gemv_max: worst((r) => r.int8_gemv?.ort_web_over_gemv, Math.max),
-  // A decode step of our own on the q8 Llama rows (own-step.mjs): its speed ÷ native's at one thread, ÷ the app's,
-  // and whether every such row gave native's greedy tokens.
-  own_step_over_native_1t_min: worst((r) => r.own_step?.own_over_native_1t, Math.min),
-  own_step_over_app_min: worst((r) => r.own_step?.own_over_app, Math.min),
-  own_step_same_tokens: runs.some((r) => r.own_step) ? runs.every((r) => !r.own_step || r.own_step.same_tokens === true) : null,
+  // The q8 rows on the int8 step of our own (src/inference/int8-session.ts): decode ÷ the same load on ONNX Runtime
+  // Web alone, paired; and whether every q8 scale row ran on it.
+  int8_step_over_ort_min: worst((r) => r.int8_step?.over_ort, Math.min),
+  int8_step_on_q8_rows: runs.some((r) => r.model.startsWith('scale:') && r.dtype === 'q8') ? runs.every((r) => !r.model.startsWith('scale:') || r.dtype !== 'q8' || r.decode_engine === 'int8-step') : null,
 };
 console.log(`worst over all runs: ${Object.entries(mins).map(([k, v]) => `${k} ${v}`).join(', ')}`);
 console.log(JSON.stringify({ ...topFields, ...firstTouch, ...swDownload, ...mins, ...hostedFields, ...suites, ...json, ...agreement, ...growth, ...constrainedFields, initial_js_gzip_kb: bundle.initial_js_gzip_kb, precache_kb_gzip: precache.precache_kb_gzip, ...modelQuality(), runs }));

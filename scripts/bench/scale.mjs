@@ -23,7 +23,7 @@ import { pairDtypes } from './dtype-pairs.mjs';
 import { exFirstTouch } from './first-touch.ts';
 import { linkDownload } from './link-download.mjs';
 import { int8GemvFields } from './relaxed-simd.mjs';
-import { ownStep } from './own-step.mjs';
+import { pairedDecode } from './thread-pairs.mjs';
 
 /**
  * The dtypes whose rows also get `download_over_fetch_link` (link-download.mjs): q4, the one users pick
@@ -152,20 +152,22 @@ export async function measureScale({ browser, base, specs, warmup, log, r2, firs
           const g = gemv.int8_gemv;
           if (!g.error) log(`${label}: one thread, the step's int8 matmuls: ORT-web ${g.ort_web_1t_ms} ms, native ${g.native_1t_ms} ms; a GEMV of our own: plain SIMD ${g.s16_ms?.join('/')} ms, relaxed ${g.relaxed_ms?.join('/')} ms, a bare read ${g.stream_ms?.join('/')} ms (native ÷ plain GEMV ${g.gemv_kernel_ratio_1t}, ORT-web ÷ plain GEMV ${g.ort_web_over_gemv}, plain ÷ relaxed ${g.relaxed_over_s16})`);
         }
-        // The q8 row of a Llama shape: the same model's decode step run by our own code (own-step.mjs), against
-        // onnxruntime-node at one thread and this row's app speed.
-        let own = {};
-        if (dtype === 'q8' && JSON.parse(fs.readFileSync(path.join(m.dir, 'config.json'), 'utf8')).model_type === 'llama') {
-          log(`${label}: own decode step (one thread)…`);
-          own = await ownStep({ browser, base, host, root, model: m }).then(
-            (o) => ({ own_step: { ...o, own_over_app: r2(o.own_step_tps / app.decode_steady) } }),
+        // q8 rows: the app decodes them on the int8 step of our own where it recognises the model
+        // (src/inference/int8-session.ts); the same load with the step turned off gives ONNX Runtime Web's speed,
+        // both at Auto's count, paired (A B / B A), in the same sitting.
+        let int8 = {};
+        if (dtype === 'q8') {
+          log(`${label}: the int8 step against ONNX Runtime Web alone (paired)…`);
+          const load = { source, dtype, threads: auto.threads, warmup };
+          int8 = await pairedDecode(browser, base, load, { ...load, int8Step: false }, { pairs: 4, tokens: SCALE_TOKENS }).then(
+            (p) => ({ int8_step: { over_ort: r2(p.ratio), ratios: p.ratios, step_tps: r2(p.a_tps), ort_tps: r2(p.b_tps) } }),
             (e) => {
-              log(`${label}: own step failed: ${e.message}`);
-              return { own_step: { error: e.message } };
+              log(`${label}: int8 step pairs failed: ${e.message}`);
+              return { int8_step: { error: e.message } };
             },
           );
-          const o = own.own_step;
-          if (!o.error) log(`${label}: own step ${o.own_step_tps} tok/s at one thread (native one thread ${o.native_1t_tps}, ratio ${o.own_over_native_1t}; the app ${r2(app.decode_steady)}: ${o.own_over_app}x), same ${o.tokens} greedy tokens: ${o.same_tokens}`);
+          const o = int8.int8_step;
+          if (!o.error) log(`${label}: decode ${o.step_tps} tok/s on the int8 step, ${o.ort_tps} on ONNX Runtime Web alone: ${o.over_ort}x (pairs ${o.ratios.join(', ')})`);
         }
         let link = {};
         if (linkRate && LINK_DTYPES.includes(dtype)) {
@@ -192,6 +194,7 @@ export async function measureScale({ browser, base, specs, warmup, log, r2, firs
           params: m.manifest.params,
           file_mb: r2(bytes / 1e6),
           ...decodeFields({ app, nativeBest, auto, kernel, r2 }),
+          decode_engine: auto.decode_engine ?? null,
           // PREFILL_PROMPT (prefill-prompt.mjs) prefilled whole: the bare worker at Auto's thread
           // count (median of 3 after 1) ÷ the faster of 1 and 2 native threads (median of 5 after 1).
           native_prefill_tps: r2(nativePreBest.prefill_tps),
@@ -250,7 +253,7 @@ export async function measureScale({ browser, base, specs, warmup, log, r2, firs
           prefill_tps: r2(auto.prefill_tps),
           kernel,
           ...gemv,
-          ...own,
+          ...int8,
           harness: fixed.map(({ then: _t, ...f }) => ({ ...f, decode_cold: r2(f.decode_cold), decode_steady: r2(f.decode_steady), cold_load_ms: f.cold_load_ms == null ? null : Math.round(f.cold_load_ms), warm_load_ms: f.warm_load_ms == null ? null : Math.round(f.warm_load_ms) })),
           native: native.map((n) => ({ threads: n.threads, probe: n.probe ?? false, decode_tps: r2(n.decode_tps), generate_tps: r2(n.generate_tps), kv_loop_tps: r2(n.kv_loop_tps) })),
           native_prefill: nativePre.map((n) => ({ threads: n.threads, probe: n.probe ?? false, prefill_tps: r2(n.prefill_tps) })),

@@ -15,12 +15,16 @@
  */
 import type * as HF from '@huggingface/transformers';
 import { KvDecoder, kvDecoderFor, type DecodeStats, type OrtTensorLike } from './kv-decoder';
+import type { Int8Llama } from './int8-llama';
+import { Int8Session } from './int8-session';
 import { runGenerate, type CausalLM, type TransformersLib } from './hf-generate';
 import { KvPrefixCache, type KvCacheLimits, type KvCacheStats, type KvLookup, type KvPayloadOps } from './kv-cache';
 import type { StepConstraint } from './sampling';
 import type { DecodeSettings } from './settings';
 
 export type DecodeLoop = 'kv-loop' | 'generate';
+/** What runs a one-token step of the KV loop: ONNX Runtime's session, or the int8 step of our own (int8-session.ts). */
+export type DecodeEngine = 'onnxruntime' | 'int8-step';
 export type StopKind = 'stop' | 'abort';
 export type CoreFinishReason = 'stop' | 'length' | 'abort';
 
@@ -36,6 +40,11 @@ export interface GeneratorOptions {
   cache?: KvCacheLimits;
   /** Why there is no cache (kv-cache.ts: kvReuseBlocker), reported with each generation. */
   cacheOffReason?: string | null;
+  /**
+   * The model's weights for the int8 step (int8-llama.ts readInt8Llama), or why there are none: the KV loop's
+   * one-token runs then go through the step, its prompt runs through ONNX Runtime (int8-session.ts).
+   */
+  int8?: Int8Llama | { reason: string };
 }
 
 /** How the prompt was prefilled. */
@@ -92,8 +101,25 @@ function isTensorCtor(x: unknown): x is TensorCtor {
   return typeof x === 'function';
 }
 
-/** The KV loop for `model`, or why it is not used. */
-export function chooseLoop(lib: TransformersLib, model: CausalLM, opts: GeneratorOptions): { decoder: KvDecoder | null; reason: string | null } {
+/** The KV loop for `model`, or why it is not used; and what runs its steps, with why not the int8 step. */
+export function chooseLoop(lib: TransformersLib, model: CausalLM, opts: GeneratorOptions): { decoder: KvDecoder | null; reason: string | null; engine: DecodeEngine; engineReason: string | null } {
+  const chosen = chooseOrtLoop(lib, model, opts);
+  const int8 = opts.int8;
+  if (!int8) return { ...chosen, engine: 'onnxruntime', engineReason: 'the int8 step was not asked for' };
+  if ('reason' in int8) return { ...chosen, engine: 'onnxruntime', engineReason: int8.reason };
+  if (!chosen.decoder) return { ...chosen, engine: 'onnxruntime', engineReason: `the int8 step runs inside the KV loop, which this model does not use (${chosen.reason ?? 'no reason given'})` };
+  const { decoder } = chosen;
+  let session: Int8Session;
+  try {
+    session = new Int8Session(decoder.session, int8, decoder.makeTensor);
+  } catch (e) {
+    // Its memory could not grow (a big model on a small device): ONNX Runtime decodes, as without it.
+    return { ...chosen, engine: 'onnxruntime', engineReason: `the int8 step could not be set up (${e instanceof Error ? e.message : String(e)})` };
+  }
+  return { decoder: new KvDecoder(session, decoder.layout, decoder.makeTensor, false), reason: null, engine: 'int8-step', engineReason: null };
+}
+
+function chooseOrtLoop(lib: TransformersLib, model: CausalLM, opts: GeneratorOptions): { decoder: KvDecoder | null; reason: string | null } {
   if (opts.loop === 'generate') return { decoder: null, reason: 'generate() was asked for' };
   if (opts.device === 'webgpu') return { decoder: null, reason: 'WebGPU runs through transformers.js (its KV cache stays on the GPU)' };
   // ONNX Runtime's own Tensor class, taken from a tensor transformers.js made: wrapping every step's
@@ -108,6 +134,9 @@ export class TokenGenerator {
   readonly loop: DecodeLoop;
   /** Why the KV loop is not used, when it is not. */
   readonly reason: string | null;
+  readonly engine: DecodeEngine;
+  /** Why the int8 step does not run the decode, when it does not. */
+  readonly engineReason: string | null;
   private readonly kv: KvDecoder | null;
   private readonly eos: ReadonlySet<number>;
   private readonly ortCache: KvPrefixCache<OrtTensorLike[]> | null = null;
@@ -118,9 +147,11 @@ export class TokenGenerator {
     private readonly model: CausalLM,
     private readonly opts: GeneratorOptions,
   ) {
-    const { decoder, reason } = chooseLoop(lib, model, opts);
+    const { decoder, reason, engine, engineReason } = chooseLoop(lib, model, opts);
     this.kv = decoder;
     this.reason = reason;
+    this.engine = engine;
+    this.engineReason = engineReason;
     this.loop = decoder ? 'kv-loop' : 'generate';
     this.eos = new Set(opts.eosTokenIds);
     if (opts.cache && decoder) this.ortCache = new KvPrefixCache(ortOps(decoder), opts.cache);
@@ -136,6 +167,12 @@ export class TokenGenerator {
   clearCache(): void {
     this.ortCache?.clear();
     this.hfCache?.clear();
+  }
+
+  /** Bytes of the int8 step's WebAssembly memory (weights, scratch, KV state); null when it does not run. */
+  get int8MemoryBytes(): number | null {
+    const s = this.kv?.session;
+    return s instanceof Int8Session ? s.memoryBytes : null;
   }
 
   /** Whether the KV loop writes its outputs into reused buffers. */

@@ -63,6 +63,8 @@ export interface OrtSessionLike {
   readonly inputMetadata?: readonly ValueMetadata[];
   readonly outputMetadata?: readonly ValueMetadata[];
   run(feeds: Record<string, OrtTensorLike>): Promise<Record<string, OrtTensorLike>>;
+  /** Its outputs change under later runs (int8-session.ts): a state the loop keeps is copied. */
+  readonly outputsReused?: boolean;
 }
 
 export type MakeTensor = (type: 'int64' | 'float32', data: BigInt64Array | Float32Array, dims: number[]) => OrtTensorLike;
@@ -215,9 +217,9 @@ export class KvDecoder {
   private readonly empty: OrtTensorLike;
 
   constructor(
-    private readonly session: OrtSessionLike,
+    readonly session: OrtSessionLike,
     readonly layout: KvLayout,
-    private readonly makeTensor: MakeTensor,
+    readonly makeTensor: MakeTensor,
     pooled: boolean,
   ) {
     this.pool = pooled ? new OutputPool(session.outputNames.length) : null;
@@ -336,7 +338,7 @@ export class KvDecoder {
       step = [id];
     }
     return {
-      final: { past: this.pool ? this.detach(past) : past, length: pos },
+      final: { past: this.pool || this.session.outputsReused ? this.detach(past) : past, length: pos },
       steps,
       decodeRunMs,
       pooledOutputs: (this.pool?.pooled ?? 0) - pooled0,

@@ -233,6 +233,21 @@ export function checkFit(e: MemoryEstimate, limits: DeviceLimits): FitCheck {
   return { verdict: 'fits', reasons: [] };
 }
 
+/**
+ * The int8 decode step (src/inference/int8-session.ts, q8 on WASM) holds its own copy of the weights besides ONNX
+ * Runtime's: the int8 matrices in a WebAssembly memory of its own with its KV state, the f32 embedding in
+ * JavaScript; together about the file again (measured on the CI shape's q8 export: 0.3 × the file in its memory,
+ * the rest the embedding). It is optional: where the device would not hold it, the model decodes on ONNX Runtime.
+ * Why not here (the numbers), or null where it fits.
+ */
+export function int8StepBlocker(e: MemoryEstimate, limits: DeviceLimits): string | null {
+  const step = e.weightsBytes + e.kvBytes;
+  if (step > WASM32_LIMIT) return `the int8 step would need ${mb(step)} of WebAssembly memory of its own (wasm32 addresses 4 GB)`;
+  const fit = checkFit({ ...e, totalBytes: e.totalBytes + step }, limits);
+  if (fit.verdict === 'fits') return null;
+  return `the int8 step keeps its own copy of the weights (${mb(step)} more), which this device would not hold comfortably: ${fit.reasons.join(' ')}`;
+}
+
 /** Rescales an estimate's weights to another dtype (same parameter count); KV and arena follow. */
 export function estimateForDtype(e: MemoryEstimate, config: Record<string, unknown>, dtype: Dtype): MemoryEstimate {
   const scale = BYTES_PER_PARAM[dtype] / BYTES_PER_PARAM[e.dtype];

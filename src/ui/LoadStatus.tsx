@@ -180,6 +180,14 @@ export function LoadStatus({ state, compact = false, onRetry, prepared = null }:
                 : `transformers.js generate()${info.decodeLoopReason ? ` (${info.decodeLoopReason})` : ''}`}
             </td>
           </tr>
+          <tr>
+            <th>Decode steps</th>
+            <td data-testid="decode-engine" title={info.decodeEngineReason ?? undefined}>
+              {info.int8Step
+                ? `int8 step of our own (WebAssembly SIMD; prompts on ONNX Runtime) · ready in ${fmtMs(info.int8Step.loadMs)} · ${fmtBytes(info.int8Step.memoryBytes)}`
+                : `ONNX Runtime${info.decodeEngineReason ? ` (${info.decodeEngineReason})` : ''}`}
+            </td>
+          </tr>
           {info.weightRewrite && (
             <tr>
               <th>q4 weights</th>

@@ -15,9 +15,6 @@ import { MIRROR_ORG } from './model-host';
 import { python } from '../../scripts/models-scale';
 import { launchBrowser, openPage } from './browser';
 import { relaxedSimdProbe, stepShapes } from '../../scripts/bench/relaxed-simd.mjs';
-import { ownStep } from '../../scripts/bench/own-step.mjs';
-import { ensureScaleModel } from '../../scripts/models-scale';
-import os from 'node:os';
 
 const appUrl = inject('appUrl');
 let browser: Browser;
@@ -145,39 +142,5 @@ describe('the bench kernel floor on an embedded model', () => {
     expect(p.s16_over_stream).toBeGreaterThan(0);
     // Shapes the kernels do not take are refused before anything runs.
     await expect(relaxedSimdProbe({ browser, config: { ...config, hidden_size: 250 } })).rejects.toThrow('the int8 GEMV probe takes K a multiple of 32 and N even, not 250x250');
-  });
-
-  it("a decode step of our own on the CI shape's q8 export: onnxruntime-node's greedy tokens, both timed", async () => {
-    // 15.7M parameters, generated in seconds on first use and cached (scripts/models-scale.ts).
-    const m = await ensureScaleModel({ shape: 'ci', dtypes: ['q8'] });
-    const o = await ownStep({ browser, base: appUrl, host: bench.host, root: bench.root, model: m, steps: 12 });
-    // The prompt's 6 ids then 12 generated, one token a run on both sides: the same 13 greedy ids.
-    expect(o.tokens).toBe(13);
-    expect(o.first_difference).toBeNull();
-    expect(o.same_tokens).toBe(true);
-    expect(o.own_step_tps).toBeGreaterThan(0);
-    expect(o.native_1t_tps).toBeGreaterThan(0);
-    // 12 steps in chunks taken in turn: a ratio for each pair of chunks, their median the figure.
-    expect(o.own_over_native_1t_chunks).toHaveLength(2);
-    expect(o.own_over_native_1t).toBeGreaterThan(0);
-    expect(o.own_gemv_share).toBeGreaterThan(0);
-    expect(o.own_gemv_share).toBeLessThan(1);
-    // How near a tie the greedy run came natively: a lead of the best logit, positive.
-    expect(o.native_margin_min).toBeGreaterThan(0);
-  });
-
-  it('the own step refuses a model it does not know, saying what it found', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'own-step-'));
-    try {
-      fs.mkdirSync(path.join(dir, 'onnx'));
-      fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ model_type: 'qwen2', num_hidden_layers: 1, hidden_size: 64, num_attention_heads: 1, num_key_value_heads: 1 }));
-      fs.copyFileSync('public/models/slm-pocket/onnx/model_quantized.onnx', path.join(dir, 'onnx', 'model_quantized.onnx'));
-      await expect(ownStep({ browser, base: appUrl, host: bench.host, root: bench.root, model: { name: 'qwen-like', dir } })).rejects.toThrow("step_weights.py: a llama decoder only, not 'qwen2'");
-      // A llama config whose layer count the file does not have: its q8 names end before the LM head's would be.
-      fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ model_type: 'llama', num_hidden_layers: 99, hidden_size: 64, num_attention_heads: 1, num_key_value_heads: 1 }));
-      await expect(ownStep({ browser, base: appUrl, host: bench.host, root: bench.root, model: { name: 'llama-like', dir } })).rejects.toThrow(/step_weights\.py: .* is not tools\/slm's q8 layout \(no q8_693_W_quantized\)/);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
   });
 });

@@ -8,6 +8,7 @@ import {
   estimateForDtype,
   estimateMemory,
   fitMessage,
+  int8StepBlocker,
   kvCacheBytes,
   kvShapeOf,
   matmulParams,
@@ -106,6 +107,22 @@ describe('checkFit', () => {
     const e = estimateMemory({ files: [{ file: 'onnx/model.onnx', bytes: 1000 * MIB }], config: QWEN, dtype: 'fp32', device: 'webgpu' })!;
     expect(checkFit(e, { ...NO_LIMITS, gpuMaxStorageBufferBindingSize: 128 * MIB, gpuMaxBufferSize: 256 * MIB }).verdict).toBe('too-big');
     expect(checkFit(e, { ...NO_LIMITS, gpuMaxStorageBufferBindingSize: 2 * GIB, gpuMaxBufferSize: 2 * GIB }).verdict).toBe('fits');
+  });
+});
+
+describe('the int8 step\'s own copy of the weights (q8 on WASM): optional, left out where the device would not hold it', () => {
+  const q8 = (bytes: number) => estimateMemory({ files: [{ file: 'onnx/model_quantized.onnx', bytes }], config: QWEN, dtype: 'q8', device: 'wasm' })!;
+  it('fits beside a small model; not beside one the device holds only just, with the numbers', () => {
+    expect(int8StepBlocker(q8(170 * MIB), NO_LIMITS)).toBeNull();
+    expect(int8StepBlocker(q8(170 * MIB), { ...NO_LIMITS, deviceMemoryGiB: 4 })).toBeNull();
+    const e = q8(600 * MIB);
+    // Without the step the load fits a 4 GB device (under half of it); with the file once more it would not.
+    expect(checkFit(e, { ...NO_LIMITS, deviceMemoryGiB: 4 }).verdict).toBe('fits');
+    expect(int8StepBlocker(e, { ...NO_LIMITS, deviceMemoryGiB: 4 })).toMatch(/own copy of the weights \(\d[\d,]* MB more\).*Device memory: needs [\d,]+ MB, this device reports 4 GB/);
+  });
+  it('a step memory past wasm32\'s 4 GB is refused by itself', () => {
+    const e = estimateMemory({ files: [{ file: 'onnx/model_quantized.onnx', bytes: MIB }, { file: 'onnx/model_quantized.onnx_data', bytes: 4200 * MIB }], config: QWEN, dtype: 'q8', device: 'wasm' })!;
+    expect(int8StepBlocker(e, NO_LIMITS)).toMatch(/WebAssembly memory of its own \(wasm32 addresses 4 GB\)/);
   });
 });
 

@@ -3,7 +3,6 @@ import { dequantize } from '../../src/inference/q4-dequant';
 import { createInt8Quantizer } from '../../src/inference/q4-int8';
 import { Q4_INT8_WASM } from '../../src/inference/q4-int8.wasm';
 import { pack } from './q4-fixtures';
-// @ts-expect-error: a plain .mjs build script, without types.
 import { compile, moduleText } from '../../tools/wasm/build.mjs';
 
 const code = (k: number, n: number) => (k * 7 + n * 3) % 16;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ANSWER_TOKENS, MAX_WINDOW_TOKENS, MIN_WINDOW_TOKENS, nextPrefillPass, planAfterPrimer, PREFILL_BUDGET_MS, PREFILL_PROBE_TOKENS, PRIMED_MIN_DECODE_MS, warmupSettled, WindowClock, windowTokens } from '../../src/engines/local/worker/warmup-rule';
+import { ANSWER_TOKENS, INT8_STEP_WARMUP_TOKENS, MAX_WINDOW_TOKENS, MIN_WINDOW_TOKENS, nextPrefillPass, planAfterPrimer, planForInt8Step, PREFILL_BUDGET_MS, PREFILL_PROBE_TOKENS, PRIMED_MIN_DECODE_MS, warmupSettled, WindowClock, windowTokens } from '../../src/engines/local/worker/warmup-rule';
 
 const RULE = { minTokens: 1024, minDecodeMs: 1000 };
 
@@ -77,6 +77,16 @@ describe('prefill passes before the windows', () => {
     // Never longer than the long prompt, and a context too short for one still stops cleanly.
     expect(nextPrefillPass(1, 1, PREFILL_PROBE_TOKENS, 100)).toBe(100);
     expect(nextPrefillPass(10, 10, 0, LONG)).toBe(0);
+  });
+});
+
+describe('the warm-up plan when the int8 step decodes', () => {
+  it('keeps its prompt passes and bounds, and decodes one short answer', () => {
+    const plan = { prefillPasses: 4, maxTokens: 1536, minTokens: 1024, minDecodeMs: 1000, maxMs: 6000 };
+    expect(planForInt8Step(plan)).toEqual({ ...plan, maxTokens: INT8_STEP_WARMUP_TOKENS });
+    expect(INT8_STEP_WARMUP_TOKENS).toBeLessThan(ANSWER_TOKENS);
+    // A plan already shorter keeps its own.
+    expect(planForInt8Step({ ...plan, maxTokens: 4 }).maxTokens).toBe(4);
   });
 });
 

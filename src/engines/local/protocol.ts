@@ -31,6 +31,11 @@ export interface LoadRequest {
   useBrowserCache: boolean;
   /** The user accepted the memory warning ("close" to a limit): load anyway. "Too big" is refused regardless. */
   allowTightMemory?: boolean;
+  /**
+   * Decode a q8 Llama model's tokens with the app's own int8 step (src/inference/int8-session.ts) where it
+   * recognises the model (WASM only; default true). false: every run on ONNX Runtime Web.
+   */
+  int8Step?: boolean;
 }
 
 export interface WarmupPlan {
@@ -115,6 +120,14 @@ export interface LoadedInfo {
   decodeLoop: 'kv-loop' | 'generate';
   /** Why the KV loop is not used, when it is not. */
   decodeLoopReason: string | null;
+  /**
+   * What runs the KV loop's one-token steps: ONNX Runtime Web, or the int8 step of our own (q8 Llama models on
+   * WASM: src/inference/int8-session.ts; prompts still go through ONNX Runtime). With why not, and what reading
+   * the weights into the step cost (ms, and its WebAssembly memory: weights, scratch, KV state).
+   */
+  decodeEngine: 'onnxruntime' | 'int8-step';
+  decodeEngineReason: string | null;
+  int8Step: { loadMs: number; memoryBytes: number } | null;
   /** Whether ONNX Runtime writes the loop's outputs into reused buffers (src/inference/output-pool.ts). */
   outputPool: boolean;
   /** q4 weights turned into fp32 at load (WASM only; src/inference/q4-rewrite.ts), null when the model had none. */

@@ -56,6 +56,24 @@ export function shareNextRewrite(h: RewriteHelpers | null): void {
   helpers = h;
 }
 
+/** Whether the next session's model bytes are kept (for the int8 step's reader), and the bytes kept. */
+let keepBytes = false;
+let keptBytes: Uint8Array | null = null;
+
+/** The next session's model bytes (as downloaded or read from the store) are kept for `takeModelBytes()`. */
+export function keepNextModelBytes(keep: boolean): void {
+  keepBytes = keep;
+  keptBytes = null;
+}
+
+/** The bytes kept by `keepNextModelBytes(true)`, once (null when no session was created since). */
+export function takeModelBytes(): Uint8Array | null {
+  const b = keptBytes;
+  keptBytes = null;
+  keepBytes = false;
+  return b;
+}
+
 /** Told as each session's create begins (before the gate): where a load's read ends at the latest (load.ts). */
 let createListener: (() => void) | null = null;
 
@@ -123,6 +141,10 @@ export async function installExternalWeights(): Promise<void> {
     }
     const [model, options, ...rest] = args;
     if (!(model instanceof Uint8Array)) return original(...args);
+    if (keepBytes) {
+      keptBytes = model;
+      keepBytes = false;
+    }
     const t0 = performance.now();
     const wallStart = performance.timeOrigin + t0;
     const h = helpers;

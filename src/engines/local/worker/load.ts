@@ -21,10 +21,11 @@ import { wasmHeapBytes } from './wasm-memory';
 import { runtimeWasPrepared, setupTransformers, type Transformers } from './ort-setup';
 import { DownloadError, ModelStore } from './model-store';
 import { preflight } from './preflight';
-import { installExternalWeights, onCreateStart, shareNextRewrite, takeSessionRecord } from './external-weights';
+import { installExternalWeights, keepNextModelBytes, onCreateStart, shareNextRewrite, takeModelBytes, takeSessionRecord } from './external-weights';
+import { int8StepBlocker, int8StepWeights } from './int8-step';
 import { startRewriteHelpers } from './rewrite-helpers';
 import { warmUp } from './warmup';
-import { planAfterPrimer } from './warmup-rule';
+import { planAfterPrimer, planForInt8Step } from './warmup-rule';
 import { startPrimer } from './primer-helper';
 
 type Post = (msg: FromWorker) => void;
@@ -159,6 +160,8 @@ export async function loadModel(id: number, req: LoadRequest, post: Post, glue: 
   if (req.device === 'wasm' && memory.estimate?.rewrite) shareNextRewrite(startRewriteHelpers());
   // The tokenizer and the model load together: the tokenizer's files and parse (~190 ms for the
   // 0.5B shape's 4.3 MB tokenizer.json) no longer wait in front of the weights' read.
+  const int8Blocker = int8StepBlocker(req) ?? memory.int8Step;
+  keepNextModelBytes(int8Blocker === null);
   const tokenizerLoad = t.AutoTokenizer.from_pretrained(loc.modelId, { revision: loc.revision });
   const modelLoad = t.AutoModelForCausalLM.from_pretrained(loc.modelId, {
     revision: loc.revision,
@@ -197,7 +200,11 @@ export async function loadModel(id: number, req: LoadRequest, post: Post, glue: 
   const config = plan.config;
   const maxContext = firstNumber(config, ['max_position_embeddings', 'n_positions', 'max_sequence_length', 'seq_length']);
   const eosTokenIds = toNumbers(model.generation_config?.eos_token_id ?? config['eos_token_id']);
-  const generator = new TokenGenerator(t, model, { device: req.device, eosTokenIds, pooled: outputHookAvailable(), ...kvCacheOptions(req.dtype) });
+  // The int8 step's weights, read and laid out for its kernels (a copy: the file's bytes are dropped after).
+  const tInt8 = now();
+  const int8 = int8StepWeights(int8Blocker, takeModelBytes(), config);
+  const generator = new TokenGenerator(t, model, { device: req.device, eosTokenIds, pooled: outputHookAvailable(), ...kvCacheOptions(req.dtype), int8 });
+  const int8Memory = generator.int8MemoryBytes;
   const loaded: Loaded = {
     tokenizer,
     model,
@@ -225,6 +232,9 @@ export async function loadModel(id: number, req: LoadRequest, post: Post, glue: 
       eosTokenIds,
       decodeLoop: generator.loop,
       decodeLoopReason: generator.reason,
+      decodeEngine: generator.engine,
+      decodeEngineReason: generator.engineReason,
+      int8Step: int8Memory === null ? null : { loadMs: now() - tInt8, memoryBytes: int8Memory },
       outputPool: generator.pooling,
       weightRewrite: session.weightRewrite,
       sessionParts: session.sessionParts,
@@ -247,7 +257,9 @@ export async function loadModel(id: number, req: LoadRequest, post: Post, glue: 
       stream: (sink: (text: string, count: number) => void, ms: number) => glue.stream(loaded, sink, ms),
     };
     // After a primer that settled, V8's optimising is done: a shorter decode floor (warmup-rule.ts).
-    Object.assign(loaded.info, await warmUp(target, planAfterPrimer(req.warmup, loaded.info.primer), sharedMemory));
+    // Decoding on the int8 step: one short answer (warmup-rule.ts, planForInt8Step).
+    const plan = planAfterPrimer(req.warmup, loaded.info.primer);
+    Object.assign(loaded.info, await warmUp(target, generator.engine === 'int8-step' ? planForInt8Step(plan) : plan, sharedMemory));
     // The warm-up's conversations are not the user's: the first answer starts cold.
     generator.clearCache();
   }

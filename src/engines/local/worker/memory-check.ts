@@ -6,7 +6,7 @@
  */
 import { DTYPES, type Dtype } from '../../../models/dtypes';
 import { deviceMemoryGiB, type DeviceKind } from '../../../models/environment';
-import { checkFit, dtypeThatFits, estimateMemory, fitMessage, type DeviceLimits, type FitVerdict, type MemoryEstimate } from '../../../models/memory';
+import { checkFit, dtypeThatFits, estimateMemory, fitMessage, int8StepBlocker, type DeviceLimits, type FitVerdict, type MemoryEstimate } from '../../../models/memory';
 import type { PlannedFile } from '../protocol';
 import { fail } from './errors';
 
@@ -34,15 +34,16 @@ export async function checkMemory(opts: {
   dtype: Dtype;
   device: DeviceKind;
   allowTight: boolean;
-}): Promise<{ estimate: MemoryEstimate | null; verdict: FitVerdict | null }> {
+}): Promise<{ estimate: MemoryEstimate | null; verdict: FitVerdict | null; int8Step: string | null }> {
   const limits = await deviceLimits(opts.device);
   const estimate = estimateMemory({ files: opts.files, config: opts.config, dtype: opts.dtype, device: opts.device, deviceMemoryGiB: limits.deviceMemoryGiB });
-  if (!estimate) return { estimate: null, verdict: null };
+  if (!estimate) return { estimate: null, verdict: null, int8Step: null };
   const fit = checkFit(estimate, limits);
-  if (fit.verdict === 'fits') return { estimate, verdict: 'fits' };
+  // The int8 step's copy of the weights is optional: it never turns a load down, it is left out instead.
+  if (fit.verdict === 'fits') return { estimate, verdict: 'fits', int8Step: int8StepBlocker(estimate, limits) };
   const better = dtypeThatFits(estimate, opts.config, limits, DTYPES);
   const message = fitMessage(opts.modelId, estimate, fit, better);
   if (fit.verdict === 'too-big') fail('too-big', message);
   if (!opts.allowTight) fail('memory-tight', message);
-  return { estimate, verdict: 'close' };
+  return { estimate, verdict: 'close', int8Step: 'the int8 step keeps its own copy of the weights, and this load is already close to the device\'s memory' };
 }

@@ -154,3 +154,18 @@ export const PRIMED_MIN_DECODE_MS = 500;
 export function planAfterPrimer(plan: WarmupPlan, primer: PrimerReport | null): WarmupPlan {
   return primer?.settled ? { ...plan, minDecodeMs: Math.min(plan.minDecodeMs, PRIMED_MIN_DECODE_MS), prefillPasses: 0 } : plan;
 }
+
+/** Decode tokens the warm-up runs when the int8 step decodes (`planForInt8Step`): one short answer. */
+export const INT8_STEP_WARMUP_TOKENS = 16;
+
+/**
+ * The plan when the int8 step of our own decodes (src/inference/int8-session.ts): its prompt passes as planned
+ * (prompts still run on ONNX Runtime), then one short answer instead of windows until the speed settles.
+ * Measured (2026-12-04, 135M q8, 2 threads, loads alternated): with no warm-up at all the first answer decoded at
+ * 115-126 tok/s and the next three at 114-138; with the rule's windows (a 150 ms floor) the warm-up took 0.9 s and
+ * 96 tokens for a first answer no faster (132). Its kernels are one small WebAssembly module that every token runs
+ * hundreds of times; the one answer still takes the whole path once before the user's question does.
+ */
+export function planForInt8Step(plan: WarmupPlan): WarmupPlan {
+  return { ...plan, maxTokens: Math.min(plan.maxTokens, INT8_STEP_WARMUP_TOKENS) };
+}

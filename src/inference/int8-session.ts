@@ -1,0 +1,282 @@
+/**
+ * An int8 decode step of our own, behind the session interface the KV decode loop already drives
+ * (kv-decoder.ts `OrtSessionLike`): one-token runs go through WebAssembly kernels (tools/wasm/int8-step.ts),
+ * prompt runs (more than one token) through the ONNX Runtime session it wraps, whose KV cache it takes over.
+ * So the loop, sampling, stops, grammars and the KV cache across turns (kv-cache.ts) are unchanged.
+ *
+ * Why (measured, docs/performance.md "An int8 decode step of our own"): ONNX Runtime Web's WASM QGEMM repacks
+ * every weight on every run, so a q8 model decoded at ~0.45 of native speed; on the same bytes and instruction
+ * set the step's int8 matmuls run 3.6-4.9x faster in `gemvS16`.
+ *
+ * Exactness: every run computes what the export's graph computes at one token (ONNX's DynamicQuantizeLinear →
+ * MatMulInteger → Cast → Mul, RMSNorm, rotary, grouped-query attention, SiLU) in f32; the integer products are
+ * exact, only the order of some f32 sums differs from ONNX Runtime's, so greedy ids are native's up to a near
+ * tie (tests/int8-session-node.test.ts). Prompts go through ONNX Runtime, as onnxruntime-node runs them: a
+ * DynamicQuantizeLinear over several rows has one scale for all of them, which the step's row-at-a-time
+ * arithmetic would not reproduce.
+ *
+ * The KV state lives in the kernel's memory (int8-kv.ts); the `present.*` a run returns are views of it, which
+ * the loop copies only where it keeps a state (kv-decoder.ts: `outputsReused`).
+ */
+import { base64ToBytes } from '../lib/base64';
+import type { Int8Llama, Int8Matrix } from './int8-llama';
+import { Int8KvState, StateTensor } from './int8-kv';
+import { INT8_STEP_WASM } from './int8-step.wasm';
+import type { MakeTensor, OrtSessionLike, OrtTensorLike, ValueMetadata } from './kv-decoder';
+
+
+/** The kernel's exports (tools/wasm/int8-step.ts). */
+export interface Int8StepKernel {
+  memory: WebAssembly.Memory;
+  quantize(x: number, K: number, x16: number): void;
+  project(w: number, x16: number, wscale: number, rowsum: number, acc: number, y: number, N: number, K: number): void;
+  transpose(src: number, dst: number, K: number, N: number, k0: number, kc: number): void;
+  rowSums(w: number, rowsum: number, N: number, K: number): void;
+  rmsNorm(x: number, w: number, y: number, n: number, eps: number): void;
+  attend(q: number, keys: number, values: number, out: number, scores: number, pos: number, H: number, KVH: number, hd: number, scale: number): void;
+}
+
+function isKernel(x: WebAssembly.Exports): x is WebAssembly.Exports & Int8StepKernel {
+  return x['memory'] instanceof WebAssembly.Memory && ['quantize', 'project', 'transpose', 'rowSums', 'rmsNorm', 'attend'].every((k) => typeof x[k] === 'function');
+}
+
+let compiled: WebAssembly.Module | null = null;
+
+/** The kernel (2 kB: compiled synchronously, which workers allow at any size), a fresh instance. */
+function instantiate(): Int8StepKernel {
+  compiled ??= new WebAssembly.Module(base64ToBytes(INT8_STEP_WASM));
+  const { exports } = new WebAssembly.Instance(compiled, {});
+  if (!isKernel(exports)) throw new Error('the int8 step kernel lacks an export');
+  return exports;
+}
+
+/** Where the step's memory begins (the module keeps nothing of its own above its first page). */
+const BASE = 65536;
+/** Rows of a weight passed through the staging area at a time (a load's transpose): at most this many bytes. */
+const STAGING = 4 << 20;
+/** Positions the KV state holds at first; it doubles as a conversation grows. */
+const FIRST_CAPACITY = 256;
+
+const align = (n: number) => Math.ceil(n / 16) * 16;
+
+/** A matrix in the kernel's memory: int8 [N][K], then f32 scales and int32 row sums [N]. */
+interface Placed {
+  K: number;
+  N: number;
+  w: number;
+  scale: number;
+  rowsum: number;
+}
+
+export class Int8Session implements OrtSessionLike {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  readonly inputMetadata?: readonly ValueMetadata[];
+  readonly outputMetadata?: readonly ValueMetadata[];
+  /** The KV loop must copy a state it keeps: these outputs change under later runs. */
+  readonly outputsReused = true;
+  /** Runs of one token the kernels took / prompt runs ONNX Runtime took. */
+  readonly counts = { steps: 0, prompts: 0 };
+
+  private readonly k: Int8StepKernel;
+  private readonly d: Int8Llama['dims'];
+  private readonly embed: Float32Array;
+  private readonly layers: { ln1: number; ln2: number; q: Placed; k: Placed; v: Placed; o: Placed; gate: Placed; up: Placed; down: Placed }[];
+  private readonly norm: number;
+  private readonly head: Placed;
+  private readonly invFreq: Float32Array;
+  private readonly logits: Float32Array;
+  // Scratch in the kernel's memory: the residual stream, a normed row, its quantized form, the int32 sums,
+  // each projection's output, the attention's output.
+  private readonly at: Record<'x' | 't' | 'x16' | 'acc' | 'q' | 'att' | 'o' | 'g' | 'u' | 'd' | 'logits', number>;
+  private readonly kv: Int8KvState;
+
+  constructor(
+    private readonly ort: OrtSessionLike,
+    weights: Int8Llama,
+    private readonly makeTensor: MakeTensor,
+  ) {
+    this.inputNames = ort.inputNames;
+    this.outputNames = ort.outputNames;
+    this.inputMetadata = ort.inputMetadata;
+    this.outputMetadata = ort.outputMetadata;
+    this.k = instantiate();
+    this.d = weights.dims;
+    const { hidden: h, heads: H, headDim: hd, inter, vocab: V } = this.d;
+    this.embed = weights.embed;
+    this.invFreq = weights.invFreq;
+    this.logits = new Float32Array(V);
+    let next = BASE;
+    const take = (bytes: number) => {
+      const at = next;
+      next += align(bytes);
+      return at;
+    };
+    const wide = Math.max(h, inter, H * hd);
+    this.at = { x: take(4 * h), t: take(4 * h), x16: take(2 * wide), acc: take(4 * Math.max(V, wide)), q: take(4 * H * hd), att: take(4 * H * hd), o: take(4 * h), g: take(4 * inter), u: take(4 * inter), d: take(4 * h), logits: take(4 * V) };
+    const mats: [Int8Matrix, number][] = [];
+    const place = (m: Int8Matrix): Placed => {
+      const p = { K: m.K, N: m.N, w: take(m.K * m.N), scale: take(4 * m.N), rowsum: take(4 * m.N) };
+      mats.push([m, p.w]);
+      return p;
+    };
+    const vec = (v: Float32Array) => {
+      const at = take(v.byteLength);
+      mats.push([{ K: 0, N: 0, w: new Int8Array(0), scale: v }, at]);
+      return at;
+    };
+    this.layers = weights.layers.map((l) => ({ ln1: vec(l.ln1), ln2: vec(l.ln2), q: place(l.q), k: place(l.k), v: place(l.v), o: place(l.o), gate: place(l.gate), up: place(l.up), down: place(l.down) }));
+    this.norm = vec(weights.norm);
+    this.head = place(weights.head);
+    this.kv = new Int8KvState(this.k.memory, next, this.d, this.makeTensor);
+    // The weights pass through a staging area where the KV state will be.
+    this.kv.reserve(FIRST_CAPACITY, STAGING);
+    this.load(mats, next);
+  }
+
+  /** Bytes of the kernel's memory (weights, scratch, the KV state). */
+  get memoryBytes(): number {
+    return this.k.memory.buffer.byteLength;
+  }
+
+  /** The weights into the kernel's layout, each matrix's rows passed through the staging area (where the KV state will be). */
+  private load(mats: [Int8Matrix, number][], staging: number): void {
+    const { k } = this;
+    const bytes = () => new Uint8Array(k.memory.buffer);
+    for (const [m, at] of mats) {
+      if (m.K === 0) {
+        new Float32Array(k.memory.buffer, at, m.scale.length).set(m.scale);
+        continue;
+      }
+      const rows = Math.max(1, Math.floor(STAGING / m.N));
+      for (let k0 = 0; k0 < m.K; k0 += rows) {
+        const kc = Math.min(rows, m.K - k0);
+        bytes().set(new Uint8Array(m.w.buffer, m.w.byteOffset + k0 * m.N, kc * m.N), staging);
+        k.transpose(staging, at, m.K, m.N, k0, kc);
+      }
+      const scale = at + align(m.K * m.N);
+      new Float32Array(k.memory.buffer, scale, m.N).set(m.scale);
+      k.rowSums(at, scale + align(4 * m.N), m.N, m.K);
+    }
+  }
+
+  async run(feeds: Record<string, OrtTensorLike>): Promise<Record<string, OrtTensorLike>> {
+    const ids = feeds['input_ids'];
+    const first = feeds['past_key_values.0.key'];
+    if (!ids || !(ids.data instanceof BigInt64Array) || !first) throw new Error('The int8 step needs input_ids and past_key_values.');
+    const n = ids.data.length;
+    const past = first.dims[2] ?? 0;
+    const mask = feeds['attention_mask'];
+    if (mask && mask.dims[1] !== past + n) throw new Error(`The attention mask covers ${String(mask.dims[1])} positions, not ${past + n}.`);
+    const positions = feeds['position_ids']?.data;
+    if (positions instanceof BigInt64Array && Number(positions[0]) !== past) throw new Error('The int8 step runs positions that follow the KV state only.');
+    if (n > 1) return this.prompt(feeds, past + n);
+    const { kv } = this;
+    if (!kv.continues(feeds, past)) {
+      kv.reserve(past + 1);
+      for (let l = 0; l < this.d.layers; l++) {
+        for (const [i, kind] of ['key', 'value'].entries()) {
+          const t = feeds[`past_key_values.${l}.${kind}`];
+          if (!(t?.data instanceof Float32Array)) throw new Error(`past_key_values.${l}.${kind} is not float32.`);
+          kv.write(2 * l + i, t.data, past);
+        }
+      }
+      kv.rewritten(past);
+    }
+    kv.reserve(past + 1);
+    this.step(Number(ids.data[0]), past, true);
+    kv.appended();
+    this.counts.steps++;
+    return kv.outputs(this.makeTensor('float32', this.logits, [1, 1, this.d.vocab]));
+  }
+
+  /** A run of several tokens: ONNX Runtime's, its KV cache then taken over. */
+  private async prompt(feeds: Record<string, OrtTensorLike>, total: number): Promise<Record<string, OrtTensorLike>> {
+    const plain: Record<string, OrtTensorLike> = {};
+    for (const [name, t] of Object.entries(feeds)) plain[name] = t instanceof StateTensor ? this.makeTensor('float32', t.data, [...t.dims]) : t;
+    const out = await this.ort.run(plain);
+    const { kv } = this;
+    kv.reserve(total);
+    for (let l = 0; l < this.d.layers; l++) {
+      for (const [i, kind] of ['key', 'value'].entries()) {
+        const t = out[`present.${l}.${kind}`];
+        if (!(t?.data instanceof Float32Array) || t.dims[2] !== total) throw new Error(`The model returned no present.${l}.${kind} of ${total} positions.`);
+        kv.write(2 * l + i, t.data, total);
+      }
+    }
+    kv.rewritten(total);
+    this.counts.prompts++;
+    const logits = out['logits'];
+    if (!logits) throw new Error('The model returned no logits.');
+    return kv.outputs(logits);
+  }
+
+  /** One position through every layer; the logits into `this.logits` when asked. */
+  private step(token: number, pos: number, logits: boolean): void {
+    const { k, at } = this;
+    const { hidden: h, heads: H, kvHeads: KVH, headDim: hd, inter, layers: L, eps, vocab: V } = this.d;
+    if (!(token >= 0 && token < V)) throw new Error(`Token ${token} is outside the vocabulary.`);
+    const M = k.memory.buffer;
+    const f = (off: number, n: number) => new Float32Array(M, off, n);
+    const x = f(at.x, h);
+    x.set(this.embed.subarray(token * h, token * h + h));
+    const q = f(at.q, H * hd), o = f(at.o, h), g = f(at.g, inter), u = f(at.u, inter), dn = f(at.d, h);
+    const { kv } = this;
+    const row = KVH * hd;
+    const scale = Math.fround(1 / Math.sqrt(hd));
+    const cos = new Float32Array(hd / 2), sin = new Float32Array(hd / 2);
+    for (let j = 0; j < hd / 2; j++) {
+      const a = Math.fround(pos * (this.invFreq[j] ?? 0));
+      cos[j] = Math.cos(a);
+      sin[j] = Math.sin(a);
+    }
+    const proj = (p: Placed, y: number) => k.project(p.w, at.x16, p.scale, p.rowsum, at.acc, y, p.N, p.K);
+    for (let l = 0; l < L; l++) {
+      const ly = this.layers[l]!;
+      const keyAt = kv.slotAt(2 * l) + pos * row * 4, valueAt = kv.slotAt(2 * l + 1) + pos * row * 4;
+      k.rmsNorm(at.x, ly.ln1, at.t, h, eps);
+      // One quantization of the normed row for q, k and v (the graph's three DynamicQuantizeLinear give the same).
+      k.quantize(at.t, h, at.x16);
+      proj(ly.q, at.q);
+      proj(ly.k, keyAt);
+      proj(ly.v, valueAt);
+      rope(q, H, hd, cos, sin);
+      rope(f(keyAt, row), KVH, hd, cos, sin);
+      k.attend(at.q, kv.slotAt(2 * l), kv.slotAt(2 * l + 1), at.att, kv.scores, pos, H, KVH, hd, scale);
+      k.quantize(at.att, H * hd, at.x16);
+      proj(ly.o, at.o);
+      for (let i = 0; i < h; i++) x[i] = x[i]! + o[i]!;
+      k.rmsNorm(at.x, ly.ln2, at.t, h, eps);
+      k.quantize(at.t, h, at.x16);
+      proj(ly.gate, at.g);
+      proj(ly.up, at.u);
+      // SiLU(gate) · up, as the export's Sigmoid → Mul → Mul (each rounded to f32 by the array).
+      for (let i = 0; i < inter; i++) {
+        const a = g[i]!;
+        g[i] = Math.fround(a * Math.fround(1 / Math.fround(1 + Math.fround(Math.exp(-a))))) * u[i]!;
+      }
+      k.quantize(at.g, inter, at.x16);
+      proj(ly.down, at.d);
+      for (let i = 0; i < h; i++) x[i] = x[i]! + dn[i]!;
+    }
+    if (!logits) return;
+    k.rmsNorm(at.x, this.norm, at.t, h, eps);
+    k.quantize(at.t, h, at.x16);
+    proj(this.head, at.logits);
+    // A copy the caller owns: the kernel's memory may grow (and its views detach) before the logits are read.
+    this.logits.set(f(at.logits, V));
+  }
+}
+
+/** Rotary positions on `heads` heads of `v` in place (the halves rotated, as the export's rotate_half). */
+function rope(v: Float32Array, heads: number, hd: number, cos: Float32Array, sin: Float32Array): void {
+  const half = hd / 2;
+  for (let k = 0; k < heads; k++) {
+    const o = k * hd;
+    for (let j = 0; j < half; j++) {
+      const a = v[o + j]!, b = v[o + j + half]!, c = cos[j]!, s = sin[j]!;
+      v[o + j] = Math.fround(a * c) - Math.fround(b * s);
+      v[o + j + half] = Math.fround(b * c) + Math.fround(a * s);
+    }
+  }
+}

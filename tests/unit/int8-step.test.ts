@@ -1,0 +1,114 @@
+// The int8 step's kernels (tools/wasm/int8-step.ts, shipped as src/inference/int8-step.wasm.ts) one by one
+// against plain definitions: ONNX's DynamicQuantizeLinear (round half to even, the range widened to hold 0),
+// the exact int8 products less the zero point's share, the weight transpose in chunks of rows, RMSNorm.
+import { describe, expect, it } from 'vitest';
+import { base64ToBytes } from '../../src/lib/base64';
+import { INT8_STEP_WASM } from '../../src/inference/int8-step.wasm';
+import type { Int8StepKernel } from '../../src/inference/int8-session';
+import { compile, moduleText } from '../../tools/wasm/build.mjs';
+
+function kernel(): Int8StepKernel {
+  const { exports } = new WebAssembly.Instance(new WebAssembly.Module(base64ToBytes(INT8_STEP_WASM)), {});
+  const k = exports as unknown as Int8StepKernel;
+  k.memory.grow(64);
+  return k;
+}
+
+/** A deterministic generator (xorshift), so every run tests the same numbers. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 2 ** 32;
+  };
+}
+
+const rhe = (x: number) => {
+  const r = Math.round(x);
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
+};
+
+/** DynamicQuantizeLinear in f32, one value at a time. */
+function quantizeRef(x: Float32Array): { q: number[]; scale: number; zp: number } {
+  const fr = Math.fround;
+  let lo = 0;
+  let hi = 0;
+  for (const v of x) {
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
+  const scale = hi === lo ? 1 : fr(fr(hi - lo) / 255);
+  const zp = Math.max(0, Math.min(255, rhe(fr(0 - fr(lo / scale)))));
+  return { q: Array.from(x, (v) => Math.max(0, Math.min(255, rhe(fr(v / scale)) + zp))), scale, zp };
+}
+
+describe('int8 step kernels', () => {
+  it('quantize: DynamicQuantizeLinear exactly, ties to even included', () => {
+    const k = kernel();
+    const K = 96;
+    const r = rng(7);
+    const x = Float32Array.from({ length: K }, () => (r() - 0.3) * 4);
+    // Values on exact half steps of the scale: (hi − lo) = 255 · 2^-4, so v / scale = m + 0.5 exactly.
+    const halves = Float32Array.from({ length: K }, (_, i) => (i === 0 ? -8 : i === 1 ? 255 / 16 - 8 : ((i % 50) + 0.5) / 16 - 4));
+    for (const row of [x, halves, new Float32Array(K)]) {
+      new Float32Array(k.memory.buffer, 1024, K).set(row);
+      k.quantize(1024, K, 4096);
+      expect(Array.from(new Int16Array(k.memory.buffer, 4096, K))).toEqual(quantizeRef(row).q);
+    }
+  });
+
+  it('transpose (in chunks of rows), row sums and project: exact int8 sums, less the zero point, scaled', () => {
+    const k = kernel();
+    const [K, N] = [64, 40];
+    const r = rng(11);
+    const W = Int8Array.from({ length: K * N }, () => Math.floor(r() * 255) - 127);
+    const wscale = Float32Array.from({ length: N }, () => 0.001 + r() * 0.01);
+    const x = Float32Array.from({ length: K }, () => r() * 2 - 0.5);
+    const [SRC, DST, SCALE, SUMS, ACC, Y, X, X16] = [65536, 131072, 196608, 200704, 204800, 208896, 212992, 217088];
+    // Three chunks of rows, as a load passes a big weight through its staging area.
+    for (const [k0, kc] of [[0, 24], [24, 24], [48, 16]] as const) {
+      new Int8Array(k.memory.buffer, SRC, kc * N).set(W.subarray(k0 * N, (k0 + kc) * N));
+      k.transpose(SRC, DST, K, N, k0, kc);
+    }
+    const Wt = new Int8Array(k.memory.buffer, DST, N * K);
+    for (let n = 0; n < N; n++) for (let j = 0; j < K; j++) expect(Wt[n * K + j]).toBe(W[j * N + n]);
+    k.rowSums(DST, SUMS, N, K);
+    const sums = new Int32Array(k.memory.buffer, SUMS, N);
+    for (let n = 0; n < N; n++) expect(sums[n]).toBe(Array.from({ length: K }, (_, j) => W[j * N + n]!).reduce((a, b) => a + b, 0));
+    new Float32Array(k.memory.buffer, SCALE, N).set(wscale);
+    new Float32Array(k.memory.buffer, X, K).set(x);
+    k.quantize(X, K, X16);
+    k.project(DST, X16, SCALE, SUMS, ACC, Y, N, K);
+    const { q, scale, zp } = quantizeRef(x);
+    const y = new Float32Array(k.memory.buffer, Y, N);
+    const fr = Math.fround;
+    for (let n = 0; n < N; n++) {
+      let acc = 0;
+      for (let j = 0; j < K; j++) acc += W[j * N + n]! * (q[j]! - zp);
+      expect(y[n]).toBe(fr(fr(acc) * fr(scale * wscale[n]!)));
+    }
+  });
+
+  it('rmsNorm: x / sqrt(mean(x²) + eps) · w in f32', () => {
+    const k = kernel();
+    const n = 64;
+    const r = rng(3);
+    const x = Float32Array.from({ length: n }, () => r() * 4 - 2);
+    const w = Float32Array.from({ length: n }, () => r());
+    new Float32Array(k.memory.buffer, 1024, n).set(x);
+    new Float32Array(k.memory.buffer, 2048, n).set(w);
+    k.rmsNorm(1024, 2048, 4096, n, 1e-5);
+    const fr = Math.fround;
+    let s = 0;
+    for (const v of x) s = fr(s + fr(v * v));
+    const inv = fr(1 / fr(Math.sqrt(fr(fr(s / n) + fr(1e-5)))));
+    expect(Array.from(new Float32Array(k.memory.buffer, 4096, n))).toEqual(Array.from(x, (v, i) => fr(fr(v * inv) * w[i]!)));
+  });
+
+  it('the committed module is what tools/wasm/int8-step.ts compiles to (run `npm run wasm:build` after editing it)', async () => {
+    const wasm: Uint8Array = await compile('int8-step.ts');
+    expect(moduleText(wasm, 'int8-step.ts')).toContain(INT8_STEP_WASM);
+  });
+});

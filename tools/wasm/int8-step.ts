@@ -1,0 +1,156 @@
+/**
+ * AssemblyScript source of the app's int8 decode step (src/inference/int8-session.ts), compiled into
+ * src/inference/int8-step.wasm.ts by `npm run wasm:build` (tests/unit/int8-step.test.ts checks the two agree).
+ * Plain 128-bit SIMD only (every browser with WebAssembly SIMD runs it; no relaxed SIMD).
+ *
+ * Why a kernel of our own (measured, docs/performance.md "The int8 kernels"): ONNX Runtime Web's WASM QGEMM has
+ * no packed-B path, so every MatMulInteger run widens and interleaves the whole weight matrix again; at one
+ * token a run that is as much work as the multiply. On the 135M shape's step (one thread, 2026-12-04) its int8
+ * matmuls took 27-28 ms against 5.7-7.6 ms for `gemvS16` below on the same bytes and instruction set.
+ *
+ * The arithmetic is ONNX's DynamicQuantizeLinear → MatMulInteger → Cast → Mul, as the exporter's graph runs it:
+ * - `quantize`: one scale and zero point for the row (its range widened to hold 0), each value
+ *   nearest(x ÷ scale) + zero point (f32 nearest: round half to even, as ONNX does), clamped to 0..255;
+ * - `gemvS16`: out[n] = Σ_k w[n][k] · a[k] exactly in int32 (w int8 [N][K], the weight transposed so each
+ *   output's K bytes are contiguous; a the quantized row pre-widened to int16). K a multiple of 32;
+ * - `project`: the two above's result as f32: (Σ − zp · rowsum[n]) · (scale · wscale[n]).
+ */
+
+/** The last `quantize`'s scale and zero point (read by `project`). */
+let qScale: f32 = 1;
+let qZero: i32 = 0;
+
+export function quantize(x: usize, K: i32, x16: usize): void {
+  let lo: f32 = 0, hi: f32 = 0;
+  for (let i = 0; i < K; i++) {
+    const v = load<f32>(x + (<usize>i << 2));
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  const scale: f32 = hi == lo ? 1 : (hi - lo) / 255;
+  const zp = <i32>min<f32>(255, max<f32>(0, nearest<f32>(0 - lo / scale)));
+  for (let i = 0; i < K; i++) {
+    const q = <i32>nearest<f32>(load<f32>(x + (<usize>i << 2)) / scale) + zp;
+    store<i16>(x16 + (<usize>i << 1), <i16>(q < 0 ? 0 : q > 255 ? 255 : q));
+  }
+  qScale = scale;
+  qZero = zp;
+}
+
+// @ts-ignore: decorator
+@inline export function hsum(v: v128): i32 {
+  return i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) + i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3);
+}
+
+// @ts-ignore: decorator
+@inline function dot16(acc: v128, w: v128, x: v128): v128 {
+  return i32x4.add(acc, i32x4.dot_i16x8_s(w, x));
+}
+
+/**
+ * One output row at a time, 32 bytes an iteration into four accumulators: measured (2026-12-04, the 135M shape's
+ * step, one thread) 5.8 ms against 10.5-11.3 for four rows a pass sharing each activation load.
+ */
+export function gemvS16(w: usize, x16: usize, out: usize, N: i32, K: i32): void {
+  const k = <usize>K;
+  for (let n: i32 = 0; n < N; n++) {
+    const r = w + <usize>n * k;
+    let a0 = i32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+    for (let j: usize = 0; j < k; j += 32) {
+      const v0 = v128.load(r + j), v1 = v128.load(r + j + 16), x = x16 + j * 2;
+      a0 = dot16(a0, i16x8.extend_low_i8x16_s(v0), v128.load(x));
+      a1 = dot16(a1, i16x8.extend_high_i8x16_s(v0), v128.load(x, 16));
+      a2 = dot16(a2, i16x8.extend_low_i8x16_s(v1), v128.load(x, 32));
+      a3 = dot16(a3, i16x8.extend_high_i8x16_s(v1), v128.load(x, 48));
+    }
+    store<i32>(out + (<usize>n << 2), hsum(i32x4.add(i32x4.add(a0, a1), i32x4.add(a2, a3))));
+  }
+}
+
+/** y[n] = f32(Σ_k w[n][k]·a[k] − zp·rowsum[n]) · f32(scale · wscale[n]) over the last `quantize`d row; acc: N int32 of scratch. */
+export function project(w: usize, x16: usize, wscale: usize, rowsum: usize, acc: usize, y: usize, N: i32, K: i32): void {
+  gemvS16(w, x16, acc, N, K);
+  const scale = qScale, zp = qZero;
+  for (let n = 0; n < N; n++) {
+    const o = <usize>n << 2;
+    const s = <f32>(load<i32>(acc + o) - zp * load<i32>(rowsum + o));
+    store<f32>(y + o, s * (scale * load<f32>(wscale + o)));
+  }
+}
+
+/**
+ * Rows k0 .. k0 + kc of a weight as the file stores it (int8 [K][N], MatMulInteger's B; `src` holds just those
+ * rows) into the layout `gemvS16` reads (int8 [N][K] at `dst`), in tiles of 16 × 16: a load passes a weight
+ * through in chunks of rows, so no staging copy of a whole LM head is needed.
+ */
+export function transpose(src: usize, dst: usize, K: i32, N: i32, k0: i32, kc: i32): void {
+  const k = <usize>K;
+  for (let n0 = 0; n0 < N; n0 += 16) {
+    const n1 = min(n0 + 16, N);
+    for (let j = 0; j < kc; j++) {
+      const s = src + <usize>j * <usize>N, d = dst + <usize>(k0 + j);
+      for (let n = n0; n < n1; n++) store<i8>(d + <usize>n * k, load<i8>(s + <usize>n));
+    }
+  }
+}
+
+/** Each output's sum of weights (int8 [N][K] at `w`), for the activation's zero point. */
+export function rowSums(w: usize, rowsum: usize, N: i32, K: i32): void {
+  for (let n = 0; n < N; n++) {
+    const r = w + <usize>n * <usize>K;
+    let a = i32x4.splat(0);
+    for (let j: usize = 0; j < <usize>K; j += 16) {
+      const v = v128.load(r + j);
+      a = i32x4.add(a, i32x4.extadd_pairwise_i16x8_s(i16x8.extadd_pairwise_i8x16_s(v)));
+    }
+    store<i32>(rowsum + (<usize>n << 2), hsum(a));
+  }
+}
+
+/** RMSNorm: y = x · (1 / sqrt(mean(x²) + eps)) · w over n floats, the sum taken in order. */
+export function rmsNorm(x: usize, w: usize, y: usize, n: i32, eps: f32): void {
+  let s: f32 = 0;
+  for (let i = 0; i < n; i++) {
+    const v = load<f32>(x + (<usize>i << 2));
+    s += v * v;
+  }
+  const inv: f32 = 1 / sqrt<f32>(s / <f32>n + eps);
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(y + o, load<f32>(x + o) * inv * load<f32>(w + o));
+  }
+}
+
+/**
+ * Grouped-query attention of one new position for the int8 decode step (and the bench's own-step probe), f32: for each
+ * of H query heads (head h reads KV head h ÷ (H ÷ KVH)), scores q·k × scale over positions 0..pos, softmax, and
+ * the weighted sum of the values into out [H·hd]. keys/values: [pos+1][KVH·hd] rows; scores: pos+1 floats of
+ * scratch; hd a multiple of 4. Measured (2026-12-04, 135M q8, 120 tokens): in scalar JavaScript the attention
+ * grew to half of a step by position 126 (the step's GEMV share 0.48, own ÷ native 0.85 over the run).
+ */
+export function attend(q: usize, keys: usize, values: usize, out: usize, scores: usize, pos: i32, H: i32, KVH: i32, hd: i32, scale: f32): void {
+  const rep = H / KVH, row = <usize>(KVH * hd) << 2, n = <usize>hd << 2;
+  for (let h = 0; h < H; h++) {
+    const qp = q + <usize>(h * hd) * 4, kv = <usize>((h / rep) * hd) << 2, op = out + <usize>(h * hd) * 4;
+    let top: f32 = -Infinity;
+    for (let s = 0; s <= pos; s++) {
+      const kp = keys + <usize>s * row + kv;
+      let acc = f32x4.splat(0);
+      for (let i: usize = 0; i < n; i += 16) acc = f32x4.add(acc, f32x4.mul(v128.load(qp + i), v128.load(kp + i)));
+      const sc = ((f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3))) * scale;
+      store<f32>(scores + (<usize>s << 2), sc);
+      if (sc > top) top = sc;
+    }
+    let sum: f32 = 0;
+    for (let s = 0; s <= pos; s++) {
+      const e = Mathf.exp(load<f32>(scores + (<usize>s << 2)) - top);
+      store<f32>(scores + (<usize>s << 2), e);
+      sum += e;
+    }
+    for (let i: usize = 0; i < n; i += 16) v128.store(op + i, f32x4.splat(0));
+    for (let s = 0; s <= pos; s++) {
+      const w = f32x4.splat(load<f32>(scores + (<usize>s << 2)) / sum), vp = values + <usize>s * row + kv;
+      for (let i: usize = 0; i < n; i += 16) v128.store(op + i, f32x4.add(v128.load(op + i), f32x4.mul(w, v128.load(vp + i))));
+    }
+  }
+}
