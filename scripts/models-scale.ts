@@ -19,7 +19,7 @@ import path from 'node:path';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 export const SCALE_CACHE = path.join(ROOT, '.cache/scale-models');
-export const SCALE_SHAPES = ['smollm2-135m', 'smollm2-360m', 'qwen2.5-0.5b', 'ci', 'bigvocab'] as const;
+export const SCALE_SHAPES = ['smollm2-135m', 'smollm2-360m', 'qwen2.5-0.5b', 'ci', 'ci-qwen2', 'bigvocab'] as const;
 export type ScaleShape = (typeof SCALE_SHAPES)[number];
 export type ScaleDtype = 'fp32' | 'q8' | 'q4';
 const FILES: Record<ScaleDtype, string> = { fp32: 'model.onnx', q8: 'model_quantized.onnx', q4: 'model_q4.onnx' };

@@ -11,7 +11,7 @@
  *               graph_ratio: the model's whole graph, one decode step run bare, and ratio_vs_graph;
  *               on each scale shape's int8 row, int8_gemv: the step's int8 matmuls at one thread in ORT-web,
  *               natively and as a GEMV of our own in plain and relaxed SIMD (relaxed-simd.mjs); on each scale
- *               q8 row, int8_step: the app's decode on the int8 step of our own ÷ the same load on ONNX Runtime
+ *               q8 row and each row decoded on the int8 step (q4 run as int8), int8_step: the app's decode on the int8 step of our own ÷ the same load on ONNX Runtime
  *               Web alone, paired (decode_engine: what ran the row's decode steps)
  *   hosted      the reference server through the app's hosted pane (TTFT vs the server's first
  *               byte) and 16 concurrent streams from the official openai client
@@ -244,7 +244,7 @@ const mins = {
   // weights at one thread, and ORT-web's kernel graph ÷ that GEMV (docs/performance.md, twenty-ninth session).
   gemv_kernel_ratio_1t_min: worst((r) => r.int8_gemv?.gemv_kernel_ratio_1t, Math.min),
   ort_web_over_gemv_max: worst((r) => r.int8_gemv?.ort_web_over_gemv, Math.max),
-  // The q8 rows on the int8 step of our own (src/inference/int8-session.ts): decode ÷ the same load on ONNX Runtime
+  // The rows on the int8 step of our own (src/inference/int8-session.ts): decode ÷ the same load on ONNX Runtime
   // Web alone, paired; and whether every q8 scale row ran on it.
   int8_step_over_ort_min: worst((r) => r.int8_step?.over_ort, Math.min),
   int8_step_on_q8_rows: runs.some((r) => r.model.startsWith('scale:') && r.dtype === 'q8') ? runs.every((r) => !r.model.startsWith('scale:') || r.dtype !== 'q8' || r.decode_engine === 'int8-step') : null,

@@ -152,11 +152,11 @@ export async function measureScale({ browser, base, specs, warmup, log, r2, firs
           const g = gemv.int8_gemv;
           if (!g.error) log(`${label}: one thread, the step's int8 matmuls: ORT-web ${g.ort_web_1t_ms} ms, native ${g.native_1t_ms} ms; a GEMV of our own: plain SIMD ${g.s16_ms?.join('/')} ms, relaxed ${g.relaxed_ms?.join('/')} ms, a bare read ${g.stream_ms?.join('/')} ms (native ÷ plain GEMV ${g.gemv_kernel_ratio_1t}, ORT-web ÷ plain GEMV ${g.ort_web_over_gemv}, plain ÷ relaxed ${g.relaxed_over_s16})`);
         }
-        // q8 rows: the app decodes them on the int8 step of our own where it recognises the model
-        // (src/inference/int8-session.ts); the same load with the step turned off gives ONNX Runtime Web's speed,
-        // both at Auto's count, paired (A B / B A), in the same sitting.
+        // Rows the app decodes on the int8 step of our own (src/inference/int8-session.ts: q8, and q4 where it runs
+        // as int8) and every q8 row: the same load with the step turned off gives ONNX Runtime Web's speed, both at
+        // Auto's count, paired (A B / B A), in the same sitting.
         let int8 = {};
-        if (dtype === 'q8') {
+        if (dtype === 'q8' || auto.decode_engine === 'int8-step') {
           log(`${label}: the int8 step against ONNX Runtime Web alone (paired)…`);
           const load = { source, dtype, threads: auto.threads, warmup };
           int8 = await pairedDecode(browser, base, load, { ...load, int8Step: false }, { pairs: 4, tokens: SCALE_TOKENS }).then(

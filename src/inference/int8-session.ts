@@ -19,7 +19,7 @@
  * the loop copies only where it keeps a state (kv-decoder.ts: `outputsReused`).
  */
 import { base64ToBytes } from '../lib/base64';
-import type { Int8Llama, Int8Matrix } from './int8-llama';
+import type { Int8Llama, Int8LlamaLayer, Int8Matrix } from './int8-llama';
 import { Int8KvState, StateTensor } from './int8-kv';
 import { INT8_STEP_WASM } from './int8-step.wasm';
 import type { MakeTensor, OrtSessionLike, OrtTensorLike, ValueMetadata } from './kv-decoder';
@@ -81,7 +81,7 @@ export class Int8Session implements OrtSessionLike {
   private readonly k: Int8StepKernel;
   private readonly d: Int8Llama['dims'];
   private readonly embed: Float32Array;
-  private readonly layers: { ln1: number; ln2: number; q: Placed; k: Placed; v: Placed; o: Placed; gate: Placed; up: Placed; down: Placed }[];
+  private readonly layers: { ln1: number; ln2: number; q: Placed; k: Placed; v: Placed; o: Placed; gate: Placed; up: Placed; down: Placed; bias: Int8LlamaLayer['bias'] }[];
   private readonly norm: number;
   private readonly head: Placed;
   private readonly invFreq: Float32Array;
@@ -114,23 +114,25 @@ export class Int8Session implements OrtSessionLike {
     };
     const wide = Math.max(h, inter, H * hd);
     this.at = { x: take(4 * h), t: take(4 * h), x16: take(2 * wide), acc: take(4 * Math.max(V, wide)), q: take(4 * H * hd), att: take(4 * H * hd), o: take(4 * h), g: take(4 * inter), u: take(4 * inter), d: take(4 * h), logits: take(4 * V) };
-    const mats: [Int8Matrix, number][] = [];
+    const mats: [Int8Matrix, Placed][] = [];
+    const vecs: [Float32Array, number][] = [];
     const place = (m: Int8Matrix): Placed => {
       const p = { K: m.K, N: m.N, w: take(m.K * m.N), scale: take(4 * m.N), rowsum: take(4 * m.N) };
-      mats.push([m, p.w]);
+      mats.push([m, p]);
       return p;
     };
     const vec = (v: Float32Array) => {
       const at = take(v.byteLength);
-      mats.push([{ K: 0, N: 0, w: new Int8Array(0), scale: v }, at]);
+      vecs.push([v, at]);
       return at;
     };
-    this.layers = weights.layers.map((l) => ({ ln1: vec(l.ln1), ln2: vec(l.ln2), q: place(l.q), k: place(l.k), v: place(l.v), o: place(l.o), gate: place(l.gate), up: place(l.up), down: place(l.down) }));
+    this.layers = weights.layers.map((l) => ({ ln1: vec(l.ln1), ln2: vec(l.ln2), q: place(l.q), k: place(l.k), v: place(l.v), o: place(l.o), gate: place(l.gate), up: place(l.up), down: place(l.down), bias: l.bias }));
     this.norm = vec(weights.norm);
     this.head = place(weights.head);
     this.kv = new Int8KvState(this.k.memory, next, this.d, this.makeTensor);
     // The weights pass through a staging area where the KV state will be.
     this.kv.reserve(FIRST_CAPACITY, STAGING);
+    for (const [v, at] of vecs) new Float32Array(this.k.memory.buffer, at, v.length).set(v);
     this.load(mats, next);
   }
 
@@ -140,23 +142,19 @@ export class Int8Session implements OrtSessionLike {
   }
 
   /** The weights into the kernel's layout, each matrix's rows passed through the staging area (where the KV state will be). */
-  private load(mats: [Int8Matrix, number][], staging: number): void {
+  private load(mats: [Int8Matrix, Placed][], staging: number): void {
     const { k } = this;
-    const bytes = () => new Uint8Array(k.memory.buffer);
-    for (const [m, at] of mats) {
-      if (m.K === 0) {
-        new Float32Array(k.memory.buffer, at, m.scale.length).set(m.scale);
-        continue;
-      }
+    for (const [m, p] of mats) {
+      const { w, scale } = m.read();
+      if (w.length !== m.K * m.N || scale.length !== m.N) throw new Error(`A ${m.K} × ${m.N} weight came as ${w.length} values and ${scale.length} scales.`);
       const rows = Math.max(1, Math.floor(STAGING / m.N));
       for (let k0 = 0; k0 < m.K; k0 += rows) {
         const kc = Math.min(rows, m.K - k0);
-        bytes().set(new Uint8Array(m.w.buffer, m.w.byteOffset + k0 * m.N, kc * m.N), staging);
-        k.transpose(staging, at, m.K, m.N, k0, kc);
+        new Int8Array(k.memory.buffer, staging, kc * m.N).set(w.subarray(k0 * m.N, (k0 + kc) * m.N));
+        k.transpose(staging, p.w, m.K, m.N, k0, kc);
       }
-      const scale = at + align(m.K * m.N);
-      new Float32Array(k.memory.buffer, scale, m.N).set(m.scale);
-      k.rowSums(at, scale + align(4 * m.N), m.N, m.K);
+      new Float32Array(k.memory.buffer, p.scale, m.N).set(scale);
+      k.rowSums(p.w, p.rowsum, m.N, m.K);
     }
   }
 
@@ -240,6 +238,12 @@ export class Int8Session implements OrtSessionLike {
       proj(ly.q, at.q);
       proj(ly.k, keyAt);
       proj(ly.v, valueAt);
+      // Qwen2: the export's Add(bias, projection), each sum rounded to f32 by the array.
+      if (ly.bias) {
+        addTo(q, ly.bias.q);
+        addTo(f(keyAt, row), ly.bias.k);
+        addTo(f(valueAt, row), ly.bias.v);
+      }
       rope(q, H, hd, cos, sin);
       rope(f(keyAt, row), KVH, hd, cos, sin);
       k.attend(at.q, kv.slotAt(2 * l), kv.slotAt(2 * l + 1), at.att, kv.scores, pos, H, KVH, hd, scale);
@@ -266,6 +270,11 @@ export class Int8Session implements OrtSessionLike {
     // A copy the caller owns: the kernel's memory may grow (and its views detach) before the logits are read.
     this.logits.set(f(at.logits, V));
   }
+}
+
+/** y += b, elementwise (rounded to f32 by the array). */
+function addTo(y: Float32Array, b: Float32Array): void {
+  for (let i = 0; i < y.length; i++) y[i] = b[i]! + y[i]!;
 }
 
 /** Rotary positions on `heads` heads of `v` in place (the halves rotated, as the export's rotate_half). */

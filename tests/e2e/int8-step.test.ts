@@ -4,7 +4,8 @@
  * its decode steps on the step, whose greedy ids are onnxruntime-node's up to its first near tie (as the same
  * step's in Node are: a tie may tip either way after ONNX Runtime Web's and native's prompt runs differ in
  * their last bits); turned off for a load, the app decodes on ONNX Runtime Web alone (whose ids also match native's
- * only that far: measured, they parted later in the 48); an fp32 load says why it runs without it.
+ * only that far: measured, they parted later in the 48); fp32 and q4 (exact fp32 matmuls here) loads say why they run
+ * without it.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -55,7 +56,7 @@ async function nodeIds(): Promise<{ ort: number[]; int8: number[]; tie: number }
   }
 }
 
-async function load(dtype: 'q8' | 'fp32', int8Step?: boolean): Promise<LoadedInfo> {
+async function load(dtype: 'q8' | 'fp32' | 'q4', int8Step?: boolean): Promise<LoadedInfo> {
   const source = { type: 'mirror' as const, host: host.url, modelId: `${MIRROR_ORG}/${ci.name}`, revision: 'main' };
   return page.evaluate(([s, d, i]) => window.slmHarness.load({ source: s, dtype: d, device: 'wasm', threads: 1, warmup: null, ...(i === null ? {} : { int8Step: i }) }), [source, dtype, int8Step ?? null] as const);
 }
@@ -63,7 +64,7 @@ async function load(dtype: 'q8' | 'fp32', int8Step?: boolean): Promise<LoadedInf
 const generate = () => page.evaluate(([msgs, n]) => window.slmHarness.generate(msgs, { greedy: true, maxNewTokens: n, minNewTokens: n }), [MESSAGES, N] as const);
 
 beforeAll(async () => {
-  ci = await ensureScaleModel({ shape: 'ci', dtypes: ['fp32', 'q8'] }, console.log);
+  ci = await ensureScaleModel({ shape: 'ci', dtypes: ['fp32', 'q8', 'q4'] }, console.log);
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'slm-int8-host-'));
   host = await startModelHost(path.join(modelsDir(), 'slm-pocket'), root);
   fs.symlinkSync(ci.dir, path.join(root, MIRROR_ORG, ci.name), 'dir');
@@ -106,7 +107,11 @@ describe('int8 step in Chromium (CI scale shape, q8)', () => {
 
     const fp32 = await load('fp32');
     expect(fp32.decodeEngine).toBe('onnxruntime');
-    expect(fp32.decodeEngineReason).toMatch(/8-bit \(q8\) models, not fp32/);
+    expect(fp32.decodeEngineReason).toMatch(/8-bit models .*, not fp32/);
+    // q4 under this device's fp32 bound runs exact fp32 matmuls (its rewrite), which the step would not reproduce.
+    const q4 = await load('q4');
+    expect([q4.weightRewrite?.to, q4.decodeEngine]).toEqual(['fp32', 'onnxruntime']);
+    expect(q4.decodeEngineReason).toMatch(/q4 runs exact fp32 matmuls on this device/);
     expect(log.errors).toEqual([]);
   }, 300_000);
 });

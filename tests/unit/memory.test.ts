@@ -187,6 +187,11 @@ describe('q4 on WASM: the load-time rewrite of its 4-bit MatMuls', () => {
     const phone = at(4);
     expect(phone.rewrite).toEqual({ to: 'int8', bytes: n });
     expect(phone.wasmHeapBytes).toBeLessThan(at(8).wasmHeapBytes - 3 * n + 1);
+    // The int8 step beside q4 run as int8 counts its int8 matrices besides the file (a bound from above): it joins
+    // this 135M q4 on a device of 4 GB, not on one of 1 GB, saying what it would have added.
+    expect(int8StepBlocker(phone, { ...NO_LIMITS, deviceMemoryGiB: 4 })).toBeNull();
+    const phoneMb = Math.round((file + n + phone.kvBytes) / MIB).toLocaleString('en-US');
+    expect(int8StepBlocker(phone, { ...NO_LIMITS, deviceMemoryGiB: 1 })).toContain(`(${phoneMb} MB more)`);
     // Another dtype's estimate for the same device keeps the device's bound.
     expect(estimateForDtype(estimateMemory({ files: [{ file: 'onnx/model.onnx', bytes: 652e6 }], config: SMOL, dtype: 'fp32', device: 'wasm', deviceMemoryGiB: 4 })!, SMOL, 'q4').rewrite?.to).toBe('int8');
   });

@@ -53,6 +53,11 @@ SHAPES = {
     "ci": dict(model_type="llama", qkv_bias=False, cfg=dict(
         vocab_size=49152, hidden_size=256, intermediate_size=768, num_hidden_layers=4, num_attention_heads=4,
         num_key_value_heads=2, max_position_embeddings=8192, rms_norm_eps=1e-5, rope_theta=100000.0)),
+    # The same at Qwen2's layout (biases on q/k/v, rms_norm_eps and rope_theta of Qwen2.5): the int8 step's tests
+    # (tests/int8-session-node.test.ts), ~15.7M parameters.
+    "ci-qwen2": dict(model_type="qwen2", qkv_bias=True, cfg=dict(
+        vocab_size=49152, hidden_size=256, intermediate_size=768, num_hidden_layers=4, num_attention_heads=4,
+        num_key_value_heads=2, max_position_embeddings=8192, rms_norm_eps=1e-6, rope_theta=1000000.0)),
     # Storage tests (tests/e2e/storage.test.ts): a fp32 file over 300 MB made in seconds: 2 narrow layers and a
     # padded vocabulary of 160,000 ids (embedding + the export's untied LM head: 2 x 160000 x 256 x 4 B = 328 MB).
     "bigvocab": dict(model_type="llama", qkv_bias=False, cfg=dict(

@@ -160,7 +160,7 @@ export async function loadModel(id: number, req: LoadRequest, post: Post, glue: 
   if (req.device === 'wasm' && memory.estimate?.rewrite) shareNextRewrite(startRewriteHelpers());
   // The tokenizer and the model load together: the tokenizer's files and parse (~190 ms for the
   // 0.5B shape's 4.3 MB tokenizer.json) no longer wait in front of the weights' read.
-  const int8Blocker = int8StepBlocker(req) ?? memory.int8Step;
+  const int8Blocker = int8StepBlocker(req, memory.estimate?.rewrite?.to ?? null) ?? memory.int8Step;
   keepNextModelBytes(int8Blocker === null);
   const tokenizerLoad = t.AutoTokenizer.from_pretrained(loc.modelId, { revision: loc.revision });
   const modelLoad = t.AutoModelForCausalLM.from_pretrained(loc.modelId, {
@@ -202,7 +202,7 @@ export async function loadModel(id: number, req: LoadRequest, post: Post, glue: 
   const eosTokenIds = toNumbers(model.generation_config?.eos_token_id ?? config['eos_token_id']);
   // The int8 step's weights, read and laid out for its kernels (a copy: the file's bytes are dropped after).
   const tInt8 = now();
-  const int8 = int8StepWeights(int8Blocker, takeModelBytes(), config);
+  const int8 = int8StepWeights(int8Blocker, takeModelBytes(), config, req.dtype, session.weightRewrite?.to ?? null);
   const generator = new TokenGenerator(t, model, { device: req.device, eosTokenIds, pooled: outputHookAvailable(), ...kvCacheOptions(req.dtype), int8 });
   const int8Memory = generator.int8MemoryBytes;
   const loaded: Loaded = {
