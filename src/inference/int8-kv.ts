@@ -53,6 +53,9 @@ export class Int8KvState {
   private length = 0;
   private epoch = 0;
   private readonly row: number;
+  /** `past_key_values.{l}.key|value` and `present.…` by slot (layer · 2 + 0 keys, 1 values): not made again each token. */
+  private readonly pastNames: string[];
+  private readonly presentNames: string[];
 
   constructor(
     private readonly memory: WebAssembly.Memory,
@@ -62,6 +65,9 @@ export class Int8KvState {
     private readonly makeTensor: MakeTensor,
   ) {
     this.row = d.kvHeads * d.headDim;
+    const names = Array.from({ length: 2 * d.layers }, (_, s) => `${Math.floor(s / 2)}.${s % 2 ? 'value' : 'key'}`);
+    this.pastNames = names.map((n) => `past_key_values.${n}`);
+    this.presentNames = names.map((n) => `present.${n}`);
   }
 
   /** Where the attention's scores go (capacity floats). */
@@ -123,22 +129,16 @@ export class Int8KvState {
   outputs(logits: OrtTensorLike): Record<string, OrtTensorLike> {
     const out: Record<string, OrtTensorLike> = { logits };
     const dims = [1, this.d.kvHeads, this.length, this.d.headDim];
-    for (let l = 0; l < this.d.layers; l++) {
-      out[`present.${l}.key`] = new StateTensor(this, 2 * l, dims, this.epoch);
-      out[`present.${l}.value`] = new StateTensor(this, 2 * l + 1, dims, this.epoch);
-    }
+    this.presentNames.forEach((name, slot) => (out[name] = new StateTensor(this, slot, dims, this.epoch)));
     return out;
   }
 
   /** Whether `feeds` continue the state as it is (its own last outputs, `past` positions). */
   continues(feeds: Record<string, OrtTensorLike>, past: number): boolean {
     if (past !== this.length) return false;
-    for (let l = 0; l < this.d.layers; l++) {
-      for (const kind of ['key', 'value']) {
-        const t = feeds[`past_key_values.${l}.${kind}`];
-        if (!(t instanceof StateTensor) || t.epoch !== this.epoch || t.length !== past) return false;
-      }
-    }
-    return true;
+    return this.pastNames.every((name) => {
+      const t = feeds[name];
+      return t instanceof StateTensor && t.epoch === this.epoch && t.length === past;
+    });
   }
 }

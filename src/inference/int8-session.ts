@@ -86,6 +86,10 @@ export class Int8Session implements OrtSessionLike {
   private readonly head: Placed;
   private readonly invFreq: Float32Array;
   private readonly logits: Float32Array;
+  /** The rotary angles of the position being run, [headDim / 2] each. */
+  private readonly cos: Float32Array;
+  private readonly sin: Float32Array;
+  private mem = new Float32Array(0);
   // Scratch in the kernel's memory: the residual stream, a normed row, its quantized form, the int32 sums,
   // each projection's output, the attention's output.
   private readonly at: Record<'x' | 't' | 'x16' | 'acc' | 'q' | 'att' | 'o' | 'g' | 'u' | 'd' | 'logits', number>;
@@ -106,6 +110,8 @@ export class Int8Session implements OrtSessionLike {
     this.embed = weights.embed;
     this.invFreq = weights.invFreq;
     this.logits = new Float32Array(V);
+    this.cos = new Float32Array(hd / 2);
+    this.sin = new Float32Array(hd / 2);
     let next = BASE;
     const take = (bytes: number) => {
       const at = next;
@@ -182,7 +188,7 @@ export class Int8Session implements OrtSessionLike {
       kv.rewritten(past);
     }
     kv.reserve(past + 1);
-    this.step(Number(ids.data[0]), past, true);
+    this.step(Number(ids.data[0]), past);
     kv.appended();
     this.counts.steps++;
     return kv.outputs(this.makeTensor('float32', this.logits, [1, 1, this.d.vocab]));
@@ -209,20 +215,24 @@ export class Int8Session implements OrtSessionLike {
     return kv.outputs(logits);
   }
 
-  /** One position through every layer; the logits into `this.logits` when asked. */
-  private step(token: number, pos: number, logits: boolean): void {
-    const { k, at } = this;
+  /** The kernel's memory as f32 (one view, made again only when the memory grows and detaches it). */
+  private f32(): Float32Array {
+    const buffer = this.k.memory.buffer;
+    if (this.mem.buffer !== buffer) this.mem = new Float32Array(buffer);
+    return this.mem;
+  }
+
+  /** One position through every layer; its logits into `this.logits`. No allocation a token: one view, offsets into it. */
+  private step(token: number, pos: number): void {
+    const { k, at, kv, cos, sin } = this;
     const { hidden: h, heads: H, kvHeads: KVH, headDim: hd, inter, layers: L, eps, vocab: V } = this.d;
     if (!(token >= 0 && token < V)) throw new Error(`Token ${token} is outside the vocabulary.`);
-    const M = k.memory.buffer;
-    const f = (off: number, n: number) => new Float32Array(M, off, n);
-    const x = f(at.x, h);
-    x.set(this.embed.subarray(token * h, token * h + h));
-    const q = f(at.q, H * hd), o = f(at.o, h), g = f(at.g, inter), u = f(at.u, inter), dn = f(at.d, h);
-    const { kv } = this;
+    const m = this.f32();
+    // Float offsets of the scratch rows.
+    const x = at.x >> 2, q = at.q >> 2, o = at.o >> 2, g = at.g >> 2, u = at.u >> 2, dn = at.d >> 2;
+    m.set(this.embed.subarray(token * h, token * h + h), x);
     const row = KVH * hd;
     const scale = Math.fround(1 / Math.sqrt(hd));
-    const cos = new Float32Array(hd / 2), sin = new Float32Array(hd / 2);
     for (let j = 0; j < hd / 2; j++) {
       const a = Math.fround(pos * (this.invFreq[j] ?? 0));
       cos[j] = Math.cos(a);
@@ -240,52 +250,51 @@ export class Int8Session implements OrtSessionLike {
       proj(ly.v, valueAt);
       // Qwen2: the export's Add(bias, projection), each sum rounded to f32 by the array.
       if (ly.bias) {
-        addTo(q, ly.bias.q);
-        addTo(f(keyAt, row), ly.bias.k);
-        addTo(f(valueAt, row), ly.bias.v);
+        addTo(m, q, ly.bias.q);
+        addTo(m, keyAt >> 2, ly.bias.k);
+        addTo(m, valueAt >> 2, ly.bias.v);
       }
-      rope(q, H, hd, cos, sin);
-      rope(f(keyAt, row), KVH, hd, cos, sin);
+      rope(m, q, H, hd, cos, sin);
+      rope(m, keyAt >> 2, KVH, hd, cos, sin);
       k.attend(at.q, kv.slotAt(2 * l), kv.slotAt(2 * l + 1), at.att, kv.scores, pos, H, KVH, hd, scale);
       k.quantize(at.att, H * hd, at.x16);
       proj(ly.o, at.o);
-      for (let i = 0; i < h; i++) x[i] = x[i]! + o[i]!;
+      for (let i = 0; i < h; i++) m[x + i] = m[x + i]! + m[o + i]!;
       k.rmsNorm(at.x, ly.ln2, at.t, h, eps);
       k.quantize(at.t, h, at.x16);
       proj(ly.gate, at.g);
       proj(ly.up, at.u);
       // SiLU(gate) · up, as the export's Sigmoid → Mul → Mul (each rounded to f32 by the array).
       for (let i = 0; i < inter; i++) {
-        const a = g[i]!;
-        g[i] = Math.fround(a * Math.fround(1 / Math.fround(1 + Math.fround(Math.exp(-a))))) * u[i]!;
+        const a = m[g + i]!;
+        m[g + i] = Math.fround(a * Math.fround(1 / Math.fround(1 + Math.fround(Math.exp(-a))))) * m[u + i]!;
       }
       k.quantize(at.g, inter, at.x16);
       proj(ly.down, at.d);
-      for (let i = 0; i < h; i++) x[i] = x[i]! + dn[i]!;
+      for (let i = 0; i < h; i++) m[x + i] = m[x + i]! + m[dn + i]!;
     }
-    if (!logits) return;
     k.rmsNorm(at.x, this.norm, at.t, h, eps);
     k.quantize(at.t, h, at.x16);
     proj(this.head, at.logits);
     // A copy the caller owns: the kernel's memory may grow (and its views detach) before the logits are read.
-    this.logits.set(f(at.logits, V));
+    this.logits.set(m.subarray(at.logits >> 2, (at.logits >> 2) + V));
   }
 }
 
-/** y += b, elementwise (rounded to f32 by the array). */
-function addTo(y: Float32Array, b: Float32Array): void {
-  for (let i = 0; i < y.length; i++) y[i] = b[i]! + y[i]!;
+/** m[off ..] += b, elementwise (rounded to f32 by the array). */
+function addTo(m: Float32Array, off: number, b: Float32Array): void {
+  for (let i = 0; i < b.length; i++) m[off + i] = b[i]! + m[off + i]!;
 }
 
-/** Rotary positions on `heads` heads of `v` in place (the halves rotated, as the export's rotate_half). */
-function rope(v: Float32Array, heads: number, hd: number, cos: Float32Array, sin: Float32Array): void {
+/** Rotary positions on `heads` heads of the rows at m[off ..] in place (the halves rotated, as the export's rotate_half). */
+function rope(m: Float32Array, off: number, heads: number, hd: number, cos: Float32Array, sin: Float32Array): void {
   const half = hd / 2;
   for (let k = 0; k < heads; k++) {
-    const o = k * hd;
+    const o = off + k * hd;
     for (let j = 0; j < half; j++) {
-      const a = v[o + j]!, b = v[o + j + half]!, c = cos[j]!, s = sin[j]!;
-      v[o + j] = Math.fround(a * c) - Math.fround(b * s);
-      v[o + j + half] = Math.fround(b * c) + Math.fround(a * s);
+      const a = m[o + j]!, b = m[o + j + half]!, c = cos[j]!, s = sin[j]!;
+      m[o + j] = Math.fround(a * c) - Math.fround(b * s);
+      m[o + j + half] = Math.fround(b * c) + Math.fround(a * s);
     }
   }
 }

@@ -240,7 +240,7 @@ export function checkFit(e: MemoryEstimate, limits: DeviceLimits): FitCheck {
  * the rest the embedding). It is optional: where the device would not hold it, the model decodes on ONNX Runtime.
  * Why not here (the numbers), or null where it fits.
  */
-export function int8StepBlocker(e: MemoryEstimate, limits: DeviceLimits): string | null {
+export function int8StepMemoryBlocker(e: MemoryEstimate, limits: DeviceLimits): string | null {
   // q4 run as int8: the step's int8 matrices (the rewrite's bytes) besides the file's f32 embedding; a bound from above.
   const step = e.weightsBytes + (e.rewrite?.to === 'int8' ? e.rewrite.bytes : 0) + e.kvBytes;
   if (step > WASM32_LIMIT) return `the int8 step would need ${mb(step)} of WebAssembly memory of its own (wasm32 addresses 4 GB)`;

@@ -93,8 +93,10 @@ describe('regex scorers cannot hang the page', () => {
     const gaps = [probe.posted!, ...ticks, probe.terminated!].slice(1).map((x, i) => x - ([probe.posted!, ...ticks][i] ?? x));
     const maxGap = Math.max(...gaps);
     console.log(`[regex-sandbox] pattern ran ${Math.round(windowMs)} ms in the worker; ${during.length} round trips meanwhile, slowest ${Math.round(Math.max(0, ...during))} ms; ${ticks.length} timer ticks, longest gap ${Math.round(maxGap)} ms`);
-    // The limit is measured on the page's clock; a busy machine may stretch it a little.
-    expect(windowMs).toBeGreaterThanOrEqual(DEFAULT_SANDBOX_LIMIT_MS);
+    // The limit is measured on the page's clock; a busy machine may stretch it a little. A timer may also fire a
+    // few microseconds before performance.now() says the limit has passed (a fresh-clone CI run read 999.97 ms for
+    // the 1,000 ms limit): 1 ms of clock allowance, far below anything a wrong limit would give.
+    expect(windowMs).toBeGreaterThanOrEqual(DEFAULT_SANDBOX_LIMIT_MS - 1);
     expect(windowMs).toBeLessThan(DEFAULT_SANDBOX_LIMIT_MS + 2_000);
     expect(during.length).toBeGreaterThan(0);
     expect(Math.max(...during)).toBeLessThan(1_000);

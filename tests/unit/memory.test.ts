@@ -8,7 +8,7 @@ import {
   estimateForDtype,
   estimateMemory,
   fitMessage,
-  int8StepBlocker,
+  int8StepMemoryBlocker,
   kvCacheBytes,
   kvShapeOf,
   matmulParams,
@@ -113,16 +113,16 @@ describe('checkFit', () => {
 describe('the int8 step\'s own copy of the weights (q8 on WASM): optional, left out where the device would not hold it', () => {
   const q8 = (bytes: number) => estimateMemory({ files: [{ file: 'onnx/model_quantized.onnx', bytes }], config: QWEN, dtype: 'q8', device: 'wasm' })!;
   it('fits beside a small model; not beside one the device holds only just, with the numbers', () => {
-    expect(int8StepBlocker(q8(170 * MIB), NO_LIMITS)).toBeNull();
-    expect(int8StepBlocker(q8(170 * MIB), { ...NO_LIMITS, deviceMemoryGiB: 4 })).toBeNull();
+    expect(int8StepMemoryBlocker(q8(170 * MIB), NO_LIMITS)).toBeNull();
+    expect(int8StepMemoryBlocker(q8(170 * MIB), { ...NO_LIMITS, deviceMemoryGiB: 4 })).toBeNull();
     const e = q8(600 * MIB);
     // Without the step the load fits a 4 GB device (under half of it); with the file once more it would not.
     expect(checkFit(e, { ...NO_LIMITS, deviceMemoryGiB: 4 }).verdict).toBe('fits');
-    expect(int8StepBlocker(e, { ...NO_LIMITS, deviceMemoryGiB: 4 })).toMatch(/own copy of the weights \(\d[\d,]* MB more\).*Device memory: needs [\d,]+ MB, this device reports 4 GB/);
+    expect(int8StepMemoryBlocker(e, { ...NO_LIMITS, deviceMemoryGiB: 4 })).toMatch(/own copy of the weights \(\d[\d,]* MB more\).*Device memory: needs [\d,]+ MB, this device reports 4 GB/);
   });
   it('a step memory past wasm32\'s 4 GB is refused by itself', () => {
     const e = estimateMemory({ files: [{ file: 'onnx/model_quantized.onnx', bytes: MIB }, { file: 'onnx/model_quantized.onnx_data', bytes: 4200 * MIB }], config: QWEN, dtype: 'q8', device: 'wasm' })!;
-    expect(int8StepBlocker(e, NO_LIMITS)).toMatch(/WebAssembly memory of its own \(wasm32 addresses 4 GB\)/);
+    expect(int8StepMemoryBlocker(e, NO_LIMITS)).toMatch(/WebAssembly memory of its own \(wasm32 addresses 4 GB\)/);
   });
 });
 
@@ -189,9 +189,9 @@ describe('q4 on WASM: the load-time rewrite of its 4-bit MatMuls', () => {
     expect(phone.wasmHeapBytes).toBeLessThan(at(8).wasmHeapBytes - 3 * n + 1);
     // The int8 step beside q4 run as int8 counts its int8 matrices besides the file (a bound from above): it joins
     // this 135M q4 on a device of 4 GB, not on one of 1 GB, saying what it would have added.
-    expect(int8StepBlocker(phone, { ...NO_LIMITS, deviceMemoryGiB: 4 })).toBeNull();
+    expect(int8StepMemoryBlocker(phone, { ...NO_LIMITS, deviceMemoryGiB: 4 })).toBeNull();
     const phoneMb = Math.round((file + n + phone.kvBytes) / MIB).toLocaleString('en-US');
-    expect(int8StepBlocker(phone, { ...NO_LIMITS, deviceMemoryGiB: 1 })).toContain(`(${phoneMb} MB more)`);
+    expect(int8StepMemoryBlocker(phone, { ...NO_LIMITS, deviceMemoryGiB: 1 })).toContain(`(${phoneMb} MB more)`);
     // Another dtype's estimate for the same device keeps the device's bound.
     expect(estimateForDtype(estimateMemory({ files: [{ file: 'onnx/model.onnx', bytes: 652e6 }], config: SMOL, dtype: 'fp32', device: 'wasm', deviceMemoryGiB: 4 })!, SMOL, 'q4').rewrite?.to).toBe('int8');
   });

@@ -6,7 +6,7 @@
  */
 import { DTYPES, type Dtype } from '../../../models/dtypes';
 import { deviceMemoryGiB, type DeviceKind } from '../../../models/environment';
-import { checkFit, dtypeThatFits, estimateMemory, fitMessage, int8StepBlocker, type DeviceLimits, type FitVerdict, type MemoryEstimate } from '../../../models/memory';
+import { checkFit, dtypeThatFits, estimateMemory, fitMessage, int8StepMemoryBlocker, type DeviceLimits, type FitVerdict, type MemoryEstimate } from '../../../models/memory';
 import type { PlannedFile } from '../protocol';
 import { fail } from './errors';
 
@@ -40,7 +40,7 @@ export async function checkMemory(opts: {
   if (!estimate) return { estimate: null, verdict: null, int8Step: null };
   const fit = checkFit(estimate, limits);
   // The int8 step's copy of the weights is optional: it never turns a load down, it is left out instead.
-  if (fit.verdict === 'fits') return { estimate, verdict: 'fits', int8Step: int8StepBlocker(estimate, limits) };
+  if (fit.verdict === 'fits') return { estimate, verdict: 'fits', int8Step: int8StepMemoryBlocker(estimate, limits) };
   const better = dtypeThatFits(estimate, opts.config, limits, DTYPES);
   const message = fitMessage(opts.modelId, estimate, fit, better);
   if (fit.verdict === 'too-big') fail('too-big', message);
