@@ -4,7 +4,7 @@
  *   --port 8787 --host 127.0.0.1 --model slm-reference --dtype fp32 --models-dir public/models
  *   --api-key KEY (or SLM_SERVER_API_KEY) --allow-origin ORIGIN (repeatable; "localhost", "*" or
  *   https://host[:port]) --queue-limit 16 --max-body-bytes 1048576 --stats-limit 200 --threads N
- *   --kv-cache-mb 256 --quiet
+ *   --kv-cache-mb 256 --int8-step --quiet
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,6 +26,8 @@ export interface ServerConfig {
   threads: number | undefined;
   /** Prefix cache memory cap, MiB (0: off). */
   kvCacheMb: number;
+  /** q8 and q4 on the browser's int8 step of our own instead of native ONNX Runtime (src/inference/int8-session.ts). */
+  int8Step?: boolean;
   quiet: boolean;
 }
 
@@ -44,6 +46,9 @@ export const USAGE = `Usage: npm run server -- [options]
                         models, and it leaves a core to the browser on a small machine)
   --kv-cache-mb N       memory cap of the prefix cache that keeps conversations' KV states across
                         requests (default 256; 0 turns it off)
+  --int8-step           q8 and q4 decode on the browser's int8 step of our own (WebAssembly, one thread)
+                        instead of native ONNX Runtime: the browser's answers token for token, its KV reuse
+                        with them (default: native ONNX Runtime, the faster here)
   --quiet               no per-request log lines`;
 
 /**
@@ -86,6 +91,7 @@ export function parseConfig(argv: readonly string[], envVars: NodeJS.ProcessEnv 
       'stats-limit': { type: 'string' },
       threads: { type: 'string' },
       'kv-cache-mb': { type: 'string' },
+      'int8-step': { type: 'boolean' },
       quiet: { type: 'boolean' },
     },
     strict: true,
@@ -110,6 +116,7 @@ export function parseConfig(argv: readonly string[], envVars: NodeJS.ProcessEnv 
     statsLimit: c['stats-limit'],
     threads: c.threads ?? DEFAULT_THREADS,
     kvCacheMb: c['kv-cache-mb'],
+    int8Step: values['int8-step'] ?? false,
     quiet: values.quiet ?? false,
   };
 }

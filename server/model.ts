@@ -12,12 +12,14 @@ import { z } from 'zod';
 import { TokenGenerator, type CoreFinishReason } from '../src/inference/core';
 import { GrammarCache, GrammarError, vocabFromTokenizerJson } from '../src/inference/grammar';
 import { isConstrained, type ResponseFormat } from '../src/inference/response-format';
+import { readInt8Llama, type Int8Llama } from '../src/inference/int8-llama';
 import { kvReuseBlocker, type KvCacheStats } from '../src/inference/kv-cache';
 import { promptIds } from '../src/inference/prompt';
 import { modelSamplingDefaults, resolveSampling, type DecodeSettings, type SamplingOverrides } from '../src/inference/settings';
 import { IncrementalDecoder } from '../src/inference/streamer';
 import { errorText } from '../src/lib/errors';
 import type { Dtype } from '../src/models/dtypes';
+import { weightsFile } from '../src/models/sources';
 import { apiErrors } from './errors';
 import { StopStringFilter } from './stop';
 import { withUnsignedInt8, type SessionPrep } from './ort-node';
@@ -88,6 +90,17 @@ export interface LoadOptions {
   threads?: number;
   /** Memory cap of the prefix cache in MiB; 0 turns it off. Default 256. */
   kvCacheMb?: number;
+  /** q8 and q4 on the browser's int8 step (int8-session.ts) instead of native ONNX Runtime: the browser's tokens. */
+  int8Step?: boolean;
+}
+
+/** The int8 step's weights from the model's own file (`--int8-step`), or an error that says why it cannot run. */
+function int8StepWeightsOf(dir: string, dtype: Dtype): Int8Llama {
+  if (dtype !== 'q8' && dtype !== 'q4') throw new Error(`--int8-step runs q8 and q4 models, not ${dtype}.`);
+  const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
+  const w = readInt8Llama(new Uint8Array(fs.readFileSync(path.join(dir, weightsFile(dtype)))), config);
+  if ('reason' in w) throw new Error(`--int8-step: ${w.reason}`);
+  return w;
 }
 
 /**
@@ -175,9 +188,12 @@ export class ReferenceModel implements ChatModel {
     // The same decode loop as the browser worker: ~25% faster than generate() here (834 vs 657
     // tok/s for slm-reference), greedy-identical, and it applies top_p.
     const mb = opts.kvCacheMb ?? 256;
-    const off = mb === 0 ? 'turned off (--kv-cache-mb 0)' : kvReuseBlocker(opts.dtype);
+    const int8 = opts.int8Step ? int8StepWeightsOf(dir, opts.dtype) : null;
+    // On the int8 step reuse is exact for every dtype (its prompts run row by row).
+    const off = mb === 0 ? 'turned off (--kv-cache-mb 0)' : int8 ? null : kvReuseBlocker(opts.dtype);
     const cache = off ? {} : { cache: { maxBytes: mb * 1024 * 1024, maxEntries: KV_CACHE_ENTRIES } };
-    const generator = new TokenGenerator(transformers, model, { device: 'cpu', eosTokenIds: eos, pooled: false, ...cache, cacheOffReason: off });
+    const generator = new TokenGenerator(transformers, model, { device: 'cpu', eosTokenIds: eos, pooled: false, ...cache, cacheOffReason: off, ...(int8 ? { int8 } : {}) });
+    if (int8 && generator.engine !== 'int8-step') throw new Error(`--int8-step: ${generator.engineReason ?? 'the step did not start'}`);
     const defaults = modelSamplingDefaults(model.configs['generation_config']);
     const vocab = vocabFromTokenizerJson(tokenizer._tokenizerJSON, { vocabSize: config.vocab_size ?? null, stopTokenIds: eos });
     const grammars = new GrammarCache(vocab, { load: loadXGrammarNode });

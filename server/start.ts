@@ -24,11 +24,11 @@ export interface StartOptions extends Omit<ServerConfig, 'quiet' | 'kvCacheMb'> 
   disposeModel?: boolean;
 }
 
-export async function loadModel(config: Pick<ServerConfig, 'modelsDir' | 'model' | 'dtype' | 'threads'> & { kvCacheMb?: number }, log: (line: string) => void): Promise<ChatModel> {
+export async function loadModel(config: Pick<ServerConfig, 'modelsDir' | 'model' | 'dtype' | 'threads' | 'int8Step'> & { kvCacheMb?: number }, log: (line: string) => void): Promise<ChatModel> {
   const modelId = resolveModelId(config.modelsDir, config.model, log);
   const t0 = performance.now();
-  const model = await ReferenceModel.load({ modelsDir: config.modelsDir, modelId, dtype: config.dtype, ...(config.threads ? { threads: config.threads } : {}), ...(config.kvCacheMb !== undefined ? { kvCacheMb: config.kvCacheMb } : {}) });
-  log(`loaded ${model.id} (${model.dtype}, context ${model.maxContext ?? '?'}) in ${Math.round(performance.now() - t0)} ms`);
+  const model = await ReferenceModel.load({ modelsDir: config.modelsDir, modelId, dtype: config.dtype, ...(config.threads ? { threads: config.threads } : {}), ...(config.kvCacheMb !== undefined ? { kvCacheMb: config.kvCacheMb } : {}), ...(config.int8Step ? { int8Step: true } : {}) });
+  log(`loaded ${model.id} (${model.dtype}${config.int8Step ? ', on the int8 step' : ''}, context ${model.maxContext ?? '?'}) in ${Math.round(performance.now() - t0)} ms`);
   for (const p of model.int8Weights) {
     const kept = p.kept ? `; ${p.kept} left int8 (${p.keptReasons.join('; ')})` : '';
     log(`int8 weights of ${p.converted} MatMulInteger made uint8 in ${Math.round(p.ms)} ms (the same answers on every CPU)${kept}`);

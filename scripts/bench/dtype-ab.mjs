@@ -5,6 +5,7 @@
  *   tsx scripts/bench/dtype-ab.mjs --shape smollm2-135m --a q4 --b q8 [--threads 2] [--b-threads 2] [--pairs 8] [--tokens 128]
  *   tsx scripts/bench/dtype-ab.mjs --model slm-reference --a q8 --b q8 --threads 1 --b-threads 2
  *   tsx scripts/bench/dtype-ab.mjs --a q8 --b q8 --b-int8-step off   (the int8 step against ONNX Runtime Web alone)
+ *   … --measure prefill   (PREFILL_PROMPT prefilled whole, prefill tok/s, instead of decode)
  */
 import { preview } from 'vite';
 import { launch } from './browser.mjs';
@@ -25,8 +26,8 @@ const embedded = opt('model', null);
 const { source, close } = embedded ? { source: { type: 'bundled', modelId: embedded }, close: async () => {} } : await serveScaleModel(shape, [...new Set([a, b])]);
 const browser = await launch();
 try {
-  const r = await pairedDecode(browser, base, { source, dtype: a, threads, warmup: DEFAULT_WARMUP, ...int8('a') }, { source, dtype: b, threads: bThreads, warmup: DEFAULT_WARMUP, ...int8('b') }, { pairs: Number(opt('pairs', '8')), tokens: Number(opt('tokens', '128')) });
-  console.log(JSON.stringify({ model: embedded ?? shape, a: `${a}@${threads}${int8('a').int8Step ? '' : ' (ORT only)'}`, b: `${b}@${bThreads}${int8('b').int8Step ? '' : ' (ORT only)'}`, ...r }));
+  const r = await pairedDecode(browser, base, { source, dtype: a, threads, warmup: DEFAULT_WARMUP, ...int8('a') }, { source, dtype: b, threads: bThreads, warmup: DEFAULT_WARMUP, ...int8('b') }, { pairs: Number(opt('pairs', '8')), tokens: Number(opt('tokens', '128')), measure: opt('measure', 'decode') });
+  console.log(JSON.stringify({ model: embedded ?? shape, measure: opt('measure', 'decode'), a: `${a}@${threads}${int8('a').int8Step ? '' : ' (ORT only)'}`, b: `${b}@${bThreads}${int8('b').int8Step ? '' : ' (ORT only)'}`, ...r }));
 } finally {
   await browser.close();
   await close();

@@ -100,7 +100,8 @@ const r2 = (x) => (x === null || x === undefined || !Number.isFinite(x) ? null :
 
 /**
  * TTFT growth on one target: the 135M-shape scale model when --scale lists that shape with a dtype
- * that keeps a KV cache (fp32, else q4; q8 keeps none), else --ttft-model or the reference
+ * that keeps a KV cache in both places (fp32, else q4; q8 keeps one on the browser's int8 step but none on the
+ * reference server's native ONNX Runtime), else --ttft-model or the reference
  * model. At scale the embedded reference model runs too (`ttft_growth_embedded`: the issue asks for
  * both; on it a turn's TTFT is tens of ms and mostly noise).
  */
@@ -120,7 +121,7 @@ async function measureGrowth() {
   const spec = scaleSpecs.find((s) => s.shape === 'smollm2-135m');
   const dtype = ['fp32', 'q4'].find((d) => spec?.dtypes.includes(d));
   if (!spec || !dtype) {
-    if (spec) log('ttft growth: --scale lists smollm2-135m without fp32 or q4 (q8 keeps no KV cache), so it runs on the embedded model');
+    if (spec) log('ttft growth: --scale lists smollm2-135m without fp32 or q4 (q8 keeps no KV cache on the reference server), so it runs on the embedded model');
     return one(embedded);
   }
   const scale = await one({ scaleShape: 'smollm2-135m', dtype });

@@ -10,10 +10,13 @@
  * against 612 tok/s). The app decides in alternating pairs; the bench checks it the same way.
  */
 import { median, medianInterval } from '../../src/metrics/stats.ts';
-import { harnessDecode, harnessLoad, openHarness } from './browser.mjs';
+import { harnessDecode, harnessLoad, harnessPrefill, openHarness } from './browser.mjs';
 
-/** `a` and `b`: harnessLoad options (source, dtype, threads, warmup). One pair first, not counted: each side's first answer after its load. */
-export async function pairedDecode(browser, base, a, b, { pairs = 8, tokens = 128 } = {}) {
+/**
+ * `a` and `b`: harnessLoad options (source, dtype, threads, warmup). One pair first, not counted: each side's first answer after its load.
+ * `measure`: 'decode' (tokens answered, decode tok/s) or 'prefill' (PREFILL_PROMPT prefilled whole, prefill tok/s).
+ */
+export async function pairedDecode(browser, base, a, b, { pairs = 8, tokens = 128, measure = 'decode' } = {}) {
   const sides = { a: await openHarness(browser, base), b: await openHarness(browser, base) };
   try {
     await harnessLoad(sides.a.page, { device: 'wasm', ...a });
@@ -22,7 +25,7 @@ export async function pairedDecode(browser, base, a, b, { pairs = 8, tokens = 12
     const tps = { a: [], b: [] };
     for (let i = 0; i <= pairs; i++) {
       const got = {};
-      for (const k of i % 2 ? ['b', 'a'] : ['a', 'b']) got[k] = (await harnessDecode(sides[k].page, tokens)).decodeTps;
+      for (const k of i % 2 ? ['b', 'a'] : ['a', 'b']) got[k] = measure === 'prefill' ? (await harnessPrefill(sides[k].page)).prefillTps : (await harnessDecode(sides[k].page, tokens)).decodeTps;
       if (i === 0) continue;
       ratios.push(got.a / got.b);
       tps.a.push(got.a);

@@ -19,7 +19,7 @@ export interface HarnessLoad {
   warmup: WarmupPlan | null;
   /** Store downloads in Cache Storage as the app does (default false: every load downloads, as the benchmark wants). */
   useBrowserCache?: boolean;
-  /** The int8 step for q8 models (LoadRequest.int8Step; default on): the benchmark measures ONNX Runtime Web alone too. */
+  /** The int8 step (LoadRequest.int8Step; default on: q8, and q4 made int8 at load): the benchmark measures ONNX Runtime Web alone too. */
   int8Step?: boolean;
 }
 

@@ -41,8 +41,13 @@ export interface GeneratorOptions {
   /** Why there is no cache (kv-cache.ts: kvReuseBlocker), reported with each generation. */
   cacheOffReason?: string | null;
   /**
+   * Limits for keeping KV states where the int8 step runs the decode and `cache` is absent: the step runs prompts
+   * row by row (int8-session.ts), so a reused state gives the tokens a whole prefill gives, even for q8.
+   */
+  stepCache?: KvCacheLimits;
+  /**
    * The model's weights for the int8 step (int8-llama.ts readInt8Llama), or why there are none: the KV loop's
-   * one-token runs then go through the step, its prompt runs through ONNX Runtime (int8-session.ts).
+   * runs then go through the step (int8-session.ts).
    */
   int8?: Int8Llama | { reason: string };
 }
@@ -138,6 +143,8 @@ export class TokenGenerator {
   /** Why the int8 step does not run the decode, when it does not. */
   readonly engineReason: string | null;
   private readonly kv: KvDecoder | null;
+  /** The limits states are kept within (opts.cache, or opts.stepCache on the int8 step); null: none kept. */
+  private readonly cache: KvCacheLimits | null;
   private readonly eos: ReadonlySet<number>;
   private readonly ortCache: KvPrefixCache<OrtTensorLike[]> | null = null;
   private readonly hfCache: KvPrefixCache<HF.DynamicCache> | null = null;
@@ -154,8 +161,9 @@ export class TokenGenerator {
     this.engineReason = engineReason;
     this.loop = decoder ? 'kv-loop' : 'generate';
     this.eos = new Set(opts.eosTokenIds);
-    if (opts.cache && decoder) this.ortCache = new KvPrefixCache(ortOps(decoder), opts.cache);
-    else if (opts.cache) this.hfCache = new KvPrefixCache(hfOps(lib), opts.cache);
+    this.cache = opts.cache ?? (engine === 'int8-step' ? opts.stepCache : undefined) ?? null;
+    if (this.cache && decoder) this.ortCache = new KvPrefixCache(ortOps(decoder), this.cache);
+    else if (this.cache) this.hfCache = new KvPrefixCache(hfOps(lib), this.cache);
   }
 
   /** The kept states' statistics; null when nothing is kept. */
@@ -201,7 +209,7 @@ export class TokenGenerator {
     }
     let decodeStats: DecodeStats | null = null;
     const n0 = promptIds.length;
-    let prefill: PrefillReport = { computed: n0, reused: 0, kept: 0, note: this.opts.cache ? (reuse ? null : 'reuse of the KV cache is off') : (this.opts.cacheOffReason ?? 'this engine keeps no KV cache') };
+    let prefill: PrefillReport = { computed: n0, reused: 0, kept: 0, note: this.cache ? (reuse ? null : 'reuse of the KV cache is off') : (this.opts.cacheOffReason ?? 'this engine keeps no KV cache') };
     if (this.kv) {
       const start = reuse ? (this.ortCache?.take(promptIds) ?? null) : null;
       const { final, ...stats } = await this.kv.generate({

@@ -120,9 +120,9 @@ export class Int8KvState {
     this.epoch++;
   }
 
-  /** One position appended (the views handed out before stay valid for the positions they cover). */
-  appended(): void {
-    this.length++;
+  /** `count` positions appended (the views handed out before stay valid for the positions they cover). */
+  appended(count = 1): void {
+    this.length += count;
   }
 
   /** A run's outputs: `logits`, and a view of each layer's keys and values. */

@@ -1,26 +1,29 @@
 /**
- * An int8 decode step of our own, behind the session interface the KV decode loop already drives
- * (kv-decoder.ts `OrtSessionLike`): one-token runs go through WebAssembly kernels (tools/wasm/int8-step.ts),
- * prompt runs (more than one token) through the ONNX Runtime session it wraps, whose KV cache it takes over.
- * So the loop, sampling, stops, grammars and the KV cache across turns (kv-cache.ts) are unchanged.
+ * An int8 step of our own, behind the session interface the KV decode loop already drives (kv-decoder.ts
+ * `OrtSessionLike`): every run, prompts too, goes through WebAssembly kernels (tools/wasm/int8-step.ts); the ONNX
+ * Runtime session it wraps lends only its names and metadata. So the loop, sampling, stops, grammars and the KV
+ * cache across turns (kv-cache.ts) are unchanged.
  *
  * Why (measured, docs/performance.md "An int8 decode step of our own"): ONNX Runtime Web's WASM QGEMM repacks
  * every weight on every run, so a q8 model decoded at ~0.45 of native speed; on the same bytes and instruction
  * set the step's int8 matmuls run 3.6-4.9x faster in `gemvS16`.
  *
- * Exactness: every run computes what the export's graph computes at one token (ONNX's DynamicQuantizeLinear →
- * MatMulInteger → Cast → Mul, RMSNorm, rotary, grouped-query attention, SiLU) in f32; the integer products are
- * exact, only the order of some f32 sums differs from ONNX Runtime's, so greedy ids are native's up to a near
- * tie (tests/int8-session-node.test.ts). Prompts go through ONNX Runtime, as onnxruntime-node runs them: a
- * DynamicQuantizeLinear over several rows has one scale for all of them, which the step's row-at-a-time
- * arithmetic would not reproduce.
+ * Exactness: every position computes what the export's graph computes at one token (ONNX's DynamicQuantizeLinear
+ * → MatMulInteger → Cast → Mul, RMSNorm, rotary, grouped-query attention, SiLU) in f32; the integer products are
+ * exact, only the order of some f32 sums differs from ONNX Runtime's, so greedy ids are those of ONNX Runtime fed
+ * a token a run up to a near tie (tests/int8-session-node.test.ts). A prompt runs row by row, each row with its
+ * own activation scale, where ONNX Runtime's prompt run scales all its rows together: so a prompt split in two (a
+ * reused KV prefix, then the new tokens) gives what the whole prompt gives, and KV reuse is exact on the step for
+ * q8 too (kv-cache.ts). The price, measured (135M shape q8, ~280-token prompt, paired against ONNX Runtime Web at
+ * 2 threads, 2026-12-04): the step prefills at 230 tok/s on its one thread against ONNX Runtime Web's 321 (0.72);
+ * row at a time, without blocks, it was 151 against 295 (0.51).
  *
  * The KV state lives in the kernel's memory (int8-kv.ts); the `present.*` a run returns are views of it, which
  * the loop copies only where it keeps a state (kv-decoder.ts: `outputsReused`).
  */
 import { base64ToBytes } from '../lib/base64';
 import type { Int8Llama, Int8LlamaLayer, Int8Matrix } from './int8-llama';
-import { Int8KvState, StateTensor } from './int8-kv';
+import { Int8KvState } from './int8-kv';
 import { INT8_STEP_WASM } from './int8-step.wasm';
 import type { MakeTensor, OrtSessionLike, OrtTensorLike, ValueMetadata } from './kv-decoder';
 
@@ -28,8 +31,8 @@ import type { MakeTensor, OrtSessionLike, OrtTensorLike, ValueMetadata } from '.
 /** The kernel's exports (tools/wasm/int8-step.ts). */
 export interface Int8StepKernel {
   memory: WebAssembly.Memory;
-  quantize(x: number, K: number, x16: number): void;
-  project(w: number, x16: number, wscale: number, rowsum: number, acc: number, y: number, N: number, K: number): void;
+  quantizeTo(x: number, K: number, x16: number, qp: number): void;
+  projectRows(w: number, x16: number, wscale: number, rowsum: number, acc: number, y: number, N: number, K: number, M: number, qp: number): void;
   transpose(src: number, dst: number, K: number, N: number, k0: number, kc: number): void;
   rowSums(w: number, rowsum: number, N: number, K: number): void;
   rmsNorm(x: number, w: number, y: number, n: number, eps: number): void;
@@ -37,7 +40,7 @@ export interface Int8StepKernel {
 }
 
 function isKernel(x: WebAssembly.Exports): x is WebAssembly.Exports & Int8StepKernel {
-  return x['memory'] instanceof WebAssembly.Memory && ['quantize', 'project', 'transpose', 'rowSums', 'rmsNorm', 'attend'].every((k) => typeof x[k] === 'function');
+  return x['memory'] instanceof WebAssembly.Memory && ['quantizeTo', 'projectRows', 'transpose', 'rowSums', 'rmsNorm', 'attend'].every((k) => typeof x[k] === 'function');
 }
 
 let compiled: WebAssembly.Module | null = null;
@@ -54,6 +57,12 @@ function instantiate(): Int8StepKernel {
 const BASE = 65536;
 /** Rows of a weight passed through the staging area at a time (a load's transpose): at most this many bytes. */
 const STAGING = 4 << 20;
+/**
+ * A prompt's rows run through the weights this many at a time (`gemmS16`: each weight load serves four rows).
+ * Measured (135M shape q8, paired against ONNX Runtime Web): 16 rows a block prefilled 1.5x faster than one
+ * (230 against 151 tok/s); the matmuls are then compute-bound (~30 G int8 products a second on one thread).
+ */
+const BLOCK = 16;
 /** Positions the KV state holds at first; it doubles as a conversation grows. */
 const FIRST_CAPACITY = 256;
 
@@ -75,7 +84,7 @@ export class Int8Session implements OrtSessionLike {
   readonly outputMetadata?: readonly ValueMetadata[];
   /** The KV loop must copy a state it keeps: these outputs change under later runs. */
   readonly outputsReused = true;
-  /** Runs of one token the kernels took / prompt runs ONNX Runtime took. */
+  /** Runs of one token / of several (a prompt) the step took. */
   readonly counts = { steps: 0, prompts: 0 };
 
   private readonly k: Int8StepKernel;
@@ -86,17 +95,17 @@ export class Int8Session implements OrtSessionLike {
   private readonly head: Placed;
   private readonly invFreq: Float32Array;
   private readonly logits: Float32Array;
-  /** The rotary angles of the position being run, [headDim / 2] each. */
+  /** The rotary angles of the positions being run, [BLOCK][headDim / 2] each. */
   private readonly cos: Float32Array;
   private readonly sin: Float32Array;
   private mem = new Float32Array(0);
-  // Scratch in the kernel's memory: the residual stream, a normed row, its quantized form, the int32 sums,
-  // each projection's output, the attention's output.
-  private readonly at: Record<'x' | 't' | 'x16' | 'acc' | 'q' | 'att' | 'o' | 'g' | 'u' | 'd' | 'logits', number>;
+  // Scratch in the kernel's memory, BLOCK rows each: the residual stream, the normed rows, their quantized form
+  // with each row's scale and zero point, the int32 sums, each projection's output, the attention's output.
+  private readonly at: Record<'x' | 't' | 'x16' | 'qp' | 'acc' | 'q' | 'att' | 'o' | 'g' | 'u' | 'd' | 'logits', number>;
   private readonly kv: Int8KvState;
 
   constructor(
-    private readonly ort: OrtSessionLike,
+    ort: OrtSessionLike,
     weights: Int8Llama,
     private readonly makeTensor: MakeTensor,
   ) {
@@ -110,8 +119,8 @@ export class Int8Session implements OrtSessionLike {
     this.embed = weights.embed;
     this.invFreq = weights.invFreq;
     this.logits = new Float32Array(V);
-    this.cos = new Float32Array(hd / 2);
-    this.sin = new Float32Array(hd / 2);
+    this.cos = new Float32Array((BLOCK * hd) / 2);
+    this.sin = new Float32Array((BLOCK * hd) / 2);
     let next = BASE;
     const take = (bytes: number) => {
       const at = next;
@@ -119,7 +128,8 @@ export class Int8Session implements OrtSessionLike {
       return at;
     };
     const wide = Math.max(h, inter, H * hd);
-    this.at = { x: take(4 * h), t: take(4 * h), x16: take(2 * wide), acc: take(4 * Math.max(V, wide)), q: take(4 * H * hd), att: take(4 * H * hd), o: take(4 * h), g: take(4 * inter), u: take(4 * inter), d: take(4 * h), logits: take(4 * V) };
+    const B = BLOCK;
+    this.at = { x: take(4 * h * B), t: take(4 * h * B), x16: take(2 * wide * B), qp: take(8 * B), acc: take(4 * Math.max(V, wide * B)), q: take(4 * H * hd * B), att: take(4 * H * hd * B), o: take(4 * h * B), g: take(4 * inter * B), u: take(4 * inter * B), d: take(4 * h * B), logits: take(4 * V) };
     const mats: [Int8Matrix, Placed][] = [];
     const vecs: [Float32Array, number][] = [];
     const place = (m: Int8Matrix): Placed => {
@@ -174,7 +184,6 @@ export class Int8Session implements OrtSessionLike {
     if (mask && mask.dims[1] !== past + n) throw new Error(`The attention mask covers ${String(mask.dims[1])} positions, not ${past + n}.`);
     const positions = feeds['position_ids']?.data;
     if (positions instanceof BigInt64Array && Number(positions[0]) !== past) throw new Error('The int8 step runs positions that follow the KV state only.');
-    if (n > 1) return this.prompt(feeds, past + n);
     const { kv } = this;
     if (!kv.continues(feeds, past)) {
       kv.reserve(past + 1);
@@ -187,32 +196,18 @@ export class Int8Session implements OrtSessionLike {
       }
       kv.rewritten(past);
     }
-    kv.reserve(past + 1);
-    this.step(Number(ids.data[0]), past);
-    kv.appended();
-    this.counts.steps++;
-    return kv.outputs(this.makeTensor('float32', this.logits, [1, 1, this.d.vocab]));
-  }
-
-  /** A run of several tokens: ONNX Runtime's, its KV cache then taken over. */
-  private async prompt(feeds: Record<string, OrtTensorLike>, total: number): Promise<Record<string, OrtTensorLike>> {
-    const plain: Record<string, OrtTensorLike> = {};
-    for (const [name, t] of Object.entries(feeds)) plain[name] = t instanceof StateTensor ? this.makeTensor('float32', t.data, [...t.dims]) : t;
-    const out = await this.ort.run(plain);
-    const { kv } = this;
-    kv.reserve(total);
-    for (let l = 0; l < this.d.layers; l++) {
-      for (const [i, kind] of ['key', 'value'].entries()) {
-        const t = out[`present.${l}.${kind}`];
-        if (!(t?.data instanceof Float32Array) || t.dims[2] !== total) throw new Error(`The model returned no present.${l}.${kind} of ${total} positions.`);
-        kv.write(2 * l + i, t.data, total);
-      }
+    kv.reserve(past + n);
+    // A prompt runs in blocks of rows, each row as a one-token run would (its own activation scale), only the last
+    // row through the LM head: so a prompt split in two (a reused KV prefix and the new tokens) gives the numbers
+    // the whole prompt gives, which is what makes the KV cache's reuse exact on the step (kv-cache.ts kvReuseBlocker).
+    for (let i = 0; i < n; i += BLOCK) {
+      const M = Math.min(BLOCK, n - i);
+      this.block(ids.data, i, M, past + i, i + M === n);
+      kv.appended(M);
     }
-    kv.rewritten(total);
-    this.counts.prompts++;
-    const logits = out['logits'];
-    if (!logits) throw new Error('The model returned no logits.');
-    return kv.outputs(logits);
+    if (n > 1) this.counts.prompts++;
+    else this.counts.steps++;
+    return kv.outputs(this.makeTensor('float32', this.logits, [1, 1, this.d.vocab]));
   }
 
   /** The kernel's memory as f32 (one view, made again only when the memory grows and detaches it). */
@@ -222,60 +217,81 @@ export class Int8Session implements OrtSessionLike {
     return this.mem;
   }
 
-  /** One position through every layer; its logits into `this.logits`. No allocation a token: one view, offsets into it. */
-  private step(token: number, pos: number): void {
+  /**
+   * M positions (ids[from ..], from position pos0 on) through every layer, a matrix at a time for all of them; the
+   * last one's logits into `this.logits` where `logits`. Each row's numbers are a one-token run's (its own scale;
+   * the kernels' sums are exact integers). No allocation: one view, offsets into it.
+   */
+  private block(ids: BigInt64Array, from: number, M: number, pos0: number, logits: boolean): void {
     const { k, at, kv, cos, sin } = this;
     const { hidden: h, heads: H, kvHeads: KVH, headDim: hd, inter, layers: L, eps, vocab: V } = this.d;
-    if (!(token >= 0 && token < V)) throw new Error(`Token ${token} is outside the vocabulary.`);
     const m = this.f32();
     // Float offsets of the scratch rows.
     const x = at.x >> 2, q = at.q >> 2, o = at.o >> 2, g = at.g >> 2, u = at.u >> 2, dn = at.d >> 2;
-    m.set(this.embed.subarray(token * h, token * h + h), x);
-    const row = KVH * hd;
-    const scale = Math.fround(1 / Math.sqrt(hd));
-    for (let j = 0; j < hd / 2; j++) {
-      const a = Math.fround(pos * (this.invFreq[j] ?? 0));
-      cos[j] = Math.cos(a);
-      sin[j] = Math.sin(a);
+    const half = hd / 2, qw = H * hd, row = KVH * hd;
+    for (let r = 0; r < M; r++) {
+      const token = Number(ids[from + r]);
+      if (!(token >= 0 && token < V)) throw new Error(`Token ${token} is outside the vocabulary.`);
+      m.set(this.embed.subarray(token * h, token * h + h), x + r * h);
+      for (let j = 0; j < half; j++) {
+        const a = Math.fround((pos0 + r) * (this.invFreq[j] ?? 0));
+        cos[r * half + j] = Math.cos(a);
+        sin[r * half + j] = Math.sin(a);
+      }
     }
-    const proj = (p: Placed, y: number) => k.project(p.w, at.x16, p.scale, p.rowsum, at.acc, y, p.N, p.K);
+    const scale = Math.fround(1 / Math.sqrt(hd));
+    // Each row quantized on its own (one scale and zero point a row, as a one-token run's DynamicQuantizeLinear).
+    const quantize = (src: number, K: number) => {
+      for (let r = 0; r < M; r++) k.quantizeTo(src + r * K * 4, K, at.x16 + r * K * 2, at.qp + r * 8);
+    };
+    const proj = (p: Placed, y: number) => k.projectRows(p.w, at.x16, p.scale, p.rowsum, at.acc, y, p.N, p.K, M, at.qp);
+    const norm = (w: number) => {
+      for (let r = 0; r < M; r++) k.rmsNorm(at.x + r * h * 4, w, at.t + r * h * 4, h, eps);
+    };
     for (let l = 0; l < L; l++) {
       const ly = this.layers[l]!;
-      const keyAt = kv.slotAt(2 * l) + pos * row * 4, valueAt = kv.slotAt(2 * l + 1) + pos * row * 4;
-      k.rmsNorm(at.x, ly.ln1, at.t, h, eps);
-      // One quantization of the normed row for q, k and v (the graph's three DynamicQuantizeLinear give the same).
-      k.quantize(at.t, h, at.x16);
+      // The block's keys and values go straight to their positions in the state: [position][KV heads · head size].
+      const keyAt = kv.slotAt(2 * l) + pos0 * row * 4, valueAt = kv.slotAt(2 * l + 1) + pos0 * row * 4;
+      norm(ly.ln1);
+      // One quantization of the normed rows for q, k and v (the graph's three DynamicQuantizeLinear give the same).
+      quantize(at.t, h);
       proj(ly.q, at.q);
       proj(ly.k, keyAt);
       proj(ly.v, valueAt);
-      // Qwen2: the export's Add(bias, projection), each sum rounded to f32 by the array.
-      if (ly.bias) {
-        addTo(m, q, ly.bias.q);
-        addTo(m, keyAt >> 2, ly.bias.k);
-        addTo(m, valueAt >> 2, ly.bias.v);
+      for (let r = 0; r < M; r++) {
+        const qr = q + r * qw, kr = (keyAt >> 2) + r * row;
+        // Qwen2: the export's Add(bias, projection), each sum rounded to f32 by the array.
+        if (ly.bias) {
+          addTo(m, qr, ly.bias.q);
+          addTo(m, kr, ly.bias.k);
+          addTo(m, (valueAt >> 2) + r * row, ly.bias.v);
+        }
+        rope(m, qr, H, hd, cos, sin, r * half);
+        rope(m, kr, KVH, hd, cos, sin, r * half);
       }
-      rope(m, q, H, hd, cos, sin);
-      rope(m, keyAt >> 2, KVH, hd, cos, sin);
-      k.attend(at.q, kv.slotAt(2 * l), kv.slotAt(2 * l + 1), at.att, kv.scores, pos, H, KVH, hd, scale);
-      k.quantize(at.att, H * hd, at.x16);
+      // Row r sees positions up to its own (the block's later rows are in the state already, not read).
+      for (let r = 0; r < M; r++) k.attend(at.q + r * qw * 4, kv.slotAt(2 * l), kv.slotAt(2 * l + 1), at.att + r * qw * 4, kv.scores, pos0 + r, H, KVH, hd, scale);
+      quantize(at.att, qw);
       proj(ly.o, at.o);
-      for (let i = 0; i < h; i++) m[x + i] = m[x + i]! + m[o + i]!;
-      k.rmsNorm(at.x, ly.ln2, at.t, h, eps);
-      k.quantize(at.t, h, at.x16);
+      for (let i = 0; i < M * h; i++) m[x + i] = m[x + i]! + m[o + i]!;
+      norm(ly.ln2);
+      quantize(at.t, h);
       proj(ly.gate, at.g);
       proj(ly.up, at.u);
       // SiLU(gate) · up, as the export's Sigmoid → Mul → Mul (each rounded to f32 by the array).
-      for (let i = 0; i < inter; i++) {
+      for (let i = 0; i < M * inter; i++) {
         const a = m[g + i]!;
         m[g + i] = Math.fround(a * Math.fround(1 / Math.fround(1 + Math.fround(Math.exp(-a))))) * m[u + i]!;
       }
-      k.quantize(at.g, inter, at.x16);
+      quantize(at.g, inter);
       proj(ly.down, at.d);
-      for (let i = 0; i < h; i++) m[x + i] = m[x + i]! + m[dn + i]!;
+      for (let i = 0; i < M * h; i++) m[x + i] = m[x + i]! + m[dn + i]!;
     }
-    k.rmsNorm(at.x, this.norm, at.t, h, eps);
-    k.quantize(at.t, h, at.x16);
-    proj(this.head, at.logits);
+    if (!logits) return;
+    const last = at.x + (M - 1) * h * 4;
+    k.rmsNorm(last, this.norm, at.t, h, eps);
+    k.quantizeTo(at.t, h, at.x16, at.qp);
+    k.projectRows(this.head.w, at.x16, this.head.scale, this.head.rowsum, at.acc, at.logits, V, h, 1, at.qp);
     // A copy the caller owns: the kernel's memory may grow (and its views detach) before the logits are read.
     this.logits.set(m.subarray(at.logits >> 2, (at.logits >> 2) + V));
   }
@@ -286,13 +302,16 @@ function addTo(m: Float32Array, off: number, b: Float32Array): void {
   for (let i = 0; i < b.length; i++) m[off + i] = b[i]! + m[off + i]!;
 }
 
-/** Rotary positions on `heads` heads of the rows at m[off ..] in place (the halves rotated, as the export's rotate_half). */
-function rope(m: Float32Array, off: number, heads: number, hd: number, cos: Float32Array, sin: Float32Array): void {
+/**
+ * Rotary positions on `heads` heads of the row at m[off ..] in place (the halves rotated, as the export's
+ * rotate_half), with the angles at cos/sin[c0 ..].
+ */
+function rope(m: Float32Array, off: number, heads: number, hd: number, cos: Float32Array, sin: Float32Array, c0: number): void {
   const half = hd / 2;
   for (let k = 0; k < heads; k++) {
     const o = off + k * hd;
     for (let j = 0; j < half; j++) {
-      const a = m[o + j]!, b = m[o + j + half]!, c = cos[j]!, s = sin[j]!;
+      const a = m[o + j]!, b = m[o + j + half]!, c = cos[c0 + j]!, s = sin[c0 + j]!;
       m[o + j] = Math.fround(a * c) - Math.fround(b * s);
       m[o + j + half] = Math.fround(b * c) + Math.fround(a * s);
     }

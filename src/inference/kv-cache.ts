@@ -25,11 +25,17 @@ import type { Dtype } from '../models/dtypes';
  * largest value among all the tokens run together, so prefilling a turn's new tokens alone gives
  * other numbers than prefilling the whole prompt: measured on slm-pocket q8, the 4th turn of the
  * scripted conversation (tests/kv-conversation.ts) answered other tokens from its first one on, on
- * both loops. fp32 and q4 (weight-only MatMulNBits) are token-for-token exact.
+ * both loops. fp32 and q4 (weight-only MatMulNBits, or its weights rewritten to fp32) are token-for-token exact;
+ * q4 whose weights the app rewrote to int8 (`computedInInt8`) runs the same DynamicQuantizeLinear as q8.
+ * The int8 step of our own (int8-session.ts) runs a prompt row by row, each row with its own scale, so on it
+ * reuse is exact for every dtype: the generation core keeps states there whatever this says (core.ts `stepCache`).
  */
-export function kvReuseBlocker(dtype: Dtype): string | null {
+export function kvReuseBlocker(dtype: Dtype, computedInInt8 = false): string | null {
   if (dtype === 'q8' || dtype === 'int8' || dtype === 'uint8') {
     return `${dtype}: no KV cache (its weights quantize activations per run, so a reused cache would change the tokens)`;
+  }
+  if (dtype === 'q4' && computedInInt8) {
+    return 'q4 computed in int8 here: no KV cache (its activations are quantized per run, so a reused cache would change the tokens)';
   }
   return null;
 }

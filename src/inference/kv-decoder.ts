@@ -321,8 +321,9 @@ export class KvDecoder {
         return t;
       });
       const all = out['logits']?.data;
-      if (!(all instanceof Float32Array) || all.length < n * V) throw new Error('The model returned no float32 logits for the last position.');
-      const row = all.subarray((n - 1) * V, n * V);
+      // Every position's logits (ONNX Runtime) or the last one's only (the int8 step): the last row either way.
+      if (!(all instanceof Float32Array) || (all.length !== n * V && all.length !== V)) throw new Error('The model returned no float32 logits for the last position.');
+      const row = all.subarray(all.length - V);
       const constraint = req.constraint ?? null;
       // A number unless a grammar's mask had to be filled: no await (no microtask turn) otherwise.
       const next = nextToken(row, req.sampling, tokens, count, generated, req.eosTokenIds, this.seen, req.random, constraint);

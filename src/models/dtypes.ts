@@ -71,10 +71,21 @@ export const Q4_REWRITE_LIMITS: RewriteLimits = { maxFp32Bytes: Q4_FP32_MAX_BYTE
  */
 export const FP32_DEVICE_SHARE = 8;
 
-/** The bounds for a device that reports `deviceMemoryGiB` (null: it does not say; the app's bounds). */
-export function rewriteLimits(deviceMemoryGiB: number | null): RewriteLimits {
-  if (deviceMemoryGiB === null || !(deviceMemoryGiB > 0)) return Q4_REWRITE_LIMITS;
-  return { maxFp32Bytes: Math.min(Q4_FP32_MAX_BYTES, (deviceMemoryGiB * 1024 * 1024 * 1024) / FP32_DEVICE_SHARE), maxInt8Bytes: Q4_INT8_MAX_BYTES };
+/**
+ * The bounds for a device that reports `deviceMemoryGiB` (null: it does not say; the app's bounds). `int8Step`: the
+ * load may decode on the int8 step of our own (src/inference/int8-session.ts: WASM, not turned off), which runs
+ * q4's weights once they are int8: then q4 always becomes int8 (no fp32 target). Measured (whole bench, 2026-12-04,
+ * the SmolLM2-135M shape, 2 threads): q4 as exact fp32 MatMuls decoded at 52.6 tok/s, q8 on the step at 142.4,
+ * with a third of the memory (680 MB against 3,709 peak); q4 as int8 on the step computes what q8 does on weights
+ * that came as 4 bits. What it gives up: fp32's exactness (its tokens are native q4's only up to a near tie, as q8's
+ * are native q8's). Where the step is then not used (its layout not recognised, the device's memory), int8 on ONNX
+ * Runtime decodes about as fast as fp32 did (49.4–51.2 against 46.3–52.0 tok/s, FP32_DEVICE_SHARE) in a third of the memory.
+ */
+export function rewriteLimits(deviceMemoryGiB: number | null, int8Step = false): RewriteLimits {
+  const base = deviceMemoryGiB === null || !(deviceMemoryGiB > 0)
+    ? Q4_REWRITE_LIMITS
+    : { maxFp32Bytes: Math.min(Q4_FP32_MAX_BYTES, (deviceMemoryGiB * 1024 * 1024 * 1024) / FP32_DEVICE_SHARE), maxInt8Bytes: Q4_INT8_MAX_BYTES };
+  return int8Step ? { ...base, maxFp32Bytes: 0 } : base;
 }
 
 /** What `weights` 4-bit MatMul weights become: fp32 where they fit its bound, else int8 where they fit that one, else nothing. */

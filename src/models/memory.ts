@@ -66,12 +66,13 @@ export function matmulParams(config: Record<string, unknown>): number | null {
 
 /**
  * What the q4 rewrite makes on WASM on a device reporting `deviceMemoryGiB` (null: not reported):
- * its target and the weight bytes it adds (null: not rewritten, or sizes unknown).
+ * its target and the weight bytes it adds (null: not rewritten, or sizes unknown). `int8Step`: the load may decode on
+ * the int8 step (dtypes.ts rewriteLimits: q4 then becomes int8).
  */
-export function q4Rewrite(config: Record<string, unknown>, deviceMemoryGiB: number | null = null): { to: 'fp32' | 'int8'; bytes: number; packedBytes: number } | null {
+export function q4Rewrite(config: Record<string, unknown>, deviceMemoryGiB: number | null = null, int8Step = false): { to: 'fp32' | 'int8'; bytes: number; packedBytes: number } | null {
   const n = matmulParams(config);
   if (n === null) return null;
-  const to = q4RewriteTarget(n, rewriteLimits(deviceMemoryGiB));
+  const to = q4RewriteTarget(n, rewriteLimits(deviceMemoryGiB, int8Step));
   return to && { to, bytes: n * (to === 'fp32' ? 4 : 1), packedBytes: Math.round(n * Q4_PACKED_BYTES) };
 }
 
@@ -139,6 +140,8 @@ export interface MemoryEstimate {
   largestTensorBytes: number | null;
   /** The device memory the estimate assumed (it decides the q4 rewrite's target); null or absent: not reported. */
   deviceMemoryGiB?: number | null;
+  /** Whether the load may decode on the int8 step (it decides the q4 rewrite's target too); absent: no. */
+  int8Step?: boolean;
 }
 
 /** Sizes → estimate. `null` when a weights file's size is unknown (the host sent no Content-Length). */
@@ -150,6 +153,8 @@ export function estimateMemory(opts: {
   contextTokens?: number;
   /** navigator.deviceMemory (GiB), which decides what q4 weights become on WASM. */
   deviceMemoryGiB?: number | null;
+  /** Whether the load may decode on the int8 step (WASM, not turned off): q4 weights then become int8. */
+  int8Step?: boolean;
 }): MemoryEstimate | null {
   const onnx = opts.files.filter((f) => f.file.startsWith('onnx/'));
   if (onnx.length === 0 || onnx.some((f) => f.bytes === null)) return null;
@@ -162,7 +167,7 @@ export function estimateMemory(opts: {
   const arena = arenaBytes(weightsBytes);
   const largestTensorBytes = shape?.vocab && shape.hidden ? Math.round(shape.vocab * shape.hidden * BYTES_PER_PARAM[opts.dtype]) : null;
   const stagingBytes = opts.device === 'wasm' ? Math.min(weightsBytes, largestTensorBytes ?? Math.round(weightsBytes / 2)) : 0;
-  const q4 = opts.device === 'wasm' && opts.dtype === 'q4' ? q4Rewrite(opts.config, opts.deviceMemoryGiB ?? null) : null;
+  const q4 = opts.device === 'wasm' && opts.dtype === 'q4' ? q4Rewrite(opts.config, opts.deviceMemoryGiB ?? null, opts.int8Step ?? false) : null;
   const rewrite = q4 && q4.packedBytes < weightsBytes ? { to: q4.to, bytes: q4.bytes } : null;
   // The heap holds the rewritten weights instead of the packed ones; JavaScript holds their buffer too.
   const heapWeights = rewrite && q4 ? weightsBytes - q4.packedBytes + rewrite.bytes : weightsBytes;
@@ -182,6 +187,7 @@ export function estimateMemory(opts: {
     largestTensorBytes,
     rewrite,
     deviceMemoryGiB: opts.deviceMemoryGiB ?? null,
+    int8Step: opts.int8Step ?? false,
   };
 }
 
@@ -253,7 +259,7 @@ export function int8StepMemoryBlocker(e: MemoryEstimate, limits: DeviceLimits): 
 export function estimateForDtype(e: MemoryEstimate, config: Record<string, unknown>, dtype: Dtype): MemoryEstimate {
   const scale = BYTES_PER_PARAM[dtype] / BYTES_PER_PARAM[e.dtype];
   const files = [{ file: 'onnx/model.onnx', bytes: Math.round(e.weightsBytes * scale) }];
-  const out = estimateMemory({ files, config, dtype, device: e.device, contextTokens: e.contextTokens, deviceMemoryGiB: e.deviceMemoryGiB ?? null });
+  const out = estimateMemory({ files, config, dtype, device: e.device, contextTokens: e.contextTokens, deviceMemoryGiB: e.deviceMemoryGiB ?? null, int8Step: e.int8Step ?? false });
   if (!out) throw new Error('unreachable: sizes are known');
   // External data stays external in the other dtype's files; inline stays inline.
   return e.inlineFileBytes === 0 ? { ...out, inlineFileBytes: 0 } : out;

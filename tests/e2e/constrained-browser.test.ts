@@ -45,9 +45,11 @@ describe('constrained decoding in the worker equals the reference server', () =>
   let page: Page;
   let log: PageLog;
   const server = new Map<string, ChatModel>();
-  const serverModel = async (dtype: 'fp32' | 'q8') => {
-    let m = server.get(dtype);
-    if (!m) server.set(dtype, (m = await loadModel({ modelsDir, model: MODEL, dtype, threads: 1 }, () => {})));
+  /** `int8Step`: the server on the browser's int8 step (--int8-step), whose q8 prompts run row by row as the worker's do. */
+  const serverModel = async (dtype: 'fp32' | 'q8', int8Step = false) => {
+    const key = `${dtype}${int8Step ? '+step' : ''}`;
+    let m = server.get(key);
+    if (!m) server.set(key, (m = await loadModel({ modelsDir, model: MODEL, dtype, threads: 1, int8Step }, () => {})));
     return m;
   };
   beforeAll(async () => {
@@ -60,10 +62,13 @@ describe('constrained decoding in the worker equals the reference server', () =>
     for (const m of server.values()) await m.dispose();
   });
 
-  it.each(['fp32', 'q8'] as const)('WASM %s: every JSON-extraction case, greedy, the same JSON as the server, valid', async (dtype) => {
-    const info = await load(page, { dtype, device: 'wasm', threads: 1, warmup: null });
+  // q8 runs on the int8 step in the worker, on the step in the server too (--int8-step); with the step off in the
+  // worker, on native ONNX Runtime in the server: both pairs compute the same numbers.
+  it.each([['fp32', true], ['q8', true], ['q8', false]] as const)('WASM %s (int8 step %s): every JSON-extraction case, greedy, the same JSON as the server, valid', async (dtype, int8Step) => {
+    const info = await load(page, { dtype, device: 'wasm', threads: 1, warmup: null, int8Step });
     expect(info.decodeLoop).toBe('kv-loop');
-    const model = await serverModel(dtype);
+    expect(info.decodeEngine).toBe(dtype === 'q8' && int8Step ? 'int8-step' : 'onnxruntime');
+    const model = await serverModel(dtype, dtype === 'q8' && int8Step);
     for (const c of JSON_CASES.cases) {
       const want = await serverText(model, c.prompt, formatOf(c), JSON_CASES.max_tokens);
       const r = await generate(page, messagesOf(c.prompt), { greedy: true, maxNewTokens: JSON_CASES.max_tokens, responseFormat: formatOf(c) });

@@ -1,5 +1,5 @@
 /**
- * KV reuse in the browser: the app's engine (model worker, ONNX Runtime Web with its output pool)
+ * KV reuse in the browser: the app's engine (model worker: ONNX Runtime Web with its output pool, or the int8 step)
  * driven through harness.html over the scripted 8-turn conversation (tests/kv-conversation.ts).
  * Every answer with the kept KV state is token-for-token the answer of a full re-prefill (the
  * same engine with reuse off), the Stop mid-answer leaves a prefix of it, the run metrics say how
@@ -44,10 +44,13 @@ describe('KV reuse across turns in the browser (harness.html, WASM)', () => {
   it.each([
     ['slm-pocket', 'fp32'],
     ['slm-reference', 'q4'],
+    // q8 on the int8 step, whose row-at-a-time prompts make reuse exact (ONNX Runtime's q8 keeps no KV: kv-cache.ts).
+    ['slm-reference', 'q8'],
   ] as const)('%s %s: 8 turns with reuse equal a full re-prefill, with a Stop, an edited system prompt and New chat', async (modelId, dtype) => {
     const info = await load(page, modelId, { dtype, device: 'wasm', threads: 1, warmup: null });
     expect(info.decodeLoop).toBe('kv-loop');
-    expect(info.outputPool).toBe(true);
+    // fp32 on ONNX Runtime with its output pool; q4 (made int8 at load) and q8 on the int8 step, which has its own.
+    expect([info.decodeEngine, info.outputPool]).toEqual(dtype === 'fp32' ? ['onnxruntime', true] : ['int8-step', false]);
     const reused: number[] = [];
     const notes: (string | null)[] = [];
     await runScript(async (messages, turn, stopAfter) => {

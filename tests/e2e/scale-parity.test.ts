@@ -74,9 +74,10 @@ async function nodeGreedy(m: ScaleModel, rawPrompt: number[], dtype: 'fp32' | 'q
   }
 }
 
-async function loadInBrowser(m: ScaleModel, dtype: 'fp32' | 'q4' = 'fp32', warmup: WarmupPlan | null = null): Promise<LoadedInfo> {
+/** `int8Step` false: the int8 step off, so q4 keeps its exact fp32 rewrite (with the step, q4 becomes int8: dtypes.ts rewriteLimits). */
+async function loadInBrowser(m: ScaleModel, dtype: 'fp32' | 'q4' = 'fp32', warmup: WarmupPlan | null = null, int8Step = true): Promise<LoadedInfo> {
   const source = { type: 'mirror' as const, host: host.url, modelId: `${MIRROR_ORG}/${m.name}`, revision: 'main' };
-  return page.evaluate(([s, d, w]) => window.slmHarness.load({ source: s, dtype: d, device: 'wasm', threads: 1, warmup: w }), [source, dtype, warmup] as const);
+  return page.evaluate(([s, d, w, i]) => window.slmHarness.load({ source: s, dtype: d, device: 'wasm', threads: 1, warmup: w, int8Step: i }), [source, dtype, warmup, int8Step] as const);
 }
 
 beforeAll(async () => {
@@ -154,7 +155,7 @@ describe('scale model at CI size (random weights, real vocabulary)', () => {
     expect(log.errors).toEqual([]);
   });
 
-  it('q4: Chromium runs the 4-bit MatMuls as fp32 MatMuls (rewritten at load) with the logits and greedy ids of the q4 model on onnxruntime-node', async () => {
+  it('q4 with the int8 step off: Chromium runs the 4-bit MatMuls as fp32 MatMuls (rewritten at load) with the logits and greedy ids of the q4 model on onnxruntime-node', async () => {
     // The rewrite itself, on onnxruntime-node: same logits as MatMulNBits within fp32 rounding.
     const bytes = new Uint8Array(fs.readFileSync(path.join(plain.dir, 'onnx/model_q4.onnx')));
     const r = rewriteQ4(bytes);
@@ -181,13 +182,13 @@ describe('scale model at CI size (random weights, real vocabulary)', () => {
     // With the app's warm-up: after a primer that settled its decode floor is shorter (warmup-rule.ts),
     // and the warm-up's conversations leave nothing behind that changes the answer.
     host.fault('onnx/model_q4.onnx', 'slow');
-    const info = await loadInBrowser(plain, 'q4', DEFAULT_WARMUP);
+    const info = await loadInBrowser(plain, 'q4', DEFAULT_WARMUP, false);
     expect(info.primer, 'kernel primer').toMatchObject({ worker: 'own', skipped: null });
     expect(info.primer!.runs, 'primer steps').toBeGreaterThan(0);
     expect(info.warmupTokens).toBeGreaterThan(0);
     // The plan it reports is the one it ran: after a settled primer, the shorter floor and no prefill passes.
     expect(info.warmupPlan).toEqual(info.primer!.settled ? { ...DEFAULT_WARMUP, minDecodeMs: PRIMED_MIN_DECODE_MS, prefillPasses: 0 } : DEFAULT_WARMUP);
-    // fp32 (exact) under this device's bound: 1/8 of the memory the worker's navigator reports (src/models/dtypes.ts).
+    // fp32 (exact) under this device's bound, the step off: 1/8 of the memory the worker's navigator reports (src/models/dtypes.ts).
     const deviceGiB = await page.evaluate(() => new Promise<number | null>((done) => {
       const w = new Worker(URL.createObjectURL(new Blob(['postMessage(navigator.deviceMemory ?? null)'], { type: 'text/javascript' })));
       w.onmessage = (e) => { done(e.data as number | null); w.terminate(); };

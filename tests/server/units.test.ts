@@ -252,7 +252,8 @@ describe('config', () => {
   });
   it('parses flags and rejects bad ones', () => {
     const c = parseConfig(['--port', '0', '--host', '0.0.0.0', '--model', 'slm-pocket', '--dtype', 'q8', '--allow-origin', 'https://x.example', '--queue-limit', '2', '--quiet'], {});
-    expect(c).toMatchObject({ port: 0, host: '0.0.0.0', model: 'slm-pocket', dtype: 'q8', queueLimit: 2, quiet: true, apiKey: null });
+    expect(c).toMatchObject({ port: 0, host: '0.0.0.0', model: 'slm-pocket', dtype: 'q8', queueLimit: 2, quiet: true, apiKey: null, int8Step: false });
+    expect(parseConfig(['--dtype', 'q8', '--int8-step'], {}).int8Step).toBe(true);
     expect(isOriginAllowed('https://x.example', c.origins)).toBe(true);
     expect(() => parseConfig(['--port', 'eighty'], {})).toThrow(/--port/);
     expect(() => parseConfig(['--dtype', 'int3'], {})).toThrow(/--dtype/);

@@ -54,12 +54,15 @@ describe('int8 step kernels', () => {
     const halves = Float32Array.from({ length: K }, (_, i) => (i === 0 ? -8 : i === 1 ? 255 / 16 - 8 : ((i % 50) + 0.5) / 16 - 4));
     for (const row of [x, halves, new Float32Array(K)]) {
       new Float32Array(k.memory.buffer, 1024, K).set(row);
-      k.quantize(1024, K, 4096);
-      expect(Array.from(new Int16Array(k.memory.buffer, 4096, K))).toEqual(quantizeRef(row).q);
+      k.quantizeTo(1024, K, 4096, 512);
+      const want = quantizeRef(row);
+      expect(Array.from(new Int16Array(k.memory.buffer, 4096, K))).toEqual(want.q);
+      // Its scale and zero point, kept for projectRows.
+      expect([new Float32Array(k.memory.buffer, 512, 1)[0], new Int32Array(k.memory.buffer, 516, 1)[0]]).toEqual([want.scale, want.zp]);
     }
   });
 
-  it('transpose (in chunks of rows), row sums and project: exact int8 sums, less the zero point, scaled', () => {
+  it('transpose (in chunks of rows), row sums and projectRows of one row: exact int8 sums, less the zero point, scaled', () => {
     const k = kernel();
     const [K, N] = [64, 40];
     const r = rng(11);
@@ -79,8 +82,8 @@ describe('int8 step kernels', () => {
     for (let n = 0; n < N; n++) expect(sums[n]).toBe(Array.from({ length: K }, (_, j) => W[j * N + n]!).reduce((a, b) => a + b, 0));
     new Float32Array(k.memory.buffer, SCALE, N).set(wscale);
     new Float32Array(k.memory.buffer, X, K).set(x);
-    k.quantize(X, K, X16);
-    k.project(DST, X16, SCALE, SUMS, ACC, Y, N, K);
+    k.quantizeTo(X, K, X16, 1024);
+    k.projectRows(DST, X16, SCALE, SUMS, ACC, Y, N, K, 1, 1024);
     const { q, scale, zp } = quantizeRef(x);
     const y = new Float32Array(k.memory.buffer, Y, N);
     const fr = Math.fround;
@@ -88,6 +91,40 @@ describe('int8 step kernels', () => {
       let acc = 0;
       for (let j = 0; j < K; j++) acc += W[j * N + n]! * (q[j]! - zp);
       expect(y[n]).toBe(fr(fr(acc) * fr(scale * wscale[n]!)));
+    }
+  });
+
+  it('projectRows of a block: each row with its own scale and zero point, the same numbers as that row alone (4-row passes, the rest, an odd N)', () => {
+    const k = kernel();
+    const r = rng(5);
+    for (const [K, N, M] of [[64, 41, 9], [96, 40, 4], [32, 7, 3], [64, 2, 16]] as const) {
+      const W = Int8Array.from({ length: K * N }, () => Math.floor(r() * 255) - 127);
+      const wscale = Float32Array.from({ length: N }, () => 0.001 + r() * 0.01);
+      const [WT, SCALE, SUMS, ACC, Y, X, X16, QP, Y1] = [65536, 131072, 135168, 139264, 159744, 180224, 200704, 221184, 225280];
+      new Int8Array(k.memory.buffer, WT, K * N).set(W);
+      new Float32Array(k.memory.buffer, SCALE, N).set(wscale);
+      k.rowSums(WT, SUMS, N, K);
+      // Rows of different ranges: a shared scale would change their numbers.
+      const rows = Array.from({ length: M }, (_, m) => Float32Array.from({ length: K }, () => (r() - 0.4) * (m + 1)));
+      for (let m = 0; m < M; m++) {
+        new Float32Array(k.memory.buffer, X + m * K * 4, K).set(rows[m]!);
+        k.quantizeTo(X + m * K * 4, K, X16 + m * K * 2, QP + m * 8);
+      }
+      k.projectRows(WT, X16, SCALE, SUMS, ACC, Y, N, K, M, QP);
+      const block = new Float32Array(k.memory.buffer, Y, M * N).slice();
+      const fr = Math.fround;
+      for (let m = 0; m < M; m++) {
+        const { q, scale, zp } = quantizeRef(rows[m]!);
+        for (let n = 0; n < N; n++) {
+          let acc = 0;
+          for (let j = 0; j < K; j++) acc += W[n * K + j]! * (q[j]! - zp);
+          expect(block[m * N + n], `row ${m} of ${M}, output ${n} of ${N}`).toBe(fr(fr(acc) * fr(scale * wscale[n]!)));
+        }
+        // The row alone gives the same floats, bit for bit.
+        k.quantizeTo(X + m * K * 4, K, X16, QP);
+        k.projectRows(WT, X16, SCALE, SUMS, ACC, Y1, N, K, 1, QP);
+        expect(Array.from(new Float32Array(k.memory.buffer, Y1, N))).toEqual(Array.from(block.subarray(m * N, (m + 1) * N)));
+      }
     }
   });
 

@@ -196,6 +196,27 @@ describe('q4 on WASM: the load-time rewrite of its 4-bit MatMuls', () => {
     expect(estimateForDtype(estimateMemory({ files: [{ file: 'onnx/model.onnx', bytes: 652e6 }], config: SMOL, dtype: 'fp32', device: 'wasm', deviceMemoryGiB: 4 })!, SMOL, 'q4').rewrite?.to).toBe('int8');
   });
 
+  it('where the int8 step may run the load (WASM, not turned off), q4 becomes int8 on every device: no fp32 target, the int8 bound kept', () => {
+    const n = matmulParams(SMOL)!;
+    for (const gib of [null, 8, 4]) {
+      expect(rewriteLimits(gib, true)).toEqual({ ...rewriteLimits(gib), maxFp32Bytes: 0 });
+      expect(q4RewriteTarget(n, rewriteLimits(gib, true))).toBe('int8');
+    }
+    expect(q4Rewrite(SMOL, null, true)).toMatchObject({ to: 'int8', bytes: n });
+    expect(q4Rewrite(SMOL, null, false)).toMatchObject({ to: 'fp32' });
+    // Past the int8 bound the 4-bit kernel stays, step or not.
+    expect(q4RewriteTarget(Q4_REWRITE_LIMITS.maxInt8Bytes + 1, rewriteLimits(null, true))).toBeNull();
+    const file = 200 * 1e6;
+    const e = estimateMemory({ files: [{ file: 'onnx/model_q4.onnx', bytes: file }], config: SMOL, dtype: 'q4', device: 'wasm', int8Step: true })!;
+    expect([e.rewrite, e.int8Step]).toEqual([{ to: 'int8', bytes: n }, true]);
+    // The heap holds a quarter of what the fp32 target made it hold.
+    const fp32 = estimateMemory({ files: [{ file: 'onnx/model_q4.onnx', bytes: file }], config: SMOL, dtype: 'q4', device: 'wasm' })!;
+    expect(fp32.wasmHeapBytes - e.wasmHeapBytes).toBe(3 * n);
+    // Another dtype's estimate keeps the step's rule.
+    expect(estimateForDtype(estimateMemory({ files: [{ file: 'onnx/model.onnx', bytes: 652e6 }], config: SMOL, dtype: 'fp32', device: 'wasm', int8Step: true })!, SMOL, 'q4').rewrite?.to).toBe('int8');
+    expect(estimateForDtype(estimateMemory({ files: [{ file: 'onnx/model.onnx', bytes: 652e6 }], config: SMOL, dtype: 'fp32', device: 'wasm' })!, SMOL, 'q4').rewrite?.to).toBe('fp32');
+  });
+
   it('names the rewrite in the WASM limit message', () => {
     const big = { ...QWEN_MLP, num_hidden_layers: 80 };
     const e = estimateMemory({ files: [{ file: 'onnx/model_q4.onnx', bytes: MIB }, { file: 'onnx/model_q4.onnx_data', bytes: 2.5 * GIB }], config: big, dtype: 'q4', device: 'wasm' })!;

@@ -78,6 +78,82 @@ export function project(w: usize, x16: usize, wscale: usize, rowsum: usize, acc:
   }
 }
 
+/** `quantize` into x16, with its scale and zero point stored at qp (f32, i32) for `projectRows`. */
+export function quantizeTo(x: usize, K: i32, x16: usize, qp: usize): void {
+  quantize(x, K, x16);
+  store<f32>(qp, qScale);
+  store<i32>(qp, qZero, 4);
+}
+
+/**
+ * A prompt's rows at once: out[m][n] = Σ_k w[n][k] · a_m[k] exactly in int32, for M rows a_m (int16 [M][K] at
+ * x16), four rows and two outputs a pass, so each weight load and widening serves eight sums (the one-row GEMV
+ * widens every weight byte for one); rows past a multiple of four, and a last odd output, by the same sums one
+ * row at a time. The sums are the ones `gemvS16` makes, so a row's result does not depend on its neighbours.
+ */
+export function gemmS16(w: usize, x16: usize, out: usize, N: i32, K: i32, M: i32): void {
+  const k = <usize>K, n2 = N & ~1, xs = k * 2, os = <usize>N << 2;
+  let m0: i32 = 0;
+  for (; m0 + 4 <= M; m0 += 4) {
+    const x0 = x16 + <usize>m0 * xs, x1 = x0 + xs, x2 = x1 + xs, x3 = x2 + xs;
+    const o0 = out + <usize>m0 * os;
+    for (let n: i32 = 0; n < n2; n += 2) {
+      const r0 = w + <usize>n * k, r1 = r0 + k;
+      let a00 = i32x4.splat(0), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+      for (let j: usize = 0; j < k; j += 16) {
+        const v0 = v128.load(r0 + j), v1 = v128.load(r1 + j);
+        const l0 = i16x8.extend_low_i8x16_s(v0), h0 = i16x8.extend_high_i8x16_s(v0);
+        const l1 = i16x8.extend_low_i8x16_s(v1), h1 = i16x8.extend_high_i8x16_s(v1);
+        const jj = j * 2;
+        let xl = v128.load(x0 + jj), xh = v128.load(x0 + jj, 16);
+        a00 = dot16(dot16(a00, l0, xl), h0, xh);
+        a10 = dot16(dot16(a10, l1, xl), h1, xh);
+        xl = v128.load(x1 + jj);
+        xh = v128.load(x1 + jj, 16);
+        a01 = dot16(dot16(a01, l0, xl), h0, xh);
+        a11 = dot16(dot16(a11, l1, xl), h1, xh);
+        xl = v128.load(x2 + jj);
+        xh = v128.load(x2 + jj, 16);
+        a02 = dot16(dot16(a02, l0, xl), h0, xh);
+        a12 = dot16(dot16(a12, l1, xl), h1, xh);
+        xl = v128.load(x3 + jj);
+        xh = v128.load(x3 + jj, 16);
+        a03 = dot16(dot16(a03, l0, xl), h0, xh);
+        a13 = dot16(dot16(a13, l1, xl), h1, xh);
+      }
+      const o = o0 + (<usize>n << 2);
+      store<i32>(o, hsum(a00));
+      store<i32>(o, hsum(a10), 4);
+      store<i32>(o + os, hsum(a01));
+      store<i32>(o + os, hsum(a11), 4);
+      store<i32>(o + 2 * os, hsum(a02));
+      store<i32>(o + 2 * os, hsum(a12), 4);
+      store<i32>(o + 3 * os, hsum(a03));
+      store<i32>(o + 3 * os, hsum(a13), 4);
+    }
+    if (n2 < N) for (let m = 0; m < 4; m++) gemvS16(w + <usize>n2 * k, x16 + <usize>(m0 + m) * xs, out + <usize>(m0 + m) * os + (<usize>n2 << 2), 1, K);
+  }
+  for (; m0 < M; m0++) gemvS16(w, x16 + <usize>m0 * xs, out + <usize>m0 * os, N, K);
+}
+
+/**
+ * `project` for M rows quantized by `quantizeTo` (int16 [M][K] at x16, scale and zero point [M] at qp):
+ * y[m][n] = f32(Σ_k w[n][k]·a_m[k] − zp_m·rowsum[n]) · f32(scale_m · wscale[n]); acc: M × N int32 of scratch.
+ */
+export function projectRows(w: usize, x16: usize, wscale: usize, rowsum: usize, acc: usize, y: usize, N: i32, K: i32, M: i32, qp: usize): void {
+  if (M == 1) gemvS16(w, x16, acc, N, K);
+  else gemmS16(w, x16, acc, N, K, M);
+  for (let m = 0; m < M; m++) {
+    const scale = load<f32>(qp + (<usize>m << 3)), zp = load<i32>(qp + (<usize>m << 3), 4);
+    const row = <usize>(m * N) << 2;
+    for (let n = 0; n < N; n++) {
+      const o = <usize>n << 2;
+      const s = <f32>(load<i32>(acc + row + o) - zp * load<i32>(rowsum + o));
+      store<f32>(y + row + o, s * (scale * load<f32>(wscale + o)));
+    }
+  }
+}
+
 /**
  * Rows k0 .. k0 + kc of a weight as the file stores it (int8 [K][N], MatMulInteger's B; `src` holds just those
  * rows) into the layout `gemvS16` reads (int8 [N][K] at `dst`), in tiles of 16 × 16: a load passes a weight

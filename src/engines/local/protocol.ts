@@ -32,8 +32,9 @@ export interface LoadRequest {
   /** The user accepted the memory warning ("close" to a limit): load anyway. "Too big" is refused regardless. */
   allowTightMemory?: boolean;
   /**
-   * Decode a q8 Llama model's tokens with the app's own int8 step (src/inference/int8-session.ts) where it
-   * recognises the model (WASM only; default true). false: every run on ONNX Runtime Web.
+   * Run a q8 Llama or Qwen2 model (or a q4 one, its weights then made int8 at load) on the app's own int8 step
+   * (src/inference/int8-session.ts) where it recognises the model (WASM only; default true). false: every run on
+   * ONNX Runtime Web, and q4 keeps exact fp32 matmuls where the device's memory allows (src/models/dtypes.ts).
    */
   int8Step?: boolean;
 }

@@ -56,6 +56,14 @@ export function shareNextRewrite(h: RewriteHelpers | null): void {
   helpers = h;
 }
 
+/** The next session's q4 rewrite bounds (load.ts sets them: they depend on the load's int8 step); null: this device's. */
+let nextLimits: RewriteLimits | null = null;
+
+/** The next session's q4 rewrite runs under `limits` (dtypes.ts rewriteLimits); once. */
+export function rewriteNextWith(limits: RewriteLimits | null): void {
+  nextLimits = limits;
+}
+
 /** Whether the next session's model bytes are kept (for the int8 step's reader), and the bytes kept. */
 let keepBytes = false;
 let keptBytes: Uint8Array | null = null;
@@ -149,9 +157,11 @@ export async function installExternalWeights(): Promise<void> {
     const wallStart = performance.timeOrigin + t0;
     const h = helpers;
     helpers = null;
+    const limits = nextLimits ?? rewriteLimits(deviceMemoryGiB());
+    nextLimits = null;
     let p: Awaited<ReturnType<typeof prepareForOrt>>;
     try {
-      p = await prepareForOrt(model, rewriteLimits(deviceMemoryGiB()), h);
+      p = await prepareForOrt(model, limits, h);
     } catch {
       // Bytes this reader cannot parse (a corrupt or truncated file): ONNX Runtime gets them as
       // they are and reports its own error, which the app names "corrupt model" (errors.ts).

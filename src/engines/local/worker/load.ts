@@ -10,7 +10,8 @@ import { outputHookAvailable } from '../../../inference/output-pool';
 import type { LastConversation } from '../../../inference/prefill-reason';
 import type { BatchingStream } from '../../../inference/streamer';
 import { errorText } from '../../../lib/errors';
-import type { Dtype } from '../../../models/dtypes';
+import { rewriteLimits, type Dtype } from '../../../models/dtypes';
+import { deviceMemoryGiB } from '../../../models/environment';
 import { locate, weightsFile } from '../../../models/sources';
 import type { ChatMessage } from '../../types';
 import type { FromWorker, LoadRequest, LoadedInfo, PlannedFile } from '../protocol';
@@ -21,7 +22,7 @@ import { wasmHeapBytes } from './wasm-memory';
 import { runtimeWasPrepared, setupTransformers, type Transformers } from './ort-setup';
 import { DownloadError, ModelStore } from './model-store';
 import { preflight } from './preflight';
-import { installExternalWeights, keepNextModelBytes, onCreateStart, shareNextRewrite, takeModelBytes, takeSessionRecord } from './external-weights';
+import { installExternalWeights, keepNextModelBytes, rewriteNextWith, onCreateStart, shareNextRewrite, takeModelBytes, takeSessionRecord } from './external-weights';
 import { int8StepBlocker, int8StepWeights } from './int8-step';
 import { startRewriteHelpers } from './rewrite-helpers';
 import { warmUp } from './warmup';
@@ -60,9 +61,10 @@ const now = () => performance.now();
  */
 const KV_CACHE_LIMITS = { maxBytes: 256 * 1024 * 1024, maxEntries: 1 };
 
-function kvCacheOptions(dtype: Dtype): { cache?: typeof KV_CACHE_LIMITS; cacheOffReason: string | null } {
-  const blocker = kvReuseBlocker(dtype);
-  return blocker ? { cacheOffReason: blocker } : { cache: KV_CACHE_LIMITS, cacheOffReason: null };
+function kvCacheOptions(dtype: Dtype, computedInInt8: boolean): { cache?: typeof KV_CACHE_LIMITS; cacheOffReason: string | null; stepCache: typeof KV_CACHE_LIMITS } {
+  const blocker = kvReuseBlocker(dtype, computedInInt8);
+  // On the int8 step reuse is exact whatever the dtype (its prompts run row by row): stepCache.
+  return blocker ? { cacheOffReason: blocker, stepCache: KV_CACHE_LIMITS } : { cache: KV_CACHE_LIMITS, cacheOffReason: null, stepCache: KV_CACHE_LIMITS };
 }
 
 function toNumbers(v: unknown): number[] {
@@ -122,7 +124,9 @@ export async function loadModel(id: number, req: LoadRequest, post: Post, glue: 
   planned = plan.files;
   post({ kind: 'plan', id, files: plan.files, totalBytes: plan.totalBytes });
   // Before any byte of weights: refuse what cannot fit (src/models/memory.ts).
-  const memory = await checkMemory({ modelId: loc.modelId, files: plan.files, config: plan.config, dtype: req.dtype, device: req.device, allowTight: req.allowTightMemory ?? false });
+  // The int8 step may decode this load (WASM, not turned off): q4's weights then become int8 (dtypes.ts rewriteLimits).
+  const mayStep = req.device === 'wasm' && req.int8Step !== false;
+  const memory = await checkMemory({ modelId: loc.modelId, files: plan.files, config: plan.config, dtype: req.dtype, device: req.device, allowTight: req.allowTightMemory ?? false, int8Step: mayStep });
   await store.init(plan.files, plan.totalBytes);
 
   let t: Transformers;
@@ -162,6 +166,7 @@ export async function loadModel(id: number, req: LoadRequest, post: Post, glue: 
   // 0.5B shape's 4.3 MB tokenizer.json) no longer wait in front of the weights' read.
   const int8Blocker = int8StepBlocker(req, memory.estimate?.rewrite?.to ?? null) ?? memory.int8Step;
   keepNextModelBytes(int8Blocker === null);
+  rewriteNextWith(rewriteLimits(deviceMemoryGiB(), mayStep));
   const tokenizerLoad = t.AutoTokenizer.from_pretrained(loc.modelId, { revision: loc.revision });
   const modelLoad = t.AutoModelForCausalLM.from_pretrained(loc.modelId, {
     revision: loc.revision,
@@ -203,7 +208,7 @@ export async function loadModel(id: number, req: LoadRequest, post: Post, glue: 
   // The int8 step's weights, read and laid out for its kernels (a copy: the file's bytes are dropped after).
   const tInt8 = now();
   const int8 = int8StepWeights(int8Blocker, takeModelBytes(), config, req.dtype, session.weightRewrite?.to ?? null);
-  const generator = new TokenGenerator(t, model, { device: req.device, eosTokenIds, pooled: outputHookAvailable(), ...kvCacheOptions(req.dtype), int8 });
+  const generator = new TokenGenerator(t, model, { device: req.device, eosTokenIds, pooled: outputHookAvailable(), ...kvCacheOptions(req.dtype, session.weightRewrite?.to === 'int8'), int8 });
   const int8Memory = generator.int8MemoryBytes;
   const loaded: Loaded = {
     tokenizer,

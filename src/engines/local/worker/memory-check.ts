@@ -34,9 +34,11 @@ export async function checkMemory(opts: {
   dtype: Dtype;
   device: DeviceKind;
   allowTight: boolean;
+  /** The load may decode on the int8 step (q4 is then rewritten to int8: dtypes.ts rewriteLimits). */
+  int8Step: boolean;
 }): Promise<{ estimate: MemoryEstimate | null; verdict: FitVerdict | null; int8Step: string | null }> {
   const limits = await deviceLimits(opts.device);
-  const estimate = estimateMemory({ files: opts.files, config: opts.config, dtype: opts.dtype, device: opts.device, deviceMemoryGiB: limits.deviceMemoryGiB });
+  const estimate = estimateMemory({ files: opts.files, config: opts.config, dtype: opts.dtype, device: opts.device, deviceMemoryGiB: limits.deviceMemoryGiB, int8Step: opts.int8Step });
   if (!estimate) return { estimate: null, verdict: null, int8Step: null };
   const fit = checkFit(estimate, limits);
   // The int8 step's copy of the weights is optional: it never turns a load down, it is left out instead.
