@@ -14,6 +14,7 @@ import { chooseLoop, TokenGenerator, type GenerationHooks, type GeneratorOptions
 import { readInt8Llama, type Int8Llama } from '../src/inference/int8-llama';
 import { StateTensor } from '../src/inference/int8-kv';
 import { Int8Session } from '../src/inference/int8-session';
+import { StepOnlySession } from '../src/inference/step-only-session';
 import { KvDecoder, planKvDecoder, type MakeTensor, type OrtTensorLike } from '../src/inference/kv-decoder';
 import { rewriteQ4 } from '../src/inference/q4-rewrite';
 import * as ort from 'onnxruntime-node';
@@ -210,6 +211,19 @@ describe.each(CASES)('int8 step, CI scale shape $shape $dtype', ({ shape, dtype 
   beforeAll(async () => {
     sm = await ensureScaleModel({ shape, dtypes: [dtype] }, console.log);
   }, 600_000);
+
+  it("a StepOnlySession (no ONNX Runtime behind it) gives the KV loop ONNX Runtime's names and plan; its run() refuses", async () => {
+    const config = JSON.parse(fs.readFileSync(path.join(sm.dir, 'config.json'), 'utf8')) as Record<string, unknown>;
+    const file = new Uint8Array(fs.readFileSync(path.join(sm.dir, 'onnx', dtype === 'q8' ? 'model_quantized.onnx' : 'model_q4.onnx')));
+    const w = weights(readInt8Llama(file, config));
+    const real = await ort.InferenceSession.create(file);
+    const stub = new StepOnlySession(file, w.dims);
+    expect(stub.inputNames).toEqual(real.inputNames);
+    expect(stub.outputNames).toEqual(real.outputNames);
+    expect(planKvDecoder(stub)).toEqual(planKvDecoder(real));
+    await expect(stub.run()).rejects.toThrow(/ONNX Runtime was not started/);
+    await real.release();
+  });
 
   it('a prompt of 37 tokens in one run (blocks of 16 rows, then 5): the logits and state of 37 one-token runs, bit for bit', async () => {
     const config = JSON.parse(fs.readFileSync(path.join(sm.dir, 'config.json'), 'utf8')) as Record<string, unknown>;

@@ -5,7 +5,8 @@
  * - q8 (tools/slm/quantize.py): `q8_{i}_W_quantized` int8 [K][N] with zero point 0 and one scale per column;
  * - q4: `q4_{i}_MatMulNBits`, made int8 [K][N] with one scale per column by the q4 → int8 kernel (q4-int8.ts),
  *   byte for byte the weights the app's q4 → int8 rewrite gives ONNX Runtime (q4-rewrite.ts), so the step
- *   computes what the rewritten graph does. The worker takes this only where the rewrite goes to int8.
+ *   computes what the rewritten graph does (where the step reads a model, no rewrite runs: there is no ONNX
+ *   Runtime session to rewrite it for; step-only-session.ts).
  * The RMSNorm weights come through the exporter's node names (reached through Identity nodes), the rotary
  * inverse frequencies from the Constant multiplied by the positions before Cos. Anything else gets a reason, and
  * the model runs on ONNX Runtime Web alone. Pure but for the q4 kernel's WebAssembly: bytes and config in,

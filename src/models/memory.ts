@@ -240,19 +240,17 @@ export function checkFit(e: MemoryEstimate, limits: DeviceLimits): FitCheck {
 }
 
 /**
- * The int8 decode step (src/inference/int8-session.ts, q8 on WASM, q4 where it runs as int8) holds its own copy of the weights besides ONNX
- * Runtime's: the int8 matrices in a WebAssembly memory of its own with its KV state, the f32 embedding in
- * JavaScript; together about the file again (measured on the CI shape's q8 export: 0.3 × the file in its memory,
- * the rest the embedding). It is optional: where the device would not hold it, the model decodes on ONNX Runtime.
- * Why not here (the numbers), or null where it fits.
+ * The int8 step (src/inference/int8-session.ts, q8 on WASM, q4 made int8) holds the weights in a WebAssembly memory of
+ * its own (the int8 matrices, its KV state) and the f32 embedding in JavaScript: about the file again (measured on the
+ * CI shape's q8 export: 0.3 × the file in its memory, the rest the embedding). Where it reads the model, ONNX Runtime
+ * makes no session (step-only-session.ts), so the load's estimate (ONNX Runtime's heap and the file held beside it)
+ * bounds it from above; what is left to refuse is a memory of its own past what wasm32 addresses. Why not, or null.
  */
-export function int8StepMemoryBlocker(e: MemoryEstimate, limits: DeviceLimits): string | null {
-  // q4 run as int8: the step's int8 matrices (the rewrite's bytes) besides the file's f32 embedding; a bound from above.
+export function int8StepMemoryBlocker(e: MemoryEstimate): string | null {
+  // q4 made int8: the step's int8 matrices (the rewrite's bytes) besides the file's f32 embedding; a bound from above.
   const step = e.weightsBytes + (e.rewrite?.to === 'int8' ? e.rewrite.bytes : 0) + e.kvBytes;
   if (step > WASM32_LIMIT) return `the int8 step would need ${mb(step)} of WebAssembly memory of its own (wasm32 addresses 4 GB)`;
-  const fit = checkFit({ ...e, totalBytes: e.totalBytes + step }, limits);
-  if (fit.verdict === 'fits') return null;
-  return `the int8 step keeps its own copy of the weights (${mb(step)} more), which this device would not hold comfortably: ${fit.reasons.join(' ')}`;
+  return null;
 }
 
 /** Rescales an estimate's weights to another dtype (same parameter count); KV and arena follow. */

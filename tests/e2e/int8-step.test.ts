@@ -99,6 +99,8 @@ describe('int8 step in Chromium (CI scale shape, q8)', () => {
     expect(info.int8Step!.memoryBytes / file, 'step memory ÷ file').toBeGreaterThan(0.2);
     expect(info.int8Step!.memoryBytes / file).toBeLessThan(1.2);
     expect(info.int8Step!.loadMs).toBeGreaterThan(0);
+    // The step read the model in ONNX Runtime's place: no session of ONNX Runtime's, no rewrite.
+    expect([info.int8Step!.onnxRuntimeSession, info.weightRewrite]).toEqual([false, null]);
     const a = await generate();
     expect(a.outputTokenIds!.slice(0, want.tie), 'Chromium int8 step vs onnxruntime-node a token a run').toEqual(want.rows.slice(0, want.tie));
     expect(a.finishReason).toBe('length');
@@ -112,10 +114,11 @@ describe('int8 step in Chromium (CI scale shape, q8)', () => {
     const fp32 = await load('fp32');
     expect(fp32.decodeEngine).toBe('onnxruntime');
     expect(fp32.decodeEngineReason).toMatch(/8-bit models .*, not fp32/);
-    // q4: its weights made int8 at load, on the step (tests/int8-session-node.test.ts checks its numbers against
-    // ONNX Runtime on the rewritten graph); with the step off, the exact fp32 matmuls of before.
+    // q4: its weights made int8 by the step's reader, no ONNX Runtime session and so no rewrite for one
+    // (tests/int8-session-node.test.ts checks its numbers against ONNX Runtime on the rewritten graph); with the
+    // step off, the exact fp32 matmuls of before.
     const q4 = await load('q4');
-    expect([q4.weightRewrite?.to, q4.decodeEngine, q4.decodeEngineReason]).toEqual(['int8', 'int8-step', null]);
+    expect([q4.weightRewrite, q4.decodeEngine, q4.decodeEngineReason, q4.int8Step?.onnxRuntimeSession]).toEqual([null, 'int8-step', null, false]);
     const q4a = await generate();
     expect([q4a.finishReason, q4a.decodeStats?.steps]).toEqual(['length', N]);
     expect(new Set(q4a.outputTokenIds).size, 'not one id repeated').toBeGreaterThan(3);

@@ -62,7 +62,7 @@ const fromWorker: FromWorker[] = [
       decodeLoopReason: null,
       decodeEngine: 'int8-step',
       decodeEngineReason: null,
-      int8Step: { loadMs: 180, memoryBytes: 300e6 },
+      int8Step: { loadMs: 180, memoryBytes: 300e6, onnxRuntimeSession: false },
       outputPool: true,
       weightRewrite: null,
       memoryEstimate: null,

@@ -122,13 +122,14 @@ export interface LoadedInfo {
   /** Why the KV loop is not used, when it is not. */
   decodeLoopReason: string | null;
   /**
-   * What runs the KV loop's one-token steps: ONNX Runtime Web, or the int8 step of our own (q8 Llama models on
-   * WASM: src/inference/int8-session.ts; prompts still go through ONNX Runtime). With why not, and what reading
-   * the weights into the step cost (ms, and its WebAssembly memory: weights, scratch, KV state).
+   * What runs the KV loop: ONNX Runtime Web, or the int8 step of our own (q8, and q4 made int8, Llama/Qwen2 models
+   * on WASM: src/inference/int8-session.ts, prompts and tokens). With why not, and what reading the weights into
+   * the step cost (ms, and its WebAssembly memory: weights, scratch, KV state); `onnxRuntimeSession` false: the
+   * step read the model in ONNX Runtime's place, which made no session (step-only-session.ts).
    */
   decodeEngine: 'onnxruntime' | 'int8-step';
   decodeEngineReason: string | null;
-  int8Step: { loadMs: number; memoryBytes: number } | null;
+  int8Step: { loadMs: number; memoryBytes: number; onnxRuntimeSession: boolean } | null;
   /** Whether ONNX Runtime writes the loop's outputs into reused buffers (src/inference/output-pool.ts). */
   outputPool: boolean;
   /** q4 weights turned into fp32 at load (WASM only; src/inference/q4-rewrite.ts), null when the model had none. */

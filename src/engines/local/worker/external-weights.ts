@@ -16,6 +16,8 @@
  */
 import { externalizeInitializers, INLINE_WEIGHTS_PATH } from '../../../inference/external-data';
 import { rewriteQ4, rewriteQ4Split } from '../../../inference/q4-rewrite';
+import { readInt8Llama, type Int8Llama } from '../../../inference/int8-llama';
+import { StepOnlySession } from '../../../inference/step-only-session';
 import { Q4_REWRITE_LIMITS, rewriteLimits, type RewriteLimits } from '../../../models/dtypes';
 import type { SessionMemory, SessionParts, WeightRewrite } from '../protocol';
 import { deviceMemoryGiB } from '../../../models/environment';
@@ -56,30 +58,35 @@ export function shareNextRewrite(h: RewriteHelpers | null): void {
   helpers = h;
 }
 
+/** The model's config where the next session may be the int8 step's alone (load.ts); null: an ONNX Runtime session. */
+let stepFirst: Record<string, unknown> | null = null;
+/** What the int8 step made of the last such session's bytes: its weights (and the read's ms), or why not. */
+let stepRead: { weights: Int8Llama; ms: number } | { reason: string } | null = null;
+
+/**
+ * The next session: where the int8 step can read the model's bytes (`config`: the model's config.json), no ONNX
+ * Runtime session but a StepOnlySession (step-only-session.ts: the step runs prompts and tokens), the weights
+ * kept for `takeStepRead()`; where it cannot, an ONNX Runtime session as always, the reason kept. null: as always.
+ */
+export function stepFirstNext(config: Record<string, unknown> | null): void {
+  stepFirst = config;
+  stepRead = null;
+}
+
+/** What `stepFirstNext` led to, once: the step's weights, why it could not read the model, or null (no such session). */
+export function takeStepRead(): { weights: Int8Llama; ms: number } | { reason: string } | null {
+  const r = stepRead;
+  stepRead = null;
+  stepFirst = null;
+  return r;
+}
+
 /** The next session's q4 rewrite bounds (load.ts sets them: they depend on the load's int8 step); null: this device's. */
 let nextLimits: RewriteLimits | null = null;
 
 /** The next session's q4 rewrite runs under `limits` (dtypes.ts rewriteLimits); once. */
 export function rewriteNextWith(limits: RewriteLimits | null): void {
   nextLimits = limits;
-}
-
-/** Whether the next session's model bytes are kept (for the int8 step's reader), and the bytes kept. */
-let keepBytes = false;
-let keptBytes: Uint8Array | null = null;
-
-/** The next session's model bytes (as downloaded or read from the store) are kept for `takeModelBytes()`. */
-export function keepNextModelBytes(keep: boolean): void {
-  keepBytes = keep;
-  keptBytes = null;
-}
-
-/** The bytes kept by `keepNextModelBytes(true)`, once (null when no session was created since). */
-export function takeModelBytes(): Uint8Array | null {
-  const b = keptBytes;
-  keptBytes = null;
-  keepBytes = false;
-  return b;
 }
 
 /** Told as each session's create begins (before the gate): where a load's read ends at the latest (load.ts). */
@@ -149,9 +156,20 @@ export async function installExternalWeights(): Promise<void> {
     }
     const [model, options, ...rest] = args;
     if (!(model instanceof Uint8Array)) return original(...args);
-    if (keepBytes) {
-      keptBytes = model;
-      keepBytes = false;
+    const config = stepFirst;
+    stepFirst = null;
+    if (config) {
+      const t = performance.now();
+      const w = readInt8Llama(model, config);
+      if (!('reason' in w)) {
+        stepRead = { weights: w, ms: performance.now() - t };
+        // Nothing of ONNX Runtime's is made: no rewrite (its helpers closed).
+        helpers?.close();
+        helpers = null;
+        nextLimits = null;
+        return new StepOnlySession(model, w.dims);
+      }
+      stepRead = { reason: w.reason };
     }
     const t0 = performance.now();
     const wallStart = performance.timeOrigin + t0;

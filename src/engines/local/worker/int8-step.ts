@@ -2,11 +2,9 @@
  * Whether a load decodes with the int8 step of our own (src/inference/int8-session.ts) and with which weights:
  * on WASM, a q8 model, or a q4 one, whose 4-bit weights the app then rewrites to int8 at load (dtypes.ts
  * rewriteLimits: with the step, q4 always becomes int8; the step computes what the rewritten graph does, faster).
- * Read from the bytes ONNX Runtime Web's session was created from (external-weights.ts keeps them for this), if
- * int8-llama.ts recognises the layout. Otherwise the reason, shown in the Load panel.
+ * The step reads the model's bytes in ONNX Runtime Web's place (external-weights.ts stepFirstNext), if int8-llama.ts
+ * recognises the layout; then no ONNX Runtime session is made. Otherwise the reason, shown in the Load panel.
  */
-import type { Int8Llama } from '../../../inference/int8-llama';
-import { readInt8Llama } from '../../../inference/int8-llama';
 import type { LoadRequest } from '../protocol';
 
 /** Why q4 is left to ONNX Runtime: its weights were not made int8 at load. */
@@ -28,10 +26,10 @@ export function int8StepBlocker(req: Pick<LoadRequest, 'device' | 'dtype' | 'int
   return null;
 }
 
-/** The step's weights from the kept bytes, or why there are none. `rewroteTo`: what the q4 rewrite made at load (null: none ran). */
-export function int8StepWeights(blocker: string | null, bytes: Uint8Array | null, config: Record<string, unknown>, dtype: string, rewroteTo: 'fp32' | 'int8' | null): Int8Llama | { reason: string } {
-  if (blocker) return { reason: blocker };
-  if (dtype === 'q4' && rewroteTo !== 'int8') return { reason: q4NotInt8(rewroteTo) };
-  if (!bytes) return { reason: 'the model file did not reach this worker as one buffer' };
-  return readInt8Llama(bytes, config);
+/**
+ * Why a load does not run on the step, where the step did not read its model (external-weights.ts stepFirstNext):
+ * the request's blocker, the step's own refusal of the file, or a model that did not reach the worker as one buffer.
+ */
+export function int8StepNotRun(blocker: string | null, refusal: string | null): { reason: string } {
+  return { reason: blocker ?? refusal ?? 'the model file did not reach this worker as one buffer' };
 }

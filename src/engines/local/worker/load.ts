@@ -22,8 +22,8 @@ import { wasmHeapBytes } from './wasm-memory';
 import { runtimeWasPrepared, setupTransformers, type Transformers } from './ort-setup';
 import { DownloadError, ModelStore } from './model-store';
 import { preflight } from './preflight';
-import { installExternalWeights, keepNextModelBytes, rewriteNextWith, onCreateStart, shareNextRewrite, takeModelBytes, takeSessionRecord } from './external-weights';
-import { int8StepBlocker, int8StepWeights } from './int8-step';
+import { installExternalWeights, onCreateStart, rewriteNextWith, shareNextRewrite, stepFirstNext, takeSessionRecord, takeStepRead } from './external-weights';
+import { int8StepBlocker, int8StepNotRun } from './int8-step';
 import { startRewriteHelpers } from './rewrite-helpers';
 import { warmUp } from './warmup';
 import { planAfterPrimer, planForInt8Step } from './warmup-rule';
@@ -165,7 +165,9 @@ export async function loadModel(id: number, req: LoadRequest, post: Post, glue: 
   // The tokenizer and the model load together: the tokenizer's files and parse (~190 ms for the
   // 0.5B shape's 4.3 MB tokenizer.json) no longer wait in front of the weights' read.
   const int8Blocker = int8StepBlocker(req, memory.estimate?.rewrite?.to ?? null) ?? memory.int8Step;
-  keepNextModelBytes(int8Blocker === null);
+  // Where the step may run this load, it reads the model's bytes in ONNX Runtime's place and, where it can, no
+  // ONNX Runtime session is made (step-only-session.ts): the step runs prompts and tokens. Else, as always.
+  stepFirstNext(int8Blocker === null ? plan.config : null);
   rewriteNextWith(rewriteLimits(deviceMemoryGiB(), mayStep));
   const tokenizerLoad = t.AutoTokenizer.from_pretrained(loc.modelId, { revision: loc.revision });
   const modelLoad = t.AutoModelForCausalLM.from_pretrained(loc.modelId, {
@@ -205,10 +207,16 @@ export async function loadModel(id: number, req: LoadRequest, post: Post, glue: 
   const config = plan.config;
   const maxContext = firstNumber(config, ['max_position_embeddings', 'n_positions', 'max_sequence_length', 'seq_length']);
   const eosTokenIds = toNumbers(model.generation_config?.eos_token_id ?? config['eos_token_id']);
-  // The int8 step's weights, read and laid out for its kernels (a copy: the file's bytes are dropped after).
+  // The int8 step's weights (read in ONNX Runtime's place), laid out for its kernels (a copy: the file's bytes are dropped after).
   const tInt8 = now();
-  const int8 = int8StepWeights(int8Blocker, takeModelBytes(), config, req.dtype, session.weightRewrite?.to ?? null);
+  const read = takeStepRead();
+  const stepOnly = read !== null && 'weights' in read;
+  const int8 = stepOnly ? read.weights : int8StepNotRun(int8Blocker, read?.reason ?? null);
   const generator = new TokenGenerator(t, model, { device: req.device, eosTokenIds, pooled: outputHookAvailable(), ...kvCacheOptions(req.dtype, session.weightRewrite?.to === 'int8'), int8 });
+  if (stepOnly && generator.engine !== 'int8-step') {
+    await model.dispose().catch(() => undefined);
+    return fail('unsupported-model', `The int8 step could not start for ${loc.modelId} (${generator.engineReason ?? 'no reason given'}), and it was to run the whole model: load it in another dtype.`);
+  }
   const int8Memory = generator.int8MemoryBytes;
   const loaded: Loaded = {
     tokenizer,
@@ -239,7 +247,7 @@ export async function loadModel(id: number, req: LoadRequest, post: Post, glue: 
       decodeLoopReason: generator.reason,
       decodeEngine: generator.engine,
       decodeEngineReason: generator.engineReason,
-      int8Step: int8Memory === null ? null : { loadMs: now() - tInt8, memoryBytes: int8Memory },
+      int8Step: int8Memory === null ? null : { loadMs: now() - tInt8 + (stepOnly ? read.ms : 0), memoryBytes: int8Memory, onnxRuntimeSession: !stepOnly },
       outputPool: generator.pooling,
       weightRewrite: session.weightRewrite,
       sessionParts: session.sessionParts,

@@ -41,11 +41,12 @@ export async function checkMemory(opts: {
   const estimate = estimateMemory({ files: opts.files, config: opts.config, dtype: opts.dtype, device: opts.device, deviceMemoryGiB: limits.deviceMemoryGiB, int8Step: opts.int8Step });
   if (!estimate) return { estimate: null, verdict: null, int8Step: null };
   const fit = checkFit(estimate, limits);
-  // The int8 step's copy of the weights is optional: it never turns a load down, it is left out instead.
-  if (fit.verdict === 'fits') return { estimate, verdict: 'fits', int8Step: int8StepMemoryBlocker(estimate, limits) };
+  // The int8 step never turns a load down: past its own bound it is left out instead.
+  const int8Step = int8StepMemoryBlocker(estimate);
+  if (fit.verdict === 'fits') return { estimate, verdict: 'fits', int8Step };
   const better = dtypeThatFits(estimate, opts.config, limits, DTYPES);
   const message = fitMessage(opts.modelId, estimate, fit, better);
   if (fit.verdict === 'too-big') fail('too-big', message);
   if (!opts.allowTight) fail('memory-tight', message);
-  return { estimate, verdict: 'close', int8Step: 'the int8 step keeps its own copy of the weights, and this load is already close to the device\'s memory' };
+  return { estimate, verdict: 'close', int8Step };
 }
