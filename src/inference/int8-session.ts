@@ -20,6 +20,9 @@
  *
  * The KV state lives in the kernel's memory (int8-kv.ts); the `present.*` a run returns are views of it, which
  * the loop copies only where it keeps a state (kv-decoder.ts: `outputsReused`).
+ *
+ * Over 300 lines, one idea: the step's run (layout of its memory, the weights' load, a block of rows through the
+ * layers); the KV state and the weights' reading already live in int8-kv.ts and int8-llama.ts.
  */
 import { base64ToBytes } from '../lib/base64';
 import type { Int8Llama, Int8LlamaLayer, Int8Matrix } from './int8-llama';
@@ -185,8 +188,8 @@ export class Int8Session implements OrtSessionLike {
     const positions = feeds['position_ids']?.data;
     if (positions instanceof BigInt64Array && Number(positions[0]) !== past) throw new Error('The int8 step runs positions that follow the KV state only.');
     const { kv } = this;
+    kv.reserve(past + n);
     if (!kv.continues(feeds, past)) {
-      kv.reserve(past + 1);
       for (let l = 0; l < this.d.layers; l++) {
         for (const [i, kind] of ['key', 'value'].entries()) {
           const t = feeds[`past_key_values.${l}.${kind}`];
@@ -196,7 +199,6 @@ export class Int8Session implements OrtSessionLike {
       }
       kv.rewritten(past);
     }
-    kv.reserve(past + n);
     // A prompt runs in blocks of rows, each row as a one-token run would (its own activation scale), only the last
     // row through the LM head: so a prompt split in two (a reused KV prefix and the new tokens) gives the numbers
     // the whole prompt gives, which is what makes the KV cache's reuse exact on the step (kv-cache.ts kvReuseBlocker).
@@ -215,6 +217,25 @@ export class Int8Session implements OrtSessionLike {
     const buffer = this.k.memory.buffer;
     if (this.mem.buffer !== buffer) this.mem = new Float32Array(buffer);
     return this.mem;
+  }
+
+  /** Each of M rows at `src` (K floats apart) quantized on its own (a scale and zero point a row, as a one-token run's). */
+  private quantizeRows(src: number, K: number, M: number): void {
+    const { k, at } = this;
+    for (let r = 0; r < M; r++) k.quantizeTo(src + r * K * 4, K, at.x16 + r * K * 2, at.qp + r * 8);
+  }
+
+  /** The quantized rows through `p` into y [M][N]. */
+  private project(p: Placed, y: number, M: number): void {
+    const { k, at } = this;
+    k.projectRows(p.w, at.x16, p.scale, p.rowsum, at.acc, y, p.N, p.K, M, at.qp);
+  }
+
+  /** RMSNorm of M rows of the residual stream into the normed rows, with weights `w`. */
+  private normRows(w: number, M: number): void {
+    const { k, at } = this;
+    const { hidden: h, eps } = this.d;
+    for (let r = 0; r < M; r++) k.rmsNorm(at.x + r * h * 4, w, at.t + r * h * 4, h, eps);
   }
 
   /**
@@ -240,24 +261,16 @@ export class Int8Session implements OrtSessionLike {
       }
     }
     const scale = Math.fround(1 / Math.sqrt(hd));
-    // Each row quantized on its own (one scale and zero point a row, as a one-token run's DynamicQuantizeLinear).
-    const quantize = (src: number, K: number) => {
-      for (let r = 0; r < M; r++) k.quantizeTo(src + r * K * 4, K, at.x16 + r * K * 2, at.qp + r * 8);
-    };
-    const proj = (p: Placed, y: number) => k.projectRows(p.w, at.x16, p.scale, p.rowsum, at.acc, y, p.N, p.K, M, at.qp);
-    const norm = (w: number) => {
-      for (let r = 0; r < M; r++) k.rmsNorm(at.x + r * h * 4, w, at.t + r * h * 4, h, eps);
-    };
     for (let l = 0; l < L; l++) {
       const ly = this.layers[l]!;
       // The block's keys and values go straight to their positions in the state: [position][KV heads · head size].
       const keyAt = kv.slotAt(2 * l) + pos0 * row * 4, valueAt = kv.slotAt(2 * l + 1) + pos0 * row * 4;
-      norm(ly.ln1);
+      this.normRows(ly.ln1, M);
       // One quantization of the normed rows for q, k and v (the graph's three DynamicQuantizeLinear give the same).
-      quantize(at.t, h);
-      proj(ly.q, at.q);
-      proj(ly.k, keyAt);
-      proj(ly.v, valueAt);
+      this.quantizeRows(at.t, h, M);
+      this.project(ly.q, at.q, M);
+      this.project(ly.k, keyAt, M);
+      this.project(ly.v, valueAt, M);
       for (let r = 0; r < M; r++) {
         const qr = q + r * qw, kr = (keyAt >> 2) + r * row;
         // Qwen2: the export's Add(bias, projection), each sum rounded to f32 by the array.
@@ -271,20 +284,20 @@ export class Int8Session implements OrtSessionLike {
       }
       // Row r sees positions up to its own (the block's later rows are in the state already, not read).
       for (let r = 0; r < M; r++) k.attend(at.q + r * qw * 4, kv.slotAt(2 * l), kv.slotAt(2 * l + 1), at.att + r * qw * 4, kv.scores, pos0 + r, H, KVH, hd, scale);
-      quantize(at.att, qw);
-      proj(ly.o, at.o);
+      this.quantizeRows(at.att, qw, M);
+      this.project(ly.o, at.o, M);
       for (let i = 0; i < M * h; i++) m[x + i] = m[x + i]! + m[o + i]!;
-      norm(ly.ln2);
-      quantize(at.t, h);
-      proj(ly.gate, at.g);
-      proj(ly.up, at.u);
+      this.normRows(ly.ln2, M);
+      this.quantizeRows(at.t, h, M);
+      this.project(ly.gate, at.g, M);
+      this.project(ly.up, at.u, M);
       // SiLU(gate) · up, as the export's Sigmoid → Mul → Mul (each rounded to f32 by the array).
       for (let i = 0; i < M * inter; i++) {
         const a = m[g + i]!;
         m[g + i] = Math.fround(a * Math.fround(1 / Math.fround(1 + Math.fround(Math.exp(-a))))) * m[u + i]!;
       }
-      quantize(at.g, inter);
-      proj(ly.down, at.d);
+      this.quantizeRows(at.g, inter, M);
+      this.project(ly.down, at.d, M);
       for (let i = 0; i < M * h; i++) m[x + i] = m[x + i]! + m[dn + i]!;
     }
     if (!logits) return;

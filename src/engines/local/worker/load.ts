@@ -64,7 +64,7 @@ const KV_CACHE_LIMITS = { maxBytes: 256 * 1024 * 1024, maxEntries: 1 };
 function kvCacheOptions(dtype: Dtype, computedInInt8: boolean): { cache?: typeof KV_CACHE_LIMITS; cacheOffReason: string | null; stepCache: typeof KV_CACHE_LIMITS } {
   const blocker = kvReuseBlocker(dtype, computedInInt8);
   // On the int8 step reuse is exact whatever the dtype (its prompts run row by row): stepCache.
-  return blocker ? { cacheOffReason: blocker, stepCache: KV_CACHE_LIMITS } : { cache: KV_CACHE_LIMITS, cacheOffReason: null, stepCache: KV_CACHE_LIMITS };
+  return { ...(blocker ? {} : { cache: KV_CACHE_LIMITS }), cacheOffReason: blocker, stepCache: KV_CACHE_LIMITS };
 }
 
 function toNumbers(v: unknown): number[] {
