@@ -5,11 +5,13 @@
  * Callers (the HTTP layer) queue requests in front.
  */
 import fs from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import * as transformers from '@huggingface/transformers';
 import { AutoModelForCausalLM, AutoTokenizer, env } from '@huggingface/transformers';
 import { z } from 'zod';
 import { TokenGenerator, type CoreFinishReason } from '../src/inference/core';
+import { spawnNodeHelper } from './int8-helper';
 import { GrammarCache, GrammarError, vocabFromTokenizerJson } from '../src/inference/grammar';
 import { isConstrained, type ResponseFormat } from '../src/inference/response-format';
 import { readInt8Llama, type Int8Llama } from '../src/inference/int8-llama';
@@ -192,7 +194,9 @@ export class ReferenceModel implements ChatModel {
     // On the int8 step reuse is exact for every dtype (its prompts run row by row).
     const off = mb === 0 ? 'turned off (--kv-cache-mb 0)' : int8 ? null : kvReuseBlocker(opts.dtype);
     const cache = off ? {} : { cache: { maxBytes: mb * 1024 * 1024, maxEntries: KV_CACHE_ENTRIES } };
-    const generator = new TokenGenerator(transformers, model, { device: 'cpu', eosTokenIds: eos, pooled: false, ...cache, cacheOffReason: off, ...(int8 ? { int8 } : {}) });
+    // The browser's rule: at 2 threads or more the step has a helper thread (int8-threads.ts; the same numbers as one).
+    const int8Helper = (opts.threads ?? availableParallelism()) >= 2 ? spawnNodeHelper : null;
+    const generator = new TokenGenerator(transformers, model, { device: 'cpu', eosTokenIds: eos, pooled: false, ...cache, cacheOffReason: off, ...(int8 ? { int8, int8Helper } : {}) });
     if (int8 && generator.engine !== 'int8-step') throw new Error(`--int8-step: ${generator.engineReason ?? 'the step did not start'}`);
     const defaults = modelSamplingDefaults(model.configs['generation_config']);
     const vocab = vocabFromTokenizerJson(tokenizer._tokenizerJSON, { vocabSize: config.vocab_size ?? null, stopTokenIds: eos });
@@ -287,7 +291,7 @@ export class ReferenceModel implements ChatModel {
   }
 
   async dispose(): Promise<void> {
-    this.generator.clearCache();
+    this.generator.dispose();
     this.grammars.dispose();
     await this.model.dispose();
   }

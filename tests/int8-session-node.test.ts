@@ -15,6 +15,8 @@ import { readInt8Llama, type Int8Llama } from '../src/inference/int8-llama';
 import { StateTensor } from '../src/inference/int8-kv';
 import { Int8Session } from '../src/inference/int8-session';
 import { StepOnlySession } from '../src/inference/step-only-session';
+import { spawnNodeHelper } from '../server/int8-helper';
+import { JOIN_LIMIT_MS, SPLIT_MIN } from '../src/inference/int8-threads';
 import { KvDecoder, planKvDecoder, type MakeTensor, type OrtTensorLike } from '../src/inference/kv-decoder';
 import { rewriteQ4 } from '../src/inference/q4-rewrite';
 import * as ort from 'onnxruntime-node';
@@ -200,6 +202,42 @@ describe.skipIf(!EMBEDDED.includes('slm-pocket'))('int8 step: what it refuses', 
  * (biases on q, k, v) in q8, and Llama in q4 run as int8 (the app's q4 → int8 rewrite on ONNX Runtime, the same
  * weights made by the step's reader).
  */
+/** Feeds of the step's runs by hand: an empty state, a run's inputs after `at` positions, a run's outputs as the next state. */
+function stepFeeds(w: Int8Llama, make: MakeTensor) {
+  const { layers: L, kvHeads, headDim } = w.dims;
+  const empty = () => {
+    const p: Record<string, OrtTensorLike> = {};
+    for (let l = 0; l < L; l++) for (const kind of ['key', 'value']) p[`past_key_values.${l}.${kind}`] = make('float32', new Float32Array(0), [1, kvHeads, 0, headDim]);
+    return p;
+  };
+  const feeds = (part: number[], at: number, past: Record<string, OrtTensorLike>) => ({
+    input_ids: make('int64', BigInt64Array.from(part.map(BigInt)), [1, part.length]),
+    attention_mask: make('int64', new BigInt64Array(at + part.length).fill(1n), [1, at + part.length]),
+    position_ids: make('int64', BigInt64Array.from(part.map((_, i) => BigInt(at + i))), [1, part.length]),
+    ...past,
+  });
+  const next = (out: Record<string, OrtTensorLike>) => {
+    const p: Record<string, OrtTensorLike> = {};
+    for (const [n, t] of Object.entries(out)) if (n.startsWith('present.')) p[n.replace('present.', 'past_key_values.')] = t;
+    return p;
+  };
+  return { empty, feeds, next };
+}
+
+/** A 37-token prompt then `tokens` one-token runs on `s`: every run's logits, and the last run's first and last layers' state. */
+async function promptThenTokens(s: Int8Session, w: Int8Llama, make: MakeTensor, tokens: number): Promise<{ logits: number[][]; state: number[][] }> {
+  const { empty, feeds, next } = stepFeeds(w, make);
+  const ids = Array.from({ length: 37 + tokens }, (_, i) => (i * 7919 + 13) % w.dims.vocab);
+  let out = await s.run(feeds(ids.slice(0, 37), 0, empty()));
+  const logits = [Array.from(out['logits']!.data as Float32Array)];
+  for (let i = 37; i < ids.length; i++) {
+    out = await s.run(feeds([ids[i]!], i, next(out)));
+    logits.push(Array.from(out['logits']!.data as Float32Array));
+  }
+  const state = ['present.0.key', `present.${w.dims.layers - 1}.value`].map((n) => Array.from(out[n]!.data as Float32Array));
+  return { logits, state };
+}
+
 const CASES = [
   { shape: 'ci', dtype: 'q8' },
   { shape: 'ci-qwen2', dtype: 'q8' },
@@ -231,24 +269,9 @@ describe.each(CASES)('int8 step, CI scale shape $shape $dtype', ({ shape, dtype 
     const w = weights(readInt8Llama(new Uint8Array(file.buffer, file.byteOffset, file.byteLength), config));
     const make: MakeTensor = (type, data, dims) => new ort.Tensor(type, data, dims);
     const meta = await ort.InferenceSession.create(dtype === 'q8' ? new Uint8Array(file) : rewriteQ4(new Uint8Array(file), { maxFp32Bytes: 0, maxInt8Bytes: Infinity }).bytes!);
-    const { layers: L, kvHeads, headDim } = w.dims;
+    const L = w.dims.layers;
     const ids = Array.from({ length: 37 }, (_, i) => (i * 7919 + 13) % 49000);
-    const empty = () => {
-      const p: Record<string, OrtTensorLike> = {};
-      for (let l = 0; l < L; l++) for (const kind of ['key', 'value']) p[`past_key_values.${l}.${kind}`] = make('float32', new Float32Array(0), [1, kvHeads, 0, headDim]);
-      return p;
-    };
-    const feeds = (part: number[], at: number, past: Record<string, OrtTensorLike>) => ({
-      input_ids: make('int64', BigInt64Array.from(part.map(BigInt)), [1, part.length]),
-      attention_mask: make('int64', new BigInt64Array(at + part.length).fill(1n), [1, at + part.length]),
-      position_ids: make('int64', BigInt64Array.from(part.map((_, i) => BigInt(at + i))), [1, part.length]),
-      ...past,
-    });
-    const next = (out: Record<string, OrtTensorLike>) => {
-      const p: Record<string, OrtTensorLike> = {};
-      for (const [n, t] of Object.entries(out)) if (n.startsWith('present.')) p[n.replace('present.', 'past_key_values.')] = t;
-      return p;
-    };
+    const { empty, feeds, next } = stepFeeds(w, make);
     const whole = await new Int8Session(meta, w, make).run(feeds(ids, 0, empty()));
     const rows = new Int8Session(meta, w, make);
     let out: Record<string, OrtTensorLike> = {};
@@ -261,6 +284,26 @@ describe.each(CASES)('int8 step, CI scale shape $shape $dtype', ({ shape, dtype 
     expect(Array.from(whole['logits']!.data as Float32Array)).toEqual(Array.from(out['logits']!.data as Float32Array));
     for (const n of ['present.0.key', `present.${L - 1}.value`]) expect(Array.from(whole[n]!.data as Float32Array), n).toEqual(Array.from(out[n]!.data as Float32Array));
     await meta.release();
+  });
+
+  it("two threads (a helper on the step's shared memory, half of each matrix and of the heads): one thread's logits and state, bit for bit", async () => {
+    const config = JSON.parse(fs.readFileSync(path.join(sm.dir, 'config.json'), 'utf8')) as Record<string, unknown>;
+    const file = new Uint8Array(fs.readFileSync(path.join(sm.dir, 'onnx', dtype === 'q8' ? 'model_quantized.onnx' : 'model_q4.onnx')));
+    const w = weights(readInt8Llama(file, config));
+    const make: MakeTensor = (type, data, dims) => new ort.Tensor(type, data, dims);
+    const one = new Int8Session(new StepOnlySession(file, w.dims), w, make);
+    const a = await promptThenTokens(one, w, make, 12);
+    // With the app's minimum sizes (at this shape the prompt's blocks and the LM head split), and with every call split.
+    for (const split of [SPLIT_MIN, { products: 0, attention: 0, elements: 0 }]) {
+      const two = new Int8Session(new StepOnlySession(file, w.dims), w, make, spawnNodeHelper, split);
+      await two.threadsReady;
+      expect([one.threads, two.threads, two.threadNote]).toEqual([1, 2, null]);
+      const b = await promptThenTokens(two, w, make, 12);
+      expect(b.logits).toEqual(a.logits);
+      expect(b.state).toEqual(a.state);
+      expect(two.threads).toBe(2);
+      two.dispose();
+    }
   });
 
   it("free-running: ONNX Runtime's greedy ids (prompts a token a run) up to its first near tie, and logits within 0.05 of its own", async () => {
@@ -311,4 +354,36 @@ describe.each(CASES)('int8 step, CI scale shape $shape $dtype', ({ shape, dtype 
     expect(stretches.filter((t) => t >= 8).length, `ids before ONNX Runtime's first near tie, by prompt: ${stretches.join(', ')}`).toBeGreaterThanOrEqual(2);
     await session.release();
   }, 120_000);
+});
+
+describe('int8 step threads: a helper that does not start, or stops serving', () => {
+  let w: Int8Llama;
+  let file: Uint8Array;
+  const make: MakeTensor = (type, data, dims) => new ort.Tensor(type, data, dims);
+  beforeAll(async () => {
+    const sm = await ensureScaleModel({ shape: 'ci', dtypes: ['q8'] }, console.log);
+    file = new Uint8Array(fs.readFileSync(path.join(sm.dir, 'onnx', 'model_quantized.onnx')));
+    w = weights(readInt8Llama(file, JSON.parse(fs.readFileSync(path.join(sm.dir, 'config.json'), 'utf8')) as Record<string, unknown>));
+  }, 600_000);
+
+  it('a helper that cannot start: one thread, with the reason', async () => {
+    let ended = 0;
+    const s = new Int8Session(new StepOnlySession(file, w.dims), w, make, () => ({ ready: Promise.reject(new Error('no worker here')), terminate: () => void ended++ }));
+    await s.threadsReady;
+    expect([s.threads, s.threadNote, ended]).toEqual([1, 'its helper thread did not start (no worker here)', 1]);
+    const one = await promptThenTokens(new Int8Session(new StepOnlySession(file, w.dims), w, make), w, make, 3);
+    expect(await promptThenTokens(s, w, make, 3)).toEqual(one);
+  });
+
+  it(`a helper that says ready and never serves: after ${JOIN_LIMIT_MS} ms the step does its half, ends the helper and runs alone, with the same numbers`, async () => {
+    let ended = 0;
+    const s = new Int8Session(new StepOnlySession(file, w.dims), w, make, () => ({ ready: Promise.resolve(), terminate: () => void ended++ }), { products: 0, attention: 0, elements: 0 });
+    await s.threadsReady;
+    expect(s.threads).toBe(2);
+    const t0 = performance.now();
+    const got = await promptThenTokens(s, w, make, 3);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(JOIN_LIMIT_MS);
+    expect([s.threads, s.threadNote, ended]).toEqual([1, `its helper thread did not finish a job within ${JOIN_LIMIT_MS} ms`, 1]);
+    expect(got).toEqual(await promptThenTokens(new Int8Session(new StepOnlySession(file, w.dims), w, make), w, make, 3));
+  }, 30_000);
 });

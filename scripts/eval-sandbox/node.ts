@@ -9,7 +9,7 @@ import { errorText } from '../../src/lib/errors';
 
 export function createNodeSandbox(opts: SandboxOptions = {}): ScoringSandbox {
   return createWorkerSandbox((h) => {
-    const w = new Worker(new URL('./boot.mjs', import.meta.url), { workerData: { entry: new URL('./thread.ts', import.meta.url).href } });
+    const w = new Worker(new URL('../../server/ts-thread.mjs', import.meta.url), { workerData: { entry: new URL('./thread.ts', import.meta.url).href } });
     w.unref(); // an idle sandbox does not keep the process alive
     w.on('message', (m: SandboxMessage) => h.onMessage(m));
     w.on('error', (e) => h.onError(errorText(e)));

@@ -17,6 +17,7 @@ import type * as HF from '@huggingface/transformers';
 import { KvDecoder, kvDecoderFor, type DecodeStats, type OrtTensorLike } from './kv-decoder';
 import type { Int8Llama } from './int8-llama';
 import { Int8Session } from './int8-session';
+import type { Int8HelperSpawn } from './int8-threads';
 import { runGenerate, type CausalLM, type TransformersLib } from './hf-generate';
 import { KvPrefixCache, type KvCacheLimits, type KvCacheStats, type KvLookup, type KvPayloadOps } from './kv-cache';
 import type { StepConstraint } from './sampling';
@@ -50,6 +51,11 @@ export interface GeneratorOptions {
    * runs then go through the step (int8-session.ts).
    */
   int8?: Int8Llama | { reason: string };
+  /**
+   * Starts the int8 step's second thread (int8-threads.ts: half of each matrix's outputs and of the attention's
+   * heads; the same numbers as one thread). null or absent: the step runs on one thread.
+   */
+  int8Helper?: Int8HelperSpawn | null;
 }
 
 /** How the prompt was prefilled. */
@@ -116,7 +122,7 @@ export function chooseLoop(lib: TransformersLib, model: CausalLM, opts: Generato
   const { decoder } = chosen;
   let session: Int8Session;
   try {
-    session = new Int8Session(decoder.session, int8, decoder.makeTensor);
+    session = new Int8Session(decoder.session, int8, decoder.makeTensor, opts.int8Helper ?? null);
   } catch (e) {
     // Its memory could not grow (a big model on a small device): ONNX Runtime decodes, as without it.
     return { ...chosen, engine: 'onnxruntime', engineReason: `the int8 step could not be set up (${e instanceof Error ? e.message : String(e)})` };
@@ -181,6 +187,24 @@ export class TokenGenerator {
   get int8MemoryBytes(): number | null {
     const s = this.kv?.session;
     return s instanceof Int8Session ? s.memoryBytes : null;
+  }
+
+  /**
+   * The int8 step's threads once its helper waits for jobs or could not start (with why one where two were asked
+   * for); null when the step does not run.
+   */
+  async int8Threads(): Promise<{ threads: number; note: string | null } | null> {
+    const s = this.kv?.session;
+    if (!(s instanceof Int8Session)) return null;
+    await s.threadsReady;
+    return { threads: s.threads, note: s.threadNote };
+  }
+
+  /** Frees every kept state and ends the int8 step's helper thread: the generator is not used again. */
+  dispose(): void {
+    this.clearCache();
+    const s = this.kv?.session;
+    if (s instanceof Int8Session) s.dispose();
   }
 
   /** Whether the KV loop writes its outputs into reused buffers. */

@@ -75,9 +75,14 @@ export class Int8KvState {
     return this.base;
   }
 
-  /** Byte offset of position 0 of `slot`'s rows at `capacity`. */
+  /** A second thread's scores (int8-threads.ts: the heads are split between two threads). */
+  get scores2(): number {
+    return this.base + 4 * this.capacity;
+  }
+
+  /** Byte offset of position 0 of `slot`'s rows at `capacity` (after two threads' scores). */
   slotAt(slot: number, capacity = this.capacity): number {
-    return this.base + align(4 * capacity) + slot * capacity * this.row * 4;
+    return this.base + align(8 * capacity) + slot * capacity * this.row * 4;
   }
 
   /** Room for `positions` (and `extra` bytes from the base meanwhile: a load's staging): the rows moved to the larger layout. */

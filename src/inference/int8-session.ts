@@ -15,24 +15,29 @@
  * own activation scale, where ONNX Runtime's prompt run scales all its rows together: so a prompt split in two (a
  * reused KV prefix, then the new tokens) gives what the whole prompt gives, and KV reuse is exact on the step for
  * q8 too (kv-cache.ts). The price, measured (135M shape q8, ~280-token prompt, paired against ONNX Runtime Web at
- * 2 threads, 2026-12-04): the step prefills at 230 tok/s on its one thread against ONNX Runtime Web's 321 (0.72);
- * row at a time, without blocks, it was 151 against 295 (0.51).
+ * 2 threads, 2026-12-04): on one thread the step prefilled at 230 tok/s against ONNX Runtime Web's 321 (0.72); row
+ * at a time, without blocks, 151 against 295 (0.51). Two threads (int8-threads.ts: a helper on the same shared
+ * memory takes half of each kernel call, the same numbers) made it 1.26x ONNX Runtime Web's (302 against 242) and
+ * 1.58x its own one thread; decode 1.17x.
  *
  * The KV state lives in the kernel's memory (int8-kv.ts); the `present.*` a run returns are views of it, which
  * the loop copies only where it keeps a state (kv-decoder.ts: `outputsReused`).
  *
- * Over 300 lines, one idea: the step's run (layout of its memory, the weights' load, a block of rows through the
- * layers); the KV state and the weights' reading already live in int8-kv.ts and int8-llama.ts.
+ * Over 300 lines, one idea: the step's run (its kernel on a memory of its own or a shared one, the layout of that
+ * memory, the weights' load, a block of rows through the layers); the KV state, the weights' reading and the split
+ * between two threads already live in int8-kv.ts, int8-llama.ts and int8-threads.ts.
  */
 import { base64ToBytes } from '../lib/base64';
 import type { Int8Llama, Int8LlamaLayer, Int8Matrix } from './int8-llama';
 import { Int8KvState } from './int8-kv';
 import { INT8_STEP_WASM } from './int8-step.wasm';
+import { INT8_STEP_SHARED_WASM } from './int8-step-shared.wasm';
+import { CTL_BYTES, instantiateShared, SplitJobs, type HelperKernel, type Int8HelperSpawn, type SplitMinimums } from './int8-threads';
 import type { MakeTensor, OrtSessionLike, OrtTensorLike, ValueMetadata } from './kv-decoder';
 
 
-/** The kernel's exports (tools/wasm/int8-step.ts). */
-export interface Int8StepKernel {
+/** The kernel's exports (tools/wasm/int8-step.ts): the ones two threads share (int8-threads.ts HelperKernel), and these. */
+export interface Int8StepKernel extends HelperKernel {
   memory: WebAssembly.Memory;
   quantizeTo(x: number, K: number, x16: number, qp: number): void;
   projectRows(w: number, x16: number, wscale: number, rowsum: number, acc: number, y: number, N: number, K: number, M: number, qp: number): void;
@@ -42,19 +47,41 @@ export interface Int8StepKernel {
   attend(q: number, keys: number, values: number, out: number, scores: number, pos: number, H: number, KVH: number, hd: number, scale: number): void;
 }
 
+const EXPORTS = ['quantizeTo', 'projectRows', 'projectRange', 'transpose', 'rowSums', 'rmsNorm', 'attend', 'attendHeads', 'quantizeRowsRange', 'siluMul'];
+
 function isKernel(x: WebAssembly.Exports): x is WebAssembly.Exports & Int8StepKernel {
-  return x['memory'] instanceof WebAssembly.Memory && ['quantizeTo', 'projectRows', 'transpose', 'rowSums', 'rmsNorm', 'attend'].every((k) => typeof x[k] === 'function');
+  return x['memory'] instanceof WebAssembly.Memory && EXPORTS.every((k) => typeof x[k] === 'function');
 }
 
 let compiled: WebAssembly.Module | null = null;
+let compiledShared: WebAssembly.Module | null = null;
 
-/** The kernel (2 kB: compiled synchronously, which workers allow at any size), a fresh instance. */
+/** The kernel (3.5 kB: compiled synchronously, which workers allow at any size), a fresh instance on a memory of its own. */
 function instantiate(): Int8StepKernel {
   compiled ??= new WebAssembly.Module(base64ToBytes(INT8_STEP_WASM));
   const { exports } = new WebAssembly.Instance(compiled, {});
   if (!isKernel(exports)) throw new Error('the int8 step kernel lacks an export');
   return exports;
 }
+
+/**
+ * The shared build on a new shared memory, for a second thread; or why not (no SharedArrayBuffer: a page that is
+ * not cross-origin isolated; a device that cannot reserve the memory).
+ */
+function instantiateForThreads(): { kernel: Int8StepKernel; module: WebAssembly.Module } | { reason: string } {
+  if (typeof SharedArrayBuffer === 'undefined') return { reason: 'no shared memory here (the page is not cross-origin isolated)' };
+  let memory: WebAssembly.Memory;
+  try {
+    memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
+  } catch (e) {
+    return { reason: `a shared memory could not be made (${e instanceof Error ? e.message : String(e)})` };
+  }
+  compiledShared ??= new WebAssembly.Module(base64ToBytes(INT8_STEP_SHARED_WASM));
+  const kernel = { ...instantiateShared(compiledShared, memory), memory };
+  if (!isKernel(kernel)) throw new Error('the int8 step kernel lacks an export');
+  return { kernel, module: compiledShared };
+}
+
 
 /** Where the step's memory begins (the module keeps nothing of its own above its first page). */
 const BASE = 65536;
@@ -106,17 +133,27 @@ export class Int8Session implements OrtSessionLike {
   // with each row's scale and zero point, the int32 sums, each projection's output, the attention's output.
   private readonly at: Record<'x' | 't' | 'x16' | 'qp' | 'acc' | 'q' | 'att' | 'o' | 'g' | 'u' | 'd' | 'logits', number>;
   private readonly kv: Int8KvState;
+  /** The kernel calls two threads share (int8-threads.ts): one thread until a helper serves jobs. */
+  private readonly jobs: SplitJobs;
+  /** Settles once the helper serves jobs or could not start (never rejects). */
+  readonly threadsReady: Promise<void>;
 
+  /** `spawn`: a second thread's starter (int8-threads.ts), null for one thread; `split`: its minimum sizes (tests). */
   constructor(
     ort: OrtSessionLike,
     weights: Int8Llama,
     private readonly makeTensor: MakeTensor,
+    spawn: Int8HelperSpawn | null = null,
+    split?: SplitMinimums,
   ) {
     this.inputNames = ort.inputNames;
     this.outputNames = ort.outputNames;
     this.inputMetadata = ort.inputMetadata;
     this.outputMetadata = ort.outputMetadata;
-    this.k = instantiate();
+    const shared = spawn ? instantiateForThreads() : null;
+    this.k = shared && 'kernel' in shared ? shared.kernel : instantiate();
+    this.jobs = new SplitJobs(this.k, split);
+    if (shared && 'reason' in shared) this.jobs.note = shared.reason;
     this.d = weights.dims;
     const { hidden: h, heads: H, headDim: hd, inter, vocab: V } = this.d;
     this.embed = weights.embed;
@@ -153,6 +190,21 @@ export class Int8Session implements OrtSessionLike {
     this.kv.reserve(FIRST_CAPACITY, STAGING);
     for (const [v, at] of vecs) new Float32Array(this.k.memory.buffer, at, v.length).set(v);
     this.load(mats, next);
+    this.threadsReady = spawn && shared && 'module' in shared ? this.jobs.start(spawn, { module: shared.module, memory: this.k.memory, ctl: new SharedArrayBuffer(CTL_BYTES) }) : Promise.resolve();
+  }
+
+  /** Threads the step runs on (2 once its helper serves jobs), and why one where two were asked for. */
+  get threads(): number {
+    return this.jobs.threads;
+  }
+
+  get threadNote(): string | null {
+    return this.jobs.note;
+  }
+
+  /** Ends the helper thread (the session is not run again). */
+  dispose(): void {
+    this.jobs.dispose();
   }
 
   /** Bytes of the kernel's memory (weights, scratch, the KV state). */
@@ -221,14 +273,20 @@ export class Int8Session implements OrtSessionLike {
 
   /** Each of M rows at `src` (K floats apart) quantized on its own (a scale and zero point a row, as a one-token run's). */
   private quantizeRows(src: number, K: number, M: number): void {
-    const { k, at } = this;
-    for (let r = 0; r < M; r++) k.quantizeTo(src + r * K * 4, K, at.x16 + r * K * 2, at.qp + r * 8);
+    this.jobs.quantizeRows(src, K, this.at.x16, this.at.qp, M);
   }
 
   /** The quantized rows through `p` into y [M][N]. */
   private project(p: Placed, y: number, M: number): void {
-    const { k, at } = this;
-    k.projectRows(p.w, at.x16, p.scale, p.rowsum, at.acc, y, p.N, p.K, M, at.qp);
+    const { at } = this;
+    this.jobs.project(p.w, at.x16, p.scale, p.rowsum, at.acc, y, p.N, p.K, M, at.qp);
+  }
+
+  /** Attention of row `r` (at position pos) over layer l's state. */
+  private attend(l: number, r: number, pos: number, scale: number): void {
+    const { at, kv } = this;
+    const { heads: H, kvHeads: KVH, headDim: hd } = this.d;
+    this.jobs.attend(at.q + r * H * hd * 4, kv.slotAt(2 * l), kv.slotAt(2 * l + 1), at.att + r * H * hd * 4, kv.scores, kv.scores2, pos, H, KVH, hd, scale);
   }
 
   /** RMSNorm of M rows of the residual stream into the normed rows, with weights `w`. */
@@ -248,7 +306,7 @@ export class Int8Session implements OrtSessionLike {
     const { hidden: h, heads: H, kvHeads: KVH, headDim: hd, inter, layers: L, eps, vocab: V } = this.d;
     const m = this.f32();
     // Float offsets of the scratch rows.
-    const x = at.x >> 2, q = at.q >> 2, o = at.o >> 2, g = at.g >> 2, u = at.u >> 2, dn = at.d >> 2;
+    const x = at.x >> 2, q = at.q >> 2, o = at.o >> 2, dn = at.d >> 2;
     const half = hd / 2, qw = H * hd, row = KVH * hd;
     for (let r = 0; r < M; r++) {
       const token = Number(ids[from + r]);
@@ -283,7 +341,7 @@ export class Int8Session implements OrtSessionLike {
         rope(m, kr, KVH, hd, cos, sin, r * half);
       }
       // Row r sees positions up to its own (the block's later rows are in the state already, not read).
-      for (let r = 0; r < M; r++) k.attend(at.q + r * qw * 4, kv.slotAt(2 * l), kv.slotAt(2 * l + 1), at.att + r * qw * 4, kv.scores, pos0 + r, H, KVH, hd, scale);
+      for (let r = 0; r < M; r++) this.attend(l, r, pos0 + r, scale);
       this.quantizeRows(at.att, qw, M);
       this.project(ly.o, at.o, M);
       for (let i = 0; i < M * h; i++) m[x + i] = m[x + i]! + m[o + i]!;
@@ -291,11 +349,8 @@ export class Int8Session implements OrtSessionLike {
       this.quantizeRows(at.t, h, M);
       this.project(ly.gate, at.g, M);
       this.project(ly.up, at.u, M);
-      // SiLU(gate) · up, as the export's Sigmoid → Mul → Mul (each rounded to f32 by the array).
-      for (let i = 0; i < M * inter; i++) {
-        const a = m[g + i]!;
-        m[g + i] = Math.fround(a * Math.fround(1 / Math.fround(1 + Math.fround(Math.exp(-a))))) * m[u + i]!;
-      }
+      // SiLU(gate) · up, as the export's Sigmoid → Mul → Mul (the kernel's siluMul).
+      this.jobs.silu(at.g, at.u, M * inter);
       this.quantizeRows(at.g, inter, M);
       this.project(ly.down, at.d, M);
       for (let i = 0; i < M * h; i++) m[x + i] = m[x + i]! + m[dn + i]!;
@@ -304,7 +359,7 @@ export class Int8Session implements OrtSessionLike {
     const last = at.x + (M - 1) * h * 4;
     k.rmsNorm(last, this.norm, at.t, h, eps);
     k.quantizeTo(at.t, h, at.x16, at.qp);
-    k.projectRows(this.head.w, at.x16, this.head.scale, this.head.rowsum, at.acc, at.logits, V, h, 1, at.qp);
+    this.project(this.head, at.logits, 1);
     // A copy the caller owns: the kernel's memory may grow (and its views detach) before the logits are read.
     this.logits.set(m.subarray(at.logits >> 2, (at.logits >> 2) + V));
   }

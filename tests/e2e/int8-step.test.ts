@@ -61,9 +61,9 @@ async function nodeIds(): Promise<{ ort: number[]; ortTie: number; rows: number[
   }
 }
 
-async function load(dtype: 'q8' | 'fp32' | 'q4', int8Step?: boolean): Promise<LoadedInfo> {
+async function load(dtype: 'q8' | 'fp32' | 'q4', int8Step?: boolean, threads = 1): Promise<LoadedInfo> {
   const source = { type: 'mirror' as const, host: host.url, modelId: `${MIRROR_ORG}/${ci.name}`, revision: 'main' };
-  return page.evaluate(([s, d, i]) => window.slmHarness.load({ source: s, dtype: d, device: 'wasm', threads: 1, warmup: null, ...(i === null ? {} : { int8Step: i }) }), [source, dtype, int8Step ?? null] as const);
+  return page.evaluate(([s, d, i, n]) => window.slmHarness.load({ source: s, dtype: d, device: 'wasm', threads: n, warmup: null, ...(i === null ? {} : { int8Step: i }) }), [source, dtype, int8Step ?? null, threads] as const);
 }
 
 const generate = () => page.evaluate(([msgs, n]) => window.slmHarness.generate(msgs, { greedy: true, maxNewTokens: n, minNewTokens: n }), [MESSAGES, N] as const);
@@ -86,7 +86,7 @@ afterAll(async () => {
 });
 
 describe('int8 step in Chromium (CI scale shape, q8)', () => {
-  it("runs on the step: onnxruntime-node's ids (a token a run) up to its first near tie; off: on ONNX Runtime Web, native's with one prompt run", async () => {
+  it("runs on the step: onnxruntime-node's ids (a token a run) up to its first near tie, on two threads the same; off: on ONNX Runtime Web, native's with one prompt run", async () => {
     const want = await nodeIds();
     expect([want.tie, want.ortTie], 'ids before the first near tie').toEqual([expect.any(Number), expect.any(Number)]);
     expect(Math.min(want.tie, want.ortTie), 'ids before the first near tie').toBeGreaterThanOrEqual(8);
@@ -105,6 +105,12 @@ describe('int8 step in Chromium (CI scale shape, q8)', () => {
     expect(a.outputTokenIds!.slice(0, want.tie), 'Chromium int8 step vs onnxruntime-node a token a run').toEqual(want.rows.slice(0, want.tie));
     expect(a.finishReason).toBe('length');
     expect(a.decodeStats?.steps).toBe(N);
+    expect([info.int8Step!.threads, info.int8Step!.threadNote]).toEqual([1, null]);
+    // Two threads: a helper worker on the step's shared memory takes half of each matrix and of the heads; the
+    // same numbers, so the same ids all the way.
+    const two = await load('q8', undefined, 2);
+    expect([two.threads, two.decodeEngine, two.int8Step?.threads, two.int8Step?.threadNote]).toEqual([2, 'int8-step', 2, null]);
+    expect((await generate()).outputTokenIds, 'two threads vs one').toEqual(a.outputTokenIds);
 
     const off = await load('q8', false);
     expect([off.decodeEngine, off.int8Step]).toEqual(['onnxruntime', null]);

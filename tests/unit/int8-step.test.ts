@@ -4,8 +4,9 @@
 import { describe, expect, it } from 'vitest';
 import { base64ToBytes } from '../../src/lib/base64';
 import { INT8_STEP_WASM } from '../../src/inference/int8-step.wasm';
+import { INT8_STEP_SHARED_WASM } from '../../src/inference/int8-step-shared.wasm';
 import type { Int8StepKernel } from '../../src/inference/int8-session';
-import { compile, moduleText } from '../../tools/wasm/build.mjs';
+import { compile, moduleText, SHARED } from '../../tools/wasm/build.mjs';
 
 function kernel(): Int8StepKernel {
   const { exports } = new WebAssembly.Instance(new WebAssembly.Module(base64ToBytes(INT8_STEP_WASM)), {});
@@ -128,6 +129,62 @@ describe('int8 step kernels', () => {
     }
   });
 
+  it("projectRange and attendHeads in two parts (two threads' split) give projectRows' and attend's numbers, bit for bit", () => {
+    const k = kernel();
+    const r = rng(11);
+    const [WT, SCALE, SUMS, ACC, Y, X, X16, QP, Y2] = [65536, 131072, 135168, 139264, 159744, 180224, 200704, 221184, 225280];
+    for (const [K, N, M, mid] of [[64, 41, 9, 20], [96, 40, 4, 20], [64, 66, 1, 32], [32, 7, 3, 3], [64, 130, 16, 64]] as const) {
+      new Int8Array(k.memory.buffer, WT, K * N).set(Int8Array.from({ length: K * N }, () => Math.floor(r() * 255) - 127));
+      new Float32Array(k.memory.buffer, SCALE, N).set(Float32Array.from({ length: N }, () => 0.001 + r() * 0.01));
+      k.rowSums(WT, SUMS, N, K);
+      for (let m = 0; m < M; m++) {
+        new Float32Array(k.memory.buffer, X + m * K * 4, K).set(Float32Array.from({ length: K }, () => (r() - 0.4) * (m + 1)));
+        k.quantizeTo(X + m * K * 4, K, X16 + m * K * 2, QP + m * 8);
+      }
+      k.projectRows(WT, X16, SCALE, SUMS, ACC, Y, N, K, M, QP);
+      new Float32Array(k.memory.buffer, Y2, M * N).fill(NaN);
+      k.projectRange(WT, X16, SCALE, SUMS, ACC, Y2, N, K, M, QP, mid, N);
+      k.projectRange(WT, X16, SCALE, SUMS, ACC, Y2, N, K, M, QP, 0, mid);
+      expect(Array.from(new Float32Array(k.memory.buffer, Y2, M * N)), `${K} × ${N}, ${M} rows, split at ${mid}`).toEqual(Array.from(new Float32Array(k.memory.buffer, Y, M * N)));
+    }
+    // Attention: 9 query heads on 3 KV heads (the 135M shape's grouping), 13 positions, split 4 | 5.
+    const [H, KVH, hd, pos] = [9, 3, 16, 12];
+    const [Q, KEYS, VALUES, OUT, OUT2, SC, SC2] = [65536, 70000, 80000, 90000, 95000, 100000, 101000];
+    new Float32Array(k.memory.buffer, Q, H * hd).set(Float32Array.from({ length: H * hd }, () => r() - 0.5));
+    new Float32Array(k.memory.buffer, KEYS, (pos + 1) * KVH * hd).set(Float32Array.from({ length: (pos + 1) * KVH * hd }, () => r() - 0.5));
+    new Float32Array(k.memory.buffer, VALUES, (pos + 1) * KVH * hd).set(Float32Array.from({ length: (pos + 1) * KVH * hd }, () => r() - 0.5));
+    k.attend(Q, KEYS, VALUES, OUT, SC, pos, H, KVH, hd, 0.25);
+    k.attendHeads(Q, KEYS, VALUES, OUT2, SC2, pos, H, KVH, hd, 0.25, 4, H);
+    k.attendHeads(Q, KEYS, VALUES, OUT2, SC, pos, H, KVH, hd, 0.25, 0, 4);
+    const whole = Array.from(new Float32Array(k.memory.buffer, OUT, H * hd));
+    expect(whole.every((v) => Number.isFinite(v) && v !== 0)).toBe(true);
+    expect(Array.from(new Float32Array(k.memory.buffer, OUT2, H * hd))).toEqual(whole);
+  });
+
+  it("siluMul: the export's Sigmoid → Mul → Mul in f32 (exp in f64, rounded), over any range of elements; quantizeRowsRange: quantizeTo row by row", () => {
+    const k = kernel();
+    const r = rng(23);
+    const n = 100_000;
+    const [G, U] = [65536, 65536 + 4 * n];
+    const gate = Float32Array.from({ length: n }, (_, i) => (i < 8 ? [0, -0, 88.7, -88.7, 104, -104, 1e-30, -1e-30][i]! : (r() - 0.5) * 40));
+    const up = Float32Array.from({ length: n }, () => (r() - 0.5) * 4);
+    new Float32Array(k.memory.buffer, G, n).set(gate);
+    new Float32Array(k.memory.buffer, U, n).set(up);
+    k.siluMul(G, U, 5000, n);
+    k.siluMul(G, U, 0, 5000);
+    const fr = Math.fround;
+    const want = Array.from(gate, (a, i) => fr(fr(a * fr(1 / fr(1 + fr(Math.exp(-a))))) * up[i]!));
+    expect(Array.from(new Float32Array(k.memory.buffer, G, n))).toEqual(want);
+    // Rows quantized in two ranges = each row by quantizeTo.
+    const [K, M, X, X16, QP, X16B, QPB] = [64, 7, 65536, 131072, 135168, 139264, 143360];
+    new Float32Array(k.memory.buffer, X, K * M).set(Float32Array.from({ length: K * M }, () => (r() - 0.3) * 3));
+    k.quantizeRowsRange(X, K, X16, QP, 3, M);
+    k.quantizeRowsRange(X, K, X16, QP, 0, 3);
+    for (let m = 0; m < M; m++) k.quantizeTo(X + m * K * 4, K, X16B + m * K * 2, QPB + m * 8);
+    expect(Array.from(new Int16Array(k.memory.buffer, X16, K * M))).toEqual(Array.from(new Int16Array(k.memory.buffer, X16B, K * M)));
+    expect(Array.from(new Int32Array(k.memory.buffer, QP, 2 * M))).toEqual(Array.from(new Int32Array(k.memory.buffer, QPB, 2 * M)));
+  });
+
   it('rmsNorm: x / sqrt(mean(x²) + eps) · w in f32', () => {
     const k = kernel();
     const n = 64;
@@ -147,5 +204,9 @@ describe('int8 step kernels', () => {
   it('the committed module is what tools/wasm/int8-step.ts compiles to (run `npm run wasm:build` after editing it)', async () => {
     const wasm: Uint8Array = await compile('int8-step.ts');
     expect(moduleText(wasm, 'int8-step.ts')).toContain(INT8_STEP_WASM);
+    // The shared build for a second thread, from the same source.
+    const shared: Uint8Array = await compile('int8-step.ts', 'simd,threads', SHARED);
+    expect(moduleText(shared, 'int8-step.ts', true)).toContain(INT8_STEP_SHARED_WASM);
+    expect(WebAssembly.Module.imports(new WebAssembly.Module(base64ToBytes(INT8_STEP_SHARED_WASM)))).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }]);
   });
 });

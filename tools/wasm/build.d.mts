@@ -1,4 +1,5 @@
 // Types of tools/wasm/build.mjs (a plain .mjs build script) for the tests that compile the kernels.
-export const TARGETS: { source: string; constant: string }[];
-export function compile(name?: string, features?: string): Promise<Uint8Array>;
-export function moduleText(wasm: Uint8Array, source?: string): string;
+export const TARGETS: { source: string; constant: string; module: string; shared?: boolean }[];
+export const SHARED: string[];
+export function compile(name?: string, features?: string, extra?: string[]): Promise<Uint8Array>;
+export function moduleText(wasm: Uint8Array, source?: string, shared?: boolean): string;

@@ -85,6 +85,25 @@ export function quantizeTo(x: usize, K: i32, x16: usize, qp: usize): void {
   store<i32>(qp, qZero, 4);
 }
 
+/** `quantizeTo` of rows r0 .. r1 of [rows][K] floats at x (two threads split a block's rows this way). */
+export function quantizeRowsRange(x: usize, K: i32, x16: usize, qp: usize, r0: i32, r1: i32): void {
+  for (let r = r0; r < r1; r++) quantizeTo(x + <usize>(r * K) * 4, K, x16 + <usize>(r * K) * 2, qp + (<usize>r << 3));
+}
+
+/**
+ * SiLU(gate) · up over elements i0 .. i1, in place in g, as the export's Sigmoid → Mul → Mul in f32, each step
+ * rounded to f32; exp in f64 then rounded (what the step's JavaScript did before, with Math.exp).
+ */
+export function siluMul(g: usize, u: usize, i0: i32, i1: i32): void {
+  for (let i = i0; i < i1; i++) {
+    const o = <usize>i << 2;
+    const a = load<f32>(g + o);
+    const e = <f32>Math.exp(-<f64>a);
+    const sig: f32 = 1 / (1 + e);
+    store<f32>(g + o, (a * sig) * load<f32>(u + o));
+  }
+}
+
 /**
  * A prompt's rows at once: out[m][n] = Σ_k w[n][k] · a_m[k] exactly in int32, for M rows a_m (int16 [M][K] at
  * x16), four rows and two outputs a pass, so each weight load and widening serves eight sums (the one-row GEMV
@@ -92,7 +111,12 @@ export function quantizeTo(x: usize, K: i32, x16: usize, qp: usize): void {
  * row at a time. The sums are the ones `gemvS16` makes, so a row's result does not depend on its neighbours.
  */
 export function gemmS16(w: usize, x16: usize, out: usize, N: i32, K: i32, M: i32): void {
-  const k = <usize>K, n2 = N & ~1, xs = k * 2, os = <usize>N << 2;
+  gemmS16Strided(w, x16, out, N, K, M, N);
+}
+
+/** `gemmS16` of N outputs whose rows in `out` are `stride` int32 apart (a part of a wider matrix's outputs). */
+function gemmS16Strided(w: usize, x16: usize, out: usize, N: i32, K: i32, M: i32, stride: i32): void {
+  const k = <usize>K, n2 = N & ~1, xs = k * 2, os = <usize>stride << 2;
   let m0: i32 = 0;
   for (; m0 + 4 <= M; m0 += 4) {
     const x0 = x16 + <usize>m0 * xs, x1 = x0 + xs, x2 = x1 + xs, x3 = x2 + xs;
@@ -141,12 +165,21 @@ export function gemmS16(w: usize, x16: usize, out: usize, N: i32, K: i32, M: i32
  * y[m][n] = f32(Σ_k w[n][k]·a_m[k] − zp_m·rowsum[n]) · f32(scale_m · wscale[n]); acc: M × N int32 of scratch.
  */
 export function projectRows(w: usize, x16: usize, wscale: usize, rowsum: usize, acc: usize, y: usize, N: i32, K: i32, M: i32, qp: usize): void {
-  if (M == 1) gemvS16(w, x16, acc, N, K);
-  else gemmS16(w, x16, acc, N, K, M);
+  projectRange(w, x16, wscale, rowsum, acc, y, N, K, M, qp, 0, N);
+}
+
+/**
+ * `projectRows` of outputs n0 .. n1 only (y and acc keep their [M][N] layout): two threads sharing the memory
+ * split a matrix's outputs this way (int8-threads.ts). Each output's numbers are those of the whole run.
+ */
+export function projectRange(w: usize, x16: usize, wscale: usize, rowsum: usize, acc: usize, y: usize, N: i32, K: i32, M: i32, qp: usize, n0: i32, n1: i32): void {
+  const c = <usize>n0 << 2;
+  if (M == 1) gemvS16(w + <usize>n0 * <usize>K, x16, acc + c, n1 - n0, K);
+  else gemmS16Strided(w + <usize>n0 * <usize>K, x16, acc + c, n1 - n0, K, M, N);
   for (let m = 0; m < M; m++) {
     const scale = load<f32>(qp + (<usize>m << 3)), zp = load<i32>(qp + (<usize>m << 3), 4);
     const row = <usize>(m * N) << 2;
-    for (let n = 0; n < N; n++) {
+    for (let n = n0; n < n1; n++) {
       const o = <usize>n << 2;
       const s = <f32>(load<i32>(acc + row + o) - zp * load<i32>(rowsum + o));
       store<f32>(y + row + o, s * (scale * load<f32>(wscale + o)));
@@ -205,8 +238,13 @@ export function rmsNorm(x: usize, w: usize, y: usize, n: i32, eps: f32): void {
  * grew to half of a step by position 126 (the step's GEMV share 0.48, own ÷ native 0.85 over the run).
  */
 export function attend(q: usize, keys: usize, values: usize, out: usize, scores: usize, pos: i32, H: i32, KVH: i32, hd: i32, scale: f32): void {
+  attendHeads(q, keys, values, out, scores, pos, H, KVH, hd, scale, 0, H);
+}
+
+/** `attend` of query heads h0 .. h1 only (two threads split the heads, each with its own `scores`). */
+export function attendHeads(q: usize, keys: usize, values: usize, out: usize, scores: usize, pos: i32, H: i32, KVH: i32, hd: i32, scale: f32, h0: i32, h1: i32): void {
   const rep = H / KVH, row = <usize>(KVH * hd) << 2, n = <usize>hd << 2;
-  for (let h = 0; h < H; h++) {
+  for (let h = h0; h < h1; h++) {
     const qp = q + <usize>(h * hd) * 4, kv = <usize>((h / rep) * hd) << 2, op = out + <usize>(h * hd) * 4;
     let top: f32 = -Infinity;
     for (let s = 0; s <= pos; s++) {

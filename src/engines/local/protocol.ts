@@ -125,11 +125,13 @@ export interface LoadedInfo {
    * What runs the KV loop: ONNX Runtime Web, or the int8 step of our own (q8, and q4 made int8, Llama/Qwen2 models
    * on WASM: src/inference/int8-session.ts, prompts and tokens). With why not, and what reading the weights into
    * the step cost (ms, and its WebAssembly memory: weights, scratch, KV state); `onnxRuntimeSession` false: the
-   * step read the model in ONNX Runtime's place, which made no session (step-only-session.ts).
+   * step read the model in ONNX Runtime's place, which made no session (step-only-session.ts). `threads`: 2 where
+   * a helper thread takes half of its work (int8-threads.ts; the load's thread count ≥ 2), with `threadNote` saying
+   * why 1 where 2 were asked for.
    */
   decodeEngine: 'onnxruntime' | 'int8-step';
   decodeEngineReason: string | null;
-  int8Step: { loadMs: number; memoryBytes: number; onnxRuntimeSession: boolean } | null;
+  int8Step: { loadMs: number; memoryBytes: number; onnxRuntimeSession: boolean; threads: number; threadNote: string | null } | null;
   /** Whether ONNX Runtime writes the loop's outputs into reused buffers (src/inference/output-pool.ts). */
   outputPool: boolean;
   /** q4 weights turned into fp32 at load (WASM only; src/inference/q4-rewrite.ts), null when the model had none. */

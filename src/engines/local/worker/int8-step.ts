@@ -5,6 +5,7 @@
  * The step reads the model's bytes in ONNX Runtime Web's place (external-weights.ts stepFirstNext), if int8-llama.ts
  * recognises the layout; then no ONNX Runtime session is made. Otherwise the reason, shown in the Load panel.
  */
+import type { Int8Helper, Int8HelperInit } from '../../../inference/int8-threads';
 import type { LoadRequest } from '../protocol';
 
 /** Why q4 is left to ONNX Runtime: its weights were not made int8 at load. */
@@ -32,4 +33,29 @@ export function int8StepBlocker(req: Pick<LoadRequest, 'device' | 'dtype' | 'int
  */
 export function int8StepNotRun(blocker: string | null, refusal: string | null): { reason: string } {
   return { reason: blocker ?? refusal ?? 'the model file did not reach this worker as one buffer' };
+}
+
+/** How long a helper worker may take to start and instantiate the kernel (ms) before the step runs alone. */
+const HELPER_START_MS = 10_000;
+
+/**
+ * The step's second thread in the browser (src/inference/int8-threads.ts): a worker of its own on the step's
+ * shared memory (int8-helper.worker.ts). Needs a cross-origin isolated page (the step asks only there).
+ */
+export function spawnWorkerHelper(init: Int8HelperInit): Int8Helper {
+  const w = new Worker(new URL('./int8-helper.worker.ts', import.meta.url), { type: 'module', name: 'slm-int8-helper' });
+  const ready = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`it did not answer within ${HELPER_START_MS / 1000} s`)), HELPER_START_MS);
+    w.addEventListener('message', (ev: MessageEvent<unknown>) => {
+      clearTimeout(timer);
+      if (ev.data === 'ready') resolve();
+      else reject(new Error(String(ev.data)));
+    });
+    w.addEventListener('error', (ev) => {
+      clearTimeout(timer);
+      reject(new Error(ev.message || 'its worker could not start'));
+    });
+  });
+  w.postMessage(init);
+  return { ready, terminate: () => w.terminate() };
 }

@@ -23,7 +23,7 @@ import { runtimeWasPrepared, setupTransformers, type Transformers } from './ort-
 import { DownloadError, ModelStore } from './model-store';
 import { preflight } from './preflight';
 import { installExternalWeights, onCreateStart, rewriteNextWith, shareNextRewrite, stepFirstNext, takeSessionRecord, takeStepRead } from './external-weights';
-import { int8StepBlocker, int8StepNotRun } from './int8-step';
+import { int8StepBlocker, int8StepNotRun, spawnWorkerHelper } from './int8-step';
 import { startRewriteHelpers } from './rewrite-helpers';
 import { warmUp } from './warmup';
 import { planAfterPrimer, planForInt8Step } from './warmup-rule';
@@ -212,12 +212,16 @@ export async function loadModel(id: number, req: LoadRequest, post: Post, glue: 
   const read = takeStepRead();
   const stepOnly = read !== null && 'weights' in read;
   const int8 = stepOnly ? read.weights : int8StepNotRun(int8Blocker, read?.reason ?? null);
-  const generator = new TokenGenerator(t, model, { device: req.device, eosTokenIds, pooled: outputHookAvailable(), ...kvCacheOptions(req.dtype, session.weightRewrite?.to === 'int8'), int8 });
+  const threads = t.env.backends.onnx.wasm?.numThreads ?? 1;
+  // The load's thread count applies to the step too: at 2 or more, a helper worker takes half of its work.
+  const int8Helper = threads >= 2 ? spawnWorkerHelper : null;
+  const generator = new TokenGenerator(t, model, { device: req.device, eosTokenIds, pooled: outputHookAvailable(), ...kvCacheOptions(req.dtype, session.weightRewrite?.to === 'int8'), int8, int8Helper });
   if (stepOnly && generator.engine !== 'int8-step') {
     await model.dispose().catch(() => undefined);
     return fail('unsupported-model', `The int8 step could not start for ${loc.modelId} (${generator.engineReason ?? 'no reason given'}), and it was to run the whole model: load it in another dtype.`);
   }
   const int8Memory = generator.int8MemoryBytes;
+  const stepThreads = await generator.int8Threads();
   const loaded: Loaded = {
     tokenizer,
     model,
@@ -228,7 +232,7 @@ export async function loadModel(id: number, req: LoadRequest, post: Post, glue: 
       modelId: loc.modelId,
       device: req.device,
       dtype: req.dtype,
-      threads: t.env.backends.onnx.wasm?.numThreads ?? 1,
+      threads,
       crossOriginIsolated: self.crossOriginIsolated,
       ortBuild: build,
       runtimePrepared: runtimeWasPrepared(),
@@ -247,7 +251,7 @@ export async function loadModel(id: number, req: LoadRequest, post: Post, glue: 
       decodeLoopReason: generator.reason,
       decodeEngine: generator.engine,
       decodeEngineReason: generator.engineReason,
-      int8Step: int8Memory === null ? null : { loadMs: now() - tInt8 + (stepOnly ? read.ms : 0), memoryBytes: int8Memory, onnxRuntimeSession: !stepOnly },
+      int8Step: int8Memory === null || !stepThreads ? null : { loadMs: now() - tInt8 + (stepOnly ? read.ms : 0), memoryBytes: int8Memory, onnxRuntimeSession: !stepOnly, threads: stepThreads.threads, threadNote: stepThreads.note },
       outputPool: generator.pooling,
       weightRewrite: session.weightRewrite,
       sessionParts: session.sessionParts,

@@ -153,7 +153,7 @@ export class ModelRuntime {
     const m = this.current;
     this.current = null;
     if (!m) return;
-    m.generator.clearCache();
+    m.generator.dispose();
     m.grammars?.dispose();
     await m.model.dispose();
   }
