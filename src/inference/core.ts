@@ -12,6 +12,8 @@
  *     cancel), asked once more at the end; otherwise 'length'.
  * And the KV cache across generations (kv-cache.ts): with `cache` limits, each generation starts
  * from the kept state with the longest common prefix and keeps its own final state.
+ * Over 300 lines, one idea: every decode goes through here; the loop, the step, sampling and the cache live in
+ * their own files.
  */
 import type * as HF from '@huggingface/transformers';
 import { KvDecoder, kvDecoderFor, type DecodeStats, type OrtTensorLike } from './kv-decoder';
@@ -183,21 +185,15 @@ export class TokenGenerator {
     this.hfCache?.clear();
   }
 
-  /** Bytes of the int8 step's WebAssembly memory (weights, scratch, KV state); null when it does not run. */
-  get int8MemoryBytes(): number | null {
-    const s = this.kv?.session;
-    return s instanceof Int8Session ? s.memoryBytes : null;
-  }
-
   /**
-   * The int8 step's threads once its helper waits for jobs or could not start (with why one where two were asked
-   * for); null when the step does not run.
+   * The int8 step once its helper serves jobs or could not start: the bytes of its WebAssembly memory (weights,
+   * scratch, KV state) and its threads, with why one where two were asked for; null when it does not run.
    */
-  async int8Threads(): Promise<{ threads: number; note: string | null } | null> {
+  async int8Step(): Promise<{ memoryBytes: number; threads: number; note: string | null } | null> {
     const s = this.kv?.session;
     if (!(s instanceof Int8Session)) return null;
     await s.threadsReady;
-    return { threads: s.threads, note: s.threadNote };
+    return { memoryBytes: s.memoryBytes, threads: s.threads, note: s.threadNote };
   }
 
   /** Frees every kept state and ends the int8 step's helper thread: the generator is not used again. */

@@ -32,7 +32,7 @@ import type { Int8Llama, Int8LlamaLayer, Int8Matrix } from './int8-llama';
 import { Int8KvState } from './int8-kv';
 import { INT8_STEP_WASM } from './int8-step.wasm';
 import { INT8_STEP_SHARED_WASM } from './int8-step-shared.wasm';
-import { CTL_BYTES, instantiateShared, SplitJobs, type HelperKernel, type Int8HelperSpawn, type SplitMinimums } from './int8-threads';
+import { CTL_BYTES, HELPER_EXPORTS, instantiateShared, SplitJobs, type HelperKernel, type Int8HelperSpawn, type SplitMinimums } from './int8-threads';
 import type { MakeTensor, OrtSessionLike, OrtTensorLike, ValueMetadata } from './kv-decoder';
 
 
@@ -47,7 +47,7 @@ export interface Int8StepKernel extends HelperKernel {
   attend(q: number, keys: number, values: number, out: number, scores: number, pos: number, H: number, KVH: number, hd: number, scale: number): void;
 }
 
-const EXPORTS = ['quantizeTo', 'projectRows', 'projectRange', 'transpose', 'rowSums', 'rmsNorm', 'attend', 'attendHeads', 'quantizeRowsRange', 'siluMul'];
+const EXPORTS = ['quantizeTo', 'projectRows', 'transpose', 'rowSums', 'rmsNorm', 'attend', ...HELPER_EXPORTS];
 
 function isKernel(x: WebAssembly.Exports): x is WebAssembly.Exports & Int8StepKernel {
   return x['memory'] instanceof WebAssembly.Memory && EXPORTS.every((k) => typeof x[k] === 'function');

@@ -60,8 +60,11 @@ export interface HelperKernel {
   siluMul(g: number, u: number, i0: number, i1: number): void;
 }
 
+/** HelperKernel's names (int8-session.ts checks them with its own). */
+export const HELPER_EXPORTS = ['projectRange', 'attendHeads', 'quantizeRowsRange', 'siluMul'];
+
 function isHelperKernel(x: WebAssembly.Exports): x is WebAssembly.Exports & HelperKernel {
-  return ['projectRange', 'attendHeads', 'quantizeRowsRange', 'siluMul'].every((k) => typeof x[k] === 'function');
+  return HELPER_EXPORTS.every((k) => typeof x[k] === 'function');
 }
 
 /** The shared build instantiated on `memory`. */

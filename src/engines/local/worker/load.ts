@@ -1,7 +1,8 @@
 /**
  * The worker's load sequence (split from runtime.ts, which keeps the protocol glue): preflight →
  * memory check → download through the model store → tokenizer and session → warm-up. Returns the
- * loaded model; every failure is an EngineFailure with a specific kind.
+ * loaded model; every failure is an EngineFailure with a specific kind. Just over 300 lines, one idea: the
+ * sequence in order; each step's work lives in its own file.
  */
 import { TokenGenerator } from '../../../inference/core';
 import type { GrammarCache } from '../../../inference/grammar';
@@ -220,8 +221,7 @@ export async function loadModel(id: number, req: LoadRequest, post: Post, glue: 
     await model.dispose().catch(() => undefined);
     return fail('unsupported-model', `The int8 step could not start for ${loc.modelId} (${generator.engineReason ?? 'no reason given'}), and it was to run the whole model: load it in another dtype.`);
   }
-  const int8Memory = generator.int8MemoryBytes;
-  const stepThreads = await generator.int8Threads();
+  const step = await generator.int8Step();
   const loaded: Loaded = {
     tokenizer,
     model,
@@ -251,7 +251,7 @@ export async function loadModel(id: number, req: LoadRequest, post: Post, glue: 
       decodeLoopReason: generator.reason,
       decodeEngine: generator.engine,
       decodeEngineReason: generator.engineReason,
-      int8Step: int8Memory === null || !stepThreads ? null : { loadMs: now() - tInt8 + (stepOnly ? read.ms : 0), memoryBytes: int8Memory, onnxRuntimeSession: !stepOnly, threads: stepThreads.threads, threadNote: stepThreads.note },
+      int8Step: step && { loadMs: now() - tInt8 + (stepOnly ? read.ms : 0), memoryBytes: step.memoryBytes, onnxRuntimeSession: !stepOnly, threads: step.threads, threadNote: step.note },
       outputPool: generator.pooling,
       weightRewrite: session.weightRewrite,
       sessionParts: session.sessionParts,
