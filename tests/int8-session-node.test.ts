@@ -272,7 +272,7 @@ describe.each(CASES)('int8 step, CI scale shape $shape $dtype', ({ shape, dtype 
     const L = w.dims.layers;
     const ids = Array.from({ length: 37 }, (_, i) => (i * 7919 + 13) % 49000);
     const { empty, feeds, next } = stepFeeds(w, make);
-    const whole = await new Int8Session(meta, w, make).run(feeds(ids, 0, empty()));
+    const whole = await new Int8Session(meta, w, make, null, { block: 16 }).run(feeds(ids, 0, empty()));
     const rows = new Int8Session(meta, w, make);
     let out: Record<string, OrtTensorLike> = {};
     let past = empty();
@@ -295,7 +295,7 @@ describe.each(CASES)('int8 step, CI scale shape $shape $dtype', ({ shape, dtype 
     const a = await promptThenTokens(one, w, make, 12);
     // With the app's minimum sizes (at this shape the prompt's blocks and the LM head split), and with every call split.
     for (const split of [SPLIT_MIN, { products: 0, attention: 0, elements: 0 }]) {
-      const two = new Int8Session(new StepOnlySession(file, w.dims), w, make, spawnNodeHelper, split);
+      const two = new Int8Session(new StepOnlySession(file, w.dims), w, make, spawnNodeHelper, { split });
       await two.threadsReady;
       expect([one.threads, two.threads, two.threadNote]).toEqual([1, 2, null]);
       const b = await promptThenTokens(two, w, make, 12);
@@ -377,7 +377,7 @@ describe('int8 step threads: a helper that does not start, or stops serving', ()
 
   it(`a helper that says ready and never serves: after ${JOIN_LIMIT_MS} ms the step does its half, ends the helper and runs alone, with the same numbers`, async () => {
     let ended = 0;
-    const s = new Int8Session(new StepOnlySession(file, w.dims), w, make, () => ({ ready: Promise.resolve(), terminate: () => void ended++ }), { products: 0, attention: 0, elements: 0 });
+    const s = new Int8Session(new StepOnlySession(file, w.dims), w, make, () => ({ ready: Promise.resolve(), terminate: () => void ended++ }), { split: { products: 0, attention: 0, elements: 0 } });
     await s.threadsReady;
     expect(s.threads).toBe(2);
     const t0 = performance.now();

@@ -323,6 +323,8 @@ export async function measureHarness(browser, base, { model, dtype, threads, war
         // The int8 step's weights read and laid out for its kernels, and its own WebAssembly memory (null: it did not run).
         int8_step_ms: warm.info.int8Step ? Math.round(warm.info.int8Step.loadMs) : null,
         int8_step_mb: warm.info.int8Step ? Math.round(warm.info.int8Step.memoryBytes / 1e6) : null,
+        // Its kernel's build (src/inference/int8-kernel.ts): 'relaxed' (relaxed SIMD's int8 dot, exact here) or 'simd'.
+        int8_kernel: warm.info.int8Step?.kernel ?? null,
         // Memory the renderer touched for the first time during the warm load (touched.mjs; Linux only).
         touched_mb: touched === null ? null : Math.round(touched / 1e6),
       },

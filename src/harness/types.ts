@@ -21,6 +21,8 @@ export interface HarnessLoad {
   useBrowserCache?: boolean;
   /** The int8 step (LoadRequest.int8Step; default on: q8, and q4 made int8 at load): the benchmark measures ONNX Runtime Web alone too. */
   int8Step?: boolean;
+  /** The int8 step's relaxed-SIMD kernel where exact (LoadRequest.int8Relaxed; default on): false for paired measurements. */
+  int8Relaxed?: boolean;
 }
 
 export interface HarnessRun extends RunResult {

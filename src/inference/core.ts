@@ -19,6 +19,7 @@ import type * as HF from '@huggingface/transformers';
 import { KvDecoder, kvDecoderFor, type DecodeStats, type OrtTensorLike } from './kv-decoder';
 import type { Int8Llama } from './int8-llama';
 import { Int8Session } from './int8-session';
+import type { Int8KernelBuild } from './int8-kernel';
 import type { Int8HelperSpawn } from './int8-threads';
 import { runGenerate, type CausalLM, type TransformersLib } from './hf-generate';
 import { KvPrefixCache, type KvCacheLimits, type KvCacheStats, type KvLookup, type KvPayloadOps } from './kv-cache';
@@ -58,6 +59,8 @@ export interface GeneratorOptions {
    * heads; the same numbers as one thread). null or absent: the step runs on one thread.
    */
   int8Helper?: Int8HelperSpawn | null;
+  /** false: the int8 step's plain-SIMD kernel even where relaxed SIMD's int8 dot is exact (int8-kernel.ts). */
+  int8Relaxed?: boolean;
 }
 
 /** How the prompt was prefilled. */
@@ -124,7 +127,7 @@ export function chooseLoop(lib: TransformersLib, model: CausalLM, opts: Generato
   const { decoder } = chosen;
   let session: Int8Session;
   try {
-    session = new Int8Session(decoder.session, int8, decoder.makeTensor, opts.int8Helper ?? null);
+    session = new Int8Session(decoder.session, int8, decoder.makeTensor, opts.int8Helper ?? null, { relaxed: opts.int8Relaxed ?? true });
   } catch (e) {
     // Its memory could not grow (a big model on a small device): ONNX Runtime decodes, as without it.
     return { ...chosen, engine: 'onnxruntime', engineReason: `the int8 step could not be set up (${e instanceof Error ? e.message : String(e)})` };
@@ -189,11 +192,11 @@ export class TokenGenerator {
    * The int8 step once its helper serves jobs or could not start: the bytes of its WebAssembly memory (weights,
    * scratch, KV state) and its threads, with why one where two were asked for; null when it does not run.
    */
-  async int8Step(): Promise<{ memoryBytes: number; threads: number; note: string | null } | null> {
+  async int8Step(): Promise<{ memoryBytes: number; threads: number; note: string | null; kernel: Int8KernelBuild; kernelNote: string | null } | null> {
     const s = this.kv?.session;
     if (!(s instanceof Int8Session)) return null;
     await s.threadsReady;
-    return { memoryBytes: s.memoryBytes, threads: s.threads, note: s.threadNote };
+    return { memoryBytes: s.memoryBytes, threads: s.threads, note: s.threadNote, kernel: s.kernel, kernelNote: s.kernelNote };
   }
 
   /** Frees every kept state and ends the int8 step's helper thread: the generator is not used again. */

@@ -70,19 +70,19 @@ export class Int8KvState {
     this.presentNames = names.map((n) => `present.${n}`);
   }
 
-  /** Where the attention's scores go (capacity floats). */
+  /** Where the attention's scores go (capacity + 4 floats: the kernel writes exps four at a time past the last). */
   get scores(): number {
     return this.base;
   }
 
   /** A second thread's scores (int8-threads.ts: the heads are split between two threads). */
   get scores2(): number {
-    return this.base + 4 * this.capacity;
+    return this.base + 4 * (this.capacity + 4);
   }
 
   /** Byte offset of position 0 of `slot`'s rows at `capacity` (after two threads' scores). */
   slotAt(slot: number, capacity = this.capacity): number {
-    return this.base + align(8 * capacity) + slot * capacity * this.row * 4;
+    return this.base + align(8 * (capacity + 4)) + slot * capacity * this.row * 4;
   }
 
   /** Room for `positions` (and `extra` bytes from the base meanwhile: a load's staging): the rows moved to the larger layout. */

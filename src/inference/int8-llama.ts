@@ -98,7 +98,7 @@ export function llamaDims(config: Record<string, unknown>): Int8LlamaDims | stri
   if (!hidden || !heads || !kvHeads || !inter || !vocab || !layers || eps === null) return 'its config lacks a size the step needs';
   const headDim = num(config, 'head_dim') ?? hidden / heads;
   if (heads % kvHeads !== 0) return 'its query heads are not a multiple of its KV heads';
-  if (headDim % 4 !== 0 || !Number.isInteger(headDim)) return `its head size (${headDim}) is not a multiple of 4`;
+  if (headDim % 8 !== 0 || !Number.isInteger(headDim)) return `its head size (${headDim}) is not a multiple of 8 (the kernel rotates four pairs at a time)`;
   if (hidden % 32 !== 0 || inter % 32 !== 0 || (heads * headDim) % 32 !== 0) return 'a projection input is not a multiple of 32 wide (the kernel reads 32 bytes a step)';
   return { hidden, heads, kvHeads, headDim, inter, vocab, layers, eps, qkvBias: type === 'qwen2' };
 }

@@ -18,7 +18,8 @@
  * 2 threads, 2026-12-04): on one thread the step prefilled at 230 tok/s against ONNX Runtime Web's 321 (0.72); row
  * at a time, without blocks, 151 against 295 (0.51). Two threads (int8-threads.ts: a helper on the same shared
  * memory takes half of each kernel call, the same numbers) made it 1.26x ONNX Runtime Web's (302 against 242) and
- * 1.58x its own one thread; decode 1.17x.
+ * 1.58x its own one thread; decode 1.17x. Then (int8-kernel.ts) relaxed SIMD's int8 dot where exact, 1.46x on the
+ * same prompt, and attention four keys and four exps at a time, 1.5x more.
  *
  * The KV state lives in the kernel's memory (int8-kv.ts); the `present.*` a run returns are views of it, which
  * the loop copies only where it keeps a state (kv-decoder.ts: `outputsReused`).
@@ -27,11 +28,9 @@
  * memory, the weights' load, a block of rows through the layers); the KV state, the weights' reading and the split
  * between two threads already live in int8-kv.ts, int8-llama.ts and int8-threads.ts.
  */
-import { base64ToBytes } from '../lib/base64';
 import type { Int8Llama, Int8LlamaLayer, Int8Matrix } from './int8-llama';
 import { Int8KvState } from './int8-kv';
-import { INT8_STEP_WASM } from './int8-step.wasm';
-import { INT8_STEP_SHARED_WASM } from './int8-step-shared.wasm';
+import { chooseBuild, instantiateOwn, sharedModule, type Int8KernelBuild } from './int8-kernel';
 import { CTL_BYTES, HELPER_EXPORTS, instantiateShared, SplitJobs, type HelperKernel, type Int8HelperSpawn, type SplitMinimums } from './int8-threads';
 import type { MakeTensor, OrtSessionLike, OrtTensorLike, ValueMetadata } from './kv-decoder';
 
@@ -44,22 +43,21 @@ export interface Int8StepKernel extends HelperKernel {
   transpose(src: number, dst: number, K: number, N: number, k0: number, kc: number): void;
   rowSums(w: number, rowsum: number, N: number, K: number): void;
   rmsNorm(x: number, w: number, y: number, n: number, eps: number): void;
+  ropeRows(x: number, stride: number, heads: number, hd: number, cos: number, sin: number, M: number): void;
   attend(q: number, keys: number, values: number, out: number, scores: number, pos: number, H: number, KVH: number, hd: number, scale: number): void;
+  /** 1 where the relaxed build's int8 dot is exact here (int8-kernel.ts); 0 in the plain build. */
+  dotExact(): number;
 }
 
-const EXPORTS = ['quantizeTo', 'projectRows', 'transpose', 'rowSums', 'rmsNorm', 'attend', ...HELPER_EXPORTS];
+const EXPORTS = ['quantizeTo', 'projectRows', 'transpose', 'rowSums', 'rmsNorm', 'ropeRows', 'attend', 'dotExact', ...HELPER_EXPORTS];
 
 function isKernel(x: WebAssembly.Exports): x is WebAssembly.Exports & Int8StepKernel {
   return x['memory'] instanceof WebAssembly.Memory && EXPORTS.every((k) => typeof x[k] === 'function');
 }
 
-let compiled: WebAssembly.Module | null = null;
-let compiledShared: WebAssembly.Module | null = null;
-
-/** The kernel (3.5 kB: compiled synchronously, which workers allow at any size), a fresh instance on a memory of its own. */
-function instantiate(): Int8StepKernel {
-  compiled ??= new WebAssembly.Module(base64ToBytes(INT8_STEP_WASM));
-  const { exports } = new WebAssembly.Instance(compiled, {});
+/** The kernel (`build`, int8-kernel.ts), a fresh instance on a memory of its own. */
+function instantiate(build: Int8KernelBuild): Int8StepKernel {
+  const exports = instantiateOwn(build);
   if (!isKernel(exports)) throw new Error('the int8 step kernel lacks an export');
   return exports;
 }
@@ -68,7 +66,7 @@ function instantiate(): Int8StepKernel {
  * The shared build on a new shared memory, for a second thread; or why not (no SharedArrayBuffer: a page that is
  * not cross-origin isolated; a device that cannot reserve the memory).
  */
-function instantiateForThreads(): { kernel: Int8StepKernel; module: WebAssembly.Module } | { reason: string } {
+function instantiateForThreads(build: Int8KernelBuild): { kernel: Int8StepKernel; module: WebAssembly.Module } | { reason: string } {
   if (typeof SharedArrayBuffer === 'undefined') return { reason: 'no shared memory here (the page is not cross-origin isolated)' };
   let memory: WebAssembly.Memory;
   try {
@@ -76,10 +74,10 @@ function instantiateForThreads(): { kernel: Int8StepKernel; module: WebAssembly.
   } catch (e) {
     return { reason: `a shared memory could not be made (${e instanceof Error ? e.message : String(e)})` };
   }
-  compiledShared ??= new WebAssembly.Module(base64ToBytes(INT8_STEP_SHARED_WASM));
-  const kernel = { ...instantiateShared(compiledShared, memory), memory };
+  const module = sharedModule(build);
+  const kernel = { ...instantiateShared(module, memory), memory };
   if (!isKernel(kernel)) throw new Error('the int8 step kernel lacks an export');
-  return { kernel, module: compiledShared };
+  return { kernel, module };
 }
 
 
@@ -90,9 +88,13 @@ const STAGING = 4 << 20;
 /**
  * A prompt's rows run through the weights this many at a time (`gemmS16`: each weight load serves four rows).
  * Measured (135M shape q8, paired against ONNX Runtime Web): 16 rows a block prefilled 1.5x faster than one
- * (230 against 151 tok/s); the matmuls are then compute-bound (~30 G int8 products a second on one thread).
+ * (230 against 151 tok/s); the plain kernel's matmuls are then compute-bound (~30 G int8 products a second on one
+ * thread). With relaxed SIMD's int8 dot (int8-kernel.ts: ~94 G on weights in cache) the weights' trips from memory
+ * showed: a 1536 × 576 matrix over 16 rows took 0.32 ms from memory against 0.15 in cache (Chromium, one thread,
+ * 2026-12-04), and the 135M prompt (272 tokens, two threads) prefilled at 516-575 tok/s in blocks of 16, 638 of 32,
+ * 649-669 of 64 and 643-658 of 128.
  */
-const BLOCK = 16;
+const BLOCK = 64;
 /** Positions the KV state holds at first; it doubles as a conversation grows. */
 const FIRST_CAPACITY = 256;
 
@@ -125,42 +127,50 @@ export class Int8Session implements OrtSessionLike {
   private readonly head: Placed;
   private readonly invFreq: Float32Array;
   private readonly logits: Float32Array;
-  /** The rotary angles of the positions being run, [BLOCK][headDim / 2] each. */
-  private readonly cos: Float32Array;
-  private readonly sin: Float32Array;
   private mem = new Float32Array(0);
   // Scratch in the kernel's memory, BLOCK rows each: the residual stream, the normed rows, their quantized form
   // with each row's scale and zero point, the int32 sums, each projection's output, the attention's output.
-  private readonly at: Record<'x' | 't' | 'x16' | 'qp' | 'acc' | 'q' | 'att' | 'o' | 'g' | 'u' | 'd' | 'logits', number>;
+  private readonly at: Record<'x' | 't' | 'x16' | 'qp' | 'acc' | 'q' | 'att' | 'o' | 'g' | 'u' | 'd' | 'logits' | 'cos' | 'sin', number>;
   private readonly kv: Int8KvState;
   /** The kernel calls two threads share (int8-threads.ts): one thread until a helper serves jobs. */
   private readonly jobs: SplitJobs;
   /** Settles once the helper serves jobs or could not start (never rejects). */
   readonly threadsReady: Promise<void>;
 
-  /** `spawn`: a second thread's starter (int8-threads.ts), null for one thread; `split`: its minimum sizes (tests). */
+  /** The kernel's build (int8-kernel.ts), and why not relaxed SIMD where it is plain. */
+  readonly kernel: Int8KernelBuild;
+  readonly kernelNote: string | null;
+  /** Rows a prompt block. */
+  private readonly blockRows: number;
+
+  /**
+   * `spawn`: a second thread's starter (int8-threads.ts), null for one thread; `opts.split`: its minimum sizes
+   * (tests); `opts.relaxed`: false keeps the plain-SIMD kernel where relaxed SIMD's int8 dot would be exact;
+   * `opts.block`: rows a prompt block (default BLOCK; tests use fewer to run several blocks on a short prompt).
+   */
   constructor(
     ort: OrtSessionLike,
     weights: Int8Llama,
     private readonly makeTensor: MakeTensor,
     spawn: Int8HelperSpawn | null = null,
-    split?: SplitMinimums,
+    opts: { split?: SplitMinimums; relaxed?: boolean; block?: number } = {},
   ) {
     this.inputNames = ort.inputNames;
     this.outputNames = ort.outputNames;
     this.inputMetadata = ort.inputMetadata;
     this.outputMetadata = ort.outputMetadata;
-    const shared = spawn ? instantiateForThreads() : null;
-    this.k = shared && 'kernel' in shared ? shared.kernel : instantiate();
-    this.jobs = new SplitJobs(this.k, split);
+    const choice = chooseBuild(opts.relaxed ?? true);
+    this.kernel = choice.build;
+    this.kernelNote = choice.note;
+    const shared = spawn ? instantiateForThreads(choice.build) : null;
+    this.k = shared && 'kernel' in shared ? shared.kernel : instantiate(choice.build);
+    this.jobs = new SplitJobs(this.k, opts.split);
     if (shared && 'reason' in shared) this.jobs.note = shared.reason;
     this.d = weights.dims;
     const { hidden: h, heads: H, headDim: hd, inter, vocab: V } = this.d;
     this.embed = weights.embed;
     this.invFreq = weights.invFreq;
     this.logits = new Float32Array(V);
-    this.cos = new Float32Array((BLOCK * hd) / 2);
-    this.sin = new Float32Array((BLOCK * hd) / 2);
     let next = BASE;
     const take = (bytes: number) => {
       const at = next;
@@ -168,8 +178,8 @@ export class Int8Session implements OrtSessionLike {
       return at;
     };
     const wide = Math.max(h, inter, H * hd);
-    const B = BLOCK;
-    this.at = { x: take(4 * h * B), t: take(4 * h * B), x16: take(2 * wide * B), qp: take(8 * B), acc: take(4 * Math.max(V, wide * B)), q: take(4 * H * hd * B), att: take(4 * H * hd * B), o: take(4 * h * B), g: take(4 * inter * B), u: take(4 * inter * B), d: take(4 * h * B), logits: take(4 * V) };
+    const B = (this.blockRows = opts.block ?? BLOCK);
+    this.at = { x: take(4 * h * B), t: take(4 * h * B), x16: take(2 * wide * B), qp: take(8 * B), acc: take(4 * Math.max(V, wide * B)), q: take(4 * H * hd * B), att: take(4 * H * hd * B), o: take(4 * h * B), g: take(4 * inter * B), u: take(4 * inter * B), d: take(4 * h * B), logits: take(4 * V), cos: take(2 * hd * B), sin: take(2 * hd * B) };
     const mats: [Int8Matrix, Placed][] = [];
     const vecs: [Float32Array, number][] = [];
     const place = (m: Int8Matrix): Placed => {
@@ -254,8 +264,8 @@ export class Int8Session implements OrtSessionLike {
     // A prompt runs in blocks of rows, each row as a one-token run would (its own activation scale), only the last
     // row through the LM head: so a prompt split in two (a reused KV prefix and the new tokens) gives the numbers
     // the whole prompt gives, which is what makes the KV cache's reuse exact on the step (kv-cache.ts kvReuseBlocker).
-    for (let i = 0; i < n; i += BLOCK) {
-      const M = Math.min(BLOCK, n - i);
+    for (let i = 0; i < n; i += this.blockRows) {
+      const M = Math.min(this.blockRows, n - i);
       this.block(ids.data, i, M, past + i, i + M === n);
       kv.appended(M);
     }
@@ -282,18 +292,18 @@ export class Int8Session implements OrtSessionLike {
     this.jobs.project(p.w, at.x16, p.scale, p.rowsum, at.acc, y, p.N, p.K, M, at.qp);
   }
 
-  /** Attention of row `r` (at position pos) over layer l's state. */
-  private attend(l: number, r: number, pos: number, scale: number): void {
+  /** Attention of the block's M rows (row r at position pos0 + r) over layer l's state. */
+  private attend(l: number, pos0: number, M: number, scale: number): void {
     const { at, kv } = this;
     const { heads: H, kvHeads: KVH, headDim: hd } = this.d;
-    this.jobs.attend(at.q + r * H * hd * 4, kv.slotAt(2 * l), kv.slotAt(2 * l + 1), at.att + r * H * hd * 4, kv.scores, kv.scores2, pos, H, KVH, hd, scale);
+    this.jobs.attend(at.q, kv.slotAt(2 * l), kv.slotAt(2 * l + 1), at.att, kv.scores, kv.scores2, pos0, M, H, KVH, hd, scale);
   }
 
   /** RMSNorm of M rows of the residual stream into the normed rows, with weights `w`. */
   private normRows(w: number, M: number): void {
     const { k, at } = this;
     const { hidden: h, eps } = this.d;
-    for (let r = 0; r < M; r++) k.rmsNorm(at.x + r * h * 4, w, at.t + r * h * 4, h, eps);
+    this.jobs.norm(at.x, w, at.t, h, eps, M);
   }
 
   /**
@@ -302,11 +312,11 @@ export class Int8Session implements OrtSessionLike {
    * the kernels' sums are exact integers). No allocation: one view, offsets into it.
    */
   private block(ids: BigInt64Array, from: number, M: number, pos0: number, logits: boolean): void {
-    const { k, at, kv, cos, sin } = this;
+    const { k, at, kv } = this;
     const { hidden: h, heads: H, kvHeads: KVH, headDim: hd, inter, layers: L, eps, vocab: V } = this.d;
     const m = this.f32();
-    // Float offsets of the scratch rows.
-    const x = at.x >> 2, q = at.q >> 2, o = at.o >> 2, dn = at.d >> 2;
+    // Float offsets of the scratch rows (the rotary angles [BLOCK][hd / 2] at cos and sin).
+    const x = at.x >> 2, q = at.q >> 2, cos = at.cos >> 2, sin = at.sin >> 2;
     const half = hd / 2, qw = H * hd, row = KVH * hd;
     for (let r = 0; r < M; r++) {
       const token = Number(ids[from + r]);
@@ -314,8 +324,8 @@ export class Int8Session implements OrtSessionLike {
       m.set(this.embed.subarray(token * h, token * h + h), x + r * h);
       for (let j = 0; j < half; j++) {
         const a = Math.fround((pos0 + r) * (this.invFreq[j] ?? 0));
-        cos[r * half + j] = Math.cos(a);
-        sin[r * half + j] = Math.sin(a);
+        m[cos + r * half + j] = Math.cos(a);
+        m[sin + r * half + j] = Math.sin(a);
       }
     }
     const scale = Math.fround(1 / Math.sqrt(hd));
@@ -329,22 +339,20 @@ export class Int8Session implements OrtSessionLike {
       this.project(ly.q, at.q, M);
       this.project(ly.k, keyAt, M);
       this.project(ly.v, valueAt, M);
-      for (let r = 0; r < M; r++) {
-        const qr = q + r * qw, kr = (keyAt >> 2) + r * row;
-        // Qwen2: the export's Add(bias, projection), each sum rounded to f32 by the array.
-        if (ly.bias) {
-          addTo(m, qr, ly.bias.q);
-          addTo(m, kr, ly.bias.k);
+      // Qwen2: the export's Add(bias, projection), each sum rounded to f32 by the array.
+      if (ly.bias)
+        for (let r = 0; r < M; r++) {
+          addTo(m, q + r * qw, ly.bias.q);
+          addTo(m, (keyAt >> 2) + r * row, ly.bias.k);
           addTo(m, (valueAt >> 2) + r * row, ly.bias.v);
         }
-        rope(m, qr, H, hd, cos, sin, r * half);
-        rope(m, kr, KVH, hd, cos, sin, r * half);
-      }
+      k.ropeRows(at.q, qw, H, hd, at.cos, at.sin, M);
+      k.ropeRows(keyAt, row, KVH, hd, at.cos, at.sin, M);
       // Row r sees positions up to its own (the block's later rows are in the state already, not read).
-      for (let r = 0; r < M; r++) this.attend(l, r, pos0 + r, scale);
+      this.attend(l, pos0, M, scale);
       this.quantizeRows(at.att, qw, M);
       this.project(ly.o, at.o, M);
-      for (let i = 0; i < M * h; i++) m[x + i] = m[x + i]! + m[o + i]!;
+      this.jobs.add(at.x, at.o, M * h);
       this.normRows(ly.ln2, M);
       this.quantizeRows(at.t, h, M);
       this.project(ly.gate, at.g, M);
@@ -353,7 +361,7 @@ export class Int8Session implements OrtSessionLike {
       this.jobs.silu(at.g, at.u, M * inter);
       this.quantizeRows(at.g, inter, M);
       this.project(ly.down, at.d, M);
-      for (let i = 0; i < M * h; i++) m[x + i] = m[x + i]! + m[dn + i]!;
+      this.jobs.add(at.x, at.d, M * h);
     }
     if (!logits) return;
     const last = at.x + (M - 1) * h * 4;
@@ -368,20 +376,4 @@ export class Int8Session implements OrtSessionLike {
 /** m[off ..] += b, elementwise (rounded to f32 by the array). */
 function addTo(m: Float32Array, off: number, b: Float32Array): void {
   for (let i = 0; i < b.length; i++) m[off + i] = b[i]! + m[off + i]!;
-}
-
-/**
- * Rotary positions on `heads` heads of the row at m[off ..] in place (the halves rotated, as the export's
- * rotate_half), with the angles at cos/sin[c0 ..].
- */
-function rope(m: Float32Array, off: number, heads: number, hd: number, cos: Float32Array, sin: Float32Array, c0: number): void {
-  const half = hd / 2;
-  for (let k = 0; k < heads; k++) {
-    const o = off + k * hd;
-    for (let j = 0; j < half; j++) {
-      const a = m[o + j]!, b = m[o + j + half]!, c = cos[c0 + j]!, s = sin[c0 + j]!;
-      m[o + j] = Math.fround(a * c) - Math.fround(b * s);
-      m[o + j + half] = Math.fround(b * c) + Math.fround(a * s);
-    }
-  }
 }

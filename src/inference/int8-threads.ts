@@ -1,7 +1,7 @@
 /**
  * A second thread for the int8 step (int8-session.ts): the step's kernel instantiated twice on one shared
  * WebAssembly memory (tools/wasm/build.mjs's shared build), the second instance in a helper (a Web Worker in the
- * browser, a worker thread in Node) that takes half of each matrix's outputs and half of the attention's heads.
+ * browser, a worker thread in Node) that takes half of each matrix's outputs and of the attention's (row, head) pairs.
  * Each output's sums are the ones a single thread makes (exact int32, then the same f32 steps), so two threads give
  * one thread's numbers bit for bit (tests/int8-session-node.test.ts).
  *
@@ -43,6 +43,8 @@ export const OP_PROJECT = 1;
 export const OP_ATTEND = 2;
 export const OP_QUANTIZE = 3;
 export const OP_SILU = 4;
+export const OP_ADD = 6;
+export const OP_NORM = 7;
 const OP_QUIT = 5;
 
 /** How long the helper spins for the next job before it sleeps (ms): longer than a token's work outside the kernels. */
@@ -55,13 +57,15 @@ export const JOIN_LIMIT_MS = 5000;
 /** The kernel's exports a helper runs. */
 export interface HelperKernel {
   projectRange(w: number, x16: number, wscale: number, rowsum: number, acc: number, y: number, N: number, K: number, M: number, qp: number, n0: number, n1: number): void;
-  attendHeads(q: number, keys: number, values: number, out: number, scores: number, pos: number, H: number, KVH: number, hd: number, scale: number, h0: number, h1: number): void;
+  attendUnits(q: number, keys: number, values: number, out: number, scores: number, pos0: number, H: number, KVH: number, hd: number, scale: number, u0: number, u1: number): void;
   quantizeRowsRange(x: number, K: number, x16: number, qp: number, r0: number, r1: number): void;
   siluMul(g: number, u: number, i0: number, i1: number): void;
+  addRange(x: number, y: number, i0: number, i1: number): void;
+  rmsNormRows(x: number, w: number, y: number, n: number, eps: number, r0: number, r1: number): void;
 }
 
 /** HelperKernel's names (int8-session.ts checks them with its own). */
-export const HELPER_EXPORTS = ['projectRange', 'attendHeads', 'quantizeRowsRange', 'siluMul'];
+export const HELPER_EXPORTS = ['projectRange', 'attendUnits', 'quantizeRowsRange', 'siluMul', 'addRange', 'rmsNormRows'];
 
 function isHelperKernel(x: WebAssembly.Exports): x is WebAssembly.Exports & HelperKernel {
   return HELPER_EXPORTS.every((k) => typeof x[k] === 'function');
@@ -102,9 +106,11 @@ export function serveJobs(init: Int8HelperInit, ready: () => void): void {
     const a = (j: number) => i32[ARGS + j]!;
     if (op === OP_QUIT) return;
     if (op === OP_PROJECT) k.projectRange(a(0), a(1), a(2), a(3), a(4), a(5), a(6), a(7), a(8), a(9), a(10), a(11));
-    else if (op === OP_ATTEND) k.attendHeads(a(0), a(1), a(2), a(3), a(4), a(5), a(6), a(7), a(8), f32[ARGS + 9]!, a(10), a(11));
+    else if (op === OP_ATTEND) k.attendUnits(a(0), a(1), a(2), a(3), a(4), a(5), a(6), a(7), a(8), f32[ARGS + 9]!, a(10), a(11));
     else if (op === OP_QUANTIZE) k.quantizeRowsRange(a(0), a(1), a(2), a(3), a(4), a(5));
     else if (op === OP_SILU) k.siluMul(a(0), a(1), a(2), a(3));
+    else if (op === OP_ADD) k.addRange(a(0), a(1), a(2), a(3));
+    else if (op === OP_NORM) k.rmsNormRows(a(0), a(1), a(2), a(3), f32[ARGS + 4]!, a(5), a(6));
     Atomics.store(i32, DONE, s);
     Atomics.notify(i32, DONE);
   }
@@ -174,7 +180,7 @@ export class SecondThread {
 
 /**
  * Calls smaller than these stay on one thread: a hand-over costs about as much as a few microseconds of kernel. In
- * int8 products (N × K × M; ~10 µs on one thread), attention products ((pos + 1) × heads × head size), and elements
+ * int8 products (N × K × M; ~10 µs on one thread), attention products (positions read × heads × head size, over a block's rows), and elements
  * (SiLU, quantizing). So a toy model's one-token runs (slm-reference: 128 × 128 to 512 × 128 matrices, 2,000 tokens
  * a second) stay on one thread — measured split, its Auto pairs drifted 0.63-1.28 — while the 135M shape's token
  * splits every matrix but k and v (576 × 192) and its prompt blocks split all.
@@ -188,7 +194,7 @@ export const SPLIT_MIN: SplitMinimums = { products: 1 << 18, attention: 1 << 15,
 
 /**
  * The step's kernel calls that two threads share (int8-session.ts calls these): on one thread until a helper waits
- * for jobs, then half of each on the helper (outputs of a matrix, heads of the attention, rows to quantize,
+ * for jobs, then half of each on the helper (outputs of a matrix, (row, head) pairs of the attention, rows to quantize,
  * elements of SiLU). A helper lost mid-job: its half done here, one thread from then on, the reason kept.
  */
 export class SplitJobs {
@@ -240,15 +246,20 @@ export class SplitJobs {
     if (!t.join()) this.alone(() => k.projectRange(w, x16, wscale, rowsum, acc, y, N, K, M, qp, mid, N));
   }
 
-  /** `attend` of one position; with a helper, it takes the upper half of the heads (with its own scores, `scores2`). */
-  attend(q: number, keys: number, values: number, out: number, scores: number, scores2: number, pos: number, H: number, KVH: number, hd: number, scale: number): void {
+  /**
+   * `attendUnits` of a block's M rows (row r at position pos0 + r) × H heads; with a helper, it takes the later
+   * (row, head) pairs, split where the positions each reads add up to half (its own scores, `scores2`).
+   */
+  attend(q: number, keys: number, values: number, out: number, scores: number, scores2: number, pos0: number, M: number, H: number, KVH: number, hd: number, scale: number): void {
     const { k, a, second: t } = this;
-    if (!t || H < 2 || (pos + 1) * H * hd < this.min.attention) return k.attendHeads(q, keys, values, out, scores, pos, H, KVH, hd, scale, 0, H);
-    const mid = H >> 1;
-    a[0] = q; a[1] = keys; a[2] = values; a[3] = out; a[4] = scores2; a[5] = pos; a[6] = H; a[7] = KVH; a[8] = hd; a[9] = scale; a[10] = mid; a[11] = H;
+    const units = M * H, work = H * M * (pos0 + (M + 1) / 2);
+    if (!t || units < 2 || work * hd < this.min.attention) return k.attendUnits(q, keys, values, out, scores, pos0, H, KVH, hd, scale, 0, units);
+    let mid = 0;
+    for (let done = 0; mid < units - 1 && 2 * done < work; mid++) done += pos0 + Math.floor(mid / H) + 1;
+    a[0] = q; a[1] = keys; a[2] = values; a[3] = out; a[4] = scores2; a[5] = pos0; a[6] = H; a[7] = KVH; a[8] = hd; a[9] = scale; a[10] = mid; a[11] = units;
     t.post(OP_ATTEND, a, 12, 9);
-    k.attendHeads(q, keys, values, out, scores, pos, H, KVH, hd, scale, 0, mid);
-    if (!t.join()) this.alone(() => k.attendHeads(q, keys, values, out, scores2, pos, H, KVH, hd, scale, mid, H));
+    k.attendUnits(q, keys, values, out, scores, pos0, H, KVH, hd, scale, 0, mid);
+    if (!t.join()) this.alone(() => k.attendUnits(q, keys, values, out, scores2, pos0, H, KVH, hd, scale, mid, units));
   }
 
   /** Each of M rows of K floats quantized on its own; with a helper, it takes the later rows. */
@@ -271,6 +282,28 @@ export class SplitJobs {
     t.post(OP_SILU, a, 4);
     k.siluMul(g, u, 0, mid);
     if (!t.join()) this.alone(() => k.siluMul(g, u, mid, n));
+  }
+
+  /** x += y over n floats (the residual stream's adds); with a helper, it takes the later half. */
+  add(x: number, y: number, n: number): void {
+    const { k, a, second: t } = this;
+    if (!t || n < this.min.elements) return k.addRange(x, y, 0, n);
+    const mid = (n >> 1) & ~3;
+    a[0] = x; a[1] = y; a[2] = mid; a[3] = n;
+    t.post(OP_ADD, a, 4);
+    k.addRange(x, y, 0, mid);
+    if (!t.join()) this.alone(() => k.addRange(x, y, mid, n));
+  }
+
+  /** RMSNorm of M rows of n floats from x into y, with weights w; with a helper, it takes the later rows. */
+  norm(x: number, w: number, y: number, n: number, eps: number, M: number): void {
+    const { k, a, second: t } = this;
+    if (!t || M < 2 || M * n < this.min.elements) return k.rmsNormRows(x, w, y, n, eps, 0, M);
+    const mid = M >> 1;
+    a[0] = x; a[1] = w; a[2] = y; a[3] = n; a[4] = eps; a[5] = mid; a[6] = M;
+    t.post(OP_NORM, a, 7, 4);
+    k.rmsNormRows(x, w, y, n, eps, 0, mid);
+    if (!t.join()) this.alone(() => k.rmsNormRows(x, w, y, n, eps, mid, M));
   }
 
   /** The helper was lost mid-job: its half done here, one thread from now on. */

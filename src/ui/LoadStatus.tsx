@@ -184,7 +184,7 @@ export function LoadStatus({ state, compact = false, onRetry, prepared = null }:
             <th>Decode steps</th>
             <td data-testid="decode-engine" title={info.decodeEngineReason ?? undefined}>
               {info.int8Step
-                ? `int8 step of our own (WebAssembly SIMD, ${info.int8Step.threads} thread${info.int8Step.threads === 1 ? '' : 's'}${info.int8Step.threadNote ? `: ${info.int8Step.threadNote}` : ''}; prompts row by row, KV reuse exact${info.int8Step.onnxRuntimeSession ? '' : '; no ONNX Runtime session'}) · ready in ${fmtMs(info.int8Step.loadMs)} · ${fmtBytes(info.int8Step.memoryBytes)}`
+                ? `int8 step of our own (${info.int8Step.kernel === 'relaxed' ? 'relaxed-SIMD int8 dot' : `WebAssembly SIMD${info.int8Step.kernelNote ? `: ${info.int8Step.kernelNote}` : ''}`}, ${info.int8Step.threads} thread${info.int8Step.threads === 1 ? '' : 's'}${info.int8Step.threadNote ? `: ${info.int8Step.threadNote}` : ''}; prompts row by row, KV reuse exact${info.int8Step.onnxRuntimeSession ? '' : '; no ONNX Runtime session'}) · ready in ${fmtMs(info.int8Step.loadMs)} · ${fmtBytes(info.int8Step.memoryBytes)}`
                 : `ONNX Runtime${info.decodeEngineReason ? ` (${info.decodeEngineReason})` : ''}`}
             </td>
           </tr>

@@ -18,6 +18,9 @@ import type { ChatMessage } from '../../src/engines/types';
 import { chooseLoop } from '../../src/inference/core';
 import { readInt8Llama } from '../../src/inference/int8-llama';
 import { promptIds } from '../../src/inference/prompt';
+import { INT8_STEP_WASM } from '../../src/inference/int8-step.wasm';
+import { INT8_STEP_RELAXED_WASM } from '../../src/inference/int8-step-relaxed.wasm';
+import { relaxedAgreement } from '../relaxed-check';
 import { beforeFirstTie, rowByRow, tracedGreedy } from '../traced-greedy';
 import { launchBrowser, openPage, type PageLog } from './browser';
 import { MIRROR_ORG, startModelHost, type ModelHost } from './model-host';
@@ -61,9 +64,9 @@ async function nodeIds(): Promise<{ ort: number[]; ortTie: number; rows: number[
   }
 }
 
-async function load(dtype: 'q8' | 'fp32' | 'q4', int8Step?: boolean, threads = 1): Promise<LoadedInfo> {
+async function load(dtype: 'q8' | 'fp32' | 'q4', int8Step?: boolean, threads = 1, int8Relaxed = true): Promise<LoadedInfo> {
   const source = { type: 'mirror' as const, host: host.url, modelId: `${MIRROR_ORG}/${ci.name}`, revision: 'main' };
-  return page.evaluate(([s, d, i, n]) => window.slmHarness.load({ source: s, dtype: d, device: 'wasm', threads: n, warmup: null, ...(i === null ? {} : { int8Step: i }) }), [source, dtype, int8Step ?? null, threads] as const);
+  return page.evaluate(([s, d, i, n, x]) => window.slmHarness.load({ source: s, dtype: d, device: 'wasm', threads: n, warmup: null, int8Relaxed: x, ...(i === null ? {} : { int8Step: i }) }), [source, dtype, int8Step ?? null, threads, int8Relaxed] as const);
 }
 
 const generate = () => page.evaluate(([msgs, n]) => window.slmHarness.generate(msgs, { greedy: true, maxNewTokens: n, minNewTokens: n }), [MESSAGES, N] as const);
@@ -111,6 +114,17 @@ describe('int8 step in Chromium (CI scale shape, q8)', () => {
     const two = await load('q8', undefined, 2);
     expect([two.threads, two.decodeEngine, two.int8Step?.threads, two.int8Step?.threadNote]).toEqual([2, 'int8-step', 2, null]);
     expect((await generate()).outputTokenIds, 'two threads vs one').toEqual(a.outputTokenIds);
+    // The kernel's build: relaxed SIMD's int8 dot where this Chromium multiplies 8-bit activations exactly (judged
+    // here by both builds' sums, not by the kernel's own check), plain SIMD otherwise; plain asked for, the same
+    // integer sums and so the same ids all the way.
+    const agree = await page.evaluate(relaxedAgreement, { relaxed: INT8_STEP_RELAXED_WASM, plain: INT8_STEP_WASM });
+    expect(agree.equalLow, 'activations 0..127: exact by the spec').toBe(true);
+    expect(agree.dotExact === 1, `dotExact ${agree.dotExact}, sums equal ${agree.equal}`).toBe(agree.equal);
+    expect([info.int8Step!.kernel, two.int8Step!.kernel]).toEqual(agree.equal ? ['relaxed', 'relaxed'] : ['simd', 'simd']);
+    console.log(`int8 step kernel in this Chromium: ${info.int8Step!.kernel}${info.int8Step!.kernelNote ? ` (${info.int8Step!.kernelNote})` : ''}`);
+    const plain = await load('q8', undefined, 2, false);
+    expect([plain.int8Step?.kernel, plain.int8Step?.kernelNote]).toEqual(['simd', 'relaxed SIMD turned off for this load']);
+    expect((await generate()).outputTokenIds, 'plain SIMD vs the default build').toEqual(a.outputTokenIds);
 
     const off = await load('q8', false);
     expect([off.decodeEngine, off.int8Step]).toEqual(['onnxruntime', null]);

@@ -8,7 +8,7 @@
  * one thread) 5.8 ms against 10.5-11.3 for four rows a pass sharing each activation load (four weight
  * streams at once, and 8 accumulators for the relaxed build), whose loads the CPU could not keep up with.
  *
- * - gemvS16 (in int8-step.ts, the app's int8 decode step, re-exported): 128-bit SIMD as ONNX Runtime Web's shipped build has it: the weights widened to int16, the
+ * - gemvS16 (int8-step.ts's plain-build GEMV, `gemvWide`, re-exported; the app's relaxed build runs one dot on 8-bit activations where exact): 128-bit SIMD as ONNX Runtime Web's shipped build has it: the weights widened to int16, the
  *   activation read pre-widened (x16, int16 [K]), `i32x4.dot_i16x8_s` (8 products an instruction).
  * - gemvRelaxed: relaxed SIMD's `i32x4.relaxed_dot_i8x16_i7x16_add_s` (16 products an instruction, VNNI's
  *   vpdpbusd where the CPU has it). Its second operand is exact only in 0..127, so the activation is read
@@ -19,7 +19,7 @@
  */
 
 import { hsum } from './int8-step';
-export { gemvS16, attend } from './int8-step';
+export { gemvWide as gemvS16, attend } from './int8-step';
 
 export function gemvRelaxed(w: usize, lo: usize, hi: usize, out: usize, N: i32, K: i32): void {
   const k = <usize>K;

@@ -10,6 +10,7 @@ export type { DecodeStats } from '../types';
 import type { Dtype, ModelSource } from '../../models/sources';
 import type { DeviceKind, WorkerEnvironment } from '../../models/environment';
 import type { FitVerdict, MemoryEstimate } from '../../models/memory';
+import type { Int8KernelBuild } from '../../inference/int8-kernel';
 
 export type { DeviceKind, WebGpuInfo, WorkerEnvironment } from '../../models/environment';
 
@@ -37,6 +38,11 @@ export interface LoadRequest {
    * ONNX Runtime Web, and q4 keeps exact fp32 matmuls where the device's memory allows (src/models/dtypes.ts).
    */
   int8Step?: boolean;
+  /**
+   * The int8 step's kernel with relaxed SIMD's int8 dot where this engine computes it exactly
+   * (src/inference/int8-kernel.ts; default true). false: the plain-SIMD kernel (paired measurements, tests).
+   */
+  int8Relaxed?: boolean;
 }
 
 export interface WarmupPlan {
@@ -131,7 +137,7 @@ export interface LoadedInfo {
    */
   decodeEngine: 'onnxruntime' | 'int8-step';
   decodeEngineReason: string | null;
-  int8Step: { loadMs: number; memoryBytes: number; onnxRuntimeSession: boolean; threads: number; threadNote: string | null } | null;
+  int8Step: { loadMs: number; memoryBytes: number; onnxRuntimeSession: boolean; threads: number; threadNote: string | null; kernel: Int8KernelBuild; kernelNote: string | null } | null;
   /** Whether ONNX Runtime writes the loop's outputs into reused buffers (src/inference/output-pool.ts). */
   outputPool: boolean;
   /** q4 weights turned into fp32 at load (WASM only; src/inference/q4-rewrite.ts), null when the model had none. */

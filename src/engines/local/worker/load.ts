@@ -216,7 +216,7 @@ export async function loadModel(id: number, req: LoadRequest, post: Post, glue: 
   const threads = t.env.backends.onnx.wasm?.numThreads ?? 1;
   // The load's thread count applies to the step too: at 2 or more, a helper worker takes half of its work.
   const int8Helper = threads >= 2 ? spawnWorkerHelper : null;
-  const generator = new TokenGenerator(t, model, { device: req.device, eosTokenIds, pooled: outputHookAvailable(), ...kvCacheOptions(req.dtype, session.weightRewrite?.to === 'int8'), int8, int8Helper });
+  const generator = new TokenGenerator(t, model, { device: req.device, eosTokenIds, pooled: outputHookAvailable(), ...kvCacheOptions(req.dtype, session.weightRewrite?.to === 'int8'), int8, int8Helper, int8Relaxed: req.int8Relaxed ?? true });
   if (stepOnly && generator.engine !== 'int8-step') {
     await model.dispose().catch(() => undefined);
     return fail('unsupported-model', `The int8 step could not start for ${loc.modelId} (${generator.engineReason ?? 'no reason given'}), and it was to run the whole model: load it in another dtype.`);
@@ -251,7 +251,7 @@ export async function loadModel(id: number, req: LoadRequest, post: Post, glue: 
       decodeLoopReason: generator.reason,
       decodeEngine: generator.engine,
       decodeEngineReason: generator.engineReason,
-      int8Step: step && { loadMs: now() - tInt8 + (stepOnly ? read.ms : 0), memoryBytes: step.memoryBytes, onnxRuntimeSession: !stepOnly, threads: step.threads, threadNote: step.note },
+      int8Step: step && { loadMs: now() - tInt8 + (stepOnly ? read.ms : 0), memoryBytes: step.memoryBytes, onnxRuntimeSession: !stepOnly, threads: step.threads, threadNote: step.note, kernel: step.kernel, kernelNote: step.kernelNote },
       outputPool: generator.pooling,
       weightRewrite: session.weightRewrite,
       sessionParts: session.sessionParts,
