@@ -62,7 +62,7 @@ const fromWorker: FromWorker[] = [
       decodeLoopReason: null,
       decodeEngine: 'int8-step',
       decodeEngineReason: null,
-      int8Step: { loadMs: 180, memoryBytes: 300e6, onnxRuntimeSession: false, threads: 2, threadNote: null },
+      int8Step: { loadMs: 180, memoryBytes: 300e6, onnxRuntimeSession: false, threads: 2, threadNote: null, kernel: 'relaxed', kernelNote: null },
       outputPool: true,
       weightRewrite: null,
       memoryEstimate: null,
