@@ -8,7 +8,7 @@
  * (Chromium 156, 2026-12-04: 94 against 31 G products a second). The instruction's second operand is specified for
  * 0..127 only, and the step's activations are 0..255 (ONNX's DynamicQuantizeLinear): beyond 127 engines differ
  * (VNNI: exact; V8's pmaddubsw fallback without VNNI: 16-bit saturation; ARM's sdot: read as signed; Node 20 with
- * its flag: saturation). So the relaxed build is used only where its own `dotExact` proves every weight × activation
+ * its flag: wrong sums, a draft-era lowering). So the relaxed build is used only where its own `dotExact` proves every weight × activation
  * pair exact in this engine, once per worker or process; the same engine gives the helper thread the same build.
  */
 import { base64ToBytes } from '../lib/base64';
@@ -49,7 +49,7 @@ export function relaxedVerdict(): Int8KernelChoice {
     if (typeof dotExact !== 'function') return (verdict = { build: 'simd', note: 'the relaxed build lacks its check' });
     verdict = dotExact() === 1
       ? { build: 'relaxed', note: null }
-      : { build: 'simd', note: "this CPU's relaxed int8 dot is not exact on 8-bit activations (no AVX-VNNI)" };
+      : { build: 'simd', note: "this engine's relaxed int8 dot is not exact on 8-bit activations (it is on x86-64 with AVX-VNNI)" };
   } catch (e) {
     verdict = { build: 'simd', note: `the relaxed build did not start (${e instanceof Error ? e.message : String(e)})` };
   }

@@ -301,9 +301,8 @@ export class Int8Session implements OrtSessionLike {
 
   /** RMSNorm of M rows of the residual stream into the normed rows, with weights `w`. */
   private normRows(w: number, M: number): void {
-    const { k, at } = this;
     const { hidden: h, eps } = this.d;
-    this.jobs.norm(at.x, w, at.t, h, eps, M);
+    this.jobs.norm(this.at.x, w, this.at.t, h, eps, M);
   }
 
   /**

@@ -47,9 +47,9 @@ export const OP_PROJECT = 1;
 export const OP_ATTEND = 2;
 export const OP_QUANTIZE = 3;
 export const OP_SILU = 4;
+const OP_QUIT = 5;
 export const OP_ADD = 6;
 export const OP_NORM = 7;
-const OP_QUIT = 5;
 
 /** How long the helper spins for the next job before it sleeps (ms): longer than a token's work outside the kernels. */
 const HELPER_SPIN_MS = 3;
@@ -198,8 +198,8 @@ export const SPLIT_MIN: SplitMinimums = { products: 1 << 18, attention: 1 << 15,
 
 /**
  * The step's kernel calls that two threads share (int8-session.ts calls these): on one thread until a helper waits
- * for jobs, then half of each on the helper (outputs of a matrix, (row, head) pairs of the attention, rows to quantize,
- * elements of SiLU). A helper lost mid-job: its half done here, one thread from then on, the reason kept.
+ * for jobs, then half of each on the helper (outputs of a matrix, (row, head) pairs of the attention, rows to quantize
+ * and to normalise, elements of SiLU and of the residual adds). A helper lost mid-job: its half done here, one thread from then on, the reason kept.
  */
 export class SplitJobs {
   private second: SecondThread | null = null;

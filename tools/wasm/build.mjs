@@ -45,7 +45,7 @@ export async function compile(name = 'q4-int8.ts', features = 'simd', extra = []
   const sources = new Map();
   let wasm = null;
   // asc asks for every file it might import (the library's too) synchronously through readFile: read ours first.
-  for (const f of [name, 'int8-step.ts', 'int8-step-f32.ts']) sources.set(f, await readFile(here(f), 'utf8'));
+  for (const f of new Set([name, 'int8-step.ts', 'int8-step-f32.ts'])) sources.set(f, await readFile(here(f), 'utf8'));
   const { error, stderr } = await asc.main(
     [name, '--outFile', out, '-O3', '--runtime', 'stub', '--noAssert', '--enable', features, ...extra],
     {

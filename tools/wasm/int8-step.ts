@@ -52,14 +52,11 @@ export function quantize(x: usize, K: i32, x16: usize): void {
   }
   const scale: f32 = hi == lo ? 1 : (hi - lo) / 255;
   const zp = <i32>min<f32>(255, max<f32>(0, nearest<f32>(0 - lo / scale)));
-  const sv = f32x4.splat(scale), zv = i32x4.splat(zp), z = i32x4.splat(0), top = i32x4.splat(255);
+  const sv = f32x4.splat(scale), zv = i32x4.splat(zp);
   for (let i = 0; i < k4; i += 16) {
     const p = x + (<usize>i << 2);
-    const q0 = i32x4.min_s(top, i32x4.max_s(z, i32x4.add(i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.div(v128.load(p), sv))), zv)));
-    const q1 = i32x4.min_s(top, i32x4.max_s(z, i32x4.add(i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.div(v128.load(p, 16), sv))), zv)));
-    const q2 = i32x4.min_s(top, i32x4.max_s(z, i32x4.add(i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.div(v128.load(p, 32), sv))), zv)));
-    const q3 = i32x4.min_s(top, i32x4.max_s(z, i32x4.add(i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.div(v128.load(p, 48), sv))), zv)));
-    const w0 = i16x8.narrow_i32x4_s(q0, q1), w1 = i16x8.narrow_i32x4_s(q2, q3);
+    const w0 = i16x8.narrow_i32x4_s(quantize4(v128.load(p), sv, zv), quantize4(v128.load(p, 16), sv, zv));
+    const w1 = i16x8.narrow_i32x4_s(quantize4(v128.load(p, 32), sv, zv), quantize4(v128.load(p, 48), sv, zv));
     if (ASC_FEATURE_RELAXED_SIMD) v128.store(x16 + <usize>i, i8x16.narrow_i16x8_u(w0, w1));
     else {
       v128.store(x16 + (<usize>i << 1), w0);
@@ -74,6 +71,13 @@ export function quantize(x: usize, K: i32, x16: usize): void {
   }
   qScale = scale;
   qZero = zp;
+}
+
+/** Four values quantized: nearest(v ÷ scale) + zero point, clamped to 0..255, as `quantize` one at a time. */
+// @ts-ignore: decorator
+@inline function quantize4(v: v128, sv: v128, zv: v128): v128 {
+  const q = i32x4.add(i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.div(v, sv))), zv);
+  return i32x4.min_s(i32x4.splat(255), i32x4.max_s(i32x4.splat(0), q));
 }
 
 // @ts-ignore: decorator
@@ -172,10 +176,9 @@ export function quantizeRowsRange(x: usize, K: i32, x16: usize, qp: usize, r0: i
   for (let r = r0; r < r1; r++) quantizeTo(x + <usize>(r * K) * 4, K, x16 + <usize>(r * K) * 2, qp + (<usize>r << 3));
 }
 
-
 /**
- * A prompt's rows at once: out[m][n] = Σ_k w[n][k] · a_m[k] exactly in int32, for M rows a_m (int16 [M][K] at
- * x16), four rows and two outputs a pass, so each weight load and widening serves eight sums (the one-row GEMV
+ * A prompt's rows at once: out[m][n] = Σ_k w[n][k] · a_m[k] exactly in int32, for M rows a_m (`quantize`'s layout,
+ * a row every 2K bytes at x16), four rows and two outputs a pass, so each weight load and widening serves eight sums (the one-row GEMV
  * widens every weight byte for one); rows past a multiple of four, and a last odd output, by the same sums one
  * row at a time. The sums are the ones `gemvS16` makes, so a row's result does not depend on its neighbours.
  */
